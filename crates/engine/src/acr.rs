@@ -1,0 +1,332 @@
+//! The registry side of a login (protocol.md §3): the `/v2/` challenge and the
+//! `/oauth2/exchange` of an Entra access token for an ACR refresh token, as `az acr login` does.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use url::Url;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::http;
+use crate::jwt;
+use crate::login_server::{HostPort, TokenAllowList};
+use crate::secret::{Secret, redact_url};
+
+/// What the registry's `/v2/` challenge says about its token service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Challenge {
+    /// The token endpoint (`https://<login server>/oauth2/token`).
+    pub realm: Url,
+    /// The `service` to name in token requests (the login server).
+    pub service: String,
+}
+
+impl Challenge {
+    /// The exchange endpoint: the realm's scheme and host with the fixed path `/oauth2/exchange`.
+    pub fn exchange_url(&self) -> Url {
+        let mut url = self.realm.clone();
+        url.set_path("/oauth2/exchange");
+        url.set_query(None);
+        url
+    }
+}
+
+/// An ACR refresh token and when it runs out.
+#[derive(Debug, Clone)]
+pub struct AcrRefreshToken {
+    /// The token.
+    pub token: Secret,
+    /// Its `exp`, when readable.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// The outcome of an exchange that got an answer.
+#[derive(Debug)]
+pub enum Exchange {
+    /// The registry issued a refresh token.
+    Issued(AcrRefreshToken),
+    /// The registry refused the Entra token (no role, or an audience it does not accept).
+    Refused {
+        /// The registry's message, if any.
+        message: String,
+    },
+}
+
+/// Asks the registry how to authenticate: `GET /v2/` must answer 401 with a Bearer challenge.
+pub async fn challenge(
+    http: &reqwest::Client,
+    login_server: &HostPort,
+    allow: &TokenAllowList,
+) -> Result<Challenge> {
+    let url = format!("https://{login_server}/v2/");
+    let registry = login_server.to_string();
+    let resp = http.get(&url).send().await.map_err(|e| Error::Network {
+        what: "reaching the registry".to_owned(),
+        url: url.clone(),
+        detail: http::describe(e),
+        retry_after: None,
+    })?;
+    let status = resp.status().as_u16();
+    let header = resp
+        .headers()
+        .get(reqwest::header::WWW_AUTHENTICATE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let registry_error = |message: String, kind, hint: &str| Error::Registry {
+        registry: registry.clone(),
+        message,
+        kind,
+        hint: hint.to_owned(),
+    };
+    match (status, header) {
+        (401, Some(h)) => parse_challenge(&h, login_server, allow).map_err(|why| {
+            registry_error(
+                format!("unusable authentication challenge: {why}"),
+                ErrorKind::Configuration,
+                "check that this is an Azure Container Registry login server",
+            )
+        }),
+        (403, _) => Err(registry_error(
+            "access denied by the registry's firewall or public network settings (HTTP 403)"
+                .to_owned(),
+            ErrorKind::Permission,
+            "allow your IP address in the registry's networking settings, or connect through its private endpoint",
+        )),
+        (429, _) | (500..=599, _) => Err(Error::Network {
+            what: "reaching the registry".to_owned(),
+            url,
+            detail: format!("the registry answered HTTP {status}"),
+            retry_after: None,
+        }),
+        _ => Err(registry_error(
+            format!("expected an authentication challenge (HTTP 401) from /v2/, got HTTP {status}"),
+            ErrorKind::Configuration,
+            "check that this is an Azure Container Registry login server",
+        )),
+    }
+}
+
+/// Parses `Bearer realm="...",service="..."` and checks that the realm may receive tokens: it
+/// must be HTTPS, and on the login server itself or another host of the allow-list.
+fn parse_challenge(
+    header: &str,
+    login_server: &HostPort,
+    allow: &TokenAllowList,
+) -> std::result::Result<Challenge, String> {
+    let (scheme, rest) = header.trim().split_once(' ').unwrap_or((header.trim(), ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(format!("scheme {scheme:?}, not Bearer"));
+    }
+    let params = parse_params(rest);
+    let get = |k: &str| {
+        params
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(k))
+            .map(|(_, v)| v.clone())
+    };
+    let realm = get("realm").ok_or("no realm")?;
+    let service = get("service").ok_or("no service")?;
+    let realm = Url::parse(&realm).map_err(|e| format!("realm is not a URL ({e})"))?;
+    if realm.scheme() != "https" {
+        return Err("the realm is not HTTPS".to_owned());
+    }
+    let realm_host = realm.host_str().ok_or("the realm has no host")?;
+    if !realm_host.eq_ignore_ascii_case(login_server.host()) && allow.check(realm_host).is_err() {
+        return Err(format!(
+            "the realm points to {realm_host}, which may not receive Azure tokens"
+        ));
+    }
+    Ok(Challenge { realm, service })
+}
+
+/// Comma-separated `key="value"` pairs; values may hold commas inside quotes.
+fn parse_params(s: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut chars = s.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| *c == ',' || c.is_whitespace()) {
+            chars.next();
+        }
+        let key: String = chars.by_ref().take_while(|c| *c != '=').collect();
+        if key.trim().is_empty() {
+            return out;
+        }
+        let mut value = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => value.extend(chars.next()),
+                    '"' => break,
+                    c => value.push(c),
+                }
+            }
+        } else {
+            while let Some(c) = chars.peek() {
+                if *c == ',' {
+                    break;
+                }
+                value.push(*c);
+                chars.next();
+            }
+        }
+        out.push((key.trim().to_owned(), value.trim().to_owned()));
+    }
+}
+
+#[derive(Deserialize)]
+struct ExchangeResponse {
+    refresh_token: String,
+}
+
+#[derive(Deserialize)]
+struct AcrErrors {
+    #[serde(default)]
+    errors: Vec<AcrErrorInfo>,
+}
+
+#[derive(Deserialize)]
+struct AcrErrorInfo {
+    #[serde(default)]
+    message: String,
+}
+
+/// `POST /oauth2/exchange` with `grant_type=access_token` (protocol.md §3.2).
+pub async fn exchange(
+    http: &reqwest::Client,
+    registry: &str,
+    challenge: &Challenge,
+    tenant: &str,
+    access_token: &Secret,
+) -> Result<Exchange> {
+    let url = challenge.exchange_url();
+    let shown_url = redact_url(url.as_str());
+    let network = |detail: String, retry_after| Error::Network {
+        what: "token exchange".to_owned(),
+        url: shown_url.clone(),
+        detail,
+        retry_after,
+    };
+    let form = [
+        ("grant_type", "access_token"),
+        ("service", challenge.service.as_str()),
+        ("tenant", tenant),
+        ("access_token", access_token.expose()),
+    ];
+    let resp = http
+        .post(url.clone())
+        .form(&form)
+        .send()
+        .await
+        .map_err(|e| network(http::describe(e), None))?;
+    let status = resp.status().as_u16();
+    let retry_after = http::retry_after(resp.headers());
+    let body = resp
+        .bytes()
+        .await
+        .map_err(|e| network(http::describe(e), None))?;
+    match status {
+        200 => {
+            let parsed: ExchangeResponse = serde_json::from_slice(&body)
+                .map_err(|e| network(format!("malformed response ({e})"), None))?;
+            if parsed.refresh_token.is_empty() {
+                return Err(network(
+                    "the response holds no refresh token".to_owned(),
+                    None,
+                ));
+            }
+            let expires_at = jwt::decode_claims(&parsed.refresh_token).and_then(|c| c.expires_at());
+            Ok(Exchange::Issued(AcrRefreshToken {
+                token: Secret::new(parsed.refresh_token),
+                expires_at,
+            }))
+        }
+        401 => Ok(Exchange::Refused {
+            message: acr_message(&body),
+        }),
+        429 | 500..=599 => Err(network(
+            format!("the registry answered HTTP {status}{}", with_message(&body)),
+            retry_after,
+        )),
+        _ => Err(Error::Registry {
+            registry: registry.to_owned(),
+            message: format!(
+                "the token exchange answered HTTP {status}{}",
+                with_message(&body)
+            ),
+            kind: ErrorKind::Configuration,
+            hint: "check the registry name and the cloud settings (`acr-tray-cli cloud show`)"
+                .to_owned(),
+        }),
+    }
+}
+
+fn acr_message(body: &[u8]) -> String {
+    serde_json::from_slice::<AcrErrors>(body)
+        .ok()
+        .and_then(|e| e.errors.into_iter().next())
+        .map(|e| e.message)
+        .unwrap_or_default()
+}
+
+fn with_message(body: &[u8]) -> String {
+    match acr_message(body) {
+        m if m.is_empty() => String::new(),
+        m => format!(": {m}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server() -> HostPort {
+        HostPort::parse("myreg.azurecr.io").expect("host")
+    }
+
+    fn allow() -> TokenAllowList {
+        TokenAllowList::new(HostPort::parse_suffix("azurecr.io").expect("suffix"), [])
+    }
+
+    #[test]
+    fn parses_acr_challenge() {
+        let c = parse_challenge(
+            r#"Bearer realm="https://myreg.azurecr.io/oauth2/token",service="myreg.azurecr.io",scope="repository:a/b:pull,push""#,
+            &server(),
+            &allow(),
+        )
+        .expect("challenge");
+        assert_eq!(c.service, "myreg.azurecr.io");
+        assert_eq!(
+            c.exchange_url().as_str(),
+            "https://myreg.azurecr.io/oauth2/exchange"
+        );
+    }
+
+    #[test]
+    fn refuses_realms_that_would_leak_tokens() {
+        for header in [
+            r#"Bearer realm="https://evil.example/oauth2/token",service="myreg.azurecr.io""#,
+            r#"Bearer realm="http://myreg.azurecr.io/oauth2/token",service="myreg.azurecr.io""#,
+            r#"Basic realm="x""#,
+            r#"Bearer service="myreg.azurecr.io""#,
+        ] {
+            assert!(
+                parse_challenge(header, &server(), &allow()).is_err(),
+                "{header}"
+            );
+        }
+    }
+
+    #[test]
+    fn params_with_quoted_commas() {
+        let p = parse_params(r#"realm="a,b", service=x ,scope="c\"d""#);
+        assert_eq!(
+            p,
+            vec![
+                ("realm".into(), "a,b".into()),
+                ("service".into(), "x".into()),
+                ("scope".into(), "c\"d".into())
+            ]
+        );
+    }
+}

@@ -1,0 +1,257 @@
+//! Errors of the engine: typed, cloneable (one failure may be reported for many registries), and
+//! written for the user: each names the registry, identity, URL or file concerned, and
+//! [`Error::hint`] says what to do about it.
+
+use std::path::PathBuf;
+
+/// Result with the engine's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What kind of failure this is; decides retries, exit codes and how the UI shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorKind {
+    /// The user must sign in again (or supply new credentials); retrying will not help.
+    SignInRequired,
+    /// Something in the settings, the input or the Azure set-up is wrong; retrying will not help.
+    Configuration,
+    /// The identity lacks a role or access is denied.
+    Permission,
+    /// Docker's configuration cannot be used as it is.
+    DockerConfig,
+    /// A network fault, timeout, throttling or server error: retrying later should work.
+    Transient,
+}
+
+/// An engine error.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Error {
+    /// The user gave something that cannot work.
+    #[error("{message}")]
+    InvalidInput {
+        /// What is wrong.
+        message: String,
+        /// What to do instead.
+        hint: String,
+    },
+    /// A settings or state file cannot be read or written.
+    #[error("{}: {message}", path.display())]
+    Config {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A login server outside the cloud's ACR suffix that the user has not trusted.
+    #[error(
+        "refusing to send Azure tokens to {host}: it is not a registry of this cloud (login servers end with .{suffix})"
+    )]
+    HostNotAllowed {
+        /// The refused host.
+        host: String,
+        /// The cloud's ACR login-server suffix.
+        suffix: String,
+    },
+    /// Entra ID refused to issue a token.
+    #[error("Entra ID refused a token for {}: {}", .0.identity, .0.description)]
+    Entra(Box<EntraError>),
+    /// No usable answer from a server (connection, TLS, timeout, 5xx, malformed body).
+    #[error("{what} at {url} failed: {detail}")]
+    Network {
+        /// What was being done ("token request to Entra ID", "token exchange").
+        what: String,
+        /// The URL, without query or user info.
+        url: String,
+        /// What went wrong.
+        detail: String,
+        /// `Retry-After` seconds, when the server sent one.
+        retry_after: Option<u64>,
+    },
+    /// The registry's token exchange refused the identity.
+    #[error("identity {identity} has no role on registry {registry}: assign AcrPull or AcrPush")]
+    NoRole {
+        /// The identity.
+        identity: String,
+        /// The registry's login server.
+        registry: String,
+        /// Extra detail, e.g. which audiences were tried.
+        detail: String,
+    },
+    /// The registry answered something ACR Tray cannot use.
+    #[error("registry {registry}: {message}")]
+    Registry {
+        /// The registry's login server.
+        registry: String,
+        /// What happened.
+        message: String,
+        /// How ACR Tray treats it.
+        kind: ErrorKind,
+        /// What to do about it.
+        hint: String,
+    },
+    /// Docker's config.json is not valid JSON (or not an object); it was left untouched.
+    #[error("{} is not valid: {detail}; ACR Tray left it untouched", path.display())]
+    DockerConfigMalformed {
+        /// The file.
+        path: PathBuf,
+        /// The parse error, with line and column.
+        detail: String,
+    },
+    /// Docker would read this registry's credentials from a credential helper, not from `auths`.
+    #[error(
+        "Docker reads credentials for {registry} from the credential helper docker-credential-{helper} (\"{key}\" in {}), so an entry in \"auths\" would be ignored",
+        path.display()
+    )]
+    DockerHelper {
+        /// The Docker config file.
+        path: PathBuf,
+        /// The registry's login server.
+        registry: String,
+        /// The helper's name.
+        helper: String,
+        /// `credsStore` or `credHelpers`.
+        key: String,
+    },
+    /// A file operation failed.
+    #[error("cannot {operation} {}: {detail}", path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// What was being done ("write", "read", ...).
+        operation: String,
+        /// The OS error.
+        detail: String,
+    },
+    /// The OS keyring cannot be used.
+    #[error("the OS keyring is not available: {detail}")]
+    KeyringUnavailable {
+        /// The keyring's error.
+        detail: String,
+    },
+    /// An identity's secret cannot be found where its settings say it is.
+    #[error("the secret of {identity} is not available: {detail}")]
+    SecretUnavailable {
+        /// The identity.
+        identity: String,
+        /// Why.
+        detail: String,
+        /// What to do.
+        hint: String,
+    },
+    /// A registry name that is not configured.
+    #[error("no registry named {name} is configured")]
+    UnknownRegistry {
+        /// The name asked for.
+        name: String,
+    },
+    /// An identity that is not signed in.
+    #[error("no identity {id} is signed in")]
+    UnknownIdentity {
+        /// The id asked for.
+        id: String,
+    },
+}
+
+impl Error {
+    /// Shorthand for [`Error::InvalidInput`].
+    pub fn invalid_input(message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Self::InvalidInput {
+            message: message.into(),
+            hint: hint.into(),
+        }
+    }
+
+    /// Shorthand for [`Error::Io`].
+    pub fn io(operation: &str, path: impl Into<PathBuf>, err: &std::io::Error) -> Self {
+        Self::Io {
+            path: path.into(),
+            operation: operation.to_owned(),
+            detail: err.to_string(),
+        }
+    }
+
+    /// How ACR Tray treats this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::InvalidInput { .. }
+            | Self::Config { .. }
+            | Self::HostNotAllowed { .. }
+            | Self::UnknownRegistry { .. }
+            | Self::UnknownIdentity { .. } => ErrorKind::Configuration,
+            Self::Entra(e) => e.kind,
+            Self::Registry { kind, .. } => *kind,
+            Self::Network { .. } => ErrorKind::Transient,
+            Self::NoRole { .. } => ErrorKind::Permission,
+            Self::DockerConfigMalformed { .. } | Self::DockerHelper { .. } => {
+                ErrorKind::DockerConfig
+            }
+            Self::Io { .. } => ErrorKind::Transient,
+            Self::KeyringUnavailable { .. } | Self::SecretUnavailable { .. } => {
+                ErrorKind::SignInRequired
+            }
+        }
+    }
+
+    /// Seconds the server asked us to wait before trying again.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::Entra(e) => e.retry_after,
+            Self::Network { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// What the user can do about it.
+    pub fn hint(&self) -> Option<String> {
+        let hint = match self {
+            Self::Entra(e) => e.hint.clone(),
+            Self::InvalidInput { hint, .. }
+            | Self::Registry { hint, .. }
+            | Self::SecretUnavailable { hint, .. } => hint.clone(),
+            Self::Config { .. } => {
+                "fix or remove the file; `acr-tray-cli` rewrites it on the next change".to_owned()
+            }
+            Self::HostNotAllowed { .. } => "check the name; if this is your registry's custom domain, add it with --trust-custom-domain".to_owned(),
+            Self::Network { .. } => {
+                "check the network connection, proxy (HTTPS_PROXY) and CA settings (ca_file, SSL_CERT_FILE); ACR Tray retries on its next pass".to_owned()
+            }
+            Self::NoRole {
+                identity, registry, ..
+            } => format!(
+                "assign AcrPull (pull) or AcrPush (push and pull) on {registry} to {identity}, e.g. `az role assignment create --assignee {identity} --role AcrPull --scope <registry id>`"
+            ),
+            Self::DockerConfigMalformed { .. } => {
+                "fix the JSON by hand (or move the file away) and run the refresh again".to_owned()
+            }
+            Self::DockerHelper { key, .. } => format!(
+                "remove \"{key}\" for this registry from Docker's config.json so Docker reads the \"auths\" entry ACR Tray writes"
+            ),
+            Self::Io { .. } => "check the folder's permissions and free space".to_owned(),
+            Self::KeyringUnavailable { .. } => "on a machine without a keyring, give the secret at run time in AZURE_CLIENT_SECRET (login with --secret-from-env) or keep it in a file only you can read (login with --secret-file PATH)".to_owned(),
+            Self::UnknownRegistry { .. } => "see `acr-tray-cli registry list`".to_owned(),
+            Self::UnknownIdentity { .. } => {
+                "see `acr-tray-cli status`, or sign in with `acr-tray-cli login`".to_owned()
+            }
+        };
+        Some(hint).filter(|h| !h.is_empty())
+    }
+}
+
+/// Why Entra ID refused a token (protocol.md §2.1).
+#[derive(Debug, Clone)]
+pub struct EntraError {
+    /// The identity that asked.
+    pub identity: String,
+    /// The OAuth `error` code (`invalid_client`, `invalid_grant`, ...).
+    pub code: String,
+    /// The `AADSTS` numbers from `error_codes`.
+    pub aadsts: Vec<u32>,
+    /// The first line of `error_description` (it starts with `AADSTS<n>:`).
+    pub description: String,
+    /// How ACR Tray treats it.
+    pub kind: ErrorKind,
+    /// What to do about it.
+    pub hint: String,
+    /// `Retry-After` seconds, when the server sent one.
+    pub retry_after: Option<u64>,
+}

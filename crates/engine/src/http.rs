@@ -1,0 +1,225 @@
+//! The HTTPS client every request goes through: TLS always verified (platform roots plus the
+//! cloud's `ca_file` and `SSL_CERT_FILE`), proxies from the usual environment variables, no
+//! redirects (a token must never follow a redirect to another host), time-outs, and RFC 6761
+//! `localhost` names resolved to loopback.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::Path;
+use std::time::Duration;
+
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+
+use crate::env::Env;
+use crate::error::{Error, Result};
+
+/// Time allowed to connect (including TLS).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Time allowed for a whole request.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Options for [`build_client`].
+#[derive(Debug, Clone, Default)]
+pub struct HttpOptions {
+    /// Extra CA certificates (PEM file) to trust, from the cloud settings.
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Override of the whole-request time-out (tests of hanging servers use a short one).
+    pub request_timeout: Option<Duration>,
+}
+
+/// Builds the client from the settings and the environment.
+pub fn build_client(env: &Env, options: &HttpOptions) -> Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
+        .user_agent(concat!("acr-tray/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(options.request_timeout.unwrap_or(REQUEST_TIMEOUT))
+        .redirect(reqwest::redirect::Policy::none())
+        .dns_resolver(LocalhostAwareResolver)
+        .no_proxy();
+    for file in [
+        options.ca_file.as_deref(),
+        env.var("SSL_CERT_FILE").map(Path::new),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        for cert in read_pem_certs(file)? {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    for proxy in proxies_from_env(env)? {
+        builder = builder.proxy(proxy);
+    }
+    builder.build().map_err(|e| {
+        Error::invalid_input(
+            format!("cannot set up HTTPS: {}", error_chain(&e)),
+            "check the CA file settings",
+        )
+    })
+}
+
+fn read_pem_certs(path: &Path) -> Result<Vec<reqwest::Certificate>> {
+    let pem = std::fs::read(path).map_err(|e| Error::io("read the CA file", path, &e))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+        Error::invalid_input(
+            format!("{} holds no usable PEM certificates: {e}", path.display()),
+            "give a PEM file with one or more CERTIFICATE blocks",
+        )
+    })?;
+    if certs.is_empty() {
+        return Err(Error::invalid_input(
+            format!("{} holds no PEM certificates", path.display()),
+            "give a PEM file with one or more CERTIFICATE blocks",
+        ));
+    }
+    Ok(certs)
+}
+
+/// `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` (either case) with `NO_PROXY`, read through the
+/// injected environment. Loopback and `localhost` names never go through a proxy.
+fn proxies_from_env(env: &Env) -> Result<Vec<reqwest::Proxy>> {
+    let mut no_proxy = env
+        .first_var(&["NO_PROXY", "no_proxy"])
+        .unwrap_or_default()
+        .to_owned();
+    no_proxy.push_str(",localhost,.localhost,127.0.0.1,::1");
+    let no_proxy = reqwest::NoProxy::from_string(&no_proxy);
+    let mut out = Vec::new();
+    type MakeProxy = fn(&str) -> reqwest::Result<reqwest::Proxy>;
+    let pairs: [(&[&str], MakeProxy); 3] = [
+        (&["HTTPS_PROXY", "https_proxy"], |u| {
+            reqwest::Proxy::https(u)
+        }),
+        (&["HTTP_PROXY", "http_proxy"], |u| reqwest::Proxy::http(u)),
+        (&["ALL_PROXY", "all_proxy"], |u| reqwest::Proxy::all(u)),
+    ];
+    for (names, make) in pairs {
+        if let Some(url) = env.first_var(names) {
+            let proxy = make(url).map_err(|e| {
+                Error::invalid_input(
+                    format!("{} is not a valid proxy URL: {e}", names[0]),
+                    "set it to a URL like http://proxy.example.com:3128",
+                )
+            })?;
+            out.push(proxy.no_proxy(no_proxy.clone()));
+        }
+    }
+    Ok(out)
+}
+
+/// Resolves `localhost` and `*.localhost` to loopback itself, as RFC 6761 §6.3 asks of name
+/// resolution libraries (curl and browsers do the same); every other name goes to the system
+/// resolver.
+struct LocalhostAwareResolver;
+
+impl Resolve for LocalhostAwareResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let host = name.as_str().trim_end_matches('.').to_ascii_lowercase();
+        Box::pin(async move {
+            if host == "localhost" || host.ends_with(".localhost") {
+                let addrs: Vec<SocketAddr> = vec![
+                    SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
+                    SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), 0),
+                ];
+                return Ok(Box::new(addrs.into_iter()) as Addrs);
+            }
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            Ok(Box::new(addrs.into_iter()) as Addrs)
+        })
+    }
+}
+
+/// A transport error and its causes on one line ("... : connection refused"), without the URL
+/// (callers name the URL themselves, redacted).
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
+/// Describes a reqwest error for users: what failed and why, without the URL (which may carry
+/// a query string); callers name the (redacted) URL themselves.
+pub fn describe(err: reqwest::Error) -> String {
+    let timeout = err.is_timeout();
+    let bare = err.without_url();
+    let chain = error_chain(&bare);
+    if timeout && !chain.contains("timed out") {
+        format!("timed out ({chain})")
+    } else {
+        chain
+    }
+}
+
+/// The `Retry-After` header in seconds, if present and numeric.
+pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<u64> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxies_come_from_the_injected_env() {
+        let env = Env::from_pairs([("https_proxy", "http://proxy.example:3128")]);
+        assert_eq!(proxies_from_env(&env).expect("proxy").len(), 1);
+        let env = Env::from_pairs([("HTTPS_PROXY", "::not a url::")]);
+        let err = proxies_from_env(&env).expect_err("bad");
+        assert!(err.to_string().contains("HTTPS_PROXY"), "{err}");
+        assert!(proxies_from_env(&Env::default()).expect("none").is_empty());
+    }
+
+    #[test]
+    fn ca_files_must_hold_certificates() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let p = dir.path().join("ca.pem");
+        std::fs::write(&p, "not a pem").expect("write");
+        let err = build_client(
+            &Env::default(),
+            &HttpOptions {
+                ca_file: Some(p),
+                ..Default::default()
+            },
+        )
+        .expect_err("bad CA");
+        assert!(err.to_string().contains("ca.pem"), "{err}");
+        let err = build_client(
+            &Env::from_pairs([("SSL_CERT_FILE", "/nonexistent/ca.pem")]),
+            &HttpOptions::default(),
+        )
+        .expect_err("missing");
+        assert!(err.to_string().contains("/nonexistent/ca.pem"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn localhost_names_resolve_to_loopback() {
+        let name: Name = "myreg.azurecr.localhost".parse().expect("name");
+        let addrs: Vec<SocketAddr> = LocalhostAwareResolver
+            .resolve(name)
+            .await
+            .expect("resolve")
+            .collect();
+        assert!(addrs.iter().all(|a| a.ip().is_loopback()));
+        assert!(!addrs.is_empty());
+    }
+
+    #[test]
+    fn retry_after_reads_seconds() {
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert(reqwest::header::RETRY_AFTER, "7".parse().expect("value"));
+        assert_eq!(retry_after(&h), Some(7));
+    }
+}

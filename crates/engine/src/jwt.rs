@@ -1,0 +1,67 @@
+//! Reading the claims of a JWT without verifying it.
+//!
+//! The engine never trusts a token's contents for security decisions: it only reads `exp` (to
+//! know when an ACR refresh token runs out — the token decides, not an assumed 3 hours) and `tid`
+//! (the tenant GUID the exchange wants). Signature checks are the servers' business.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+/// The claims ACR Tray reads.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Claims {
+    /// Expiry, seconds since the epoch.
+    pub exp: Option<i64>,
+    /// Tenant id of an Entra token.
+    pub tid: Option<String>,
+    /// Object id of the Entra principal.
+    pub oid: Option<String>,
+}
+
+impl Claims {
+    /// The expiry as a time.
+    pub fn expires_at(&self) -> Option<DateTime<Utc>> {
+        DateTime::from_timestamp(self.exp?, 0)
+    }
+}
+
+/// Decodes the payload of a compact JWS; `None` if it is not one.
+pub fn decode_claims(token: &str) -> Option<Claims> {
+    let mut parts = token.split('.');
+    let (_header, payload, _sig) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jwt(payload: &str) -> String {
+        format!(
+            "eyJhbGciOiJSUzI1NiJ9.{}.sig",
+            URL_SAFE_NO_PAD.encode(payload)
+        )
+    }
+
+    #[test]
+    fn reads_exp_and_tid() {
+        let c =
+            decode_claims(&jwt(r#"{"exp":1700000000,"tid":"t-1","other":[1]}"#)).expect("claims");
+        assert_eq!(c.exp, Some(1_700_000_000));
+        assert_eq!(c.tid.as_deref(), Some("t-1"));
+        assert_eq!(c.expires_at().map(|t| t.timestamp()), Some(1_700_000_000));
+    }
+
+    #[test]
+    fn garbage_is_none() {
+        assert!(decode_claims("opaque-token").is_none());
+        assert!(decode_claims("a.b.c.d").is_none());
+        assert!(decode_claims("a.!!!.c").is_none());
+    }
+}

@@ -1,0 +1,44 @@
+//! # ACR Tray engine
+//!
+//! Keeps Docker logged in to Azure Container Registry: gets an Entra ID token, exchanges it at
+//! each registry for an ACR refresh token (as `az acr login` does), and writes it where Docker
+//! reads credentials. No GUI here: the CLI (`acr-tray-cli`), the tray app and the tests are thin
+//! shells over this crate.
+//!
+//! ## Layout
+//!
+//! - [`engine`]: [`Engine`], the pipeline that refreshes registries concurrently.
+//! - [`ops`]: settings changes shared by the shells (sign in/out, add/remove registries, cloud).
+//! - [`cloud`]: Azure clouds, their endpoints and audiences.
+//! - [`entra`]: Entra ID token requests and error classification.
+//! - [`acr`]: the registry's `/v2/` challenge and `/oauth2/exchange`.
+//! - [`token_cache`]: one Entra token per identity and audience, fetched once.
+//! - [`docker`]: Docker's config.json, kept intact, written atomically.
+//! - [`login_server`]: registry names, login servers and the token allow-list.
+//! - [`config`], [`state`], [`paths`]: settings file, remembered state, folders.
+//! - [`secrets`], [`secret`]: the OS keyring and the redacting [`Secret`] type.
+//! - [`http`], [`env`], [`jwt`], [`fsutil`], [`error`]: plumbing.
+
+pub mod acr;
+pub mod cloud;
+pub mod config;
+pub mod docker;
+pub mod engine;
+pub mod entra;
+pub mod env;
+pub mod error;
+pub mod fsutil;
+pub mod http;
+pub mod jwt;
+pub mod login_server;
+pub mod ops;
+pub mod paths;
+pub mod secret;
+pub mod secrets;
+pub mod state;
+pub mod token_cache;
+
+pub use engine::{Engine, EngineOptions, Refreshed, RegistryOutcome, RegistryStatus};
+pub use env::Env;
+pub use error::{Error, ErrorKind, Result};
+pub use secret::Secret;

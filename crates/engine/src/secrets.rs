@@ -1,0 +1,331 @@
+//! Where identities' secrets are kept: the OS keyring, or (on machines without one) the
+//! environment or a user-only file the user named. Never the settings file.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use crate::config::SecretSource;
+use crate::env::Env;
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+
+/// The keyring service name ACR Tray's entries are filed under.
+pub const KEYRING_SERVICE: &str = "acr-tray";
+
+/// A place secrets can be stored by key. The OS keyring in the product; an in-memory map in
+/// tests, so a test never touches the real keyring.
+pub trait SecretStore: Send + Sync {
+    /// Reads a secret; `Ok(None)` when there is none under this key.
+    fn get(&self, key: &str) -> Result<Option<Secret>>;
+    /// Stores (or replaces) a secret.
+    fn set(&self, key: &str, secret: &Secret) -> Result<()>;
+    /// Deletes a secret; deleting a missing one is not an error.
+    fn delete(&self, key: &str) -> Result<()>;
+}
+
+/// The OS keyring through the `keyring` crate: Secret Service on Linux, Keychain on macOS,
+/// Credential Manager on Windows.
+#[derive(Default)]
+pub struct KeyringStore {
+    // Entries are kept so repeated use of one key talks to one entry (and so the keyring
+    // crate's mock store, which keeps secrets per entry, behaves like a real keyring in tests).
+    entries: Mutex<HashMap<String, Arc<keyring::Entry>>>,
+}
+
+impl KeyringStore {
+    /// A store on the OS keyring.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn entry(&self, key: &str) -> Result<Arc<keyring::Entry>> {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(e) = entries.get(key) {
+            return Ok(e.clone());
+        }
+        let entry = Arc::new(keyring::Entry::new(KEYRING_SERVICE, key).map_err(unavailable)?);
+        entries.insert(key.to_owned(), entry.clone());
+        Ok(entry)
+    }
+}
+
+impl SecretStore for KeyringStore {
+    fn get(&self, key: &str) -> Result<Option<Secret>> {
+        match self.entry(key)?.get_password() {
+            Ok(s) => Ok(Some(Secret::new(s))),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    fn set(&self, key: &str, secret: &Secret) -> Result<()> {
+        self.entry(key)?
+            .set_password(secret.expose())
+            .map_err(unavailable)
+    }
+
+    fn delete(&self, key: &str) -> Result<()> {
+        match self.entry(key)?.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+}
+
+fn unavailable(e: keyring::Error) -> Error {
+    // The keyring's errors describe the platform failure; none of them carries the secret.
+    Error::KeyringUnavailable {
+        detail: e.to_string(),
+    }
+}
+
+/// Secrets in memory, for tests and for `--demo`.
+#[derive(Default)]
+pub struct MemoryStore {
+    map: Mutex<HashMap<String, Secret>>,
+    unavailable: Mutex<Option<String>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Makes every call fail as a missing keyring does (for "no keyring on this machine" tests).
+    pub fn set_unavailable(&self, reason: Option<&str>) {
+        *self.unavailable.lock().unwrap_or_else(|e| e.into_inner()) = reason.map(str::to_owned);
+    }
+
+    /// The keys currently stored.
+    pub fn keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self
+            .map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .cloned()
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    fn check(&self) -> Result<()> {
+        match &*self.unavailable.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some(reason) => Err(Error::KeyringUnavailable {
+                detail: reason.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+impl SecretStore for MemoryStore {
+    fn get(&self, key: &str) -> Result<Option<Secret>> {
+        self.check()?;
+        Ok(self
+            .map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .cloned())
+    }
+
+    fn set(&self, key: &str, secret: &Secret) -> Result<()> {
+        self.check()?;
+        self.map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key.to_owned(), secret.clone());
+        Ok(())
+    }
+
+    fn delete(&self, key: &str) -> Result<()> {
+        self.check()?;
+        self.map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
+        Ok(())
+    }
+}
+
+/// The keyring key of a service principal's client secret.
+pub fn client_secret_key(tenant: &str, client_id: &str) -> String {
+    format!(
+        "client-secret/{}/{}",
+        tenant.to_ascii_lowercase(),
+        client_id.to_ascii_lowercase()
+    )
+}
+
+/// Reads an identity's secret from where its settings say it is.
+pub fn read_secret(
+    identity: &str,
+    source: &SecretSource,
+    keyring_key: &str,
+    store: &dyn SecretStore,
+    env: &Env,
+) -> Result<Secret> {
+    let missing = |detail: String, hint: &str| Error::SecretUnavailable {
+        identity: identity.to_owned(),
+        detail,
+        hint: hint.to_owned(),
+    };
+    match source {
+        SecretSource::Keyring => store.get(keyring_key)?.ok_or_else(|| {
+            missing(
+                "it is not in the OS keyring".to_owned(),
+                "sign in again with `acr-tray-cli login --service-principal ... --secret-stdin`",
+            )
+        }),
+        SecretSource::Env => env
+            .var("AZURE_CLIENT_SECRET")
+            .map(Secret::new)
+            .ok_or_else(|| {
+                missing(
+                    "AZURE_CLIENT_SECRET is not set".to_owned(),
+                    "set AZURE_CLIENT_SECRET in the environment that runs acr-tray-cli",
+                )
+            }),
+        SecretSource::File(path) => read_secret_file(path).map_err(|detail| {
+            missing(
+                detail,
+                "the file must exist and be readable by you only (chmod 600)",
+            )
+        }),
+    }
+}
+
+/// Writes a secret into a new user-only file, refusing to replace an existing file that others
+/// can read.
+pub fn write_secret_file(path: &Path, secret: &Secret) -> Result<()> {
+    if let Ok(meta) = std::fs::metadata(path) {
+        check_private(path, &meta).map_err(|detail| {
+            Error::invalid_input(detail, "chmod 600 the file, or name a new file")
+        })?;
+    }
+    crate::fsutil::atomic_write(path, secret.expose().as_bytes())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| Error::io("set permissions on", path, &e))?;
+    }
+    Ok(())
+}
+
+fn read_secret_file(path: &Path) -> std::result::Result<Secret, String> {
+    let meta =
+        std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    check_private(path, &meta)?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let secret = text.trim_end_matches(['\r', '\n']);
+    if secret.is_empty() {
+        return Err(format!("{} is empty", path.display()));
+    }
+    Ok(Secret::new(secret))
+}
+
+#[cfg(unix)]
+fn check_private(path: &Path, meta: &std::fs::Metadata) -> std::result::Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(format!(
+            "{} can be read by other users (mode {mode:o}); a secret file must be mode 600",
+            path.display()
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_private(_path: &Path, _meta: &std::fs::Metadata) -> std::result::Result<(), String> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyring_store_with_the_crates_mock() {
+        keyring::set_default_credential_builder(keyring::mock::default_credential_builder());
+        let store = KeyringStore::new();
+        let key = client_secret_key("T", "C");
+        assert_eq!(key, "client-secret/t/c");
+        assert!(store.get(&key).expect("get").is_none());
+        store.set(&key, &Secret::new("s1")).expect("set");
+        assert_eq!(store.get(&key).expect("get").expect("some").expose(), "s1");
+        store.set(&key, &Secret::new("s2")).expect("rotate");
+        assert_eq!(store.get(&key).expect("get").expect("some").expose(), "s2");
+        store.delete(&key).expect("delete");
+        store.delete(&key).expect("delete twice");
+        assert!(store.get(&key).expect("get").is_none());
+    }
+
+    #[test]
+    fn keyring_failures_become_keyring_unavailable_with_alternatives() {
+        keyring::set_default_credential_builder(keyring::mock::default_credential_builder());
+        let store = KeyringStore::new();
+        let entry = store.entry("k").expect("entry");
+        let mock = entry
+            .get_credential()
+            .downcast_ref::<keyring::mock::MockCredential>()
+            .expect("mock");
+        mock.set_error(keyring::Error::PlatformFailure("no secret service".into()));
+        let err = store.set("k", &Secret::new("x")).expect_err("fails");
+        assert!(matches!(err, Error::KeyringUnavailable { .. }));
+        let hint = err.hint().expect("hint");
+        assert!(
+            hint.contains("AZURE_CLIENT_SECRET") && hint.contains("--secret-file"),
+            "{hint}"
+        );
+    }
+
+    #[test]
+    fn env_and_file_sources() {
+        let store = MemoryStore::new();
+        let env = Env::from_pairs([("AZURE_CLIENT_SECRET", "from-env")]);
+        let s = read_secret("id", &SecretSource::Env, "k", &store, &env).expect("env");
+        assert_eq!(s.expose(), "from-env");
+        let err =
+            read_secret("id", &SecretSource::Env, "k", &store, &Env::default()).expect_err("unset");
+        assert!(err.to_string().contains("AZURE_CLIENT_SECRET"));
+
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("secret");
+        write_secret_file(&path, &Secret::new("from-file")).expect("write");
+        let s =
+            read_secret("id", &SecretSource::File(path.clone()), "k", &store, &env).expect("file");
+        assert_eq!(s.expose(), "from-file");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                std::fs::metadata(&path).expect("meta").permissions().mode() & 0o777,
+                0o600
+            );
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+            let err = read_secret("id", &SecretSource::File(path), "k", &store, &env)
+                .expect_err("shared");
+            assert!(err.to_string().contains("mode 644"), "{err}");
+        }
+    }
+
+    #[test]
+    fn missing_keyring_entry_says_sign_in_again() {
+        let err = read_secret(
+            "app",
+            &SecretSource::Keyring,
+            "k",
+            &MemoryStore::new(),
+            &Env::default(),
+        )
+        .expect_err("missing");
+        assert!(err.hint().expect("hint").contains("login"));
+    }
+}

@@ -1,0 +1,124 @@
+//! What ACR Tray remembers between runs, per registry: the audience that works, the last
+//! refresh, the token's expiry and the last error. Kept in `state.json` in the state folder,
+//! written atomically. Never a token.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::cloud::Audience;
+use crate::error::{Error, ErrorKind, Result};
+use crate::fsutil;
+
+const VERSION: u32 = 1;
+
+/// The whole state file.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct State {
+    /// Format version; a file of another version is ignored (and rewritten).
+    pub version: u32,
+    /// Per registry, keyed by login server.
+    #[serde(default)]
+    pub registries: BTreeMap<String, RegistryState>,
+}
+
+/// What is remembered about one registry.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct RegistryState {
+    /// The audience whose Entra tokens this registry accepted last.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<Audience>,
+    /// When Docker's credential was last written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_refresh: Option<DateTime<Utc>>,
+    /// When the ACR refresh token in Docker's config runs out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
+    /// The last failed attempt, cleared by a success.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<StoredError>,
+}
+
+/// An error as remembered and shown later.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StoredError {
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// What kind of failure.
+    pub kind: ErrorKind,
+    /// The message.
+    pub message: String,
+    /// What to do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+impl StoredError {
+    /// Remembers an error.
+    pub fn new(err: &Error, at: DateTime<Utc>) -> Self {
+        Self {
+            at,
+            kind: err.kind(),
+            message: err.to_string(),
+            hint: err.hint(),
+        }
+    }
+}
+
+impl State {
+    /// Reads the state; a missing, unreadable or old file starts fresh (it holds nothing that
+    /// cannot be learned again).
+    pub fn load(path: &Path) -> Self {
+        let Ok(bytes) = std::fs::read(path) else {
+            return Self::fresh();
+        };
+        match serde_json::from_slice::<State>(&bytes) {
+            Ok(s) if s.version == VERSION => s,
+            Ok(_) | Err(_) => {
+                tracing::warn!(path = %path.display(), "ignoring an unreadable state file");
+                Self::fresh()
+            }
+        }
+    }
+
+    fn fresh() -> Self {
+        Self {
+            version: VERSION,
+            registries: BTreeMap::new(),
+        }
+    }
+
+    /// Writes the state atomically.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let bytes = serde_json::to_vec_pretty(self).map_err(|e| Error::Config {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        fsutil::atomic_write(path, &bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_garbage_starts_fresh() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let p = dir.path().join("state/state.json");
+        let mut s = State::load(&p);
+        s.registries.insert(
+            "r.azurecr.io".into(),
+            RegistryState {
+                audience: Some(Audience::Arm),
+                ..Default::default()
+            },
+        );
+        s.save(&p).expect("save");
+        assert_eq!(State::load(&p), s);
+        std::fs::write(&p, "{garbage").expect("write");
+        assert!(State::load(&p).registries.is_empty());
+    }
+}
