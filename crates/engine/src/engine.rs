@@ -4,7 +4,7 @@
 //! one atomic write of Docker's config, state saved.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -52,11 +52,18 @@ pub struct Engine {
     paths: Paths,
     settings: Settings,
     cloud: Cloud,
-    http: reqwest::Client,
-    entra: EntraClient,
+    /// Built on first use: commands that make no request (`status`, `registry add`) skip
+    /// loading the platform's CA store.
+    clients: OnceLock<Result<Clients>>,
     secrets: Arc<dyn SecretStore>,
     tokens: TokenCache,
     http_options: HttpOptions,
+}
+
+/// The HTTP client and the Entra client over it.
+struct Clients {
+    http: reqwest::Client,
+    entra: EntraClient,
 }
 
 /// The result of refreshing one registry.
@@ -106,23 +113,31 @@ impl Engine {
         let paths = Paths::from_env(&options.env)?;
         let settings = Settings::load(&paths.config_file())?;
         let cloud = Cloud::from_settings(&settings.cloud)?;
-        let http_options = HttpOptions {
-            ca_file: cloud.ca_file.clone(),
-            ..options.http.clone()
-        };
-        let http = http::build_client(&options.env, &http_options)?;
-        let entra = EntraClient::new(http.clone(), cloud.authority.clone());
         Ok(Self {
             env: options.env,
             paths,
             settings,
             cloud,
-            http,
-            entra,
+            clients: OnceLock::new(),
             secrets: options.secrets,
             tokens: TokenCache::new(),
             http_options: options.http,
         })
+    }
+
+    fn clients(&self) -> Result<&Clients> {
+        self.clients
+            .get_or_init(|| {
+                let options = HttpOptions {
+                    ca_file: self.cloud.ca_file.clone(),
+                    ..self.http_options.clone()
+                };
+                let http = http::build_client(&self.env, &options)?;
+                let entra = EntraClient::new(http.clone(), self.cloud.authority.clone());
+                Ok(Clients { http, entra })
+            })
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// The settings in use.
@@ -178,6 +193,7 @@ impl Engine {
         for audience in [Audience::Acr, Audience::Arm] {
             let scope = self.cloud.scope(audience);
             match self
+                .clients()?
                 .entra
                 .client_credentials(client_id, tenant, client_id, secret, &scope)
                 .await
@@ -224,7 +240,8 @@ impl Engine {
                 })
                 .await
                 .map_err(|e| Error::invalid_input(format!("keyring task failed: {e}"), ""))??;
-                self.entra
+                self.clients()?
+                    .entra
                     .client_credentials(&identity.id, tenant, client_id, &value, &scope)
                     .await
             }
@@ -335,21 +352,27 @@ impl Engine {
         reg: &RegistryConfig,
         remembered: Option<Audience>,
     ) -> Result<(Refreshed, Secret)> {
-        let identity = self.settings.identity(&reg.identity)?;
+        let identity = self.settings.identity(&reg.identity).map_err(|_| Error::SecretUnavailable {
+            identity: reg.identity.clone(),
+            detail: "it is not signed in".to_owned(),
+            hint: format!(
+                "sign {} in again with `acr-tray-cli login`, or give {} another identity with `acr-tray-cli registry add {} --identity ID`",
+                reg.identity, reg.name, reg.name
+            ),
+        })?;
         let allow = self.allow_list();
         // Checked before any request: a host outside the allow-list never sees a request.
         allow.check(reg.login_server.host())?;
-        let challenge = acr::challenge(&self.http, &reg.login_server, &allow).await?;
+        let http = &self.clients()?.http;
+        let challenge = acr::challenge(http, &reg.login_server, &allow).await?;
         let first = remembered.unwrap_or(Audience::Acr);
-        let mut notes: Vec<String> = Vec::new();
-        let mut refused = false;
+        let mut unmintable: Option<Error> = None;
+        let mut refused: Vec<(Audience, String)> = Vec::new();
         for audience in [first, first.other()] {
             let token = match self.entra_token(identity, audience).await {
                 Ok(t) => t,
                 Err(e) if entra::is_unknown_resource(&e) => {
-                    notes.push(format!(
-                        "Entra ID cannot issue {audience}-audience tokens here ({e})"
-                    ));
+                    unmintable = Some(e);
                     continue;
                 }
                 Err(e) => return Err(e),
@@ -359,7 +382,7 @@ impl Engine {
                 .clone()
                 .unwrap_or_else(|| identity.kind.tenant().to_owned());
             let registry = reg.login_server.to_string();
-            match acr::exchange(&self.http, &registry, &challenge, &tenant, &token.token).await? {
+            match acr::exchange(http, &registry, &challenge, &tenant, &token.token).await? {
                 Exchange::Issued(rt) => {
                     return Ok((
                         Refreshed {
@@ -369,33 +392,52 @@ impl Engine {
                         rt.token,
                     ));
                 }
-                Exchange::Refused { message } => {
-                    refused = true;
-                    let why = if message.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {message}")
-                    };
-                    notes.push(format!(
-                        "the registry refused the {audience}-audience token{why}"
-                    ));
-                }
+                Exchange::Refused { message } => refused.push((audience, message)),
             }
         }
-        let detail = notes.join("; ");
-        if refused {
-            Err(Error::NoRole {
-                identity: identity.id.clone(),
-                registry: reg.login_server.to_string(),
-                detail,
-            })
-        } else {
-            Err(Error::Registry {
-                registry: reg.login_server.to_string(),
-                message: detail,
-                kind: crate::error::ErrorKind::Configuration,
-                hint: "check the cloud's ACR audience (`acr-tray-cli cloud show`)".to_owned(),
-            })
+        Err(self.explain_refusal(reg, identity, unmintable, &refused))
+    }
+
+    /// Why no audience worked, in the user's terms.
+    fn explain_refusal(
+        &self,
+        reg: &RegistryConfig,
+        identity: &IdentityConfig,
+        unmintable: Option<Error>,
+        refused: &[(Audience, String)],
+    ) -> Error {
+        let registry = reg.login_server.to_string();
+        match (unmintable, refused) {
+            (Some(entra_err), [(Audience::Arm, _)]) => Error::Registry {
+                registry: registry.clone(),
+                message: format!(
+                    "the registry refused the ARM-audience token, and Entra ID cannot issue ACR-audience tokens here ({entra_err}); either {} has no role on it, or it accepts only ACR-audience tokens (authentication-as-arm disabled)",
+                    identity.id
+                ),
+                kind: crate::error::ErrorKind::Permission,
+                hint: format!(
+                    "assign AcrPull or AcrPush on the registry to {}; if that is done, enable ARM-audience tokens with `az acr config authentication-as-arm update -r {} --status enabled`",
+                    identity.id, reg.name
+                ),
+            },
+            (Some(entra_err), []) => entra_err,
+            (_, refused) => {
+                let tried: Vec<String> = refused
+                    .iter()
+                    .map(|(a, m)| {
+                        if m.is_empty() {
+                            format!("{a}-audience token refused")
+                        } else {
+                            format!("{a}-audience token refused: {m}")
+                        }
+                    })
+                    .collect();
+                Error::NoRole {
+                    identity: identity.id.clone(),
+                    registry,
+                    detail: tried.join("; "),
+                }
+            }
         }
     }
 
@@ -403,16 +445,8 @@ impl Engine {
     pub(crate) fn replace_settings(&mut self, settings: Settings) -> Result<()> {
         let cloud = Cloud::from_settings(&settings.cloud)?;
         if cloud != self.cloud {
-            let http = http::build_client(
-                &self.env,
-                &HttpOptions {
-                    ca_file: cloud.ca_file.clone(),
-                    ..self.http_options.clone()
-                },
-            )?;
-            self.entra = EntraClient::new(http.clone(), cloud.authority.clone());
-            self.http = http;
             self.cloud = cloud;
+            self.clients = OnceLock::new();
             self.tokens = TokenCache::new();
         }
         self.settings = settings;

@@ -1,0 +1,278 @@
+//! One function per command; each calls the engine and renders the result.
+
+use std::io::{Read, Write};
+
+use acr_tray_engine::cloud::{CloudName, CloudSettings};
+use acr_tray_engine::ops::{SecretStorage, ServicePrincipalLogin};
+use acr_tray_engine::{Engine, EngineOptions, Error, Secret};
+
+use crate::args::{CloudCommand, CloudSetArgs, Command, LoginArgs, RegistryCommand};
+use crate::logging::SharedWriter;
+use crate::output;
+use crate::{EXIT_FAILED, EXIT_OK, exit_code};
+
+/// The command's streams.
+pub struct Io {
+    pub stdin: Box<dyn Read + Send>,
+    pub stdout: Box<dyn Write + Send>,
+    pub stderr: SharedWriter,
+}
+
+impl Io {
+    /// Prints an error and its hint on stderr.
+    pub fn error(&mut self, err: &Error) {
+        let _ = writeln!(self.stderr, "error: {err}");
+        if let Some(hint) = err.hint() {
+            let _ = writeln!(self.stderr, "  hint: {hint}");
+        }
+    }
+}
+
+/// Runs a command and returns the exit code.
+pub async fn dispatch(command: Command, options: EngineOptions, io: &mut Io) -> i32 {
+    let mut engine = match Engine::open(options) {
+        Ok(e) => e,
+        Err(e) => {
+            io.error(&e);
+            return exit_code(&e);
+        }
+    };
+    let result = match command {
+        Command::Cloud(CloudCommand::Show { json }) => {
+            output::cloud(&mut io.stdout, engine.cloud(), json);
+            Ok(EXIT_OK)
+        }
+        Command::Cloud(CloudCommand::Set(args)) => cloud_set(&mut engine, args, io),
+        Command::Login(args) => login(&mut engine, args, io).await,
+        Command::Logout { identity } => logout(&mut engine, identity.as_deref(), io),
+        Command::Registry(cmd) => registry(&mut engine, cmd, io),
+        Command::Refresh { names, json } => refresh(&engine, &names, json, io).await,
+        Command::Status { json } => {
+            output::status(&mut io.stdout, &engine, json);
+            Ok(EXIT_OK)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            io.error(&e);
+            exit_code(&e)
+        }
+    }
+}
+
+fn cloud_set(engine: &mut Engine, args: CloudSetArgs, io: &mut Io) -> Result<i32, Error> {
+    let name = CloudName::parse(&args.name)?;
+    let custom_flags = args.authority.is_some()
+        || args.arm.is_some()
+        || args.acr_suffix.is_some()
+        || args.acr_audience.is_some();
+    if name != CloudName::Custom && custom_flags {
+        return Err(Error::invalid_input(
+            format!(
+                "{name} has fixed endpoints; --authority, --arm, --acr-suffix and --acr-audience are for custom clouds"
+            ),
+            "use `acr-tray-cli cloud set custom ...` for other endpoints",
+        ));
+    }
+    let ca_file = match args.ca_file {
+        Some(p) => Some(std::path::absolute(&p).map_err(|e| Error::io("find", &p, &e))?),
+        None => None,
+    };
+    let cloud = engine.set_cloud(CloudSettings {
+        name,
+        authority: args.authority,
+        arm: args.arm,
+        acr_suffix: args.acr_suffix,
+        acr_audience: args.acr_audience,
+        ca_file,
+    })?;
+    let _ = writeln!(io.stdout, "Cloud set to {}.", cloud.name);
+    output::cloud(&mut io.stdout, &cloud, false);
+    let outside: Vec<String> = engine
+        .settings()
+        .registries
+        .iter()
+        .filter(|r| !r.trusted_custom_domain && !r.login_server.is_under(&cloud.acr_suffix))
+        .map(|r| r.login_server.to_string())
+        .collect();
+    if !outside.is_empty() {
+        let _ = writeln!(
+            io.stderr,
+            "warning: these registries are not under .{} and will not receive tokens: {}",
+            cloud.acr_suffix.host(),
+            outside.join(", ")
+        );
+    }
+    Ok(EXIT_OK)
+}
+
+async fn login(engine: &mut Engine, args: LoginArgs, io: &mut Io) -> Result<i32, Error> {
+    if !args.service_principal {
+        return Err(Error::invalid_input(
+            "this version signs in service principals only",
+            "use `acr-tray-cli login --service-principal --tenant TENANT --client-id ID --secret-stdin`",
+        ));
+    }
+    let required = |v: Option<String>, flag: &str| {
+        v.filter(|s| !s.trim().is_empty()).ok_or_else(|| {
+            Error::invalid_input(
+                format!("{flag} is required with --service-principal"),
+                "use `acr-tray-cli login --service-principal --tenant TENANT --client-id ID --secret-stdin`",
+            )
+        })
+    };
+    let tenant = required(args.tenant, "--tenant")?;
+    let client_id = required(args.client_id, "--client-id")?;
+    let (secret, storage) = if args.secret_from_env {
+        let secret = engine
+            .env()
+            .var("AZURE_CLIENT_SECRET")
+            .map(Secret::new)
+            .ok_or_else(|| {
+                Error::invalid_input(
+                    "--secret-from-env needs AZURE_CLIENT_SECRET in the environment",
+                    "export AZURE_CLIENT_SECRET, or pipe the secret into --secret-stdin",
+                )
+            })?;
+        (secret, SecretStorage::Env)
+    } else if args.secret_stdin {
+        let storage = match args.secret_file {
+            Some(p) => {
+                SecretStorage::File(std::path::absolute(&p).map_err(|e| Error::io("find", &p, &e))?)
+            }
+            None => SecretStorage::Keyring,
+        };
+        (read_secret(&mut io.stdin)?, storage)
+    } else {
+        return Err(Error::invalid_input(
+            "no client secret given",
+            "pipe it into --secret-stdin (secrets on the command line are visible to other users), or use --secret-from-env",
+        ));
+    };
+    let identity = engine
+        .login_service_principal(ServicePrincipalLogin {
+            tenant: tenant.clone(),
+            client_id,
+            secret,
+            storage: storage.clone(),
+        })
+        .await?;
+    let kept = match storage {
+        SecretStorage::Keyring => "in the OS keyring".to_owned(),
+        SecretStorage::Env => "nowhere: AZURE_CLIENT_SECRET is read at run time".to_owned(),
+        SecretStorage::File(p) => format!("in {}", p.display()),
+    };
+    let _ = writeln!(
+        io.stdout,
+        "Signed in service principal {} (tenant {tenant}). Its secret is kept {kept}.",
+        identity.id
+    );
+    Ok(EXIT_OK)
+}
+
+/// Reads a secret from stdin, dropping one trailing line break as `docker login` does.
+fn read_secret(stdin: &mut Box<dyn Read + Send>) -> Result<Secret, Error> {
+    let mut text = String::new();
+    stdin.read_to_string(&mut text).map_err(|e| {
+        Error::invalid_input(
+            format!("cannot read the secret from stdin: {e}"),
+            "pipe the secret in as text",
+        )
+    })?;
+    let trimmed = text
+        .strip_suffix("\r\n")
+        .or_else(|| text.strip_suffix('\n'))
+        .or_else(|| text.strip_suffix('\r'))
+        .unwrap_or(&text);
+    Ok(Secret::new(trimmed))
+}
+
+fn logout(engine: &mut Engine, identity: Option<&str>, io: &mut Io) -> Result<i32, Error> {
+    let removed = engine.logout(identity)?;
+    if removed.is_empty() {
+        let _ = writeln!(io.stdout, "No identity was signed in.");
+    }
+    for id in &removed {
+        let _ = writeln!(io.stdout, "Signed out {} and forgot its secret.", id.id);
+        let users: Vec<&str> = engine
+            .settings()
+            .registries
+            .iter()
+            .filter(|r| r.identity.eq_ignore_ascii_case(&id.id))
+            .map(|r| r.name.as_str())
+            .collect();
+        if !users.is_empty() {
+            let _ = writeln!(
+                io.stdout,
+                "  {} will not be refreshed until {} signs in again; Docker keeps the current credentials until they expire.",
+                users.join(", "),
+                id.id
+            );
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+fn registry(engine: &mut Engine, cmd: RegistryCommand, io: &mut Io) -> Result<i32, Error> {
+    match cmd {
+        RegistryCommand::Add {
+            name_or_login_server,
+            identity,
+            trust_custom_domain,
+        } => {
+            let r = engine.add_registry(
+                &name_or_login_server,
+                identity.as_deref(),
+                trust_custom_domain,
+            )?;
+            if name_or_login_server.chars().any(|c| c.is_ascii_uppercase()) {
+                let _ = writeln!(
+                    io.stderr,
+                    "warning: login servers are lower case; use {} in image names",
+                    r.login_server
+                );
+            }
+            let _ = writeln!(
+                io.stdout,
+                "Added {} ({}) signing in as {}. Run `acr-tray-cli refresh {}` to log Docker in now.",
+                r.name, r.login_server, r.identity, r.name
+            );
+            Ok(EXIT_OK)
+        }
+        RegistryCommand::Remove { name } => {
+            let r = engine.remove_registry(&name)?;
+            let _ = writeln!(
+                io.stdout,
+                "Removed {} ({}). Docker's entry for it is left as it is (`docker logout {}` removes it).",
+                r.name, r.login_server, r.login_server
+            );
+            Ok(EXIT_OK)
+        }
+        RegistryCommand::List { json } => {
+            output::registries(&mut io.stdout, engine.settings(), json);
+            Ok(EXIT_OK)
+        }
+    }
+}
+
+async fn refresh(engine: &Engine, names: &[String], json: bool, io: &mut Io) -> Result<i32, Error> {
+    if engine.settings().registries.is_empty() {
+        return Err(Error::invalid_input(
+            "no registry is configured",
+            "add one with `acr-tray-cli registry add NAME`",
+        ));
+    }
+    let outcomes = engine.refresh(names).await?;
+    output::refresh(&mut io.stdout, &outcomes, json);
+    let codes: Vec<i32> = outcomes
+        .iter()
+        .filter_map(|o| o.result.as_ref().err())
+        .map(exit_code)
+        .collect();
+    Ok(match codes.as_slice() {
+        [] => EXIT_OK,
+        [first, rest @ ..] if rest.iter().all(|c| c == first) => *first,
+        _ => EXIT_FAILED,
+    })
+}

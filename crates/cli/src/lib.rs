@@ -1,0 +1,147 @@
+//! # acr-tray-cli
+//!
+//! The headless shell over [`acr_tray_engine`]: for VMs, CI and anyone who prefers a terminal.
+//! [`run`] takes the arguments and an injected [`Context`] (environment, stdin/stdout/stderr,
+//! secret store) and returns the exit code, so tests drive the whole CLI in-process.
+//!
+//! ## Layout
+//! - `args`: the clap definitions and the exit-code table.
+//! - `commands`: one function per command, calling the engine.
+//! - `output`: human and JSON rendering.
+//! - `logging`: stderr and log-file set-up.
+
+mod args;
+mod commands;
+mod logging;
+mod output;
+
+use std::ffi::OsString;
+use std::io::{Read, Write};
+use std::sync::Arc;
+
+use acr_tray_engine::http::HttpOptions;
+use acr_tray_engine::secrets::{KeyringStore, SecretStore};
+use acr_tray_engine::{Env, Error, ErrorKind};
+use clap::Parser;
+
+pub use args::EXIT_CODES;
+
+/// Exit code: success.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: the operation failed.
+pub const EXIT_FAILED: i32 = 1;
+/// Exit code: invalid usage or input.
+pub const EXIT_USAGE: i32 = 2;
+/// Exit code: sign-in required.
+pub const EXIT_SIGN_IN: i32 = 3;
+/// Exit code: Docker's config cannot be used.
+pub const EXIT_DOCKER_CONFIG: i32 = 4;
+
+/// Everything the CLI reads and writes besides its arguments.
+pub struct Context {
+    /// The environment.
+    pub env: Env,
+    /// Standard input (secrets are read from it).
+    pub stdin: Box<dyn Read + Send>,
+    /// Standard output.
+    pub stdout: Box<dyn Write + Send>,
+    /// Standard error (logs and error messages).
+    pub stderr: Box<dyn Write + Send>,
+    /// Where secrets are kept; the OS keyring in the real program.
+    pub secrets: Arc<dyn SecretStore>,
+    /// HTTP options (tests shorten time-outs).
+    pub http: HttpOptions,
+}
+
+impl Context {
+    /// The real process: its environment, stdio and the OS keyring.
+    pub fn from_process() -> Self {
+        Self {
+            env: Env::from_process(),
+            stdin: Box::new(std::io::stdin()),
+            stdout: Box::new(std::io::stdout()),
+            stderr: Box::new(std::io::stderr()),
+            secrets: Arc::new(KeyringStore::new()),
+            http: HttpOptions::default(),
+        }
+    }
+}
+
+/// Runs the CLI and returns its exit code.
+pub fn run<I, T>(args: I, ctx: Context) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let Context {
+        env,
+        stdin,
+        mut stdout,
+        stderr,
+        secrets,
+        http,
+    } = ctx;
+    let stderr = logging::SharedWriter::new(stderr);
+    let cli = match args::Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+            let text = e.render().to_string();
+            let mut out: Box<dyn Write> = if e.use_stderr() {
+                Box::new(stderr.clone())
+            } else {
+                Box::new(&mut stdout)
+            };
+            let _ = out.write_all(text.as_bytes());
+            return code;
+        }
+    };
+    let log_dir = acr_tray_engine::paths::Paths::from_env(&env)
+        .ok()
+        .map(|p| p.log_dir);
+    let _log = logging::init(
+        stderr.clone(),
+        log_dir.as_deref(),
+        cli.verbose,
+        env.var("ACR_TRAY_LOG"),
+    );
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            let mut err = stderr.clone();
+            let _ = writeln!(err, "error: cannot start: {e}");
+            return EXIT_FAILED;
+        }
+    };
+    let options = acr_tray_engine::EngineOptions { env, secrets, http };
+    let mut io = commands::Io {
+        stdin,
+        stdout,
+        stderr: stderr.clone(),
+    };
+    let code = runtime.block_on(commands::dispatch(cli.command, options, &mut io));
+    let _ = io.stdout.flush();
+    code
+}
+
+/// The exit code for an error.
+pub fn exit_code(err: &Error) -> i32 {
+    match err {
+        Error::InvalidInput { .. }
+        | Error::Config { .. }
+        | Error::HostNotAllowed { .. }
+        | Error::UnknownRegistry { .. }
+        | Error::UnknownIdentity { .. } => EXIT_USAGE,
+        Error::Entra(e) if e.code == "invalid_client" || e.code == "unauthorized_client" => {
+            EXIT_SIGN_IN
+        }
+        e => match e.kind() {
+            ErrorKind::SignInRequired => EXIT_SIGN_IN,
+            ErrorKind::DockerConfig => EXIT_DOCKER_CONFIG,
+            _ => EXIT_FAILED,
+        },
+    }
+}

@@ -1,0 +1,264 @@
+//! Human and JSON rendering. Nothing rendered here ever holds a secret.
+
+use std::io::Write;
+
+use acr_tray_engine::cloud::Cloud;
+use acr_tray_engine::config::Settings;
+use acr_tray_engine::{Engine, RegistryOutcome};
+use chrono::{DateTime, Local, Utc};
+use serde_json::{Value, json};
+
+type Out = Box<dyn Write + Send>;
+
+fn print_json(out: &mut Out, value: &Value) {
+    let _ = serde_json::to_writer_pretty(&mut *out, value);
+    let _ = writeln!(out);
+}
+
+/// `2026-11-23 14:05 (in 2h 58m)` in local time.
+pub fn when(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let local = t.with_timezone(&Local).format("%Y-%m-%d %H:%M");
+    let delta = t - now;
+    if delta.num_seconds().abs() < 60 {
+        return format!("{local} (just now)");
+    }
+    let (mins, future) = if delta.num_seconds() >= 0 {
+        (delta.num_minutes(), true)
+    } else {
+        (-delta.num_minutes(), false)
+    };
+    let span = if mins >= 60 {
+        format!("{}h {}m", mins / 60, mins % 60)
+    } else {
+        format!("{mins}m")
+    };
+    if future {
+        format!("{local} (in {span})")
+    } else {
+        format!("{local} ({span} ago)")
+    }
+}
+
+pub fn cloud(out: &mut Out, cloud: &Cloud, as_json: bool) {
+    if as_json {
+        print_json(
+            out,
+            &json!({
+                "name": cloud.name.to_string(),
+                "authority": cloud.authority.as_str().trim_end_matches('/'),
+                "arm": cloud.arm.as_str(),
+                "armAudience": cloud.arm_audience,
+                "acrSuffix": cloud.acr_suffix.to_string(),
+                "acrAudience": cloud.acr_audience,
+                "caFile": cloud.ca_file,
+            }),
+        );
+        return;
+    }
+    let _ = writeln!(out, "cloud:         {}", cloud.name);
+    let _ = writeln!(
+        out,
+        "authority:     {}",
+        cloud.authority.as_str().trim_end_matches('/')
+    );
+    let _ = writeln!(out, "arm:           {}", cloud.arm);
+    let _ = writeln!(out, "arm audience:  {}", cloud.arm_audience);
+    let _ = writeln!(out, "acr suffix:    .{}", cloud.acr_suffix);
+    let _ = writeln!(out, "acr audience:  {}", cloud.acr_audience);
+    if let Some(ca) = &cloud.ca_file {
+        let _ = writeln!(out, "ca file:       {}", ca.display());
+    }
+}
+
+pub fn registries(out: &mut Out, settings: &Settings, as_json: bool) {
+    if as_json {
+        let list: Vec<Value> = settings
+            .registries
+            .iter()
+            .map(|r| {
+                json!({
+                    "name": r.name,
+                    "loginServer": r.login_server.to_string(),
+                    "identity": r.identity,
+                    "trustedCustomDomain": r.trusted_custom_domain,
+                })
+            })
+            .collect();
+        print_json(out, &Value::Array(list));
+        return;
+    }
+    if settings.registries.is_empty() {
+        let _ = writeln!(
+            out,
+            "No registries. Add one with `acr-tray-cli registry add NAME`."
+        );
+        return;
+    }
+    let width = settings
+        .registries
+        .iter()
+        .map(|r| r.name.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let _ = writeln!(out, "{:width$}  LOGIN SERVER / IDENTITY", "NAME");
+    for r in &settings.registries {
+        let custom = if r.trusted_custom_domain {
+            "  (trusted custom domain)"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "{:width$}  {}  as {}{custom}",
+            r.name, r.login_server, r.identity
+        );
+    }
+}
+
+pub fn refresh(out: &mut Out, outcomes: &[RegistryOutcome], as_json: bool) {
+    let now = Utc::now();
+    if as_json {
+        let results: Vec<Value> = outcomes
+            .iter()
+            .map(|o| match &o.result {
+                Ok(r) => json!({
+                    "name": o.name, "loginServer": o.login_server, "identity": o.identity,
+                    "ok": true, "audience": r.audience, "expiresAt": r.expires_at,
+                }),
+                Err(e) => json!({
+                    "name": o.name, "loginServer": o.login_server, "identity": o.identity,
+                    "ok": false,
+                    "error": {"kind": e.kind(), "message": e.to_string(), "hint": e.hint()},
+                }),
+            })
+            .collect();
+        print_json(out, &json!({ "results": results }));
+        return;
+    }
+    for o in outcomes {
+        match &o.result {
+            Ok(r) => {
+                let until = r
+                    .expires_at
+                    .map(|t| format!(", valid until {}", when(t, now)))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "ok      {} ({}): Docker credential refreshed{until} [{} audience]",
+                    o.name, o.login_server, r.audience
+                );
+            }
+            Err(e) => {
+                let _ = writeln!(out, "FAILED  {} ({}): {e}", o.name, o.login_server);
+                if let Some(h) = e.hint() {
+                    let _ = writeln!(out, "        hint: {h}");
+                }
+            }
+        }
+    }
+    let ok = outcomes.iter().filter(|o| o.result.is_ok()).count();
+    let _ = writeln!(out, "{ok} of {} registries refreshed.", outcomes.len());
+}
+
+pub fn status(out: &mut Out, engine: &Engine, as_json: bool) {
+    let now = Utc::now();
+    let statuses = engine.status();
+    let docker = engine
+        .docker_config_path()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|e| e.to_string());
+    let identities: Vec<Value> = engine
+        .settings()
+        .identities
+        .iter()
+        .map(|i| json!({"id": i.id, "kind": i.kind.describe(), "tenant": i.kind.tenant()}))
+        .collect();
+    if as_json {
+        let regs: Vec<Value> = statuses
+            .iter()
+            .map(|s| {
+                json!({
+                    "name": s.name, "loginServer": s.login_server, "identity": s.identity,
+                    "audience": s.audience, "lastRefresh": s.last_refresh, "expiresAt": s.expires_at,
+                    "lastError": s.last_error.as_ref().map(|e| json!({
+                        "at": e.at, "kind": e.kind, "message": e.message, "hint": e.hint,
+                    })),
+                })
+            })
+            .collect();
+        print_json(
+            out,
+            &json!({
+                "cloud": engine.cloud().name.to_string(),
+                "dockerConfig": docker,
+                "identities": identities,
+                "registries": regs,
+            }),
+        );
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "Cloud: {}    Docker config: {docker}",
+        engine.cloud().name
+    );
+    if engine.settings().identities.is_empty() {
+        let _ = writeln!(out, "Identities: none signed in");
+    }
+    for i in &engine.settings().identities {
+        let _ = writeln!(
+            out,
+            "Identity: {} ({}, tenant {})",
+            i.id,
+            i.kind.describe(),
+            i.kind.tenant()
+        );
+    }
+    if statuses.is_empty() {
+        let _ = writeln!(
+            out,
+            "No registries. Add one with `acr-tray-cli registry add NAME`."
+        );
+        return;
+    }
+    for s in &statuses {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "{} ({})", s.name, s.login_server);
+        let _ = writeln!(out, "  identity:      {}", s.identity);
+        let audience = s
+            .audience
+            .map(|a| a.to_string())
+            .unwrap_or_else(|| "-".to_owned());
+        let _ = writeln!(out, "  audience:      {audience}");
+        let last = s
+            .last_refresh
+            .map(|t| when(t, now))
+            .unwrap_or_else(|| "never".to_owned());
+        let _ = writeln!(out, "  last refresh:  {last}");
+        let exp = s
+            .expires_at
+            .map(|t| when(t, now))
+            .unwrap_or_else(|| "-".to_owned());
+        let _ = writeln!(out, "  token expires: {exp}");
+        if let Some(e) = &s.last_error {
+            let _ = writeln!(out, "  last error:    {} ({})", e.message, when(e.at, now));
+            if let Some(h) = &e.hint {
+                let _ = writeln!(out, "  hint:          {h}");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn when_says_in_or_ago() {
+        let now = Utc::now();
+        assert!(when(now + chrono::TimeDelta::minutes(179), now).ends_with("(in 2h 59m)"));
+        assert!(when(now - chrono::TimeDelta::minutes(5), now).ends_with("(5m ago)"));
+        assert!(when(now - chrono::TimeDelta::milliseconds(500), now).ends_with("(just now)"));
+    }
+}

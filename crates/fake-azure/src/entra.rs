@@ -1,0 +1,277 @@
+//! Entra ID v2 endpoints on `login.<base>`: discovery, JWKS and the token endpoint.
+//!
+//! The token endpoint dispatches on `grant_type`; each grant lives in its own function so the
+//! device-code, authorization-code (+PKCE) and client-assertion variants slot in beside them.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde_json::json;
+
+use crate::app::Shared;
+use crate::entra_tokens::{self, Grant};
+use crate::errors;
+use crate::form::{Form, basic_credentials, percent_decode};
+use crate::lock;
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/common/discovery/instance", get(instance_discovery))
+        .route(
+            "/{tenant}/v2.0/.well-known/openid-configuration",
+            get(openid_configuration),
+        )
+        .route("/{tenant}/discovery/v2.0/keys", get(keys))
+        .route("/{tenant}/discovery/keys", get(keys))
+        .route("/{tenant}/oauth2/v2.0/token", post(token))
+        .with_state(shared)
+}
+
+/// How the `{tenant}` path segment resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum TenantPath {
+    /// A known tenant GUID.
+    Id(String),
+    /// `organizations` or `common`: the tenant comes from the credential.
+    Multi,
+    Unknown(String),
+}
+
+pub(crate) fn resolve_tenant(shared: &Shared, segment: &str) -> TenantPath {
+    let lower = segment.to_ascii_lowercase();
+    if lower == "organizations" || lower == "common" {
+        return TenantPath::Multi;
+    }
+    if lock(&shared.dir).tenant_exists(&lower) {
+        TenantPath::Id(lower)
+    } else {
+        TenantPath::Unknown(segment.to_owned())
+    }
+}
+
+pub(crate) fn tenant_not_found(shared: &Shared, tenant: &str, error: &str) -> Response {
+    errors::entra(
+        StatusCode::BAD_REQUEST,
+        error,
+        90002,
+        &format!(
+            "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are \
+             signing into the correct cloud. Check with your subscription administrator, this may \
+             happen if there are no active subscriptions for the tenant."
+        ),
+        shared.now(),
+    )
+}
+
+async fn instance_discovery(State(s): State<Arc<Shared>>) -> Response {
+    let host = format!("{}:{}", s.login_host(), s.port);
+    errors::json_ok(json!({
+        "tenant_discovery_endpoint":
+            format!("https://{host}/common/v2.0/.well-known/openid-configuration"),
+        "api-version": "1.1",
+        "metadata": [{
+            "preferred_network": host,
+            "preferred_cache": host,
+            "aliases": [host],
+        }],
+    }))
+}
+
+async fn openid_configuration(
+    State(s): State<Arc<Shared>>,
+    Path(tenant): Path<String>,
+) -> Response {
+    let tid = match resolve_tenant(&s, &tenant) {
+        TenantPath::Id(id) => id,
+        TenantPath::Multi => "{tenantid}".to_owned(),
+        TenantPath::Unknown(t) => return tenant_not_found(&s, &t, "invalid_tenant"),
+    };
+    let base = s.authority();
+    let path = format!("{base}/{tenant}");
+    errors::json_ok(json!({
+        "token_endpoint": format!("{path}/oauth2/v2.0/token"),
+        "token_endpoint_auth_methods_supported":
+            ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+        "jwks_uri": format!("{path}/discovery/v2.0/keys"),
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "issuer": format!("{base}/{tid}/v2.0"),
+        "request_uri_parameter_supported": false,
+        "userinfo_endpoint": "https://graph.microsoft.com/oidc/userinfo",
+        "authorization_endpoint": format!("{path}/oauth2/v2.0/authorize"),
+        "device_authorization_endpoint": format!("{path}/oauth2/v2.0/devicecode"),
+        "http_logout_supported": true,
+        "frontchannel_logout_supported": true,
+        "end_session_endpoint": format!("{path}/oauth2/v2.0/logout"),
+        "claims_supported": ["sub", "iss", "cloud_instance_name", "cloud_instance_host_name",
+            "cloud_graph_host_name", "msgraph_host", "aud", "exp", "iat", "auth_time", "acr",
+            "nonce", "preferred_username", "name", "tid", "ver", "at_hash", "c_hash", "email"],
+        "kerberos_endpoint": format!("{path}/kerberos"),
+        "tenant_region_scope": "NA",
+        "cloud_instance_name": s.base_domain,
+        "cloud_graph_host_name": "graph.windows.net",
+        "msgraph_host": "graph.microsoft.com",
+        "rbac_url": "https://pas.windows.net",
+    }))
+}
+
+async fn keys(State(s): State<Arc<Shared>>, Path(tenant): Path<String>) -> Response {
+    let issuer = match resolve_tenant(&s, &tenant) {
+        TenantPath::Id(id) => format!("{}/{id}/v2.0", s.authority()),
+        TenantPath::Multi => format!("{}/{{tenantid}}/v2.0", s.authority()),
+        TenantPath::Unknown(t) => return tenant_not_found(&s, &t, "invalid_tenant"),
+    };
+    let k = &s.entra_key;
+    errors::json_ok(json!({"keys": [{
+        "kty": "RSA",
+        "use": "sig",
+        "kid": k.x5t,
+        "x5t": k.x5t,
+        "n": k.n,
+        "e": k.e,
+        "x5c": [k.x5c()],
+        "issuer": issuer,
+    }]}))
+}
+
+async fn token(
+    State(s): State<Arc<Shared>>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = Form::parse(&body);
+    let now = s.now();
+    let tenant = match resolve_tenant(&s, &tenant) {
+        TenantPath::Unknown(t) => return tenant_not_found(&s, &t, "invalid_request"),
+        other => other,
+    };
+    let Some(grant_type) = form.get("grant_type") else {
+        return missing_parameter(&s, "grant_type");
+    };
+    match grant_type {
+        "client_credentials" => client_credentials(&s, &tenant, &headers, &form),
+        "refresh_token" => entra_tokens::refresh_grant(&s, &tenant, &headers, &form),
+        other => errors::entra(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            70003,
+            &format!("The app requested an unsupported grant type '{other}'."),
+            now,
+        ),
+    }
+}
+
+pub(crate) fn missing_parameter(s: &Shared, name: &str) -> Response {
+    errors::entra(
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        900144,
+        &format!("The request body must contain the following parameter: '{name}'."),
+        s.now(),
+    )
+}
+
+/// The client's credential as presented.
+#[derive(Debug, Clone)]
+pub(crate) enum ClientCredential {
+    /// `client_secret` in the body or HTTP Basic.
+    Secret(String),
+    /// Nothing (public client).
+    None,
+}
+
+/// The client ID and credential from the body or an HTTP Basic header (RFC 6749 §2.3.1).
+pub(crate) fn client_auth(headers: &HeaderMap, form: &Form) -> (Option<String>, ClientCredential) {
+    if let Some((user, pass)) = basic_credentials(headers) {
+        return (
+            Some(percent_decode(&user)),
+            ClientCredential::Secret(percent_decode(&pass)),
+        );
+    }
+    let credential = match form.get("client_secret") {
+        Some(secret) => ClientCredential::Secret(secret.to_owned()),
+        None => ClientCredential::None,
+    };
+    (form.get("client_id").map(str::to_owned), credential)
+}
+
+/// Checks a confidential client's credential; `Err` is the Entra error response.
+pub(crate) fn authenticate_client(
+    s: &Shared,
+    client_id: &str,
+    expected_secret: &str,
+    credential: &ClientCredential,
+) -> Result<(), Response> {
+    match credential {
+        ClientCredential::Secret(secret) if secret == expected_secret => Ok(()),
+        ClientCredential::Secret(_) => Err(errors::entra(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            7000215,
+            &format!(
+                "Invalid client secret provided. Ensure the secret being sent in the request is the \
+                 client secret value, not the client secret ID, for a secret added to app \
+                 '{client_id}'."
+            ),
+            s.now(),
+        )),
+        ClientCredential::None => Err(errors::entra(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            7000218,
+            "The request body must contain the following parameter: 'client_assertion' or \
+             'client_secret'.",
+            s.now(),
+        )),
+    }
+}
+
+fn client_credentials(
+    s: &Shared,
+    tenant: &TenantPath,
+    headers: &HeaderMap,
+    form: &Form,
+) -> Response {
+    let (client_id, credential) = client_auth(headers, form);
+    let Some(client_id) = client_id else {
+        return missing_parameter(s, "client_id");
+    };
+    let TenantPath::Id(tenant_id) = tenant else {
+        return errors::entra(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            50059,
+            "No tenant-identifying information found in either the request or implied by any \
+             provided credentials.",
+            s.now(),
+        );
+    };
+    let principal = lock(&s.dir)
+        .principal(&client_id)
+        .filter(|p| p.tenant.eq_ignore_ascii_case(tenant_id))
+        .cloned();
+    let Some(principal) = principal else {
+        return entra_tokens::unknown_client(s, &client_id, tenant_id);
+    };
+    if let Err(response) = authenticate_client(s, &client_id, &principal.secret, &credential) {
+        return response;
+    }
+    let scopes = match entra_tokens::parse_scopes(s, form.get("scope"), tenant_id, true) {
+        Ok(scopes) => scopes,
+        Err(response) => return response,
+    };
+    let grant = Grant::App {
+        principal,
+        appidacr: "1",
+    };
+    entra_tokens::token_response(s, &grant, &scopes, None, form)
+}

@@ -1,0 +1,271 @@
+//! The TLS listener. Connections are served by hand (tokio-rustls + hyper http1) so that a fault
+//! can drop a connection with a TCP reset instead of answering.
+//!
+//! Each request: host -> service, body buffered (for `grant_type`), faults, latency, then the
+//! service's axum router; every request is logged.
+
+use std::convert::Infallible;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, Response, StatusCode};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, watch};
+use tokio_rustls::TlsAcceptor;
+use tower::ServiceExt as _;
+
+use crate::app::{AcrCtx, Route, Shared};
+use crate::faults::{self, FaultAction, RequestFacts};
+use crate::lock;
+use crate::log::{LoggedRequest, RequestFields};
+
+/// Longest a `Hang` fault holds a connection.
+const HANG_LIMIT: Duration = Duration::from_secs(3600);
+/// Largest request body read.
+const BODY_LIMIT: usize = 1 << 20;
+
+/// The per-service routers.
+#[derive(Clone)]
+pub(crate) struct Routers {
+    pub(crate) entra: Router,
+    pub(crate) acr: Router,
+    pub(crate) arm: Router,
+}
+
+/// Accepts connections until `shutdown` flips (or its sender is dropped).
+pub(crate) async fn serve(
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    shared: Arc<Shared>,
+    routers: Routers,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let conn = serve_connection(
+                    stream,
+                    acceptor.clone(),
+                    shared.clone(),
+                    routers.clone(),
+                    shutdown.clone(),
+                );
+                tokio::spawn(conn);
+            }
+            _ = shutdown.changed() => break,
+        }
+    }
+}
+
+/// A TCP stream that resets (SO_LINGER 0) instead of closing when asked to.
+struct ResetOnDrop {
+    inner: TcpStream,
+    reset: Arc<AtomicBool>,
+}
+
+impl Drop for ResetOnDrop {
+    fn drop(&mut self) {
+        if self.reset.load(Ordering::SeqCst) {
+            let _ = self.inner.set_zero_linger();
+        }
+    }
+}
+
+impl AsyncRead for ResetOnDrop {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for ResetOnDrop {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// Per-connection: lets a request ask for the connection to be reset.
+struct ConnCtx {
+    shared: Arc<Shared>,
+    routers: Routers,
+    reset_flag: Arc<AtomicBool>,
+    reset: Notify,
+}
+
+async fn serve_connection(
+    stream: TcpStream,
+    acceptor: TlsAcceptor,
+    shared: Arc<Shared>,
+    routers: Routers,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+    let reset_flag = Arc::new(AtomicBool::new(false));
+    let io = ResetOnDrop {
+        inner: stream,
+        reset: reset_flag.clone(),
+    };
+    let tls = match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(io)).await {
+        Ok(Ok(tls)) => tls,
+        _ => return,
+    };
+    let ctx = Arc::new(ConnCtx {
+        shared,
+        routers,
+        reset_flag,
+        reset: Notify::new(),
+    });
+    let service_ctx = ctx.clone();
+    let service = hyper::service::service_fn(move |req| handle(service_ctx.clone(), req));
+    let conn =
+        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tls), service);
+    tokio::select! {
+        _ = conn => {}
+        _ = ctx.reset.notified() => {}
+        _ = shutdown.changed() => {}
+    }
+}
+
+/// `Host` (or the URI authority) in lower case, without the port.
+fn request_host(req: &Request<Incoming>) -> String {
+    let raw = req
+        .headers()
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| req.uri().authority().map(|a| a.as_str()))
+        .unwrap_or_default();
+    let host = match raw.rsplit_once(':') {
+        Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
+        _ => raw,
+    };
+    host.trim_end_matches('.').to_ascii_lowercase()
+}
+
+async fn handle(ctx: Arc<ConnCtx>, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
+    let s = &ctx.shared;
+    let at = s.now();
+    let host = request_host(&req);
+    let route = s.route(&host);
+    let service = route.service();
+    let (parts, body) = req.into_parts();
+    let (body, too_large) = match axum::body::to_bytes(Body::new(body), BODY_LIMIT).await {
+        Ok(bytes) => (bytes, false),
+        Err(_) => (axum::body::Bytes::new(), true),
+    };
+    let fields = RequestFields::extract(service, &parts.headers, parts.uri.query(), &body);
+    let mut entry = LoggedRequest {
+        at,
+        service,
+        host: host.clone(),
+        method: parts.method.to_string(),
+        path: parts.uri.path().to_owned(),
+        grant_type: fields.grant_type,
+        client_id: fields.client_id,
+        scope: fields.scope,
+        status: 0,
+    };
+    if too_large {
+        entry.status = StatusCode::PAYLOAD_TOO_LARGE.as_u16();
+        lock(&s.log).push(entry);
+        return Ok(plain(StatusCode::PAYLOAD_TOO_LARGE));
+    }
+    let fault = lock(&s.faults).take(&RequestFacts {
+        service,
+        host: &host,
+        path: &entry.path,
+        grant_type: entry.grant_type.as_deref(),
+    });
+    let latency = *lock(&s.latency);
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let response = match fault {
+        Some(FaultAction::Hang) => {
+            lock(&s.log).push(entry.clone());
+            tokio::time::sleep(HANG_LIMIT).await;
+            reset_connection(&ctx).await
+        }
+        Some(FaultAction::ResetConnection) => {
+            lock(&s.log).push(entry.clone());
+            reset_connection(&ctx).await
+        }
+        Some(FaultAction::Status {
+            status,
+            body,
+            retry_after,
+        }) => faults::status_response(service, status, body, retry_after, s.now()),
+        Some(FaultAction::MalformedBody) => faults::malformed_body(),
+        Some(FaultAction::WrongContentType) => faults::wrong_content_type(),
+        Some(FaultAction::Delay(delay)) => {
+            tokio::time::sleep(delay).await;
+            route_request(&ctx, &route, Request::from_parts(parts, Body::from(body))).await
+        }
+        None => route_request(&ctx, &route, Request::from_parts(parts, Body::from(body))).await,
+    };
+    entry.status = response.status().as_u16();
+    lock(&s.log).push(entry);
+    Ok(response)
+}
+
+/// Asks the connection task to drop the connection with a reset; never returns a response.
+async fn reset_connection(ctx: &ConnCtx) -> Response<Body> {
+    ctx.reset_flag.store(true, Ordering::SeqCst);
+    ctx.reset.notify_one();
+    std::future::pending::<Response<Body>>().await
+}
+
+async fn route_request(ctx: &ConnCtx, route: &Route, mut req: Request<Body>) -> Response<Body> {
+    let router = match route {
+        Route::Entra => ctx.routers.entra.clone(),
+        Route::Arm => ctx.routers.arm.clone(),
+        Route::Acr(registry) => {
+            let login_server = lock(&ctx.shared.dir)
+                .registry(registry)
+                .map(|r| r.public.login_server.to_ascii_lowercase());
+            let Some(login_server) = login_server else {
+                return plain(StatusCode::NOT_FOUND);
+            };
+            req.extensions_mut().insert(AcrCtx {
+                registry: registry.clone(),
+                login_server,
+            });
+            ctx.routers.acr.clone()
+        }
+        Route::UnknownRegistry | Route::Unknown => return plain(StatusCode::NOT_FOUND),
+    };
+    match router.oneshot(req).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
+}
+
+fn plain(status: StatusCode) -> Response<Body> {
+    let mut response = Response::new(Body::from(
+        status.canonical_reason().unwrap_or_default().to_owned(),
+    ));
+    *response.status_mut() = status;
+    response
+}

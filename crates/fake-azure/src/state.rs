@@ -1,0 +1,272 @@
+//! The fake directory: tenants, subscriptions, principals, registries, role assignments, Entra
+//! refresh tokens, and the fake clock. Everything here is plain data behind one mutex in
+//! [`crate::app::Shared`]; never held across an `.await`.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::lock;
+
+/// An Entra tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Tenant {
+    /// Tenant GUID.
+    pub id: String,
+}
+
+/// A service principal (app registration + enterprise app) with one client secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServicePrincipal {
+    /// Tenant GUID.
+    pub tenant: String,
+    /// Application (client) ID.
+    pub client_id: String,
+    /// Object ID of the service principal (the `oid` in its tokens).
+    pub object_id: String,
+    /// The client secret (it is a fake).
+    pub secret: String,
+}
+
+/// A user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Tenant GUID.
+    pub tenant: String,
+    /// Object ID (the `oid` in the user's tokens).
+    pub object_id: String,
+    /// User principal name.
+    pub upn: String,
+}
+
+/// An Azure subscription.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    /// Subscription GUID.
+    pub id: String,
+    /// Tenant GUID.
+    pub tenant: String,
+    /// Display name.
+    pub display_name: String,
+}
+
+/// A role assignment on a registry. `Role::None` removes every role of the principal there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    /// No role (clears assignments).
+    None,
+    /// Pull.
+    AcrPull,
+    /// Pull + push.
+    AcrPush,
+    /// Everything.
+    Owner,
+    /// ARM read only in this fake (no data-plane access; see API.md).
+    Reader,
+    /// Everything but role assignment.
+    Contributor,
+}
+
+impl Role {
+    /// ARM `registries/read` (list/get).
+    pub(crate) fn arm_read(self) -> bool {
+        matches!(self, Role::Reader | Role::Contributor | Role::Owner)
+    }
+
+    /// ACR RT `permissions.actions` granted by this role.
+    pub(crate) fn data_actions(self) -> &'static [&'static str] {
+        match self {
+            Role::AcrPull => &["read"],
+            Role::AcrPush => &["read", "write"],
+            Role::Owner | Role::Contributor => &["*"],
+            Role::None | Role::Reader => &[],
+        }
+    }
+}
+
+/// What to create with [`crate::FakeAzure::add_registry`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrySpec {
+    /// Registry name (the login server is its lower-case form + the ACR suffix).
+    pub name: String,
+    /// Subscription GUID; `None` = the default tenant's default subscription.
+    pub subscription: Option<String>,
+    /// Resource group (default `rg-acr`).
+    pub resource_group: String,
+    /// SKU (default `Standard`).
+    pub sku: String,
+    /// `azureADAuthenticationAsArmPolicy` disabled: `/oauth2/exchange` refuses ARM-audience tokens.
+    pub refuse_arm_audience: bool,
+    /// Admin user enabled.
+    pub admin_enabled: bool,
+    /// Custom login-server host (no port), instead of `<name>.azurecr.<base>`.
+    pub login_server_host: Option<String>,
+}
+
+impl RegistrySpec {
+    /// A Standard registry in `rg-acr` of the default subscription.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            subscription: None,
+            resource_group: "rg-acr".into(),
+            sku: "Standard".into(),
+            refuse_arm_audience: false,
+            admin_enabled: false,
+            login_server_host: None,
+        }
+    }
+    /// Sets the subscription GUID.
+    pub fn subscription(mut self, id: impl Into<String>) -> Self {
+        self.subscription = Some(id.into());
+        self
+    }
+    /// Sets the resource group.
+    pub fn resource_group(mut self, rg: impl Into<String>) -> Self {
+        self.resource_group = rg.into();
+        self
+    }
+    /// Sets the SKU.
+    pub fn sku(mut self, sku: impl Into<String>) -> Self {
+        self.sku = sku.into();
+        self
+    }
+    /// Refuses ARM-audience tokens at `/oauth2/exchange`.
+    pub fn refuse_arm_audience(mut self, refuse: bool) -> Self {
+        self.refuse_arm_audience = refuse;
+        self
+    }
+    /// Enables the admin user.
+    pub fn admin_enabled(mut self, enabled: bool) -> Self {
+        self.admin_enabled = enabled;
+        self
+    }
+    /// Serves the registry on a custom domain (host without port).
+    pub fn login_server_host(mut self, host: impl Into<String>) -> Self {
+        self.login_server_host = Some(host.into());
+        self
+    }
+}
+
+/// A registry as created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registry {
+    /// Name as given.
+    pub name: String,
+    /// `host:port`.
+    pub login_server: String,
+    /// Subscription GUID.
+    pub subscription: String,
+    /// Resource group.
+    pub resource_group: String,
+    /// ARM resource ID.
+    pub id: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct RegistryRec {
+    pub(crate) spec: RegistrySpec,
+    pub(crate) public: Registry,
+    /// Host without port, lower case.
+    pub(crate) host: String,
+    pub(crate) tenant: String,
+    pub(crate) created: DateTime<Utc>,
+    /// Admin passwords (`password`, `password2`).
+    pub(crate) passwords: [String; 2],
+}
+
+/// An Entra refresh token's grant.
+#[derive(Debug, Clone)]
+pub(crate) struct RtRec {
+    pub(crate) object_id: String,
+    pub(crate) client_id: String,
+    pub(crate) issued: DateTime<Utc>,
+    pub(crate) revoked: bool,
+}
+
+/// The directory.
+#[derive(Debug, Default)]
+pub(crate) struct Directory {
+    pub(crate) tenants: Vec<Tenant>,
+    pub(crate) subscriptions: Vec<Subscription>,
+    pub(crate) principals: Vec<ServicePrincipal>,
+    pub(crate) users: Vec<User>,
+    /// By lower-case name.
+    pub(crate) registries: BTreeMap<String, RegistryRec>,
+    /// (lower-case registry name, object id) -> roles.
+    pub(crate) roles: HashMap<(String, String), BTreeSet<Role>>,
+    pub(crate) refresh_tokens: HashMap<String, RtRec>,
+    /// Tokens-valid-from per revoked principal (for the AADSTS50173 text).
+    pub(crate) revoked_at: HashMap<String, DateTime<Utc>>,
+    pub(crate) refuse_acr_audience: bool,
+    pub(crate) arm_page_size: usize,
+}
+
+impl Directory {
+    pub(crate) fn tenant_exists(&self, id: &str) -> bool {
+        self.tenants.iter().any(|t| t.id.eq_ignore_ascii_case(id))
+    }
+
+    pub(crate) fn principal(&self, client_id: &str) -> Option<&ServicePrincipal> {
+        self.principals
+            .iter()
+            .find(|p| p.client_id.eq_ignore_ascii_case(client_id))
+    }
+
+    pub(crate) fn user(&self, oid: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.object_id == oid)
+    }
+
+    pub(crate) fn registry(&self, name: &str) -> Option<&RegistryRec> {
+        self.registries.get(&name.to_ascii_lowercase())
+    }
+
+    pub(crate) fn registry_by_host(&self, host: &str) -> Option<&RegistryRec> {
+        self.registries.values().find(|r| r.host == host)
+    }
+
+    pub(crate) fn subscription(&self, id: &str) -> Option<&Subscription> {
+        self.subscriptions
+            .iter()
+            .find(|s| s.id.eq_ignore_ascii_case(id))
+    }
+
+    pub(crate) fn roles(&self, registry: &str, oid: &str) -> BTreeSet<Role> {
+        self.roles
+            .get(&(registry.to_ascii_lowercase(), oid.to_owned()))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// ACR RT `permissions.actions` of a principal on a registry (empty = no data access).
+    pub(crate) fn data_actions(&self, registry: &str, oid: &str) -> Vec<String> {
+        let mut actions: BTreeSet<&str> = BTreeSet::new();
+        for role in self.roles(registry, oid) {
+            actions.extend(role.data_actions());
+        }
+        if actions.contains("*") {
+            return vec!["*".into()];
+        }
+        actions.into_iter().map(str::to_owned).collect()
+    }
+}
+
+/// The fake's notion of "now": real time plus an offset moved by `advance_clock`.
+#[derive(Debug, Default)]
+pub(crate) struct Clock {
+    offset: Mutex<TimeDelta>,
+}
+
+impl Clock {
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        Utc::now() + *lock(&self.offset)
+    }
+
+    pub(crate) fn advance(&self, by: Duration) {
+        let delta = TimeDelta::from_std(by).unwrap_or(TimeDelta::MAX);
+        let mut offset = lock(&self.offset);
+        *offset = offset.checked_add(&delta).unwrap_or(*offset);
+    }
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian/Ubuntu packages ACR Tray needs to build and test. Safe to run again.
+#   scripts/install-deps.sh          build dependencies (to run the app)
+#   scripts/install-deps.sh --test   also what the tests start (D-Bus session, keyring)
+set -euo pipefail
+
+packages=(build-essential pkg-config cmake libdbus-1-dev libssl-dev ca-certificates)
+if [[ "${1:-}" == "--test" ]]; then
+  packages+=(dbus dbus-daemon gnome-keyring)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+if ! command -v apt-get >/dev/null; then
+  echo "Please install: ${missing[*]} (this script knows apt-get only)" >&2
+  exit 1
+fi
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then sudo=(sudo); fi
+echo "Installing ${missing[*]}" >&2
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,113 @@
+//! Audience negotiation (protocol.md §2.8): ACR audience first, ARM where Entra cannot mint ACR
+//! tokens, back to ACR where a registry refuses ARM tokens; the working choice is remembered.
+
+use acr_tray_tests::World;
+use fake_azure::Role;
+
+fn scopes(w: &World) -> Vec<String> {
+    w.fake
+        .requests()
+        .iter()
+        .filter(|r| r.grant_type.as_deref() == Some("client_credentials"))
+        .filter_map(|r| r.scope.clone())
+        .collect()
+}
+
+fn audience_of(w: &World, name: &str) -> String {
+    let status = w.cli(&["status", "--json"]).expect_code(0).json();
+    let reg = status["registries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == name)
+        .unwrap()
+        .clone();
+    reg["audience"].as_str().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn cloud_without_acr_audience_falls_back_to_arm_once_per_tenant() {
+    let w = World::new();
+    w.fake.set_entra_refuses_acr_audience(true);
+    let sp = w.service_principal();
+    let regs: Vec<_> = ["kilo1111", "lima2222", "mike3333"]
+        .iter()
+        .map(|n| w.registry(n, &sp, Role::AcrPull))
+        .collect();
+    w.login(&sp).expect_code(0);
+    for r in &regs {
+        w.cli(&["registry", "add", &r.name]).expect_code(0);
+    }
+    w.fake.clear_requests();
+    w.cli(&["refresh"]).expect_code(0);
+    let s = scopes(&w);
+    let acr = s.iter().filter(|x| x.contains("containerregistry")).count();
+    let arm = s.iter().filter(|x| x.contains("management")).count();
+    assert_eq!(
+        (acr, arm),
+        (1, 1),
+        "one refused ACR request and one ARM token for all three: {s:?}"
+    );
+    for r in &regs {
+        assert_eq!(audience_of(&w, &r.name), "arm");
+    }
+    // The choice is remembered: the next pass asks for ARM straight away.
+    w.fake.clear_requests();
+    w.cli(&["refresh"]).expect_code(0);
+    let s = scopes(&w);
+    assert!(s.iter().all(|x| x.contains("management")), "{s:?}");
+}
+
+#[test]
+fn registry_refusing_arm_tokens_gets_acr_tokens_again() {
+    let w = World::new();
+    w.fake.set_entra_refuses_acr_audience(true);
+    let sp = w.service_principal();
+    let strict = w.registry("novemberr", &sp, Role::AcrPull);
+    let lax = w.registry("oscarrr1", &sp, Role::AcrPull);
+    w.login(&sp).expect_code(0);
+    w.cli(&["registry", "add", &strict.name]).expect_code(0);
+    w.cli(&["registry", "add", &lax.name]).expect_code(0);
+    w.cli(&["refresh"]).expect_code(0);
+    assert_eq!(audience_of(&w, &strict.name), "arm");
+
+    // Entra can mint ACR tokens again, and one registry disables authentication-as-arm.
+    w.fake.set_entra_refuses_acr_audience(false);
+    w.fake.set_refuse_arm_audience(&strict.name, true);
+    w.cli(&["refresh"]).expect_code(0);
+    assert_eq!(audience_of(&w, &strict.name), "acr");
+    assert_eq!(
+        audience_of(&w, &lax.name),
+        "arm",
+        "the other registry keeps what works"
+    );
+    let (_, token) = w.docker_auth(&strict.login_server);
+    assert_eq!(
+        w.acr_access_token(&strict.login_server, &token, "repository:a:pull")
+            .0,
+        200
+    );
+}
+
+#[test]
+fn registry_refusing_arm_where_entra_cannot_mint_acr_explains_both() {
+    let w = World::new();
+    w.fake.set_entra_refuses_acr_audience(true);
+    let sp = w.service_principal();
+    let r = w.registry("papaaaa1", &sp, Role::AcrPull);
+    w.fake.set_refuse_arm_audience(&r.name, true);
+    w.login(&sp).expect_code(0);
+    w.cli(&["registry", "add", &r.name]).expect_code(0);
+    let out = w.cli(&["refresh"]).expect_code(1);
+    assert!(out.stdout.contains("AADSTS500011"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("refused the ARM-audience token"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("authentication-as-arm"),
+        "{}",
+        out.stdout
+    );
+}

@@ -1,0 +1,206 @@
+//! The command line itself: secrets handling, listings, exit codes.
+
+use acr_tray_tests::{World, assert_no_secrets};
+use fake_azure::Role;
+
+#[test]
+fn without_a_keyring_login_offers_the_alternatives() {
+    let w = World::new();
+    let sp = w.service_principal();
+    w.secrets
+        .set_unavailable(Some("org.freedesktop.DBus.Error.ServiceUnknown"));
+    let out = w.login(&sp).expect_code(3);
+    assert!(
+        out.stderr.contains("keyring is not available"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("AZURE_CLIENT_SECRET") && out.stderr.contains("--secret-file"),
+        "{}",
+        out.stderr
+    );
+    let settings = std::fs::read_to_string(w.home.path().join("config.toml")).unwrap();
+    assert!(!settings.contains("[[identity]]"), "no half-done sign-in");
+
+    // A user-only file named by the user.
+    let secret_file = w.home.path().join("sp-secret");
+    let path = secret_file.display().to_string();
+    w.cli_stdin(
+        &[
+            "login",
+            "--service-principal",
+            "--tenant",
+            &sp.tenant,
+            "--client-id",
+            &sp.client_id,
+            "--secret-stdin",
+            "--secret-file",
+            &path,
+        ],
+        &sp.secret,
+    )
+    .expect_code(0);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&secret_file)
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
+            0o600
+        );
+    }
+    let r = w.registry("sierra11", &sp, Role::AcrPull);
+    w.cli(&["registry", "add", &r.name]).expect_code(0);
+    w.cli(&["refresh"]).expect_code(0);
+    let settings = std::fs::read_to_string(w.home.path().join("config.toml")).unwrap();
+    assert!(settings.contains("sp-secret"), "{settings}");
+    assert_no_secrets("settings", &settings, &[&sp.secret]);
+}
+
+#[test]
+fn secret_from_env_is_read_at_run_time_only() {
+    let mut w = World::new();
+    let sp = w.service_principal();
+    w.extra_env
+        .push(("AZURE_CLIENT_SECRET".into(), sp.secret.clone()));
+    w.cli(&[
+        "login",
+        "--service-principal",
+        "--tenant",
+        &sp.tenant,
+        "--client-id",
+        &sp.client_id,
+        "--secret-from-env",
+    ])
+    .expect_code(0);
+    assert!(w.secrets.keys().is_empty());
+    let r = w.registry("tango111", &sp, Role::AcrPull);
+    w.cli(&["registry", "add", &r.name]).expect_code(0);
+    w.cli(&["refresh"]).expect_code(0);
+    w.extra_env.clear();
+    let out = w.cli(&["refresh"]).expect_code(3);
+    assert!(
+        out.stdout.contains("AZURE_CLIENT_SECRET is not set"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn secrets_are_never_taken_from_the_command_line() {
+    let w = World::new();
+    let out = w.cli(&[
+        "login",
+        "--service-principal",
+        "--tenant",
+        "t",
+        "--client-id",
+        "c",
+        "--secret",
+        "x",
+    ]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    let out = w
+        .cli(&[
+            "login",
+            "--service-principal",
+            "--tenant",
+            "contoso.onmicrosoft.com",
+            "--client-id",
+            "04b07795-8ddb-461a-bbee-02f9e1bf7b46",
+        ])
+        .expect_code(2);
+    assert!(out.stderr.contains("--secret-stdin"), "{}", out.stderr);
+}
+
+#[test]
+fn registry_add_list_remove_and_logout() {
+    let w = World::new();
+    let sp = w.service_principal();
+    w.cli(&["registry", "add", "uniform1"]).expect_code(2);
+    w.login(&sp).expect_code(0);
+    let out = w.cli(&["registry", "add", "UniForm1"]).expect_code(0);
+    assert!(out.stderr.contains("lower case"), "{}", out.stderr);
+    w.cli(&["registry", "add", "bad_name"]).expect_code(2);
+    w.cli(&["registry", "add", "abc"]).expect_code(2);
+    let list = w.cli(&["registry", "list", "--json"]).expect_code(0).json();
+    assert_eq!(list[0]["name"], "uniform1");
+    assert_eq!(list[0]["loginServer"], w.fake.login_server("uniform1"));
+    assert_eq!(list[0]["identity"], sp.client_id);
+    w.cli(&["refresh", "nosuchreg"]).expect_code(2);
+    // After sign-out the registry stays configured and asks for a sign-in.
+    let out = w.cli(&["logout", &sp.client_id]).expect_code(0);
+    assert!(
+        out.stdout.contains("uniform1 will not be refreshed"),
+        "{}",
+        out.stdout
+    );
+    let out = w.cli(&["refresh"]).expect_code(3);
+    assert!(
+        out.stdout.contains("not signed in") && out.stdout.contains("acr-tray-cli login"),
+        "{}",
+        out.stdout
+    );
+    w.login(&sp).expect_code(0);
+    w.cli(&["registry", "remove", "uniform1"]).expect_code(0);
+    w.cli(&["registry", "remove", "uniform1"]).expect_code(2);
+    assert_eq!(
+        w.cli(&["registry", "list", "--json"]).expect_code(0).json(),
+        serde_json::json!([])
+    );
+    let out = w.cli(&["logout"]).expect_code(0);
+    assert!(out.stdout.contains(&sp.client_id));
+    assert!(w.secrets.keys().is_empty(), "secret forgotten");
+    let status = w.cli(&["status", "--json"]).expect_code(0).json();
+    assert_eq!(status["identities"], serde_json::json!([]));
+}
+
+#[test]
+fn cloud_show_and_set() {
+    let w = World::new();
+    let shown = w.cli(&["cloud", "show", "--json"]).expect_code(0).json();
+    assert_eq!(shown["name"], "custom");
+    assert_eq!(shown["acrSuffix"], w.fake.acr_suffix());
+    assert_eq!(shown["acrAudience"], "https://containerregistry.azure.net");
+    w.cli(&["cloud", "set", "AzureUSGovernment"]).expect_code(0);
+    let shown = w.cli(&["cloud", "show", "--json"]).expect_code(0).json();
+    assert_eq!(shown["acrSuffix"], "azurecr.us");
+    assert_eq!(shown["authority"], "https://login.microsoftonline.us");
+    let out = w
+        .cli(&[
+            "cloud",
+            "set",
+            "custom",
+            "--authority",
+            "http://insecure.example",
+            "--arm",
+            "https://a.example",
+            "--acr-suffix",
+            "x.example",
+        ])
+        .expect_code(2);
+    assert!(out.stderr.contains("https://"), "{}", out.stderr);
+    w.cli(&["cloud", "set", "Mars"]).expect_code(2);
+    let shown = w.cli(&["cloud", "show", "--json"]).expect_code(0).json();
+    assert_eq!(
+        shown["name"], "AzureUSGovernment",
+        "failed changes change nothing"
+    );
+}
+
+#[test]
+fn help_documents_exit_codes() {
+    let w = World::new();
+    let out = w.cli(&["--help"]).expect_code(0);
+    assert!(
+        out.stdout.contains("Exit codes:") && out.stdout.contains("sign-in required"),
+        "{}",
+        out.stdout
+    );
+    let out = w.cli(&["refresh", "--help"]).expect_code(0);
+    assert!(out.stdout.contains("Exit codes:"));
+}

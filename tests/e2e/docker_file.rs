@@ -1,0 +1,100 @@
+//! Docker's config.json: malformed files, symlinks, credential helpers.
+
+use acr_tray_tests::World;
+use fake_azure::Role;
+
+fn one_registry(w: &World) -> fake_azure::Registry {
+    let sp = w.service_principal();
+    let r = w.registry("romeo111", &sp, Role::AcrPull);
+    w.login(&sp).expect_code(0);
+    w.cli(&["registry", "add", &r.name]).expect_code(0);
+    r
+}
+
+#[test]
+fn malformed_config_stays_byte_identical() {
+    let w = World::new();
+    one_registry(&w);
+    let body = b"{\n\t\"auths\": {\n\t\t\"ghcr.io\": {\"auth\": \"abc\"}\n\t,\n}\n";
+    std::fs::write(w.docker_config_path(), body).unwrap();
+    w.fake.clear_requests();
+    let out = w.cli(&["refresh"]).expect_code(4);
+    assert!(
+        out.stdout.contains("is not valid") && out.stdout.contains("line"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("left it untouched"), "{}", out.stdout);
+    assert_eq!(std::fs::read(w.docker_config_path()).unwrap(), body);
+    assert!(
+        w.fake.requests().is_empty(),
+        "no tokens fetched for a file we cannot write"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinked_config_is_followed_and_the_link_kept() {
+    let w = World::new();
+    let r = one_registry(&w);
+    let dotfiles = w.home.path().join("dotfiles");
+    std::fs::create_dir_all(&dotfiles).unwrap();
+    let real = dotfiles.join("docker-config.json");
+    std::fs::write(&real, r#"{"auths":{"ghcr.io":{"auth":"abc"}}}"#).unwrap();
+    std::os::unix::fs::symlink(&real, w.docker_config_path()).unwrap();
+    w.cli(&["refresh"]).expect_code(0);
+    assert!(
+        std::fs::symlink_metadata(w.docker_config_path())
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let cfg: serde_json::Value = serde_json::from_slice(&std::fs::read(&real).unwrap()).unwrap();
+    assert_eq!(cfg["auths"]["ghcr.io"]["auth"], "abc");
+    assert!(cfg["auths"][&r.login_server]["auth"].is_string());
+}
+
+#[test]
+fn new_config_is_private() {
+    let w = World::new();
+    one_registry(&w);
+    w.cli(&["refresh"]).expect_code(0);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(w.docker_config_path())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+}
+
+#[test]
+fn credential_helpers_that_hide_our_entry_are_reported() {
+    let w = World::new();
+    let r = one_registry(&w);
+    let body = r#"{"credsStore":"desktop","auths":{"ghcr.io":{}}}"#;
+    std::fs::write(w.docker_config_path(), body).unwrap();
+    let out = w.cli(&["refresh"]).expect_code(4);
+    assert!(
+        out.stdout.contains("docker-credential-desktop"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("credsStore"), "{}", out.stdout);
+    assert_eq!(
+        std::fs::read_to_string(w.docker_config_path()).unwrap(),
+        body
+    );
+    // A per-registry helper for another registry does not matter.
+    std::fs::write(
+        w.docker_config_path(),
+        r#"{"credHelpers":{"gcr.io":"gcloud"}}"#,
+    )
+    .unwrap();
+    w.cli(&["refresh"]).expect_code(0);
+    assert!(w.docker_config()["auths"][&r.login_server].is_object());
+    assert_eq!(w.docker_config()["credHelpers"]["gcr.io"], "gcloud");
+}

@@ -1,0 +1,202 @@
+//! Failures: each is reported clearly, and nothing good is lost.
+
+use acr_tray_tests::World;
+use fake_azure::{Fault, FaultAction, FaultTarget, Role, Service};
+
+#[test]
+fn wrong_client_secret_is_explained_and_nothing_is_written() {
+    let w = World::new();
+    let sp = w.service_principal();
+    let settings_before = std::fs::read(w.home.path().join("config.toml")).unwrap();
+    let out = w
+        .cli_stdin(
+            &[
+                "login",
+                "--service-principal",
+                "--tenant",
+                &sp.tenant,
+                "--client-id",
+                &sp.client_id,
+                "--secret-stdin",
+            ],
+            "not-the-secret\n",
+        )
+        .expect_code(3);
+    assert!(out.stderr.contains("AADSTS7000215"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("hint:") && out.stderr.contains("--secret-stdin"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("not-the-secret"));
+    assert_eq!(
+        std::fs::read(w.home.path().join("config.toml")).unwrap(),
+        settings_before
+    );
+    assert!(w.secrets.keys().is_empty(), "no secret stored");
+    assert!(
+        !w.docker_config_path().exists(),
+        "Docker's config untouched"
+    );
+}
+
+#[test]
+fn rotated_secret_fails_refresh_without_touching_docker() {
+    let w = World::new();
+    let sp = w.service_principal();
+    let r = w.registry("echoreg", &sp, Role::AcrPull);
+    w.login(&sp).expect_code(0);
+    w.cli(&["registry", "add", &r.name]).expect_code(0);
+    w.cli(&["refresh"]).expect_code(0);
+    let before = std::fs::read(w.docker_config_path()).unwrap();
+    // The keyring now holds a secret Entra no longer accepts.
+    let key = acr_tray_engine::secrets::client_secret_key(&sp.tenant, &sp.client_id);
+    acr_tray_engine::secrets::SecretStore::set(
+        w.secrets.as_ref(),
+        &key,
+        &acr_tray_engine::Secret::new("stale"),
+    )
+    .unwrap();
+    let out = w.cli(&["refresh"]).expect_code(3);
+    assert!(out.stdout.contains("AADSTS7000215"), "{}", out.stdout);
+    assert_eq!(std::fs::read(w.docker_config_path()).unwrap(), before);
+}
+
+#[test]
+fn registry_without_role_fails_alone_naming_the_roles() {
+    let w = World::new();
+    let sp = w.service_principal();
+    let good1 = w.registry("foxtrot1", &sp, Role::AcrPull);
+    let good2 = w.registry("golf2222", &sp, Role::Owner);
+    let bad = w.registry("hotel333", &sp, Role::None);
+    w.login(&sp).expect_code(0);
+    for r in [&good1, &good2, &bad] {
+        w.cli(&["registry", "add", &r.name]).expect_code(0);
+    }
+    let out = w.cli(&["refresh", "--json"]).expect_code(1);
+    let results = out.json()["results"].as_array().unwrap().clone();
+    for res in &results {
+        if res["name"] == "hotel333" {
+            assert_eq!(res["ok"], false);
+            let msg = res["error"]["message"].as_str().unwrap();
+            assert!(msg.contains("AcrPull") && msg.contains("AcrPush"), "{msg}");
+            assert!(
+                msg.contains(&sp.client_id) && msg.contains(&bad.login_server),
+                "{msg}"
+            );
+            assert_eq!(res["error"]["kind"], "permission");
+        } else {
+            assert_eq!(res["ok"], true, "{res}");
+        }
+    }
+    let cfg = w.docker_config();
+    assert!(cfg["auths"][&good1.login_server].is_object());
+    assert!(cfg["auths"][&good2.login_server].is_object());
+    assert!(cfg["auths"].get(&bad.login_server).is_none());
+    let status = w.cli(&["status", "--json"]).expect_code(0).json();
+    let bad_status = status["registries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "hotel333")
+        .unwrap()
+        .clone();
+    assert!(
+        bad_status["lastError"]["hint"]
+            .as_str()
+            .unwrap()
+            .contains("AcrPull")
+    );
+}
+
+#[test]
+fn acr_5xx_on_exchange_keeps_the_old_entry() {
+    let w = World::new();
+    let sp = w.service_principal();
+    let r = w.registry("india444", &sp, Role::AcrPush);
+    let other = w.registry("juliet55", &sp, Role::AcrPush);
+    w.login(&sp).expect_code(0);
+    w.cli(&["registry", "add", &r.name]).expect_code(0);
+    w.cli(&["registry", "add", &other.name]).expect_code(0);
+    w.cli(&["refresh"]).expect_code(0);
+    let old_entry = w.docker_config()["auths"][&r.login_server].clone();
+    let old_other = w.docker_config()["auths"][&other.login_server].clone();
+    w.fake.add_fault(Fault {
+        target: FaultTarget {
+            service: Some(Service::Acr),
+            host: Some(r.login_server.split(':').next().unwrap().to_owned()),
+            path_prefix: Some("/oauth2/exchange".into()),
+            grant_type: None,
+        },
+        action: FaultAction::Status {
+            status: 503,
+            body: None,
+            retry_after: Some(30),
+        },
+        times: None,
+    });
+    let out = w.cli(&["refresh"]).expect_code(1);
+    assert!(
+        out.stdout.contains("india444") && out.stdout.contains("503"),
+        "{}",
+        out.stdout
+    );
+    let cfg = w.docker_config();
+    assert_eq!(cfg["auths"][&r.login_server], old_entry, "old entry kept");
+    assert_ne!(
+        cfg["auths"][&other.login_server], old_other,
+        "the healthy registry was refreshed"
+    );
+    let status = w.cli(&["status", "--json"]).expect_code(0).json();
+    let s = status["registries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["name"] == "india444")
+        .unwrap()
+        .clone();
+    assert_eq!(s["lastError"]["kind"], "transient");
+    assert!(
+        s["lastRefresh"].is_string(),
+        "the last good refresh is still known"
+    );
+}
+
+#[test]
+fn unreachable_tls_without_trusted_ca_is_a_clear_error() {
+    let w = World::new();
+    let sp = w.service_principal();
+    // Point at the fake without trusting its CA: TLS verification must fail, never be skipped.
+    w.point_at_fake(false);
+    let out = w.login(&sp).expect_code(1);
+    assert!(
+        out.stderr.to_lowercase().contains("certificate"),
+        "{}",
+        out.stderr
+    );
+    // SSL_CERT_FILE is honoured as an extra trust anchor.
+    let mut w = w;
+    w.extra_env.push((
+        "SSL_CERT_FILE".into(),
+        w.fake.ca_path().display().to_string(),
+    ));
+    w.login(&sp).expect_code(0);
+}
+
+#[test]
+fn hanging_entra_times_out_with_a_clear_error() {
+    let w = World::new();
+    let sp = w.service_principal();
+    w.fake.add_fault(Fault {
+        target: FaultTarget {
+            service: Some(Service::Entra),
+            host: None,
+            path_prefix: None,
+            grant_type: Some("client_credentials".into()),
+        },
+        action: FaultAction::Hang,
+        times: Some(1),
+    });
+    let out = w.login(&sp).expect_code(1);
+    assert!(out.stderr.contains("timed out"), "{}", out.stderr);
+}

@@ -1,0 +1,11 @@
+//! End-to-end tests: the CLI, in-process, against the fake Azure over TLS on loopback.
+//! One test binary (faster to link); one module per area.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod allow_list;
+mod audience;
+mod cli;
+mod docker_file;
+mod failures;
+mod pipeline;
+mod secret_service;

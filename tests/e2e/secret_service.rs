@@ -1,0 +1,69 @@
+//! The real OS keyring (Secret Service). These need a session bus with an unlocked keyring (or,
+//! for the last one, none at all), so they are ignored by default; `scripts/test.sh` runs them
+//! inside `dbus-run-session` with gnome-keyring, and without a bus.
+
+use acr_tray_engine::Secret;
+use acr_tray_engine::secrets::{KeyringStore, SecretStore};
+use acr_tray_tests::World;
+use fake_azure::Role;
+
+#[test]
+#[ignore = "needs a Secret Service on the session bus (scripts/test.sh runs it)"]
+fn secret_service_stores_reads_rotates_and_deletes() {
+    let key = format!("test/{}", std::process::id());
+    let writer = KeyringStore::new();
+    writer.set(&key, &Secret::new("first")).unwrap();
+    // A separate store (a new process would do the same) sees it: it is in the keyring.
+    let reader = KeyringStore::new();
+    assert_eq!(reader.get(&key).unwrap().unwrap().expose(), "first");
+    writer.set(&key, &Secret::new("rotated")).unwrap();
+    assert_eq!(
+        KeyringStore::new().get(&key).unwrap().unwrap().expose(),
+        "rotated"
+    );
+    writer.delete(&key).unwrap();
+    assert!(KeyringStore::new().get(&key).unwrap().is_none());
+}
+
+#[test]
+#[ignore = "needs a Secret Service on the session bus (scripts/test.sh runs it)"]
+fn login_and_refresh_through_the_secret_service() {
+    let mut w = World::new();
+    w.real_keyring();
+    let sp = w.service_principal();
+    let r = w.registry("victor11", &sp, Role::AcrPull);
+    w.login(&sp).expect_code(0);
+    w.cli(&["registry", "add", &r.name]).expect_code(0);
+    // Every command builds a new keyring handle: the secret must come from the keyring.
+    w.cli(&["refresh"]).expect_code(0);
+    let key = acr_tray_engine::secrets::client_secret_key(&sp.tenant, &sp.client_id);
+    assert_eq!(
+        KeyringStore::new().get(&key).unwrap().unwrap().expose(),
+        sp.secret
+    );
+    w.cli(&["logout"]).expect_code(0);
+    assert!(
+        KeyringStore::new().get(&key).unwrap().is_none(),
+        "logout forgets the secret"
+    );
+}
+
+#[test]
+#[ignore = "needs a machine without a session bus (scripts/test.sh runs it)"]
+fn no_secret_service_is_reported_with_alternatives() {
+    let mut w = World::new();
+    w.real_keyring();
+    let sp = w.service_principal();
+    let started = std::time::Instant::now();
+    let out = w.login(&sp).expect_code(3);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "fails fast, no hang"
+    );
+    assert!(
+        out.stderr.contains("keyring is not available"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("--secret-file"), "{}", out.stderr);
+}

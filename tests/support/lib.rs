@@ -1,0 +1,351 @@
+//! Shared test support: a [`World`] with a running fake Azure, a throwaway ACR Tray home and
+//! Docker config folder, an in-memory keyring, and the CLI run in-process.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use acr_tray_cli::Context;
+use acr_tray_engine::Env;
+use acr_tray_engine::http::HttpOptions;
+use acr_tray_engine::secrets::{KeyringStore, MemoryStore, SecretStore};
+use base64::Engine as _;
+use fake_azure::{FakeAzure, ServicePrincipal};
+
+/// The zero GUID ACR uses as the user name for tokens.
+pub const ZERO_GUID: &str = "00000000-0000-0000-0000-000000000000";
+
+/// A fake Azure plus an isolated ACR Tray installation.
+pub struct World {
+    /// Runs the fake's server tasks (the CLI builds its own runtime per command).
+    pub rt: tokio::runtime::Runtime,
+    /// The fake.
+    pub fake: FakeAzure,
+    /// `ACR_TRAY_HOME`.
+    pub home: tempfile::TempDir,
+    /// `DOCKER_CONFIG`.
+    pub docker_dir: tempfile::TempDir,
+    /// The keyring (in memory unless [`World::real_keyring`] was called).
+    pub secrets: Arc<MemoryStore>,
+    /// Replaces the in-memory keyring for every command.
+    pub store: Option<Arc<dyn SecretStore>>,
+    /// Extra environment variables for every command.
+    pub extra_env: Vec<(String, String)>,
+}
+
+/// What a CLI run printed and returned.
+#[derive(Debug)]
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    /// Panics with the output unless the exit code is `code`.
+    #[track_caller]
+    pub fn expect_code(self, code: i32) -> Self {
+        assert_eq!(
+            self.code, code,
+            "exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// stdout parsed as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Capture {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl World {
+    /// Starts a fake and points a fresh ACR Tray home at it (custom cloud, the fake's CA).
+    pub fn new() -> Self {
+        Self::with_fake(|b| b)
+    }
+
+    /// Like [`World::new`] with a customised fake.
+    pub fn with_fake(
+        configure: impl FnOnce(fake_azure::FakeAzureBuilder) -> fake_azure::FakeAzureBuilder,
+    ) -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let fake = rt
+            .block_on(configure(FakeAzure::builder()).start())
+            .unwrap();
+        let world = Self {
+            rt,
+            fake,
+            home: tempfile::tempdir().unwrap(),
+            docker_dir: tempfile::tempdir().unwrap(),
+            secrets: Arc::new(MemoryStore::new()),
+            store: None,
+            extra_env: Vec::new(),
+        };
+        world.point_at_fake(true);
+        world
+    }
+
+    /// `cloud set custom` at the fake, trusting its CA through `--ca-file` (or not).
+    pub fn point_at_fake(&self, with_ca_file: bool) {
+        let authority = self.fake.authority_url();
+        let arm = self.fake.arm_url();
+        let suffix = self.fake.acr_suffix();
+        let ca = self.fake.ca_path().display().to_string();
+        let mut args = vec![
+            "cloud",
+            "set",
+            "custom",
+            "--authority",
+            &authority,
+            "--arm",
+            &arm,
+            "--acr-suffix",
+            &suffix,
+        ];
+        if with_ca_file {
+            args.extend(["--ca-file", &ca]);
+        }
+        self.cli(&args).expect_code(0);
+    }
+
+    /// Uses the OS keyring, as the real program does.
+    pub fn real_keyring(&mut self) {
+        self.store = Some(Arc::new(KeyringStore::new()));
+    }
+
+    /// The environment every command sees.
+    pub fn env(&self) -> Env {
+        let mut env = Env::from_pairs([
+            ("ACR_TRAY_HOME", self.home.path().display().to_string()),
+            (
+                "DOCKER_CONFIG",
+                self.docker_dir.path().display().to_string(),
+            ),
+            ("HOME", self.home.path().join("home").display().to_string()),
+        ]);
+        for (k, v) in &self.extra_env {
+            env.set(k.clone(), v.clone());
+        }
+        env
+    }
+
+    /// Runs the CLI in-process with empty stdin.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        self.cli_stdin(args, "")
+    }
+
+    /// Runs the CLI in-process with the given stdin.
+    pub fn cli_stdin(&self, args: &[&str], stdin: &str) -> Output {
+        let (out, err) = (Capture::default(), Capture::default());
+        let ctx = Context {
+            env: self.env(),
+            stdin: Box::new(std::io::Cursor::new(stdin.as_bytes().to_vec())),
+            stdout: Box::new(out.clone()),
+            stderr: Box::new(err.clone()),
+            secrets: match &self.store {
+                Some(store) => store.clone(),
+                None => self.secrets.clone(),
+            },
+            http: HttpOptions {
+                request_timeout: Some(std::time::Duration::from_secs(5)),
+                ..Default::default()
+            },
+        };
+        let mut argv = vec!["acr-tray-cli"];
+        argv.extend_from_slice(args);
+        let code = acr_tray_cli::run(argv, ctx);
+        Output {
+            code,
+            stdout: out.text(),
+            stderr: err.text(),
+        }
+    }
+
+    /// A new service principal in the fake's default tenant.
+    pub fn service_principal(&self) -> ServicePrincipal {
+        self.fake.add_service_principal(&self.fake.default_tenant())
+    }
+
+    /// Signs a service principal in through the CLI.
+    pub fn login(&self, sp: &ServicePrincipal) -> Output {
+        self.cli_stdin(
+            &[
+                "login",
+                "--service-principal",
+                "--tenant",
+                &sp.tenant,
+                "--client-id",
+                &sp.client_id,
+                "--secret-stdin",
+            ],
+            &format!("{}\n", sp.secret),
+        )
+    }
+
+    /// Adds a registry to the fake and gives `principal` a role on it.
+    pub fn registry(
+        &self,
+        name: &str,
+        principal: &ServicePrincipal,
+        role: fake_azure::Role,
+    ) -> fake_azure::Registry {
+        let r = self.fake.add_registry(fake_azure::RegistrySpec::new(name));
+        self.fake.assign_role(name, &principal.object_id, role);
+        r
+    }
+
+    /// Docker's config.json path.
+    pub fn docker_config_path(&self) -> PathBuf {
+        self.docker_dir.path().join("config.json")
+    }
+
+    /// Docker's config.json, parsed.
+    pub fn docker_config(&self) -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(self.docker_config_path()).unwrap()).unwrap()
+    }
+
+    /// The (user, password) in a registry's `auth` entry.
+    pub fn docker_auth(&self, login_server: &str) -> (String, String) {
+        let cfg = self.docker_config();
+        let auth = cfg["auths"][login_server]["auth"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no auth for {login_server} in {cfg:#}"));
+        let raw = String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(auth)
+                .unwrap(),
+        )
+        .unwrap();
+        let (u, p) = raw.split_once(':').unwrap();
+        (u.to_owned(), p.to_owned())
+    }
+
+    /// Every file under the ACR Tray home (settings, state, logs) as text.
+    pub fn home_files(&self) -> Vec<(PathBuf, String)> {
+        let mut out = Vec::new();
+        walk(self.home.path(), &mut out);
+        out
+    }
+
+    /// An HTTPS client that trusts the fake and reaches its names.
+    pub fn client(&self) -> reqwest::Client {
+        let port = self.fake.port();
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let mut b = reqwest::Client::builder()
+            .add_root_certificate(
+                reqwest::Certificate::from_pem(self.fake.ca_pem().as_bytes()).unwrap(),
+            )
+            .no_proxy();
+        for host in ["login.localhost", "management.localhost"] {
+            b = b.resolve(host, addr);
+        }
+        b.dns_resolver(LoopbackResolver).build().unwrap()
+    }
+
+    /// Asks the fake registry for an access token with an ACR refresh token, the way Docker does
+    /// with the password form (GET + Basic, zero GUID) and the identity-token form (POST).
+    pub fn acr_access_token(
+        &self,
+        login_server: &str,
+        refresh_token: &str,
+        scope: &str,
+    ) -> (u16, u16) {
+        let client = self.client();
+        self.rt.block_on(async {
+            let get = client
+                .get(format!("https://{login_server}/oauth2/token"))
+                .query(&[("service", login_server), ("scope", scope)])
+                .basic_auth(ZERO_GUID, Some(refresh_token))
+                .send()
+                .await
+                .unwrap();
+            let post = client
+                .post(format!("https://{login_server}/oauth2/token"))
+                .form(&[
+                    ("grant_type", "refresh_token"),
+                    ("service", login_server),
+                    ("scope", scope),
+                    ("refresh_token", refresh_token),
+                    ("client_id", "docker"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            let ok = |r: &reqwest::Response| r.status().as_u16();
+            (ok(&get), ok(&post))
+        })
+    }
+}
+
+impl Default for World {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+struct LoopbackResolver;
+
+impl reqwest::dns::Resolve for LoopbackResolver {
+    fn resolve(&self, _name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        Box::pin(async {
+            let addrs: Vec<std::net::SocketAddr> =
+                vec![std::net::SocketAddr::from(([127, 0, 0, 1], 0))];
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+fn walk(dir: &Path, out: &mut Vec<(PathBuf, String)>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            walk(&p, out);
+        } else if let Ok(bytes) = std::fs::read(&p) {
+            out.push((p, String::from_utf8_lossy(&bytes).into_owned()));
+        }
+    }
+}
+
+/// Asserts that no text holds any of the secrets, nor anything shaped like a JWT.
+#[track_caller]
+pub fn assert_no_secrets(what: &str, text: &str, secrets: &[&str]) {
+    for s in secrets {
+        assert!(
+            !s.is_empty() && !text.contains(s),
+            "{what} holds a secret:\n{text}"
+        );
+    }
+    assert!(
+        !text.contains("eyJ"),
+        "{what} holds something shaped like a JWT:\n{text}"
+    );
+}
