@@ -8,4 +8,5 @@ mod cli;
 mod docker_file;
 mod failures;
 mod pipeline;
+mod proxy;
 mod secret_service;
