@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(build-essential pkg-config cmake libdbus-1-dev libssl-dev ca-certificates)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(dbus dbus-daemon gnome-keyring)
+  packages+=(dbus dbus-daemon gnome-keyring python3 python3-venv)
 fi
 
 missing=()

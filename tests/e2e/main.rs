@@ -2,6 +2,7 @@
 //! One test binary (faster to link); one module per area.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod admin;
 mod allow_list;
 mod audience;
 mod cli;
@@ -10,3 +11,5 @@ mod failures;
 mod pipeline;
 mod proxy;
 mod secret_service;
+mod signin_app;
+mod signin_user;

@@ -67,3 +67,36 @@ fn no_secret_service_is_reported_with_alternatives() {
     );
     assert!(out.stderr.contains("--secret-file"), "{}", out.stderr);
 }
+
+#[test]
+#[ignore = "needs a Secret Service on the session bus (scripts/test.sh runs it)"]
+fn user_refresh_token_is_stored_read_and_rotated_in_the_secret_service() {
+    let mut w = World::new();
+    w.real_keyring();
+    let user = w.user("keyring-user@contoso.localhost");
+    w.fake.set_device_code_timing(60, 1);
+    w.fake.set_device_code_auto_approve(Some((user.clone(), 0)));
+    let reg = w.registry_for("keyringuser", &user.object_id, Role::AcrPull);
+    w.cli(&["login", "--device-code"]).expect_code(0);
+    let key = acr_tray_engine::secrets::refresh_token_key("keyring-user@contoso.localhost");
+    let first = KeyringStore::new()
+        .get(&key)
+        .unwrap()
+        .expect("stored")
+        .expose()
+        .to_owned();
+    w.cli(&["registry", "add", &reg.name]).expect_code(0);
+    w.cli(&["refresh"]).expect_code(0);
+    let rotated = KeyringStore::new()
+        .get(&key)
+        .unwrap()
+        .expect("stored")
+        .expose()
+        .to_owned();
+    assert_ne!(
+        first, rotated,
+        "the rotated refresh token replaced the first one"
+    );
+    w.cli(&["logout"]).expect_code(0);
+    assert!(KeyringStore::new().get(&key).unwrap().is_none());
+}

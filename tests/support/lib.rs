@@ -176,6 +176,7 @@ impl World {
                 request_timeout: Some(std::time::Duration::from_secs(5)),
                 ..Default::default()
             },
+            retry_base: std::time::Duration::from_millis(20),
         };
         let mut argv = vec!["acr-tray-cli"];
         argv.extend_from_slice(args);
@@ -268,6 +269,44 @@ impl World {
         b.dns_resolver(LoopbackResolver).build().unwrap()
     }
 
+    /// Makes `$BROWSER` the test browser (`bin/test_browser.rs`) in the given mode, logging what
+    /// it did to the returned file.
+    /// `binary` is `env!("CARGO_BIN_EXE_test-browser")` (only tests know it).
+    pub fn use_test_browser(&mut self, binary: &str, mode: &str) -> PathBuf {
+        let log = self.home.path().join(format!("browser-{mode}.log"));
+        let browser = format!(
+            "{} --ca {} --mode {mode} --log {}",
+            binary,
+            self.fake.ca_path().display(),
+            log.display()
+        );
+        self.extra_env.retain(|(k, _)| k != "BROWSER");
+        self.extra_env.push(("BROWSER".into(), browser));
+        log
+    }
+
+    /// A user in the fake's default tenant with a role on nothing yet.
+    pub fn user(&self, upn: &str) -> fake_azure::User {
+        self.fake.add_user(&self.fake.default_tenant(), upn)
+    }
+
+    /// Gives a principal a role on a new registry.
+    pub fn registry_for(
+        &self,
+        name: &str,
+        object_id: &str,
+        role: fake_azure::Role,
+    ) -> fake_azure::Registry {
+        let r = self.fake.add_registry(fake_azure::RegistrySpec::new(name));
+        self.fake.assign_role(name, object_id, role);
+        r
+    }
+
+    /// Reads back the test browser's log.
+    pub fn browser_log(path: &Path) -> String {
+        std::fs::read_to_string(path).unwrap_or_default()
+    }
+
     /// Asks the fake registry for an access token with an ACR refresh token, the way Docker does
     /// with the password form (GET + Basic, zero GUID) and the identity-token form (POST).
     pub fn acr_access_token(
@@ -309,7 +348,8 @@ impl Default for World {
     }
 }
 
-struct LoopbackResolver;
+/// Resolves every name to 127.0.0.1 (the fake serves them all).
+pub struct LoopbackResolver;
 
 impl reqwest::dns::Resolve for LoopbackResolver {
     fn resolve(&self, _name: reqwest::dns::Name) -> reqwest::dns::Resolving {

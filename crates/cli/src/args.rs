@@ -33,8 +33,16 @@ pub enum Command {
     /// Show or choose the Azure cloud (public Azure, a sovereign cloud, or custom endpoints).
     #[command(subcommand)]
     Cloud(CloudCommand),
-    /// Sign in an identity.
+    /// Sign in: yourself (browser or device code), a service principal (secret or
+    /// certificate), a managed identity, the Azure CLI, or a workload identity.
+    #[command(after_help = EXIT_CODES)]
     Login(LoginArgs),
+    /// List the signed-in identities, their kind, tenant and session health.
+    Accounts {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Sign out an identity (all identities when none is named) and forget its secret.
     Logout {
         /// The identity's id (for a service principal, its client id).
@@ -93,20 +101,51 @@ pub struct CloudSetArgs {
     pub ca_file: Option<PathBuf>,
 }
 
+/// Sign in. Without a mode flag, you sign in yourself: with the browser where a desktop
+/// session exists, with a device code over SSH or without a display.
 #[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("mode").args(["service_principal", "managed_identity", "azure_cli", "workload_identity"]))]
 pub struct LoginArgs {
-    /// Sign in an app registration (service principal) with a client secret.
+    /// Sign in yourself in the browser (authorization code with PKCE).
+    #[arg(long, conflicts_with_all = ["device_code", "mode"])]
+    pub browser: bool,
+    /// Sign in yourself with a code entered on another device.
+    #[arg(long, conflicts_with = "mode")]
+    pub device_code: bool,
+    /// With --browser/--device-code: keep the refresh token in this file (created readable by
+    /// you only) instead of the OS keyring.
+    #[arg(long, value_name = "PATH", conflicts_with = "mode")]
+    pub token_file: Option<PathBuf>,
+    /// Seconds to wait for the browser sign-in.
+    #[arg(
+        long,
+        default_value_t = 300,
+        value_name = "SECONDS",
+        conflicts_with = "mode"
+    )]
+    pub timeout: u64,
+    /// Sign in an app registration (service principal) with a client secret or certificate.
     #[arg(long)]
     pub service_principal: bool,
-    /// Tenant id or domain.
+    /// Sign in this machine's managed identity (an Azure VM's, through IMDS).
+    #[arg(long)]
+    pub managed_identity: bool,
+    /// Use the Azure CLI's session (`az account get-access-token`).
+    #[arg(long)]
+    pub azure_cli: bool,
+    /// Workload identity federation: AZURE_FEDERATED_TOKEN_FILE as a client assertion.
+    #[arg(long)]
+    pub workload_identity: bool,
+    /// Tenant id or domain (for your own sign-in the default is `organizations`).
     #[arg(long, short = 't')]
     pub tenant: Option<String>,
-    /// Application (client) id.
+    /// Application (client) id: the service principal's, a user-assigned managed identity's,
+    /// or the public client for your own sign-in (default: the Azure CLI's).
     #[arg(long)]
     pub client_id: Option<String>,
     /// Read the client secret from stdin (never from the command line, where other users can
     /// see it). It is checked with Entra ID, then kept in the OS keyring.
-    #[arg(long)]
+    #[arg(long, requires = "service_principal")]
     pub secret_stdin: bool,
     /// With --secret-stdin: keep the secret in this file (created readable by you only)
     /// instead of the OS keyring, for machines without a keyring.
@@ -114,8 +153,11 @@ pub struct LoginArgs {
     pub secret_file: Option<PathBuf>,
     /// Keep no secret: read AZURE_CLIENT_SECRET from the environment every time, as the Azure
     /// SDKs do.
-    #[arg(long, conflicts_with_all = ["secret_stdin", "secret_file"])]
+    #[arg(long, requires = "service_principal", conflicts_with_all = ["secret_stdin", "secret_file", "certificate"])]
     pub secret_from_env: bool,
+    /// A PEM file with the service principal's certificate and its private key (mode 600).
+    #[arg(long, value_name = "PEM", requires = "service_principal", conflicts_with_all = ["secret_stdin", "secret_file"])]
+    pub certificate: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -124,9 +166,20 @@ pub enum RegistryCommand {
     Add {
         /// Registry name or login server.
         name_or_login_server: String,
-        /// The identity that signs in for it (needed when several are signed in).
+        /// The identity that signs in for it (needed when several are signed in). With
+        /// --admin, the identity that reads the admin password through ARM.
         #[arg(long)]
         identity: Option<String>,
+        /// Sign in with the registry's admin account: its password is read through ARM with the
+        /// identity (Contributor or Owner), or given with --username and --password-stdin.
+        #[arg(long)]
+        admin: bool,
+        /// With --admin: the admin user name (the password comes from --password-stdin).
+        #[arg(long, requires = "admin", requires = "password_stdin")]
+        username: Option<String>,
+        /// With --admin --username: read the admin password from stdin (kept in the OS keyring).
+        #[arg(long, requires = "username")]
+        password_stdin: bool,
         /// Allow a login server outside the cloud's ACR suffix (a custom domain you own):
         /// Entra tokens will be sent to it.
         #[arg(long)]

@@ -2,8 +2,13 @@
 
 use std::io::{Read, Write};
 
+use acr_tray_engine::browser::{LoginMethod, SystemBrowser, default_login_method};
 use acr_tray_engine::cloud::{CloudName, CloudSettings};
-use acr_tray_engine::ops::{SecretStorage, ServicePrincipalLogin};
+use acr_tray_engine::entra::AZURE_CLI_CLIENT_ID;
+use acr_tray_engine::entra::interactive::DeviceCodePrompt;
+use acr_tray_engine::ops::{
+    LoginPrompt, RegistrySignIn, SecretStorage, ServicePrincipalLogin, SpCredential, UserLogin,
+};
 use acr_tray_engine::{Engine, EngineOptions, Error, Secret};
 
 use crate::args::{CloudCommand, CloudSetArgs, Command, LoginArgs, RegistryCommand};
@@ -45,7 +50,11 @@ pub async fn dispatch(command: Command, options: EngineOptions, io: &mut Io) -> 
         Command::Cloud(CloudCommand::Set(args)) => cloud_set(&mut engine, args, io),
         Command::Login(args) => login(&mut engine, args, io).await,
         Command::Logout { identity } => logout(&mut engine, identity.as_deref(), io),
-        Command::Registry(cmd) => registry(&mut engine, cmd, io),
+        Command::Registry(cmd) => registry(&mut engine, cmd, io).await,
+        Command::Accounts { json } => {
+            output::accounts(&mut io.stdout, &engine, json);
+            Ok(EXIT_OK)
+        }
         Command::Refresh { names, json } => refresh(&engine, &names, json, io).await,
         Command::Status { json } => {
             output::status(&mut io.stdout, &engine, json);
@@ -86,6 +95,7 @@ fn cloud_set(engine: &mut Engine, args: CloudSetArgs, io: &mut Io) -> Result<i32
         acr_suffix: args.acr_suffix,
         acr_audience: args.acr_audience,
         ca_file,
+        imds_endpoint: engine.settings().cloud.imds_endpoint.clone(),
     })?;
     let _ = writeln!(io.stdout, "Cloud set to {}.", cloud.name);
     output::cloud(&mut io.stdout, &cloud, false);
@@ -108,23 +118,99 @@ fn cloud_set(engine: &mut Engine, args: CloudSetArgs, io: &mut Io) -> Result<i32
 }
 
 async fn login(engine: &mut Engine, args: LoginArgs, io: &mut Io) -> Result<i32, Error> {
-    if !args.service_principal {
-        return Err(Error::invalid_input(
-            "this version signs in service principals only",
-            "use `acr-tray-cli login --service-principal --tenant TENANT --client-id ID --secret-stdin`",
-        ));
+    let identity = if args.service_principal {
+        login_service_principal(engine, args, io).await?
+    } else if args.managed_identity {
+        engine.login_managed_identity(args.client_id).await?
+    } else if args.azure_cli {
+        engine.login_azure_cli(args.tenant).await?
+    } else if args.workload_identity {
+        engine
+            .login_workload_identity(args.tenant, args.client_id)
+            .await?
+    } else {
+        let method = if args.browser {
+            LoginMethod::Browser
+        } else if args.device_code {
+            LoginMethod::DeviceCode
+        } else {
+            default_login_method(engine.env(), std::env::consts::OS)
+        };
+        let login = UserLogin {
+            tenant: args.tenant.unwrap_or_else(|| "organizations".to_owned()),
+            client_id: args
+                .client_id
+                .unwrap_or_else(|| AZURE_CLI_CLIENT_ID.to_owned()),
+            method,
+            token_file: args.token_file,
+            timeout: std::time::Duration::from_secs(args.timeout),
+        };
+        let opener = SystemBrowser::from_env(engine.env());
+        let mut prompt = Prompt(&mut io.stdout);
+        engine.login_user(login, &opener, &mut prompt).await?
+    };
+    let _ = writeln!(
+        io.stdout,
+        "Signed in {} ({}{}).",
+        identity.id,
+        identity.kind.describe(),
+        identity
+            .kind
+            .tenant()
+            .map(|t| format!(", tenant {t}"))
+            .unwrap_or_default()
+    );
+    Ok(EXIT_OK)
+}
+
+/// Shows the device code or the browser URL on stdout.
+struct Prompt<'a>(&'a mut Box<dyn Write + Send>);
+
+impl LoginPrompt for Prompt<'_> {
+    fn device_code(&mut self, p: &DeviceCodePrompt) {
+        let _ = writeln!(
+            self.0,
+            "To sign in, open {} and enter the code:\n\n    {}\n",
+            p.verification_uri, p.user_code
+        );
+        if let Some(message) = &p.message {
+            let _ = writeln!(self.0, "({message})");
+        }
+        let _ = writeln!(
+            self.0,
+            "Waiting for the sign-in (the code expires in {} minutes)...",
+            p.expires_in.as_secs().div_ceil(60)
+        );
+        let _ = self.0.flush();
     }
+
+    fn browser_url(&mut self, url: &str) {
+        let _ = writeln!(
+            self.0,
+            "Opening the browser to sign in. If it does not open, visit:\n\n    {url}\n"
+        );
+        let _ = self.0.flush();
+    }
+}
+
+async fn login_service_principal(
+    engine: &mut Engine,
+    args: LoginArgs,
+    io: &mut Io,
+) -> Result<acr_tray_engine::config::IdentityConfig, Error> {
     let required = |v: Option<String>, flag: &str| {
         v.filter(|s| !s.trim().is_empty()).ok_or_else(|| {
             Error::invalid_input(
                 format!("{flag} is required with --service-principal"),
-                "use `acr-tray-cli login --service-principal --tenant TENANT --client-id ID --secret-stdin`",
+                "use `acr-tray-cli login --service-principal --tenant TENANT --client-id ID --secret-stdin` (or --certificate PEM)",
             )
         })
     };
     let tenant = required(args.tenant, "--tenant")?;
     let client_id = required(args.client_id, "--client-id")?;
-    let (secret, storage) = if args.secret_from_env {
+    let credential = if let Some(pem) = args.certificate {
+        SpCredential::Certificate(pem)
+    } else if args.secret_from_env {
         let secret = engine
             .env()
             .var("AZURE_CLIENT_SECRET")
@@ -135,7 +221,10 @@ async fn login(engine: &mut Engine, args: LoginArgs, io: &mut Io) -> Result<i32,
                     "export AZURE_CLIENT_SECRET, or pipe the secret into --secret-stdin",
                 )
             })?;
-        (secret, SecretStorage::Env)
+        SpCredential::Secret {
+            secret,
+            storage: SecretStorage::Env,
+        }
     } else if args.secret_stdin {
         let storage = match args.secret_file {
             Some(p) => {
@@ -143,32 +232,23 @@ async fn login(engine: &mut Engine, args: LoginArgs, io: &mut Io) -> Result<i32,
             }
             None => SecretStorage::Keyring,
         };
-        (read_secret(&mut io.stdin)?, storage)
+        SpCredential::Secret {
+            secret: read_secret(&mut io.stdin)?,
+            storage,
+        }
     } else {
         return Err(Error::invalid_input(
-            "no client secret given",
-            "pipe it into --secret-stdin (secrets on the command line are visible to other users), or use --secret-from-env",
+            "no client secret or certificate given",
+            "pipe the secret into --secret-stdin (secrets on the command line are visible to other users), use --secret-from-env, or give --certificate PEM",
         ));
     };
-    let identity = engine
+    engine
         .login_service_principal(ServicePrincipalLogin {
-            tenant: tenant.clone(),
+            tenant,
             client_id,
-            secret,
-            storage: storage.clone(),
+            credential,
         })
-        .await?;
-    let kept = match storage {
-        SecretStorage::Keyring => "in the OS keyring".to_owned(),
-        SecretStorage::Env => "nowhere: AZURE_CLIENT_SECRET is read at run time".to_owned(),
-        SecretStorage::File(p) => format!("in {}", p.display()),
-    };
-    let _ = writeln!(
-        io.stdout,
-        "Signed in service principal {} (tenant {tenant}). Its secret is kept {kept}.",
-        identity.id
-    );
-    Ok(EXIT_OK)
+        .await
 }
 
 /// Reads a secret from stdin, dropping one trailing line break as `docker login` does.
@@ -199,7 +279,11 @@ fn logout(engine: &mut Engine, identity: Option<&str>, io: &mut Io) -> Result<i3
             .settings()
             .registries
             .iter()
-            .filter(|r| r.identity.eq_ignore_ascii_case(&id.id))
+            .filter(|r| {
+                r.identity
+                    .as_deref()
+                    .is_some_and(|i| i.eq_ignore_ascii_case(&id.id))
+            })
             .map(|r| r.name.as_str())
             .collect();
         if !users.is_empty() {
@@ -214,18 +298,27 @@ fn logout(engine: &mut Engine, identity: Option<&str>, io: &mut Io) -> Result<i3
     Ok(EXIT_OK)
 }
 
-fn registry(engine: &mut Engine, cmd: RegistryCommand, io: &mut Io) -> Result<i32, Error> {
+async fn registry(engine: &mut Engine, cmd: RegistryCommand, io: &mut Io) -> Result<i32, Error> {
     match cmd {
         RegistryCommand::Add {
             name_or_login_server,
             identity,
             trust_custom_domain,
+            admin,
+            username,
+            password_stdin: _,
         } => {
-            let r = engine.add_registry(
-                &name_or_login_server,
-                identity.as_deref(),
-                trust_custom_domain,
-            )?;
+            let sign_in = match (admin, username) {
+                (false, _) => RegistrySignIn::Identity(identity),
+                (true, None) => RegistrySignIn::AdminArm(identity),
+                (true, Some(username)) => RegistrySignIn::AdminPassword {
+                    username,
+                    password: read_secret(&mut io.stdin)?,
+                },
+            };
+            let r = engine
+                .add_registry(&name_or_login_server, sign_in, trust_custom_domain)
+                .await?;
             if name_or_login_server.chars().any(|c| c.is_ascii_uppercase()) {
                 let _ = writeln!(
                     io.stderr,
@@ -233,10 +326,19 @@ fn registry(engine: &mut Engine, cmd: RegistryCommand, io: &mut Io) -> Result<i3
                     r.login_server
                 );
             }
+            if r.auth != acr_tray_engine::config::RegistryAuth::Identity {
+                let _ = writeln!(
+                    io.stderr,
+                    "note: the admin account is shared by everyone who has its password; Microsoft recommends keeping it disabled and using Entra identities"
+                );
+            }
             let _ = writeln!(
                 io.stdout,
                 "Added {} ({}) signing in as {}. Run `acr-tray-cli refresh {}` to log Docker in now.",
-                r.name, r.login_server, r.identity, r.name
+                r.name,
+                r.login_server,
+                r.signs_in_as(),
+                r.name
             );
             Ok(EXIT_OK)
         }

@@ -51,6 +51,8 @@ pub struct Context {
     pub secrets: Arc<dyn SecretStore>,
     /// HTTP options (tests shorten time-outs).
     pub http: HttpOptions,
+    /// The first delay between retries (tests shorten it).
+    pub retry_base: std::time::Duration,
 }
 
 impl Context {
@@ -63,6 +65,7 @@ impl Context {
             stderr: Box::new(std::io::stderr()),
             secrets: Arc::new(KeyringStore::new()),
             http: HttpOptions::default(),
+            retry_base: std::time::Duration::from_secs(1),
         }
     }
 }
@@ -80,6 +83,7 @@ where
         stderr,
         secrets,
         http,
+        retry_base,
     } = ctx;
     let stderr = logging::SharedWriter::new(stderr);
     let cli = match args::Cli::try_parse_from(args) {
@@ -116,7 +120,13 @@ where
             return EXIT_FAILED;
         }
     };
-    let options = acr_tray_engine::EngineOptions { env, secrets, http };
+    let options = acr_tray_engine::EngineOptions {
+        env,
+        secrets,
+        http,
+        events: Arc::new(acr_tray_engine::events::NoEvents),
+        retry_base,
+    };
     let mut io = commands::Io {
         stdin,
         stdout,

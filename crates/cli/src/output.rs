@@ -80,6 +80,8 @@ pub fn registries(out: &mut Out, settings: &Settings, as_json: bool) {
                     "name": r.name,
                     "loginServer": r.login_server.to_string(),
                     "identity": r.identity,
+                    "auth": r.auth,
+                    "adminUsername": r.admin_username,
                     "trustedCustomDomain": r.trusted_custom_domain,
                 })
             })
@@ -111,7 +113,9 @@ pub fn registries(out: &mut Out, settings: &Settings, as_json: bool) {
         let _ = writeln!(
             out,
             "{:width$}  {}  as {}{custom}",
-            r.name, r.login_server, r.identity
+            r.name,
+            r.login_server,
+            r.signs_in_as()
         );
     }
 }
@@ -143,10 +147,14 @@ pub fn refresh(out: &mut Out, outcomes: &[RegistryOutcome], as_json: bool) {
                     .expires_at
                     .map(|t| format!(", valid until {}", when(t, now)))
                     .unwrap_or_default();
+                let how = r
+                    .audience
+                    .map(|a| format!(" [{a} audience]"))
+                    .unwrap_or_else(|| " [admin account]".to_owned());
                 let _ = writeln!(
                     out,
-                    "ok      {} ({}): Docker credential refreshed{until} [{} audience]",
-                    o.name, o.login_server, r.audience
+                    "ok      {} ({}): Docker credential refreshed{until}{how}",
+                    o.name, o.login_server
                 );
             }
             Err(e) => {
@@ -207,13 +215,12 @@ pub fn status(out: &mut Out, engine: &Engine, as_json: bool) {
         let _ = writeln!(out, "Identities: none signed in");
     }
     for i in &engine.settings().identities {
-        let _ = writeln!(
-            out,
-            "Identity: {} ({}, tenant {})",
-            i.id,
-            i.kind.describe(),
-            i.kind.tenant()
-        );
+        let tenant = i
+            .kind
+            .tenant()
+            .map(|t| format!(", tenant {t}"))
+            .unwrap_or_default();
+        let _ = writeln!(out, "Identity: {} ({}{tenant})", i.id, i.kind.describe());
     }
     if statuses.is_empty() {
         let _ = writeln!(
@@ -246,6 +253,52 @@ pub fn status(out: &mut Out, engine: &Engine, as_json: bool) {
             if let Some(h) = &e.hint {
                 let _ = writeln!(out, "  hint:          {h}");
             }
+        }
+    }
+}
+
+pub fn accounts(out: &mut Out, engine: &Engine, as_json: bool) {
+    let now = Utc::now();
+    let accounts = engine.accounts();
+    if as_json {
+        print_json(out, &serde_json::to_value(&accounts).unwrap_or_default());
+        return;
+    }
+    if accounts.is_empty() {
+        let _ = writeln!(
+            out,
+            "No identity is signed in. Sign in with `acr-tray-cli login`."
+        );
+        return;
+    }
+    for a in &accounts {
+        let tenant = a
+            .tenant
+            .as_deref()
+            .map(|t| format!(", tenant {t}"))
+            .unwrap_or_default();
+        let _ = writeln!(out, "{} ({}{tenant})", a.id, a.kind);
+        match &a.sign_in_required {
+            Some(e) => {
+                let _ = writeln!(
+                    out,
+                    "  session:   SIGN-IN REQUIRED since {}: {}",
+                    when(e.at, now),
+                    e.message
+                );
+                if let Some(h) = &e.hint {
+                    let _ = writeln!(out, "  hint:      {h}");
+                }
+            }
+            None => {
+                let _ = writeln!(out, "  session:   ok");
+            }
+        }
+        if let Some(t) = a.last_sign_in {
+            let _ = writeln!(out, "  signed in: {}", when(t, now));
+        }
+        if let Some(t) = a.last_token {
+            let _ = writeln!(out, "  last used: {}", when(t, now));
         }
     }
 }

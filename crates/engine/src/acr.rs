@@ -260,6 +260,42 @@ pub async fn exchange(
     }
 }
 
+/// Whether the registry accepts a user name and password (`GET /oauth2/token` with Basic auth,
+/// protocol.md §3.4): `Ok(false)` on 401.
+pub async fn basic_login_works(
+    http: &reqwest::Client,
+    challenge: &Challenge,
+    username: &str,
+    password: &Secret,
+) -> Result<bool> {
+    let url = challenge.realm.clone();
+    let resp = http
+        .get(url.clone())
+        .query(&[
+            ("service", challenge.service.as_str()),
+            ("scope", "registry:catalog:*"),
+        ])
+        .basic_auth(username, Some(password.expose()))
+        .send()
+        .await
+        .map_err(|e| Error::Network {
+            what: "checking the admin account".to_owned(),
+            url: redact_url(url.as_str()),
+            detail: http::describe(e),
+            retry_after: None,
+        })?;
+    match resp.status().as_u16() {
+        200 => Ok(true),
+        401 | 403 => Ok(false),
+        status => Err(Error::Network {
+            what: "checking the admin account".to_owned(),
+            url: redact_url(url.as_str()),
+            detail: format!("the registry answered HTTP {status}"),
+            retry_after: http::retry_after(resp.headers()),
+        }),
+    }
+}
+
 fn acr_message(body: &[u8]) -> String {
     serde_json::from_slice::<AcrErrors>(body)
         .ok()

@@ -76,6 +76,10 @@ pub struct CloudSettings {
     /// Extra CA certificates (PEM) to trust, e.g. a TLS-inspecting proxy's CA.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_file: Option<PathBuf>,
+    /// The managed-identity endpoint (IMDS), for hosts that serve it elsewhere; the environment
+    /// variable `ACR_TRAY_IMDS_ENDPOINT` overrides it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imds_endpoint: Option<String>,
 }
 
 /// A resolved cloud: every endpoint and audience the engine needs.

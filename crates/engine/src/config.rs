@@ -78,34 +78,95 @@ pub struct IdentityConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum IdentityKind {
-    /// An app registration with a client secret (protocol.md §2.5).
+    /// An app registration with a client secret (protocol.md §2.5) or a certificate (§2.6).
     ServicePrincipal {
         /// Tenant id or domain.
         tenant: String,
         /// Application (client) id.
         client_id: String,
-        /// Where the client secret is kept.
-        secret: SecretSource,
+        /// Where the client secret is kept (secret credentials).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        secret: Option<SecretSource>,
+        /// PEM file with the certificate and its private key (certificate credentials).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        certificate: Option<PathBuf>,
+    },
+    /// A person's own Entra session (browser or device code), renewed with its refresh token.
+    User {
+        /// The tenant GUID the session belongs to.
+        tenant: String,
+        /// The public client the session was started with (the Azure CLI's by default).
+        client_id: String,
+        /// The user's sign-in name.
+        username: String,
+        /// The user's object id.
+        #[serde(default)]
+        object_id: String,
+        /// Where the refresh token is kept (the OS keyring, or a user-only file).
+        refresh_token: SecretSource,
+    },
+    /// The Azure VM's (or other Azure host's) managed identity, through IMDS (protocol.md §2.7).
+    ManagedIdentity {
+        /// A user-assigned identity's client id; `None` for the system-assigned one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_id: Option<String>,
+    },
+    /// Tokens from `az account get-access-token`, for people already signed in to the Azure CLI.
+    AzureCli {
+        /// The tenant to ask `az` for; `None` for az's current one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tenant: Option<String>,
+    },
+    /// Workload identity federation: a federated token file (Kubernetes, GitHub Actions) used as
+    /// a client assertion. Unset fields are read from `AZURE_TENANT_ID`, `AZURE_CLIENT_ID` and
+    /// `AZURE_FEDERATED_TOKEN_FILE` at run time.
+    WorkloadIdentity {
+        /// Tenant id or domain.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tenant: Option<String>,
+        /// Application (client) id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_id: Option<String>,
+        /// The federated token file.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token_file: Option<PathBuf>,
     },
 }
 
 impl IdentityKind {
-    /// The tenant this identity signs in to.
-    pub fn tenant(&self) -> &str {
+    /// The tenant this identity signs in to, when known before a token is issued.
+    pub fn tenant(&self) -> Option<&str> {
         match self {
-            Self::ServicePrincipal { tenant, .. } => tenant,
+            Self::ServicePrincipal { tenant, .. } | Self::User { tenant, .. } => Some(tenant),
+            Self::AzureCli { tenant } | Self::WorkloadIdentity { tenant, .. } => tenant.as_deref(),
+            Self::ManagedIdentity { .. } => None,
         }
     }
 
     /// A short description for listings.
     pub fn describe(&self) -> &'static str {
         match self {
+            Self::ServicePrincipal {
+                certificate: Some(_),
+                ..
+            } => "service principal (certificate)",
             Self::ServicePrincipal { .. } => "service principal",
+            Self::User { .. } => "user",
+            Self::ManagedIdentity { client_id: None } => "managed identity (system-assigned)",
+            Self::ManagedIdentity { .. } => "managed identity (user-assigned)",
+            Self::AzureCli { .. } => "Azure CLI",
+            Self::WorkloadIdentity { .. } => "workload identity",
         }
+    }
+
+    /// Whether a person must act to sign this identity in again (a browser or device code);
+    /// the others sign in on their own.
+    pub fn is_interactive(&self) -> bool {
+        matches!(self, Self::User { .. })
     }
 }
 
-/// Where a client secret is kept. Never the secret itself.
+/// Where a secret is kept. Never the secret itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SecretSource {
@@ -117,6 +178,19 @@ pub enum SecretSource {
     File(PathBuf),
 }
 
+/// How a registry signs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum RegistryAuth {
+    /// An Entra identity's token exchanged for an ACR refresh token (the default).
+    #[default]
+    Identity,
+    /// The admin account, its password read through ARM `listCredentials` with the identity.
+    AdminArm,
+    /// The admin account with a password the user typed (kept in the OS keyring).
+    AdminPassword,
+}
+
 /// One `[[registry]]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -125,11 +199,37 @@ pub struct RegistryConfig {
     pub name: String,
     /// Login server (`myreg.azurecr.io`), the key of Docker's `auths` entry.
     pub login_server: HostPort,
-    /// The identity that signs in for it.
-    pub identity: String,
+    /// The identity that signs in for it (for `admin-arm`, the one that reads the password).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
+    /// How it signs in.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub auth: RegistryAuth,
+    /// The admin user name (`admin-password`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin_username: Option<String>,
+    /// The registry's ARM resource id, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arm_id: Option<String>,
     /// The login server is outside the cloud's suffix and the user trusted it explicitly.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub trusted_custom_domain: bool,
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
+
+impl RegistryConfig {
+    /// Who signs in, for listings: the identity, or the admin account.
+    pub fn signs_in_as(&self) -> String {
+        match (self.auth, &self.identity, &self.admin_username) {
+            (RegistryAuth::AdminPassword, _, Some(user)) => format!("admin account {user}"),
+            (RegistryAuth::AdminArm, Some(id), _) => format!("admin account (read by {id})"),
+            (_, Some(id), _) => id.clone(),
+            _ => "-".to_owned(),
+        }
+    }
 }
 
 const HEADER: &str = "# ACR Tray settings. Edited by `acr-tray-cli` and the settings window; safe to edit by hand.\n# No secret is ever stored here.\n\n";
@@ -142,10 +242,60 @@ impl Settings {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
             Err(e) => return Err(Error::io("read", path, &e)),
         };
-        toml::from_str(&text).map_err(|e| Error::Config {
+        let settings: Self = toml::from_str(&text).map_err(|e| Error::Config {
             path: path.to_path_buf(),
             message: e.to_string().trim_end().to_owned(),
-        })
+        })?;
+        settings.validate().map_err(|message| Error::Config {
+            path: path.to_path_buf(),
+            message,
+        })?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> std::result::Result<(), String> {
+        for i in &self.identities {
+            match &i.kind {
+                IdentityKind::ServicePrincipal {
+                    secret,
+                    certificate,
+                    ..
+                } if secret.is_some() == certificate.is_some() => {
+                    return Err(format!(
+                        "identity {} needs exactly one of `secret` and `certificate`",
+                        i.id
+                    ));
+                }
+                IdentityKind::User {
+                    refresh_token: SecretSource::Env,
+                    ..
+                } => {
+                    return Err(format!(
+                        "identity {}: a refresh token is kept in the keyring or a file, not the environment",
+                        i.id
+                    ));
+                }
+                _ => {}
+            }
+        }
+        for r in &self.registries {
+            let ok = match r.auth {
+                RegistryAuth::Identity | RegistryAuth::AdminArm => r.identity.is_some(),
+                RegistryAuth::AdminPassword => r.admin_username.is_some(),
+            };
+            if !ok {
+                return Err(format!(
+                    "registry {} needs {}",
+                    r.name,
+                    if r.auth == RegistryAuth::AdminPassword {
+                        "`admin_username`"
+                    } else {
+                        "`identity`"
+                    }
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Writes the settings atomically (user-only permissions for a new file).
@@ -191,13 +341,17 @@ mod tests {
                 kind: IdentityKind::ServicePrincipal {
                     tenant: "t".into(),
                     client_id: "c".into(),
-                    secret: SecretSource::File("/s".into()),
+                    secret: Some(SecretSource::File("/s".into())),
+                    certificate: None,
                 },
             }],
             registries: vec![RegistryConfig {
                 name: "myreg".into(),
                 login_server: HostPort::parse("myreg.azurecr.io").expect("host"),
-                identity: "app".into(),
+                identity: Some("app".into()),
+                auth: RegistryAuth::Identity,
+                admin_username: None,
+                arm_id: None,
                 trusted_custom_domain: false,
             }],
             ..Default::default()
@@ -214,6 +368,26 @@ mod tests {
             s.registry("MYREG.azurecr.io").expect("by host").name,
             "myreg"
         );
+    }
+
+    #[test]
+    fn inconsistent_entries_are_reported() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("config.toml");
+        std::fs::write(
+            &path,
+            "[[identity]]\nid = \"a\"\nkind = \"service-principal\"\ntenant = \"t\"\nclient_id = \"c\"\n",
+        )
+        .expect("write");
+        let err = Settings::load(&path).expect_err("no credential");
+        assert!(err.to_string().contains("exactly one of"), "{err}");
+        std::fs::write(
+            &path,
+            "[[registry]]\nname = \"r\"\nlogin_server = \"r.azurecr.io\"\nauth = \"admin-password\"\n",
+        )
+        .expect("write");
+        let err = Settings::load(&path).expect_err("no admin user");
+        assert!(err.to_string().contains("admin_username"), "{err}");
     }
 
     #[test]

@@ -1,38 +1,44 @@
-//! The engine: settings, HTTP client, secrets and token cache in one value that the CLI and the
-//! tray app share. [`Engine::refresh`] is the pipeline: Docker pre-flight, `/v2/` challenge,
-//! Entra token (one per identity and audience), `/oauth2/exchange` with audience negotiation,
-//! one atomic write of Docker's config, state saved.
+//! The engine: settings, HTTP clients, secrets, token cache and event sink in one value that
+//! the CLI and the tray app share. Token sources for every kind of identity live here; the
+//! refresh pipeline is in [`crate::refresh`].
 
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use serde::Serialize;
+use chrono::Utc;
 
-use crate::acr::{self, Exchange};
 use crate::cloud::{Audience, Cloud};
-use crate::config::{IdentityConfig, IdentityKind, RegistryConfig, Settings};
-use crate::docker::{self, DockerConfig, DockerCredential, ZERO_GUID};
+use crate::config::{IdentityConfig, IdentityKind, SecretSource, Settings};
+use crate::credentials::certificate::{self, Certificate};
+use crate::credentials::{azure_cli, imds};
+use crate::docker;
 use crate::entra::{self, AccessToken, EntraClient};
 use crate::env::Env;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
+use crate::events::{Event, EventSink, NoEvents};
 use crate::http::{self, HttpOptions};
 use crate::login_server::TokenAllowList;
 use crate::paths::Paths;
 use crate::secret::Secret;
 use crate::secrets::{self, SecretStore};
-use crate::state::{State, StoredError};
+use crate::state::State;
 use crate::token_cache::TokenCache;
 
 /// What the engine is built from; the shells pass the real ones, tests their own.
 #[derive(Clone)]
 pub struct EngineOptions {
-    /// The environment (paths, `DOCKER_CONFIG`, proxies, `AZURE_CLIENT_SECRET`).
+    /// The environment (paths, `DOCKER_CONFIG`, proxies, `AZURE_*`, `PATH`, `BROWSER`).
     pub env: Env,
     /// Where secrets are kept (the OS keyring in the product).
     pub secrets: Arc<dyn SecretStore>,
     /// HTTP settings beyond the cloud's.
     pub http: HttpOptions,
+    /// Where events go.
+    pub events: Arc<dyn EventSink>,
+    /// The first delay between retries of transient failures (later ones double). One second
+    /// in the product; tests shorten it.
+    pub retry_base: Duration,
 }
 
 impl EngineOptions {
@@ -42,73 +48,37 @@ impl EngineOptions {
             env: Env::from_process(),
             secrets: Arc::new(secrets::KeyringStore::new()),
             http: HttpOptions::default(),
+            events: Arc::new(NoEvents),
+            retry_base: Duration::from_secs(1),
         }
     }
 }
 
+/// The HTTP clients, built on first use: commands that make no request (`status`,
+/// `registry add` by name) skip loading the platform's CA store.
+pub(crate) struct Clients {
+    pub(crate) http: reqwest::Client,
+    pub(crate) entra: EntraClient,
+    /// For IMDS: plain HTTP to a link-local address, never through a proxy.
+    pub(crate) imds: reqwest::Client,
+}
+
 /// The engine.
 pub struct Engine {
-    env: Env,
-    paths: Paths,
-    settings: Settings,
-    cloud: Cloud,
-    /// Built on first use: commands that make no request (`status`, `registry add`) skip
-    /// loading the platform's CA store.
+    pub(crate) env: Env,
+    pub(crate) paths: Paths,
+    pub(crate) settings: Settings,
+    pub(crate) cloud: Cloud,
     clients: OnceLock<Result<Clients>>,
-    secrets: Arc<dyn SecretStore>,
+    pub(crate) secrets: Arc<dyn SecretStore>,
+    pub(crate) events: Arc<dyn EventSink>,
     tokens: TokenCache,
     http_options: HttpOptions,
-}
-
-/// The HTTP client and the Entra client over it.
-struct Clients {
-    http: reqwest::Client,
-    entra: EntraClient,
-}
-
-/// The result of refreshing one registry.
-#[derive(Debug, Clone)]
-pub struct RegistryOutcome {
-    /// The registry's short name.
-    pub name: String,
-    /// Its login server.
-    pub login_server: String,
-    /// The identity used.
-    pub identity: String,
-    /// What happened.
-    pub result: Result<Refreshed>,
-}
-
-/// A successful refresh.
-#[derive(Debug, Clone, Serialize)]
-pub struct Refreshed {
-    /// The audience whose token the registry accepted.
-    pub audience: Audience,
-    /// When the new ACR refresh token runs out.
-    pub expires_at: Option<DateTime<Utc>>,
-}
-
-/// A registry's status, for `status` and the settings window.
-#[derive(Debug, Clone, Serialize)]
-pub struct RegistryStatus {
-    /// Short name.
-    pub name: String,
-    /// Login server.
-    pub login_server: String,
-    /// Identity used.
-    pub identity: String,
-    /// The audience that worked last.
-    pub audience: Option<Audience>,
-    /// When Docker's credential was last written.
-    pub last_refresh: Option<DateTime<Utc>>,
-    /// When the token in Docker's config runs out.
-    pub expires_at: Option<DateTime<Utc>>,
-    /// The last error, if the last attempt failed.
-    pub last_error: Option<StoredError>,
+    pub(crate) retry_base: Duration,
 }
 
 impl Engine {
-    /// Loads the settings and prepares the HTTP client.
+    /// Loads the settings.
     pub fn open(options: EngineOptions) -> Result<Self> {
         let paths = Paths::from_env(&options.env)?;
         let settings = Settings::load(&paths.config_file())?;
@@ -120,12 +90,14 @@ impl Engine {
             cloud,
             clients: OnceLock::new(),
             secrets: options.secrets,
+            events: options.events,
             tokens: TokenCache::new(),
             http_options: options.http,
+            retry_base: options.retry_base,
         })
     }
 
-    fn clients(&self) -> Result<&Clients> {
+    pub(crate) fn clients(&self) -> Result<&Clients> {
         self.clients
             .get_or_init(|| {
                 let options = HttpOptions {
@@ -134,7 +106,14 @@ impl Engine {
                 };
                 let http = http::build_client(&self.env, &options)?;
                 let entra = EntraClient::new(http.clone(), self.cloud.authority.clone());
-                Ok(Clients { http, entra })
+                let imds = reqwest::Client::builder()
+                    .no_proxy()
+                    .connect_timeout(Duration::from_secs(3))
+                    .timeout(options.request_timeout.unwrap_or(http::REQUEST_TIMEOUT))
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .map_err(|e| Error::invalid_input(format!("cannot set up HTTP: {e}"), ""))?;
+                Ok(Clients { http, entra, imds })
             })
             .as_ref()
             .map_err(Clone::clone)
@@ -170,6 +149,16 @@ impl Engine {
         docker::config_path(&self.env)
     }
 
+    /// The IMDS endpoint: `ACR_TRAY_IMDS_ENDPOINT`, else the cloud's `imds_endpoint`, else
+    /// the standard link-local address.
+    pub fn imds_endpoint(&self) -> String {
+        self.env
+            .var("ACR_TRAY_IMDS_ENDPOINT")
+            .map(str::to_owned)
+            .or_else(|| self.settings.cloud.imds_endpoint.clone())
+            .unwrap_or_else(|| imds::DEFAULT_ENDPOINT.to_owned())
+    }
+
     /// Where Entra tokens may be sent.
     pub fn allow_list(&self) -> TokenAllowList {
         TokenAllowList::new(
@@ -180,265 +169,6 @@ impl Engine {
                 .filter(|r| r.trusted_custom_domain)
                 .map(|r| r.login_server.host().to_owned()),
         )
-    }
-
-    /// Gets a token for a service principal's credentials before they are saved (sign-in check).
-    pub async fn check_client_secret(
-        &self,
-        tenant: &str,
-        client_id: &str,
-        secret: &Secret,
-    ) -> Result<AccessToken> {
-        let mut last = None;
-        for audience in [Audience::Acr, Audience::Arm] {
-            let scope = self.cloud.scope(audience);
-            match self
-                .clients()?
-                .entra
-                .client_credentials(client_id, tenant, client_id, secret, &scope)
-                .await
-            {
-                Ok(t) => return Ok(t),
-                Err(e) if entra::is_unknown_resource(&e) => last = Some(e),
-                Err(e) => return Err(e),
-            }
-        }
-        Err(last.unwrap_or_else(|| Error::invalid_input("no audience to try", "")))
-    }
-
-    /// An Entra token for an identity and audience, from the cache or Entra ID.
-    pub async fn entra_token(
-        &self,
-        identity: &IdentityConfig,
-        audience: Audience,
-    ) -> Result<AccessToken> {
-        self.tokens
-            .get_or_fetch(&identity.id, audience, || {
-                self.fetch_entra_token(identity, audience)
-            })
-            .await
-    }
-
-    async fn fetch_entra_token(
-        &self,
-        identity: &IdentityConfig,
-        audience: Audience,
-    ) -> Result<AccessToken> {
-        let scope = self.cloud.scope(audience);
-        match &identity.kind {
-            IdentityKind::ServicePrincipal {
-                tenant,
-                client_id,
-                secret,
-            } => {
-                let key = secrets::client_secret_key(tenant, client_id);
-                let store = self.secrets.clone();
-                let (env, source, id) = (self.env.clone(), secret.clone(), identity.id.clone());
-                // Keyring calls block (D-Bus, Keychain); keep them off the async threads.
-                let value = tokio::task::spawn_blocking(move || {
-                    secrets::read_secret(&id, &source, &key, store.as_ref(), &env)
-                })
-                .await
-                .map_err(|e| Error::invalid_input(format!("keyring task failed: {e}"), ""))??;
-                self.clients()?
-                    .entra
-                    .client_credentials(&identity.id, tenant, client_id, &value, &scope)
-                    .await
-            }
-        }
-    }
-
-    /// Refreshes the named registries (all when `names` is empty), concurrently, and writes
-    /// every new credential into Docker's config in one atomic update.
-    pub async fn refresh(&self, names: &[String]) -> Result<Vec<RegistryOutcome>> {
-        let registries = self.select(names)?;
-        let docker_path = self.docker_config_path()?;
-        let state_path = self.paths.state_file();
-        let mut state = State::load(&state_path);
-        let preflight = DockerConfig::load(&docker_path);
-
-        let attempts = registries.iter().map(|reg| {
-            let remembered = state
-                .registries
-                .get(&reg.login_server.to_string())
-                .and_then(|s| s.audience);
-            let preflight = &preflight;
-            async move {
-                let result = match preflight {
-                    Ok(cfg) => match cfg.check_file_store(&reg.login_server.to_string()) {
-                        Ok(()) => self.refresh_one(reg, remembered).await,
-                        Err(e) => Err(e),
-                    },
-                    Err(e) => Err(e.clone()),
-                };
-                (reg, result)
-            }
-        });
-        let results = futures::future::join_all(attempts).await;
-
-        let to_write: Vec<(String, DockerCredential)> = results
-            .iter()
-            .filter_map(|(reg, r)| r.as_ref().ok().map(|(_, token)| (reg, token)))
-            .map(|(reg, token)| {
-                let cred = DockerCredential {
-                    username: ZERO_GUID.to_owned(),
-                    secret: token.clone(),
-                    form: self.settings.docker.entry_form,
-                };
-                (reg.login_server.to_string(), cred)
-            })
-            .collect();
-        let write_result = if to_write.is_empty() {
-            Ok(())
-        } else {
-            docker::write_credentials(&docker_path, &to_write)
-        };
-
-        let now = Utc::now();
-        let mut outcomes = Vec::new();
-        for (reg, result) in results {
-            let result = match (result, &write_result) {
-                (Ok((refreshed, _)), Ok(())) => Ok(refreshed),
-                (Ok(_), Err(e)) => Err(e.clone()),
-                (Err(e), _) => Err(e),
-            };
-            let entry = state
-                .registries
-                .entry(reg.login_server.to_string())
-                .or_default();
-            match &result {
-                Ok(r) => {
-                    entry.audience = Some(r.audience);
-                    entry.last_refresh = Some(now);
-                    entry.expires_at = r.expires_at;
-                    entry.last_error = None;
-                    tracing::info!(registry = %reg.login_server, audience = %r.audience, "Docker credential refreshed");
-                }
-                Err(e) => {
-                    entry.last_error = Some(StoredError::new(e, now));
-                    tracing::warn!(registry = %reg.login_server, error = %e, "refresh failed");
-                }
-            }
-            outcomes.push(RegistryOutcome {
-                name: reg.name.clone(),
-                login_server: reg.login_server.to_string(),
-                identity: reg.identity.clone(),
-                result,
-            });
-        }
-        if let Err(e) = state.save(&state_path) {
-            tracing::warn!(error = %e, "could not save the state");
-        }
-        Ok(outcomes)
-    }
-
-    fn select(&self, names: &[String]) -> Result<Vec<&RegistryConfig>> {
-        if names.is_empty() {
-            return Ok(self.settings.registries.iter().collect());
-        }
-        let mut out: Vec<&RegistryConfig> = Vec::new();
-        for n in names {
-            let r = self.settings.registry(n)?;
-            if !out.iter().any(|o| o.login_server == r.login_server) {
-                out.push(r);
-            }
-        }
-        Ok(out)
-    }
-
-    /// One registry: challenge, then Entra token and exchange per audience until one works.
-    async fn refresh_one(
-        &self,
-        reg: &RegistryConfig,
-        remembered: Option<Audience>,
-    ) -> Result<(Refreshed, Secret)> {
-        let identity = self.settings.identity(&reg.identity).map_err(|_| Error::SecretUnavailable {
-            identity: reg.identity.clone(),
-            detail: "it is not signed in".to_owned(),
-            hint: format!(
-                "sign {} in again with `acr-tray-cli login`, or give {} another identity with `acr-tray-cli registry add {} --identity ID`",
-                reg.identity, reg.name, reg.name
-            ),
-        })?;
-        let allow = self.allow_list();
-        // Checked before any request: a host outside the allow-list never sees a request.
-        allow.check(reg.login_server.host())?;
-        let http = &self.clients()?.http;
-        let challenge = acr::challenge(http, &reg.login_server, &allow).await?;
-        let first = remembered.unwrap_or(Audience::Acr);
-        let mut unmintable: Option<Error> = None;
-        let mut refused: Vec<(Audience, String)> = Vec::new();
-        for audience in [first, first.other()] {
-            let token = match self.entra_token(identity, audience).await {
-                Ok(t) => t,
-                Err(e) if entra::is_unknown_resource(&e) => {
-                    unmintable = Some(e);
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-            let tenant = token
-                .tenant_id
-                .clone()
-                .unwrap_or_else(|| identity.kind.tenant().to_owned());
-            let registry = reg.login_server.to_string();
-            match acr::exchange(http, &registry, &challenge, &tenant, &token.token).await? {
-                Exchange::Issued(rt) => {
-                    return Ok((
-                        Refreshed {
-                            audience,
-                            expires_at: rt.expires_at,
-                        },
-                        rt.token,
-                    ));
-                }
-                Exchange::Refused { message } => refused.push((audience, message)),
-            }
-        }
-        Err(self.explain_refusal(reg, identity, unmintable, &refused))
-    }
-
-    /// Why no audience worked, in the user's terms.
-    fn explain_refusal(
-        &self,
-        reg: &RegistryConfig,
-        identity: &IdentityConfig,
-        unmintable: Option<Error>,
-        refused: &[(Audience, String)],
-    ) -> Error {
-        let registry = reg.login_server.to_string();
-        match (unmintable, refused) {
-            (Some(entra_err), [(Audience::Arm, _)]) => Error::Registry {
-                registry: registry.clone(),
-                message: format!(
-                    "the registry refused the ARM-audience token, and Entra ID cannot issue ACR-audience tokens here ({entra_err}); either {} has no role on it, or it accepts only ACR-audience tokens (authentication-as-arm disabled)",
-                    identity.id
-                ),
-                kind: crate::error::ErrorKind::Permission,
-                hint: format!(
-                    "assign AcrPull or AcrPush on the registry to {}; if that is done, enable ARM-audience tokens with `az acr config authentication-as-arm update -r {} --status enabled`",
-                    identity.id, reg.name
-                ),
-            },
-            (Some(entra_err), []) => entra_err,
-            (_, refused) => {
-                let tried: Vec<String> = refused
-                    .iter()
-                    .map(|(a, m)| {
-                        if m.is_empty() {
-                            format!("{a}-audience token refused")
-                        } else {
-                            format!("{a}-audience token refused: {m}")
-                        }
-                    })
-                    .collect();
-                Error::NoRole {
-                    identity: identity.id.clone(),
-                    registry,
-                    detail: tried.join("; "),
-                }
-            }
-        }
     }
 
     /// Replaces the settings in use after they were saved (and re-resolves the cloud).
@@ -458,28 +188,284 @@ impl Engine {
         self.tokens.forget(identity);
     }
 
-    /// Every registry's status from the settings and the state file.
-    pub fn status(&self) -> Vec<RegistryStatus> {
+    /// Sends an event to the sink.
+    pub(crate) fn emit(&self, event: Event) {
+        self.events.emit(event);
+    }
+
+    /// An Entra token for an identity and audience, from the cache or its source; transient
+    /// failures are retried with backoff (honouring `Retry-After`).
+    pub async fn entra_token(
+        &self,
+        identity: &IdentityConfig,
+        audience: Audience,
+    ) -> Result<AccessToken> {
+        self.tokens
+            .get_or_fetch(&identity.id, audience, || {
+                self.fetch_with_retries(identity, audience)
+            })
+            .await
+    }
+
+    async fn fetch_with_retries(
+        &self,
+        identity: &IdentityConfig,
+        audience: Audience,
+    ) -> Result<AccessToken> {
+        // IMDS and az retry on their own terms; client errors are not worth a retry.
+        let attempts = match identity.kind {
+            IdentityKind::ManagedIdentity { .. } | IdentityKind::AzureCli { .. } => 1,
+            _ => 3,
+        };
+        let mut delay = self.retry_base;
+        let mut attempt = 1;
+        loop {
+            match self.fetch_token(identity, audience).await {
+                Err(e) if e.kind() == ErrorKind::Transient && attempt < attempts => {
+                    let asked = e.retry_after().map(Duration::from_secs).unwrap_or_default();
+                    let wait = asked.clamp(delay, delay.max(Duration::from_secs(30)));
+                    tracing::info!(identity = %identity.id, attempt, wait_ms = wait.as_millis() as u64, error = %e, "transient failure, retrying");
+                    tokio::time::sleep(wait).await;
+                    delay *= 2;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// One token request from the identity's source.
+    pub(crate) async fn fetch_token(
+        &self,
+        identity: &IdentityConfig,
+        audience: Audience,
+    ) -> Result<AccessToken> {
+        let scope = self.cloud.scope(audience);
+        let resource = match audience {
+            Audience::Acr => self.cloud.acr_audience.clone(),
+            Audience::Arm => self.cloud.arm_audience.clone(),
+        };
+        let id = identity.id.as_str();
+        match &identity.kind {
+            IdentityKind::ServicePrincipal {
+                tenant,
+                client_id,
+                secret: Some(source),
+                ..
+            } => {
+                let key = secrets::client_secret_key(tenant, client_id);
+                let value = self.read_secret(id, source, &key).await?;
+                self.clients()?
+                    .entra
+                    .client_credentials(id, tenant, client_id, &value, &scope)
+                    .await
+            }
+            IdentityKind::ServicePrincipal {
+                tenant,
+                client_id,
+                certificate: Some(path),
+                ..
+            } => {
+                let entra = &self.clients()?.entra;
+                let token_url = entra.token_url(tenant)?;
+                let assertion =
+                    Certificate::load(path)?.assertion(client_id, token_url.as_str())?;
+                entra
+                    .client_assertion(id, tenant, client_id, &assertion, &scope)
+                    .await
+            }
+            IdentityKind::ServicePrincipal { .. } => Err(Error::invalid_input(
+                format!("identity {id} has neither a secret nor a certificate"),
+                "sign it in again with `acr-tray-cli login --service-principal ...`",
+            )),
+            IdentityKind::User {
+                tenant,
+                client_id,
+                refresh_token,
+                ..
+            } => {
+                self.user_token(id, tenant, client_id, refresh_token, &scope)
+                    .await
+            }
+            IdentityKind::ManagedIdentity { client_id } => {
+                let endpoint = self.imds_endpoint();
+                let req = imds::ImdsRequest {
+                    endpoint: &endpoint,
+                    resource: &resource,
+                    client_id: client_id.as_deref(),
+                    retry_base: self.retry_base * 2,
+                };
+                imds::token(&self.clients()?.imds, req).await
+            }
+            IdentityKind::AzureCli { tenant } => {
+                azure_cli::token(&self.env, &resource, tenant.as_deref()).await
+            }
+            IdentityKind::WorkloadIdentity {
+                tenant,
+                client_id,
+                token_file,
+            } => {
+                let (tenant, client_id, file) =
+                    self.workload_settings(tenant, client_id, token_file)?;
+                let assertion = certificate::read_federated_token(&file)?;
+                self.clients()?
+                    .entra
+                    .client_assertion(id, &tenant, &client_id, &assertion, &scope)
+                    .await
+            }
+        }
+    }
+
+    /// A workload identity's tenant, client id and token file: from the settings, else from
+    /// `AZURE_TENANT_ID`, `AZURE_CLIENT_ID` and `AZURE_FEDERATED_TOKEN_FILE`.
+    pub fn workload_settings(
+        &self,
+        tenant: &Option<String>,
+        client_id: &Option<String>,
+        token_file: &Option<PathBuf>,
+    ) -> Result<(String, String, PathBuf)> {
+        let pick = |configured: &Option<String>, var: &str| {
+            configured
+                .clone()
+                .or_else(|| self.env.var(var).map(str::to_owned))
+                .ok_or_else(|| Error::SecretUnavailable {
+                    identity: "workload identity".to_owned(),
+                    detail: format!("{var} is not set"),
+                    hint: "run where the platform sets AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE (AKS workload identity, GitHub OIDC), or give them at sign-in".to_owned(),
+                })
+        };
+        let tenant = pick(tenant, "AZURE_TENANT_ID")?;
+        let client_id = pick(client_id, "AZURE_CLIENT_ID")?;
+        let file = pick(
+            &token_file.as_ref().map(|p| p.display().to_string()),
+            "AZURE_FEDERATED_TOKEN_FILE",
+        )?;
+        Ok((tenant, client_id, PathBuf::from(file)))
+    }
+
+    /// A user's access token through the refresh-token grant; the rotated refresh token
+    /// replaces the stored one.
+    async fn user_token(
+        &self,
+        id: &str,
+        tenant: &str,
+        client_id: &str,
+        store: &SecretSource,
+        scope: &str,
+    ) -> Result<AccessToken> {
+        let key = secrets::refresh_token_key(id);
+        let rt = self.read_secret(id, store, &key).await?;
+        let tokens = self
+            .clients()?
+            .entra
+            .refresh(id, tenant, client_id, &rt, scope)
+            .await?;
+        if let Some(new_rt) = tokens.refresh_token.filter(|n| n != &rt) {
+            self.write_secret(store, &key, new_rt).await?;
+        }
+        Ok(tokens.access)
+    }
+
+    /// Reads a secret where its settings say it is (keyring calls run off the async threads).
+    pub(crate) async fn read_secret(
+        &self,
+        identity: &str,
+        source: &SecretSource,
+        key: &str,
+    ) -> Result<Secret> {
+        let store = self.secrets.clone();
+        let (env, source, id, key) = (
+            self.env.clone(),
+            source.clone(),
+            identity.to_owned(),
+            key.to_owned(),
+        );
+        let dispatch = tracing::dispatcher::get_default(Clone::clone);
+        tokio::task::spawn_blocking(move || {
+            tracing::dispatcher::with_default(&dispatch, || {
+                secrets::read_secret(&id, &source, &key, store.as_ref(), &env)
+            })
+        })
+        .await
+        .map_err(|e| Error::invalid_input(format!("keyring task failed: {e}"), ""))?
+    }
+
+    /// Stores a secret where its settings say (the keyring or a user-only file).
+    pub(crate) async fn write_secret(
+        &self,
+        source: &SecretSource,
+        key: &str,
+        value: Secret,
+    ) -> Result<()> {
+        let store = self.secrets.clone();
+        let (source, key) = (source.clone(), key.to_owned());
+        tokio::task::spawn_blocking(move || match source {
+            SecretSource::Keyring => store.set(&key, &value),
+            SecretSource::File(path) => secrets::write_secret_file(&path, &value),
+            SecretSource::Env => Ok(()),
+        })
+        .await
+        .map_err(|e| Error::invalid_input(format!("keyring task failed: {e}"), ""))?
+    }
+
+    /// Every identity with its session health, for `accounts` and the settings window.
+    pub fn accounts(&self) -> Vec<Account> {
         let state = State::load(&self.paths.state_file());
         self.settings
-            .registries
+            .identities
             .iter()
-            .map(|r| {
-                let s = state
-                    .registries
-                    .get(&r.login_server.to_string())
-                    .cloned()
-                    .unwrap_or_default();
-                RegistryStatus {
-                    name: r.name.clone(),
-                    login_server: r.login_server.to_string(),
-                    identity: r.identity.clone(),
-                    audience: s.audience,
-                    last_refresh: s.last_refresh,
-                    expires_at: s.expires_at,
-                    last_error: s.last_error,
+            .map(|i| {
+                let s = state.identities.get(&i.id).cloned().unwrap_or_default();
+                Account {
+                    id: i.id.clone(),
+                    kind: i.kind.describe().to_owned(),
+                    tenant: i.kind.tenant().map(str::to_owned),
+                    sign_in_required: s.sign_in_required,
+                    last_sign_in: s.last_sign_in,
+                    last_token: s.last_token,
                 }
             })
             .collect()
     }
+
+    /// Marks an identity signed in now (clears "sign-in required").
+    pub(crate) fn record_sign_in(&self, identity: &str) {
+        let path = self.paths.state_file();
+        let mut state = State::load(&path);
+        let entry = state.identities.entry(identity.to_owned()).or_default();
+        entry.sign_in_required = None;
+        entry.last_sign_in = Some(Utc::now());
+        if let Err(e) = state.save(&path) {
+            tracing::warn!(error = %e, "could not save the state");
+        }
+    }
 }
+
+/// An identity and its session health.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Account {
+    /// The identity id.
+    pub id: String,
+    /// What kind of identity.
+    pub kind: String,
+    /// Its tenant, when known.
+    pub tenant: Option<String>,
+    /// Set when it must sign in again.
+    pub sign_in_required: Option<crate::state::StoredError>,
+    /// When it last signed in (interactively, for users).
+    pub last_sign_in: Option<chrono::DateTime<Utc>>,
+    /// When it last obtained a token.
+    pub last_token: Option<chrono::DateTime<Utc>>,
+}
+
+/// Whether a failure means the identity's session is over (and automatic attempts must stop).
+pub(crate) fn ends_session(err: &Error) -> Option<&str> {
+    match err {
+        Error::Entra(e) if e.kind == ErrorKind::SignInRequired => Some(&e.identity),
+        _ => None,
+    }
+}
+
+/// Re-exported for the refresh pipeline.
+pub(crate) use entra::is_unknown_resource;

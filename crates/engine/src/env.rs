@@ -58,6 +58,11 @@ impl Env {
         keys.iter().find_map(|k| self.var(k))
     }
 
+    /// Every variable, for a child process's environment.
+    pub fn vars(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.vars.iter()
+    }
+
     /// The user's home directory, if known.
     pub fn home(&self) -> Option<&PathBuf> {
         self.home.as_ref()

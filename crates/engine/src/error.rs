@@ -138,6 +138,24 @@ pub enum Error {
         /// What to do.
         hint: String,
     },
+    /// An identity whose session ended earlier; nothing is tried until the user signs in again.
+    #[error("{identity} must sign in again: {reason}")]
+    SignInRequired {
+        /// The identity.
+        identity: String,
+        /// What Entra said when the session ended.
+        reason: String,
+        /// What to do.
+        hint: String,
+    },
+    /// A person's sign-in (browser or device code) did not complete.
+    #[error("sign-in failed: {message}")]
+    SignIn {
+        /// What happened.
+        message: String,
+        /// What to do.
+        hint: String,
+    },
     /// A registry name that is not configured.
     #[error("no registry named {name} is configured")]
     UnknownRegistry {
@@ -186,9 +204,10 @@ impl Error {
                 ErrorKind::DockerConfig
             }
             Self::Io { .. } => ErrorKind::Transient,
-            Self::KeyringUnavailable { .. } | Self::SecretUnavailable { .. } => {
-                ErrorKind::SignInRequired
-            }
+            Self::KeyringUnavailable { .. }
+            | Self::SecretUnavailable { .. }
+            | Self::SignInRequired { .. }
+            | Self::SignIn { .. } => ErrorKind::SignInRequired,
         }
     }
 
@@ -207,7 +226,9 @@ impl Error {
             Self::Entra(e) => e.hint.clone(),
             Self::InvalidInput { hint, .. }
             | Self::Registry { hint, .. }
-            | Self::SecretUnavailable { hint, .. } => hint.clone(),
+            | Self::SecretUnavailable { hint, .. }
+            | Self::SignInRequired { hint, .. }
+            | Self::SignIn { hint, .. } => hint.clone(),
             Self::Config { .. } => {
                 "fix or remove the file; `acr-tray-cli` rewrites it on the next change".to_owned()
             }

@@ -18,9 +18,25 @@ pub struct Claims {
     pub tid: Option<String>,
     /// Object id of the Entra principal.
     pub oid: Option<String>,
+    /// A user's sign-in name (ID tokens).
+    pub preferred_username: Option<String>,
+    /// A user's UPN (v1 access tokens).
+    pub upn: Option<String>,
+    /// Older UPN claim.
+    pub unique_name: Option<String>,
+    /// Display name.
+    pub name: Option<String>,
 }
 
 impl Claims {
+    /// The user's sign-in name, from whichever claim carries it.
+    pub fn username(&self) -> Option<&str> {
+        self.preferred_username
+            .as_deref()
+            .or(self.upn.as_deref())
+            .or(self.unique_name.as_deref())
+    }
+
     /// The expiry as a time.
     pub fn expires_at(&self) -> Option<DateTime<Utc>> {
         DateTime::from_timestamp(self.exp?, 0)

@@ -7,8 +7,13 @@
 //!
 //! ## Layout
 //!
-//! - [`engine`]: [`Engine`], the pipeline that refreshes registries concurrently.
+//! - [`engine`]: [`Engine`], and the token source of every kind of identity.
+//! - [`refresh`]: the pipeline that refreshes registries concurrently.
 //! - [`ops`]: settings changes shared by the shells (sign in/out, add/remove registries, cloud).
+//! - [`credentials`]: certificates and federated tokens, managed identity (IMDS), Azure CLI.
+//! - [`browser`]: the system browser, the sign-in redirect listener, browser vs device code.
+//! - [`arm`]: finding registries and reading admin credentials through ARM.
+//! - [`events`]: what happens, for notifications and the CLI.
 //! - [`cloud`]: Azure clouds, their endpoints and audiences.
 //! - [`entra`]: Entra ID token requests and error classification.
 //! - [`acr`]: the registry's `/v2/` challenge and `/oauth2/exchange`.
@@ -20,25 +25,32 @@
 //! - [`http`], [`env`], [`jwt`], [`fsutil`], [`error`]: plumbing.
 
 pub mod acr;
+pub mod arm;
+pub mod browser;
 pub mod cloud;
 pub mod config;
+pub mod credentials;
 pub mod docker;
 pub mod engine;
 pub mod entra;
 pub mod env;
 pub mod error;
+pub mod events;
 pub mod fsutil;
 pub mod http;
 pub mod jwt;
 pub mod login_server;
 pub mod ops;
 pub mod paths;
+pub mod refresh;
 pub mod secret;
 pub mod secrets;
 pub mod state;
 pub mod token_cache;
 
-pub use engine::{Engine, EngineOptions, Refreshed, RegistryOutcome, RegistryStatus};
+pub use engine::{Account, Engine, EngineOptions};
 pub use env::Env;
 pub use error::{Error, ErrorKind, Result};
+pub use events::{Event, EventSink};
+pub use refresh::{Refreshed, RegistryOutcome, RegistryStatus};
 pub use secret::Secret;

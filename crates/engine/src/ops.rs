@@ -1,18 +1,27 @@
-//! Changes to the settings that the CLI and the settings window both make: sign in and out,
-//! add and remove registries, choose the cloud. Each validates first and saves atomically, so a
-//! failed operation changes nothing.
+//! Changes to the settings that the CLI and the settings window both make: sign in and out
+//! (every kind of identity), add and remove registries, choose the cloud. Each checks first
+//! (a sign-in gets a real token before anything is saved) and saves atomically, so a failed
+//! operation changes nothing.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
-use crate::cloud::{Cloud, CloudName, CloudSettings};
-use crate::config::{IdentityConfig, IdentityKind, RegistryConfig, SecretSource, Settings};
+use crate::acr;
+use crate::arm::Arm;
+use crate::browser::{BrowserOpener, LoginMethod};
+use crate::cloud::{Audience, Cloud, CloudSettings};
+use crate::config::{
+    IdentityConfig, IdentityKind, RegistryAuth, RegistryConfig, SecretSource, Settings,
+};
 use crate::engine::Engine;
+use crate::entra::interactive::{self, DeviceCodePrompt, SignInRequest};
+use crate::entra::{self, AccessToken};
 use crate::error::{Error, Result};
 use crate::login_server::resolve_registry;
 use crate::secret::Secret;
 use crate::secrets;
 
-/// Where `login --service-principal` keeps the client secret.
+/// Where a secret given at sign-in is kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretStorage {
     /// The OS keyring (default).
@@ -23,6 +32,30 @@ pub enum SecretStorage {
     File(PathBuf),
 }
 
+impl SecretStorage {
+    fn source(&self) -> SecretSource {
+        match self {
+            Self::Keyring => SecretSource::Keyring,
+            Self::Env => SecretSource::Env,
+            Self::File(p) => SecretSource::File(p.clone()),
+        }
+    }
+}
+
+/// How a service principal proves itself.
+#[derive(Debug, Clone)]
+pub enum SpCredential {
+    /// A client secret, and where to keep it.
+    Secret {
+        /// The secret.
+        secret: Secret,
+        /// Where to keep it.
+        storage: SecretStorage,
+    },
+    /// A PEM file with the certificate and its private key.
+    Certificate(PathBuf),
+}
+
 /// A service principal sign-in request.
 #[derive(Debug, Clone)]
 pub struct ServicePrincipalLogin {
@@ -30,15 +63,52 @@ pub struct ServicePrincipalLogin {
     pub tenant: String,
     /// Application (client) id.
     pub client_id: String,
-    /// The client secret.
-    pub secret: Secret,
-    /// Where to keep it.
-    pub storage: SecretStorage,
+    /// Its credential.
+    pub credential: SpCredential,
+}
+
+/// A person's sign-in request.
+#[derive(Debug, Clone)]
+pub struct UserLogin {
+    /// `organizations` (default) or a tenant.
+    pub tenant: String,
+    /// The public client (the Azure CLI's by default).
+    pub client_id: String,
+    /// Browser or device code.
+    pub method: LoginMethod,
+    /// Where to keep the refresh token: the keyring, or a user-only file.
+    pub token_file: Option<PathBuf>,
+    /// How long to wait for the browser.
+    pub timeout: Duration,
+}
+
+/// What the sign-in shows the user.
+pub trait LoginPrompt: Send {
+    /// The device code and where to enter it.
+    fn device_code(&mut self, prompt: &DeviceCodePrompt);
+    /// The URL the browser is being sent to (shown in case no browser opens).
+    fn browser_url(&mut self, url: &str);
+}
+
+/// How `registry add` signs the registry in.
+#[derive(Debug, Clone)]
+pub enum RegistrySignIn {
+    /// With an Entra identity (`None`: the only one signed in).
+    Identity(Option<String>),
+    /// With the admin account, its password read through ARM by an identity.
+    AdminArm(Option<String>),
+    /// With the admin account and a password the user typed.
+    AdminPassword {
+        /// The admin user name.
+        username: String,
+        /// The password (kept in the OS keyring).
+        password: Secret,
+    },
 }
 
 impl Engine {
-    /// Signs a service principal in: the secret is checked against Entra ID first, then stored,
-    /// then the identity is saved. A wrong secret changes nothing.
+    /// Signs a service principal in. The credential is checked with Entra ID first, then
+    /// stored, then the identity is saved. A wrong secret or certificate changes nothing.
     pub async fn login_service_principal(
         &mut self,
         login: ServicePrincipalLogin,
@@ -52,60 +122,246 @@ impl Engine {
                 "give the tenant's GUID or domain with --tenant",
             ));
         }
-        if login.secret.is_empty() {
-            return Err(Error::invalid_input(
-                "the client secret is empty",
-                "pipe the secret into --secret-stdin, e.g. `printf %s \"$SECRET\" | acr-tray-cli login ...`",
-            ));
-        }
         let client_id = login.client_id.to_ascii_lowercase();
-        self.check_client_secret(&tenant, &client_id, &login.secret)
-            .await?;
-        let source = match &login.storage {
-            SecretStorage::Keyring => {
+        let (secret, certificate) = match &login.credential {
+            SpCredential::Secret { secret, storage } => {
+                if secret.is_empty() {
+                    return Err(Error::invalid_input(
+                        "the client secret is empty",
+                        "pipe the secret into --secret-stdin, e.g. `printf %s \"$SECRET\" | acr-tray-cli login ...`",
+                    ));
+                }
+                self.check_client_secret(&tenant, &client_id, secret)
+                    .await?;
                 let key = secrets::client_secret_key(&tenant, &client_id);
-                self.secret_store().set(&key, &login.secret)?;
-                SecretSource::Keyring
+                let source = storage.source();
+                self.write_secret(&source, &key, secret.clone()).await?;
+                (Some(source), None)
             }
-            SecretStorage::Env => SecretSource::Env,
-            SecretStorage::File(path) => {
-                secrets::write_secret_file(path, &login.secret)?;
-                SecretSource::File(path.clone())
-            }
+            SpCredential::Certificate(path) => (
+                None,
+                Some(std::path::absolute(path).map_err(|e| Error::io("find", path, &e))?),
+            ),
         };
         let identity = IdentityConfig {
             id: client_id.clone(),
             kind: IdentityKind::ServicePrincipal {
                 tenant,
                 client_id,
-                secret: source,
+                secret,
+                certificate,
             },
         };
+        if matches!(login.credential, SpCredential::Certificate(_)) {
+            self.check_identity(&identity).await?;
+        }
+        self.save_identity(identity)
+    }
+
+    /// Gets a token for a service principal's secret before it is saved (sign-in check).
+    pub async fn check_client_secret(
+        &self,
+        tenant: &str,
+        client_id: &str,
+        secret: &Secret,
+    ) -> Result<AccessToken> {
+        let mut last = None;
+        for audience in [Audience::Acr, Audience::Arm] {
+            let scope = self.cloud().scope(audience);
+            match self
+                .clients()?
+                .entra
+                .client_credentials(client_id, tenant, client_id, secret, &scope)
+                .await
+            {
+                Ok(t) => return Ok(t),
+                Err(e) if entra::is_unknown_resource(&e) => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| Error::invalid_input("no audience to try", "")))
+    }
+
+    /// Gets a token for an identity (ACR audience, else ARM) to prove it works.
+    async fn check_identity(&self, identity: &IdentityConfig) -> Result<AccessToken> {
+        let mut last = None;
+        for audience in [Audience::Acr, Audience::Arm] {
+            match self.fetch_token(identity, audience).await {
+                Ok(t) => return Ok(t),
+                Err(e) if entra::is_unknown_resource(&e) => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| Error::invalid_input("no audience to try", "")))
+    }
+
+    /// A person signs in with the browser or a device code; the refresh token goes to the
+    /// keyring (or a user-only file) and is replaced on every rotation.
+    pub async fn login_user(
+        &mut self,
+        login: UserLogin,
+        opener: &dyn BrowserOpener,
+        prompt: &mut dyn LoginPrompt,
+    ) -> Result<IdentityConfig> {
+        let scope = self.cloud().arm_scope();
+        let req = SignInRequest {
+            tenant: &login.tenant,
+            client_id: &login.client_id,
+            scope: &scope,
+        };
+        let entra = self.clients()?.entra.clone();
+        let tokens = match login.method {
+            LoginMethod::DeviceCode => {
+                interactive::device_code(&entra, req, |p| prompt.device_code(p)).await?
+            }
+            LoginMethod::Browser => {
+                interactive::browser(&entra, req, opener, login.timeout, |u| {
+                    prompt.browser_url(u)
+                })
+                .await?
+            }
+        };
+        let refresh_token = tokens.refresh_token.ok_or_else(|| {
+            Error::invalid_input(
+                "Entra ID returned no refresh token, so the session cannot be kept",
+                "make sure the app may use offline_access (the default Azure CLI client id can)",
+            )
+        })?;
+        let claims = tokens.id.unwrap_or_default();
+        let username = claims
+            .username()
+            .map(str::to_ascii_lowercase)
+            .ok_or_else(|| {
+                Error::invalid_input("Entra ID returned no user name", "sign in again")
+            })?;
+        let tenant = claims
+            .tid
+            .clone()
+            .or(tokens.access.tenant_id.clone())
+            .unwrap_or_else(|| login.tenant.clone());
+        let id = match self.settings().identity(&username) {
+            Ok(existing) if existing.kind.tenant() != Some(tenant.as_str()) => {
+                format!("{username}@{tenant}")
+            }
+            _ => username.clone(),
+        };
+        let store = match &login.token_file {
+            Some(p) => {
+                SecretSource::File(std::path::absolute(p).map_err(|e| Error::io("find", p, &e))?)
+            }
+            None => SecretSource::Keyring,
+        };
+        self.write_secret(&store, &secrets::refresh_token_key(&id), refresh_token)
+            .await?;
+        let identity = IdentityConfig {
+            id,
+            kind: IdentityKind::User {
+                tenant,
+                client_id: login.client_id,
+                username,
+                object_id: claims.oid.unwrap_or_default(),
+                refresh_token: store,
+            },
+        };
+        self.save_identity(identity)
+    }
+
+    /// Signs in the machine's managed identity (system-assigned, or user-assigned by client id).
+    pub async fn login_managed_identity(
+        &mut self,
+        client_id: Option<String>,
+    ) -> Result<IdentityConfig> {
+        let client_id = client_id.map(|c| c.to_ascii_lowercase());
+        let id = match &client_id {
+            Some(c) => format!("managed-identity/{c}"),
+            None => "managed-identity".to_owned(),
+        };
+        let identity = IdentityConfig {
+            id,
+            kind: IdentityKind::ManagedIdentity { client_id },
+        };
+        self.check_identity(&identity).await?;
+        self.save_identity(identity)
+    }
+
+    /// Uses the Azure CLI's session (`az account get-access-token`).
+    pub async fn login_azure_cli(&mut self, tenant: Option<String>) -> Result<IdentityConfig> {
+        let id = match &tenant {
+            Some(t) => format!("azure-cli/{t}"),
+            None => "azure-cli".to_owned(),
+        };
+        let identity = IdentityConfig {
+            id,
+            kind: IdentityKind::AzureCli { tenant },
+        };
+        self.check_identity(&identity).await?;
+        self.save_identity(identity)
+    }
+
+    /// Workload identity federation: the federated token file from `AZURE_FEDERATED_TOKEN_FILE`
+    /// (re-read on every use), the tenant and client id given or from the environment.
+    pub async fn login_workload_identity(
+        &mut self,
+        tenant: Option<String>,
+        client_id: Option<String>,
+    ) -> Result<IdentityConfig> {
+        let (_, resolved_client, _) = self.workload_settings(&tenant, &client_id, &None)?;
+        let identity = IdentityConfig {
+            id: format!("workload-identity/{}", resolved_client.to_ascii_lowercase()),
+            kind: IdentityKind::WorkloadIdentity {
+                tenant,
+                client_id,
+                token_file: None,
+            },
+        };
+        self.check_identity(&identity).await?;
+        self.save_identity(identity)
+    }
+
+    fn save_identity(&mut self, identity: IdentityConfig) -> Result<IdentityConfig> {
         self.update_settings(|s| {
             s.identities
                 .retain(|i| !i.id.eq_ignore_ascii_case(&identity.id));
             s.identities.push(identity.clone());
             Ok(())
         })?;
+        self.forget_tokens(&identity.id);
+        self.record_sign_in(&identity.id);
         Ok(identity)
     }
 
-    /// Signs identities out (all when `id` is `None`): forgets their secrets and tokens. Returns
-    /// the identities removed. Registries that used them stay configured.
+    /// Signs identities out (all when `id` is `None`): forgets their secrets, refresh tokens
+    /// and cached tokens. Returns the identities removed. Registries that used them stay.
     pub fn logout(&mut self, id: Option<&str>) -> Result<Vec<IdentityConfig>> {
         let removed: Vec<IdentityConfig> = match id {
             Some(id) => vec![self.settings().identity(id)?.clone()],
             None => self.settings().identities.clone(),
         };
         for identity in &removed {
-            let IdentityKind::ServicePrincipal {
-                tenant,
-                client_id,
-                secret,
-            } = &identity.kind;
-            if *secret == SecretSource::Keyring {
-                self.secret_store()
-                    .delete(&secrets::client_secret_key(tenant, client_id))?;
+            let (key, source) = match &identity.kind {
+                IdentityKind::ServicePrincipal {
+                    tenant,
+                    client_id,
+                    secret: Some(source),
+                    ..
+                } => (
+                    secrets::client_secret_key(tenant, client_id),
+                    source.clone(),
+                ),
+                IdentityKind::User { refresh_token, .. } => (
+                    secrets::refresh_token_key(&identity.id),
+                    refresh_token.clone(),
+                ),
+                _ => (String::new(), SecretSource::Env),
+            };
+            match source {
+                SecretSource::Keyring => self.secret_store().delete(&key)?,
+                SecretSource::File(path) => match std::fs::remove_file(&path) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(Error::io("delete", &path, &e)),
+                },
+                SecretSource::Env => {}
             }
             self.forget_tokens(&identity.id);
         }
@@ -118,11 +374,11 @@ impl Engine {
     }
 
     /// Adds (or updates) a registry. A host outside the cloud's ACR suffix is refused unless
-    /// `trust_custom_domain` is set.
-    pub fn add_registry(
+    /// `trust_custom_domain` is set. Admin accounts are checked before they are saved.
+    pub async fn add_registry(
         &mut self,
         name_or_login_server: &str,
-        identity: Option<&str>,
+        sign_in: RegistrySignIn,
         trust_custom_domain: bool,
     ) -> Result<RegistryConfig> {
         let address = resolve_registry(
@@ -130,31 +386,62 @@ impl Engine {
             &self.cloud().acr_suffix,
             trust_custom_domain,
         )?;
-        let identity = match identity {
-            Some(id) => self.settings().identity(id)?.id.clone(),
-            None => match self.settings().identities.as_slice() {
-                [only] => only.id.clone(),
-                [] => {
-                    return Err(Error::invalid_input(
-                        "no identity is signed in",
-                        "sign in first with `acr-tray-cli login ...`",
-                    ));
-                }
-                many => {
-                    let ids: Vec<&str> = many.iter().map(|i| i.id.as_str()).collect();
-                    return Err(Error::invalid_input(
-                        "several identities are signed in",
-                        format!("choose one with --identity ({})", ids.join(", ")),
-                    ));
-                }
-            },
-        };
-        let registry = RegistryConfig {
+        let mut registry = RegistryConfig {
             name: address.name,
             login_server: address.login_server,
-            identity,
+            identity: None,
+            auth: RegistryAuth::Identity,
+            admin_username: None,
+            arm_id: None,
             trusted_custom_domain: address.custom_domain,
         };
+        match sign_in {
+            RegistrySignIn::Identity(id) => {
+                registry.identity = Some(self.pick_identity(id.as_deref())?)
+            }
+            RegistrySignIn::AdminArm(id) => {
+                let id = self.pick_identity(id.as_deref())?;
+                registry.identity = Some(id.clone());
+                registry.auth = RegistryAuth::AdminArm;
+                let identity = self.settings().identity(&id)?.clone();
+                let token = self.entra_token(&identity, Audience::Arm).await?;
+                let http = &self.clients()?.http;
+                let arm = Arm::new(http, &self.cloud().arm, &token.token, &identity.id);
+                let found = arm.find_registry(&registry.login_server).await?.ok_or_else(|| Error::Registry {
+                    registry: registry.login_server.to_string(),
+                    message: format!("{id} cannot see this registry in ARM"),
+                    kind: crate::error::ErrorKind::Permission,
+                    hint: "reading admin credentials needs Contributor or Owner on the registry; or give the admin password with --username and --password-stdin".to_owned(),
+                })?;
+                arm.list_credentials(&found.id).await?;
+                registry.arm_id = Some(found.id);
+            }
+            RegistrySignIn::AdminPassword { username, password } => {
+                self.allow_list_for(&registry)
+                    .check(registry.login_server.host())?;
+                let http = &self.clients()?.http;
+                let challenge = acr::challenge(
+                    http,
+                    &registry.login_server,
+                    &self.allow_list_for(&registry),
+                )
+                .await?;
+                if !acr::basic_login_works(http, &challenge, &username, &password).await? {
+                    return Err(Error::invalid_input(
+                        format!(
+                            "{} refused the admin user name or password",
+                            registry.login_server
+                        ),
+                        "copy them from the portal (Access keys) or `az acr credential show -n NAME`",
+                    ));
+                }
+                let key = secrets::admin_password_key(&registry.login_server.to_string());
+                self.write_secret(&SecretSource::Keyring, &key, password)
+                    .await?;
+                registry.auth = RegistryAuth::AdminPassword;
+                registry.admin_username = Some(username);
+            }
+        }
         self.update_settings(|s| {
             s.registries
                 .retain(|r| r.login_server != registry.login_server && r.name != registry.name);
@@ -164,9 +451,43 @@ impl Engine {
         Ok(registry)
     }
 
-    /// Removes a registry by name or login server. Docker's entry is left as it is.
+    fn allow_list_for(&self, registry: &RegistryConfig) -> crate::login_server::TokenAllowList {
+        let mut trusted: Vec<String> = Vec::new();
+        if registry.trusted_custom_domain {
+            trusted.push(registry.login_server.host().to_owned());
+        }
+        crate::login_server::TokenAllowList::new(self.cloud().acr_suffix.clone(), trusted)
+    }
+
+    fn pick_identity(&self, id: Option<&str>) -> Result<String> {
+        match id {
+            Some(id) => Ok(self.settings().identity(id)?.id.clone()),
+            None => match self.settings().identities.as_slice() {
+                [only] => Ok(only.id.clone()),
+                [] => Err(Error::invalid_input(
+                    "no identity is signed in",
+                    "sign in first with `acr-tray-cli login ...`",
+                )),
+                many => {
+                    let ids: Vec<&str> = many.iter().map(|i| i.id.as_str()).collect();
+                    Err(Error::invalid_input(
+                        "several identities are signed in",
+                        format!("choose one with --identity ({})", ids.join(", ")),
+                    ))
+                }
+            },
+        }
+    }
+
+    /// Removes a registry by name or login server (and its stored admin password). Docker's
+    /// entry is left as it is.
     pub fn remove_registry(&mut self, name: &str) -> Result<RegistryConfig> {
         let registry = self.settings().registry(name)?.clone();
+        if registry.auth == RegistryAuth::AdminPassword {
+            self.secret_store().delete(&secrets::admin_password_key(
+                &registry.login_server.to_string(),
+            ))?;
+        }
         self.update_settings(|s| {
             s.registries
                 .retain(|r| r.login_server != registry.login_server);
@@ -202,11 +523,6 @@ impl Engine {
         settings.save(&path)?;
         self.replace_settings(settings)
     }
-}
-
-/// Whether a cloud name needs custom endpoints.
-pub fn is_custom(name: CloudName) -> bool {
-    name == CloudName::Custom
 }
 
 fn check_guid(what: &str, s: &str) -> Result<()> {

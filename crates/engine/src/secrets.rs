@@ -160,6 +160,16 @@ pub fn client_secret_key(tenant: &str, client_id: &str) -> String {
     )
 }
 
+/// The keyring key of a user's Entra refresh token.
+pub fn refresh_token_key(identity: &str) -> String {
+    format!("refresh-token/{}", identity.to_ascii_lowercase())
+}
+
+/// The keyring key of a registry's admin password.
+pub fn admin_password_key(login_server: &str) -> String {
+    format!("admin-password/{}", login_server.to_ascii_lowercase())
+}
+
 /// Reads an identity's secret from where its settings say it is.
 pub fn read_secret(
     identity: &str,
@@ -229,8 +239,12 @@ fn read_secret_file(path: &Path) -> std::result::Result<Secret, String> {
     Ok(Secret::new(secret))
 }
 
+/// Refuses a file other users can read (it holds a secret).
 #[cfg(unix)]
-fn check_private(path: &Path, meta: &std::fs::Metadata) -> std::result::Result<(), String> {
+pub(crate) fn check_private(
+    path: &Path,
+    meta: &std::fs::Metadata,
+) -> std::result::Result<(), String> {
     use std::os::unix::fs::PermissionsExt;
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
@@ -242,8 +256,12 @@ fn check_private(path: &Path, meta: &std::fs::Metadata) -> std::result::Result<(
     Ok(())
 }
 
+/// Refuses a file other users can read (it holds a secret).
 #[cfg(not(unix))]
-fn check_private(_path: &Path, _meta: &std::fs::Metadata) -> std::result::Result<(), String> {
+pub(crate) fn check_private(
+    _path: &Path,
+    _meta: &std::fs::Metadata,
+) -> std::result::Result<(), String> {
     Ok(())
 }
 

@@ -22,6 +22,24 @@ pub struct State {
     /// Per registry, keyed by login server.
     #[serde(default)]
     pub registries: BTreeMap<String, RegistryState>,
+    /// Per identity, keyed by identity id.
+    #[serde(default)]
+    pub identities: BTreeMap<String, IdentityState>,
+}
+
+/// What is remembered about one identity's session.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct IdentityState {
+    /// Set when Entra said the session is over (invalid_grant, interaction_required, ...):
+    /// automatic attempts stop until the user signs in again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_in_required: Option<StoredError>,
+    /// The last interactive (or first) sign-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_sign_in: Option<DateTime<Utc>>,
+    /// The last time a token was obtained for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_token: Option<DateTime<Utc>>,
 }
 
 /// What is remembered about one registry.
@@ -87,6 +105,7 @@ impl State {
         Self {
             version: VERSION,
             registries: BTreeMap::new(),
+            identities: BTreeMap::new(),
         }
     }
 

@@ -1,7 +1,8 @@
 //! State shared by every request handler, host routing, and Entra token verification (used by
 //! both ACR and ARM).
 
-use std::sync::Mutex;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine;
@@ -35,6 +36,10 @@ pub(crate) struct Shared {
     pub(crate) faults: Mutex<FaultSet>,
     pub(crate) log: Mutex<Vec<LoggedRequest>>,
     pub(crate) latency: Mutex<Duration>,
+    /// Signing keys of external OIDC issuers (federated credentials), by issuer URL.
+    pub(crate) issuers: Mutex<HashMap<String, Arc<SigningKey>>>,
+    /// The IMDS listener's port (plain HTTP on 127.0.0.1).
+    pub(crate) imds_port: u16,
 }
 
 /// Where a request goes.
@@ -46,6 +51,8 @@ pub(crate) enum Route {
     Acr(String),
     /// A registry-looking host with no registry behind it.
     UnknownRegistry,
+    /// The IMDS listener (any host).
+    Imds,
     Unknown,
 }
 
@@ -55,6 +62,7 @@ impl Route {
             Route::Entra => Service::Entra,
             Route::Arm => Service::Arm,
             Route::Acr(_) | Route::UnknownRegistry => Service::Acr,
+            Route::Imds => Service::Imds,
             Route::Unknown => Service::Unknown,
         }
     }

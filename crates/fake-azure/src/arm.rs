@@ -1,12 +1,13 @@
 //! ARM on `management.<base>`: subscriptions and `Microsoft.ContainerRegistry/registries`
 //! list (paged) and get. Paths are matched case-insensitively, as ARM does.
 //!
-//! Seams: `dispatch` matches on (method, path shape); `listCredentials`, `regenerateCredential`,
-//! `PATCH` and `operationStatuses` become further arms.
+//! `dispatch` matches on (method, path shape); the write operations (`listCredentials`,
+//! `regenerateCredential`, `PATCH`, `operationStatuses`) live in `arm_admin`.
 
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::Response;
@@ -15,12 +16,13 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::app::{EntraToken, Shared, TokenProblem};
+use crate::arm_admin::{self, RegistryPath};
 use crate::errors;
 use crate::form::{Form, bearer};
 use crate::lock;
 use crate::state::{RegistryRec, Subscription};
 
-const PROVIDER: &str = "Microsoft.ContainerRegistry";
+pub(crate) const PROVIDER: &str = "Microsoft.ContainerRegistry";
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new().fallback(dispatch).with_state(shared)
@@ -31,8 +33,9 @@ async fn dispatch(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    body: Bytes,
 ) -> Response {
-    let mut response = handle(&s, &method, &uri, &headers);
+    let mut response = handle(&s, &method, &uri, &headers, &body);
     let h = response.headers_mut();
     let request_id = Uuid::new_v4().to_string();
     let routing = format!("WESTUS:{}:{request_id}", s.now().format("%Y%m%dT%H%M%SZ"));
@@ -40,10 +43,17 @@ async fn dispatch(
         ("x-ms-request-id", request_id.clone()),
         ("x-ms-correlation-request-id", request_id),
         ("x-ms-routing-request-id", routing),
-        (
-            "x-ms-ratelimit-remaining-subscription-reads",
-            "249".to_owned(),
-        ),
+        if method == Method::GET {
+            (
+                "x-ms-ratelimit-remaining-subscription-reads",
+                "249".to_owned(),
+            )
+        } else {
+            (
+                "x-ms-ratelimit-remaining-subscription-writes",
+                "199".to_owned(),
+            )
+        },
     ] {
         if let Ok(v) = HeaderValue::from_str(&value) {
             h.insert(name, v);
@@ -53,7 +63,7 @@ async fn dispatch(
     response
 }
 
-fn handle(s: &Shared, method: &Method, uri: &Uri, headers: &HeaderMap) -> Response {
+fn handle(s: &Shared, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Response {
     let token = match authenticate(s, headers) {
         Ok(token) => token,
         Err(response) => return response,
@@ -114,13 +124,60 @@ fn handle(s: &Shared, method: &Method, uri: &Uri, headers: &HeaderMap) -> Respon
                 "registries",
                 _,
             ],
-        ) => get_registry(s, &token, segments[1], segments[3], segments[7]),
-        _ => errors::arm(
-            StatusCode::NOT_FOUND,
-            "NotFound",
-            &format!("No route for {method} {}.", uri.path()),
+        ) => arm_admin::get(
+            s,
+            &token,
+            &RegistryPath {
+                sub: segments[1],
+                rg: segments[3],
+                name: segments[7],
+                api_version,
+            },
         ),
+        (
+            m,
+            [
+                "subscriptions",
+                _,
+                "resourcegroups",
+                _,
+                "providers",
+                "microsoft.containerregistry",
+                "registries",
+                _,
+                rest @ ..,
+            ],
+        ) => {
+            let path = RegistryPath {
+                sub: segments[1],
+                rg: segments[3],
+                name: segments[7],
+                api_version,
+            };
+            match (m, rest) {
+                (&Method::PATCH, []) => arm_admin::patch(s, &token, &path, body),
+                (&Method::POST, ["listcredentials"]) => {
+                    arm_admin::list_credentials(s, &token, &path)
+                }
+                (&Method::POST, ["regeneratecredential"]) => {
+                    arm_admin::regenerate(s, &token, &path, body)
+                }
+                (&Method::GET, ["operationstatuses", _]) => {
+                    arm_admin::operation_status(s, &token, &path, segments[9])
+                }
+                _ => no_route(method, uri),
+            }
+        }
+        _ => no_route(method, uri),
     }
+}
+
+fn no_route(method: &Method, uri: &Uri) -> Response {
+    errors::arm(
+        StatusCode::NOT_FOUND,
+        "NotFound",
+        &format!("No route for {method} {}.", uri.path()),
+    )
 }
 
 fn arm_time(t: DateTime<Utc>) -> String {
@@ -217,7 +274,7 @@ fn list_subscriptions(s: &Shared, token: &EntraToken) -> Response {
 }
 
 /// Runs `f` when the subscription exists and belongs to the token's tenant.
-fn with_subscription(
+pub(crate) fn with_subscription(
     s: &Shared,
     token: &EntraToken,
     id: &str,
@@ -257,7 +314,7 @@ pub(crate) fn registry_json(rec: &RegistryRec) -> Value {
         "name": rec.spec.name,
         "type": format!("{PROVIDER}/registries"),
         "location": "westus",
-        "tags": {},
+        "tags": rec.tags,
         "sku": {"name": rec.spec.sku, "tier": rec.spec.sku},
         "systemData": {
             "createdBy": "fake-azure",
@@ -265,12 +322,12 @@ pub(crate) fn registry_json(rec: &RegistryRec) -> Value {
             "createdAt": created,
             "lastModifiedBy": "fake-azure",
             "lastModifiedByType": "User",
-            "lastModifiedAt": created,
+            "lastModifiedAt": rec.modified.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
         },
         "properties": {
             "loginServer": rec.public.login_server,
             "creationDate": created,
-            "provisioningState": "Succeeded",
+            "provisioningState": if rec.updating_op.is_some() { "Updating" } else { "Succeeded" },
             "adminUserEnabled": rec.spec.admin_enabled,
             "networkRuleSet": {"defaultAction": "Allow", "ipRules": []},
             "policies": {
@@ -337,49 +394,5 @@ fn list_registries(
             ));
         }
         errors::json_ok(body)
-    })
-}
-
-fn get_registry(s: &Shared, token: &EntraToken, sub_id: &str, rg: &str, name: &str) -> Response {
-    with_subscription(s, token, sub_id, |sub| {
-        let dir = lock(&s.dir);
-        let in_sub = |r: &&RegistryRec| r.public.subscription.eq_ignore_ascii_case(&sub.id);
-        let rg_exists = dir
-            .registries
-            .values()
-            .filter(in_sub)
-            .any(|r| r.public.resource_group.eq_ignore_ascii_case(rg));
-        let found = dir
-            .registry(name)
-            .filter(in_sub)
-            .filter(|r| r.public.resource_group.eq_ignore_ascii_case(rg));
-        match found {
-            Some(rec) if dir.roles(name, &token.oid).iter().any(|r| r.arm_read()) => {
-                errors::json_ok(registry_json(rec))
-            }
-            Some(rec) => errors::arm(
-                StatusCode::FORBIDDEN,
-                "AuthorizationFailed",
-                &format!(
-                    "The client '{0}' with object id '{0}' does not have authorization to perform \
-                     action '{PROVIDER}/registries/read' over scope '{1}' or the scope is invalid. \
-                     If access was recently granted, please refresh your credentials.",
-                    token.oid, rec.public.id
-                ),
-            ),
-            None if !rg_exists => errors::arm(
-                StatusCode::NOT_FOUND,
-                "ResourceGroupNotFound",
-                &format!("Resource group '{rg}' could not be found."),
-            ),
-            None => errors::arm(
-                StatusCode::NOT_FOUND,
-                "ResourceNotFound",
-                &format!(
-                    "The Resource '{PROVIDER}/registries/{name}' under resource group '{rg}' was \
-                     not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix"
-                ),
-            ),
-        }
     })
 }

@@ -4,6 +4,7 @@ use uuid::Uuid;
 
 use crate::app::{Shared, random_token};
 use crate::state::{RegistryRec, Subscription};
+use crate::state_auth::AuthState;
 use crate::{
     FakeAzure, Registry, RegistrySpec, Role, ServicePrincipal, Tenant, User, entra_tokens, lock,
 };
@@ -12,6 +13,7 @@ use crate::{
 pub(crate) fn init(shared: &Shared) {
     let mut dir = lock(&shared.dir);
     dir.arm_page_size = 50;
+    dir.auth = AuthState::new();
     let tenant = Uuid::new_v4().to_string();
     dir.tenants.push(Tenant { id: tenant.clone() });
     dir.subscriptions.push(Subscription {
@@ -166,6 +168,9 @@ impl FakeAzure {
             tenant: subscription.tenant,
             created: now,
             passwords: [random_token(39), random_token(39)],
+            tags: serde_json::Map::new(),
+            modified: now,
+            updating_op: None,
         };
         dir.registries.insert(spec.name.to_ascii_lowercase(), rec);
         public

@@ -1,7 +1,8 @@
 //! Entra ID v2 endpoints on `login.<base>`: discovery, JWKS and the token endpoint.
 //!
-//! The token endpoint dispatches on `grant_type`; each grant lives in its own function so the
-//! device-code, authorization-code (+PKCE) and client-assertion variants slot in beside them.
+//! The token endpoint dispatches on `grant_type`; each grant lives in its own module:
+//! `entra_client` (client credentials, client authentication), `entra_refresh`, `device_code`,
+//! `authorize` (authorization code + PKCE).
 
 use std::sync::Arc;
 
@@ -14,10 +15,9 @@ use axum::routing::{get, post};
 use serde_json::json;
 
 use crate::app::Shared;
-use crate::entra_tokens::{self, Grant};
 use crate::errors;
-use crate::form::{Form, basic_credentials, percent_decode};
-use crate::lock;
+use crate::form::Form;
+use crate::{authorize, device_code, entra_client, entra_refresh, lock};
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
@@ -29,7 +29,26 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/{tenant}/discovery/v2.0/keys", get(keys))
         .route("/{tenant}/discovery/keys", get(keys))
         .route("/{tenant}/oauth2/v2.0/token", post(token))
+        .route(
+            "/{tenant}/oauth2/v2.0/devicecode",
+            post(device_code::devicecode),
+        )
+        .route("/{tenant}/oauth2/v2.0/authorize", get(authorize::authorize))
+        .route(
+            "/device",
+            get(device_code::device_page).post(device_code::device_submit),
+        )
         .with_state(shared)
+}
+
+/// A token-endpoint request as the grants see it.
+pub(crate) struct TokenReq<'a> {
+    pub(crate) s: &'a Shared,
+    pub(crate) tenant: TenantPath,
+    /// The `{tenant}` path segment as sent (client assertions may name it in `aud`).
+    pub(crate) segment: String,
+    pub(crate) headers: &'a HeaderMap,
+    pub(crate) form: &'a Form,
 }
 
 /// How the `{tenant}` path segment resolved.
@@ -150,16 +169,25 @@ async fn token(
 ) -> Response {
     let form = Form::parse(&body);
     let now = s.now();
-    let tenant = match resolve_tenant(&s, &tenant) {
+    let resolved = match resolve_tenant(&s, &tenant) {
         TenantPath::Unknown(t) => return tenant_not_found(&s, &t, "invalid_request"),
         other => other,
     };
     let Some(grant_type) = form.get("grant_type") else {
         return missing_parameter(&s, "grant_type");
     };
+    let req = TokenReq {
+        s: &s,
+        tenant: resolved,
+        segment: tenant,
+        headers: &headers,
+        form: &form,
+    };
     match grant_type {
-        "client_credentials" => client_credentials(&s, &tenant, &headers, &form),
-        "refresh_token" => entra_tokens::refresh_grant(&s, &tenant, &headers, &form),
+        "client_credentials" => entra_client::client_credentials(&req),
+        "refresh_token" => entra_refresh::refresh_grant(&req),
+        "authorization_code" => authorize::authorization_code_grant(&req),
+        device_code::GRANT_TYPE => device_code::device_code_grant(&req),
         other => errors::entra(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
@@ -178,100 +206,4 @@ pub(crate) fn missing_parameter(s: &Shared, name: &str) -> Response {
         &format!("The request body must contain the following parameter: '{name}'."),
         s.now(),
     )
-}
-
-/// The client's credential as presented.
-#[derive(Debug, Clone)]
-pub(crate) enum ClientCredential {
-    /// `client_secret` in the body or HTTP Basic.
-    Secret(String),
-    /// Nothing (public client).
-    None,
-}
-
-/// The client ID and credential from the body or an HTTP Basic header (RFC 6749 §2.3.1).
-pub(crate) fn client_auth(headers: &HeaderMap, form: &Form) -> (Option<String>, ClientCredential) {
-    if let Some((user, pass)) = basic_credentials(headers) {
-        return (
-            Some(percent_decode(&user)),
-            ClientCredential::Secret(percent_decode(&pass)),
-        );
-    }
-    let credential = match form.get("client_secret") {
-        Some(secret) => ClientCredential::Secret(secret.to_owned()),
-        None => ClientCredential::None,
-    };
-    (form.get("client_id").map(str::to_owned), credential)
-}
-
-/// Checks a confidential client's credential; `Err` is the Entra error response.
-pub(crate) fn authenticate_client(
-    s: &Shared,
-    client_id: &str,
-    expected_secret: &str,
-    credential: &ClientCredential,
-) -> Result<(), Response> {
-    match credential {
-        ClientCredential::Secret(secret) if secret == expected_secret => Ok(()),
-        ClientCredential::Secret(_) => Err(errors::entra(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            7000215,
-            &format!(
-                "Invalid client secret provided. Ensure the secret being sent in the request is the \
-                 client secret value, not the client secret ID, for a secret added to app \
-                 '{client_id}'."
-            ),
-            s.now(),
-        )),
-        ClientCredential::None => Err(errors::entra(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            7000218,
-            "The request body must contain the following parameter: 'client_assertion' or \
-             'client_secret'.",
-            s.now(),
-        )),
-    }
-}
-
-fn client_credentials(
-    s: &Shared,
-    tenant: &TenantPath,
-    headers: &HeaderMap,
-    form: &Form,
-) -> Response {
-    let (client_id, credential) = client_auth(headers, form);
-    let Some(client_id) = client_id else {
-        return missing_parameter(s, "client_id");
-    };
-    let TenantPath::Id(tenant_id) = tenant else {
-        return errors::entra(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            50059,
-            "No tenant-identifying information found in either the request or implied by any \
-             provided credentials.",
-            s.now(),
-        );
-    };
-    let principal = lock(&s.dir)
-        .principal(&client_id)
-        .filter(|p| p.tenant.eq_ignore_ascii_case(tenant_id))
-        .cloned();
-    let Some(principal) = principal else {
-        return entra_tokens::unknown_client(s, &client_id, tenant_id);
-    };
-    if let Err(response) = authenticate_client(s, &client_id, &principal.secret, &credential) {
-        return response;
-    }
-    let scopes = match entra_tokens::parse_scopes(s, form.get("scope"), tenant_id, true) {
-        Ok(scopes) => scopes,
-        Err(response) => return response,
-    };
-    let grant = Grant::App {
-        principal,
-        appidacr: "1",
-    };
-    entra_tokens::token_response(s, &grant, &scopes, None, form)
 }

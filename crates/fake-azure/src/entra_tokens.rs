@@ -1,16 +1,14 @@
-//! Entra token minting: scope parsing, v1 access-token claims, token responses, and the
-//! refresh-token grant.
+//! Entra token minting: scope parsing, v1 access-token claims, id tokens and token responses.
 
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 use sha2::Digest as _;
 
 use crate::app::{GRAPH_AUDIENCE, Shared, random_token};
-use crate::entra::{TenantPath, authenticate_client, client_auth, missing_parameter};
 use crate::errors;
 use crate::form::Form;
 use crate::lock;
@@ -18,20 +16,26 @@ use crate::state::{RtRec, ServicePrincipal, User};
 
 /// Access-token lifetime (`expires_in`).
 pub(crate) const ACCESS_TOKEN_SECONDS: i64 = 3599;
-/// Refresh-token inactivity limit.
-const REFRESH_TOKEN_DAYS: i64 = 90;
 const RESERVED_SCOPES: [&str; 4] = ["openid", "profile", "offline_access", "email"];
 
 /// Who a token is for.
 #[derive(Debug, Clone)]
 pub(crate) enum Grant {
-    /// A service principal; `appidacr` is "1" for a secret, "2" for a certificate.
+    /// A service principal (or managed identity); `appidacr` is "1" for a secret, "2" for a
+    /// certificate, federated token or managed identity.
     App {
         principal: ServicePrincipal,
         appidacr: &'static str,
+        /// `xms_mirid` of a managed identity.
+        mi_resource_id: Option<String>,
     },
-    /// A user signed in to a (public or confidential) client.
-    User { user: User, client_id: String },
+    /// A user signed in to a (public or confidential) client. `user` is the account in the
+    /// token's tenant (a guest account has its own object ID); `home` is the home account.
+    User {
+        user: User,
+        home: User,
+        client_id: String,
+    },
 }
 
 /// A parsed `scope` parameter.
@@ -42,6 +46,8 @@ pub(crate) struct Scopes {
     /// Every scope as requested, for the response's `scope`.
     pub(crate) requested: Vec<String>,
     pub(crate) openid: bool,
+    /// `offline_access` was asked for (a refresh token is returned).
+    pub(crate) offline: bool,
 }
 
 fn invalid_scope(s: &Shared, scope: &str) -> Response {
@@ -72,7 +78,8 @@ fn scope_resource(scope: &str) -> Option<(String, bool)> {
     }
 }
 
-/// Parses `scope`: exactly one resource; `app_only` grants need `<resource>/.default`.
+/// Parses `scope`. App-only grants need exactly one `<resource>/.default`; user grants may name
+/// several resources and the first one wins (protocol.md §2.4).
 pub(crate) fn parse_scopes(
     s: &Shared,
     raw: Option<&str>,
@@ -89,10 +96,13 @@ pub(crate) fn parse_scopes(
         let Some((res, default)) = scope_resource(scope) else {
             return Err(invalid_scope(s, scope));
         };
-        if (app_only && !default) || resource.as_ref().is_some_and(|r| *r != res) {
+        let other = resource.as_ref().is_some_and(|r| *r != res);
+        if app_only && (!default || other) {
             return Err(invalid_scope(s, scope));
         }
-        resource = Some(res);
+        if resource.is_none() {
+            resource = Some(res);
+        }
     }
     let Some(resource) = resource else {
         return Err(invalid_scope(s, raw));
@@ -116,6 +126,7 @@ pub(crate) fn parse_scopes(
     Ok(Scopes {
         resource,
         openid: requested.iter().any(|s| s == "openid"),
+        offline: requested.iter().any(|s| s == "offline_access"),
         requested,
     })
 }
@@ -140,7 +151,12 @@ fn pairwise_sub(oid: &str, client_id: &str) -> String {
 }
 
 /// v1 access-token claims (protocol.md §2.9).
-fn access_claims(grant: &Grant, resource: &str, now: DateTime<Utc>) -> Map<String, Value> {
+fn access_claims(
+    grant: &Grant,
+    resource: &str,
+    now: DateTime<Utc>,
+    lifetime: i64,
+) -> Map<String, Value> {
     let iat = now.timestamp();
     let (tid, oid) = match grant {
         Grant::App { principal, .. } => (&principal.tenant, &principal.object_id),
@@ -152,34 +168,51 @@ fn access_claims(grant: &Grant, resource: &str, now: DateTime<Utc>) -> Map<Strin
         "iss": iss,
         "iat": iat,
         "nbf": iat,
-        "exp": iat + ACCESS_TOKEN_SECONDS,
+        "exp": iat + lifetime,
         "aio": random_token(24),
     });
     let extra = match grant {
         Grant::App {
             principal,
             appidacr,
-        } => json!({
-            "appid": principal.client_id,
-            "appidacr": appidacr,
-            "idp": iss,
-            "idtyp": "app",
-            "oid": oid,
-            "sub": oid,
-        }),
-        Grant::User { user, client_id } => json!({
-            "acr": "1",
-            "amr": ["pwd"],
-            "appid": client_id,
-            "appidacr": "0",
-            "idtyp": "user",
-            "name": user.upn,
-            "oid": oid,
-            "scp": "user_impersonation",
-            "sub": pairwise_sub(oid, client_id),
-            "unique_name": user.upn,
-            "upn": user.upn,
-        }),
+            mi_resource_id,
+        } => {
+            let mut app = json!({
+                "appid": principal.client_id,
+                "appidacr": appidacr,
+                "idp": iss,
+                "idtyp": "app",
+                "oid": oid,
+                "sub": oid,
+            });
+            if let Some(id) = mi_resource_id {
+                app["xms_mirid"] = json!(id);
+            }
+            app
+        }
+        Grant::User {
+            user,
+            home,
+            client_id,
+        } => {
+            let mut user_claims = json!({
+                "acr": "1",
+                "amr": ["pwd"],
+                "appid": client_id,
+                "appidacr": "0",
+                "idtyp": "user",
+                "name": user.upn,
+                "oid": oid,
+                "scp": "user_impersonation",
+                "sub": pairwise_sub(oid, client_id),
+                "unique_name": user.upn,
+                "upn": user.upn,
+            });
+            if home.tenant != user.tenant {
+                user_claims["idp"] = json!(format!("https://sts.windows.net/{}/", home.tenant));
+            }
+            user_claims
+        }
     };
     if let (Some(map), Value::Object(extra)) = (claims.as_object_mut(), extra) {
         map.extend(extra);
@@ -198,10 +231,11 @@ fn id_token_claims(
     s: &Shared,
     user: &User,
     client_id: &str,
+    nonce: Option<&str>,
     now: DateTime<Utc>,
 ) -> Map<String, Value> {
     let iat = now.timestamp();
-    let claims = json!({
+    let mut claims = json!({
         "aud": client_id,
         "iss": format!("{}/{}/v2.0", s.authority(), user.tenant),
         "iat": iat,
@@ -215,6 +249,9 @@ fn id_token_claims(
         "uti": random_token(16),
         "ver": "2.0",
     });
+    if let Some(nonce) = nonce {
+        claims["nonce"] = json!(nonce);
+    }
     match claims {
         Value::Object(map) => map,
         _ => Map::new(),
@@ -231,17 +268,30 @@ fn server_error(s: &Shared, e: &anyhow::Error) -> Response {
     )
 }
 
-/// The token endpoint's success response.
+/// Signs an access token for `resource` living `lifetime` seconds; returns it and its `exp`.
+pub(crate) fn mint_access_token(
+    s: &Shared,
+    grant: &Grant,
+    resource: &str,
+    lifetime: i64,
+) -> anyhow::Result<(String, i64)> {
+    let now = s.now();
+    let token = s.sign_entra(&access_claims(grant, resource, now, lifetime))?;
+    Ok((token, now.timestamp() + lifetime))
+}
+
+/// The token endpoint's success response. `nonce` goes into the id token (authorization code).
 pub(crate) fn token_response(
     s: &Shared,
     grant: &Grant,
     scopes: &Scopes,
     refresh_token: Option<String>,
     form: &Form,
+    nonce: Option<&str>,
 ) -> Response {
     let now = s.now();
-    let access_token = match s.sign_entra(&access_claims(grant, &scopes.resource, now)) {
-        Ok(token) => token,
+    let access_token = match mint_access_token(s, grant, &scopes.resource, ACCESS_TOKEN_SECONDS) {
+        Ok((token, _)) => token,
         Err(e) => return server_error(s, &e),
     };
     let mut body = Map::new();
@@ -255,15 +305,20 @@ pub(crate) fn token_response(
     if let Some(rt) = refresh_token {
         body.insert("refresh_token".into(), json!(rt));
     }
-    if let Grant::User { user, client_id } = grant {
+    if let Grant::User {
+        user,
+        home,
+        client_id,
+    } = grant
+    {
         if scopes.openid {
-            match s.sign_entra(&id_token_claims(s, user, client_id, now)) {
+            match s.sign_entra(&id_token_claims(s, user, client_id, nonce, now)) {
                 Ok(id_token) => body.insert("id_token".into(), json!(id_token)),
                 Err(e) => return server_error(s, &e),
             };
         }
         if form.get("client_info") == Some("1") {
-            let info = json!({"uid": user.object_id, "utid": user.tenant}).to_string();
+            let info = json!({"uid": home.object_id, "utid": home.tenant}).to_string();
             body.insert("client_info".into(), json!(URL_SAFE_NO_PAD.encode(info)));
         }
     }
@@ -288,116 +343,4 @@ pub(crate) fn new_refresh_token(s: &Shared, object_id: &str, client_id: &str) ->
         },
     );
     token
-}
-
-fn invalid_grant(s: &Shared, code: u32, message: &str) -> Response {
-    errors::entra(
-        StatusCode::BAD_REQUEST,
-        "invalid_grant",
-        code,
-        message,
-        s.now(),
-    )
-}
-
-/// `grant_type=refresh_token`: rotates (the old token stays valid), refuses revoked and
-/// inactive tokens.
-pub(crate) fn refresh_grant(
-    s: &Shared,
-    tenant: &TenantPath,
-    headers: &HeaderMap,
-    form: &Form,
-) -> Response {
-    let Some(presented) = form.get("refresh_token") else {
-        return missing_parameter(s, "refresh_token");
-    };
-    let (client_id, credential) = client_auth(headers, form);
-    let Some(client_id) = client_id else {
-        return missing_parameter(s, "client_id");
-    };
-    let now = s.now();
-    let (record, user, confidential, revoked_at) = {
-        let dir = lock(&s.dir);
-        let record = dir.refresh_tokens.get(presented).cloned();
-        let user = record
-            .as_ref()
-            .and_then(|r| dir.user(&r.object_id).cloned());
-        let confidential = dir.principal(&client_id).map(|p| p.secret.clone());
-        let revoked_at = record
-            .as_ref()
-            .and_then(|r| dir.revoked_at.get(&r.object_id).copied());
-        (record, user, confidential, revoked_at)
-    };
-    let Some(record) = record else {
-        return invalid_grant(
-            s,
-            9002313,
-            "Invalid request. Request is malformed or invalid.",
-        );
-    };
-    if !record.client_id.eq_ignore_ascii_case(&client_id) {
-        return invalid_grant(s, 70000, "Provided grant is invalid or malformed.");
-    }
-    if record.revoked {
-        let valid_from = revoked_at.unwrap_or(now);
-        return invalid_grant(
-            s,
-            50173,
-            &format!(
-                "The provided grant has expired due to it being revoked, a fresh auth token is \
-                 needed. The user might have changed or reset their password. The grant was \
-                 issued on '{}' and the TokensValidFrom date (before which tokens are not valid) \
-                 for this user is '{}'.",
-                record.issued.to_rfc3339(),
-                valid_from.to_rfc3339()
-            ),
-        );
-    }
-    if now - record.issued > TimeDelta::days(REFRESH_TOKEN_DAYS) {
-        return invalid_grant(
-            s,
-            700082,
-            &format!(
-                "The refresh token has expired due to inactivity. The token was issued on {} and \
-                 was inactive for 90.00:00:00.",
-                record.issued.to_rfc3339()
-            ),
-        );
-    }
-    let Some(user) = user else {
-        return invalid_grant(
-            s,
-            50034,
-            "The user account does not exist in the directory.",
-        );
-    };
-    if let TenantPath::Id(t) = tenant
-        && !t.eq_ignore_ascii_case(&user.tenant)
-    {
-        return invalid_grant(
-            s,
-            50020,
-            &format!(
-                "User account '{}' from identity provider 'https://sts.windows.net/{}/' does not \
-                 exist in tenant '{t}' and cannot access the application '{client_id}' in that \
-                 tenant.",
-                user.upn, user.tenant
-            ),
-        );
-    }
-    if let Some(secret) = confidential
-        && let Err(response) = authenticate_client(s, &client_id, &secret, &credential)
-    {
-        return response;
-    }
-    let scopes = match parse_scopes(s, form.get("scope"), &user.tenant, false) {
-        Ok(scopes) => scopes,
-        Err(response) => return response,
-    };
-    let rotated = new_refresh_token(s, &user.object_id, &client_id);
-    let grant = Grant::User {
-        user,
-        client_id: client_id.clone(),
-    };
-    token_response(s, &grant, &scopes, Some(rotated), form)
 }

@@ -21,6 +21,18 @@ pub(crate) fn entra(
     message: &str,
     now: DateTime<Utc>,
 ) -> Response {
+    entra_with(status, error, code, message, now, &[])
+}
+
+/// As [`entra`], with extra top-level fields (e.g. `suberror`).
+pub(crate) fn entra_with(
+    status: StatusCode,
+    error: &str,
+    code: u32,
+    message: &str,
+    now: DateTime<Utc>,
+    extra: &[(&str, Value)],
+) -> Response {
     let trace_id = Uuid::new_v4().to_string();
     let correlation_id = Uuid::new_v4().to_string();
     let timestamp = entra_timestamp(now);
@@ -35,6 +47,10 @@ pub(crate) fn entra(
         "correlation_id": correlation_id,
         "error_uri": format!("https://login.microsoftonline.com/error?code={code}"),
     });
+    let mut body = body;
+    for (key, value) in extra {
+        body[*key] = value.clone();
+    }
     with_json_type(status, body, |r| {
         r.headers_mut().insert(
             header::CACHE_CONTROL,
@@ -71,6 +87,29 @@ pub(crate) fn arm(status: StatusCode, code: &str, message: &str) -> Response {
 /// JSON with `application/json; charset=utf-8`.
 pub(crate) fn json_ok(body: Value) -> Response {
     with_json_type(StatusCode::OK, body, |_| {})
+}
+
+/// JSON with `application/json; charset=utf-8` and any status.
+pub(crate) fn json_status(status: StatusCode, body: Value) -> Response {
+    with_json_type(status, body, |_| {})
+}
+
+/// An HTML page (Entra's sign-in error pages, the device-code page).
+pub(crate) fn html(status: StatusCode, body: String) -> Response {
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    response
+}
+
+/// Minimal HTML escaping for text placed in pages.
+pub(crate) fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 fn with_json_type(status: StatusCode, body: Value, extra: impl FnOnce(&mut Response)) -> Response {

@@ -19,6 +19,8 @@ pub enum Service {
     Acr,
     /// ARM on `management.<base>`.
     Arm,
+    /// The managed-identity endpoint (IMDS) on its own plain-HTTP port.
+    Imds,
     /// A host the fake does not serve (answered 404).
     Unknown,
 }
@@ -225,6 +227,7 @@ fn default_error(service: Service, status: StatusCode, now: DateTime<Utc>) -> Re
             };
             errors::arm(status, code, message)
         }
+        Service::Imds => crate::imds::fault_error(status),
         Service::Acr | Service::Unknown => {
             let (code, message) = if throttled {
                 ("TOOMANYREQUESTS", "too many requests")

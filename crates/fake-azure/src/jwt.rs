@@ -165,7 +165,7 @@ fn base32(bytes: &[u8]) -> String {
 }
 
 /// Reads one DER TLV: (tag, content, rest).
-fn der_read(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+pub(crate) fn der_read(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
     let (&tag, rest) = input.split_first()?;
     let (&first, rest) = rest.split_first()?;
     let (len, rest) = if first < 0x80 {
@@ -187,7 +187,7 @@ fn der_read(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
 }
 
 /// (n, e) from a PKCS#1 `RSAPublicKey`, without leading zero bytes.
-fn rsa_components(pkcs1: &[u8]) -> Result<(Vec<u8>, Vec<u8>)> {
+pub(crate) fn rsa_components(pkcs1: &[u8]) -> Result<(Vec<u8>, Vec<u8>)> {
     let parse = || {
         let (tag, seq, _) = der_read(pkcs1)?;
         if tag != 0x30 {

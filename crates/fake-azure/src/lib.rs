@@ -23,15 +23,21 @@
 //! - `tls.rs` — the test CA, the default leaf and per-SNI leaves for custom domains.
 //! - `state.rs` — public directory types and the internal directory + fake clock.
 //! - `jwt.rs` — RSA signing keys (Entra JWKS; ACR `kid` libtrust fingerprint + `x5c`).
-//! - `entra.rs`, `entra_tokens.rs` — discovery, JWKS, token endpoint and its grants.
+//! - `state_auth.rs` — flow/credential state (device codes, auth codes, guests, certificates,
+//!   federated credentials, managed identities) and its public types.
+//! - `controls.rs`, `identities.rs` — the test controls for flows, users, credentials, IMDS.
+//! - `entra.rs` — discovery, JWKS, token-endpoint dispatch; `entra_tokens.rs` — minting;
+//!   `entra_client.rs` — client authentication + client credentials; `assertion.rs`, `x509.rs` —
+//!   certificate and federated assertions; `entra_refresh.rs` — refresh grant, session errors;
+//!   `device_code.rs`; `authorize.rs` — authorization code + PKCE.
+//! - `imds.rs` — managed identity endpoint (second, plain-HTTP listener).
 //! - `acr.rs`, `acr_token.rs` — `/v2/` challenge, `/oauth2/exchange`, `/oauth2/token`.
-//! - `arm.rs` — subscriptions, registries list (paged) and get.
+//! - `arm.rs` — subscriptions, registries list (paged); `arm_admin.rs` — get, listCredentials,
+//!   regenerateCredential, PATCH (sync/async), operation status.
 //! - `faults.rs`, `log.rs`, `errors.rs`, `form.rs` — faults, request log, error bodies, forms.
 //!
-//! Seams for later features: new Entra grants are arms of `entra::token`; client assertions
-//! extend `entra::ClientCredential`; ARM operations are arms of `arm::handle`; the registry
-//! reverse proxy replaces the `/v2/...` fallback in `acr.rs`; IMDS would be a second listener
-//! built like `server::serve` without TLS.
+//! Seams: new Entra grants are arms of `entra::token`; ARM operations are arms of
+//! `arm::handle`; the registry reverse proxy replaces the `/v2/...` fallback in `acr.rs`.
 
 // Handlers return `Result<_, Response>` for early exits with a ready error response; a
 // response is built once per request, so its size does not matter.
@@ -41,17 +47,28 @@ mod acr;
 mod acr_token;
 mod app;
 mod arm;
+mod arm_admin;
+mod assertion;
+mod authorize;
+mod controls;
+mod device_code;
 mod directory;
 mod entra;
+mod entra_client;
+mod entra_refresh;
 mod entra_tokens;
 mod errors;
 mod faults;
 mod form;
+mod identities;
+mod imds;
 mod jwt;
 mod log;
 mod server;
 mod state;
+mod state_auth;
 mod tls;
+mod x509;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -68,6 +85,7 @@ pub use faults::{Fault, FaultAction, FaultTarget, Service};
 pub use jwt::{TokenAlgorithm, libtrust_fingerprint};
 pub use log::LoggedRequest;
 pub use state::{Registry, RegistrySpec, Role, ServicePrincipal, Subscription, Tenant, User};
+pub use state_auth::{AZURE_CLI_CLIENT_ID, CertificateCredential, DeviceCodeInfo, ManagedIdentity};
 
 use app::Shared;
 
@@ -127,6 +145,10 @@ impl FakeAzureBuilder {
             .await
             .with_context(|| format!("binding 127.0.0.1:{}", self.port))?;
         let addr = listener.local_addr()?;
+        let imds_listener = TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .context("binding the IMDS listener")?;
+        let imds_port = imds_listener.local_addr()?.port();
         let base = self.base_domain.clone();
         let mut names = vec![
             "localhost".to_owned(),
@@ -168,17 +190,27 @@ impl FakeAzureBuilder {
             faults: Mutex::default(),
             log: Mutex::default(),
             latency: Mutex::default(),
+            issuers: Mutex::default(),
+            imds_port,
         });
         directory::init(&shared);
         let routers = server::Routers {
             entra: entra::router(shared.clone()),
             acr: acr::router(shared.clone()),
             arm: arm::router(shared.clone()),
+            imds: imds::router(shared.clone()),
         };
         let (shutdown, shutdown_rx) = watch::channel(false);
+        let imds_task = tokio::spawn(server::serve(
+            imds_listener,
+            server::Mode::Plain(app::Route::Imds),
+            shared.clone(),
+            routers.clone(),
+            shutdown_rx.clone(),
+        ));
         let task = tokio::spawn(server::serve(
             listener,
-            TlsAcceptor::from(tls.server_config.clone()),
+            server::Mode::Tls(TlsAcceptor::from(tls.server_config.clone())),
             shared.clone(),
             routers,
             shutdown_rx,
@@ -187,7 +219,7 @@ impl FakeAzureBuilder {
             inner: Arc::new(Inner {
                 shared,
                 shutdown,
-                task: Mutex::new(Some(task)),
+                tasks: Mutex::new(vec![task, imds_task]),
                 addr,
                 ca_pem: tls.ca_pem,
                 ca_path,
@@ -201,7 +233,7 @@ impl FakeAzureBuilder {
 struct Inner {
     shared: Arc<Shared>,
     shutdown: watch::Sender<bool>,
-    task: Mutex<Option<JoinHandle<()>>>,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
     addr: SocketAddr,
     ca_pem: String,
     ca_path: PathBuf,
@@ -213,7 +245,7 @@ struct Inner {
 impl Drop for Inner {
     fn drop(&mut self) {
         let _ = self.shutdown.send(true);
-        if let Some(task) = lock(&self.task).take() {
+        for task in lock(&self.tasks).drain(..) {
             task.abort();
         }
     }
@@ -249,8 +281,8 @@ impl FakeAzure {
     /// [`Self::ca_path`] no longer exists). Handles stay usable for inspecting the log.
     pub async fn shutdown(&self) {
         let _ = self.inner.shutdown.send(true);
-        let task = lock(&self.inner.task).take();
-        if let Some(task) = task {
+        let tasks: Vec<_> = lock(&self.inner.tasks).drain(..).collect();
+        for task in tasks {
             let _ = task.await;
         }
         drop(lock(&self.inner.temp).take());

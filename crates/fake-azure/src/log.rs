@@ -25,7 +25,8 @@ pub struct LoggedRequest {
     /// Form or query `client_id`, or the user name of a Basic `Authorization` header on Entra
     /// (client_secret_basic).
     pub client_id: Option<String>,
-    /// Requested scopes (form, or query for `GET /oauth2/token`), space-joined.
+    /// Requested scopes (form, or query for `GET /oauth2/token`), space-joined; for IMDS the
+    /// `resource` query parameter.
     pub scope: Option<String>,
     /// Response status; 0 when no response was sent (hang, reset).
     pub status: u16,
@@ -51,6 +52,7 @@ impl RequestFields {
         let scopes: Vec<&str> = form
             .all("scope")
             .chain(query.all("scope"))
+            .chain(query.all("resource").filter(|_| service == Service::Imds))
             .filter(|s| !s.is_empty())
             .collect();
         let basic_user = (service == Service::Entra)

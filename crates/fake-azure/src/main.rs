@@ -35,13 +35,18 @@ async fn main() -> Result<()> {
     let subscription = fake.default_subscription(&tenant);
     let sp = fake.add_service_principal(&tenant);
     let user = fake.add_user(&tenant, &format!("user@{}", args.base_domain));
-    let public_client = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
+    let public_client = fake_azure::AZURE_CLI_CLIENT_ID;
     let user_rt = fake.issue_user_refresh_token(&user, public_client);
+    // Browser and device-code sign-ins (the /device page) sign this user in.
+    fake.set_browser_user(Some(user.clone()));
+    let mi = fake.add_managed_identity(&tenant);
+    fake.set_system_assigned_identity(Some(mi.clone()));
 
     println!("fake-azure listening on {}", fake.addr());
     println!("  Entra authority : {}", fake.authority_url());
     println!("  ARM             : {}", fake.arm_url());
     println!("  ACR suffix      : {}", fake.acr_suffix());
+    println!("  IMDS            : {}", fake.imds_url());
     println!("  CA certificate  : {}", fake.ca_path().display());
     println!(
         "  ACR token cert  : {}",
@@ -58,14 +63,22 @@ async fn main() -> Result<()> {
         user.upn, user.object_id
     );
     println!("  user refresh token for client {public_client}:\n    {user_rt}");
+    println!(
+        "  (browser and device-code sign-ins sign in as {})",
+        user.upn
+    );
+    println!(
+        "  managed identity: client id {} object id {} (system-assigned)",
+        mi.client_id, mi.object_id
+    );
     for name in args.registries.iter().filter(|n| !n.is_empty()) {
         let reg = fake.add_registry(RegistrySpec::new(name.clone()));
-        for oid in [&sp.object_id, &user.object_id] {
+        for oid in [&sp.object_id, &user.object_id, &mi.object_id] {
             fake.assign_role(&reg.name, oid, Role::AcrPush);
             fake.assign_role(&reg.name, oid, Role::Reader);
         }
         println!(
-            "  registry        : {} (AcrPush + Reader for both identities)",
+            "  registry        : {} (AcrPush + Reader for these identities)",
             reg.login_server
         );
     }

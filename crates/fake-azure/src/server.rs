@@ -1,5 +1,6 @@
-//! The TLS listener. Connections are served by hand (tokio-rustls + hyper http1) so that a fault
-//! can drop a connection with a TCP reset instead of answering.
+//! The listeners: TLS for Entra/ARM/ACR, plain HTTP for IMDS. Connections are served by hand
+//! (tokio-rustls + hyper http1) so that a fault can drop a connection with a TCP reset instead
+//! of answering.
 //!
 //! Each request: host -> service, body buffered (for `grant_type`), faults, latency, then the
 //! service's axum router; every request is logged.
@@ -39,12 +40,20 @@ pub(crate) struct Routers {
     pub(crate) entra: Router,
     pub(crate) acr: Router,
     pub(crate) arm: Router,
+    pub(crate) imds: Router,
+}
+
+/// How a listener serves: TLS with host routing, or plain HTTP to one fixed route (IMDS).
+#[derive(Clone)]
+pub(crate) enum Mode {
+    Tls(TlsAcceptor),
+    Plain(Route),
 }
 
 /// Accepts connections until `shutdown` flips (or its sender is dropped).
 pub(crate) async fn serve(
     listener: TcpListener,
-    acceptor: TlsAcceptor,
+    mode: Mode,
     shared: Arc<Shared>,
     routers: Routers,
     mut shutdown: watch::Receiver<bool>,
@@ -55,7 +64,7 @@ pub(crate) async fn serve(
                 let Ok((stream, _)) = accepted else { continue };
                 let conn = serve_connection(
                     stream,
-                    acceptor.clone(),
+                    mode.clone(),
                     shared.clone(),
                     routers.clone(),
                     shutdown.clone(),
@@ -111,16 +120,18 @@ impl AsyncWrite for ResetOnDrop {
 struct ConnCtx {
     shared: Arc<Shared>,
     routers: Routers,
+    /// Every request goes here (plain listeners), else routing by `Host`.
+    fixed_route: Option<Route>,
     reset_flag: Arc<AtomicBool>,
     reset: Notify,
 }
 
 async fn serve_connection(
     stream: TcpStream,
-    acceptor: TlsAcceptor,
+    mode: Mode,
     shared: Arc<Shared>,
     routers: Routers,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
     let reset_flag = Arc::new(AtomicBool::new(false));
@@ -128,20 +139,35 @@ async fn serve_connection(
         inner: stream,
         reset: reset_flag.clone(),
     };
-    let tls = match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(io)).await {
-        Ok(Ok(tls)) => tls,
-        _ => return,
-    };
-    let ctx = Arc::new(ConnCtx {
+    let mut ctx = ConnCtx {
         shared,
         routers,
+        fixed_route: None,
         reset_flag,
         reset: Notify::new(),
-    });
+    };
+    match mode {
+        Mode::Tls(acceptor) => {
+            let accept = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(io));
+            if let Ok(Ok(tls)) = accept.await {
+                serve_http(tls, Arc::new(ctx), shutdown).await;
+            }
+        }
+        Mode::Plain(route) => {
+            ctx.fixed_route = Some(route);
+            serve_http(io, Arc::new(ctx), shutdown).await;
+        }
+    }
+}
+
+async fn serve_http<I>(io: I, ctx: Arc<ConnCtx>, mut shutdown: watch::Receiver<bool>)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let service_ctx = ctx.clone();
     let service = hyper::service::service_fn(move |req| handle(service_ctx.clone(), req));
     let conn =
-        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tls), service);
+        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(io), service);
     tokio::select! {
         _ = conn => {}
         _ = ctx.reset.notified() => {}
@@ -168,7 +194,10 @@ async fn handle(ctx: Arc<ConnCtx>, req: Request<Incoming>) -> Result<Response<Bo
     let s = &ctx.shared;
     let at = s.now();
     let host = request_host(&req);
-    let route = s.route(&host);
+    let route = match &ctx.fixed_route {
+        Some(route) => route.clone(),
+        None => s.route(&host),
+    };
     let service = route.service();
     let (parts, body) = req.into_parts();
     let (body, too_large) = match axum::body::to_bytes(Body::new(body), BODY_LIMIT).await {
@@ -241,6 +270,7 @@ async fn route_request(ctx: &ConnCtx, route: &Route, mut req: Request<Body>) -> 
     let router = match route {
         Route::Entra => ctx.routers.entra.clone(),
         Route::Arm => ctx.routers.arm.clone(),
+        Route::Imds => ctx.routers.imds.clone(),
         Route::Acr(registry) => {
             let login_server = lock(&ctx.shared.dir)
                 .registry(registry)

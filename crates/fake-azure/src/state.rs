@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+use crate::entra::TenantPath;
 use crate::lock;
+use crate::state_auth::AuthState;
 
 /// An Entra tenant.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -175,6 +177,12 @@ pub(crate) struct RegistryRec {
     pub(crate) created: DateTime<Utc>,
     /// Admin passwords (`password`, `password2`).
     pub(crate) passwords: [String; 2],
+    /// ARM `tags`.
+    pub(crate) tags: serde_json::Map<String, serde_json::Value>,
+    /// `systemData.lastModifiedAt`.
+    pub(crate) modified: DateTime<Utc>,
+    /// An ARM PATCH still "Updating" (its operation ID).
+    pub(crate) updating_op: Option<String>,
 }
 
 /// An Entra refresh token's grant.
@@ -202,6 +210,8 @@ pub(crate) struct Directory {
     pub(crate) revoked_at: HashMap<String, DateTime<Utc>>,
     pub(crate) refuse_acr_audience: bool,
     pub(crate) arm_page_size: usize,
+    /// Interactive flows, guests, sessions, certificates, identities.
+    pub(crate) auth: AuthState,
 }
 
 impl Directory {
@@ -217,6 +227,27 @@ impl Directory {
 
     pub(crate) fn user(&self, oid: &str) -> Option<&User> {
         self.users.iter().find(|u| u.object_id == oid)
+    }
+
+    /// The home user behind a home or guest object ID.
+    pub(crate) fn home_user(&self, oid: &str) -> Option<&User> {
+        let home = self.auth.home_of_guest(oid).unwrap_or(oid);
+        self.user(home)
+    }
+
+    /// The user as seen in a tenant: the home account, or the guest account (its own object
+    /// ID) where the user was invited; `None` when the user does not exist there.
+    pub(crate) fn user_in_tenant(&self, home: &User, tenant: &TenantPath) -> Option<User> {
+        match tenant {
+            TenantPath::Multi => Some(home.clone()),
+            TenantPath::Id(t) if t.eq_ignore_ascii_case(&home.tenant) => Some(home.clone()),
+            TenantPath::Id(t) => self.auth.guest(&home.object_id, t).map(|g| User {
+                tenant: g.tenant.clone(),
+                object_id: g.guest_oid.clone(),
+                upn: home.upn.clone(),
+            }),
+            TenantPath::Unknown(_) => None,
+        }
     }
 
     pub(crate) fn registry(&self, name: &str) -> Option<&RegistryRec> {

@@ -133,3 +133,47 @@ pub async fn assert_entra_error(
     }
     body
 }
+
+/// A form POST to the token endpoint of `tenant` (a GUID, `organizations`, `common`).
+pub async fn token_request(
+    fake: &FakeAzure,
+    http: &reqwest::Client,
+    tenant: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    http.post(token_url(fake, tenant))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A successful token response's JSON.
+pub async fn ok_json(response: reqwest::Response) -> Value {
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// The refresh grant with the usual public-client parameters.
+pub async fn refresh_request(
+    fake: &FakeAzure,
+    http: &reqwest::Client,
+    tenant: &str,
+    rt: &str,
+    scope: &str,
+) -> reqwest::Response {
+    token_request(
+        fake,
+        http,
+        tenant,
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", fake_azure::AZURE_CLI_CLIENT_ID),
+            ("refresh_token", rt),
+            ("scope", scope),
+        ],
+    )
+    .await
+}

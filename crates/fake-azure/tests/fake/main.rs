@@ -3,6 +3,12 @@
 
 mod acr;
 mod arm;
+mod arm_admin;
+mod assertions;
+mod authorize;
 mod common;
+mod device_code;
 mod entra;
 mod faults;
+mod imds;
+mod users;

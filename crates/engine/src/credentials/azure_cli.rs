@@ -1,0 +1,149 @@
+//! Tokens from the Azure CLI: `az account get-access-token --resource R [--tenant T] -o json`,
+//! for people who already sign in with `az` (its session, its MFA, its broker on Windows).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Local, NaiveDateTime, TimeZone, Utc};
+use serde::Deserialize;
+
+use crate::browser::which;
+use crate::entra::AccessToken;
+use crate::env::Env;
+use crate::error::{Error, ErrorKind, Result};
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AzToken {
+    access_token: String,
+    #[serde(default)]
+    expires_on: Option<String>,
+    /// Newer az versions add the POSIX timestamp.
+    #[serde(default, rename = "expires_on")]
+    expires_on_epoch: Option<i64>,
+}
+
+/// Runs az for a token for `resource` (a v1 resource, no `/.default`).
+pub async fn token(env: &Env, resource: &str, tenant: Option<&str>) -> Result<AccessToken> {
+    let az = which(env, "az").ok_or_else(|| Error::SecretUnavailable {
+        identity: "azure-cli".to_owned(),
+        detail: "the Azure CLI (az) is not installed or not on PATH".to_owned(),
+        hint: "install the Azure CLI (https://aka.ms/InstallAzureCli), or sign in another way with `acr-tray-cli login`".to_owned(),
+    })?;
+    let mut cmd = tokio::process::Command::new(&az);
+    cmd.args([
+        "account",
+        "get-access-token",
+        "--resource",
+        resource,
+        "--output",
+        "json",
+    ]);
+    if let Some(t) = tenant {
+        cmd.args(["--tenant", t]);
+    }
+    cmd.env_clear()
+        .envs(env.vars())
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    let output = tokio::time::timeout(TIMEOUT, cmd.output())
+        .await
+        .map_err(|_| {
+            failed(
+                format!(
+                    "`az account get-access-token` did not finish within {} s",
+                    TIMEOUT.as_secs()
+                ),
+                ErrorKind::Transient,
+            )
+        })?
+        .map_err(|e| {
+            failed(
+                format!("cannot run {}: {e}", az.display()),
+                ErrorKind::Configuration,
+            )
+        })?;
+    if !output.status.success() {
+        // az's error text names what is wrong; it never holds a token.
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let first = stderr
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("no error text")
+            .trim_start_matches("ERROR: ")
+            .to_owned();
+        let signed_out = stderr.contains("az login") || stderr.contains("AADSTS");
+        return Err(Error::SecretUnavailable {
+            identity: "azure-cli".to_owned(),
+            detail: if signed_out {
+                format!("the Azure CLI is not signed in (or its session expired): {first}")
+            } else {
+                format!("`az account get-access-token` failed: {first}")
+            },
+            hint: if signed_out {
+                format!(
+                    "run `az login{}` and try again",
+                    tenant.map(|t| format!(" --tenant {t}")).unwrap_or_default()
+                )
+            } else {
+                "run `az account get-access-token --resource ...` yourself to see what is wrong"
+                    .to_owned()
+            },
+        });
+    }
+    let parsed: AzToken = serde_json::from_slice(&output.stdout).map_err(|e| {
+        failed(
+            format!("unexpected output from az ({e})"),
+            ErrorKind::Configuration,
+        )
+    })?;
+    let expires_at = parsed
+        .expires_on_epoch
+        .and_then(|s| DateTime::from_timestamp(s, 0))
+        .or_else(|| parsed.expires_on.as_deref().and_then(parse_local))
+        .unwrap_or_else(|| Utc::now() + chrono::TimeDelta::minutes(5));
+    Ok(AccessToken::new(parsed.access_token, expires_at))
+}
+
+/// az's `expiresOn` is local time without a zone: `2026-11-23 10:00:00.000000`.
+fn parse_local(s: &str) -> Option<DateTime<Utc>> {
+    let naive = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f").ok()?;
+    Local
+        .from_local_datetime(&naive)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+fn failed(detail: String, kind: ErrorKind) -> Error {
+    Error::Registry {
+        registry: "Azure CLI".to_owned(),
+        message: detail,
+        kind,
+        hint: "run `az account get-access-token` yourself to see what is wrong".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_expiry_forms_parse() {
+        let t: AzToken = serde_json::from_str(r#"{"accessToken":"x","expiresOn":"2026-11-23 10:00:00.000000","expires_on":1795000000,"tenant":"t","tokenType":"Bearer"}"#).expect("json");
+        assert_eq!(t.expires_on_epoch, Some(1_795_000_000));
+        assert!(parse_local("2026-11-23 10:00:00.000000").is_some());
+        assert!(parse_local("2026-11-23 10:00:00").is_some());
+    }
+
+    #[tokio::test]
+    async fn missing_az_is_explained() {
+        let env = Env::from_pairs([("PATH", "/nonexistent")]);
+        let err = token(&env, "https://management.core.windows.net/", None)
+            .await
+            .expect_err("missing");
+        assert!(err.to_string().contains("not installed"), "{err}");
+        assert!(err.hint().expect("hint").contains("aka.ms/InstallAzureCli"));
+    }
+}

@@ -1,0 +1,194 @@
+//! Managed identity through the Azure Instance Metadata Service (protocol.md §2.7): plain HTTP
+//! to a link-local address, never through a proxy, `Metadata: true`, numbers as strings, and
+//! the documented retries on 404, 410, 429 and 5xx.
+
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::Deserialize;
+
+use crate::entra::AccessToken;
+use crate::error::{Error, ErrorKind, Result};
+use crate::http;
+
+/// IMDS's address on every Azure VM.
+pub const DEFAULT_ENDPOINT: &str = "http://169.254.169.254";
+
+#[derive(Deserialize)]
+struct ImdsToken {
+    access_token: String,
+    #[serde(default)]
+    expires_on: Option<String>,
+    #[serde(default)]
+    expires_in: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ImdsError {
+    #[serde(default)]
+    error: String,
+    #[serde(default)]
+    error_description: String,
+}
+
+/// Which identity to ask for.
+#[derive(Debug, Clone, Copy)]
+pub struct ImdsRequest<'a> {
+    /// `http://169.254.169.254` or an override.
+    pub endpoint: &'a str,
+    /// A v1 resource (no `/.default`).
+    pub resource: &'a str,
+    /// A user-assigned identity's client id.
+    pub client_id: Option<&'a str>,
+    /// The first retry delay; later ones double (2, 4, 8, 16, 32 s by default: about a minute,
+    /// long enough for a 410 while IMDS updates).
+    pub retry_base: Duration,
+}
+
+/// Gets a token from IMDS.
+pub async fn token(client: &reqwest::Client, req: ImdsRequest<'_>) -> Result<AccessToken> {
+    let url = format!(
+        "{}/metadata/identity/oauth2/token",
+        req.endpoint.trim_end_matches('/')
+    );
+    let mut query = vec![("api-version", "2018-02-01"), ("resource", req.resource)];
+    if let Some(id) = req.client_id {
+        query.push(("client_id", id));
+    }
+    let mut delay = req.retry_base;
+    let mut attempt = 1;
+    loop {
+        let sent = client
+            .get(&url)
+            .query(&query)
+            .header("Metadata", "true")
+            .send()
+            .await;
+        let outcome = match sent {
+            // No answer at all: not an Azure host (or IMDS is blocked); retrying will not help.
+            Err(e) => Err(Final(Error::Network {
+                what: "managed identity token request (IMDS)".to_owned(),
+                url: url.clone(),
+                detail: format!(
+                    "{} — is this an Azure VM (or another host with a managed identity)?",
+                    http::describe(e)
+                ),
+                retry_after: None,
+            })),
+            Ok(resp) => answer(resp, &url, req.client_id).await,
+        };
+        match outcome {
+            Ok(token) => return Ok(token),
+            Err(Retry(retry_after, err)) if attempt < 6 => {
+                let wait = retry_after
+                    .map(Duration::from_secs)
+                    .unwrap_or(delay)
+                    .max(delay);
+                tracing::info!(attempt, wait_ms = wait.as_millis() as u64, error = %err, "IMDS not ready, retrying");
+                tokio::time::sleep(wait).await;
+                delay *= 2;
+                attempt += 1;
+            }
+            Err(Retry(_, err)) | Err(Final(err)) => return Err(err),
+        }
+    }
+}
+
+enum Failure {
+    /// Worth retrying (404, 410, 429, 5xx), with `Retry-After` when sent.
+    Retry(Option<u64>, Error),
+    /// Not worth retrying.
+    Final(Error),
+}
+use Failure::{Final, Retry};
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Final(e)
+    }
+}
+
+async fn answer(
+    resp: reqwest::Response,
+    url: &str,
+    client_id: Option<&str>,
+) -> std::result::Result<AccessToken, Failure> {
+    let status = resp.status().as_u16();
+    let retry_after = http::retry_after(resp.headers());
+    let body = resp.bytes().await.map_err(|e| {
+        Retry(
+            None,
+            network(
+                url,
+                format!("reading the answer: {}", http::describe(e)),
+                None,
+            ),
+        )
+    })?;
+    if status == 200 {
+        let parsed: ImdsToken = serde_json::from_slice(&body)
+            .map_err(|e| Final(network(url, format!("malformed answer ({e})"), None)))?;
+        let expires_at = expiry(&parsed).unwrap_or_else(|| Utc::now() + TimeDelta::minutes(5));
+        return Ok(AccessToken::new(parsed.access_token, expires_at));
+    }
+    let err: ImdsError = serde_json::from_slice(&body).unwrap_or(ImdsError {
+        error: String::new(),
+        error_description: String::from_utf8_lossy(&body).chars().take(200).collect(),
+    });
+    let detail = format!(
+        "HTTP {status}: {} {}",
+        err.error,
+        err.error_description.lines().next().unwrap_or_default()
+    )
+    .trim()
+    .to_owned();
+    match status {
+        404 | 410 | 429 | 500..=599 => Err(Retry(retry_after, network(url, detail, retry_after))),
+        _ => {
+            let which = client_id.map_or("the system-assigned identity".to_owned(), |c| {
+                format!("user-assigned identity {c}")
+            });
+            Err(Final(Error::Registry {
+                registry: "IMDS".to_owned(),
+                message: format!("the managed identity endpoint refused a token for {which}: {detail}"),
+                kind: ErrorKind::Configuration,
+                hint: "check that the identity is assigned to this VM (`az vm identity show`), and give --client-id when it has several".to_owned(),
+            }))
+        }
+    }
+}
+
+fn expiry(t: &ImdsToken) -> Option<DateTime<Utc>> {
+    if let Some(on) = t
+        .expires_on
+        .as_deref()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+    {
+        return DateTime::from_timestamp(on, 0);
+    }
+    let secs = t.expires_in.as_deref()?.trim().parse::<i64>().ok()?;
+    Some(Utc::now() + TimeDelta::seconds(secs))
+}
+
+fn network(url: &str, detail: String, retry_after: Option<u64>) -> Error {
+    Error::Network {
+        what: "managed identity token request (IMDS)".to_owned(),
+        url: url.to_owned(),
+        detail,
+        retry_after,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn string_numbers_give_the_expiry() {
+        let t: ImdsToken = serde_json::from_str(
+            r#"{"access_token":"x","expires_in":"3599","expires_on":"1900000000","not_before":"1","resource":"r","token_type":"Bearer","refresh_token":""}"#,
+        )
+        .expect("json");
+        assert_eq!(expiry(&t).map(|d| d.timestamp()), Some(1_900_000_000));
+    }
+}

@@ -1,0 +1,294 @@
+//! Entra's error bodies and how ACR Tray treats them (protocol.md §2.1, §2.4).
+
+use oauth2::RequestTokenError;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::entra::transport::HttpFailure;
+use crate::error::{EntraError, Error, ErrorKind};
+use crate::secret::redact_url;
+
+/// Entra's error body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EntraErrorResponse {
+    /// The OAuth error code to branch on.
+    pub error: String,
+    /// `AADSTS<n>: text\r\nTrace ID: ...`.
+    #[serde(default)]
+    pub error_description: Option<String>,
+    /// The AADSTS numbers.
+    #[serde(default)]
+    pub error_codes: Vec<u32>,
+    /// E.g. `consent_required`, `bad_token`.
+    #[serde(default)]
+    pub suberror: Option<String>,
+}
+
+impl std::fmt::Display for EntraErrorResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.first_line())
+    }
+}
+
+impl oauth2::ErrorResponse for EntraErrorResponse {}
+
+impl EntraErrorResponse {
+    fn first_line(&self) -> String {
+        self.error_description
+            .as_deref()
+            .and_then(|d| d.lines().next())
+            .map(|l| l.trim().to_owned())
+            .filter(|l| !l.is_empty())
+            .unwrap_or_else(|| self.error.clone())
+    }
+
+    /// The AADSTS numbers, from `error_codes` or else from the description's `AADSTS<n>:`.
+    fn codes(&self) -> Vec<u32> {
+        if !self.error_codes.is_empty() {
+            return self.error_codes.clone();
+        }
+        self.error_description
+            .as_deref()
+            .and_then(|d| d.strip_prefix("AADSTS"))
+            .and_then(|rest| rest.split(':').next())
+            .and_then(|n| n.parse().ok())
+            .into_iter()
+            .collect()
+    }
+}
+
+/// AADSTS codes meaning the user must sign in interactively again (protocol.md §2.4).
+const SIGN_IN_REQUIRED: &[u32] = &[
+    50173, 70008, 700082, 70043, 50089, 50132, 50133, 50076, 50079, 50078, 50072, 65001, 50058,
+    700084, 70000,
+];
+/// AADSTS codes of policies that block the sign-in.
+const BLOCKED_BY_POLICY: &[u32] = &[53003, 530035, 50057, 50053];
+/// AADSTS codes of transient conditions.
+const TRANSIENT: &[u32] = &[50033, 90033, 90024, 50196];
+
+/// How ACR Tray treats an Entra error.
+pub fn classify(error: &str, aadsts: &[u32]) -> ErrorKind {
+    let any = |list: &[u32]| aadsts.iter().any(|c| list.contains(c));
+    if error == "temporarily_unavailable" || error == "server_error" || any(TRANSIENT) {
+        ErrorKind::Transient
+    } else if any(BLOCKED_BY_POLICY) {
+        ErrorKind::Permission
+    } else if error == "invalid_grant" || error == "interaction_required" || any(SIGN_IN_REQUIRED) {
+        ErrorKind::SignInRequired
+    } else {
+        ErrorKind::Configuration
+    }
+}
+
+/// Whether Entra refused because it cannot mint a token for the requested resource
+/// (AADSTS500011 / AADSTS50001), as on clouds without the ACR audience.
+pub fn is_unknown_resource(err: &Error) -> bool {
+    matches!(err, Error::Entra(e)
+        if e.code == "invalid_resource" || e.aadsts.iter().any(|c| *c == 500011 || *c == 50001))
+}
+
+/// What the error is about, for messages and hints.
+pub(crate) struct ErrorContext<'a> {
+    pub(crate) identity: &'a str,
+    pub(crate) tenant: &'a str,
+    pub(crate) client_id: &'a str,
+    pub(crate) url: &'a Url,
+    /// A person signs in (browser or device code), not an app.
+    pub(crate) interactive: bool,
+}
+
+impl ErrorContext<'_> {
+    /// Turns an `oauth2` error into ours.
+    pub(crate) fn convert<TE>(&self, err: RequestTokenError<HttpFailure, TE>) -> Error
+    where
+        TE: oauth2::ErrorResponse + 'static,
+    {
+        let network = |detail: String, retry_after: Option<u64>| Error::Network {
+            what: "token request to Entra ID".to_owned(),
+            url: redact_url(self.url.as_str()),
+            detail,
+            retry_after,
+        };
+        match err {
+            RequestTokenError::ServerResponse(resp) => {
+                // Entra's body has more than the standard fields; read it as Entra's.
+                match serde_json::to_value(&resp)
+                    .and_then(serde_json::from_value::<EntraErrorResponse>)
+                {
+                    Ok(entra) => self.entra(&entra, None, None),
+                    Err(_) => network(format!("unexpected error answer: {resp}"), None),
+                }
+            }
+            RequestTokenError::Request(HttpFailure::Transport(detail)) => network(detail, None),
+            RequestTokenError::Request(HttpFailure::Status {
+                status,
+                retry_after,
+                body,
+            }) => match body {
+                Some(resp) => self.entra(&resp, Some(ErrorKind::Transient), retry_after),
+                None => network(format!("the server answered HTTP {status}"), retry_after),
+            },
+            // The body is not shown: a half-sent success response could hold a token.
+            RequestTokenError::Parse(e, _) => {
+                network(format!("malformed response ({})", e.inner()), None)
+            }
+            RequestTokenError::Other(detail) => network(detail, None),
+        }
+    }
+
+    /// An Entra error answer.
+    pub(crate) fn entra(
+        &self,
+        resp: &EntraErrorResponse,
+        kind: Option<ErrorKind>,
+        retry_after: Option<u64>,
+    ) -> Error {
+        let aadsts = resp.codes();
+        let kind = kind.unwrap_or_else(|| classify(&resp.error, &aadsts));
+        Error::Entra(Box::new(EntraError {
+            identity: self.identity.to_owned(),
+            code: resp.error.clone(),
+            hint: self.hint(&aadsts, kind),
+            aadsts,
+            description: resp.first_line(),
+            kind,
+            retry_after,
+        }))
+    }
+
+    fn hint(&self, codes: &[u32], kind: ErrorKind) -> String {
+        let (tenant, client) = (self.tenant, self.client_id);
+        let has = |c: u32| codes.contains(&c);
+        if has(7000215) || has(7000222) {
+            format!(
+                "the client secret of app {client} is wrong or expired: create a new one (e.g. `az ad app credential reset --id {client}`) and sign in again with `acr-tray-cli login --service-principal --tenant {tenant} --client-id {client} --secret-stdin`"
+            )
+        } else if has(700027) {
+            format!(
+                "the certificate's key does not match a certificate of app {client}: upload the certificate to the app registration (`az ad app credential reset --id {client} --cert @cert.pem --append`) or point --certificate at the right PEM file"
+            )
+        } else if has(700024) {
+            "the client assertion is outside its valid time window: check this machine's clock"
+                .to_owned()
+        } else if has(70021) || has(700211) || has(700213) {
+            format!(
+                "no federated credential of app {client} matches this token's issuer, subject and audience (api://AzureADTokenExchange): check the app's federated credentials"
+            )
+        } else if has(700016) {
+            format!("no app {client} exists in tenant {tenant}: check --client-id and --tenant")
+        } else if has(90002) {
+            format!("tenant {tenant} was not found: check --tenant (its GUID or a verified domain)")
+        } else if has(500011) || has(50001) {
+            "this cloud's Entra ID cannot issue tokens for that resource; check the cloud's audiences (`acr-tray-cli cloud show`)".to_owned()
+        } else if has(70043) {
+            format!(
+                "your organisation's sign-in frequency policy ended the session of {}: sign in again with `acr-tray-cli login`",
+                self.identity
+            )
+        } else {
+            match kind {
+                ErrorKind::SignInRequired if self.interactive => format!(
+                    "sign in again: `acr-tray-cli login` (add --device-code without a browser) for {}",
+                    self.identity
+                ),
+                ErrorKind::SignInRequired => {
+                    format!("sign {} in again with `acr-tray-cli login`", self.identity)
+                }
+                ErrorKind::Permission => {
+                    "an Entra ID policy blocks this sign-in; ask your Entra ID administrator"
+                        .to_owned()
+                }
+                ErrorKind::Transient => {
+                    "Entra ID is having trouble; ACR Tray tries again".to_owned()
+                }
+                _ => match codes.first() {
+                    Some(code) => format!(
+                        "see https://login.microsoftonline.com/error?code={code} for what this code means"
+                    ),
+                    None => "check the identity's settings".to_owned(),
+                },
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classification_follows_protocol_table() {
+        assert_eq!(
+            classify("invalid_grant", &[700082]),
+            ErrorKind::SignInRequired
+        );
+        assert_eq!(
+            classify("interaction_required", &[50076]),
+            ErrorKind::SignInRequired
+        );
+        assert_eq!(classify("invalid_grant", &[53003]), ErrorKind::Permission);
+        assert_eq!(
+            classify("invalid_client", &[7000215]),
+            ErrorKind::Configuration
+        );
+        assert_eq!(
+            classify("invalid_resource", &[500011]),
+            ErrorKind::Configuration
+        );
+        assert_eq!(
+            classify("temporarily_unavailable", &[]),
+            ErrorKind::Transient
+        );
+        assert_eq!(classify("invalid_request", &[50196]), ErrorKind::Transient);
+    }
+
+    fn ctx(url: &Url) -> ErrorContext<'_> {
+        ErrorContext {
+            identity: "app",
+            tenant: "t",
+            client_id: "c",
+            url,
+            interactive: false,
+        }
+    }
+
+    #[test]
+    fn wrong_secret_hint_says_what_to_run() {
+        let url = Url::parse("https://login.example/t/oauth2/v2.0/token").expect("url");
+        let err = ctx(&url).entra(
+            &EntraErrorResponse {
+                error: "invalid_client".into(),
+                error_description: Some(
+                    "AADSTS7000215: Invalid client secret provided.\r\nTrace ID: x".into(),
+                ),
+                error_codes: vec![7000215],
+                suberror: None,
+            },
+            None,
+            None,
+        );
+        assert_eq!(err.kind(), ErrorKind::Configuration);
+        assert!(err.hint().expect("hint").contains("--secret-stdin"));
+    }
+
+    #[test]
+    fn codes_come_from_the_description_when_the_list_is_missing() {
+        let url = Url::parse("https://login.example/t").expect("url");
+        let err = ctx(&url).entra(
+            &EntraErrorResponse {
+                error: "invalid_grant".into(),
+                error_description: Some("AADSTS70043: The refresh token has expired".into()),
+                error_codes: vec![],
+                suberror: None,
+            },
+            None,
+            None,
+        );
+        let Error::Entra(e) = &err else {
+            panic!("{err}")
+        };
+        assert_eq!(e.aadsts, vec![70043]);
+        assert!(err.hint().expect("hint").contains("sign-in frequency"));
+    }
+}

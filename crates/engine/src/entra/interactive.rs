@@ -1,0 +1,170 @@
+//! A person's sign-in: authorization code + PKCE through the system browser with a loopback
+//! redirect (what `az login` does), or the device-code flow for machines without a browser
+//! (protocol.md §2.2, §2.3).
+
+use std::time::Duration;
+
+use oauth2::{
+    AuthUrl, AuthorizationCode, CsrfToken, DeviceAuthorizationUrl, PkceCodeChallenge, RedirectUrl,
+    Scope,
+};
+use oauth2::{DeviceAuthorizationResponse, ExtraDeviceAuthorizationFields};
+use serde::{Deserialize, Serialize};
+
+use crate::browser::{self, BrowserOpener};
+use crate::entra::{EntraClient, OAuthHttp, UserTokens, context, user_tokens};
+use crate::error::{Error, ErrorKind, Result};
+
+/// Scopes a user sign-in asks for besides the resource: a refresh token and an ID token.
+const SESSION_SCOPES: [&str; 3] = ["offline_access", "openid", "profile"];
+
+/// What the user must do to finish a device-code sign-in.
+#[derive(Debug, Clone)]
+pub struct DeviceCodePrompt {
+    /// The code to type.
+    pub user_code: String,
+    /// Where to type it (as the server sent it).
+    pub verification_uri: String,
+    /// Entra's own instruction text.
+    pub message: Option<String>,
+    /// How long the code is valid.
+    pub expires_in: Duration,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct EntraDeviceFields {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+}
+
+impl ExtraDeviceAuthorizationFields for EntraDeviceFields {}
+
+/// Who is signing in where.
+#[derive(Debug, Clone, Copy)]
+pub struct SignInRequest<'a> {
+    /// `organizations` or a tenant.
+    pub tenant: &'a str,
+    /// The public client id.
+    pub client_id: &'a str,
+    /// The resource scope (e.g. ARM's `/.default`).
+    pub scope: &'a str,
+}
+
+impl SignInRequest<'_> {
+    fn scopes(&self) -> impl Iterator<Item = Scope> + '_ {
+        std::iter::once(self.scope)
+            .chain(SESSION_SCOPES)
+            .map(|s| Scope::new(s.to_owned()))
+    }
+}
+
+/// Device-code sign-in: shows the code through `show`, then polls at the server's interval
+/// (`slow_down` adds 5 s) until the user finishes, declines, or the code expires.
+pub async fn device_code(
+    entra: &EntraClient,
+    req: SignInRequest<'_>,
+    show: impl FnOnce(&DeviceCodePrompt),
+) -> Result<UserTokens> {
+    let url = entra.endpoint(req.tenant, "devicecode")?;
+    let token_url = entra.token_url(req.tenant)?;
+    let client = entra
+        .oauth_client(req.tenant, req.client_id)?
+        .set_device_authorization_url(DeviceAuthorizationUrl::from_url(url.clone()));
+    let http = OAuthHttp(entra.http.clone());
+    let ctx = context(req.client_id, req.tenant, req.client_id, &url, true);
+    let details: DeviceAuthorizationResponse<EntraDeviceFields> = client
+        .exchange_device_code()
+        .add_scopes(req.scopes())
+        .request_async(&http)
+        .await
+        .map_err(|e| ctx.convert(e))?;
+    show(&DeviceCodePrompt {
+        user_code: details.user_code().secret().clone(),
+        verification_uri: details.verification_uri().to_string(),
+        message: details.extra_fields().message.clone(),
+        expires_in: details.expires_in(),
+    });
+    let ctx = context(req.client_id, req.tenant, req.client_id, &token_url, true);
+    let result = client
+        .exchange_device_access_token(&details)
+        .request_async(&http, tokio::time::sleep, None)
+        .await;
+    match result {
+        Ok(resp) => Ok(user_tokens(&resp)),
+        Err(e) => Err(explain_interactive(ctx.convert(e), "--device-code")),
+    }
+}
+
+/// Browser sign-in: authorization code with PKCE (S256), a loopback redirect on an ephemeral
+/// port, `state` checked. `show_url` receives the URL (to print it in case no browser opens).
+pub async fn browser(
+    entra: &EntraClient,
+    req: SignInRequest<'_>,
+    opener: &dyn BrowserOpener,
+    timeout: Duration,
+    show_url: impl FnOnce(&str),
+) -> Result<UserTokens> {
+    let listener = browser::Loopback::bind().await?;
+    // Entra ignores the port of `http://localhost` redirect URIs (RFC 8252 §7.3), so the one
+    // registered for the Azure CLI's client works with any ephemeral port.
+    let redirect = format!("http://localhost:{}", listener.port());
+    let auth_url = AuthUrl::from_url(entra.endpoint(req.tenant, "authorize")?);
+    let token_url = entra.token_url(req.tenant)?;
+    let redirect_url = RedirectUrl::new(redirect)
+        .map_err(|e| Error::invalid_input(format!("bad redirect URL: {e}"), ""))?;
+    let client = entra
+        .oauth_client(req.tenant, req.client_id)?
+        .set_auth_uri(auth_url)
+        .set_redirect_uri(redirect_url);
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, state) = client
+        .authorize_url(CsrfToken::new_random)
+        .add_scopes(req.scopes())
+        .set_pkce_challenge(challenge)
+        .add_extra_param("response_mode", "query")
+        .add_extra_param("prompt", "select_account")
+        .url();
+    show_url(url.as_str());
+    if let Err(e) = opener.open(url.as_str()) {
+        tracing::warn!(error = %e, "could not open a browser; waiting for the URL to be opened by hand");
+    }
+    let code = listener.wait_for_code(state.secret(), timeout).await?;
+    let scope: Vec<String> = req.scopes().map(|s| s.to_string()).collect();
+    let ctx = context(req.client_id, req.tenant, req.client_id, &token_url, true);
+    let result = client
+        .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(verifier)
+        .add_extra_param("scope", scope.join(" "))
+        .request_async(&OAuthHttp(entra.http.clone()))
+        .await;
+    match result {
+        Ok(resp) => Ok(user_tokens(&resp)),
+        Err(e) => Err(explain_interactive(ctx.convert(e), "")),
+    }
+}
+
+/// Gives the device-code and browser failures a hint a person can act on.
+fn explain_interactive(err: Error, flag: &str) -> Error {
+    let Error::Entra(mut e) = err else { return err };
+    let retry = format!(
+        "run `acr-tray-cli login{}{flag}` again",
+        if flag.is_empty() { "" } else { " " }
+    );
+    let hint = match e.code.as_str() {
+        "expired_token" => Some(format!(
+            "the code expired before the sign-in was finished: {retry}"
+        )),
+        "authorization_declined" | "access_denied" => Some(format!(
+            "the sign-in was declined in the browser: {retry} to try again"
+        )),
+        "bad_verification_code" => Some(format!(
+            "Entra ID did not recognise the device code: {retry}"
+        )),
+        _ => None,
+    };
+    if let Some(hint) = hint {
+        e.hint = hint;
+        e.kind = ErrorKind::SignInRequired;
+    }
+    Error::Entra(e)
+}

@@ -1,0 +1,82 @@
+//! What happens in the engine, as events for whoever listens: the CLI prints them, the tray app
+//! turns them into notifications and icon states. Events go through an injected [`EventSink`].
+
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::error::ErrorKind;
+
+/// An engine event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum Event {
+    /// A registry's Docker credential was written.
+    Refreshed {
+        /// Short name.
+        registry: String,
+        /// Login server.
+        login_server: String,
+        /// When the new credential runs out (`None` for admin passwords).
+        expires_at: Option<DateTime<Utc>>,
+    },
+    /// A registry's refresh failed.
+    RefreshFailed {
+        /// Short name.
+        registry: String,
+        /// Login server.
+        login_server: String,
+        /// What kind of failure.
+        kind: ErrorKind,
+        /// The message.
+        message: String,
+        /// What to do.
+        hint: Option<String>,
+    },
+    /// An identity's session ended; it waits for the user to sign in again, with no further
+    /// automatic attempts.
+    SignInRequired {
+        /// The identity.
+        identity: String,
+        /// Why.
+        message: String,
+        /// What to do.
+        hint: Option<String>,
+    },
+}
+
+/// Receives events.
+pub trait EventSink: Send + Sync {
+    /// Handles one event; must not block for long.
+    fn emit(&self, event: Event);
+}
+
+/// Drops every event.
+pub struct NoEvents;
+
+impl EventSink for NoEvents {
+    fn emit(&self, _event: Event) {}
+}
+
+/// Keeps every event (tests, and the CLI, which prints them at the end).
+#[derive(Default)]
+pub struct CollectEvents(Mutex<Vec<Event>>);
+
+impl CollectEvents {
+    /// An empty collector.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The events so far.
+    pub fn events(&self) -> Vec<Event> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+impl EventSink for CollectEvents {
+    fn emit(&self, event: Event) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(event);
+    }
+}

@@ -1,0 +1,428 @@
+//! The refresh pipeline: Docker pre-flight, then per registry (concurrently) the credential for
+//! its sign-in mode — an Entra identity's token exchanged at `/oauth2/exchange` with audience
+//! negotiation, or the admin account — then one atomic write of Docker's config, state saved,
+//! events sent. Identities whose session ended are not tried again until the user signs in.
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::acr::{self, Exchange};
+use crate::arm::Arm;
+use crate::cloud::Audience;
+use crate::config::{IdentityConfig, RegistryAuth, RegistryConfig};
+use crate::docker::{self, DockerConfig, DockerCredential, EntryForm, ZERO_GUID};
+use crate::engine::{Engine, ends_session, is_unknown_resource};
+use crate::error::{Error, ErrorKind, Result};
+use crate::events::Event;
+use crate::secrets;
+use crate::state::{State, StoredError};
+
+/// The result of refreshing one registry.
+#[derive(Debug, Clone)]
+pub struct RegistryOutcome {
+    /// The registry's short name.
+    pub name: String,
+    /// Its login server.
+    pub login_server: String,
+    /// Who signs in for it.
+    pub identity: String,
+    /// What happened.
+    pub result: Result<Refreshed>,
+}
+
+/// A successful refresh.
+#[derive(Debug, Clone, Serialize)]
+pub struct Refreshed {
+    /// The audience whose token the registry accepted (`None` for admin accounts).
+    pub audience: Option<Audience>,
+    /// When the new credential runs out (`None` for admin passwords, which do not expire).
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// A registry's status, for `status` and the settings window.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegistryStatus {
+    /// Short name.
+    pub name: String,
+    /// Login server.
+    pub login_server: String,
+    /// Who signs in for it.
+    pub identity: String,
+    /// The audience that worked last.
+    pub audience: Option<Audience>,
+    /// When Docker's credential was last written.
+    pub last_refresh: Option<DateTime<Utc>>,
+    /// When the token in Docker's config runs out.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// The last error, if the last attempt failed.
+    pub last_error: Option<StoredError>,
+}
+
+impl Engine {
+    /// Refreshes the named registries (all when `names` is empty), concurrently, and writes
+    /// every new credential into Docker's config in one atomic update.
+    pub async fn refresh(&self, names: &[String]) -> Result<Vec<RegistryOutcome>> {
+        let registries = self.select(names)?;
+        let docker_path = self.docker_config_path()?;
+        let state_path = self.paths.state_file();
+        let mut state = State::load(&state_path);
+        let preflight = DockerConfig::load(&docker_path);
+        let ended: BTreeMap<String, StoredError> = state
+            .identities
+            .iter()
+            .filter_map(|(id, s)| s.sign_in_required.clone().map(|e| (id.clone(), e)))
+            .collect();
+
+        let attempts = registries.iter().map(|reg| {
+            let remembered = state
+                .registries
+                .get(&reg.login_server.to_string())
+                .and_then(|s| s.audience);
+            let preflight = &preflight;
+            let ended = &ended;
+            async move {
+                let result = match preflight {
+                    Err(e) => Err(e.clone()),
+                    Ok(cfg) => match cfg.check_file_store(&reg.login_server.to_string()) {
+                        Err(e) => Err(e),
+                        Ok(()) => match session_ended(reg, ended) {
+                            Some(e) => Err(e),
+                            None => self.refresh_one(reg, remembered).await,
+                        },
+                    },
+                };
+                (reg, result)
+            }
+        });
+        let results = futures::future::join_all(attempts).await;
+
+        let to_write: Vec<(String, DockerCredential)> = results
+            .iter()
+            .filter_map(|(reg, r)| {
+                r.as_ref()
+                    .ok()
+                    .map(|(_, cred)| (reg.login_server.to_string(), cred.clone()))
+            })
+            .collect();
+        let write_result = if to_write.is_empty() {
+            Ok(())
+        } else {
+            docker::write_credentials(&docker_path, &to_write)
+        };
+
+        let now = Utc::now();
+        let mut outcomes = Vec::new();
+        let mut newly_ended: HashSet<String> = HashSet::new();
+        for (reg, result) in results {
+            let result = match (result, &write_result) {
+                (Ok((refreshed, _)), Ok(())) => Ok(refreshed),
+                (Ok(_), Err(e)) => Err(e.clone()),
+                (Err(e), _) => Err(e),
+            };
+            let entry = state
+                .registries
+                .entry(reg.login_server.to_string())
+                .or_default();
+            match &result {
+                Ok(r) => {
+                    entry.audience = r.audience;
+                    entry.last_refresh = Some(now);
+                    entry.expires_at = r.expires_at;
+                    entry.last_error = None;
+                    if let Some(id) = &reg.identity {
+                        state.identities.entry(id.clone()).or_default().last_token = Some(now);
+                    }
+                    tracing::info!(registry = %reg.login_server, "Docker credential refreshed");
+                    self.emit(Event::Refreshed {
+                        registry: reg.name.clone(),
+                        login_server: reg.login_server.to_string(),
+                        expires_at: r.expires_at,
+                    });
+                }
+                Err(e) => {
+                    entry.last_error = Some(StoredError::new(e, now));
+                    tracing::warn!(registry = %reg.login_server, error = %e, "refresh failed");
+                    if let Some(id) = ends_session(e) {
+                        let identity = state.identities.entry(id.to_owned()).or_default();
+                        if identity.sign_in_required.is_none() {
+                            identity.sign_in_required = Some(StoredError::new(e, now));
+                            newly_ended.insert(id.to_owned());
+                            self.forget_tokens(id);
+                            self.emit(Event::SignInRequired {
+                                identity: id.to_owned(),
+                                message: e.to_string(),
+                                hint: e.hint(),
+                            });
+                        }
+                    }
+                    self.emit(Event::RefreshFailed {
+                        registry: reg.name.clone(),
+                        login_server: reg.login_server.to_string(),
+                        kind: e.kind(),
+                        message: e.to_string(),
+                        hint: e.hint(),
+                    });
+                }
+            }
+            outcomes.push(RegistryOutcome {
+                name: reg.name.clone(),
+                login_server: reg.login_server.to_string(),
+                identity: reg.signs_in_as(),
+                result,
+            });
+        }
+        if !newly_ended.is_empty() {
+            tracing::warn!(identities = ?newly_ended, "sign-in required; no more automatic attempts until the user signs in");
+        }
+        if let Err(e) = state.save(&state_path) {
+            tracing::warn!(error = %e, "could not save the state");
+        }
+        Ok(outcomes)
+    }
+
+    fn select(&self, names: &[String]) -> Result<Vec<&RegistryConfig>> {
+        if names.is_empty() {
+            return Ok(self.settings.registries.iter().collect());
+        }
+        let mut out: Vec<&RegistryConfig> = Vec::new();
+        for n in names {
+            let r = self.settings.registry(n)?;
+            if !out.iter().any(|o| o.login_server == r.login_server) {
+                out.push(r);
+            }
+        }
+        Ok(out)
+    }
+
+    fn identity_of(&self, reg: &RegistryConfig) -> Result<&IdentityConfig> {
+        let id = reg.identity.as_deref().unwrap_or_default();
+        self.settings.identity(id).map_err(|_| Error::SecretUnavailable {
+            identity: id.to_owned(),
+            detail: "it is not signed in".to_owned(),
+            hint: format!(
+                "sign {id} in again with `acr-tray-cli login`, or give {} another identity with `acr-tray-cli registry add {} --identity ID`",
+                reg.name, reg.name
+            ),
+        })
+    }
+
+    /// One registry's credential, by its sign-in mode.
+    async fn refresh_one(
+        &self,
+        reg: &RegistryConfig,
+        remembered: Option<Audience>,
+    ) -> Result<(Refreshed, DockerCredential)> {
+        // Checked before any request: a host outside the allow-list never sees a request.
+        self.allow_list().check(reg.login_server.host())?;
+        let admin = |username: String, secret| DockerCredential {
+            username,
+            secret,
+            form: EntryForm::Password,
+        };
+        let no_expiry = Refreshed {
+            audience: None,
+            expires_at: None,
+        };
+        match reg.auth {
+            RegistryAuth::Identity => self.exchange_for(reg, remembered).await,
+            RegistryAuth::AdminArm => {
+                let creds = self.admin_credentials(reg).await?;
+                let (_, password) =
+                    creds
+                        .passwords
+                        .into_iter()
+                        .next()
+                        .ok_or_else(|| Error::Registry {
+                            registry: reg.login_server.to_string(),
+                            message: "ARM returned no admin password".to_owned(),
+                            kind: ErrorKind::Transient,
+                            hint: String::new(),
+                        })?;
+                Ok((no_expiry, admin(creds.username, password)))
+            }
+            RegistryAuth::AdminPassword => {
+                let username = reg.admin_username.clone().unwrap_or_default();
+                let key = secrets::admin_password_key(&reg.login_server.to_string());
+                let password = self
+                    .read_secret(&username, &crate::config::SecretSource::Keyring, &key)
+                    .await
+                    .map_err(|e| match e {
+                        Error::SecretUnavailable { identity, detail, .. } => Error::SecretUnavailable {
+                            identity,
+                            detail,
+                            hint: format!(
+                                "add it again with `acr-tray-cli registry add {} --admin --username {username} --password-stdin`",
+                                reg.name
+                            ),
+                        },
+                        other => other,
+                    })?;
+                Ok((no_expiry, admin(username, password)))
+            }
+        }
+    }
+
+    /// The admin account's credentials through ARM `listCredentials`.
+    pub(crate) async fn admin_credentials(
+        &self,
+        reg: &RegistryConfig,
+    ) -> Result<crate::arm::AdminCredentials> {
+        let identity = self.identity_of(reg)?;
+        let token = self.entra_token(identity, Audience::Arm).await?;
+        let http = &self.clients()?.http;
+        let arm = Arm::new(http, &self.cloud.arm, &token.token, &identity.id);
+        let id = match &reg.arm_id {
+            Some(id) => id.clone(),
+            None => {
+                arm.find_registry(&reg.login_server)
+                    .await?
+                    .ok_or_else(|| not_visible(reg, &identity.id))?
+                    .id
+            }
+        };
+        arm.list_credentials(&id).await
+    }
+
+    /// Challenge, then Entra token and exchange per audience until one works.
+    async fn exchange_for(
+        &self,
+        reg: &RegistryConfig,
+        remembered: Option<Audience>,
+    ) -> Result<(Refreshed, DockerCredential)> {
+        let identity = self.identity_of(reg)?;
+        let allow = self.allow_list();
+        let http = &self.clients()?.http;
+        let challenge = acr::challenge(http, &reg.login_server, &allow).await?;
+        let first = remembered.unwrap_or(Audience::Acr);
+        let mut unmintable: Option<Error> = None;
+        let mut refused: Vec<(Audience, String)> = Vec::new();
+        for audience in [first, first.other()] {
+            let token = match self.entra_token(identity, audience).await {
+                Ok(t) => t,
+                Err(e) if is_unknown_resource(&e) => {
+                    unmintable = Some(e);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            let tenant = token
+                .tenant_id
+                .clone()
+                .or_else(|| identity.kind.tenant().map(str::to_owned))
+                .unwrap_or_default();
+            let registry = reg.login_server.to_string();
+            match acr::exchange(http, &registry, &challenge, &tenant, &token.token).await? {
+                Exchange::Issued(rt) => {
+                    let cred = DockerCredential {
+                        username: ZERO_GUID.to_owned(),
+                        secret: rt.token,
+                        form: self.settings.docker.entry_form,
+                    };
+                    let refreshed = Refreshed {
+                        audience: Some(audience),
+                        expires_at: rt.expires_at,
+                    };
+                    return Ok((refreshed, cred));
+                }
+                Exchange::Refused { message } => refused.push((audience, message)),
+            }
+        }
+        Err(explain_refusal(reg, identity, unmintable, &refused))
+    }
+
+    /// Every registry's status from the settings and the state file.
+    pub fn status(&self) -> Vec<RegistryStatus> {
+        let state = State::load(&self.paths.state_file());
+        self.settings
+            .registries
+            .iter()
+            .map(|r| {
+                let s = state
+                    .registries
+                    .get(&r.login_server.to_string())
+                    .cloned()
+                    .unwrap_or_default();
+                RegistryStatus {
+                    name: r.name.clone(),
+                    login_server: r.login_server.to_string(),
+                    identity: r.signs_in_as(),
+                    audience: s.audience,
+                    last_refresh: s.last_refresh,
+                    expires_at: s.expires_at,
+                    last_error: s.last_error,
+                }
+            })
+            .collect()
+    }
+}
+
+/// The stored "sign-in required" of the identity a registry needs, if its session ended.
+fn session_ended(reg: &RegistryConfig, ended: &BTreeMap<String, StoredError>) -> Option<Error> {
+    if reg.auth == RegistryAuth::AdminPassword {
+        return None;
+    }
+    let id = reg.identity.as_deref()?;
+    let stored = ended.get(id)?;
+    Some(Error::SignInRequired {
+        identity: id.to_owned(),
+        reason: stored.message.clone(),
+        hint: format!(
+            "sign {id} in again with `acr-tray-cli login`; nothing is tried for it until then"
+        ),
+    })
+}
+
+fn not_visible(reg: &RegistryConfig, identity: &str) -> Error {
+    Error::Registry {
+        registry: reg.login_server.to_string(),
+        message: format!(
+            "{identity} cannot see this registry in ARM (it needs Reader or more on it; AcrPull alone does not show registries)"
+        ),
+        kind: ErrorKind::Permission,
+        hint: "reading admin credentials needs Contributor or Owner on the registry".to_owned(),
+    }
+}
+
+/// Why no audience worked, in the user's terms.
+fn explain_refusal(
+    reg: &RegistryConfig,
+    identity: &IdentityConfig,
+    unmintable: Option<Error>,
+    refused: &[(Audience, String)],
+) -> Error {
+    let registry = reg.login_server.to_string();
+    match (unmintable, refused) {
+        (Some(entra_err), [(Audience::Arm, _)]) => Error::Registry {
+            registry,
+            message: format!(
+                "the registry refused the ARM-audience token, and Entra ID cannot issue ACR-audience tokens here ({entra_err}); either {} has no role on it, or it accepts only ACR-audience tokens (authentication-as-arm disabled)",
+                identity.id
+            ),
+            kind: ErrorKind::Permission,
+            hint: format!(
+                "assign AcrPull or AcrPush on the registry to {}; if that is done, enable ARM-audience tokens with `az acr config authentication-as-arm update -r {} --status enabled`",
+                identity.id, reg.name
+            ),
+        },
+        (Some(entra_err), []) => entra_err,
+        (_, refused) => {
+            let tried: Vec<String> = refused
+                .iter()
+                .map(|(a, m)| {
+                    if m.is_empty() {
+                        format!("{a}-audience token refused")
+                    } else {
+                        format!("{a}-audience token refused: {m}")
+                    }
+                })
+                .collect();
+            Error::NoRole {
+                identity: identity.id.clone(),
+                registry,
+                detail: tried.join("; "),
+            }
+        }
+    }
+}

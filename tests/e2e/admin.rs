@@ -1,0 +1,138 @@
+//! The registry's admin account: read through ARM by an identity with Contributor/Owner, or
+//! typed by the user; written to Docker's config as user name and password.
+
+use acr_tray_tests::World;
+use fake_azure::{RegistrySpec, Role};
+
+#[test]
+fn admin_password_read_through_arm() {
+    let w = World::new();
+    let sp = w.service_principal();
+    let reg = w
+        .fake
+        .add_registry(RegistrySpec::new("adminarm1").admin_enabled(true));
+    w.fake
+        .assign_role(&reg.name, &sp.object_id, Role::Contributor);
+    w.login(&sp).expect_code(0);
+    let out = w
+        .cli(&["registry", "add", &reg.name, "--admin"])
+        .expect_code(0);
+    assert!(
+        out.stderr.contains("recommends keeping it disabled"),
+        "{}",
+        out.stderr
+    );
+    w.cli(&["refresh"]).expect_code(0);
+    let (user, password) = w.docker_auth(&reg.login_server);
+    let (admin_user, passwords) = w.fake.admin_credentials(&reg.name).unwrap();
+    assert_eq!(user, admin_user);
+    assert_eq!(password, passwords[0]);
+    let settings = std::fs::read_to_string(w.home.path().join("config.toml")).unwrap();
+    assert!(!settings.contains(&passwords[0]));
+
+    // A regenerated password is picked up by the next refresh.
+    w.fake.regenerate_admin_password(&reg.name, "password");
+    w.cli(&["refresh"]).expect_code(0);
+    let (_, new_password) = w.docker_auth(&reg.login_server);
+    assert_eq!(
+        new_password,
+        w.fake.admin_credentials(&reg.name).unwrap().1[0]
+    );
+    assert_ne!(new_password, password);
+}
+
+#[test]
+fn admin_disabled_or_not_allowed_is_explained() {
+    let w = World::new();
+    let sp = w.service_principal();
+    let disabled = w.fake.add_registry(RegistrySpec::new("adminoff1"));
+    w.fake
+        .assign_role(&disabled.name, &sp.object_id, Role::Owner);
+    let pull_only = w
+        .fake
+        .add_registry(RegistrySpec::new("adminpull").admin_enabled(true));
+    w.fake
+        .assign_role(&pull_only.name, &sp.object_id, Role::AcrPull);
+    w.login(&sp).expect_code(0);
+    let out = w.cli(&["registry", "add", &disabled.name, "--admin"]);
+    assert_ne!(out.code, 0);
+    assert!(
+        out.stderr.contains("admin account is disabled"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("--admin-enabled true"),
+        "{}",
+        out.stderr
+    );
+    let out = w.cli(&["registry", "add", &pull_only.name, "--admin"]);
+    assert_ne!(out.code, 0);
+    assert!(
+        out.stderr.contains("cannot see this registry") || out.stderr.contains("Contributor"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        w.cli(&["registry", "list", "--json"]).expect_code(0).json(),
+        serde_json::json!([])
+    );
+}
+
+#[test]
+fn typed_admin_password_goes_to_the_keyring() {
+    let w = World::new();
+    let reg = w
+        .fake
+        .add_registry(RegistrySpec::new("admintyped").admin_enabled(true));
+    let (user, passwords) = w.fake.admin_credentials(&reg.name).unwrap();
+    let out = w
+        .cli_stdin(
+            &[
+                "registry",
+                "add",
+                &reg.name,
+                "--admin",
+                "--username",
+                &user,
+                "--password-stdin",
+            ],
+            "wrong\n",
+        )
+        .expect_code(2);
+    assert!(
+        out.stderr
+            .contains("refused the admin user name or password"),
+        "{}",
+        out.stderr
+    );
+    w.cli_stdin(
+        &[
+            "registry",
+            "add",
+            &reg.name,
+            "--admin",
+            "--username",
+            &user,
+            "--password-stdin",
+        ],
+        &format!("{}\n", passwords[1]),
+    )
+    .expect_code(0);
+    assert_eq!(
+        w.secrets.keys(),
+        vec![format!("admin-password/{}", reg.login_server)]
+    );
+    w.cli(&["refresh"]).expect_code(0);
+    assert_eq!(
+        w.docker_auth(&reg.login_server),
+        (user, passwords[1].clone())
+    );
+    let list = w.cli(&["registry", "list"]).expect_code(0).stdout;
+    assert!(list.contains("admin account"), "{list}");
+    w.cli(&["registry", "remove", &reg.name]).expect_code(0);
+    assert!(
+        w.secrets.keys().is_empty(),
+        "the password is forgotten with the registry"
+    );
+}

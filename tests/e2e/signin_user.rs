@@ -1,0 +1,364 @@
+//! A person's own Entra session: browser (authorization code + PKCE, loopback redirect) and
+//! device code; the refresh token in the keyring, rotated; the session's end detected once.
+
+use std::sync::Arc;
+
+use acr_tray_engine::events::{CollectEvents, Event};
+use acr_tray_engine::{Engine, EngineOptions};
+use acr_tray_tests::World;
+use fake_azure::Role;
+
+const UPN: &str = "dev@contoso.localhost";
+
+fn refresh_token_in_keyring(w: &World, id: &str) -> String {
+    let key = acr_tray_engine::secrets::refresh_token_key(id);
+    acr_tray_engine::secrets::SecretStore::get(w.secrets.as_ref(), &key)
+        .unwrap()
+        .unwrap_or_else(|| panic!("no refresh token for {id}: {:?}", w.secrets.keys()))
+        .expose()
+        .to_owned()
+}
+
+#[test]
+fn browser_sign_in_with_pkce_then_refresh() {
+    let mut w = World::new();
+    let user = w.user(UPN);
+    w.fake.set_browser_user(Some(user.clone()));
+    let reg = w.registry_for("browserreg", &user.object_id, Role::AcrPush);
+    let log = w.use_test_browser(env!("CARGO_BIN_EXE_test-browser"), "intercept");
+    let out = w.cli(&["login", "--browser"]).expect_code(0);
+    assert!(
+        out.stdout.contains("If it does not open, visit"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains(&format!("Signed in {UPN} (user, tenant {})", user.tenant)),
+        "{}",
+        out.stdout
+    );
+    // A thief holding the redirect cannot redeem the code without the PKCE verifier.
+    let browser = World::browser_log(&log);
+    assert!(
+        browser.contains("intercepted: HTTP 400") && browser.contains("501481"),
+        "{browser}"
+    );
+    assert!(browser.contains("app answered HTTP 200"), "{browser}");
+    // The authorize request used S256 PKCE and a loopback redirect.
+    let authorize = w
+        .fake
+        .requests()
+        .into_iter()
+        .find(|r| r.path.ends_with("/authorize"))
+        .expect("authorize request");
+    assert_eq!(authorize.status, 302);
+
+    w.cli(&["registry", "add", &reg.name]).expect_code(0);
+    let before = refresh_token_in_keyring(&w, UPN);
+    w.cli(&["refresh"]).expect_code(0);
+    let (_, token) = w.docker_auth(&reg.login_server);
+    assert_eq!(
+        w.acr_access_token(&reg.login_server, &token, "repository:a:push")
+            .0,
+        200
+    );
+    let after = refresh_token_in_keyring(&w, UPN);
+    assert_ne!(
+        before, after,
+        "the rotated refresh token replaced the old one"
+    );
+    let accounts = w.cli(&["accounts", "--json"]).expect_code(0).json();
+    assert_eq!(accounts[0]["id"], UPN);
+    assert_eq!(accounts[0]["kind"], "user");
+    assert!(accounts[0]["signInRequired"].is_null());
+    for (path, text) in w.home_files() {
+        acr_tray_tests::assert_no_secrets(
+            &path.display().to_string(),
+            &text,
+            &[&before, &after, &token],
+        );
+    }
+}
+
+#[test]
+fn forged_state_is_rejected_and_nothing_saved() {
+    let mut w = World::new();
+    let user = w.user(UPN);
+    w.fake.set_browser_user(Some(user));
+    w.use_test_browser(env!("CARGO_BIN_EXE_test-browser"), "tamper-state");
+    let out = w.cli(&["login", "--browser"]).expect_code(3);
+    assert!(out.stderr.contains("state mismatch"), "{}", out.stderr);
+    assert!(w.secrets.keys().is_empty());
+    assert_eq!(
+        w.cli(&["accounts", "--json"]).expect_code(0).json(),
+        serde_json::json!([])
+    );
+}
+
+#[test]
+fn declined_browser_sign_in_is_explained() {
+    let mut w = World::new();
+    w.fake.set_browser_user(None);
+    w.use_test_browser(env!("CARGO_BIN_EXE_test-browser"), "normal");
+    let out = w.cli(&["login", "--browser"]).expect_code(3);
+    assert!(out.stderr.contains("access_denied"), "{}", out.stderr);
+}
+
+#[test]
+fn browser_sign_in_times_out() {
+    let mut w = World::new();
+    w.use_test_browser(env!("CARGO_BIN_EXE_test-browser"), "ignore");
+    let out = w
+        .cli(&["login", "--browser", "--timeout", "1"])
+        .expect_code(3);
+    assert!(out.stderr.contains("no sign-in arrived"), "{}", out.stderr);
+}
+
+#[test]
+fn device_code_shows_the_code_and_polls_at_the_interval() {
+    let w = World::new();
+    let user = w.user(UPN);
+    w.fake.set_device_code_timing(60, 1);
+    w.fake.set_device_code_auto_approve(Some((user.clone(), 2)));
+    let reg = w.registry_for("devicereg", &user.object_id, Role::AcrPull);
+    let out = w.cli(&["login", "--device-code"]).expect_code(0);
+    let code = w.fake.last_device_code().expect("a device code").user_code;
+    assert!(
+        out.stdout.contains(&code),
+        "the code is shown: {}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("/device"),
+        "the verification URL is shown: {}",
+        out.stdout
+    );
+    let polls: Vec<_> = w
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.grant_type.as_deref() == Some("urn:ietf:params:oauth:grant-type:device_code"))
+        .collect();
+    assert!(polls.len() >= 3, "{polls:?}");
+    for pair in polls.windows(2) {
+        let gap = pair[1].at - pair[0].at;
+        assert!(
+            gap >= chrono::TimeDelta::milliseconds(950),
+            "polled faster than the interval: {gap}"
+        );
+    }
+    w.cli(&["registry", "add", &reg.name]).expect_code(0);
+    w.cli(&["refresh"]).expect_code(0);
+}
+
+#[test]
+fn device_code_slow_down_adds_five_seconds() {
+    let w = World::new();
+    let user = w.user(UPN);
+    w.fake.set_device_code_timing(60, 1);
+    w.fake.set_device_code_slow_down(1);
+    w.fake.set_device_code_auto_approve(Some((user, 1)));
+    w.cli(&["login", "--device-code"]).expect_code(0);
+    let polls: Vec<_> = w
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.grant_type.as_deref() == Some("urn:ietf:params:oauth:grant-type:device_code"))
+        .collect();
+    let gaps: Vec<_> = polls.windows(2).map(|p| p[1].at - p[0].at).collect();
+    assert!(
+        gaps.iter()
+            .any(|g| *g >= chrono::TimeDelta::milliseconds(5900)),
+        "{gaps:?}"
+    );
+}
+
+#[test]
+fn device_code_expiring_or_declined_is_explained() {
+    let w = World::new();
+    w.fake.set_device_code_timing(2, 1);
+    let out = w.cli(&["login", "--device-code"]).expect_code(3);
+    assert!(out.stderr.contains("expired"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("--device-code"),
+        "the hint says what to run: {}",
+        out.stderr
+    );
+
+    let w = World::new();
+    w.fake.set_device_code_timing(60, 1);
+    let code = std::thread::scope(|s| {
+        let handle = s.spawn(|| w.cli(&["login", "--device-code"]));
+        let mut code = None;
+        for _ in 0..100 {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            if let Some(c) = w.fake.last_device_code() {
+                code = Some(c.user_code);
+                break;
+            }
+        }
+        w.fake
+            .decline_device_code(&code.clone().expect("device code issued"));
+        handle.join().unwrap()
+    });
+    let out = code.expect_code(3);
+    assert!(out.stderr.contains("declined"), "{}", out.stderr);
+}
+
+fn engine(w: &World, events: &Arc<CollectEvents>) -> Engine {
+    Engine::open(EngineOptions {
+        env: w.env(),
+        secrets: w.secrets.clone(),
+        http: Default::default(),
+        events: events.clone(),
+        retry_base: std::time::Duration::from_millis(10),
+    })
+    .unwrap()
+}
+
+#[test]
+fn revoked_session_raises_one_event_and_stops_asking() {
+    let w = World::new();
+    let user = w.user(UPN);
+    w.fake.set_device_code_timing(60, 1);
+    w.fake.set_device_code_auto_approve(Some((user.clone(), 0)));
+    let regs: Vec<_> = ["revoked1", "revoked2"]
+        .iter()
+        .map(|n| w.registry_for(n, &user.object_id, Role::AcrPull))
+        .collect();
+    w.cli(&["login", "--device-code"]).expect_code(0);
+    for r in &regs {
+        w.cli(&["registry", "add", &r.name]).expect_code(0);
+    }
+    let events = Arc::new(CollectEvents::new());
+    let outcomes =
+        w.rt.block_on(async { engine(&w, &events).refresh(&[]).await.unwrap() });
+    assert!(outcomes.iter().all(|o| o.result.is_ok()));
+
+    w.fake.revoke_refresh_tokens(&user.object_id);
+    // Each pass is a new engine, as separate runs of the CLI or the daemon after a restart.
+    let outcomes =
+        w.rt.block_on(async { engine(&w, &events).refresh(&[]).await.unwrap() });
+    for o in &outcomes {
+        let err = o.result.as_ref().expect_err("sign-in required");
+        assert_eq!(
+            err.kind(),
+            acr_tray_engine::ErrorKind::SignInRequired,
+            "{err}"
+        );
+        assert!(err.to_string().contains("AADSTS50173"), "{err}");
+    }
+    w.fake.clear_requests();
+    for _ in 0..3 {
+        let outcomes =
+            w.rt.block_on(async { engine(&w, &events).refresh(&[]).await.unwrap() });
+        assert!(outcomes.iter().all(|o| o.result.is_err()));
+    }
+    assert!(
+        w.fake.requests().is_empty(),
+        "no further requests: {:?}",
+        w.fake.requests()
+    );
+    let sign_in_events: Vec<_> = events
+        .events()
+        .into_iter()
+        .filter(|e| matches!(e, Event::SignInRequired { .. }))
+        .collect();
+    assert_eq!(sign_in_events.len(), 1, "{sign_in_events:?}");
+    let Event::SignInRequired { identity, hint, .. } = &sign_in_events[0] else {
+        unreachable!()
+    };
+    assert_eq!(identity, UPN);
+    assert!(
+        hint.as_deref()
+            .unwrap_or_default()
+            .contains("acr-tray-cli login")
+    );
+
+    let accounts = w.cli(&["accounts"]).expect_code(0).stdout;
+    assert!(accounts.contains("SIGN-IN REQUIRED"), "{accounts}");
+    let out = w.cli(&["refresh"]).expect_code(3);
+    assert!(out.stdout.contains("must sign in again"), "{}", out.stdout);
+    // Signing in again clears it.
+    w.fake.set_device_code_auto_approve(Some((user, 0)));
+    w.cli(&["login", "--device-code"]).expect_code(0);
+    w.cli(&["refresh"]).expect_code(0);
+}
+
+#[test]
+fn sign_in_frequency_policy_is_explained() {
+    let w = World::new();
+    let user = w.user(UPN);
+    w.fake.set_device_code_timing(60, 1);
+    w.fake.set_device_code_auto_approve(Some((user.clone(), 0)));
+    let reg = w.registry_for("frequency", &user.object_id, Role::AcrPull);
+    w.cli(&["login", "--device-code"]).expect_code(0);
+    w.cli(&["registry", "add", &reg.name]).expect_code(0);
+    w.fake.expire_sessions(&user.object_id, 70043);
+    let out = w.cli(&["refresh"]).expect_code(3);
+    assert!(out.stdout.contains("AADSTS70043"), "{}", out.stdout);
+    assert!(out.stdout.contains("sign-in frequency"), "{}", out.stdout);
+}
+
+#[test]
+fn transient_entra_failure_is_retried() {
+    let w = World::new();
+    let user = w.user(UPN);
+    w.fake.set_device_code_timing(60, 1);
+    w.fake.set_device_code_auto_approve(Some((user.clone(), 0)));
+    let reg = w.registry_for("transient", &user.object_id, Role::AcrPull);
+    w.cli(&["login", "--device-code"]).expect_code(0);
+    w.cli(&["registry", "add", &reg.name]).expect_code(0);
+    w.fake.clear_requests();
+    w.fake.add_fault(fake_azure::Fault {
+        target: fake_azure::FaultTarget {
+            service: Some(fake_azure::Service::Entra),
+            host: None,
+            path_prefix: None,
+            grant_type: Some("refresh_token".into()),
+        },
+        action: fake_azure::FaultAction::Status {
+            status: 503,
+            body: None,
+            retry_after: Some(0),
+        },
+        times: Some(1),
+    });
+    w.cli(&["refresh"]).expect_code(0);
+    let attempts = w
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.grant_type.as_deref() == Some("refresh_token"))
+        .count();
+    assert_eq!(attempts, 2, "one 503, one retry");
+}
+
+#[test]
+fn two_identities_in_two_tenants() {
+    let w = World::new();
+    let user = w.user(UPN);
+    let other_tenant = w.fake.add_tenant();
+    let sp = w.fake.add_service_principal(&other_tenant);
+    w.fake.set_device_code_timing(60, 1);
+    w.fake.set_device_code_auto_approve(Some((user.clone(), 0)));
+    let mine = w.registry_for("mineaaaa", &user.object_id, Role::AcrPull);
+    // A registry of the other tenant (in one of its subscriptions).
+    let sub = w.fake.default_subscription(&other_tenant);
+    let theirs = w
+        .fake
+        .add_registry(fake_azure::RegistrySpec::new("theirsbb").subscription(sub.id));
+    w.fake
+        .assign_role(&theirs.name, &sp.object_id, Role::AcrPush);
+    w.cli(&["login", "--device-code"]).expect_code(0);
+    w.login(&sp).expect_code(0);
+    w.cli(&["registry", "add", &mine.name]).expect_code(2);
+    w.cli(&["registry", "add", &mine.name, "--identity", UPN])
+        .expect_code(0);
+    w.cli(&["registry", "add", &theirs.name, "--identity", &sp.client_id])
+        .expect_code(0);
+    w.cli(&["refresh"]).expect_code(0);
+    let accounts = w.cli(&["accounts", "--json"]).expect_code(0).json();
+    assert_eq!(accounts.as_array().unwrap().len(), 2);
+}
