@@ -182,6 +182,40 @@ fn user_assigned_managed_identity_by_client_id() {
 }
 
 #[test]
+fn imds_endpoint_from_the_cloud_settings() {
+    let w = World::new();
+    let mi = w.fake.add_managed_identity(&w.fake.default_tenant());
+    w.fake.set_system_assigned_identity(Some(mi.clone()));
+    let (authority, arm, suffix) = (
+        w.fake.authority_url(),
+        w.fake.arm_url(),
+        w.fake.acr_suffix(),
+    );
+    let (ca, imds) = (w.fake.ca_path().display().to_string(), w.fake.imds_url());
+    w.cli(&[
+        "cloud",
+        "set",
+        "custom",
+        "--authority",
+        &authority,
+        "--arm",
+        &arm,
+        "--acr-suffix",
+        &suffix,
+        "--ca-file",
+        &ca,
+        "--imds-endpoint",
+        &imds,
+    ])
+    .expect_code(0);
+    let shown = w.cli(&["cloud", "show", "--json"]).expect_code(0).json();
+    assert_eq!(shown["imdsEndpoint"], imds);
+    w.cli(&["login", "--managed-identity"]).expect_code(0);
+    w.cli(&["cloud", "set", "AzureCloud", "--imds-endpoint", "ftp://x"])
+        .expect_code(2);
+}
+
+#[test]
 fn no_imds_is_explained() {
     let mut w = World::new();
     w.extra_env

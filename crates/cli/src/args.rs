@@ -99,6 +99,10 @@ pub struct CloudSetArgs {
     /// Extra CA certificates (PEM) to trust, e.g. your proxy's or Azure Stack's CA.
     #[arg(long, value_name = "PEM")]
     pub ca_file: Option<PathBuf>,
+    /// The managed-identity endpoint (IMDS), where it is not http://169.254.169.254
+    /// (ACR_TRAY_IMDS_ENDPOINT overrides it).
+    #[arg(long, value_name = "URL")]
+    pub imds_endpoint: Option<String>,
 }
 
 /// Sign in. Without a mode flag, you sign in yourself: with the browser where a desktop

@@ -95,7 +95,7 @@ fn cloud_set(engine: &mut Engine, args: CloudSetArgs, io: &mut Io) -> Result<i32
         acr_suffix: args.acr_suffix,
         acr_audience: args.acr_audience,
         ca_file,
-        imds_endpoint: engine.settings().cloud.imds_endpoint.clone(),
+        imds_endpoint: args.imds_endpoint,
     })?;
     let _ = writeln!(io.stdout, "Cloud set to {}.", cloud.name);
     output::cloud(&mut io.stdout, &cloud, false);

@@ -51,6 +51,7 @@ pub fn cloud(out: &mut Out, cloud: &Cloud, as_json: bool) {
                 "acrSuffix": cloud.acr_suffix.to_string(),
                 "acrAudience": cloud.acr_audience,
                 "caFile": cloud.ca_file,
+                "imdsEndpoint": cloud.imds_endpoint,
             }),
         );
         return;
@@ -67,6 +68,9 @@ pub fn cloud(out: &mut Out, cloud: &Cloud, as_json: bool) {
     let _ = writeln!(out, "acr audience:  {}", cloud.acr_audience);
     if let Some(ca) = &cloud.ca_file {
         let _ = writeln!(out, "ca file:       {}", ca.display());
+    }
+    if let Some(imds) = &cloud.imds_endpoint {
+        let _ = writeln!(out, "imds endpoint: {imds}");
     }
 }
 

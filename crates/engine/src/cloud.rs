@@ -99,11 +99,22 @@ pub struct Cloud {
     pub acr_audience: String,
     /// Extra CA certificates to trust.
     pub ca_file: Option<PathBuf>,
+    /// The managed-identity endpoint, when not the standard one.
+    pub imds_endpoint: Option<String>,
 }
 
 impl Cloud {
     /// Resolves the settings into endpoints, checking custom ones.
     pub fn from_settings(s: &CloudSettings) -> Result<Self> {
+        if let Some(imds) = &s.imds_endpoint {
+            let ok = Url::parse(imds).is_ok_and(|u| u.scheme() == "http" && u.host_str().is_some());
+            if !ok {
+                return Err(Error::invalid_input(
+                    format!("--imds-endpoint {imds:?} is not an http:// URL"),
+                    "give the managed-identity endpoint like http://169.254.169.254",
+                ));
+            }
+        }
         let (authority, arm, arm_audience, suffix) = match s.name {
             CloudName::AzureCloud => (
                 "https://login.microsoftonline.com",
@@ -133,6 +144,7 @@ impl Cloud {
             acr_suffix: HostPort::parse_suffix(suffix)?,
             acr_audience: ACR_AUDIENCE.to_owned(),
             ca_file: s.ca_file.clone(),
+            imds_endpoint: s.imds_endpoint.clone(),
         })
     }
 
@@ -173,6 +185,7 @@ impl Cloud {
             acr_suffix: HostPort::parse_suffix(suffix)?,
             acr_audience,
             ca_file: s.ca_file.clone(),
+            imds_endpoint: s.imds_endpoint.clone(),
         })
     }
 

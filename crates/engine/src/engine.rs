@@ -155,7 +155,7 @@ impl Engine {
         self.env
             .var("ACR_TRAY_IMDS_ENDPOINT")
             .map(str::to_owned)
-            .or_else(|| self.settings.cloud.imds_endpoint.clone())
+            .or_else(|| self.cloud.imds_endpoint.clone())
             .unwrap_or_else(|| imds::DEFAULT_ENDPOINT.to_owned())
     }
 
