@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages ACR Tray needs to build and test. Safe to run again.
 #   scripts/install-deps.sh          build dependencies (to run the app)
-#   scripts/install-deps.sh --test   also what the tests start (D-Bus session, keyring)
+#   scripts/install-deps.sh --test   also what the tests start (D-Bus session, keyring; the
+#                                    registry, skopeo, htpasswd and docker CLI of --test real)
 set -euo pipefail
 
 packages=(build-essential pkg-config cmake libdbus-1-dev libssl-dev ca-certificates)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(dbus dbus-daemon gnome-keyring python3 python3-venv)
+  # tests/real: distribution 2.8, skopeo, htpasswd; unshare and mount come with util-linux/mount.
+  packages+=(docker-registry skopeo apache2-utils util-linux mount)
+  # Any docker CLI will do (Docker's own docker-ce-cli included); Debian's only if there is none.
+  if ! command -v docker >/dev/null; then
+    packages+=(docker.io)
+  fi
 fi
 
 missing=()

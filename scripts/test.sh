@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh machine: installs what the tests need, checks formatting and lints,
-# runs the unit and end-to-end tests, then the tests that need a real D-Bus session with a
-# Secret Service keyring (gnome-keyring inside dbus-run-session), and checks the fake Azure
-# against Microsoft's own MSAL for Python.
+# runs the unit and end-to-end tests, real clients (skopeo, docker) through a real registry, then
+# the tests that need a real D-Bus session with a Secret Service keyring (gnome-keyring inside
+# dbus-run-session), and checks the fake Azure against Microsoft's own MSAL for Python.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
@@ -10,7 +10,10 @@ scripts/install-deps.sh --test
 export CARGO_TERM_COLOR=never
 cargo fmt --all --check
 cargo clippy --locked --workspace --all-targets -- -D warnings
+cargo clippy --locked -p acr-tray-tests --test real -- -D warnings
 cargo test --locked --workspace
+# Real clients nobody here wrote (skopeo, the docker CLI) through a real registry (distribution).
+cargo test --locked -p acr-tray-tests --test real
 # The real keyring: gnome-keyring's Secret Service inside a private D-Bus session...
 dbus-run-session -- scripts/with-keyring.sh \
   cargo test --locked -p acr-tray-tests --test e2e -- --ignored \

@@ -72,21 +72,27 @@ fn new_config_is_private() {
 }
 
 #[test]
-fn credential_helpers_that_hide_our_entry_are_reported() {
+fn a_missing_credential_helper_is_reported_before_any_request() {
     let w = World::new();
     let r = one_registry(&w);
     let body = r#"{"credsStore":"desktop","auths":{"ghcr.io":{}}}"#;
     std::fs::write(w.docker_config_path(), body).unwrap();
+    w.fake.clear_requests();
     let out = w.cli(&["refresh"]).expect_code(4);
     assert!(
-        out.stdout.contains("docker-credential-desktop"),
+        out.stdout
+            .contains("docker-credential-desktop is not installed"),
         "{}",
         out.stdout
     );
-    assert!(out.stdout.contains("credsStore"), "{}", out.stdout);
+    assert!(out.stdout.contains("doctor --fix"), "{}", out.stdout);
     assert_eq!(
         std::fs::read_to_string(w.docker_config_path()).unwrap(),
         body
+    );
+    assert!(
+        w.fake.requests().is_empty(),
+        "nothing fetched for a store that cannot work"
     );
     // A per-registry helper for another registry does not matter.
     std::fs::write(

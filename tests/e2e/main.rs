@@ -8,6 +8,7 @@ mod audience;
 mod cli;
 mod docker_file;
 mod failures;
+mod helpers;
 mod pipeline;
 mod proxy;
 mod secret_service;

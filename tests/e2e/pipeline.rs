@@ -112,10 +112,17 @@ fn service_principal_keeps_three_registries_logged_in() {
     );
     assert_no_secrets("stderr", &out.stderr, &secrets);
     assert_no_secrets("stdout", &out.stdout, &secrets);
+    let keys = w.secrets.keys();
+    let count = |prefix: &str| keys.iter().filter(|k| k.starts_with(prefix)).count();
     assert_eq!(
-        w.secrets.keys().len(),
+        count("client-secret/"),
         1,
-        "the client secret is in the keyring"
+        "the client secret is in the keyring: {keys:?}"
+    );
+    assert_eq!(
+        count("acr-token/"),
+        3,
+        "each registry's token is cached: {keys:?}"
     );
 }
 

@@ -13,6 +13,8 @@ use acr_tray_engine::secrets::{KeyringStore, MemoryStore, SecretStore};
 use base64::Engine as _;
 use fake_azure::{FakeAzure, ServicePrincipal};
 
+pub mod real;
+
 /// The zero GUID ACR uses as the user name for tokens.
 pub const ZERO_GUID: &str = "00000000-0000-0000-0000-000000000000";
 

@@ -60,11 +60,52 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Docker's credential helper docker-credential-acr-tray: use it, or stop using it.
+    #[command(subcommand)]
+    Docker(DockerCommand),
+    /// Check where Docker finds each registry's credentials and whether they are fresh, and
+    /// find what gets in the way (missing helpers, stale hidden entries, file permissions).
+    #[command(
+        after_help = "Exit codes: 0 nothing to fix (or all fixed), 1 problems remain, others as for every command."
+    )]
+    Doctor {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Repair what can be repaired, after a timestamped backup of config.json.
+        #[arg(long)]
+        fix: bool,
+    },
+    /// Print a registry's current ACR refresh token (like `az acr login --expose-token`), for
+    /// podman, `az container create --registry-password` or CI. It is refreshed first when it
+    /// has less than 75 minutes left.
+    Token {
+        /// Registry name or login server.
+        registry: String,
+        /// Print JSON: loginServer, username, accessToken, expiresOn.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show every registry's login server, identity, last refresh, expiry and last error.
     Status {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DockerCommand {
+    /// Let docker-credential-acr-tray serve these registries (all when none is named): sets
+    /// "credHelpers" in config.json (after a backup) and removes their plaintext entries.
+    UseHelper {
+        /// Registry names or login servers.
+        registries: Vec<String>,
+    },
+    /// Go back to writing the registries' credentials into config.json.
+    StopHelper {
+        /// Registry names or login servers.
+        registries: Vec<String>,
     },
 }
 

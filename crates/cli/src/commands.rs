@@ -11,7 +11,7 @@ use acr_tray_engine::ops::{
 };
 use acr_tray_engine::{Engine, EngineOptions, Error, Secret};
 
-use crate::args::{CloudCommand, CloudSetArgs, Command, LoginArgs, RegistryCommand};
+use crate::args::{CloudCommand, CloudSetArgs, Command, DockerCommand, LoginArgs, RegistryCommand};
 use crate::logging::SharedWriter;
 use crate::output;
 use crate::{EXIT_FAILED, EXIT_OK, exit_code};
@@ -56,6 +56,9 @@ pub async fn dispatch(command: Command, options: EngineOptions, io: &mut Io) -> 
             Ok(EXIT_OK)
         }
         Command::Refresh { names, json } => refresh(&engine, &names, json, io).await,
+        Command::Docker(cmd) => docker(&engine, cmd, io).await,
+        Command::Doctor { json, fix } => doctor(&engine, json, fix, io).await,
+        Command::Token { registry, json } => token(&engine, &registry, json, io).await,
         Command::Status { json } => {
             output::status(&mut io.stdout, &engine, json);
             Ok(EXIT_OK)
@@ -377,4 +380,83 @@ async fn refresh(engine: &Engine, names: &[String], json: bool, io: &mut Io) -> 
         [first, rest @ ..] if rest.iter().all(|c| c == first) => *first,
         _ => EXIT_FAILED,
     })
+}
+
+fn report_backup(io: &mut Io, backup: Option<&std::path::Path>) {
+    if let Some(b) = backup {
+        let _ = writeln!(io.stdout, "Backup of config.json: {}", b.display());
+    }
+}
+
+async fn doctor(engine: &Engine, json: bool, fix: bool, io: &mut Io) -> Result<i32, Error> {
+    let report = if fix {
+        let (backup, applied, report) = engine.doctor_fix().await?;
+        if !json {
+            report_backup(io, backup.as_deref());
+            for a in &applied {
+                let _ = writeln!(io.stdout, "fixed: {a}");
+            }
+        }
+        report
+    } else {
+        engine.doctor()?
+    };
+    output::doctor(&mut io.stdout, &report, json, fix);
+    let problems = report
+        .findings
+        .iter()
+        .any(|f| f.severity == acr_tray_engine::doctor::Severity::Problem);
+    Ok(if problems { EXIT_FAILED } else { EXIT_OK })
+}
+
+async fn token(engine: &Engine, registry: &str, json: bool, io: &mut Io) -> Result<i32, Error> {
+    let (reg, cred) = engine
+        .credential(registry, chrono::TimeDelta::minutes(75))
+        .await?;
+    if json {
+        let value = serde_json::json!({
+            "loginServer": reg.login_server.to_string(),
+            "username": cred.username,
+            "accessToken": cred.secret.expose(),
+            "expiresOn": cred.expires_at,
+        });
+        let _ = writeln!(io.stdout, "{value:#}");
+    } else {
+        let _ = writeln!(io.stdout, "{}", cred.secret.expose());
+        let _ = writeln!(
+            io.stderr,
+            "Use it as the password for user {} at {}, e.g. `acr-tray-cli token {} | docker login {} -u {} --password-stdin`",
+            cred.username, reg.login_server, reg.name, reg.login_server, cred.username
+        );
+    }
+    Ok(EXIT_OK)
+}
+
+async fn docker(engine: &Engine, cmd: DockerCommand, io: &mut Io) -> Result<i32, Error> {
+    match cmd {
+        DockerCommand::UseHelper { registries } => {
+            let backup = engine.use_helper(&registries).await?;
+            report_backup(io, backup.as_deref());
+            if acr_tray_engine::browser::which(engine.env(), "docker-credential-acr-tray").is_none()
+            {
+                let _ = writeln!(
+                    io.stderr,
+                    "warning: docker-credential-acr-tray is not on PATH; Docker needs it there (install it next to acr-tray-cli)"
+                );
+            }
+            let _ = writeln!(
+                io.stdout,
+                "Docker now asks docker-credential-acr-tray for these registries; config.json holds no token for them."
+            );
+        }
+        DockerCommand::StopHelper { registries } => {
+            let backup = engine.stop_helper(&registries).await?;
+            report_backup(io, backup.as_deref());
+            let _ = writeln!(
+                io.stdout,
+                "Docker reads these registries' credentials from config.json again."
+            );
+        }
+    }
+    Ok(EXIT_OK)
 }

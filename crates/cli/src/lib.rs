@@ -9,9 +9,11 @@
 //! - `commands`: one function per command, calling the engine.
 //! - `output`: human and JSON rendering.
 //! - `logging`: stderr and log-file set-up.
+//! - `credential_helper`: `docker-credential-acr-tray`.
 
 mod args;
 mod commands;
+pub mod credential_helper;
 mod logging;
 mod output;
 

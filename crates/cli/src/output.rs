@@ -261,6 +261,57 @@ pub fn status(out: &mut Out, engine: &Engine, as_json: bool) {
     }
 }
 
+pub fn doctor(
+    out: &mut Out,
+    report: &acr_tray_engine::doctor::DoctorReport,
+    as_json: bool,
+    fixed: bool,
+) {
+    if as_json {
+        print_json(out, &serde_json::to_value(report).unwrap_or_default());
+        return;
+    }
+    let now = Utc::now();
+    let _ = writeln!(out, "Docker config: {}", report.config.display());
+    for r in &report.registries {
+        let state = match (r.present, r.expires_at) {
+            (false, _) => "no credentials".to_owned(),
+            (true, Some(t)) => format!("token valid until {}", when(t, now)),
+            (true, None) => "credentials present".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "  {} ({}): {} — {state}",
+            r.name, r.login_server, r.store
+        );
+    }
+    if report.findings.is_empty() {
+        let _ = writeln!(out, "No problems found.");
+        return;
+    }
+    for f in &report.findings {
+        let mark = match f.severity {
+            acr_tray_engine::doctor::Severity::Problem => "problem",
+            acr_tray_engine::doctor::Severity::Warning => "warning",
+        };
+        let scope = f
+            .registry
+            .as_deref()
+            .map(|r| format!("{r}: "))
+            .unwrap_or_default();
+        let _ = writeln!(out, "{mark}: {scope}{} [{}]", f.message, f.code);
+        if let Some(fix) = &f.fix {
+            let _ = writeln!(out, "  fix: {fix}");
+        }
+    }
+    if !fixed && report.findings.iter().any(|f| f.fix.is_some()) {
+        let _ = writeln!(
+            out,
+            "Run `acr-tray-cli doctor --fix` to repair (config.json is backed up first)."
+        );
+    }
+}
+
 pub fn accounts(out: &mut Out, engine: &Engine, as_json: bool) {
     let now = Utc::now();
     let accounts = engine.accounts();

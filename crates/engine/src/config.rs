@@ -62,6 +62,9 @@ pub struct DockerSettings {
     /// `password` (default) or `identity-token`; see [`EntryForm`].
     #[serde(default)]
     pub entry_form: EntryForm,
+    /// Also keep podman's (containers') auth.json in sync.
+    #[serde(default)]
+    pub podman: bool,
 }
 
 /// One `[[identity]]`: who signs in.

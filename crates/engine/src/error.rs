@@ -97,20 +97,15 @@ pub enum Error {
         /// The parse error, with line and column.
         detail: String,
     },
-    /// Docker would read this registry's credentials from a credential helper, not from `auths`.
-    #[error(
-        "Docker reads credentials for {registry} from the credential helper docker-credential-{helper} (\"{key}\" in {}), so an entry in \"auths\" would be ignored",
-        path.display()
-    )]
-    DockerHelper {
-        /// The Docker config file.
-        path: PathBuf,
-        /// The registry's login server.
-        registry: String,
+    /// A Docker credential helper is missing or failed.
+    #[error("{message}")]
+    DockerHelperFailed {
         /// The helper's name.
         helper: String,
-        /// `credsStore` or `credHelpers`.
-        key: String,
+        /// What happened.
+        message: String,
+        /// What to do.
+        hint: String,
     },
     /// A file operation failed.
     #[error("cannot {operation} {}: {detail}", path.display())]
@@ -200,7 +195,7 @@ impl Error {
             Self::Registry { kind, .. } => *kind,
             Self::Network { .. } => ErrorKind::Transient,
             Self::NoRole { .. } => ErrorKind::Permission,
-            Self::DockerConfigMalformed { .. } | Self::DockerHelper { .. } => {
+            Self::DockerConfigMalformed { .. } | Self::DockerHelperFailed { .. } => {
                 ErrorKind::DockerConfig
             }
             Self::Io { .. } => ErrorKind::Transient,
@@ -228,7 +223,8 @@ impl Error {
             | Self::Registry { hint, .. }
             | Self::SecretUnavailable { hint, .. }
             | Self::SignInRequired { hint, .. }
-            | Self::SignIn { hint, .. } => hint.clone(),
+            | Self::SignIn { hint, .. }
+            | Self::DockerHelperFailed { hint, .. } => hint.clone(),
             Self::Config { .. } => {
                 "fix or remove the file; `acr-tray-cli` rewrites it on the next change".to_owned()
             }
@@ -244,9 +240,6 @@ impl Error {
             Self::DockerConfigMalformed { .. } => {
                 "fix the JSON by hand (or move the file away) and run the refresh again".to_owned()
             }
-            Self::DockerHelper { key, .. } => format!(
-                "remove \"{key}\" for this registry from Docker's config.json so Docker reads the \"auths\" entry ACR Tray writes"
-            ),
             Self::Io { .. } => "check the folder's permissions and free space".to_owned(),
             Self::KeyringUnavailable { .. } => "on a machine without a keyring, give the secret at run time in AZURE_CLIENT_SECRET (login with --secret-from-env) or keep it in a file only you can read (login with --secret-file PATH)".to_owned(),
             Self::UnknownRegistry { .. } => "see `acr-tray-cli registry list`".to_owned(),

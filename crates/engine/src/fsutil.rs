@@ -37,6 +37,17 @@ pub fn resolve_symlinks(path: &Path) -> Result<PathBuf> {
 /// Replaces `path` with `contents` atomically. A new file (and a new parent folder) is made
 /// readable by the user only; an existing file keeps its mode and owner.
 pub fn atomic_write(path: &Path, contents: &[u8]) -> Result<()> {
+    atomic_write_if(path, contents, || true).map(|_| ())
+}
+
+/// Like [`atomic_write`], but checks `still_current` right before the rename (after the new
+/// contents are on disk) and leaves the file alone when it says no. Returns whether the file
+/// was replaced.
+pub fn atomic_write_if(
+    path: &Path,
+    contents: &[u8],
+    still_current: impl FnOnce() -> bool,
+) -> Result<bool> {
     let target = resolve_symlinks(path)?;
     let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -59,10 +70,13 @@ pub fn atomic_write(path: &Path, contents: &[u8]) -> Result<()> {
         copy_mode_and_owner(tmp.as_file(), meta)
             .map_err(|e| Error::io("set permissions on", tmp.path(), &e))?;
     }
+    if !still_current() {
+        return Ok(false);
+    }
     tmp.persist(&target)
         .map_err(|e| Error::io("replace", &target, &e.error))?;
     sync_dir(&dir);
-    Ok(())
+    Ok(true)
 }
 
 /// Creates a folder (and parents) readable by the user only, if it does not exist.

@@ -31,6 +31,7 @@ pub mod cloud;
 pub mod config;
 pub mod credentials;
 pub mod docker;
+pub mod doctor;
 pub mod engine;
 pub mod entra;
 pub mod env;
@@ -47,6 +48,7 @@ pub mod secret;
 pub mod secrets;
 pub mod state;
 pub mod token_cache;
+pub mod token_store;
 
 pub use engine::{Account, Engine, EngineOptions};
 pub use env::Env;

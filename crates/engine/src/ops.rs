@@ -488,12 +488,74 @@ impl Engine {
                 &registry.login_server.to_string(),
             ))?;
         }
+        crate::token_store::TokenStore::new(self.secret_store(), self.paths().token_file())
+            .remove(&registry.login_server.to_string())?;
         self.update_settings(|s| {
             s.registries
                 .retain(|r| r.login_server != registry.login_server);
             Ok(())
         })?;
         Ok(registry)
+    }
+
+    /// Lets `docker-credential-acr-tray` serve these registries (all when none is named):
+    /// `credHelpers` entries after a backup of config.json, stale plaintext entries removed,
+    /// and each registry's credential cached. Returns the backup.
+    pub async fn use_helper(&self, names: &[String]) -> Result<Option<PathBuf>> {
+        self.switch_helper(names, true).await
+    }
+
+    /// Undoes [`Engine::use_helper`]: the registries go back to config.json (refreshed now).
+    pub async fn stop_helper(&self, names: &[String]) -> Result<Option<PathBuf>> {
+        self.switch_helper(names, false).await
+    }
+
+    async fn switch_helper(&self, names: &[String], on: bool) -> Result<Option<PathBuf>> {
+        let hosts: Vec<String> = if names.is_empty() {
+            self.settings()
+                .registries
+                .iter()
+                .map(|r| r.login_server.to_string())
+                .collect()
+        } else {
+            names
+                .iter()
+                .map(|n| {
+                    self.settings()
+                        .registry(n)
+                        .map(|r| r.login_server.to_string())
+                })
+                .collect::<Result<_>>()?
+        };
+        if hosts.is_empty() {
+            return Err(Error::invalid_input(
+                "no registry is configured",
+                "add one with `acr-tray-cli registry add NAME`",
+            ));
+        }
+        let path = self.docker_config_path()?;
+        crate::docker::DockerConfig::load(&path)?;
+        let backup = crate::docker::backup(&path)?;
+        crate::docker::update(&path, |cfg| {
+            let mut changed = false;
+            for host in &hosts {
+                if on {
+                    changed |= cfg.set_cred_helper(host, Some(crate::docker::OUR_HELPER));
+                    changed |= cfg.clear_secrets(host);
+                } else if cfg
+                    .cred_helpers()
+                    .iter()
+                    .any(|(r, h)| r == host && h == crate::docker::OUR_HELPER)
+                {
+                    changed |= cfg.set_cred_helper(host, None);
+                }
+            }
+            changed
+        })?;
+        for outcome in self.refresh(&hosts).await? {
+            outcome.result?;
+        }
+        Ok(backup)
     }
 
     /// Chooses the cloud. Fails (changing nothing) when the endpoints are not usable.

@@ -56,6 +56,11 @@ impl Paths {
         self.config_dir.join("config.toml")
     }
 
+    /// The fallback cache of ACR credentials on machines without a keyring.
+    pub fn token_file(&self) -> PathBuf {
+        self.state_dir.join("acr-tokens.json")
+    }
+
     /// The state file.
     pub fn state_file(&self) -> PathBuf {
         self.state_dir.join("state.json")

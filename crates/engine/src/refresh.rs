@@ -12,12 +12,15 @@ use crate::acr::{self, Exchange};
 use crate::arm::Arm;
 use crate::cloud::Audience;
 use crate::config::{IdentityConfig, RegistryAuth, RegistryConfig};
-use crate::docker::{self, DockerConfig, DockerCredential, EntryForm, ZERO_GUID};
+use crate::docker::{
+    self, CredentialStore, DockerConfig, DockerCredential, EntryForm, ZERO_GUID, helper,
+};
 use crate::engine::{Engine, ends_session, is_unknown_resource};
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::Event;
 use crate::secrets;
 use crate::state::{State, StoredError};
+use crate::token_store::{CachedCredential, TokenStore};
 
 /// The result of refreshing one registry.
 #[derive(Debug, Clone)]
@@ -85,7 +88,7 @@ impl Engine {
             async move {
                 let result = match preflight {
                     Err(e) => Err(e.clone()),
-                    Ok(cfg) => match cfg.check_file_store(&reg.login_server.to_string()) {
+                    Ok(cfg) => match self.check_store(cfg, &reg.login_server.to_string()) {
                         Err(e) => Err(e),
                         Ok(()) => match session_ended(reg, ended) {
                             Some(e) => Err(e),
@@ -98,29 +101,13 @@ impl Engine {
         });
         let results = futures::future::join_all(attempts).await;
 
-        let to_write: Vec<(String, DockerCredential)> = results
-            .iter()
-            .filter_map(|(reg, r)| {
-                r.as_ref()
-                    .ok()
-                    .map(|(_, cred)| (reg.login_server.to_string(), cred.clone()))
-            })
-            .collect();
-        let write_result = if to_write.is_empty() {
-            Ok(())
-        } else {
-            docker::write_credentials(&docker_path, &to_write)
-        };
+        let results: Vec<_> = results.into_iter().map(|(reg, r)| (*reg, r)).collect();
+        let results = self.store_credentials(&docker_path, results).await;
 
         let now = Utc::now();
         let mut outcomes = Vec::new();
         let mut newly_ended: HashSet<String> = HashSet::new();
         for (reg, result) in results {
-            let result = match (result, &write_result) {
-                (Ok((refreshed, _)), Ok(())) => Ok(refreshed),
-                (Ok(_), Err(e)) => Err(e.clone()),
-                (Err(e), _) => Err(e),
-            };
             let entry = state
                 .registries
                 .entry(reg.login_server.to_string())
@@ -180,6 +167,131 @@ impl Engine {
             tracing::warn!(error = %e, "could not save the state");
         }
         Ok(outcomes)
+    }
+
+    /// Refuses early (before any token is fetched) a registry whose Docker store cannot work:
+    /// a credential helper that is not installed.
+    fn check_store(&self, cfg: &DockerConfig, registry: &str) -> Result<()> {
+        match cfg.store_for(registry, &self.env) {
+            CredentialStore::Helper { helper, .. } => {
+                helper::Helper::find(&helper, &self.env).map(|_| ())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Puts every new credential where Docker reads it (and into ACR Tray's own cache, which
+    /// `docker-credential-acr-tray` and `acr-tray-cli token` answer from; and into podman's
+    /// auth.json when that is switched on). Blocking work runs off the async threads.
+    async fn store_credentials<'r>(
+        &self,
+        docker_path: &std::path::Path,
+        results: Vec<(&'r RegistryConfig, Result<(Refreshed, DockerCredential)>)>,
+    ) -> Vec<(&'r RegistryConfig, Result<Refreshed>)> {
+        let to_write: Vec<(String, DockerCredential)> = results
+            .iter()
+            .filter_map(|(reg, r)| {
+                r.as_ref()
+                    .ok()
+                    .map(|(_, cred)| (reg.login_server.to_string(), cred.clone()))
+            })
+            .collect();
+        let written = if to_write.is_empty() {
+            Ok(Vec::new())
+        } else {
+            let (path, creds, env) = (
+                docker_path.to_path_buf(),
+                to_write.clone(),
+                self.env.clone(),
+            );
+            let podman = self
+                .settings
+                .docker
+                .podman
+                .then(|| podman_auth_file(&self.env))
+                .flatten();
+            let dispatch = tracing::dispatcher::get_default(Clone::clone);
+            tokio::task::spawn_blocking(move || {
+                tracing::dispatcher::with_default(&dispatch, || {
+                    let written = docker::write_credentials(&path, &creds, &env);
+                    if let Some(podman) = podman {
+                        let plain: Vec<(String, DockerCredential)> = creds
+                            .into_iter()
+                            .map(|(r, c)| (r, DockerCredential { form: EntryForm::Password, ..c }))
+                            .collect();
+                        if let Err(e) = docker::write_credentials(&podman, &plain, &env) {
+                            tracing::warn!(path = %podman.display(), error = %e, "could not update podman's auth.json");
+                        }
+                    }
+                    written
+                })
+            })
+            .await
+            .unwrap_or_else(|e| Err(Error::invalid_input(format!("writer task failed: {e}"), "")))
+        };
+        let cache = TokenStore::new(self.secrets.as_ref(), self.paths.token_file());
+        let mut written_iter = match &written {
+            Ok(w) => w.clone().into_iter(),
+            Err(_) => Vec::new().into_iter(),
+        };
+        results
+            .into_iter()
+            .map(|(reg, r)| {
+                let r = match r {
+                    Err(e) => Err(e),
+                    Ok((refreshed, cred)) => match (&written, written_iter.next()) {
+                        (Err(e), _) => Err(e.clone()),
+                        (Ok(_), Some(Err(e))) => Err(e),
+                        (Ok(_), store) => {
+                            let cached = CachedCredential {
+                                username: cred.username.clone(),
+                                secret: cred.secret.clone(),
+                                expires_at: refreshed.expires_at,
+                            };
+                            match (cache.put(&reg.login_server.to_string(), &cached), store) {
+                                (Err(e), Some(Ok(CredentialStore::AcrTray { .. }))) => Err(e),
+                                (Err(e), _) => {
+                                    tracing::warn!(registry = %reg.login_server, error = %e, "could not cache the credential");
+                                    Ok(refreshed)
+                                }
+                                (Ok(()), _) => Ok(refreshed),
+                            }
+                        }
+                    },
+                };
+                (reg, r)
+            })
+            .collect()
+    }
+
+    /// A registry's credential from ACR Tray's cache, refreshed first when it has less than
+    /// `min_remaining` left (for `docker-credential-acr-tray get` and `acr-tray-cli token`).
+    pub async fn credential(
+        &self,
+        name: &str,
+        min_remaining: chrono::TimeDelta,
+    ) -> Result<(RegistryConfig, CachedCredential)> {
+        let reg = self.settings.registry(name)?.clone();
+        let cache = TokenStore::new(self.secrets.as_ref(), self.paths.token_file());
+        let key = reg.login_server.to_string();
+        let fresh = |c: &CachedCredential| {
+            c.expires_at
+                .is_none_or(|exp| exp - Utc::now() >= min_remaining)
+        };
+        if let Some(c) = cache.get(&key)?.filter(fresh) {
+            return Ok((reg, c));
+        }
+        let outcome = self.refresh(std::slice::from_ref(&key)).await?;
+        if let Some(Err(e)) = outcome.into_iter().next().map(|o| o.result) {
+            return Err(e);
+        }
+        let cached = cache.get(&key)?.ok_or_else(|| Error::Registry {
+            registry: key.clone(),
+            message: "the refreshed credential could not be kept".to_owned(),
+            kind: ErrorKind::Transient,
+            hint: "see the log for the keyring error".to_owned(),
+        })?;
+        Ok((reg, cached))
     }
 
     fn select(&self, names: &[String]) -> Result<Vec<&RegistryConfig>> {
@@ -356,6 +468,25 @@ impl Engine {
             })
             .collect()
     }
+}
+
+/// podman's auth.json: `REGISTRY_AUTH_FILE`, else `$XDG_RUNTIME_DIR/containers/auth.json` on
+/// Linux, else `~/.config/containers/auth.json` (containers-auth.json(5)).
+pub fn podman_auth_file(env: &crate::env::Env) -> Option<std::path::PathBuf> {
+    if let Some(f) = env.var("REGISTRY_AUTH_FILE") {
+        return Some(f.into());
+    }
+    if cfg!(target_os = "linux")
+        && let Some(run) = env.var("XDG_RUNTIME_DIR")
+    {
+        return Some(
+            std::path::Path::new(run)
+                .join("containers")
+                .join("auth.json"),
+        );
+    }
+    env.home()
+        .map(|h| h.join(".config").join("containers").join("auth.json"))
 }
 
 /// The stored "sign-in required" of the identity a registry needs, if its session ended.

@@ -2,7 +2,8 @@
 //! The `/oauth2/token` endpoints are in [`crate::acr_token`].
 //!
 //! `/v2/...` below the root answers 401 challenges or, when authorized, 404: there is no storage.
-//! That fallback is the seam for the reverse proxy to a real registry.
+//! Registries with an upstream (`RegistrySpec::upstream`) never get here for `/v2/...`: the
+//! server streams those to the real registry (`upstream.rs`).
 
 use std::sync::Arc;
 

@@ -34,10 +34,11 @@
 //! - `acr.rs`, `acr_token.rs` — `/v2/` challenge, `/oauth2/exchange`, `/oauth2/token`.
 //! - `arm.rs` — subscriptions, registries list (paged); `arm_admin.rs` — get, listCredentials,
 //!   regenerateCredential, PATCH (sync/async), operation status.
+//! - `upstream.rs` — reverse proxy of `/v2/...` to a real registry (`RegistrySpec::upstream`).
 //! - `faults.rs`, `log.rs`, `errors.rs`, `form.rs` — faults, request log, error bodies, forms.
 //!
 //! Seams: new Entra grants are arms of `entra::token`; ARM operations are arms of
-//! `arm::handle`; the registry reverse proxy replaces the `/v2/...` fallback in `acr.rs`.
+//! `arm::handle`; registries with an upstream bypass `acr.rs`'s `/v2/...` in `server::handle`.
 
 // Handlers return `Result<_, Response>` for early exits with a ready error response; a
 // response is built once per request, so its size does not matter.
@@ -68,6 +69,7 @@ mod server;
 mod state;
 mod state_auth;
 mod tls;
+mod upstream;
 mod x509;
 
 use std::net::SocketAddr;

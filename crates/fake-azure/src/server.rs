@@ -3,7 +3,8 @@
 //! of answering.
 //!
 //! Each request: host -> service, body buffered (for `grant_type`), faults, latency, then the
-//! service's axum router; every request is logged.
+//! service's axum router; every request is logged. `/v2/...` of a registry with an upstream
+//! skips the buffering and is streamed to the upstream instead (`upstream.rs`).
 
 use std::convert::Infallible;
 use std::io;
@@ -24,10 +25,12 @@ use tokio::sync::{Notify, watch};
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt as _;
 
+use crate::Service;
 use crate::app::{AcrCtx, Route, Shared};
 use crate::faults::{self, FaultAction, RequestFacts};
 use crate::lock;
 use crate::log::{LoggedRequest, RequestFields};
+use crate::upstream;
 
 /// Longest a `Hang` fault holds a connection.
 const HANG_LIMIT: Duration = Duration::from_secs(3600);
@@ -199,6 +202,9 @@ async fn handle(ctx: Arc<ConnCtx>, req: Request<Incoming>) -> Result<Response<Bo
         None => s.route(&host),
     };
     let service = route.service();
+    if let Some(upstream) = upstream_of(s, &route, req.uri().path()) {
+        return Ok(proxied(&ctx, at, host, upstream, req).await);
+    }
     let (parts, body) = req.into_parts();
     let (body, too_large) = match axum::body::to_bytes(Body::new(body), BODY_LIMIT).await {
         Ok(bytes) => (bytes, false),
@@ -208,7 +214,7 @@ async fn handle(ctx: Arc<ConnCtx>, req: Request<Incoming>) -> Result<Response<Bo
     let mut entry = LoggedRequest {
         at,
         service,
-        host: host.clone(),
+        host,
         method: parts.method.to_string(),
         path: parts.uri.path().to_owned(),
         grant_type: fields.grant_type,
@@ -221,9 +227,60 @@ async fn handle(ctx: Arc<ConnCtx>, req: Request<Incoming>) -> Result<Response<Bo
         lock(&s.log).push(entry);
         return Ok(plain(StatusCode::PAYLOAD_TOO_LARGE));
     }
+    let request = Request::from_parts(parts, Body::from(body));
+    let response = with_faults(&ctx, &entry, route_request(&ctx, &route, request)).await;
+    entry.status = response.status().as_u16();
+    lock(&s.log).push(entry);
+    Ok(response)
+}
+
+/// The upstream of a registry that fronts a real one, for its `/v2/...` paths.
+fn upstream_of(s: &Shared, route: &Route, path: &str) -> Option<String> {
+    let Route::Acr(registry) = route else {
+        return None;
+    };
+    if !upstream::is_proxied_path(path) {
+        return None;
+    }
+    lock(&s.dir).registry(registry)?.spec.upstream.clone()
+}
+
+/// A `/v2/...` request of a registry with an upstream: streamed both ways, never buffered.
+async fn proxied(
+    ctx: &ConnCtx,
+    at: chrono::DateTime<chrono::Utc>,
+    host: String,
+    upstream: String,
+    req: Request<Incoming>,
+) -> Response<Body> {
+    let mut entry = LoggedRequest {
+        at,
+        service: Service::Acr,
+        host,
+        method: req.method().to_string(),
+        path: req.uri().path().to_owned(),
+        grant_type: None,
+        client_id: None,
+        scope: None,
+        status: 0,
+    };
+    let response = with_faults(ctx, &entry, upstream::forward(&upstream, req)).await;
+    entry.status = response.status().as_u16();
+    lock(&ctx.shared.log).push(entry);
+    response
+}
+
+/// Applies the first matching fault and the latency; `normal` produces the regular answer.
+async fn with_faults(
+    ctx: &ConnCtx,
+    entry: &LoggedRequest,
+    normal: impl Future<Output = Response<Body>>,
+) -> Response<Body> {
+    let s = &ctx.shared;
+    let service = entry.service;
     let fault = lock(&s.faults).take(&RequestFacts {
         service,
-        host: &host,
+        host: &entry.host,
         path: &entry.path,
         grant_type: entry.grant_type.as_deref(),
     });
@@ -231,15 +288,15 @@ async fn handle(ctx: Arc<ConnCtx>, req: Request<Incoming>) -> Result<Response<Bo
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    let response = match fault {
+    match fault {
         Some(FaultAction::Hang) => {
             lock(&s.log).push(entry.clone());
             tokio::time::sleep(HANG_LIMIT).await;
-            reset_connection(&ctx).await
+            reset_connection(ctx).await
         }
         Some(FaultAction::ResetConnection) => {
             lock(&s.log).push(entry.clone());
-            reset_connection(&ctx).await
+            reset_connection(ctx).await
         }
         Some(FaultAction::Status {
             status,
@@ -250,13 +307,10 @@ async fn handle(ctx: Arc<ConnCtx>, req: Request<Incoming>) -> Result<Response<Bo
         Some(FaultAction::WrongContentType) => faults::wrong_content_type(),
         Some(FaultAction::Delay(delay)) => {
             tokio::time::sleep(delay).await;
-            route_request(&ctx, &route, Request::from_parts(parts, Body::from(body))).await
+            normal.await
         }
-        None => route_request(&ctx, &route, Request::from_parts(parts, Body::from(body))).await,
-    };
-    entry.status = response.status().as_u16();
-    lock(&s.log).push(entry);
-    Ok(response)
+        None => normal.await,
+    }
 }
 
 /// Asks the connection task to drop the connection with a reset; never returns a response.

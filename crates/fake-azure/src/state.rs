@@ -105,6 +105,9 @@ pub struct RegistrySpec {
     pub admin_enabled: bool,
     /// Custom login-server host (no port), instead of `<name>.azurecr.<base>`.
     pub login_server_host: Option<String>,
+    /// A real registry (`http://host:port`) that every `/v2/...` request is forwarded to;
+    /// `None` = the fake's own storage-less `/v2/` (see API.md "Upstream registries").
+    pub upstream: Option<String>,
 }
 
 impl RegistrySpec {
@@ -118,6 +121,7 @@ impl RegistrySpec {
             refuse_arm_audience: false,
             admin_enabled: false,
             login_server_host: None,
+            upstream: None,
         }
     }
     /// Sets the subscription GUID.
@@ -148,6 +152,12 @@ impl RegistrySpec {
     /// Serves the registry on a custom domain (host without port).
     pub fn login_server_host(mut self, host: impl Into<String>) -> Self {
         self.login_server_host = Some(host.into());
+        self
+    }
+    /// Fronts a real registry: `/v2/...` is forwarded to `url` (`http://127.0.0.1:PORT`), while
+    /// `/oauth2/*` stay the fake's. Its token auth must trust the fake's ACR signing cert.
+    pub fn upstream(mut self, url: impl Into<String>) -> Self {
+        self.upstream = Some(url.into());
         self
     }
 }

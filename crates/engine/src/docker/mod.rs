@@ -16,6 +16,8 @@ use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::secret::Secret;
 
+pub mod helper;
+
 /// The user name ACR expects with an ACR refresh token (protocol.md §3.7).
 pub const ZERO_GUID: &str = "00000000-0000-0000-0000-000000000000";
 
@@ -48,16 +50,25 @@ pub struct DockerCredential {
     pub form: EntryForm,
 }
 
+/// The name of ACR Tray's own helper, `docker-credential-acr-tray`.
+pub const OUR_HELPER: &str = "acr-tray";
+
 /// Where Docker will look for a registry's credentials (protocol.md §6.4).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CredentialStore {
     /// The `auths` map of config.json.
     File,
-    /// A `docker-credential-<helper>` program, chosen by `credHelpers` or `credsStore`.
+    /// A `docker-credential-<helper>` program, chosen by `credHelpers`, `credsStore`, or (in a
+    /// config without any auth information) Docker's platform default.
     Helper {
         /// The helper's name (the part after `docker-credential-`).
         helper: String,
-        /// The key that chose it: `credHelpers` or `credsStore`.
+        /// What chose it: `credHelpers`, `credsStore` or `default`.
+        key: &'static str,
+    },
+    /// ACR Tray's own helper, `docker-credential-acr-tray`: the token stays in ACR Tray's cache.
+    AcrTray {
+        /// What chose it: `credHelpers` or `credsStore`.
         key: &'static str,
     },
 }
@@ -87,15 +98,16 @@ pub struct DockerConfig {
 impl DockerConfig {
     /// Reads the file; a missing (or empty) file is an empty config, a malformed one an error.
     pub fn load(path: &Path) -> Result<Self> {
-        let bytes = match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(Error::io("read", path, &e)),
-        };
+        let bytes = read_bytes(path)?.unwrap_or_default();
+        Self::parse(path, &bytes)
+    }
+
+    /// Parses config.json's contents.
+    pub fn parse(path: &Path, bytes: &[u8]) -> Result<Self> {
         let root = if bytes.iter().all(u8::is_ascii_whitespace) {
             Map::new()
         } else {
-            match serde_json::from_slice::<Value>(&bytes) {
+            match serde_json::from_slice::<Value>(bytes) {
                 Ok(Value::Object(map)) => map,
                 Ok(_) => return Err(malformed(path, "the top level is not a JSON object")),
                 Err(e) => return Err(malformed(path, &e.to_string())),
@@ -121,41 +133,132 @@ impl DockerConfig {
         &self.path
     }
 
-    /// Where Docker looks for this registry's credentials: `credHelpers`, then `credsStore`,
-    /// then `auths`.
-    pub fn store_for(&self, registry: &str) -> CredentialStore {
-        let helper = self
+    /// Where Docker keeps this registry's credentials, chosen exactly as Docker chooses:
+    /// `credHelpers`, then `credsStore`, then — in a config with no auth information at all —
+    /// the platform's default helper when installed, else the `auths` map.
+    pub fn store_for(&self, registry: &str, env: &Env) -> CredentialStore {
+        let helper = |name: &str, key| {
+            if name == OUR_HELPER {
+                CredentialStore::AcrTray { key }
+            } else {
+                CredentialStore::Helper {
+                    helper: name.to_owned(),
+                    key,
+                }
+            }
+        };
+        let per_registry = self
             .root
             .get("credHelpers")
             .and_then(|h| h.get(registry))
             .and_then(Value::as_str)
             .filter(|h| !h.is_empty());
-        if let Some(helper) = helper {
-            return CredentialStore::Helper {
-                helper: helper.to_owned(),
-                key: "credHelpers",
-            };
+        if let Some(name) = per_registry {
+            return helper(name, "credHelpers");
         }
-        match self.root.get("credsStore").and_then(Value::as_str) {
-            Some(store) if !store.is_empty() => CredentialStore::Helper {
-                helper: store.to_owned(),
-                key: "credsStore",
-            },
-            _ => CredentialStore::File,
+        if let Some(name) = self.creds_store() {
+            return helper(name, "credsStore");
         }
+        if !self.contains_auth()
+            && let Some(name) = helper::default_store(env)
+        {
+            return helper(&name, "default");
+        }
+        CredentialStore::File
     }
 
-    /// Fails when Docker would ignore an `auths` entry for this registry.
-    pub fn check_file_store(&self, registry: &str) -> Result<()> {
-        match self.store_for(registry) {
-            CredentialStore::File => Ok(()),
-            CredentialStore::Helper { helper, key } => Err(Error::DockerHelper {
-                path: self.path.clone(),
-                registry: registry.to_owned(),
-                helper,
-                key: key.to_owned(),
-            }),
+    /// `credsStore`, when set.
+    pub fn creds_store(&self) -> Option<&str> {
+        self.root
+            .get("credsStore")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    }
+
+    /// `credHelpers`, as (registry, helper) pairs.
+    pub fn cred_helpers(&self) -> Vec<(String, String)> {
+        self.root
+            .get("credHelpers")
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Docker's `ContainsAuth`: any `credsStore`, `credHelpers` or `auths` entry.
+    fn contains_auth(&self) -> bool {
+        let non_empty = |k: &str| {
+            self.root
+                .get(k)
+                .and_then(Value::as_object)
+                .is_some_and(|m| !m.is_empty())
+        };
+        self.creds_store().is_some() || non_empty("credHelpers") || non_empty("auths")
+    }
+
+    /// Sets `credsStore`.
+    pub fn set_creds_store(&mut self, helper: Option<&str>) -> bool {
+        let before = self.root.get("credsStore").cloned();
+        match helper {
+            Some(h) => {
+                self.root
+                    .insert("credsStore".to_owned(), Value::String(h.to_owned()));
+            }
+            None => {
+                self.root.remove("credsStore");
+            }
         }
+        before != self.root.get("credsStore").cloned()
+    }
+
+    /// Sets (or with `None` removes) a registry's `credHelpers` entry.
+    pub fn set_cred_helper(&mut self, registry: &str, helper: Option<&str>) -> bool {
+        let helpers = object_at(&mut self.root, "credHelpers");
+        let before = helpers.get(registry).cloned();
+        match helper {
+            Some(h) => {
+                helpers.insert(registry.to_owned(), Value::String(h.to_owned()));
+            }
+            None => {
+                helpers.remove(registry);
+            }
+        }
+        let changed = before != helpers.get(registry).cloned();
+        if helpers.is_empty() {
+            self.root.remove("credHelpers");
+        }
+        changed
+    }
+
+    /// Leaves a registry's `auths` entry without credentials — `{}`, as Docker writes next to a
+    /// helper — keeping any other field. Returns whether anything changed.
+    pub fn clear_secrets(&mut self, registry: &str) -> bool {
+        let auths = object_at(&mut self.root, "auths");
+        let existed = auths.contains_key(registry);
+        let entry = object_at(auths, registry);
+        let before = entry.len();
+        for secret in SECRET_FIELDS {
+            entry.remove(secret);
+        }
+        !existed || before != entry.len()
+    }
+
+    /// Whether a registry's `auths` entry holds credentials.
+    pub fn has_secrets(&self, registry: &str) -> bool {
+        self.root
+            .get("auths")
+            .and_then(|a| a.get(registry))
+            .and_then(Value::as_object)
+            .is_some_and(|e| {
+                SECRET_FIELDS.iter().any(|f| {
+                    e.get(*f)
+                        .and_then(Value::as_str)
+                        .is_some_and(|v| !v.is_empty())
+                })
+            })
     }
 
     /// The `auths` entry for a registry, decoded.
@@ -182,8 +285,10 @@ impl DockerConfig {
         let entry = object_at(auths, registry);
         let before = entry.clone();
         // Fields that would override the new `auth` in Docker (or are stale copies of it).
-        for stale in ["identitytoken", "registrytoken", "username", "password"] {
-            entry.remove(stale);
+        for stale in SECRET_FIELDS {
+            if stale != "auth" {
+                entry.remove(stale);
+            }
         }
         let auth = match cred.form {
             EntryForm::Password => format!("{}:{}", cred.username, cred.secret.expose()),
@@ -210,24 +315,138 @@ impl DockerConfig {
     }
 }
 
-/// Writes credentials for several registries in one atomic update of Docker's config.
+/// Writes credentials for several registries: each into the store Docker will read it from
+/// (`auths`, a credential helper, or ACR Tray's own helper, whose cache the caller fills), and
+/// config.json in one atomic update.
 ///
-/// The file is read again right before the write, so entries another tool added since the
-/// caller last looked are kept. A registry whose credentials Docker would read from a helper
-/// is refused (with [`Error::DockerHelper`]) rather than written where Docker ignores it.
-pub fn write_credentials(path: &Path, creds: &[(String, DockerCredential)]) -> Result<()> {
+/// The update is safe against other writers: ACR Tray's processes take an advisory lock, and
+/// the file is read again and compared right before the rename, so an entry `docker login`
+/// wrote meanwhile is merged, not lost. A config.json that does not parse is never touched.
+pub fn write_credentials(
+    path: &Path,
+    creds: &[(String, DockerCredential)],
+    env: &Env,
+) -> Result<Vec<Result<CredentialStore>>> {
+    let _lock = lock(path)?;
+    let initial = DockerConfig::load(&fsutil::resolve_symlinks(path)?)?;
+    let results: Vec<Result<CredentialStore>> = creds
+        .iter()
+        .map(|(registry, cred)| {
+            let store = initial.store_for(registry, env);
+            if let CredentialStore::Helper { helper, .. } = &store {
+                let username = match cred.form {
+                    EntryForm::IdentityToken => "<token>",
+                    EntryForm::Password => cred.username.as_str(),
+                };
+                helper::Helper::find(helper, env)?.store(registry, username, &cred.secret)?;
+            }
+            Ok(store)
+        })
+        .collect();
+    update_locked(path, |cfg| {
+        let mut changed = false;
+        for ((registry, cred), result) in creds.iter().zip(&results) {
+            changed |= match result {
+                Ok(CredentialStore::File) => cfg.set_credential(registry, cred),
+                Ok(CredentialStore::Helper { helper, key }) => {
+                    let mut c = cfg.clear_secrets(registry);
+                    if *key == "default" {
+                        // Docker persists the store it detected the next time it saves.
+                        c |= cfg.set_creds_store(Some(helper));
+                    }
+                    c
+                }
+                Ok(CredentialStore::AcrTray { .. }) => cfg.clear_secrets(registry),
+                Err(_) => false,
+            };
+        }
+        changed
+    })?;
+    Ok(results)
+}
+
+/// Changes config.json under ACR Tray's lock with compare-and-retry (see [`write_credentials`]).
+pub fn update(path: &Path, change: impl FnMut(&mut DockerConfig) -> bool) -> Result<()> {
+    let _lock = lock(path)?;
+    update_locked(path, change)
+}
+
+/// [`update`] for a caller that already holds the lock (a second `flock` on another handle of
+/// the same file would wait for itself).
+fn update_locked(path: &Path, mut change: impl FnMut(&mut DockerConfig) -> bool) -> Result<()> {
     let target = fsutil::resolve_symlinks(path)?;
-    let mut config = DockerConfig::load(&target)?;
-    config.path = path.to_path_buf();
-    let mut changed = false;
-    for (registry, cred) in creds {
-        config.check_file_store(registry)?;
-        changed |= config.set_credential(registry, cred);
+    for _ in 0..20 {
+        let before = read_bytes(&target)?;
+        let mut config = DockerConfig::parse(&target, before.as_deref().unwrap_or_default())?;
+        config.path = path.to_path_buf();
+        if !change(&mut config) {
+            return Ok(());
+        }
+        let replaced = fsutil::atomic_write_if(path, &config.to_bytes(), || {
+            read_bytes(&target).is_ok_and(|now| now == before)
+        })?;
+        if replaced {
+            return Ok(());
+        }
+        tracing::debug!(path = %path.display(), "config.json changed while writing; merging again");
     }
-    if changed {
-        fsutil::atomic_write(path, &config.to_bytes())?;
+    Err(Error::Io {
+        path: path.to_path_buf(),
+        operation: "update".to_owned(),
+        detail: "another program kept rewriting it; nothing was changed".to_owned(),
+    })
+}
+
+/// Copies config.json to `config.json.acr-tray-backup-<UTC time>` (user-only), if it exists.
+pub fn backup(path: &Path) -> Result<Option<PathBuf>> {
+    let target = fsutil::resolve_symlinks(path)?;
+    let Some(bytes) = read_bytes(&target)? else {
+        return Ok(None);
+    };
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+    let name = format!(
+        "{}.acr-tray-backup-{stamp}",
+        target.file_name().unwrap_or_default().to_string_lossy()
+    );
+    let backup = target.with_file_name(name);
+    fsutil::atomic_write(&backup, &bytes)?;
+    Ok(Some(backup))
+}
+
+fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>> {
+    match std::fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io("read", path, &e)),
     }
-    Ok(())
+}
+
+/// An advisory lock between ACR Tray's own processes, on `.acr-tray.lock` next to config.json.
+/// Not re-entrant: taken once per public call.
+fn lock(path: &Path) -> Result<ConfigLock> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fsutil::create_private_dir(&dir)?;
+    let lock_path = dir.join(".acr-tray.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| Error::io("open", &lock_path, &e))?;
+    file.lock().map_err(|e| Error::io("lock", &lock_path, &e))?;
+    Ok(ConfigLock(file))
+}
+
+/// Holds the advisory lock until dropped.
+struct ConfigLock(std::fs::File);
+
+impl Drop for ConfigLock {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
 }
 
 /// A registry's entry as Docker's config holds it.
@@ -258,6 +477,15 @@ impl Default for Secret {
         Secret::new(String::new())
     }
 }
+
+/// The fields of an `auths` entry that hold credentials.
+const SECRET_FIELDS: [&str; 5] = [
+    "auth",
+    "identitytoken",
+    "registrytoken",
+    "username",
+    "password",
+];
 
 fn decode_auth(auth: &str) -> Option<(String, String)> {
     let raw = B64.decode(auth.trim()).ok()?;

@@ -1,5 +1,10 @@
 use super::*;
 
+fn write_creds(p: &Path, creds: &[(String, DockerCredential)]) -> Result<()> {
+    let results = write_credentials(p, creds, &Env::default())?;
+    results.into_iter().collect::<Result<Vec<_>>>().map(|_| ())
+}
+
 fn cred(token: &str, form: EntryForm) -> DockerCredential {
     DockerCredential {
         username: ZERO_GUID.to_owned(),
@@ -40,7 +45,7 @@ fn password_form_keeps_every_other_key_and_entry() {
         r#"{"auths":{"other.io":{"auth":"eDp5","email":"a@b"},"myreg.azurecr.io":{"identitytoken":"old","x-custom":1}},
             "psFormat":"table","somethingNew":{"nested":[1,2]},"HttpHeaders":{"X-Meta":"v"}}"#,
     );
-    write_credentials(
+    write_creds(
         &p,
         &[("myreg.azurecr.io".into(), cred("tok", EntryForm::Password))],
     )
@@ -72,7 +77,7 @@ fn password_form_keeps_every_other_key_and_entry() {
 fn identity_token_form_matches_az_acr_login() {
     let dir = tempfile::tempdir().expect("tmp");
     let p = dir.path().join("config.json");
-    write_credentials(
+    write_creds(
         &p,
         &[("r.azurecr.io".into(), cred("rt", EntryForm::IdentityToken))],
     )
@@ -93,7 +98,7 @@ fn identity_token_form_matches_az_acr_login() {
 fn output_is_tab_indented_like_docker() {
     let dir = tempfile::tempdir().expect("tmp");
     let p = dir.path().join("config.json");
-    write_credentials(
+    write_creds(
         &p,
         &[("r.azurecr.io".into(), cred("t", EntryForm::Password))],
     )
@@ -115,7 +120,7 @@ fn malformed_files_are_never_touched() {
         "{\"credsStore\": 5}",
     ] {
         let p = write(dir.path(), body);
-        let err = write_credentials(
+        let err = write_creds(
             &p,
             &[("r.azurecr.io".into(), cred("t", EntryForm::Password))],
         )
@@ -127,32 +132,131 @@ fn malformed_files_are_never_touched() {
 }
 
 #[test]
-fn helpers_that_shadow_auths_are_reported_not_written() {
+fn stores_are_chosen_as_docker_chooses() {
     let dir = tempfile::tempdir().expect("tmp");
-    let body = r#"{"credHelpers":{"r.azurecr.io":"acr-env"},"auths":{}}"#;
-    let p = write(dir.path(), body);
-    let err = write_credentials(
-        &p,
-        &[("r.azurecr.io".into(), cred("t", EntryForm::Password))],
-    )
-    .expect_err("helper");
-    assert!(
-        err.to_string().contains("docker-credential-acr-env"),
-        "{err}"
-    );
-    assert!(err.hint().expect("hint").contains("credHelpers"));
-    assert_eq!(std::fs::read_to_string(&p).expect("read"), body);
-
-    let cfg = DockerConfig::load(&write(dir.path(), r#"{"credsStore":"desktop"}"#)).expect("load");
+    let none = Env::default();
+    let load = |body: &str| DockerConfig::load(&write(dir.path(), body)).expect("load");
+    let cfg = load(r#"{"credHelpers":{"r.azurecr.io":"acr-env"},"credsStore":"desktop"}"#);
     assert_eq!(
-        cfg.store_for("x.azurecr.io"),
+        cfg.store_for("r.azurecr.io", &none),
+        CredentialStore::Helper {
+            helper: "acr-env".into(),
+            key: "credHelpers"
+        }
+    );
+    assert_eq!(
+        cfg.store_for("x.azurecr.io", &none),
         CredentialStore::Helper {
             helper: "desktop".into(),
             key: "credsStore"
         }
     );
-    let cfg = DockerConfig::load(&write(dir.path(), r#"{"credsStore":""}"#)).expect("load");
-    assert_eq!(cfg.store_for("x.azurecr.io"), CredentialStore::File);
+    assert_eq!(
+        load(r#"{"credsStore":""}"#).store_for("x", &none),
+        CredentialStore::File
+    );
+    assert_eq!(
+        load(r#"{"credHelpers":{"x":"acr-tray"}}"#).store_for("x", &none),
+        CredentialStore::AcrTray { key: "credHelpers" }
+    );
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let bin = dir.path().join("bin");
+        std::fs::create_dir_all(&bin).expect("mkdir");
+        let helper = bin.join("docker-credential-secretservice");
+        std::fs::write(&helper, "#!/bin/sh\n").expect("write");
+        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let env = Env::from_pairs([("PATH", bin.display().to_string())]);
+        // No auth information at all: Docker's platform default, when installed.
+        assert_eq!(
+            load("{}").store_for("x", &env),
+            CredentialStore::Helper {
+                helper: "secretservice".into(),
+                key: "default"
+            }
+        );
+        assert_eq!(
+            load(r#"{"auths":{"y":{}}}"#).store_for("x", &env),
+            CredentialStore::File
+        );
+    }
+}
+
+#[test]
+fn missing_helpers_are_reported_and_the_file_untouched() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let body = r#"{"credsStore":"desktop","auths":{"ghcr.io":{}}}"#;
+    let p = write(dir.path(), body);
+    let err = write_creds(
+        &p,
+        &[("r.azurecr.io".into(), cred("t", EntryForm::Password))],
+    )
+    .expect_err("missing");
+    assert!(
+        err.to_string()
+            .contains("docker-credential-desktop is not installed"),
+        "{err}"
+    );
+    assert!(err.hint().expect("hint").contains("doctor --fix"));
+    assert_eq!(std::fs::read_to_string(&p).expect("read"), body);
+}
+
+#[cfg(unix)]
+#[test]
+fn helper_stores_get_the_secret_on_stdin_and_auths_an_empty_entry() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tmp");
+    let stored = dir.path().join("stored.json");
+    let helper = dir.path().join("docker-credential-rec");
+    std::fs::write(&helper, format!("#!/bin/sh\ncat > {}\n", stored.display())).expect("write");
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let env = Env::from_pairs([("PATH", format!("{}:/usr/bin:/bin", dir.path().display()))]);
+    let p = write(
+        dir.path(),
+        r#"{"credsStore":"rec","auths":{"r.azurecr.io":{"auth":"c3RhbGU6c3RhbGU=","x":1}}}"#,
+    );
+    let results = write_credentials(
+        &p,
+        &[("r.azurecr.io".into(), cred("tok", EntryForm::IdentityToken))],
+        &env,
+    )
+    .expect("write");
+    assert!(
+        matches!(results.as_slice(), [Ok(CredentialStore::Helper { .. })]),
+        "{results:?}"
+    );
+    let sent: Value = serde_json::from_slice(&std::fs::read(&stored).expect("read")).expect("json");
+    assert_eq!(
+        sent,
+        serde_json::json!({"ServerURL":"r.azurecr.io","Username":"<token>","Secret":"tok"})
+    );
+    let v = read_json(&p);
+    assert_eq!(
+        v["auths"]["r.azurecr.io"],
+        serde_json::json!({"x": 1}),
+        "stale secret removed, other fields kept"
+    );
+}
+
+#[test]
+fn a_concurrent_writer_is_merged_not_lost() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = write(dir.path(), r#"{"auths":{}}"#);
+    let mut attempts = 0;
+    update(&p, |cfg| {
+        attempts += 1;
+        if attempts == 1 {
+            // Another program (docker login) writes between our read and our rename.
+            std::fs::write(&p, r#"{"auths":{"other.io":{"auth":"eDp5"}}}"#).expect("write");
+        }
+        cfg.set_credential("r.azurecr.io", &cred("t", EntryForm::Password))
+    })
+    .expect("update");
+    assert_eq!(attempts, 2);
+    let v = read_json(&p);
+    assert_eq!(v["auths"]["other.io"]["auth"], "eDp5");
+    assert!(v["auths"]["r.azurecr.io"]["auth"].is_string());
 }
 
 #[test]
@@ -160,13 +264,13 @@ fn unchanged_entries_are_not_rewritten() {
     let dir = tempfile::tempdir().expect("tmp");
     let p = dir.path().join("config.json");
     let creds = [("r.azurecr.io".to_owned(), cred("t", EntryForm::Password))];
-    write_credentials(&p, &creds).expect("w");
+    write_creds(&p, &creds).expect("w");
     let before = std::fs::metadata(&p)
         .expect("meta")
         .modified()
         .expect("mtime");
     std::thread::sleep(std::time::Duration::from_millis(20));
-    write_credentials(&p, &creds).expect("w");
+    write_creds(&p, &creds).expect("w");
     assert_eq!(
         std::fs::metadata(&p)
             .expect("meta")

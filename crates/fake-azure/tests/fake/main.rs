@@ -11,4 +11,5 @@ mod device_code;
 mod entra;
 mod faults;
 mod imds;
+mod upstream;
 mod users;

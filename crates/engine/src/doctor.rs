@@ -1,0 +1,410 @@
+//! The Docker config doctor: for every configured registry, where Docker will look for its
+//! credentials and whether what is there is fresh; and the clashes users lose hours to
+//! (peers.md): a helper that is not installed, stale plaintext entries a helper hides, a
+//! config.json others can read, tokens too large for the Windows Credential Manager. `--fix`
+//! repairs what it can, after a timestamped backup.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::Serialize;
+
+use crate::browser::which;
+use crate::docker::helper::Helper;
+use crate::docker::{self, CredentialStore, DockerConfig, OUR_HELPER};
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::jwt;
+use crate::token_store::TokenStore;
+
+/// The Windows Credential Manager's limit on a stored secret (danieljoos/wincred#18).
+pub const WINCRED_LIMIT: usize = 2560;
+/// A token with less than this left gets a warning (an in-flight push may need it that long).
+const FRESH_ENOUGH: TimeDelta = TimeDelta::minutes(75);
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Docker will fail (or already fails) for this registry.
+    Problem,
+    /// Works, but should be changed.
+    Warning,
+}
+
+/// What the doctor found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Finding {
+    /// A stable code (`missing-helper`, `hidden-stale-entry`, ...).
+    pub code: &'static str,
+    /// How bad.
+    pub severity: Severity,
+    /// The registry concerned, if any.
+    pub registry: Option<String>,
+    /// What is wrong.
+    pub message: String,
+    /// What `--fix` does about it (`None`: it needs a person).
+    pub fix: Option<String>,
+    #[serde(skip)]
+    action: Option<Action>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Action {
+    Chmod,
+    RemoveCredsStore,
+    RemoveCredHelper(String),
+    UseOurHelper(String),
+    ClearSecrets(String),
+    Refresh(String),
+}
+
+/// Where Docker finds one registry's credentials, and how fresh they are.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegistryDocker {
+    /// Short name.
+    pub name: String,
+    /// Login server.
+    pub login_server: String,
+    /// `config.json auths`, `docker-credential-<name> (credsStore)`, ...
+    pub store: String,
+    /// When what Docker has runs out (`None`: unknown, missing, or a password).
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Whether Docker has credentials for it at all.
+    pub present: bool,
+}
+
+/// The doctor's report.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DoctorReport {
+    /// Docker's config.json.
+    pub config: PathBuf,
+    /// Per registry.
+    pub registries: Vec<RegistryDocker>,
+    /// What is wrong.
+    pub findings: Vec<Finding>,
+}
+
+impl DoctorReport {
+    /// Whether any problem or warning was found.
+    pub fn is_healthy(&self) -> bool {
+        self.findings.is_empty()
+    }
+}
+
+fn finding(
+    code: &'static str,
+    severity: Severity,
+    registry: Option<&str>,
+    message: String,
+    fix: Option<(&str, Action)>,
+) -> Finding {
+    let (fix, action) = match fix {
+        Some((text, action)) => (Some(text.to_owned()), Some(action)),
+        None => (None, None),
+    };
+    Finding {
+        code,
+        severity,
+        registry: registry.map(str::to_owned),
+        message,
+        fix,
+        action,
+    }
+}
+
+impl Engine {
+    /// Examines Docker's config for every configured registry.
+    pub fn doctor(&self) -> Result<DoctorReport> {
+        let path = self.docker_config_path()?;
+        let mut findings = Vec::new();
+        let mut registries = Vec::new();
+        let config = match DockerConfig::load(&path) {
+            Ok(c) => c,
+            Err(e) => {
+                findings.push(finding(
+                    "malformed-config",
+                    Severity::Problem,
+                    None,
+                    e.to_string(),
+                    None,
+                ));
+                return Ok(DoctorReport {
+                    config: path,
+                    registries,
+                    findings,
+                });
+            }
+        };
+        check_mode(&path, &mut findings);
+        if let Some(name) = config.creds_store()
+            && name != OUR_HELPER
+            && Helper::find(name, &self.env).is_err()
+        {
+            findings.push(finding(
+                "missing-helper",
+                Severity::Problem,
+                None,
+                format!("\"credsStore\": \"{name}\" names docker-credential-{name}, which is not installed: Docker cannot read or store any credential"),
+                Some(("remove \"credsStore\" (Docker then uses config.json)", Action::RemoveCredsStore)),
+            ));
+        }
+        if let Some(auth_env) = self.env.var("DOCKER_AUTH_CONFIG") {
+            for r in &self.settings.registries {
+                if auth_env.contains(&r.login_server.to_string()) {
+                    findings.push(finding(
+                        "docker-auth-config",
+                        Severity::Warning,
+                        Some(&r.login_server.to_string()),
+                        "DOCKER_AUTH_CONFIG has an entry for this registry, and Docker reads it before anything ACR Tray writes".to_owned(),
+                        None,
+                    ));
+                }
+            }
+        }
+        let cache = TokenStore::new(self.secrets.as_ref(), self.paths.token_file());
+        for reg in &self.settings.registries {
+            let host = reg.login_server.to_string();
+            let store = config.store_for(&host, &self.env);
+            let (description, token) = match &store {
+                CredentialStore::File => {
+                    let token = config.entry(&host).and_then(|e| {
+                        e.acr_token()
+                            .cloned()
+                            .or(Some(e.password.clone()).filter(|p| !p.is_empty()))
+                    });
+                    ("config.json \"auths\"".to_owned(), token)
+                }
+                CredentialStore::Helper { helper, key } => {
+                    let description = format!("docker-credential-{helper} ({key})");
+                    let token = match Helper::find(helper, &self.env) {
+                        Err(_) => {
+                            if *key == "credHelpers" {
+                                findings.push(finding(
+                                    "missing-helper",
+                                    Severity::Problem,
+                                    Some(&host),
+                                    format!("\"credHelpers\" sends this registry to docker-credential-{helper}, which is not installed"),
+                                    Some(("remove the \"credHelpers\" entry (Docker then uses config.json) and refresh", Action::RemoveCredHelper(host.clone()))),
+                                ));
+                            }
+                            None
+                        }
+                        Ok(h) => match h.get(&host) {
+                            Ok(c) => c.map(|c| c.secret()),
+                            Err(e) => {
+                                findings.push(finding(
+                                    "helper-failed",
+                                    Severity::Problem,
+                                    Some(&host),
+                                    e.to_string(),
+                                    None,
+                                ));
+                                None
+                            }
+                        },
+                    };
+                    let too_big = token
+                        .as_ref()
+                        .is_some_and(|t| t.expose().len() > WINCRED_LIMIT);
+                    if too_big && (helper == "wincred" || (cfg!(windows) && helper == "desktop")) {
+                        findings.push(finding(
+                            "wincred-size",
+                            Severity::Problem,
+                            Some(&host),
+                            format!("the token is larger than the Windows Credential Manager's {WINCRED_LIMIT} bytes (\"The stub received bad data\")"),
+                            Some(("let docker-credential-acr-tray serve this registry (\"credHelpers\")", Action::UseOurHelper(host.clone()))),
+                        ));
+                    }
+                    (description, token)
+                }
+                CredentialStore::AcrTray { key } => {
+                    if which(&self.env, &format!("docker-credential-{OUR_HELPER}")).is_none() {
+                        findings.push(finding(
+                            "missing-helper",
+                            Severity::Problem,
+                            Some(&host),
+                            format!("\"{key}\" sends this registry to docker-credential-acr-tray, which is not on PATH"),
+                            Some(("remove the \"credHelpers\" entry (Docker then uses config.json) and refresh", Action::RemoveCredHelper(host.clone()))),
+                        ));
+                    }
+                    let token = cache.get(&host).ok().flatten().map(|c| c.secret);
+                    (format!("docker-credential-acr-tray ({key})"), token)
+                }
+            };
+            if !matches!(store, CredentialStore::File) && config.has_secrets(&host) {
+                findings.push(finding(
+                    "hidden-stale-entry",
+                    Severity::Warning,
+                    Some(&host),
+                    "config.json \"auths\" holds credentials Docker ignores for this registry (a stale secret in plain text)".to_owned(),
+                    Some(("remove them from config.json", Action::ClearSecrets(host.clone()))),
+                ));
+            }
+            let expires_at = token
+                .as_ref()
+                .and_then(|t| jwt::decode_claims(t.expose()))
+                .and_then(|c| c.expires_at());
+            freshness(&host, token.is_some(), expires_at, &mut findings);
+            registries.push(RegistryDocker {
+                name: reg.name.clone(),
+                login_server: host,
+                store: description,
+                expires_at,
+                present: token.is_some(),
+            });
+        }
+        Ok(DoctorReport {
+            config: path,
+            registries,
+            findings,
+        })
+    }
+
+    /// Repairs what the doctor found, after a timestamped backup of config.json. Returns the
+    /// backup (if config.json was changed) and the report afterwards.
+    pub async fn doctor_fix(&self) -> Result<(Option<PathBuf>, Vec<String>, DoctorReport)> {
+        let report = self.doctor()?;
+        let actions: Vec<(Action, String)> = report
+            .findings
+            .iter()
+            .filter_map(|f| Some((f.action.clone()?, f.fix.clone().unwrap_or_default())))
+            .collect();
+        let path = report.config.clone();
+        let mut applied = Vec::new();
+        let config_changes: Vec<&Action> = actions
+            .iter()
+            .map(|(a, _)| a)
+            .filter(|a| !matches!(a, Action::Refresh(_) | Action::Chmod))
+            .collect();
+        let backup =
+            if config_changes.is_empty() && !actions.iter().any(|(a, _)| *a == Action::Chmod) {
+                None
+            } else {
+                docker::backup(&path)?
+            };
+        let mut refresh: Vec<String> = Vec::new();
+        if !config_changes.is_empty() {
+            docker::update(&path, |cfg| {
+                let mut changed = false;
+                for action in &config_changes {
+                    changed |= match action {
+                        Action::RemoveCredsStore => cfg.set_creds_store(None),
+                        Action::RemoveCredHelper(r) => cfg.set_cred_helper(r, None),
+                        Action::UseOurHelper(r) => cfg.set_cred_helper(r, Some(OUR_HELPER)),
+                        Action::ClearSecrets(r) => cfg.clear_secrets(r),
+                        Action::Refresh(_) | Action::Chmod => false,
+                    };
+                }
+                changed
+            })?;
+        }
+        for (action, text) in &actions {
+            match action {
+                Action::Chmod => set_private(&path)?,
+                Action::Refresh(r) | Action::RemoveCredHelper(r) | Action::UseOurHelper(r) => {
+                    refresh.push(r.clone())
+                }
+                Action::RemoveCredsStore => refresh.extend(
+                    self.settings
+                        .registries
+                        .iter()
+                        .map(|r| r.login_server.to_string()),
+                ),
+                Action::ClearSecrets(_) => {}
+            }
+            applied.push(text.clone());
+        }
+        refresh.sort();
+        refresh.dedup();
+        if !refresh.is_empty() {
+            for outcome in self.refresh(&refresh).await? {
+                if let Err(e) = outcome.result {
+                    tracing::warn!(registry = %outcome.login_server, error = %e, "refresh after the fix failed");
+                }
+            }
+        }
+        Ok((backup, applied, self.doctor()?))
+    }
+}
+
+fn freshness(
+    host: &str,
+    present: bool,
+    expires_at: Option<DateTime<Utc>>,
+    findings: &mut Vec<Finding>,
+) {
+    let refresh = || Some(("refresh it", Action::Refresh(host.to_owned())));
+    if !present {
+        findings.push(finding(
+            "missing",
+            Severity::Problem,
+            Some(host),
+            "Docker has no credentials for this registry".to_owned(),
+            refresh(),
+        ));
+        return;
+    }
+    if let Some(exp) = expires_at {
+        let left = exp - Utc::now();
+        if left <= TimeDelta::zero() {
+            findings.push(finding(
+                "expired",
+                Severity::Problem,
+                Some(host),
+                format!("Docker's token expired at {exp}"),
+                refresh(),
+            ));
+        } else if left < FRESH_ENOUGH {
+            findings.push(finding(
+                "expiring",
+                Severity::Warning,
+                Some(host),
+                format!(
+                    "Docker's token has only {} minutes left",
+                    left.num_minutes()
+                ),
+                refresh(),
+            ));
+        }
+    }
+}
+
+#[cfg(unix)]
+fn check_mode(path: &std::path::Path, findings: &mut Vec<Finding>) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::metadata(path) {
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            findings.push(finding(
+                "config-mode",
+                Severity::Warning,
+                None,
+                format!(
+                    "{} can be read by other users (mode {mode:o}); it may hold credentials",
+                    path.display()
+                ),
+                Some(("chmod 600", Action::Chmod)),
+            ));
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn check_mode(_path: &std::path::Path, _findings: &mut Vec<Finding>) {}
+
+#[cfg(unix)]
+fn set_private(path: &std::path::Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let target = crate::fsutil::resolve_symlinks(path)?;
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| crate::error::Error::io("set permissions on", &target, &e))
+}
+
+#[cfg(not(unix))]
+fn set_private(_path: &std::path::Path) -> Result<()> {
+    Ok(())
+}

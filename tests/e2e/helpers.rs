@@ -1,0 +1,374 @@
+//! Docker's credential stores: credential helpers chosen as Docker chooses them, ACR Tray's own
+//! `docker-credential-acr-tray`, `docker use-helper`, `token`, the doctor, podman's auth.json.
+
+use std::path::{Path, PathBuf};
+
+use acr_tray_tests::{World, ZERO_GUID};
+use fake_azure::Role;
+
+/// A recording credential helper: argv to `calls.log`, each `store` input to `store.json`.
+fn recording_helper(dir: &Path, name: &str) -> PathBuf {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let helper = bin.join(format!("docker-credential-{name}"));
+    std::fs::write(
+        &helper,
+        format!(
+            "#!/bin/sh\necho \"$@\" >> {dir}/calls.log\ncase \"$1\" in\n  store) cat > {dir}/store.json;;\n  get) cat > /dev/null; if [ -f {dir}/store.json ]; then cat {dir}/store.json; else echo 'credentials not found in native keychain'; exit 1; fi;;\n  *) cat > /dev/null;;\nesac\n",
+            dir = dir.display()
+        ),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    bin
+}
+
+fn with_path(w: &mut World, bin: &Path) {
+    w.extra_env.retain(|(k, _)| k != "PATH");
+    w.extra_env
+        .push(("PATH".into(), format!("{}:/usr/bin:/bin", bin.display())));
+}
+
+fn signed_in(w: &World, name: &str) -> fake_azure::Registry {
+    let sp = w.service_principal();
+    let r = w.registry(name, &sp, Role::AcrPush);
+    w.login(&sp).expect_code(0);
+    w.cli(&["registry", "add", &r.name]).expect_code(0);
+    r
+}
+
+#[test]
+fn creds_store_helper_gets_the_token_on_stdin_never_argv() {
+    let mut w = World::new();
+    let dir = w.home.path().join("helper");
+    let bin = recording_helper(&dir, "recorder");
+    with_path(&mut w, &bin);
+    let r = signed_in(&w, "helpered1");
+    std::fs::write(
+        w.docker_config_path(),
+        r#"{"credsStore":"recorder","auths":{"ghcr.io":{}}}"#,
+    )
+    .unwrap();
+    w.cli(&["refresh"]).expect_code(0);
+    let stored: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("store.json")).unwrap()).unwrap();
+    assert_eq!(stored["ServerURL"], r.login_server);
+    assert_eq!(stored["Username"], ZERO_GUID);
+    let token = stored["Secret"].as_str().unwrap();
+    assert_eq!(
+        w.acr_access_token(&r.login_server, token, "repository:a:pull")
+            .0,
+        200
+    );
+    let argv = std::fs::read_to_string(dir.join("calls.log")).unwrap();
+    assert!(
+        !argv.contains(token),
+        "the token never travels on argv: {argv}"
+    );
+    assert_eq!(argv.trim(), "store");
+    let cfg = w.docker_config();
+    assert_eq!(
+        cfg["auths"][&r.login_server],
+        serde_json::json!({}),
+        "an empty entry next to the helper, as Docker writes"
+    );
+    assert_eq!(cfg["credsStore"], "recorder");
+}
+
+#[test]
+fn an_empty_config_uses_dockers_default_store() {
+    let mut w = World::new();
+    let dir = w.home.path().join("helper");
+    let bin = recording_helper(&dir, "secretservice");
+    with_path(&mut w, &bin);
+    signed_in(&w, "defaultst");
+    w.cli(&["refresh"]).expect_code(0);
+    assert!(
+        dir.join("store.json").exists(),
+        "stored through docker-credential-secretservice"
+    );
+    assert_eq!(
+        w.docker_config()["credsStore"],
+        "secretservice",
+        "persisted as Docker does"
+    );
+}
+
+fn helper_cli(w: &World, action: &str, stdin: &str) -> (i32, String) {
+    let out = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    struct W(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for W {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let ctx = acr_tray_cli::Context {
+        env: w.env(),
+        stdin: Box::new(std::io::Cursor::new(stdin.as_bytes().to_vec())),
+        stdout: Box::new(W(out.clone())),
+        stderr: Box::new(std::io::sink()),
+        secrets: w.secrets.clone(),
+        http: Default::default(),
+        retry_base: std::time::Duration::from_millis(10),
+    };
+    let code = acr_tray_cli::credential_helper::run(
+        vec!["docker-credential-acr-tray".into(), action.into()],
+        ctx,
+    );
+    let text = String::from_utf8(out.lock().unwrap().clone()).unwrap();
+    (code, text)
+}
+
+#[test]
+fn our_helper_answers_from_the_cache_without_network() {
+    let w = World::new();
+    let r = signed_in(&w, "ownhelper");
+    let (code, text) = helper_cli(&w, "get", "ghcr.io");
+    assert_eq!(
+        (code, text.trim()),
+        (1, "credentials not found in native keychain")
+    );
+    w.fake.clear_requests();
+    let (code, text) = helper_cli(&w, "get", &format!("https://{}/", r.login_server));
+    assert_eq!(code, 0, "{text}");
+    let answer: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(answer["Username"], ZERO_GUID);
+    let token = answer["Secret"].as_str().unwrap().to_owned();
+    assert_eq!(
+        w.acr_access_token(&r.login_server, &token, "repository:a:push")
+            .0,
+        200
+    );
+    assert!(!w.fake.requests().is_empty(), "the first get refreshed");
+    w.fake.clear_requests();
+    let (code, again) = helper_cli(&w, "get", &r.login_server);
+    assert_eq!(code, 0);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&again).unwrap()["Secret"],
+        token.as_str()
+    );
+    assert!(
+        w.fake.requests().is_empty(),
+        "a fresh cache costs no request: {:?}",
+        w.fake.requests()
+    );
+    let (_, list) = helper_cli(&w, "list", "");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&list).unwrap()[&r.login_server],
+        ZERO_GUID
+    );
+    let (code, text) = helper_cli(
+        &w,
+        "store",
+        &format!(
+            "{{\"ServerURL\":\"{}\",\"Username\":\"x\",\"Secret\":\"y\"}}",
+            r.login_server
+        ),
+    );
+    assert_eq!(code, 1);
+    assert!(
+        text.contains("keeps") && !text.contains('y') || text.contains("itself"),
+        "{text}"
+    );
+    let (code, _) = helper_cli(&w, "erase", &r.login_server);
+    assert_eq!(code, 0);
+    let (_, list) = helper_cli(&w, "list", "");
+    assert_eq!(list.trim(), "{}");
+    // After an erase, get refreshes again.
+    w.fake.clear_requests();
+    assert_eq!(helper_cli(&w, "get", &r.login_server).0, 0);
+    assert!(!w.fake.requests().is_empty());
+}
+
+#[test]
+fn use_helper_and_stop_helper() {
+    let w = World::new();
+    let r = signed_in(&w, "switchreg");
+    w.cli(&["refresh"]).expect_code(0);
+    let out = w.cli(&["docker", "use-helper"]).expect_code(0);
+    assert!(
+        out.stdout.contains("Backup of config.json"),
+        "{}",
+        out.stdout
+    );
+    let backups: Vec<_> = std::fs::read_dir(w.docker_dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("acr-tray-backup"))
+        .collect();
+    assert_eq!(backups.len(), 1);
+    let cfg = w.docker_config();
+    assert_eq!(cfg["credHelpers"][&r.login_server], "acr-tray");
+    assert_eq!(
+        cfg["auths"][&r.login_server],
+        serde_json::json!({}),
+        "no token left in config.json"
+    );
+    let (code, text) = helper_cli(&w, "get", &r.login_server);
+    assert_eq!(code, 0, "{text}");
+    // refresh keeps writing to the cache, not config.json.
+    w.cli(&["refresh"]).expect_code(0);
+    assert_eq!(
+        w.docker_config()["auths"][&r.login_server],
+        serde_json::json!({})
+    );
+    w.cli(&["docker", "stop-helper"]).expect_code(0);
+    let cfg = w.docker_config();
+    assert!(cfg.get("credHelpers").is_none(), "{cfg:#}");
+    assert!(cfg["auths"][&r.login_server]["auth"].is_string());
+}
+
+#[test]
+fn token_prints_the_current_refresh_token() {
+    let w = World::new();
+    let r = signed_in(&w, "tokenreg1");
+    let out = w.cli(&["token", &r.name]).expect_code(0);
+    let token = out.stdout.trim().to_owned();
+    assert_eq!(
+        w.acr_access_token(&r.login_server, &token, "repository:a:pull")
+            .0,
+        200
+    );
+    assert!(out.stderr.contains("--password-stdin"), "{}", out.stderr);
+    let json = w.cli(&["token", &r.name, "--json"]).expect_code(0).json();
+    assert_eq!(json["loginServer"], r.login_server);
+    assert_eq!(json["username"], ZERO_GUID);
+    assert_eq!(
+        json["accessToken"],
+        token.as_str(),
+        "fresh enough: the cached token again"
+    );
+    assert!(json["expiresOn"].is_string());
+    w.cli(&["token", "nosuchreg"]).expect_code(2);
+}
+
+#[test]
+fn doctor_finds_each_planted_problem_and_fix_repairs_it() {
+    let mut w = World::new();
+    let dir = w.home.path().join("helper");
+    let bin = recording_helper(&dir, "recorder");
+    with_path(&mut w, &bin);
+    let a = signed_in(&w, "doctora1");
+    let b = w
+        .fake
+        .add_registry(fake_azure::RegistrySpec::new("doctorb2"));
+    let sp_b = w.service_principal();
+    w.fake.assign_role(&b.name, &sp_b.object_id, Role::AcrPull);
+    w.login(&sp_b).expect_code(0);
+    w.cli(&["registry", "add", &b.name, "--identity", &sp_b.client_id])
+        .expect_code(0);
+    // a: sent to a helper that is not installed, with a stale plaintext entry beside it.
+    // b: an expired token in config.json. And the file is readable by others.
+    let expired = format!("x.{}.y", base64_url(r#"{"exp":1000}"#));
+    let stale = base64_std(&format!("{ZERO_GUID}:{expired}"));
+    let body = format!(
+        r#"{{"credHelpers":{{"{a}":"gone"}},"auths":{{"{a}":{{"auth":"{stale}"}},"{b}":{{"auth":"{stale}"}},"ghcr.io":{{"auth":"eDp5"}}}}}}"#,
+        a = a.login_server,
+        b = b.login_server
+    );
+    std::fs::write(w.docker_config_path(), &body).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            w.docker_config_path(),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+    }
+    let out = w.cli(&["doctor", "--json"]).expect_code(1);
+    let report = out.json();
+    let codes: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_owned())
+        .collect();
+    for expected in [
+        "config-mode",
+        "missing-helper",
+        "hidden-stale-entry",
+        "expired",
+    ] {
+        assert!(
+            codes.iter().any(|c| c == expected),
+            "{expected} not found in {codes:?}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(w.docker_config_path()).unwrap(),
+        body,
+        "doctor alone changes nothing"
+    );
+    let human = w.cli(&["doctor"]).expect_code(1).stdout;
+    assert!(human.contains("doctor --fix"), "{human}");
+
+    let out = w.cli(&["doctor", "--fix"]).expect_code(0);
+    assert!(out.stdout.contains("No problems found"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("Backup of config.json"),
+        "{}",
+        out.stdout
+    );
+    let cfg = w.docker_config();
+    assert_eq!(
+        cfg["auths"]["ghcr.io"]["auth"], "eDp5",
+        "other entries untouched"
+    );
+    assert!(cfg.get("credHelpers").is_none(), "{cfg:#}");
+    let (_, token) = w.docker_auth(&b.login_server);
+    assert_ne!(token, expired);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(w.docker_config_path())
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
+            0o600
+        );
+    }
+}
+
+#[test]
+fn podman_auth_file_is_kept_in_sync() {
+    let mut w = World::new();
+    let run = w.home.path().join("run");
+    std::fs::create_dir_all(&run).unwrap();
+    w.extra_env
+        .push(("XDG_RUNTIME_DIR".into(), run.display().to_string()));
+    let r = signed_in(&w, "podmanreg");
+    let settings = w.home.path().join("config.toml");
+    let text = std::fs::read_to_string(&settings).unwrap();
+    std::fs::write(&settings, text.replace("podman = false", "podman = true")).unwrap();
+    let auth = run.join("containers/auth.json");
+    std::fs::create_dir_all(auth.parent().unwrap()).unwrap();
+    std::fs::write(&auth, r#"{"auths":{"quay.io":{"auth":"eDp5"}}}"#).unwrap();
+    w.cli(&["refresh"]).expect_code(0);
+    let podman: serde_json::Value = serde_json::from_slice(&std::fs::read(&auth).unwrap()).unwrap();
+    assert_eq!(podman["auths"]["quay.io"]["auth"], "eDp5");
+    assert_eq!(
+        podman["auths"][&r.login_server],
+        w.docker_config()["auths"][&r.login_server]
+    );
+}
+
+fn base64_url(s: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)
+}
+
+fn base64_std(s: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}

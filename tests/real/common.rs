@@ -1,0 +1,42 @@
+//! Helpers shared by the real-client tests.
+
+use acr_tray_tests::World;
+use acr_tray_tests::real::RealRegistry;
+use acr_tray_tests::real::clients::Run;
+use base64::Engine as _;
+use fake_azure::ServicePrincipal;
+
+/// Signs `sp` in, adds the registry and refreshes: Docker's config then holds our entry.
+pub fn refresh_into_docker(w: &World, sp: &ServicePrincipal, reg: &RealRegistry) {
+    w.login(sp).expect_code(0);
+    w.cli(&["registry", "add", reg.name()]).expect_code(0);
+    w.cli(&["refresh"]).expect_code(0);
+}
+
+/// Panics with the command's output and the registry's log unless the command succeeded.
+#[track_caller]
+pub fn ok(run: Run, reg: &RealRegistry) -> Run {
+    assert!(
+        run.ok(),
+        "{run}\n--- distribution log ---\n{}",
+        reg.log_text()
+    );
+    run
+}
+
+/// A Docker config folder whose config.json holds Basic credentials for one registry.
+pub fn basic_auth_config(login_server: &str, user: &str, password: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    let config = serde_json::json!({"auths": {login_server: {"auth": auth}}});
+    std::fs::write(dir.path().join("config.json"), config.to_string()).unwrap();
+    dir
+}
+
+/// Whether a client's failure output says "no permission".
+pub fn says_denied(run: &Run) -> bool {
+    let text = format!("{}{}", run.stdout, run.stderr).to_lowercase();
+    ["denied", "unauthorized", "authentication required"]
+        .iter()
+        .any(|w| text.contains(w))
+}

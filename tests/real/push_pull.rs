@@ -1,0 +1,140 @@
+//! skopeo pushes and pulls through distribution with nothing but the entry ACR Tray wrote.
+
+use acr_tray_tests::real::RealRegistry;
+use acr_tray_tests::real::clients::Clients;
+use acr_tray_tests::real::oci::OciImage;
+use acr_tray_tests::{World, ZERO_GUID};
+use fake_azure::Role;
+use serde_json::json;
+
+use crate::common::{basic_auth_config, ok, refresh_into_docker, says_denied};
+
+#[test]
+fn acr_push_identity_pushes_and_pulls_with_skopeo() {
+    let w = World::new();
+    let sp = w.service_principal();
+    let reg = RealRegistry::start(&w, "realpush");
+    w.fake.assign_role(reg.name(), &sp.object_id, Role::AcrPush);
+    refresh_into_docker(&w, &sp, &reg);
+    let (user, token) = w.docker_auth(&reg.login_server);
+    assert_eq!(user, ZERO_GUID);
+
+    let clients = Clients::new(&w);
+    clients.add_host(&reg.login_server);
+    let work = tempfile::tempdir().unwrap();
+    let image = OciImage::build(&work.path().join("src"), "1", "hello.txt", b"hello, ACR\n");
+    let remote = format!("docker://{}/hello/world:1", reg.login_server);
+    let docker = w.docker_dir.path();
+
+    ok(
+        clients.skopeo_copy(docker, &image.reference(), &remote),
+        &reg,
+    );
+    let inspect = ok(clients.skopeo_inspect(docker, &remote, false), &reg).json();
+    assert_eq!(inspect["Digest"], image.manifest_digest.as_str());
+    assert_eq!(inspect["Layers"], json!([image.layer_digest]));
+
+    let pulled = work.path().join("pulled");
+    let dest = format!("oci:{}:1", pulled.display());
+    ok(clients.skopeo_copy(docker, &remote, &dest), &reg);
+    assert_eq!(
+        OciImage::read_files(&pulled, "1"),
+        vec![("hello.txt".to_owned(), b"hello, ACR\n".to_vec())]
+    );
+
+    // The fake minted the tokens; distribution, not the fake, stored the manifest.
+    let log = w.fake.requests();
+    assert!(
+        log.iter()
+            .any(|r| r.path == "/oauth2/token" && r.status == 200)
+    );
+    assert!(
+        log.iter().any(|r| r.method == "PUT"
+            && r.path == "/v2/hello/world/manifests/1"
+            && r.status == 201),
+        "{log:#?}"
+    );
+    assert!(reg.log_text().contains("hello/world"));
+
+    // Distribution accepts the fake's `registry:catalog:*` claim too.
+    let client = w.client();
+    let catalog = w.rt.block_on(async {
+        let base = format!("https://{}", reg.login_server);
+        let token: serde_json::Value = client
+            .get(format!("{base}/oauth2/token"))
+            .query(&[
+                ("service", &reg.login_server),
+                ("scope", &"registry:catalog:*".to_owned()),
+            ])
+            .basic_auth(ZERO_GUID, Some(&token))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let response = client
+            .get(format!("{base}/v2/_catalog"))
+            .bearer_auth(token["access_token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.json::<serde_json::Value>().await.unwrap()
+    });
+    assert_eq!(catalog, json!({"repositories": ["hello/world"]}));
+
+    // Without ACR Tray's entry, the same client is turned away.
+    let empty = tempfile::tempdir().unwrap();
+    std::fs::write(empty.path().join("config.json"), "{}").unwrap();
+    let anonymous = clients
+        .skopeo_inspect(empty.path(), &remote, false)
+        .expect_failure();
+    assert!(says_denied(&anonymous), "{anonymous}");
+}
+
+#[test]
+fn acr_pull_identity_pulls_but_cannot_push() {
+    let w = World::new();
+    let reg = RealRegistry::start(&w, "realpull");
+    let clients = Clients::new(&w);
+    clients.add_host(&reg.login_server);
+    let work = tempfile::tempdir().unwrap();
+    let remote = |tag: &str| format!("docker://{}/team/app:{tag}", reg.login_server);
+
+    // Another identity seeds the repository with Basic credentials (appId:secret, as ACR takes).
+    let pusher = w.service_principal();
+    w.fake
+        .assign_role(reg.name(), &pusher.object_id, Role::AcrPush);
+    let seed = basic_auth_config(&reg.login_server, &pusher.client_id, &pusher.secret);
+    let image = OciImage::build(&work.path().join("v1"), "1", "app.txt", b"v1\n");
+    ok(
+        clients.skopeo_copy(seed.path(), &image.reference(), &remote("1")),
+        &reg,
+    );
+
+    // The puller goes through ACR Tray.
+    let sp = w.service_principal();
+    w.fake.assign_role(reg.name(), &sp.object_id, Role::AcrPull);
+    refresh_into_docker(&w, &sp, &reg);
+    let docker = w.docker_dir.path();
+
+    let inspect = ok(clients.skopeo_inspect(docker, &remote("1"), false), &reg).json();
+    assert_eq!(inspect["Digest"], image.manifest_digest.as_str());
+    let pulled = work.path().join("pulled");
+    let dest = format!("oci:{}:1", pulled.display());
+    ok(clients.skopeo_copy(docker, &remote("1"), &dest), &reg);
+    assert_eq!(
+        OciImage::read_files(&pulled, "1"),
+        vec![("app.txt".to_owned(), b"v1\n".to_vec())]
+    );
+
+    let v2 = OciImage::build(&work.path().join("v2"), "2", "app.txt", b"v2\n");
+    let push = clients
+        .skopeo_copy(docker, &v2.reference(), &remote("2"))
+        .expect_failure();
+    assert!(says_denied(&push), "{push}");
+    eprintln!("the AcrPull identity's push was refused:\n{}", push.stderr);
+    let missing = clients.skopeo_inspect(seed.path(), &remote("2"), false);
+    assert!(!missing.ok(), "nothing was pushed: {missing}");
+}
