@@ -372,3 +372,49 @@ fn base64_std(s: &str) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(s)
 }
+
+#[test]
+fn tokens_too_large_for_wincred_are_flagged_and_moved_to_our_helper() {
+    let mut w = World::new();
+    let dir = w.home.path().join("helper");
+    let bin = recording_helper(&dir, "wincred");
+    std::os::unix::fs::symlink(
+        env!("CARGO_BIN_EXE_acr-tray-credential-helper"),
+        bin.join("docker-credential-acr-tray"),
+    )
+    .unwrap();
+    with_path(&mut w, &bin);
+    let r = signed_in(&w, "wincredreg");
+    std::fs::write(w.docker_config_path(), r#"{"credsStore":"wincred"}"#).unwrap();
+    // What the Credential Manager would be asked to keep: a token over its 2,560-byte limit.
+    let big = format!(
+        "x.{}.y",
+        base64_url(&format!(
+            r#"{{"exp":4000000000,"pad":"{}"}}"#,
+            "a".repeat(3000)
+        ))
+    );
+    std::fs::write(
+        dir.join("store.json"),
+        serde_json::json!({"ServerURL": r.login_server, "Username": ZERO_GUID, "Secret": big})
+            .to_string(),
+    )
+    .unwrap();
+    let report = w.cli(&["doctor", "--json"]).expect_code(1).json();
+    let finding = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "wincred-size")
+        .cloned()
+        .expect("wincred-size");
+    assert!(
+        finding["message"].as_str().unwrap().contains("2560"),
+        "{finding}"
+    );
+    w.cli(&["doctor", "--fix"]).expect_code(0);
+    assert_eq!(
+        w.docker_config()["credHelpers"][&r.login_server],
+        "acr-tray"
+    );
+}

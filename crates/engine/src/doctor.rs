@@ -211,12 +211,17 @@ impl Engine {
                         .as_ref()
                         .is_some_and(|t| t.expose().len() > WINCRED_LIMIT);
                     if too_big && (helper == "wincred" || (cfg!(windows) && helper == "desktop")) {
+                        let ours =
+                            which(&self.env, &format!("docker-credential-{OUR_HELPER}")).is_some();
                         findings.push(finding(
                             "wincred-size",
                             Severity::Problem,
                             Some(&host),
-                            format!("the token is larger than the Windows Credential Manager's {WINCRED_LIMIT} bytes (\"The stub received bad data\")"),
-                            Some(("let docker-credential-acr-tray serve this registry (\"credHelpers\")", Action::UseOurHelper(host.clone()))),
+                            format!(
+                                "the token is larger than the Windows Credential Manager's {WINCRED_LIMIT} bytes (\"The stub received bad data\"){}",
+                                if ours { "" } else { "; install docker-credential-acr-tray on PATH so it can serve this registry" }
+                            ),
+                            ours.then_some(("let docker-credential-acr-tray serve this registry (\"credHelpers\")", Action::UseOurHelper(host.clone()))),
                         ));
                     }
                     (description, token)
