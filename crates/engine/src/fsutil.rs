@@ -37,24 +37,86 @@ pub fn resolve_symlinks(path: &Path) -> Result<PathBuf> {
 /// Replaces `path` with `contents` atomically. A new file (and a new parent folder) is made
 /// readable by the user only; an existing file keeps its mode and owner.
 pub fn atomic_write(path: &Path, contents: &[u8]) -> Result<()> {
-    atomic_write_if(path, contents, || true).map(|_| ())
+    let target = resolve_symlinks(path)?;
+    let (dir, tmp) = stage(&target, contents)?;
+    tmp.persist(&target)
+        .map_err(|e| Error::io("replace", &target, &e.error))?;
+    sync_dir(&dir);
+    Ok(())
 }
 
-/// Like [`atomic_write`], but checks `still_current` right before the rename (after the new
-/// contents are on disk) and leaves the file alone when it says no. Returns whether the file
-/// was replaced.
-pub fn atomic_write_if(
+/// What [`replace_if_unchanged`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Replace {
+    /// The file held what the caller expected and now holds the new contents.
+    Done,
+    /// The file no longer held what the caller expected; nothing was written. Its contents
+    /// now (`None`: it is gone).
+    Changed(Option<Vec<u8>>),
+    /// Another program saved the file in the instant between the check and the swap. The new
+    /// contents are in place and these are the contents they displaced: merge them and write
+    /// again, or that program's change is lost.
+    Displaced(Vec<u8>),
+}
+
+/// Like [`atomic_write`], for a file other programs also rewrite (Docker's config.json):
+/// replaces it only if it still holds `expected` (`None`: does not exist). Right before the
+/// swap the file is compared; then, where the platform can (Linux `renameat2(RENAME_EXCHANGE)`,
+/// macOS `RENAME_SWAP`), the new file and the old one trade places atomically and the old one
+/// is compared again, so a save that lands in between is handed back, never silently dropped.
+/// Elsewhere (Windows, file systems without the exchange) that last instant stays unguarded.
+pub fn replace_if_unchanged(
     path: &Path,
     contents: &[u8],
-    still_current: impl FnOnce() -> bool,
-) -> Result<bool> {
+    expected: Option<&[u8]>,
+) -> Result<Replace> {
+    replace_guarded(path, contents, expected, || {
+        #[cfg(test)]
+        if let Some(other_program) = BEFORE_SWAP.with(|hook| hook.borrow_mut().take()) {
+            other_program();
+        }
+    })
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Runs once, on this thread, between the next guarded write's check and its swap.
+    pub(crate) static BEFORE_SWAP: std::cell::RefCell<Option<Box<dyn FnOnce()>>> =
+        std::cell::RefCell::new(None);
+}
+
+/// [`replace_if_unchanged`] with a hook between the check and the swap, where tests play the
+/// other program.
+fn replace_guarded(
+    path: &Path,
+    contents: &[u8],
+    expected: Option<&[u8]>,
+    between_check_and_swap: impl FnOnce(),
+) -> Result<Replace> {
     let target = resolve_symlinks(path)?;
+    let (dir, tmp) = stage(&target, contents)?;
+    let now = read_if_exists(&target)?;
+    if now.as_deref() != expected {
+        return Ok(Replace::Changed(now));
+    }
+    between_check_and_swap();
+    // From here on the temporary path is only a name: dropping it removes whatever it names
+    // (after an exchange, the old file).
+    let tmp = tmp.into_temp_path();
+    let outcome = swap_in(&tmp, &target, expected)?;
+    sync_dir(&dir);
+    Ok(outcome)
+}
+
+/// Writes `contents` to a temporary file next to `target`, synced, with the mode and owner of
+/// the file it will replace.
+fn stage(target: &Path, contents: &[u8]) -> Result<(PathBuf, tempfile::NamedTempFile)> {
     let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
     create_private_dir(&dir)?;
-    let existing = fs::metadata(&target).ok();
+    let existing = fs::metadata(target).ok();
     let mut tmp = tempfile::Builder::new()
         .prefix(&format!(
             ".{}.",
@@ -70,13 +132,54 @@ pub fn atomic_write_if(
         copy_mode_and_owner(tmp.as_file(), meta)
             .map_err(|e| Error::io("set permissions on", tmp.path(), &e))?;
     }
-    if !still_current() {
-        return Ok(false);
+    Ok((dir, tmp))
+}
+
+fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>> {
+    match fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io("read", path, &e)),
     }
-    tmp.persist(&target)
-        .map_err(|e| Error::io("replace", &target, &e.error))?;
-    sync_dir(&dir);
-    Ok(true)
+}
+
+/// Puts `tmp` in `target`'s place, handing back what it displaced if that was not `expected`.
+#[cfg(any(target_os = "linux", target_os = "macos"))]
+fn swap_in(tmp: &Path, target: &Path, expected: Option<&[u8]>) -> Result<Replace> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    use rustix::io::Errno;
+    let flags = match expected {
+        Some(_) => RenameFlags::EXCHANGE,
+        None => RenameFlags::NOREPLACE,
+    };
+    match renameat_with(CWD, tmp, CWD, target, flags) {
+        Ok(()) => match expected {
+            None => Ok(Replace::Done),
+            Some(expected) => {
+                let old = fs::read(tmp).map_err(|e| Error::io("read", tmp, &e))?;
+                if old == expected {
+                    Ok(Replace::Done)
+                } else {
+                    Ok(Replace::Displaced(old))
+                }
+            }
+        },
+        // Deleted (exchange) or created (no-replace) by someone else in between.
+        Err(Errno::NOENT) if expected.is_some() => Ok(Replace::Changed(None)),
+        Err(Errno::EXIST) if expected.is_none() => Ok(Replace::Changed(read_if_exists(target)?)),
+        // The file system cannot exchange: a plain rename, as Docker does.
+        Err(e) if [Errno::INVAL, Errno::NOSYS, Errno::NOTSUP, Errno::OPNOTSUPP].contains(&e) => {
+            fs::rename(tmp, target).map_err(|e| Error::io("replace", target, &e))?;
+            Ok(Replace::Done)
+        }
+        Err(e) => Err(Error::io("replace", target, &std::io::Error::from(e))),
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+fn swap_in(tmp: &Path, target: &Path, _expected: Option<&[u8]>) -> Result<Replace> {
+    fs::rename(tmp, target).map_err(|e| Error::io("replace", target, &e))?;
+    Ok(Replace::Done)
 }
 
 /// Creates a folder (and parents) readable by the user only, if it does not exist.
@@ -149,6 +252,75 @@ mod tests {
             .expect("ls")
             .collect();
         assert_eq!(leftovers.len(), 1, "no temp files left behind");
+    }
+
+    fn files_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .expect("ls")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_changed_file_is_left_alone_and_handed_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("config.json");
+        fs::write(&p, b"theirs").expect("write");
+        let got = replace_if_unchanged(&p, b"ours", Some(b"before")).expect("write");
+        assert_eq!(got, Replace::Changed(Some(b"theirs".to_vec())));
+        assert_eq!(fs::read(&p).expect("read"), b"theirs");
+        let got = replace_if_unchanged(&p, b"ours", None).expect("write");
+        assert_eq!(got, Replace::Changed(Some(b"theirs".to_vec())));
+        fs::remove_file(&p).expect("rm");
+        let got = replace_if_unchanged(&p, b"ours", Some(b"theirs")).expect("write");
+        assert_eq!(got, Replace::Changed(None));
+        assert!(!p.exists());
+        assert!(files_in(dir.path()).is_empty(), "no temp files left behind");
+        let got = replace_if_unchanged(&p, b"ours", None).expect("write");
+        assert_eq!(got, Replace::Done);
+        assert_eq!(fs::read(&p).expect("read"), b"ours");
+    }
+
+    /// Another program's save landing between the check and the swap is handed back (where the
+    /// platform exchanges), never silently replaced.
+    #[cfg(any(target_os = "linux", target_os = "macos"))]
+    #[test]
+    fn a_save_between_check_and_swap_is_handed_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("config.json");
+        fs::write(&p, b"before").expect("write");
+        let other = p.clone();
+        let got = replace_guarded(&p, b"ours", Some(b"before"), move || {
+            // Docker saves the way we do: a temp file renamed over the target.
+            let tmp = other.with_file_name("config.json12345");
+            fs::write(&tmp, b"theirs").expect("write");
+            fs::rename(&tmp, &other).expect("rename");
+        })
+        .expect("write");
+        assert_eq!(got, Replace::Displaced(b"theirs".to_vec()));
+        assert_eq!(fs::read(&p).expect("read"), b"ours");
+        assert_eq!(
+            files_in(dir.path()),
+            ["config.json"],
+            "no temp files left behind"
+        );
+
+        // A file created in the window by someone else is not overwritten.
+        fs::remove_file(&p).expect("rm");
+        let other = p.clone();
+        let got = replace_guarded(&p, b"ours", None, move || {
+            fs::write(&other, b"theirs").expect("write");
+        })
+        .expect("write");
+        assert_eq!(got, Replace::Changed(Some(b"theirs".to_vec())));
+        assert_eq!(fs::read(&p).expect("read"), b"theirs");
+        assert_eq!(
+            files_in(dir.path()),
+            ["config.json"],
+            "no temp files left behind"
+        );
     }
 
     #[cfg(unix)]

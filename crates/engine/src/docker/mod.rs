@@ -375,26 +375,60 @@ pub fn update(path: &Path, change: impl FnMut(&mut DockerConfig) -> bool) -> Res
 /// the same file would wait for itself).
 fn update_locked(path: &Path, mut change: impl FnMut(&mut DockerConfig) -> bool) -> Result<()> {
     let target = fsutil::resolve_symlinks(path)?;
+    // What the file holds as far as we know, and what to merge onto: the same, except after
+    // another program's save was displaced by ours (then we must write again, merged onto it).
+    let mut on_disk = read_bytes(&target)?;
+    let mut base = on_disk.clone();
+    let mut displaced = false;
     for _ in 0..20 {
-        let before = read_bytes(&target)?;
-        let mut config = DockerConfig::parse(&target, before.as_deref().unwrap_or_default())?;
+        let mut config = match DockerConfig::parse(&target, base.as_deref().unwrap_or_default()) {
+            Ok(config) => config,
+            Err(e) => {
+                if displaced {
+                    // Theirs is not ours to judge: put it back as it was.
+                    restore(
+                        path,
+                        base.as_deref().unwrap_or_default(),
+                        on_disk.as_deref(),
+                    )?;
+                }
+                return Err(e);
+            }
+        };
         config.path = path.to_path_buf();
-        if !change(&mut config) {
+        let bytes = if change(&mut config) {
+            config.to_bytes()
+        } else if displaced {
+            base.clone().unwrap_or_default()
+        } else {
             return Ok(());
+        };
+        match fsutil::replace_if_unchanged(path, &bytes, on_disk.as_deref())? {
+            fsutil::Replace::Done => return Ok(()),
+            fsutil::Replace::Changed(now) => {
+                tracing::debug!(path = %path.display(), "config.json changed while writing; merging again");
+                on_disk.clone_from(&now);
+                base = now;
+            }
+            fsutil::Replace::Displaced(theirs) => {
+                tracing::debug!(path = %path.display(), "another program saved config.json as we did; merging again");
+                on_disk = Some(bytes);
+                base = Some(theirs);
+                displaced = true;
+            }
         }
-        let replaced = fsutil::atomic_write_if(path, &config.to_bytes(), || {
-            read_bytes(&target).is_ok_and(|now| now == before)
-        })?;
-        if replaced {
-            return Ok(());
-        }
-        tracing::debug!(path = %path.display(), "config.json changed while writing; merging again");
     }
     Err(Error::Io {
         path: path.to_path_buf(),
         operation: "update".to_owned(),
         detail: "another program kept rewriting it; nothing was changed".to_owned(),
     })
+}
+
+/// Puts back contents our write displaced and we could not merge onto.
+fn restore(path: &Path, theirs: &[u8], ours: Option<&[u8]>) -> Result<()> {
+    // Changed or displaced again: someone else has written since, and theirs stands.
+    fsutil::replace_if_unchanged(path, theirs, ours).map(|_| ())
 }
 
 /// Copies config.json to `config.json.acr-tray-backup-<UTC time>` (user-only), if it exists.

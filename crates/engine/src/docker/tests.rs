@@ -259,6 +259,51 @@ fn a_concurrent_writer_is_merged_not_lost() {
     assert!(v["auths"]["r.azurecr.io"]["auth"].is_string());
 }
 
+/// Docker saving in the instant between our last check and our rename: its save is handed back
+/// by the exchange and merged, not lost.
+#[cfg(any(target_os = "linux", target_os = "macos"))]
+#[test]
+fn a_save_landing_during_the_rename_is_merged_not_lost() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = write(dir.path(), r#"{"auths":{}}"#);
+    let other = p.clone();
+    crate::fsutil::BEFORE_SWAP.with(|hook| {
+        *hook.borrow_mut() = Some(Box::new(move || {
+            std::fs::write(&other, r#"{"auths":{"other.io":{"auth":"eDp5"}}}"#).expect("write");
+        }));
+    });
+    let mut attempts = 0;
+    update(&p, |cfg| {
+        attempts += 1;
+        cfg.set_credential("r.azurecr.io", &cred("t", EntryForm::Password))
+    })
+    .expect("update");
+    assert_eq!(attempts, 2, "merged again onto what docker saved");
+    let v = read_json(&p);
+    assert_eq!(v["auths"]["other.io"]["auth"], "eDp5");
+    assert!(v["auths"]["r.azurecr.io"]["auth"].is_string());
+}
+
+/// When what our write displaced is not valid JSON, it is put back as it was, not judged.
+#[cfg(any(target_os = "linux", target_os = "macos"))]
+#[test]
+fn a_displaced_save_we_cannot_read_is_put_back() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = write(dir.path(), r#"{"auths":{}}"#);
+    let other = p.clone();
+    crate::fsutil::BEFORE_SWAP.with(|hook| {
+        *hook.borrow_mut() = Some(Box::new(move || {
+            std::fs::write(&other, "{half a file").expect("write");
+        }));
+    });
+    let err = update(&p, |cfg| {
+        cfg.set_credential("r.azurecr.io", &cred("t", EntryForm::Password))
+    })
+    .expect_err("unreadable");
+    assert!(err.to_string().contains("config.json"), "{err}");
+    assert_eq!(std::fs::read_to_string(&p).expect("read"), "{half a file");
+}
+
 #[test]
 fn unchanged_entries_are_not_rewritten() {
     let dir = tempfile::tempdir().expect("tmp");
