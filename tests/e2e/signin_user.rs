@@ -213,6 +213,7 @@ fn engine(w: &World, events: &Arc<CollectEvents>) -> Engine {
         http: Default::default(),
         events: events.clone(),
         retry_base: std::time::Duration::from_millis(10),
+        clock: acr_tray_engine::clock::system(),
     })
     .unwrap()
 }

@@ -128,6 +128,7 @@ where
         http,
         events: Arc::new(acr_tray_engine::events::NoEvents),
         retry_base,
+        clock: acr_tray_engine::clock::system(),
     };
     let mut io = commands::Io {
         stdin,

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 
+use crate::clock::Clock;
 use crate::cloud::{Audience, Cloud};
 use crate::config::{IdentityConfig, IdentityKind, SecretSource, Settings};
 use crate::credentials::certificate::{self, Certificate};
@@ -39,6 +40,8 @@ pub struct EngineOptions {
     /// The first delay between retries of transient failures (later ones double). One second
     /// in the product; tests shorten it.
     pub retry_base: Duration,
+    /// The wall clock (the system's in the product).
+    pub clock: Arc<dyn Clock>,
 }
 
 impl EngineOptions {
@@ -50,6 +53,7 @@ impl EngineOptions {
             http: HttpOptions::default(),
             events: Arc::new(NoEvents),
             retry_base: Duration::from_secs(1),
+            clock: crate::clock::system(),
         }
     }
 }
@@ -75,6 +79,7 @@ pub struct Engine {
     tokens: TokenCache,
     http_options: HttpOptions,
     pub(crate) retry_base: Duration,
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
 impl Engine {
@@ -94,6 +99,7 @@ impl Engine {
             tokens: TokenCache::new(),
             http_options: options.http,
             retry_base: options.retry_base,
+            clock: options.clock,
         })
     }
 
@@ -105,7 +111,8 @@ impl Engine {
                     ..self.http_options.clone()
                 };
                 let http = http::build_client(&self.env, &options)?;
-                let entra = EntraClient::new(http.clone(), self.cloud.authority.clone());
+                let entra = EntraClient::new(http.clone(), self.cloud.authority.clone())
+                    .with_clock(self.clock.clone());
                 let imds = reqwest::Client::builder()
                     .no_proxy()
                     .connect_timeout(Duration::from_secs(3))
@@ -117,6 +124,16 @@ impl Engine {
             })
             .as_ref()
             .map_err(Clone::clone)
+    }
+
+    /// The current time, from the engine's clock.
+    pub fn now(&self) -> chrono::DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// The engine's clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
     }
 
     /// The settings in use.
@@ -201,7 +218,7 @@ impl Engine {
         audience: Audience,
     ) -> Result<AccessToken> {
         self.tokens
-            .get_or_fetch(&identity.id, audience, || {
+            .get_or_fetch(&identity.id, audience, self.clock.now(), || {
                 self.fetch_with_retries(identity, audience)
             })
             .await
@@ -269,7 +286,11 @@ impl Engine {
                 let entra = &self.clients()?.entra;
                 let token_url = entra.token_url(tenant)?;
                 let assertion =
-                    Certificate::load(path)?.assertion(client_id, token_url.as_str())?;
+                    Certificate::load(path)?.assertion(
+                    client_id,
+                    token_url.as_str(),
+                    self.clock.now(),
+                )?;
                 entra
                     .client_assertion(id, tenant, client_id, &assertion, &scope)
                     .await
@@ -294,11 +315,12 @@ impl Engine {
                     resource: &resource,
                     client_id: client_id.as_deref(),
                     retry_base: self.retry_base * 2,
+                    now: self.clock.now(),
                 };
                 imds::token(&self.clients()?.imds, req).await
             }
             IdentityKind::AzureCli { tenant } => {
-                azure_cli::token(&self.env, &resource, tenant.as_deref()).await
+                azure_cli::token(&self.env, &resource, tenant.as_deref(), self.clock.now()).await
             }
             IdentityKind::WorkloadIdentity {
                 tenant,
@@ -434,10 +456,13 @@ impl Engine {
         let mut state = State::load(&path);
         let entry = state.identities.entry(identity.to_owned()).or_default();
         entry.sign_in_required = None;
-        entry.last_sign_in = Some(Utc::now());
+        entry.last_sign_in = Some(self.clock.now());
         if let Err(e) = state.save(&path) {
             tracing::warn!(error = %e, "could not save the state");
         }
+        self.emit(Event::SignedIn {
+            identity: identity.to_owned(),
+        });
     }
 }
 

@@ -13,6 +13,7 @@ use crate::error::ErrorKind;
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum Event {
     /// A registry's Docker credential was written.
+    #[serde(rename_all = "camelCase")]
     Refreshed {
         /// Short name.
         registry: String,
@@ -21,18 +22,34 @@ pub enum Event {
         /// When the new credential runs out (`None` for admin passwords).
         expires_at: Option<DateTime<Utc>>,
     },
-    /// A registry's refresh failed.
+    /// A registry's refresh failed. The credential already in Docker's config is kept.
+    #[serde(rename_all = "camelCase")]
     RefreshFailed {
         /// Short name.
         registry: String,
         /// Login server.
         login_server: String,
+        /// Who signs in for it.
+        identity: Option<String>,
         /// What kind of failure.
         kind: ErrorKind,
         /// The message.
         message: String,
         /// What to do.
         hint: Option<String>,
+        /// Until when the credential Docker has keeps working (`None`: Docker has none that
+        /// ACR Tray wrote, or it never expires).
+        valid_until: Option<DateTime<Utc>>,
+    },
+    /// A registry refreshed again after failing.
+    #[serde(rename_all = "camelCase")]
+    Recovered {
+        /// Short name.
+        registry: String,
+        /// Login server.
+        login_server: String,
+        /// When the failures began.
+        failing_since: DateTime<Utc>,
     },
     /// An identity's session ended; it waits for the user to sign in again, with no further
     /// automatic attempts.
@@ -44,6 +61,33 @@ pub enum Event {
         /// What to do.
         hint: Option<String>,
     },
+    /// The user signed an identity in (again).
+    SignedIn {
+        /// The identity.
+        identity: String,
+    },
+    /// An identity's session will need an interactive sign-in soon (a sign-in-frequency
+    /// policy learned from Entra ID).
+    SessionExpiringSoon {
+        /// The identity.
+        identity: String,
+        /// When the session is expected to end.
+        at: DateTime<Utc>,
+    },
+}
+
+impl Event {
+    /// The registry (login server) or identity the event is about, for logs and filters.
+    pub fn subject(&self) -> &str {
+        match self {
+            Self::Refreshed { login_server, .. }
+            | Self::RefreshFailed { login_server, .. }
+            | Self::Recovered { login_server, .. } => login_server,
+            Self::SignInRequired { identity, .. }
+            | Self::SignedIn { identity }
+            | Self::SessionExpiringSoon { identity, .. } => identity,
+        }
+    }
 }
 
 /// Receives events.

@@ -27,6 +27,7 @@
 pub mod acr;
 pub mod arm;
 pub mod browser;
+pub mod clock;
 pub mod cloud;
 pub mod config;
 pub mod credentials;

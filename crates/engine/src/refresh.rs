@@ -104,7 +104,7 @@ impl Engine {
         let results: Vec<_> = results.into_iter().map(|(reg, r)| (*reg, r)).collect();
         let results = self.store_credentials(&docker_path, results).await;
 
-        let now = Utc::now();
+        let now = self.clock.now();
         let mut outcomes = Vec::new();
         let mut newly_ended: HashSet<String> = HashSet::new();
         for (reg, result) in results {
@@ -114,6 +114,14 @@ impl Engine {
                 .or_default();
             match &result {
                 Ok(r) => {
+                    if let Some(failed) = entry.last_error.take() {
+                        self.emit(Event::Recovered {
+                            registry: reg.name.clone(),
+                            login_server: reg.login_server.to_string(),
+                            failing_since: entry.failing_since.take().unwrap_or(failed.at),
+                        });
+                    }
+                    entry.failing_since = None;
                     entry.audience = r.audience;
                     entry.last_refresh = Some(now);
                     entry.expires_at = r.expires_at;
@@ -129,6 +137,9 @@ impl Engine {
                     });
                 }
                 Err(e) => {
+                    if entry.last_error.is_none() {
+                        entry.failing_since = Some(now);
+                    }
                     entry.last_error = Some(StoredError::new(e, now));
                     tracing::warn!(registry = %reg.login_server, error = %e, "refresh failed");
                     if let Some(id) = ends_session(e) {
@@ -147,9 +158,11 @@ impl Engine {
                     self.emit(Event::RefreshFailed {
                         registry: reg.name.clone(),
                         login_server: reg.login_server.to_string(),
+                        identity: reg.identity.clone(),
                         kind: e.kind(),
                         message: e.to_string(),
                         hint: e.hint(),
+                        valid_until: entry.expires_at.filter(|exp| *exp > now),
                     });
                 }
             }
@@ -274,10 +287,9 @@ impl Engine {
         let reg = self.settings.registry(name)?.clone();
         let cache = TokenStore::new(self.secrets.as_ref(), self.paths.token_file());
         let key = reg.login_server.to_string();
-        let fresh = |c: &CachedCredential| {
-            c.expires_at
-                .is_none_or(|exp| exp - Utc::now() >= min_remaining)
-        };
+        let now = self.clock.now();
+        let fresh =
+            |c: &CachedCredential| c.expires_at.is_none_or(|exp| exp - now >= min_remaining);
         if let Some(c) = cache.get(&key)?.filter(fresh) {
             return Ok((reg, c));
         }

@@ -57,6 +57,9 @@ pub struct RegistryState {
     /// The last failed attempt, cleared by a success.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<StoredError>,
+    /// When the current run of failures began.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing_since: Option<DateTime<Utc>>,
 }
 
 /// An error as remembered and shown later.

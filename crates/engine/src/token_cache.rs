@@ -4,9 +4,10 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use tokio::time::Instant;
 
 use crate::cloud::Audience;
 use crate::entra::AccessToken;
@@ -44,6 +45,7 @@ impl TokenCache {
         &self,
         identity: &str,
         audience: Audience,
+        now: DateTime<Utc>,
         fetch: F,
     ) -> Result<AccessToken>
     where
@@ -59,7 +61,7 @@ impl TokenCache {
         };
         let mut slot = slot.lock().await;
         if let Some(token) = &slot.token
-            && token.expires_at - Utc::now() > MIN_REMAINING
+            && token.expires_at - now > MIN_REMAINING
         {
             return Ok(token.clone());
         }
@@ -116,13 +118,13 @@ mod tests {
             Ok(token(60))
         };
         let results = futures::future::join_all(
-            (0..20).map(|_| cache.get_or_fetch("App", Audience::Acr, fetch)),
+            (0..20).map(|_| cache.get_or_fetch("App", Audience::Acr, Utc::now(), fetch)),
         )
         .await;
         assert!(results.iter().all(Result::is_ok));
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         cache
-            .get_or_fetch("app", Audience::Arm, fetch)
+            .get_or_fetch("app", Audience::Arm, Utc::now(), fetch)
             .await
             .expect("arm");
         assert_eq!(calls.load(Ordering::SeqCst), 2, "one token per audience");
@@ -132,7 +134,7 @@ mod tests {
     async fn nearly_expired_tokens_are_renewed_and_failures_shared() {
         let cache = TokenCache::new();
         cache
-            .get_or_fetch("a", Audience::Acr, || async { Ok(token(4)) })
+            .get_or_fetch("a", Audience::Acr, Utc::now(), || async { Ok(token(4)) })
             .await
             .expect("first");
         let calls = AtomicUsize::new(0);
@@ -142,13 +144,13 @@ mod tests {
         };
         assert!(
             cache
-                .get_or_fetch("a", Audience::Acr, failing)
+                .get_or_fetch("a", Audience::Acr, Utc::now(), failing)
                 .await
                 .is_err()
         );
         assert!(
             cache
-                .get_or_fetch("a", Audience::Acr, failing)
+                .get_or_fetch("a", Audience::Acr, Utc::now(), failing)
                 .await
                 .is_err()
         );
@@ -156,7 +158,7 @@ mod tests {
         cache.forget("A");
         assert!(
             cache
-                .get_or_fetch("a", Audience::Acr, || async { Ok(token(60)) })
+                .get_or_fetch("a", Audience::Acr, Utc::now(), || async { Ok(token(60)) })
                 .await
                 .is_ok()
         );

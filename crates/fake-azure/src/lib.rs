@@ -86,7 +86,9 @@ use tokio_rustls::TlsAcceptor;
 pub use faults::{Fault, FaultAction, FaultTarget, Service};
 pub use jwt::{TokenAlgorithm, libtrust_fingerprint};
 pub use log::LoggedRequest;
-pub use state::{Registry, RegistrySpec, Role, ServicePrincipal, Subscription, Tenant, User};
+pub use state::{
+    Registry, RegistrySpec, Role, ServicePrincipal, Subscription, Tenant, TimeSource, User,
+};
 pub use state_auth::{AZURE_CLI_CLIENT_ID, CertificateCredential, DeviceCodeInfo, ManagedIdentity};
 
 use app::Shared;
@@ -97,12 +99,22 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Options for [`FakeAzure`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct FakeAzureBuilder {
     base_domain: String,
     port: u16,
     extra_sans: Vec<String>,
     acr_token_algorithm: TokenAlgorithm,
+    time: Option<TimeSource>,
+}
+
+impl std::fmt::Debug for FakeAzureBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeAzureBuilder")
+            .field("base_domain", &self.base_domain)
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for FakeAzureBuilder {
@@ -112,6 +124,7 @@ impl Default for FakeAzureBuilder {
             port: 0,
             extra_sans: Vec::new(),
             acr_token_algorithm: TokenAlgorithm::default(),
+            time: None,
         }
     }
 }
@@ -138,6 +151,13 @@ impl FakeAzureBuilder {
     /// How ACR tokens are signed (default RS256, as ACR; see [`TokenAlgorithm`]).
     pub fn acr_token_algorithm(mut self, alg: TokenAlgorithm) -> Self {
         self.acr_token_algorithm = alg;
+        self
+    }
+
+    /// Reads the time from `now` instead of the system clock (a test's virtual clock, shared
+    /// with the program under test), for every `iat`, `exp` and expiry check.
+    pub fn time_source(mut self, now: impl Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync + 'static) -> Self {
+        self.time = Some(Arc::new(now));
         self
     }
 
@@ -188,7 +208,7 @@ impl FakeAzureBuilder {
             entra_key,
             acr_key,
             dir: Mutex::default(),
-            clock: state::Clock::default(),
+            clock: state::Clock::new(self.time),
             faults: Mutex::default(),
             log: Mutex::default(),
             latency: Mutex::default(),

@@ -294,15 +294,36 @@ impl Directory {
     }
 }
 
-/// The fake's notion of "now": real time plus an offset moved by `advance_clock`.
-#[derive(Debug, Default)]
+/// Where the fake reads the time: the system clock unless a test gives its own.
+pub type TimeSource = std::sync::Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// The fake's notion of "now": its time source plus an offset moved by `advance_clock`.
+#[derive(Default)]
 pub(crate) struct Clock {
+    source: Option<TimeSource>,
     offset: Mutex<TimeDelta>,
 }
 
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Clock").field("now", &self.now()).finish()
+    }
+}
+
 impl Clock {
+    pub(crate) fn new(source: Option<TimeSource>) -> Self {
+        Self {
+            source,
+            offset: Mutex::default(),
+        }
+    }
+
     pub(crate) fn now(&self) -> DateTime<Utc> {
-        Utc::now() + *lock(&self.offset)
+        let base = match &self.source {
+            Some(source) => source(),
+            None => Utc::now(),
+        };
+        base + *lock(&self.offset)
     }
 
     pub(crate) fn advance(&self, by: Duration) {

@@ -25,7 +25,12 @@ struct AzToken {
 }
 
 /// Runs az for a token for `resource` (a v1 resource, no `/.default`).
-pub async fn token(env: &Env, resource: &str, tenant: Option<&str>) -> Result<AccessToken> {
+pub async fn token(
+    env: &Env,
+    resource: &str,
+    tenant: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<AccessToken> {
     let az = which(env, "az").ok_or_else(|| Error::SecretUnavailable {
         identity: "azure-cli".to_owned(),
         detail: "the Azure CLI (az) is not installed or not on PATH".to_owned(),
@@ -103,7 +108,7 @@ pub async fn token(env: &Env, resource: &str, tenant: Option<&str>) -> Result<Ac
         .expires_on_epoch
         .and_then(|s| DateTime::from_timestamp(s, 0))
         .or_else(|| parsed.expires_on.as_deref().and_then(parse_local))
-        .unwrap_or_else(|| Utc::now() + chrono::TimeDelta::minutes(5));
+        .unwrap_or_else(|| now + chrono::TimeDelta::minutes(5));
     Ok(AccessToken::new(parsed.access_token, expires_at))
 }
 
@@ -140,7 +145,7 @@ mod tests {
     #[tokio::test]
     async fn missing_az_is_explained() {
         let env = Env::from_pairs([("PATH", "/nonexistent")]);
-        let err = token(&env, "https://management.core.windows.net/", None)
+        let err = token(&env, "https://management.core.windows.net/", None, Utc::now())
             .await
             .expect_err("missing");
         assert!(err.to_string().contains("not installed"), "{err}");

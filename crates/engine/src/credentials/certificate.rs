@@ -82,8 +82,13 @@ impl Certificate {
     }
 
     /// A fresh assertion for the token endpoint `aud`, valid for 10 minutes.
-    pub fn assertion(&self, client_id: &str, token_url: &str) -> Result<Secret> {
-        let now = Utc::now().timestamp();
+    pub fn assertion(
+        &self,
+        client_id: &str,
+        token_url: &str,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<Secret> {
+        let now = now.timestamp();
         let claims = AssertionClaims {
             aud: token_url,
             iss: client_id,

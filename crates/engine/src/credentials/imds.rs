@@ -43,6 +43,8 @@ pub struct ImdsRequest<'a> {
     /// The first retry delay; later ones double (2, 4, 8, 16, 32 s by default: about a minute,
     /// long enough for a 410 while IMDS updates).
     pub retry_base: Duration,
+    /// The current time (for an answer that gives only `expires_in`).
+    pub now: DateTime<Utc>,
 }
 
 /// Gets a token from IMDS.
@@ -75,7 +77,7 @@ pub async fn token(client: &reqwest::Client, req: ImdsRequest<'_>) -> Result<Acc
                 ),
                 retry_after: None,
             })),
-            Ok(resp) => answer(resp, &url, req.client_id).await,
+            Ok(resp) => answer(resp, &url, req.client_id, req.now).await,
         };
         match outcome {
             Ok(token) => return Ok(token),
@@ -112,6 +114,7 @@ async fn answer(
     resp: reqwest::Response,
     url: &str,
     client_id: Option<&str>,
+    now: DateTime<Utc>,
 ) -> std::result::Result<AccessToken, Failure> {
     let status = resp.status().as_u16();
     let retry_after = http::retry_after(resp.headers());
@@ -128,7 +131,8 @@ async fn answer(
     if status == 200 {
         let parsed: ImdsToken = serde_json::from_slice(&body)
             .map_err(|e| Final(network(url, format!("malformed answer ({e})"), None)))?;
-        let expires_at = expiry(&parsed).unwrap_or_else(|| Utc::now() + TimeDelta::minutes(5));
+        let expires_at =
+            expiry(&parsed, now).unwrap_or_else(|| now + TimeDelta::minutes(5));
         return Ok(AccessToken::new(parsed.access_token, expires_at));
     }
     let err: ImdsError = serde_json::from_slice(&body).unwrap_or(ImdsError {
@@ -158,7 +162,7 @@ async fn answer(
     }
 }
 
-fn expiry(t: &ImdsToken) -> Option<DateTime<Utc>> {
+fn expiry(t: &ImdsToken, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     if let Some(on) = t
         .expires_on
         .as_deref()
@@ -167,7 +171,7 @@ fn expiry(t: &ImdsToken) -> Option<DateTime<Utc>> {
         return DateTime::from_timestamp(on, 0);
     }
     let secs = t.expires_in.as_deref()?.trim().parse::<i64>().ok()?;
-    Some(Utc::now() + TimeDelta::seconds(secs))
+    Some(now + TimeDelta::seconds(secs))
 }
 
 fn network(url: &str, detail: String, retry_after: Option<u64>) -> Error {
@@ -189,6 +193,6 @@ mod tests {
             r#"{"access_token":"x","expires_in":"3599","expires_on":"1900000000","not_before":"1","resource":"r","token_type":"Bearer","refresh_token":""}"#,
         )
         .expect("json");
-        assert_eq!(expiry(&t).map(|d| d.timestamp()), Some(1_900_000_000));
+        assert_eq!(expiry(&t, Utc::now()).map(|d| d.timestamp()), Some(1_900_000_000));
     }
 }

@@ -90,7 +90,7 @@ pub async fn device_code(
         .request_async(&http, tokio::time::sleep, None)
         .await;
     match result {
-        Ok(resp) => Ok(user_tokens(&resp)),
+        Ok(resp) => Ok(user_tokens(&resp, entra.now())),
         Err(e) => Err(explain_interactive(ctx.convert(e), "--device-code")),
     }
 }
@@ -138,7 +138,7 @@ pub async fn browser(
         .request_async(&OAuthHttp(entra.http.clone()))
         .await;
     match result {
-        Ok(resp) => Ok(user_tokens(&resp)),
+        Ok(resp) => Ok(user_tokens(&resp, entra.now())),
         Err(e) => Err(explain_interactive(ctx.convert(e), "")),
     }
 }

@@ -96,12 +96,34 @@ pub(crate) type EntraOAuthClient<HasAuthUrl = EndpointNotSet, HasDeviceAuthUrl =
 pub struct EntraClient {
     pub(crate) http: reqwest::Client,
     authority: Url,
+    clock: std::sync::Arc<dyn crate::clock::Clock>,
+}
+
+impl std::fmt::Debug for dyn crate::clock::Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Clock({})", self.now())
+    }
 }
 
 impl EntraClient {
     /// A client for the authority host (e.g. `https://login.microsoftonline.com`).
     pub fn new(http: reqwest::Client, authority: Url) -> Self {
-        Self { http, authority }
+        Self {
+            http,
+            authority,
+            clock: crate::clock::system(),
+        }
+    }
+
+    /// Reads the time (for token expiry) from `clock`.
+    pub fn with_clock(mut self, clock: std::sync::Arc<dyn crate::clock::Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The current time, by the client's clock.
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 
     /// `{authority}/{tenant}/oauth2/v2.0/{endpoint}`.
@@ -149,7 +171,9 @@ impl EntraClient {
             .request_async(&OAuthHttp(self.http.clone()))
             .await;
         let ctx = context(identity, tenant, client_id, &url, false);
-        result.map(|r| access_token(&r)).map_err(|e| ctx.convert(e))
+        result
+            .map(|r| access_token(&r, self.now()))
+            .map_err(|e| ctx.convert(e))
     }
 
     /// Client-credentials grant with a client assertion: a certificate-signed JWT (protocol.md
@@ -176,7 +200,9 @@ impl EntraClient {
             .request_async(&OAuthHttp(self.http.clone()))
             .await;
         let ctx = context(identity, tenant, client_id, &url, false);
-        result.map(|r| access_token(&r)).map_err(|e| ctx.convert(e))
+        result
+            .map(|r| access_token(&r, self.now()))
+            .map_err(|e| ctx.convert(e))
     }
 
     /// Refresh-token grant of a user's session (protocol.md §2.4). Entra answers with a new
@@ -200,7 +226,9 @@ impl EntraClient {
             .request_async(&OAuthHttp(self.http.clone()))
             .await;
         let ctx = context(identity, tenant, client_id, &url, true);
-        result.map(|r| user_tokens(&r)).map_err(|e| ctx.convert(e))
+        result
+            .map(|r| user_tokens(&r, self.now()))
+            .map_err(|e| ctx.convert(e))
     }
 }
 
@@ -220,21 +248,21 @@ pub(crate) fn context<'a>(
     }
 }
 
-pub(crate) fn access_token(resp: &EntraTokenResponse) -> AccessToken {
+pub(crate) fn access_token(resp: &EntraTokenResponse, now: DateTime<Utc>) -> AccessToken {
     let token = resp.access_token().secret().clone();
     let expires_at = match resp.expires_in() {
-        Some(d) => Utc::now() + Duration::from_std(d).unwrap_or(Duration::minutes(60)),
+        Some(d) => now + Duration::from_std(d).unwrap_or(Duration::minutes(60)),
         None => jwt::decode_claims(&token)
             .as_ref()
             .and_then(jwt::Claims::expires_at)
-            .unwrap_or_else(|| Utc::now() + Duration::minutes(5)),
+            .unwrap_or_else(|| now + Duration::minutes(5)),
     };
     AccessToken::new(token, expires_at)
 }
 
-pub(crate) fn user_tokens(resp: &EntraTokenResponse) -> UserTokens {
+pub(crate) fn user_tokens(resp: &EntraTokenResponse, now: DateTime<Utc>) -> UserTokens {
     UserTokens {
-        access: access_token(resp),
+        access: access_token(resp, now),
         refresh_token: resp
             .refresh_token()
             .map(|rt| Secret::new(rt.secret().clone())),
