@@ -4,6 +4,7 @@
 
 mod admin;
 mod allow_list;
+mod always_on;
 mod audience;
 mod cli;
 mod docker_file;

@@ -14,9 +14,36 @@ use base64::Engine as _;
 use fake_azure::{FakeAzure, ServicePrincipal};
 
 pub mod real;
+pub mod sim;
 
 /// The zero GUID ACR uses as the user name for tokens.
 pub const ZERO_GUID: &str = "00000000-0000-0000-0000-000000000000";
+
+/// Runs `acr-tray-cli` in-process (it builds its own runtime: call it outside one, or through
+/// `spawn_blocking`).
+pub fn run_cli(env: Env, secrets: Arc<dyn SecretStore>, args: &[&str], stdin: &str) -> Output {
+    let (out, err) = (Capture::default(), Capture::default());
+    let ctx = Context {
+        env,
+        stdin: Box::new(std::io::Cursor::new(stdin.as_bytes().to_vec())),
+        stdout: Box::new(out.clone()),
+        stderr: Box::new(err.clone()),
+        secrets,
+        http: HttpOptions {
+            request_timeout: Some(std::time::Duration::from_secs(5)),
+            ..Default::default()
+        },
+        retry_base: std::time::Duration::from_millis(20),
+    };
+    let mut argv = vec!["acr-tray-cli"];
+    argv.extend_from_slice(args);
+    let code = acr_tray_cli::run(argv, ctx);
+    Output {
+        code,
+        stdout: out.text(),
+        stderr: err.text(),
+    }
+}
 
 /// A fake Azure plus an isolated ACR Tray installation.
 pub struct World {
@@ -164,30 +191,11 @@ impl World {
 
     /// Runs the CLI in-process with the given stdin.
     pub fn cli_stdin(&self, args: &[&str], stdin: &str) -> Output {
-        let (out, err) = (Capture::default(), Capture::default());
-        let ctx = Context {
-            env: self.env(),
-            stdin: Box::new(std::io::Cursor::new(stdin.as_bytes().to_vec())),
-            stdout: Box::new(out.clone()),
-            stderr: Box::new(err.clone()),
-            secrets: match &self.store {
-                Some(store) => store.clone(),
-                None => self.secrets.clone(),
-            },
-            http: HttpOptions {
-                request_timeout: Some(std::time::Duration::from_secs(5)),
-                ..Default::default()
-            },
-            retry_base: std::time::Duration::from_millis(20),
+        let secrets: Arc<dyn SecretStore> = match &self.store {
+            Some(store) => store.clone(),
+            None => self.secrets.clone(),
         };
-        let mut argv = vec!["acr-tray-cli"];
-        argv.extend_from_slice(args);
-        let code = acr_tray_cli::run(argv, ctx);
-        Output {
-            code,
-            stdout: out.text(),
-            stderr: err.text(),
-        }
+        run_cli(self.env(), secrets, args, stdin)
     }
 
     /// A new service principal in the fake's default tenant.

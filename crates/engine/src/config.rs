@@ -41,18 +41,26 @@ pub struct RefreshSettings {
     /// than 75 minutes left).
     #[serde(default = "default_interval")]
     pub interval_minutes: u32,
+    /// A token is refreshed no later than this many minutes before it runs out.
+    #[serde(default = "default_min_remaining")]
+    pub min_remaining_minutes: u32,
 }
 
 impl Default for RefreshSettings {
     fn default() -> Self {
         Self {
             interval_minutes: default_interval(),
+            min_remaining_minutes: default_min_remaining(),
         }
     }
 }
 
 fn default_interval() -> u32 {
     60
+}
+
+fn default_min_remaining() -> u32 {
+    75
 }
 
 /// The `[docker]` table.
@@ -257,6 +265,19 @@ impl Settings {
     }
 
     fn validate(&self) -> std::result::Result<(), String> {
+        let refresh = &self.refresh;
+        if !(5..=1440).contains(&refresh.interval_minutes) {
+            return Err(format!(
+                "[refresh] interval_minutes = {} is outside 5..=1440; the default is 60",
+                refresh.interval_minutes
+            ));
+        }
+        if !(10..=1440).contains(&refresh.min_remaining_minutes) {
+            return Err(format!(
+                "[refresh] min_remaining_minutes = {} is outside 10..=1440; the default is 75",
+                refresh.min_remaining_minutes
+            ));
+        }
         for i in &self.identities {
             match &i.kind {
                 IdentityKind::ServicePrincipal {

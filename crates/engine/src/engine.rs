@@ -285,8 +285,7 @@ impl Engine {
             } => {
                 let entra = &self.clients()?.entra;
                 let token_url = entra.token_url(tenant)?;
-                let assertion =
-                    Certificate::load(path)?.assertion(
+                let assertion = Certificate::load(path)?.assertion(
                     client_id,
                     token_url.as_str(),
                     self.clock.now(),

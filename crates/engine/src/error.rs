@@ -163,6 +163,14 @@ pub enum Error {
         /// The id asked for.
         id: String,
     },
+    /// Another engine already keeps these registries refreshed.
+    #[error("ACR Tray is already running for {}: {holder}", config.display())]
+    AlreadyRunning {
+        /// The settings file both would use.
+        config: PathBuf,
+        /// Who holds the lock (process id, program, since when).
+        holder: String,
+    },
 }
 
 impl Error {
@@ -190,7 +198,8 @@ impl Error {
             | Self::Config { .. }
             | Self::HostNotAllowed { .. }
             | Self::UnknownRegistry { .. }
-            | Self::UnknownIdentity { .. } => ErrorKind::Configuration,
+            | Self::UnknownIdentity { .. }
+            | Self::AlreadyRunning { .. } => ErrorKind::Configuration,
             Self::Entra(e) => e.kind,
             Self::Registry { kind, .. } => *kind,
             Self::Network { .. } => ErrorKind::Transient,
@@ -246,6 +255,7 @@ impl Error {
             Self::UnknownIdentity { .. } => {
                 "see `acr-tray-cli status`, or sign in with `acr-tray-cli login`".to_owned()
             }
+            Self::AlreadyRunning { .. } => "one engine per settings file is enough: stop the other one first (quit the tray app, or `systemctl --user stop acr-tray`), or give this one its own ACR_TRAY_HOME; `acr-tray-cli refresh` still works beside it".to_owned(),
         };
         Some(hint).filter(|h| !h.is_empty())
     }

@@ -65,6 +65,16 @@ impl Paths {
     pub fn state_file(&self) -> PathBuf {
         self.state_dir.join("state.json")
     }
+
+    /// The lock a running engine (tray app or `acr-tray-cli run`) holds.
+    pub fn engine_lock(&self) -> PathBuf {
+        self.state_dir.join("engine.lock")
+    }
+
+    /// The notification incidents a running engine remembers.
+    pub fn incidents_file(&self) -> PathBuf {
+        self.state_dir.join("incidents.json")
+    }
 }
 
 #[cfg(test)]

@@ -145,9 +145,14 @@ mod tests {
     #[tokio::test]
     async fn missing_az_is_explained() {
         let env = Env::from_pairs([("PATH", "/nonexistent")]);
-        let err = token(&env, "https://management.core.windows.net/", None, Utc::now())
-            .await
-            .expect_err("missing");
+        let err = token(
+            &env,
+            "https://management.core.windows.net/",
+            None,
+            Utc::now(),
+        )
+        .await
+        .expect_err("missing");
         assert!(err.to_string().contains("not installed"), "{err}");
         assert!(err.hint().expect("hint").contains("aka.ms/InstallAzureCli"));
     }

@@ -131,8 +131,7 @@ async fn answer(
     if status == 200 {
         let parsed: ImdsToken = serde_json::from_slice(&body)
             .map_err(|e| Final(network(url, format!("malformed answer ({e})"), None)))?;
-        let expires_at =
-            expiry(&parsed, now).unwrap_or_else(|| now + TimeDelta::minutes(5));
+        let expires_at = expiry(&parsed, now).unwrap_or_else(|| now + TimeDelta::minutes(5));
         return Ok(AccessToken::new(parsed.access_token, expires_at));
     }
     let err: ImdsError = serde_json::from_slice(&body).unwrap_or(ImdsError {
@@ -193,6 +192,9 @@ mod tests {
             r#"{"access_token":"x","expires_in":"3599","expires_on":"1900000000","not_before":"1","resource":"r","token_type":"Bearer","refresh_token":""}"#,
         )
         .expect("json");
-        assert_eq!(expiry(&t, Utc::now()).map(|d| d.timestamp()), Some(1_900_000_000));
+        assert_eq!(
+            expiry(&t, Utc::now()).map(|d| d.timestamp()),
+            Some(1_900_000_000)
+        );
     }
 }

@@ -1,0 +1,597 @@
+//! The always-on engine: a tokio task that keeps every registry's Docker credential fresh on
+//! the schedule of [`crate::schedule`]. It wakes at least once a minute to notice a wall clock
+//! that jumped (resume from suspend), changed settings, a repaired config.json and a user who
+//! signed in again; it backs off after failures (per registry, and per identity when the
+//! identity's sign-in is what failed), waits for the user when a session ended, and hands every
+//! event to the sink it was given and to the notification policy.
+//!
+//! It waits only on tokio's timers and reads the time only from the engine's
+//! [`Clock`](crate::clock::Clock), so tests run it on a paused tokio clock.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::Serialize;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+
+use crate::config::{RegistryAuth, RegistryConfig, Settings};
+use crate::engine::{Engine, EngineOptions};
+use crate::error::{Error, Result};
+use crate::events::{Event, EventSink};
+use crate::instance::InstanceLock;
+use crate::refresh::RegistryOutcome;
+use crate::schedule::{self, FailureClass, Policy};
+use crate::state::State;
+
+/// What the scheduler is doing, published after every wake.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Status {
+    /// The wall time of the last wake.
+    pub observed: DateTime<Utc>,
+    /// Until when nothing is due: the next wake.
+    pub next_wake: DateTime<Utc>,
+    /// Refresh passes so far.
+    pub passes: u64,
+    /// Every registry's plan.
+    pub registries: Vec<Planned>,
+}
+
+/// One registry's plan.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Planned {
+    /// Short name.
+    pub name: String,
+    /// Login server.
+    pub login_server: String,
+    /// When it is next refreshed (`None`: not automatically; it waits for a sign-in).
+    pub due_at: Option<DateTime<Utc>>,
+    /// Failures in a row.
+    pub failures: u32,
+    /// The identity whose session ended, when the registry waits for its sign-in.
+    pub waiting_for_sign_in: Option<String>,
+}
+
+enum Command {
+    RefreshNow {
+        names: Vec<String>,
+        reply: oneshot::Sender<Result<Vec<RegistryOutcome>>>,
+    },
+    Reload,
+    Stop(oneshot::Sender<()>),
+}
+
+/// The running scheduler. Dropping it stops the task (a pass in flight is abandoned; Docker's
+/// config is only ever replaced atomically, so nothing is left half-written).
+pub struct Scheduler {
+    commands: mpsc::UnboundedSender<Command>,
+    status: watch::Receiver<Status>,
+    task: Option<JoinHandle<()>>,
+    _lock: InstanceLock,
+}
+
+impl Scheduler {
+    /// Opens the engine, takes the single-engine lock and starts the task on the current tokio
+    /// runtime. `program` names the holder for a second engine's error message.
+    pub fn start(options: EngineOptions, program: &str) -> Result<Self> {
+        let buffer = Arc::new(Buffer {
+            outer: options.events.clone(),
+            pass: Mutex::new(Vec::new()),
+        });
+        let engine = Engine::open(EngineOptions {
+            events: buffer.clone(),
+            ..options
+        })?;
+        let lock = InstanceLock::acquire(engine.paths(), program)?;
+        let now = engine.now();
+        let initial = Status {
+            observed: now,
+            next_wake: now,
+            passes: 0,
+            registries: Vec::new(),
+        };
+        let (status_tx, status) = watch::channel(initial);
+        let (commands, rx) = mpsc::unbounded_channel();
+        let runner = Runner {
+            policy: Policy::from_settings(&engine.settings().refresh),
+            watched: Watched::read(&engine),
+            last_wall: now,
+            last_mono: tokio::time::Instant::now(),
+            engine,
+            buffer,
+            failures: HashMap::new(),
+            blocked: BTreeMap::new(),
+            first: true,
+            passes: 0,
+            status: status_tx,
+        };
+        let task = tokio::spawn(runner.run(rx));
+        Ok(Self {
+            commands,
+            status,
+            task: Some(task),
+            _lock: lock,
+        })
+    }
+
+    /// Refreshes the named registries (all when empty) now, whatever their schedule or backoff
+    /// (registries whose identity must sign in again are still skipped).
+    pub async fn refresh_now(&self, names: Vec<String>) -> Result<Vec<RegistryOutcome>> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::RefreshNow { names, reply })
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+
+    /// Reads the settings again now (they are also re-read when the file changes).
+    pub fn reload(&self) {
+        let _ = self.commands.send(Command::Reload);
+    }
+
+    /// The latest status, and changes to it.
+    pub fn status(&self) -> watch::Receiver<Status> {
+        self.status.clone()
+    }
+
+    /// Waits until the scheduler has handled everything due up to `at` (its next wake is
+    /// later), or it stopped.
+    pub async fn settled(&self, at: DateTime<Utc>) {
+        let mut status = self.status.clone();
+        let _ = status.wait_for(|s| s.next_wake > at).await;
+    }
+
+    /// Stops after the pass in flight, if any.
+    pub async fn stop(mut self) {
+        let (reply, done) = oneshot::channel();
+        if self.commands.send(Command::Stop(reply)).is_ok() {
+            let _ = done.await;
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Scheduler {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+fn stopped() -> Error {
+    Error::invalid_input("the scheduler has stopped", "start ACR Tray again")
+}
+
+/// Passes events on and keeps the current pass's for the notification policy.
+struct Buffer {
+    outer: Arc<dyn EventSink>,
+    pass: Mutex<Vec<Event>>,
+}
+
+impl EventSink for Buffer {
+    fn emit(&self, event: Event) {
+        self.pass
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(event.clone());
+        self.outer.emit(event);
+    }
+}
+
+impl Buffer {
+    fn take(&self) -> Vec<Event> {
+        std::mem::take(&mut *self.pass.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// Failures in a row of one registry (`registry:<login server>`) or one identity
+/// (`identity:<id>`), and when to try again.
+#[derive(Debug, Clone)]
+struct Failures {
+    count: u32,
+    retry_at: DateTime<Utc>,
+    class: FailureClass,
+}
+
+/// The files whose change triggers work: the settings (reload) and Docker's config.json (a
+/// repaired file is retried at once).
+#[derive(Debug, Clone, PartialEq)]
+struct Watched {
+    settings: Option<SystemTime>,
+    docker: Option<SystemTime>,
+}
+
+impl Watched {
+    fn read(engine: &Engine) -> Self {
+        let modified = |p: Option<PathBuf>| {
+            p.and_then(|p| std::fs::metadata(p).ok())
+                .and_then(|m| m.modified().ok())
+        };
+        Self {
+            settings: modified(Some(engine.paths().config_file())),
+            docker: modified(engine.docker_config_path().ok()),
+        }
+    }
+}
+
+struct Runner {
+    engine: Engine,
+    policy: Policy,
+    buffer: Arc<Buffer>,
+    failures: HashMap<String, Failures>,
+    /// Identities waiting for the user to sign in again, and the registries waiting with them.
+    blocked: BTreeMap<String, ()>,
+    watched: Watched,
+    last_wall: DateTime<Utc>,
+    last_mono: tokio::time::Instant,
+    first: bool,
+    passes: u64,
+    status: watch::Sender<Status>,
+}
+
+impl Runner {
+    async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
+        tracing::info!(
+            registries = self.engine.settings().registries.len(),
+            "scheduler started"
+        );
+        loop {
+            let next = self.wake(Vec::new()).await;
+            let now = self.engine.now();
+            let sleep = schedule::sleep_for(now, next);
+            self.publish(now, now + sleep);
+            let command = tokio::select! {
+                () = tokio::time::sleep(sleep.to_std().unwrap_or_default()) => None,
+                command = commands.recv() => match command {
+                    Some(c) => Some(c),
+                    None => return,
+                },
+            };
+            match command {
+                None => {}
+                Some(Command::Reload) => self.reload(),
+                Some(Command::Stop(reply)) => {
+                    tracing::info!("scheduler stopped");
+                    let _ = reply.send(());
+                    return;
+                }
+                Some(Command::RefreshNow { names, reply }) => {
+                    let result = self.forced(names).await;
+                    let _ = reply.send(result);
+                }
+            }
+        }
+    }
+
+    /// Registries asked for by name, refreshed now.
+    async fn forced(&mut self, names: Vec<String>) -> Result<Vec<RegistryOutcome>> {
+        let selected: Vec<String> = if names.is_empty() {
+            self.engine
+                .settings()
+                .registries
+                .iter()
+                .map(|r| r.login_server.to_string())
+                .collect()
+        } else {
+            let mut out = Vec::new();
+            for n in &names {
+                out.push(self.engine.settings().registry(n)?.login_server.to_string());
+            }
+            out
+        };
+        for ls in &selected {
+            self.failures.remove(&registry_key(ls));
+        }
+        let outcomes = self.pass(selected).await;
+        self.wake(Vec::new()).await;
+        outcomes
+    }
+
+    /// Notices what changed, refreshes whatever is due, and says when the next thing is due.
+    async fn wake(&mut self, extra: Vec<String>) -> Option<DateTime<Utc>> {
+        let now = self.engine.now();
+        let mono = tokio::time::Instant::now();
+        let wall_elapsed = now - self.last_wall;
+        let mono_elapsed = TimeDelta::from_std(mono - self.last_mono).unwrap_or(TimeDelta::MAX);
+        if !self.first && schedule::clock_jumped(wall_elapsed, mono_elapsed) {
+            tracing::info!(
+                jumped_minutes = (wall_elapsed - mono_elapsed).num_minutes(),
+                "the clock jumped (resumed from sleep?): checking every registry now"
+            );
+            // The network that failed before the sleep may be back: retry now.
+            self.failures
+                .retain(|_, f| f.class != FailureClass::Transient);
+        }
+        self.first = false;
+        self.last_wall = now;
+        self.last_mono = mono;
+
+        let watched = Watched::read(&self.engine);
+        if watched.settings != self.watched.settings {
+            self.reload();
+        }
+        if watched.docker != self.watched.docker {
+            // A repaired (or replaced) config.json is worth a try at once.
+            self.failures
+                .retain(|_, f| f.class != FailureClass::NeedsFix);
+        }
+        self.watched = watched;
+
+        let state = State::load(&self.engine.paths().state_file());
+        self.track_sign_ins(&state);
+
+        let mut due: Vec<String> = extra;
+        let mut earliest: Option<DateTime<Utc>> = None;
+        for (reg, at) in self.plan(&state) {
+            let Some(at) = at else { continue };
+            if at <= now {
+                due.push(reg.login_server.to_string());
+            } else {
+                earliest = Some(earliest.map_or(at, |e| e.min(at)));
+            }
+        }
+        if !due.is_empty() {
+            due.sort();
+            due.dedup();
+            let _ = self.pass(due).await;
+            // What the pass changed (new expiry, backoff) decides the next wake.
+            let state = State::load(&self.engine.paths().state_file());
+            let now = self.engine.now();
+            earliest = self
+                .plan(&state)
+                .into_iter()
+                .filter_map(|(_, at)| at)
+                .map(|at| at.max(now))
+                .min();
+        }
+        earliest
+    }
+
+    /// Each registry with when it is due (`None`: waiting for a sign-in).
+    fn plan<'s>(&'s self, state: &State) -> Vec<(&'s RegistryConfig, Option<DateTime<Utc>>)> {
+        self.engine
+            .settings()
+            .registries
+            .iter()
+            .map(|reg| {
+                if self.waiting_for_sign_in(reg).is_some() {
+                    return (reg, None);
+                }
+                let ls = reg.login_server.to_string();
+                let own = self.failures.get(&registry_key(&ls)).map(|f| f.retry_at);
+                let identity = reg
+                    .identity
+                    .as_deref()
+                    .and_then(|id| self.failures.get(&identity_key(id)))
+                    .map(|f| f.retry_at);
+                let at = match (own, identity) {
+                    (None, None) => {
+                        let s = state.registries.get(&ls);
+                        self.policy.due_at(
+                            &ls,
+                            s.and_then(|s| s.last_refresh),
+                            s.and_then(|s| s.expires_at),
+                        )
+                    }
+                    (a, b) => a.max(b),
+                };
+                // `None` from the policy means "never refreshed": due now.
+                (reg, Some(at.unwrap_or(self.last_wall)))
+            })
+            .collect()
+    }
+
+    fn waiting_for_sign_in<'r>(&self, reg: &'r RegistryConfig) -> Option<&'r str> {
+        if reg.auth == RegistryAuth::AdminPassword {
+            return None;
+        }
+        let id = reg.identity.as_deref()?;
+        self.blocked.contains_key(id).then_some(id)
+    }
+
+    /// Identities whose session ended wait; one whose user signed in again (here or in another
+    /// process) is released, and its registries are due at once.
+    fn track_sign_ins(&mut self, state: &State) {
+        let now_blocked: BTreeMap<String, ()> = state
+            .identities
+            .iter()
+            .filter(|(_, s)| s.sign_in_required.is_some())
+            .map(|(id, _)| (id.clone(), ()))
+            .collect();
+        let released: Vec<String> = self
+            .blocked
+            .keys()
+            .filter(|id| !now_blocked.contains_key(*id))
+            .cloned()
+            .collect();
+        for id in released {
+            tracing::info!(identity = %id, "signed in again: refreshing its registries");
+            self.failures.remove(&identity_key(&id));
+            let registries: Vec<String> = self
+                .engine
+                .settings()
+                .registries
+                .iter()
+                .filter(|r| r.identity.as_deref() == Some(id.as_str()))
+                .map(|r| registry_key(&r.login_server.to_string()))
+                .collect();
+            for key in registries {
+                self.failures.remove(&key);
+            }
+            if state
+                .identities
+                .get(&id)
+                .and_then(|s| s.last_sign_in)
+                .is_some()
+            {
+                self.engine.emit(Event::SignedIn { identity: id });
+            }
+        }
+        self.blocked = now_blocked;
+    }
+
+    /// One refresh of `login_servers`, then the backoff bookkeeping.
+    async fn pass(&mut self, login_servers: Vec<String>) -> Result<Vec<RegistryOutcome>> {
+        self.passes += 1;
+        let result = self.engine.refresh(&login_servers).await;
+        let now = self.engine.now();
+        match &result {
+            Ok(outcomes) => self.count(outcomes, now),
+            Err(e) => {
+                // The pass could not start (settings or Docker location unusable).
+                tracing::warn!(error = %e, "refresh pass failed");
+                for ls in &login_servers {
+                    self.fail(registry_key(ls), now, e);
+                }
+            }
+        }
+        let _events = self.buffer.take();
+        result
+    }
+
+    fn count(&mut self, outcomes: &[RegistryOutcome], now: DateTime<Utc>) {
+        let identity_of: HashMap<String, String> = self
+            .engine
+            .settings()
+            .registries
+            .iter()
+            .filter_map(|r| Some((r.login_server.to_string(), r.identity.clone()?)))
+            .collect();
+        let mut identities_failed: HashMap<String, Error> = HashMap::new();
+        let mut identities_ok: HashSet<String> = HashSet::new();
+        for o in outcomes {
+            let key = registry_key(&o.login_server);
+            let identity = identity_of.get(&o.login_server);
+            match (&o.result, identity) {
+                (Ok(_), _) => {
+                    self.failures.remove(&key);
+                    identities_ok.extend(identity.cloned());
+                }
+                (Err(e), _) if crate::engine::ends_session(e).is_some() => {
+                    self.failures.remove(&key);
+                }
+                (Err(e), Some(id)) if identity_level(e) => {
+                    self.failures.remove(&key);
+                    identities_failed.insert(id.clone(), e.clone());
+                }
+                (Err(e), _) => self.fail(key, now, e),
+            }
+        }
+        for id in identities_ok {
+            self.failures.remove(&identity_key(&id));
+        }
+        for (id, e) in identities_failed {
+            self.fail(identity_key(&id), now, &e);
+        }
+    }
+
+    fn fail(&mut self, key: String, now: DateTime<Utc>, e: &Error) {
+        let class = match e {
+            Error::KeyringUnavailable { .. } | Error::Io { .. } => FailureClass::Transient,
+            e => FailureClass::of(e.kind()),
+        };
+        let count = self.failures.get(&key).map_or(0, |f| f.count) + 1;
+        let retry_after = e.retry_after().map(|s| TimeDelta::seconds(s as i64));
+        let retry_at = self
+            .policy
+            .backoff
+            .retry_at(&key, now, count, class, retry_after);
+        tracing::info!(
+            what = %key,
+            failures = count,
+            retry_in_s = (retry_at - now).num_seconds(),
+            "will retry"
+        );
+        self.failures.insert(
+            key,
+            Failures {
+                count,
+                retry_at,
+                class,
+            },
+        );
+    }
+
+    fn reload(&mut self) {
+        let path = self.engine.paths().config_file();
+        match Settings::load(&path) {
+            Ok(settings) => {
+                if &settings == self.engine.settings() {
+                    return;
+                }
+                match self.engine.replace_settings(settings) {
+                    Ok(()) => {
+                        self.policy = Policy::from_settings(&self.engine.settings().refresh);
+                        tracing::info!(
+                            registries = self.engine.settings().registries.len(),
+                            "settings reloaded"
+                        );
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "the new settings cannot be used; keeping the old ones");
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the settings file cannot be read; keeping the old settings");
+            }
+        }
+    }
+
+    fn publish(&self, now: DateTime<Utc>, next_wake: DateTime<Utc>) {
+        let state = State::load(&self.engine.paths().state_file());
+        let registries = self
+            .plan(&state)
+            .into_iter()
+            .map(|(reg, due_at)| {
+                let ls = reg.login_server.to_string();
+                Planned {
+                    name: reg.name.clone(),
+                    login_server: ls.clone(),
+                    due_at,
+                    failures: self
+                        .failures
+                        .get(&registry_key(&ls))
+                        .or_else(|| {
+                            reg.identity
+                                .as_deref()
+                                .and_then(|id| self.failures.get(&identity_key(id)))
+                        })
+                        .map_or(0, |f| f.count),
+                    waiting_for_sign_in: self.waiting_for_sign_in(reg).map(str::to_owned),
+                }
+            })
+            .collect();
+        self.status.send_replace(Status {
+            observed: now,
+            next_wake,
+            passes: self.passes,
+            registries,
+        });
+    }
+}
+
+fn registry_key(login_server: &str) -> String {
+    format!("registry:{login_server}")
+}
+
+fn identity_key(identity: &str) -> String {
+    format!("identity:{identity}")
+}
+
+/// Whether a failure is the identity's (its token could not be had) rather than the
+/// registry's: then every registry of the identity waits on one backoff.
+fn identity_level(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Entra(_) | Error::SecretUnavailable { .. } | Error::KeyringUnavailable { .. }
+    )
+}

@@ -1,0 +1,111 @@
+//! The always-on engine on a paused clock: the scheduler keeps every token fresh for days,
+//! notices a wall-clock jump, and answers "refresh now".
+
+use acr_tray_engine::Event;
+use acr_tray_engine::scheduler::Scheduler;
+use acr_tray_tests::sim::Sim;
+use chrono::TimeDelta;
+use fake_azure::Role;
+
+fn exchanges(sim: &Sim) -> usize {
+    sim.fake
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/oauth2/exchange" && r.status == 200)
+        .count()
+}
+
+#[tokio::test(start_paused = true)]
+async fn keeps_every_token_fresh_for_a_day_with_hourly_refreshes() {
+    let sim = Sim::start().await;
+    let sp = sim.signed_in_principal().await;
+    let names = ["alpha", "bravo", "charlie"];
+    for n in names {
+        sim.registry(n, &sp.object_id, &sp.client_id, Role::AcrPull)
+            .await;
+    }
+    let scheduler = Scheduler::start(sim.options(), "test").unwrap();
+    let start = sim.now();
+    scheduler.settled(start).await;
+    assert_eq!(
+        sim.docker_token_expiry().len(),
+        3,
+        "{}",
+        sim.docker_config()
+    );
+
+    let hours = 24;
+    for minute in 1..=hours * 60 {
+        sim.pass(TimeDelta::minutes(1)).await;
+        let now = sim.now();
+        scheduler.settled(now).await;
+        for (host, exp) in sim.docker_token_expiry() {
+            assert!(
+                exp - now >= TimeDelta::minutes(75),
+                "minute {minute}: {host} has only {} min left",
+                (exp - now).num_minutes()
+            );
+        }
+    }
+    // One exchange per registry at start, then about one an hour (jitter brings each up to
+    // 3 minutes early).
+    let ideal = names.len() * (hours as usize + 1);
+    let got = exchanges(&sim);
+    assert!(
+        got >= ideal && got <= ideal + ideal / 10,
+        "{got} exchanges, ideal {ideal}"
+    );
+    let failed = sim.events_where(|e| matches!(e, Event::RefreshFailed { .. }));
+    assert!(failed.is_empty(), "{failed:?}");
+    scheduler.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_wall_clock_jump_refreshes_at_once() {
+    let sim = Sim::start().await;
+    let sp = sim.signed_in_principal().await;
+    let r = sim
+        .registry("delta", &sp.object_id, &sp.client_id, Role::AcrPull)
+        .await;
+    let scheduler = Scheduler::start(sim.options(), "test").unwrap();
+    scheduler.settled(sim.now()).await;
+    let before = sim.docker_token_expiry()[&r.login_server];
+
+    // The laptop sleeps for five hours: the wall clock moves, tokio's timers do not.
+    sim.clock.jump(TimeDelta::hours(5));
+    assert!(before < sim.now(), "the token ran out during the sleep");
+    sim.pass(TimeDelta::seconds(61)).await;
+    scheduler.settled(sim.now()).await;
+    let after = sim.docker_token_expiry()[&r.login_server];
+    assert!(
+        after - sim.now() > TimeDelta::hours(2),
+        "refreshed within a minute of waking: {after} vs {}",
+        sim.now()
+    );
+    scheduler.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn refresh_now_ignores_the_schedule_and_a_second_engine_is_refused() {
+    let sim = Sim::start().await;
+    let sp = sim.signed_in_principal().await;
+    sim.registry("echo1", &sp.object_id, &sp.client_id, Role::AcrPull)
+        .await;
+    let scheduler = Scheduler::start(sim.options(), "test").unwrap();
+    scheduler.settled(sim.now()).await;
+    assert_eq!(exchanges(&sim), 1);
+    let outcomes = scheduler.refresh_now(vec!["echo1".into()]).await.unwrap();
+    assert!(outcomes[0].result.is_ok(), "{outcomes:?}");
+    assert_eq!(exchanges(&sim), 2);
+
+    let second = Scheduler::start(sim.options(), "second").err().unwrap();
+    assert!(
+        second.to_string().contains("already running") && second.to_string().contains("(test)"),
+        "{second}"
+    );
+    scheduler.stop().await;
+    Scheduler::start(sim.options(), "second")
+        .unwrap()
+        .stop()
+        .await;
+}

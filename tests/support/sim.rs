@@ -1,0 +1,220 @@
+//! Simulated time: the fake Azure and the engine's scheduler on one paused tokio clock, so a
+//! test lives through days in seconds. Build a [`Sim`] inside
+//! `#[tokio::test(start_paused = true)]`; set-up commands run the real CLI on a blocking
+//! thread (tokio does not move a paused clock while one runs).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use acr_tray_engine::clock::{Clock, TokioClock};
+use acr_tray_engine::events::{CollectEvents, Event};
+use acr_tray_engine::http::HttpOptions;
+use acr_tray_engine::secrets::{MemoryStore, SecretStore};
+use acr_tray_engine::{EngineOptions, Env};
+use base64::Engine as _;
+use chrono::{DateTime, TimeDelta, Utc};
+use fake_azure::{FakeAzure, ServicePrincipal};
+
+use crate::{Output, run_cli};
+
+/// A fake Azure and an ACR Tray home on a paused clock.
+pub struct Sim {
+    /// The fake, reading the time from [`Sim::clock`].
+    pub fake: FakeAzure,
+    /// The wall clock both read.
+    pub clock: Arc<TokioClock>,
+    /// `ACR_TRAY_HOME`.
+    pub home: tempfile::TempDir,
+    /// `DOCKER_CONFIG`.
+    pub docker_dir: tempfile::TempDir,
+    /// The keyring.
+    pub secrets: Arc<dyn SecretStore>,
+    /// Every event the engine sent.
+    pub events: Arc<CollectEvents>,
+}
+
+impl Sim {
+    /// Starts the fake on the current (paused) runtime and points a fresh home at it.
+    pub async fn start() -> Self {
+        let clock = TokioClock::starting_at(Utc::now());
+        let time = clock.clone();
+        let fake = FakeAzure::builder()
+            .time_source(move || time.now())
+            .start()
+            .await
+            .unwrap();
+        let sim = Self {
+            fake,
+            clock,
+            home: tempfile::tempdir().unwrap(),
+            docker_dir: tempfile::tempdir().unwrap(),
+            secrets: Arc::new(MemoryStore::new()),
+            events: Arc::new(CollectEvents::new()),
+        };
+        let (authority, arm, suffix, ca) = (
+            sim.fake.authority_url(),
+            sim.fake.arm_url(),
+            sim.fake.acr_suffix(),
+            sim.fake.ca_path().display().to_string(),
+        );
+        sim.cli(&[
+            "cloud",
+            "set",
+            "custom",
+            "--authority",
+            &authority,
+            "--arm",
+            &arm,
+            "--acr-suffix",
+            &suffix,
+            "--ca-file",
+            &ca,
+        ])
+        .await
+        .expect_code(0);
+        sim
+    }
+
+    /// The environment the engine and the CLI see.
+    pub fn env(&self) -> Env {
+        Env::from_pairs([
+            ("ACR_TRAY_HOME", self.home.path().display().to_string()),
+            (
+                "DOCKER_CONFIG",
+                self.docker_dir.path().display().to_string(),
+            ),
+            ("HOME", self.home.path().join("home").display().to_string()),
+        ])
+    }
+
+    /// Runs the CLI (with the system clock) on a blocking thread.
+    pub async fn cli(&self, args: &[&str]) -> Output {
+        self.cli_stdin(args, "").await
+    }
+
+    /// Runs the CLI with stdin on a blocking thread.
+    pub async fn cli_stdin(&self, args: &[&str], stdin: &str) -> Output {
+        let (env, secrets, stdin) = (self.env(), self.secrets.clone(), stdin.to_owned());
+        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            run_cli(env, secrets, &args, &stdin)
+        })
+        .await
+        .unwrap()
+    }
+
+    /// Engine options on the simulated clock, sending events to [`Sim::events`].
+    pub fn options(&self) -> EngineOptions {
+        EngineOptions {
+            env: self.env(),
+            secrets: self.secrets.clone(),
+            http: HttpOptions {
+                request_timeout: Some(Duration::from_secs(30)),
+                ..Default::default()
+            },
+            events: self.events.clone(),
+            retry_base: Duration::from_secs(1),
+            clock: self.clock.clone(),
+        }
+    }
+
+    /// The simulated time.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// A new service principal, signed in.
+    pub async fn signed_in_principal(&self) -> ServicePrincipal {
+        let sp = self.fake.add_service_principal(&self.fake.default_tenant());
+        self.cli_stdin(
+            &[
+                "login",
+                "--service-principal",
+                "--tenant",
+                &sp.tenant,
+                "--client-id",
+                &sp.client_id,
+                "--secret-stdin",
+            ],
+            &format!("{}\n", sp.secret),
+        )
+        .await
+        .expect_code(0);
+        sp
+    }
+
+    /// A registry in the fake where `object_id` has `role`, added to ACR Tray for `identity`.
+    pub async fn registry(
+        &self,
+        name: &str,
+        object_id: &str,
+        identity: &str,
+        role: fake_azure::Role,
+    ) -> fake_azure::Registry {
+        let r = self.fake.add_registry(fake_azure::RegistrySpec::new(name));
+        self.fake.assign_role(name, object_id, role);
+        self.cli(&["registry", "add", name, "--identity", identity])
+            .await
+            .expect_code(0);
+        r
+    }
+
+    /// Docker's config.json, parsed (`null` when missing).
+    pub fn docker_config(&self) -> serde_json::Value {
+        match std::fs::read(self.docker_dir.path().join("config.json")) {
+            Ok(bytes) => serde_json::from_slice(&bytes).unwrap(),
+            Err(_) => serde_json::Value::Null,
+        }
+    }
+
+    /// Each registry in Docker's `auths` with the `exp` of the ACR token it holds.
+    pub fn docker_token_expiry(&self) -> BTreeMap<String, DateTime<Utc>> {
+        let cfg = self.docker_config();
+        let mut out = BTreeMap::new();
+        let Some(auths) = cfg["auths"].as_object() else {
+            return out;
+        };
+        for (host, entry) in auths {
+            let Some(auth) = entry["auth"].as_str() else {
+                continue;
+            };
+            let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(auth) else {
+                continue;
+            };
+            let raw = String::from_utf8_lossy(&raw).into_owned();
+            let Some((_, token)) = raw.split_once(':') else {
+                continue;
+            };
+            if let Some(exp) = jwt_exp(token) {
+                out.insert(host.clone(), exp);
+            }
+        }
+        out
+    }
+
+    /// Events so far of the kind `pick` selects.
+    pub fn events_where(&self, pick: impl Fn(&Event) -> bool) -> Vec<Event> {
+        self.events
+            .events()
+            .into_iter()
+            .filter(|e| pick(e))
+            .collect()
+    }
+
+    /// Lets `d` of simulated time pass.
+    pub async fn pass(&self, d: TimeDelta) {
+        tokio::time::sleep(d.to_std().unwrap()).await;
+    }
+}
+
+/// A JWT's `exp`, unverified.
+pub fn jwt_exp(token: &str) -> Option<DateTime<Utc>> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    DateTime::from_timestamp(claims["exp"].as_i64()?, 0)
+}
