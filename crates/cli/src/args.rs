@@ -92,6 +92,19 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the engine in the foreground (VMs, CI, systemd user units): keeps every registry
+    /// refreshed, retries with backoff, notifies on the desktop (or logs) when something needs
+    /// you, and prints each event as it happens. Stops cleanly on SIGTERM or Ctrl+C. Only one
+    /// engine runs per settings file (the tray app counts).
+    #[command(after_help = EXIT_CODES)]
+    Run {
+        /// One pass over every registry, then exit (exit code as for `refresh`).
+        #[arg(long)]
+        once: bool,
+        /// Print each event as one JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

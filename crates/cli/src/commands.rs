@@ -35,6 +35,9 @@ impl Io {
 
 /// Runs a command and returns the exit code.
 pub async fn dispatch(command: Command, options: EngineOptions, io: &mut Io) -> i32 {
+    if let Command::Run { once, json } = command {
+        return crate::daemon::run(options, once, json, io).await;
+    }
     let mut engine = match Engine::open(options) {
         Ok(e) => e,
         Err(e) => {
@@ -63,6 +66,7 @@ pub async fn dispatch(command: Command, options: EngineOptions, io: &mut Io) -> 
             output::status(&mut io.stdout, &engine, json);
             Ok(EXIT_OK)
         }
+        Command::Run { .. } => Ok(EXIT_OK),
     };
     match result {
         Ok(code) => code,
@@ -361,6 +365,21 @@ async fn registry(engine: &mut Engine, cmd: RegistryCommand, io: &mut Io) -> Res
     }
 }
 
+/// The exit code of a pass: 0 when every registry refreshed, the failures' code when they
+/// agree, else 1.
+pub fn pass_exit_code(outcomes: &[acr_tray_engine::RegistryOutcome]) -> i32 {
+    let codes: Vec<i32> = outcomes
+        .iter()
+        .filter_map(|o| o.result.as_ref().err())
+        .map(exit_code)
+        .collect();
+    match codes.as_slice() {
+        [] => EXIT_OK,
+        [first, rest @ ..] if rest.iter().all(|c| c == first) => *first,
+        _ => EXIT_FAILED,
+    }
+}
+
 async fn refresh(engine: &Engine, names: &[String], json: bool, io: &mut Io) -> Result<i32, Error> {
     if engine.settings().registries.is_empty() {
         return Err(Error::invalid_input(
@@ -370,16 +389,7 @@ async fn refresh(engine: &Engine, names: &[String], json: bool, io: &mut Io) -> 
     }
     let outcomes = engine.refresh(names).await?;
     output::refresh(&mut io.stdout, &outcomes, json);
-    let codes: Vec<i32> = outcomes
-        .iter()
-        .filter_map(|o| o.result.as_ref().err())
-        .map(exit_code)
-        .collect();
-    Ok(match codes.as_slice() {
-        [] => EXIT_OK,
-        [first, rest @ ..] if rest.iter().all(|c| c == first) => *first,
-        _ => EXIT_FAILED,
-    })
+    Ok(pass_exit_code(&outcomes))
 }
 
 fn report_backup(io: &mut Io, backup: Option<&std::path::Path>) {

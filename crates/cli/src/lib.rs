@@ -14,6 +14,7 @@
 mod args;
 mod commands;
 pub mod credential_helper;
+mod daemon;
 mod logging;
 mod output;
 
@@ -105,10 +106,15 @@ where
     let log_dir = acr_tray_engine::paths::Paths::from_env(&env)
         .ok()
         .map(|p| p.log_dir);
+    // The engine in the foreground says what it does (info) unless told otherwise.
+    let verbose = match cli.command {
+        args::Command::Run { .. } => cli.verbose.max(1),
+        _ => cli.verbose,
+    };
     let _log = logging::init(
         stderr.clone(),
         log_dir.as_deref(),
-        cli.verbose,
+        verbose,
         env.var("ACR_TRAY_LOG"),
     );
     let runtime = match tokio::runtime::Builder::new_current_thread()

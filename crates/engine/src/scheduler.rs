@@ -79,37 +79,8 @@ impl Scheduler {
     /// Opens the engine, takes the single-engine lock and starts the task on the current tokio
     /// runtime. `program` names the holder for a second engine's error message.
     pub fn start(options: EngineOptions, program: &str) -> Result<Self> {
-        let buffer = Arc::new(Buffer {
-            outer: options.events.clone(),
-            pass: Mutex::new(Vec::new()),
-        });
-        let engine = Engine::open(EngineOptions {
-            events: buffer.clone(),
-            ..options
-        })?;
-        let lock = InstanceLock::acquire(engine.paths(), program)?;
-        let now = engine.now();
-        let initial = Status {
-            observed: now,
-            next_wake: now,
-            passes: 0,
-            registries: Vec::new(),
-        };
-        let (status_tx, status) = watch::channel(initial);
+        let (runner, status, lock) = Runner::prepare(options, program)?;
         let (commands, rx) = mpsc::unbounded_channel();
-        let runner = Runner {
-            policy: Policy::from_settings(&engine.settings().refresh),
-            watched: Watched::read(&engine),
-            last_wall: now,
-            last_mono: tokio::time::Instant::now(),
-            engine,
-            buffer,
-            failures: HashMap::new(),
-            blocked: BTreeMap::new(),
-            first: true,
-            passes: 0,
-            status: status_tx,
-        };
         let task = tokio::spawn(runner.run(rx));
         Ok(Self {
             commands,
@@ -117,6 +88,20 @@ impl Scheduler {
             task: Some(task),
             _lock: lock,
         })
+    }
+
+    /// One pass over every registry, as the running engine would make it (same lock, events
+    /// and notifications), then stop: for cron jobs and `acr-tray-cli run --once`.
+    pub async fn once(options: EngineOptions, program: &str) -> Result<Vec<RegistryOutcome>> {
+        let (mut runner, _status, _lock) = Runner::prepare(options, program)?;
+        let all = runner
+            .engine
+            .settings()
+            .registries
+            .iter()
+            .map(|r| r.login_server.to_string())
+            .collect();
+        runner.pass(all).await
     }
 
     /// Refreshes the named registries (all when empty) now, whatever their schedule or backoff
@@ -238,6 +223,42 @@ struct Runner {
 }
 
 impl Runner {
+    fn prepare(
+        options: EngineOptions,
+        program: &str,
+    ) -> Result<(Self, watch::Receiver<Status>, InstanceLock)> {
+        let buffer = Arc::new(Buffer {
+            outer: options.events.clone(),
+            pass: Mutex::new(Vec::new()),
+        });
+        let engine = Engine::open(EngineOptions {
+            events: buffer.clone(),
+            ..options
+        })?;
+        let lock = InstanceLock::acquire(engine.paths(), program)?;
+        let now = engine.now();
+        let (status_tx, status) = watch::channel(Status {
+            observed: now,
+            next_wake: now,
+            passes: 0,
+            registries: Vec::new(),
+        });
+        let runner = Self {
+            policy: Policy::from_settings(&engine.settings().refresh),
+            watched: Watched::read(&engine),
+            last_wall: now,
+            last_mono: tokio::time::Instant::now(),
+            engine,
+            buffer,
+            failures: HashMap::new(),
+            blocked: BTreeMap::new(),
+            first: true,
+            passes: 0,
+            status: status_tx,
+        };
+        Ok((runner, status, lock))
+    }
+
     async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
         tracing::info!(
             registries = self.engine.settings().registries.len(),

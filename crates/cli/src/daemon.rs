@@ -1,0 +1,201 @@
+//! `acr-tray-cli run`: the scheduler in the foreground. Every event is printed as it happens
+//! (a line, or a JSON object per line with `--json`); notifications go to the desktop when a
+//! notification server is there, else to the log; SIGTERM and Ctrl+C stop it cleanly.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use acr_tray_engine::events::{Event, EventSink};
+use acr_tray_engine::scheduler::Scheduler;
+use acr_tray_engine::{EngineOptions, Error};
+use chrono::{DateTime, Local, Utc};
+
+use crate::commands::{Io, pass_exit_code};
+use crate::{EXIT_OK, exit_code};
+
+/// The program name a second engine is told about.
+const PROGRAM: &str = "acr-tray-cli run";
+
+/// Runs the engine until stopped (or for one pass with `once`).
+pub async fn run(options: EngineOptions, once: bool, json: bool, io: &mut Io) -> i32 {
+    let stdout = std::mem::replace(&mut io.stdout, Box::new(std::io::sink()));
+    let printer = Arc::new(EventPrinter {
+        out: Mutex::new(stdout),
+        json,
+    });
+    let options = EngineOptions {
+        events: printer.clone(),
+        ..options
+    };
+    if once {
+        return match Scheduler::once(options, PROGRAM).await {
+            Ok(outcomes) => pass_exit_code(&outcomes),
+            Err(e) => fail(io, &e),
+        };
+    }
+    let scheduler = match Scheduler::start(options, PROGRAM) {
+        Ok(s) => s,
+        Err(e) => return fail(io, &e),
+    };
+    tracing::info!("running; stop with Ctrl+C or SIGTERM");
+    stopped().await;
+    tracing::info!("stopping");
+    scheduler.stop().await;
+    EXIT_OK
+}
+
+fn fail(io: &mut Io, e: &Error) -> i32 {
+    io.error(e);
+    exit_code(e)
+}
+
+/// Resolves on SIGTERM or Ctrl+C (SIGINT).
+async fn stopped() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; Ctrl+C still stops");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Prints events as they happen.
+struct EventPrinter {
+    out: Mutex<Box<dyn Write + Send>>,
+    json: bool,
+}
+
+impl EventSink for EventPrinter {
+    fn emit(&self, event: Event) {
+        let now = Utc::now();
+        let line = if self.json {
+            json_line(&event, now)
+        } else {
+            text_line(&event, now.with_timezone(&Local))
+        };
+        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
+}
+
+/// One JSON object: the event's fields, its kind in `event`, and `at`.
+fn json_line(event: &Event, now: DateTime<Utc>) -> String {
+    let mut value = serde_json::to_value(event).unwrap_or_default();
+    if let Some(map) = value.as_object_mut() {
+        map.insert("at".to_owned(), serde_json::Value::String(now.to_rfc3339()));
+    }
+    value.to_string()
+}
+
+fn hhmm(t: &DateTime<Utc>) -> String {
+    t.with_timezone(&Local).format("%H:%M").to_string()
+}
+
+/// One readable line, time first.
+fn text_line(event: &Event, now: DateTime<Local>) -> String {
+    let time = now.format("%H:%M:%S");
+    let body = match event {
+        Event::Refreshed {
+            registry,
+            login_server,
+            expires_at,
+        } => match expires_at {
+            Some(exp) => format!(
+                "refreshed {registry} ({login_server}), valid until {}",
+                hhmm(exp)
+            ),
+            None => format!("refreshed {registry} ({login_server})"),
+        },
+        Event::RefreshFailed {
+            registry,
+            login_server,
+            message,
+            hint,
+            valid_until,
+            ..
+        } => {
+            let kept = match valid_until {
+                Some(t) => format!("; Docker's credential still works until {}", hhmm(t)),
+                None => String::new(),
+            };
+            let hint = hint
+                .as_ref()
+                .map(|h| format!(" (hint: {h})"))
+                .unwrap_or_default();
+            format!("failed {registry} ({login_server}): {message}{kept}{hint}")
+        }
+        Event::Recovered {
+            registry,
+            login_server,
+            failing_since,
+        } => format!(
+            "recovered {registry} ({login_server}), failing since {}",
+            hhmm(failing_since)
+        ),
+        Event::SignInRequired {
+            identity,
+            message,
+            hint,
+        } => {
+            let hint = hint
+                .as_ref()
+                .map(|h| format!(" (hint: {h})"))
+                .unwrap_or_default();
+            format!("sign-in required for {identity}: {message}{hint}")
+        }
+        Event::SignedIn { identity } => format!("signed in {identity}"),
+        Event::SessionExpiringSoon { identity, at } => format!(
+            "sign-in will be needed for {identity} around {}: sign in now with `acr-tray-cli login`",
+            hhmm(at)
+        ),
+    };
+    format!("{time} {body}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use acr_tray_engine::ErrorKind;
+
+    #[test]
+    fn events_print_as_lines_and_json_objects() {
+        let at = DateTime::parse_from_rfc3339("2026-11-23T14:05:00Z")
+            .expect("time")
+            .with_timezone(&Utc);
+        let failed = Event::RefreshFailed {
+            registry: "alpha".into(),
+            login_server: "alpha.azurecr.io".into(),
+            identity: Some("app".into()),
+            kind: ErrorKind::Transient,
+            message: "token exchange at https://alpha.azurecr.io failed: HTTP 503".into(),
+            hint: Some("ACR Tray retries".into()),
+            valid_until: Some(at),
+        };
+        let line = text_line(&failed, at.with_timezone(&Local));
+        assert!(
+            line.contains("failed alpha (alpha.azurecr.io): token exchange"),
+            "{line}"
+        );
+        assert!(line.contains("still works until"), "{line}");
+        let v: serde_json::Value = serde_json::from_str(&json_line(&failed, at)).expect("json");
+        assert_eq!(v["event"], "refresh-failed");
+        assert_eq!(v["loginServer"], "alpha.azurecr.io");
+        assert_eq!(v["kind"], "transient");
+        assert_eq!(v["at"], "2026-11-23T14:05:00+00:00");
+    }
+}
