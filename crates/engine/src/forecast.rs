@@ -66,7 +66,9 @@ pub fn max_lifetime(description: &str) -> Option<TimeDelta> {
     let ok_end = match after_chars.next() {
         None => true,
         Some(c) if c.is_whitespace() => true,
-        Some('.') => !after_chars.next().is_some_and(|c| c.is_ascii_alphanumeric()),
+        Some('.') => !after_chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric()),
         Some(',' | ';' | ')' | '"' | '\'') => true,
         Some(_) => false,
     };
@@ -176,8 +178,16 @@ mod tests {
         };
         let cases: Vec<(&str, Error, Option<TimeDelta>)> = vec![
             ("fake's text", entra(&[70043], FAKE_70043), secs(43200)),
-            ("no period", entra(&[70043], &with_text(" 3600")), secs(3600)),
-            ("trailing spaces", entra(&[70043], &with_text(" 3600.  ")), secs(3600)),
+            (
+                "no period",
+                entra(&[70043], &with_text(" 3600")),
+                secs(3600),
+            ),
+            (
+                "trailing spaces",
+                entra(&[70043], &with_text(" 3600.  ")),
+                secs(3600),
+            ),
             (
                 "full description",
                 entra(
@@ -186,20 +196,44 @@ mod tests {
                 ),
                 secs(3600),
             ),
-            ("tab and newline", entra(&[70043], &with_text("\t86400\n")), secs(86400)),
+            (
+                "tab and newline",
+                entra(&[70043], &with_text("\t86400\n")),
+                secs(86400),
+            ),
             ("one second", entra(&[70043], &with_text(" 1.")), secs(1)),
-            ("a year", entra(&[70043], &with_text(" 31536000.")), secs(31_536_000)),
-            ("upper case", entra(&[70043], &FAKE_70043.to_uppercase()), secs(43200)),
-            ("several codes", entra(&[50000, 70043], FAKE_70043), secs(43200)),
+            (
+                "a year",
+                entra(&[70043], &with_text(" 31536000.")),
+                secs(31_536_000),
+            ),
+            (
+                "upper case",
+                entra(&[70043], &FAKE_70043.to_uppercase()),
+                secs(43200),
+            ),
+            (
+                "several codes",
+                entra(&[50000, 70043], FAKE_70043),
+                secs(43200),
+            ),
             ("other code", entra(&[700082], FAKE_70043), None),
             ("no code", entra(&[], FAKE_70043), None),
             ("no number", entra(&[70043], &with_text(".")), None),
-            ("no marker", entra(&[70043], "AADSTS70043: The refresh token has expired"), None),
+            (
+                "no marker",
+                entra(&[70043], "AADSTS70043: The refresh token has expired"),
+                None,
+            ),
             ("zero", entra(&[70043], &with_text(" 0.")), None),
             ("fraction", entra(&[70043], &with_text(" 1.5")), None),
             ("unit", entra(&[70043], &with_text(" 3600s")), None),
             ("negative", entra(&[70043], &with_text(" -3600.")), None),
-            ("more than a year", entra(&[70043], &with_text(" 99999999999.")), None),
+            (
+                "more than a year",
+                entra(&[70043], &with_text(" 99999999999.")),
+                None,
+            ),
             (
                 "overflow",
                 entra(&[70043], &with_text(" 99999999999999999999999.")),
@@ -255,7 +289,10 @@ mod tests {
             (TimeDelta::seconds(-5), TimeDelta::zero()),
             (TimeDelta::hours(1), TimeDelta::minutes(15)),
             (TimeDelta::hours(4), TimeDelta::hours(1)),
-            (TimeDelta::hours(8) - TimeDelta::seconds(4), TimeDelta::hours(2) - TimeDelta::seconds(1)),
+            (
+                TimeDelta::hours(8) - TimeDelta::seconds(4),
+                TimeDelta::hours(2) - TimeDelta::seconds(1),
+            ),
             (TimeDelta::hours(8), TimeDelta::hours(2)),
             (TimeDelta::hours(12), TimeDelta::hours(2)),
             (TimeDelta::days(90), TimeDelta::hours(2)),
@@ -281,9 +318,24 @@ mod tests {
             // 12 h: warn from 19:00 until 21:00.
             ("12h, long before", s(0), twelve, None),
             ("12h, just before", t("2026-03-02T18:59:59Z"), twelve, None),
-            ("12h, at the warning time", t("2026-03-02T19:00:00Z"), twelve, Some(end12)),
-            ("12h, between", t("2026-03-02T20:30:00Z"), twelve, Some(end12)),
-            ("12h, last second", t("2026-03-02T20:59:59Z"), twelve, Some(end12)),
+            (
+                "12h, at the warning time",
+                t("2026-03-02T19:00:00Z"),
+                twelve,
+                Some(end12),
+            ),
+            (
+                "12h, between",
+                t("2026-03-02T20:30:00Z"),
+                twelve,
+                Some(end12),
+            ),
+            (
+                "12h, last second",
+                t("2026-03-02T20:59:59Z"),
+                twelve,
+                Some(end12),
+            ),
             ("12h, at the end", end12, twelve, None),
             ("12h, after", t("2026-03-03T09:00:00Z"), twelve, None),
             // 1 h: 75% = 45 minutes in.

@@ -442,7 +442,7 @@ impl NotificationPolicy {
                         &incident.subject,
                         Subject::Registry { identity: Some(i), .. } if i == identity
                     ) && incident.kind == Some(ErrorKind::SignInRequired);
-                    !(ended_session && !incident.shown)
+                    !ended_session || incident.shown
                 });
             }
             Event::SessionExpiringSoon { identity, at } => {
@@ -671,7 +671,10 @@ fn urgency(incident: &Incident, now: DateTime<Utc>) -> Urgency {
 /// What a click should do for these incidents: sign in when they name exactly one identity to
 /// sign in, else the settings.
 fn action_for(incidents: &[&Incident]) -> NotificationAction {
-    let identities: BTreeSet<&str> = incidents.iter().filter_map(|i| sign_in_identity(i)).collect();
+    let identities: BTreeSet<&str> = incidents
+        .iter()
+        .filter_map(|i| sign_in_identity(i))
+        .collect();
     let only_sign_in = incidents.iter().all(|i| sign_in_identity(i).is_some())
         || incidents
             .iter()
@@ -924,9 +927,19 @@ mod tests {
         // (name, valid_until relative to the check, age of the incident at the check, notify?)
         let cases: [(&str, Option<TimeDelta>, TimeDelta, bool); 11] = [
             ("nothing in Docker", None, TimeDelta::zero(), true),
-            ("credential long valid", Some(mins(120)), TimeDelta::zero(), false),
+            (
+                "credential long valid",
+                Some(mins(120)),
+                TimeDelta::zero(),
+                false,
+            ),
             ("31 minutes left", Some(mins(31)), TimeDelta::zero(), false),
-            ("exactly 30 minutes left", Some(mins(30)), TimeDelta::zero(), false),
+            (
+                "exactly 30 minutes left",
+                Some(mins(30)),
+                TimeDelta::zero(),
+                false,
+            ),
             (
                 "a second under 30 minutes",
                 Some(mins(30) - TimeDelta::seconds(1)),
@@ -992,7 +1005,7 @@ mod tests {
             assert_eq!(n.action, Some(expected_action), "{kind:?}");
             // However many more failures arrive, over however long.
             for minutes in [1, 10, 60, 600, 6000] {
-                let again = p.on_events(t0() + mins(minutes), &[event.clone()]);
+                let again = p.on_events(t0() + mins(minutes), std::slice::from_ref(&event));
                 assert!(again.is_empty(), "{kind:?} after {minutes} min: {again:?}");
             }
         }
@@ -1066,7 +1079,11 @@ mod tests {
             // More failures and repeated sign-in-required events stay covered.
             let later = p.on_events(
                 t0() + TimeDelta::hours(5),
-                &[sign_in_required("alice"), denied("acr-a"), offline("acr-b", None)],
+                &[
+                    sign_in_required("alice"),
+                    denied("acr-a"),
+                    offline("acr-b", None),
+                ],
             );
             assert!(later.is_empty(), "{later:?}");
         }
@@ -1104,10 +1121,7 @@ mod tests {
     #[test]
     fn a_batch_of_new_incidents_is_one_notification() {
         let mut p = policy();
-        let shown = p.on_events(
-            t0(),
-            &[denied("acr-a"), denied("acr-b"), denied("acr-c")],
-        );
+        let shown = p.on_events(t0(), &[denied("acr-a"), denied("acr-b"), denied("acr-c")]);
         assert_eq!(shown.len(), 1, "{shown:?}");
         let n = &shown[0];
         assert_eq!(n.title, "3 registries could not refresh");
@@ -1149,7 +1163,15 @@ mod tests {
 
         // Registries that all wait for the same sign-in (no sign-in incident known): sign in.
         let mut p = policy();
-        let ended = |r: &str| failed(r, Some("alice"), ErrorKind::SignInRequired, Some("sign in"), None);
+        let ended = |r: &str| {
+            failed(
+                r,
+                Some("alice"),
+                ErrorKind::SignInRequired,
+                Some("sign in"),
+                None,
+            )
+        };
         let shown = p.on_events(t0(), &[ended("acr-a"), ended("acr-b")]);
         assert_eq!(
             shown[0].action,
@@ -1213,7 +1235,10 @@ mod tests {
         let back = p.on_events(t0() + mins(30), &[refreshed("acr-a"), refreshed("acr-b")]);
         assert_eq!(back.len(), 1, "{back:?}");
         let n = &back[0];
-        assert_eq!(n.incident, "registry:acr-a.azurecr.io", "replaces the failure's");
+        assert_eq!(
+            n.incident, "registry:acr-a.azurecr.io",
+            "replaces the failure's"
+        );
         assert_eq!(n.title, "acr-a is logged in again");
         assert_eq!(n.body, "Docker is logged in to acr-a.azurecr.io again.");
         assert_eq!(n.urgency, Urgency::Normal);
@@ -1275,18 +1300,22 @@ mod tests {
         assert_eq!(back[0].title, "alice is signed in again");
         assert!(p.incidents().open.is_empty(), "{:?}", p.incidents().open);
         // The registry then refreshes: nothing was shown for it, so nothing more.
-        assert!(p.on_events(t0() + mins(61), &[refreshed("acr-a")]).is_empty());
+        assert!(
+            p.on_events(t0() + mins(61), &[refreshed("acr-a")])
+                .is_empty()
+        );
     }
 
     #[test]
     fn a_registry_announced_before_the_sign_in_incident_still_recovers() {
         let mut p = policy();
         assert_eq!(p.on_events(t0(), &[denied("acr-a")]).len(), 1);
-        assert_eq!(p.on_events(t0() + mins(30), &[sign_in_required("alice")]).len(), 1);
-        let back = p.on_events(
-            t0() + mins(60),
-            &[signed_in("alice"), refreshed("acr-a")],
+        assert_eq!(
+            p.on_events(t0() + mins(30), &[sign_in_required("alice")])
+                .len(),
+            1
         );
+        let back = p.on_events(t0() + mins(60), &[signed_in("alice"), refreshed("acr-a")]);
         assert_eq!(back.len(), 1);
         assert_eq!(
             back[0].body,
@@ -1302,7 +1331,11 @@ mod tests {
         p.on_events(t0() + mins(2), &[denied("r3")]);
         // r1 recovers while the cap is full, then fails again before the recovery was shown.
         assert!(p.on_events(t0() + mins(3), &[refreshed("r1")]).is_empty());
-        assert!(p.incidents().recovered.contains_key("registry:r1.azurecr.io"));
+        assert!(
+            p.incidents()
+                .recovered
+                .contains_key("registry:r1.azurecr.io")
+        );
         assert!(p.on_events(t0() + mins(4), &[denied("r1")]).is_empty());
         assert!(p.incidents().recovered.is_empty());
         assert!(p.incidents().open["registry:r1.azurecr.io"].shown);
@@ -1328,11 +1361,15 @@ mod tests {
         assert!(n.incident.starts_with("batch:"));
         assert_eq!(n.title, "r4 could not refresh");
         assert!(
-            n.body.ends_with("\nDocker is logged in to r2.azurecr.io again."),
+            n.body
+                .ends_with("\nDocker is logged in to r2.azurecr.io again."),
             "{}",
             n.body
         );
-        assert_eq!(n.covers, ["registry:r4.azurecr.io", "registry:r2.azurecr.io"]);
+        assert_eq!(
+            n.covers,
+            ["registry:r4.azurecr.io", "registry:r2.azurecr.io"]
+        );
         assert!(p.incidents().recovered.is_empty());
         // With room for two, they come separately.
         let mut p = policy();
@@ -1368,17 +1405,31 @@ mod tests {
         assert!(
             p.on_events(
                 t0() + mins(10),
-                &[expiring("alice", at), expiring("alice", at + TimeDelta::seconds(59))]
+                &[
+                    expiring("alice", at),
+                    expiring("alice", at + TimeDelta::seconds(59))
+                ]
             )
             .is_empty()
         );
         // A new expected time: a new warning.
         let later = at + mins(60);
-        assert_eq!(p.on_events(t0() + mins(20), &[expiring("alice", later)]).len(), 1);
+        assert_eq!(
+            p.on_events(t0() + mins(20), &[expiring("alice", later)])
+                .len(),
+            1
+        );
         // Signing in closes it silently; the next session warns again.
-        assert!(p.on_events(t0() + mins(30), &[signed_in("alice")]).is_empty());
+        assert!(
+            p.on_events(t0() + mins(30), &[signed_in("alice")])
+                .is_empty()
+        );
         assert!(p.incidents().open.is_empty());
-        assert_eq!(p.on_events(t0() + mins(31), &[expiring("alice", later)]).len(), 1);
+        assert_eq!(
+            p.on_events(t0() + mins(31), &[expiring("alice", later)])
+                .len(),
+            1
+        );
     }
 
     #[test]
@@ -1410,7 +1461,10 @@ mod tests {
             local_time(far, now),
             far.with_timezone(&Local).format("%a %H:%M").to_string()
         );
-        assert_ne!(local_time(far, now), local_time(far - TimeDelta::days(1), now));
+        assert_ne!(
+            local_time(far, now),
+            local_time(far - TimeDelta::days(1), now)
+        );
     }
 
     #[test]
@@ -1426,7 +1480,10 @@ mod tests {
         let after = p.on_events(t0() + mins(60), &[]);
         assert_eq!(after.len(), 1, "once more");
         assert_eq!(after[0].incident, "identity:alice");
-        assert!(p.on_events(t0() + mins(90), &[sign_in_required("alice")]).is_empty());
+        assert!(
+            p.on_events(t0() + mins(90), &[sign_in_required("alice")])
+                .is_empty()
+        );
     }
 
     #[test]
@@ -1436,7 +1493,10 @@ mod tests {
         let batch = shown[0].incident.clone();
         p.snooze(&batch, t0() + mins(120));
         // Recovering while snoozed shows nothing.
-        assert!(p.on_events(t0() + mins(30), &[refreshed("acr-a")]).is_empty());
+        assert!(
+            p.on_events(t0() + mins(30), &[refreshed("acr-a")])
+                .is_empty()
+        );
         assert!(p.on_events(t0() + mins(119), &[denied("acr-b")]).is_empty());
         let after = p.on_events(t0() + mins(120), &[]);
         assert_eq!(after.len(), 1);
@@ -1463,7 +1523,10 @@ mod tests {
         let mut p = policy();
         assert_eq!(p.next_check(t0()), None);
         let valid_until = t0() + mins(100);
-        assert!(p.on_events(t0(), &[offline("acr-a", Some(valid_until))]).is_empty());
+        assert!(
+            p.on_events(t0(), &[offline("acr-a", Some(valid_until))])
+                .is_empty()
+        );
         let check = p.next_check(t0()).expect("a time");
         assert_eq!(check, valid_until - AT_RISK + TimeDelta::seconds(1));
         assert!(p.on_events(check - TimeDelta::seconds(1), &[]).is_empty());
@@ -1471,7 +1534,10 @@ mod tests {
         assert_eq!(p.next_check(check), None);
         // Two hours of quiet come first when Docker's credential lasts longer.
         let mut p = policy();
-        assert!(p.on_events(t0(), &[offline("acr-a", Some(t0() + mins(600)))]).is_empty());
+        assert!(
+            p.on_events(t0(), &[offline("acr-a", Some(t0() + mins(600)))])
+                .is_empty()
+        );
         assert_eq!(
             p.next_check(t0()),
             Some(t0() + QUIET_FOR + TimeDelta::seconds(1))

@@ -190,7 +190,10 @@ mod tests {
         let back = State::load(&p);
         assert_eq!(back, s);
         let alice = &back.identities["alice"];
-        assert_eq!(alice.sign_in_frequency(), Some(chrono::TimeDelta::hours(12)));
+        assert_eq!(
+            alice.sign_in_frequency(),
+            Some(chrono::TimeDelta::hours(12))
+        );
         let signed_in: DateTime<Utc> = "2026-03-02T09:00:00Z".parse().expect("time");
         assert_eq!(
             alice.expected_session_end(),

@@ -156,7 +156,10 @@ impl FakeAzureBuilder {
 
     /// Reads the time from `now` instead of the system clock (a test's virtual clock, shared
     /// with the program under test), for every `iat`, `exp` and expiry check.
-    pub fn time_source(mut self, now: impl Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync + 'static) -> Self {
+    pub fn time_source(
+        mut self,
+        now: impl Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync + 'static,
+    ) -> Self {
         self.time = Some(Arc::new(now));
         self
     }

@@ -173,7 +173,10 @@ async fn sign_in_frequency_ends_a_chain_after_its_limit() {
             "{}/organizations/oauth2/v2.0/devicecode",
             fake.authority_url()
         ))
-        .form(&[("client_id", AZURE_CLI_CLIENT_ID), ("scope", ARM_USER_SCOPE)])
+        .form(&[
+            ("client_id", AZURE_CLI_CLIENT_ID),
+            ("scope", ARM_USER_SCOPE),
+        ])
         .send()
         .await
         .unwrap(),
@@ -202,7 +205,8 @@ async fn sign_in_frequency_ends_a_chain_after_its_limit() {
     let second = body["refresh_token"].as_str().unwrap().to_owned();
     fake.advance_clock(40 * minute);
     // Exactly the limit: still allowed.
-    let body = ok_json(refresh_request(&fake, &http, "organizations", &second, ARM_SCOPE).await).await;
+    let body =
+        ok_json(refresh_request(&fake, &http, "organizations", &second, ARM_SCOPE).await).await;
     let third = body["refresh_token"].as_str().unwrap().to_owned();
     // The tenant without a policy (the guest's resource tenant) is not affected.
     fake.advance_clock(std::time::Duration::from_secs(1));
