@@ -219,7 +219,8 @@ impl Incident {
     }
 }
 
-/// The policy's state, kept between runs (`notifications.json` next to the state file).
+/// The policy's state, kept between runs with [`save_incidents`] (e.g. as `notifications.json`
+/// in the state folder). Never a secret.
 #[derive(Serialize, Deserialize, Default, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Incidents {
