@@ -14,6 +14,8 @@
 //! - [`browser`]: the system browser, the sign-in redirect listener, browser vs device code.
 //! - [`arm`]: finding registries and reading admin credentials through ARM.
 //! - [`events`]: what happens, for notifications and the CLI.
+//! - [`notify`]: which events become desktop notifications, and when (calm, exactly once).
+//! - [`forecast`]: when a sign-in-frequency policy will end a session, and when to warn.
 //! - [`cloud`]: Azure clouds, their endpoints and audiences.
 //! - [`entra`]: Entra ID token requests and error classification.
 //! - [`acr`]: the registry's `/v2/` challenge and `/oauth2/exchange`.
@@ -38,11 +40,13 @@ pub mod entra;
 pub mod env;
 pub mod error;
 pub mod events;
+pub mod forecast;
 pub mod fsutil;
 pub mod http;
 pub mod instance;
 pub mod jwt;
 pub mod login_server;
+pub mod notify;
 pub mod ops;
 pub mod paths;
 pub mod refresh;

@@ -40,6 +40,24 @@ pub struct IdentityState {
     /// The last time a token was obtained for it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_token: Option<DateTime<Utc>>,
+    /// The Conditional-Access sign-in frequency learned from Entra (AADSTS70043), in seconds:
+    /// sessions end this long after the interactive sign-in (see [`crate::forecast`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_in_frequency_secs: Option<i64>,
+}
+
+impl IdentityState {
+    /// The learned sign-in frequency (`None` when unknown or not a positive number of seconds).
+    pub fn sign_in_frequency(&self) -> Option<chrono::TimeDelta> {
+        self.sign_in_frequency_secs
+            .filter(|s| *s > 0)
+            .and_then(chrono::TimeDelta::try_seconds)
+    }
+
+    /// When the session is expected to end, from the last sign-in and the learned limit.
+    pub fn expected_session_end(&self) -> Option<DateTime<Utc>> {
+        crate::forecast::expected_end(self.last_sign_in, self.sign_in_frequency())
+    }
 }
 
 /// What is remembered about one registry.
@@ -142,5 +160,51 @@ mod tests {
         assert_eq!(State::load(&p), s);
         std::fs::write(&p, "{garbage").expect("write");
         assert!(State::load(&p).registries.is_empty());
+    }
+
+    #[test]
+    fn the_learned_sign_in_frequency_is_kept_and_optional() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let p = dir.path().join("state.json");
+        // A file written before the field existed still loads.
+        std::fs::write(
+            &p,
+            r#"{"version":1,"identities":{"alice":{"last_sign_in":"2026-03-02T09:00:00Z"}}}"#,
+        )
+        .expect("write");
+        let mut s = State::load(&p);
+        let alice = s.identities.get("alice").expect("alice").clone();
+        assert_eq!(alice.sign_in_frequency_secs, None);
+        assert_eq!(alice.sign_in_frequency(), None);
+        assert_eq!(alice.expected_session_end(), None);
+        // Not written while unknown.
+        s.save(&p).expect("save");
+        let text = std::fs::read_to_string(&p).expect("read");
+        assert!(!text.contains("sign_in_frequency_secs"), "{text}");
+
+        let entry = s.identities.get_mut("alice").expect("alice");
+        entry.sign_in_frequency_secs = Some(43200);
+        s.save(&p).expect("save");
+        let text = std::fs::read_to_string(&p).expect("read");
+        assert!(text.contains("\"sign_in_frequency_secs\": 43200"), "{text}");
+        let back = State::load(&p);
+        assert_eq!(back, s);
+        let alice = &back.identities["alice"];
+        assert_eq!(
+            alice.sign_in_frequency(),
+            Some(chrono::TimeDelta::hours(12))
+        );
+        let signed_in: DateTime<Utc> = "2026-03-02T09:00:00Z".parse().expect("time");
+        assert_eq!(
+            alice.expected_session_end(),
+            Some(signed_in + chrono::TimeDelta::hours(12))
+        );
+        for bad in [0, -5] {
+            let odd = IdentityState {
+                sign_in_frequency_secs: Some(bad),
+                ..alice.clone()
+            };
+            assert_eq!(odd.sign_in_frequency(), None, "{bad}");
+        }
     }
 }

@@ -105,4 +105,26 @@ impl FakeAzure {
             .to_owned();
         dir.auth.expired_sessions.insert(home, (aadsts, now));
     }
+
+    /// A Conditional-Access sign-in-frequency policy in `tenant_id` (`None` removes it): once
+    /// more than `limit` has passed (fake clock) since the interactive sign-in (authorization
+    /// code, device code, [`Self::issue_user_refresh_token`]) that began a refresh token's
+    /// chain, the `refresh_token` grant for a user in that tenant fails with `invalid_grant`
+    /// AADSTS70043, naming the limit in whole seconds ("...the maximum allowed lifetime for this
+    /// request is 3600."). Rotated refresh tokens keep their chain's sign-in time; a new sign-in
+    /// starts a new chain. The tenant is the one the token is for (a guest's resource tenant;
+    /// the home tenant for `organizations`/`common`).
+    pub fn set_sign_in_frequency(&self, tenant_id: &str, limit: Option<std::time::Duration>) {
+        let key = tenant_id.to_ascii_lowercase();
+        let mut dir = lock(&self.inner.shared.dir);
+        match limit {
+            Some(limit) => {
+                let limit = chrono::TimeDelta::from_std(limit).unwrap_or(chrono::TimeDelta::MAX);
+                dir.auth.sign_in_frequency.insert(key, limit);
+            }
+            None => {
+                dir.auth.sign_in_frequency.remove(&key);
+            }
+        }
+    }
 }

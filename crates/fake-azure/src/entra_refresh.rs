@@ -10,7 +10,7 @@ use crate::entra::{TokenReq, missing_parameter};
 use crate::entra_client::{
     ClientCredential, authenticate_client, client_auth, public_client_with_credential,
 };
-use crate::entra_tokens::{self, Grant, new_refresh_token};
+use crate::entra_tokens::{self, Grant, new_refresh_token, rotated_refresh_token};
 use crate::state::User;
 use crate::{errors, lock};
 
@@ -48,6 +48,20 @@ pub(crate) fn user_not_in_tenant(
              out and sign in again with a different Microsoft Entra user account.",
             user.upn, user.tenant
         ),
+    )
+}
+
+/// The sign-in frequency `expire_sessions(.., 70043)` reports: 12 hours.
+const SCRIPTED_SIGN_IN_FREQUENCY_SECS: i64 = 43200;
+
+/// Entra's AADSTS70043 text: a refresh token refused by a Conditional-Access sign-in-frequency
+/// policy of `limit_secs`, for a session that began at `issued`.
+fn sign_in_frequency_message(issued: DateTime<Utc>, limit_secs: i64) -> String {
+    format!(
+        "The refresh token has expired or is invalid due to sign-in frequency checks by \
+         conditional access. The token was issued on {} and the maximum allowed lifetime for \
+         this request is {limit_secs}.",
+        entra_time(issued)
     )
 }
 
@@ -97,11 +111,7 @@ pub(crate) fn session_error(
         70043 => (
             "invalid_grant",
             None,
-            format!(
-                "The refresh token has expired or is invalid due to sign-in frequency checks by \
-             conditional access. The token was issued on {issued_text} and the maximum allowed \
-             lifetime for this request is 43200."
-            ),
+            sign_in_frequency_message(issued, SCRIPTED_SIGN_IN_FREQUENCY_SECS),
         ),
         50076 => (
             "interaction_required",
@@ -303,11 +313,25 @@ pub(crate) fn refresh_grant(req: &TokenReq<'_>) -> Response {
         let tenant = crate::entra_client::tenant_label(req);
         return user_not_in_tenant(req, &user, &tenant, &client_id);
     };
+    let limit = lock(&s.dir)
+        .auth
+        .sign_in_frequency
+        .get(&view.tenant.to_ascii_lowercase())
+        .copied();
+    if let Some(limit) = limit
+        && now - record.signed_in > limit
+    {
+        return invalid_grant(
+            req,
+            70043,
+            &sign_in_frequency_message(record.signed_in, limit.num_seconds()),
+        );
+    }
     let scopes = match entra_tokens::parse_scopes(s, form.get("scope"), &view.tenant, false) {
         Ok(scopes) => scopes,
         Err(response) => return response,
     };
-    let rotated = new_refresh_token(s, &user.object_id, &client_id);
+    let rotated = rotated_refresh_token(s, &user.object_id, &client_id, record.signed_in);
     let grant = Grant::User {
         user: view,
         home: user,

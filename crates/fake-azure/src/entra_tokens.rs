@@ -330,8 +330,20 @@ pub(crate) fn token_response(
     response
 }
 
-/// Records and returns a new opaque Entra refresh token for a user + client.
+/// Records and returns a new opaque Entra refresh token for a user + client, starting a new
+/// chain: an interactive sign-in happened now.
 pub(crate) fn new_refresh_token(s: &Shared, object_id: &str, client_id: &str) -> String {
+    rotated_refresh_token(s, object_id, client_id, s.now())
+}
+
+/// Records and returns a new opaque Entra refresh token for a user + client that continues the
+/// chain of an interactive sign-in at `signed_in` (a rotation keeps its chain's sign-in time).
+pub(crate) fn rotated_refresh_token(
+    s: &Shared,
+    object_id: &str,
+    client_id: &str,
+    signed_in: DateTime<Utc>,
+) -> String {
     let token = format!("1.A{}", random_token(300));
     lock(&s.dir).refresh_tokens.insert(
         token.clone(),
@@ -339,6 +351,7 @@ pub(crate) fn new_refresh_token(s: &Shared, object_id: &str, client_id: &str) ->
             object_id: object_id.to_owned(),
             client_id: client_id.to_owned(),
             issued: s.now(),
+            signed_in,
             revoked: false,
         },
     );

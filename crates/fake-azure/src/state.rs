@@ -201,6 +201,9 @@ pub(crate) struct RtRec {
     pub(crate) object_id: String,
     pub(crate) client_id: String,
     pub(crate) issued: DateTime<Utc>,
+    /// The interactive sign-in (authorization code, device code) that began this token's
+    /// chain; rotations keep it (Conditional Access sign-in frequency counts from it).
+    pub(crate) signed_in: DateTime<Utc>,
     pub(crate) revoked: bool,
 }
 

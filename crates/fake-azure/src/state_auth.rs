@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::entra::TenantPath;
 use crate::state::User;
@@ -134,6 +134,9 @@ pub(crate) struct AuthState {
     pub(crate) guests: Vec<GuestRec>,
     /// Home object ID -> (AADSTS code, refresh tokens issued up to then fail).
     pub(crate) expired_sessions: HashMap<String, (u32, DateTime<Utc>)>,
+    /// Lower-case tenant ID -> Conditional-Access sign-in frequency: refresh tokens whose
+    /// chain began with an interactive sign-in longer ago than this fail with AADSTS70043.
+    pub(crate) sign_in_frequency: HashMap<String, TimeDelta>,
     pub(crate) certificates: Vec<CertRec>,
     pub(crate) federated: Vec<FederatedRec>,
     /// User-assigned identities attached to the "VM".

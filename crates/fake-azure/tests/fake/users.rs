@@ -144,3 +144,124 @@ async fn issue_access_token_mints_for_any_principal() {
     );
     assert_eq!(jwt_claims(&mi_token)["xms_mirid"], mi.resource_id);
 }
+
+/// A Conditional-Access sign-in frequency counts from the interactive sign-in that began a
+/// refresh token's chain: rotations do not extend it, a new sign-in starts over, and the error
+/// names the limit in seconds.
+#[tokio::test]
+async fn sign_in_frequency_ends_a_chain_after_its_limit() {
+    // A clock that moves only with advance_clock, so the boundary is exact.
+    let start = chrono::DateTime::parse_from_rfc3339("2026-03-02T09:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let fake = FakeAzure::builder()
+        .time_source(move || start)
+        .start()
+        .await
+        .unwrap();
+    let http = client(&fake);
+    let tenant = fake.default_tenant();
+    let other = fake.add_tenant();
+    let user = fake.add_user(&tenant, "sif@contoso.localhost");
+    fake.add_guest(&user, &other);
+    let minute = std::time::Duration::from_secs(60);
+
+    // A chain begun by a device-code sign-in.
+    fake.set_device_code_auto_approve(Some((user.clone(), 0)));
+    let flow = ok_json(
+        http.post(format!(
+            "{}/organizations/oauth2/v2.0/devicecode",
+            fake.authority_url()
+        ))
+        .form(&[
+            ("client_id", AZURE_CLI_CLIENT_ID),
+            ("scope", ARM_USER_SCOPE),
+        ])
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    let signed_in = ok_json(
+        token_request(
+            &fake,
+            &http,
+            "organizations",
+            &[
+                ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+                ("client_id", AZURE_CLI_CLIENT_ID),
+                ("device_code", flow["device_code"].as_str().unwrap()),
+            ],
+        )
+        .await,
+    )
+    .await;
+    let first = signed_in["refresh_token"].as_str().unwrap().to_owned();
+
+    fake.set_sign_in_frequency(&tenant.id, Some(std::time::Duration::from_secs(3600)));
+    // Rotate twice within the hour; each rotation keeps the chain's sign-in time.
+    fake.advance_clock(20 * minute);
+    let body = ok_json(refresh_request(&fake, &http, &tenant.id, &first, ARM_SCOPE).await).await;
+    let second = body["refresh_token"].as_str().unwrap().to_owned();
+    fake.advance_clock(40 * minute);
+    // Exactly the limit: still allowed.
+    let body =
+        ok_json(refresh_request(&fake, &http, "organizations", &second, ARM_SCOPE).await).await;
+    let third = body["refresh_token"].as_str().unwrap().to_owned();
+    // The tenant without a policy (the guest's resource tenant) is not affected.
+    fake.advance_clock(std::time::Duration::from_secs(1));
+    ok_json(refresh_request(&fake, &http, &other.id, &third, ARM_SCOPE).await).await;
+
+    // One second over the limit: every token of the chain, old or new, is refused.
+    for rt in [&first, &second, &third] {
+        let failed = refresh_request(&fake, &http, &tenant.id, rt, ARM_SCOPE).await;
+        let body = assert_entra_error(failed, 400, "invalid_grant", 70043).await;
+        let description = body["error_description"].as_str().unwrap();
+        let first_line = description.lines().next().unwrap();
+        assert_eq!(
+            first_line,
+            "AADSTS70043: The refresh token has expired or is invalid due to sign-in frequency \
+             checks by conditional access. The token was issued on 2026-03-02T09:00:00Z and the \
+             maximum allowed lifetime for this request is 3600."
+        );
+    }
+
+    // A new interactive sign-in starts a new chain.
+    let fresh = fake.issue_user_refresh_token(&user, AZURE_CLI_CLIENT_ID);
+    let body = ok_json(refresh_request(&fake, &http, &tenant.id, &fresh, ARM_SCOPE).await).await;
+    let fresh_rotated = body["refresh_token"].as_str().unwrap().to_owned();
+    fake.advance_clock(61 * minute);
+    let failed = refresh_request(&fake, &http, &tenant.id, &fresh_rotated, ARM_SCOPE).await;
+    let body = assert_entra_error(failed, 400, "invalid_grant", 70043).await;
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("issued on 2026-03-02T10:00:01Z")
+    );
+
+    // A policy on the guest's tenant applies to tokens for that tenant only.
+    fake.set_sign_in_frequency(&other.id.to_ascii_uppercase(), Some(minute));
+    fake.set_sign_in_frequency(&tenant.id, None);
+    ok_json(refresh_request(&fake, &http, &tenant.id, &fresh_rotated, ARM_SCOPE).await).await;
+    let failed = refresh_request(&fake, &http, &other.id, &fresh_rotated, ARM_SCOPE).await;
+    let body = assert_entra_error(failed, 400, "invalid_grant", 70043).await;
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("maximum allowed lifetime for this request is 60.")
+    );
+
+    // The scripted session expiry keeps its own 12-hour text.
+    fake.set_sign_in_frequency(&other.id, None);
+    fake.expire_sessions(&user.object_id, 70043);
+    let failed = refresh_request(&fake, &http, &tenant.id, &fresh_rotated, ARM_SCOPE).await;
+    let body = assert_entra_error(failed, 400, "invalid_grant", 70043).await;
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("maximum allowed lifetime for this request is 43200.")
+    );
+}
