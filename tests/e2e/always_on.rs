@@ -24,7 +24,7 @@ async fn keeps_every_token_fresh_for_a_day_with_hourly_refreshes() {
         sim.registry(n, &sp.object_id, &sp.client_id, Role::AcrPull)
             .await;
     }
-    let scheduler = Scheduler::start(sim.options(), "test").unwrap();
+    let scheduler = Scheduler::start(sim.options(), "test", sim.notifier.clone()).unwrap();
     let start = sim.now();
     scheduler.settled(start).await;
     assert_eq!(
@@ -67,7 +67,7 @@ async fn a_wall_clock_jump_refreshes_at_once() {
     let r = sim
         .registry("delta", &sp.object_id, &sp.client_id, Role::AcrPull)
         .await;
-    let scheduler = Scheduler::start(sim.options(), "test").unwrap();
+    let scheduler = Scheduler::start(sim.options(), "test", sim.notifier.clone()).unwrap();
     scheduler.settled(sim.now()).await;
     let before = sim.docker_token_expiry()[&r.login_server];
 
@@ -91,20 +91,22 @@ async fn refresh_now_ignores_the_schedule_and_a_second_engine_is_refused() {
     let sp = sim.signed_in_principal().await;
     sim.registry("echo1", &sp.object_id, &sp.client_id, Role::AcrPull)
         .await;
-    let scheduler = Scheduler::start(sim.options(), "test").unwrap();
+    let scheduler = Scheduler::start(sim.options(), "test", sim.notifier.clone()).unwrap();
     scheduler.settled(sim.now()).await;
     assert_eq!(exchanges(&sim), 1);
     let outcomes = scheduler.refresh_now(vec!["echo1".into()]).await.unwrap();
     assert!(outcomes[0].result.is_ok(), "{outcomes:?}");
     assert_eq!(exchanges(&sim), 2);
 
-    let second = Scheduler::start(sim.options(), "second").err().unwrap();
+    let second = Scheduler::start(sim.options(), "second", sim.notifier.clone())
+        .err()
+        .unwrap();
     assert!(
         second.to_string().contains("already running") && second.to_string().contains("(test)"),
         "{second}"
     );
     scheduler.stop().await;
-    Scheduler::start(sim.options(), "second")
+    Scheduler::start(sim.options(), "second", sim.notifier.clone())
         .unwrap()
         .stop()
         .await;

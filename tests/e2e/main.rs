@@ -10,6 +10,7 @@ mod cli;
 mod docker_file;
 mod failures;
 mod helpers;
+mod notifications;
 mod pipeline;
 mod proxy;
 mod secret_service;

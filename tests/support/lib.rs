@@ -22,6 +22,17 @@ pub const ZERO_GUID: &str = "00000000-0000-0000-0000-000000000000";
 /// Runs `acr-tray-cli` in-process (it builds its own runtime: call it outside one, or through
 /// `spawn_blocking`).
 pub fn run_cli(env: Env, secrets: Arc<dyn SecretStore>, args: &[&str], stdin: &str) -> Output {
+    run_cli_at(env, secrets, acr_tray_engine::clock::system(), args, stdin)
+}
+
+/// [`run_cli`] with the given wall clock.
+pub fn run_cli_at(
+    env: Env,
+    secrets: Arc<dyn SecretStore>,
+    clock: Arc<dyn acr_tray_engine::clock::Clock>,
+    args: &[&str],
+    stdin: &str,
+) -> Output {
     let (out, err) = (Capture::default(), Capture::default());
     let ctx = Context {
         env,
@@ -34,6 +45,7 @@ pub fn run_cli(env: Env, secrets: Arc<dyn SecretStore>, args: &[&str], stdin: &s
             ..Default::default()
         },
         retry_base: std::time::Duration::from_millis(20),
+        clock,
     };
     let mut argv = vec!["acr-tray-cli"];
     argv.extend_from_slice(args);

@@ -7,16 +7,17 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use acr_tray_engine::clock::{Clock, TokioClock};
+use acr_tray_engine::clock::{Clock, FixedClock, TokioClock};
 use acr_tray_engine::events::{CollectEvents, Event};
 use acr_tray_engine::http::HttpOptions;
+use acr_tray_engine::notify::CollectNotifications;
 use acr_tray_engine::secrets::{MemoryStore, SecretStore};
 use acr_tray_engine::{EngineOptions, Env};
 use base64::Engine as _;
 use chrono::{DateTime, TimeDelta, Utc};
 use fake_azure::{FakeAzure, ServicePrincipal};
 
-use crate::{Output, run_cli};
+use crate::{Output, run_cli_at};
 
 /// A fake Azure and an ACR Tray home on a paused clock.
 pub struct Sim {
@@ -32,6 +33,8 @@ pub struct Sim {
     pub secrets: Arc<dyn SecretStore>,
     /// Every event the engine sent.
     pub events: Arc<CollectEvents>,
+    /// Every notification the scheduler showed.
+    pub notifier: Arc<CollectNotifications>,
 }
 
 impl Sim {
@@ -51,6 +54,7 @@ impl Sim {
             docker_dir: tempfile::tempdir().unwrap(),
             secrets: Arc::new(MemoryStore::new()),
             events: Arc::new(CollectEvents::new()),
+            notifier: Arc::new(CollectNotifications::default()),
         };
         let (authority, arm, suffix, ca) = (
             sim.fake.authority_url(),
@@ -88,7 +92,8 @@ impl Sim {
         ])
     }
 
-    /// Runs the CLI (with the system clock) on a blocking thread.
+    /// Runs the CLI on a blocking thread, at the simulated time (which stands still meanwhile:
+    /// tokio does not move a paused clock while a blocking task runs).
     pub async fn cli(&self, args: &[&str]) -> Output {
         self.cli_stdin(args, "").await
     }
@@ -96,10 +101,11 @@ impl Sim {
     /// Runs the CLI with stdin on a blocking thread.
     pub async fn cli_stdin(&self, args: &[&str], stdin: &str) -> Output {
         let (env, secrets, stdin) = (self.env(), self.secrets.clone(), stdin.to_owned());
+        let clock: Arc<dyn Clock> = Arc::new(FixedClock(self.now()));
         let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
         tokio::task::spawn_blocking(move || {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            run_cli(env, secrets, &args, &stdin)
+            run_cli_at(env, secrets, clock, &args, &stdin)
         })
         .await
         .unwrap()

@@ -25,6 +25,7 @@ pub fn run(args: Vec<String>, ctx: Context) -> i32 {
         secrets,
         http,
         retry_base,
+        clock,
     } = ctx;
     let action = args
         .get(1)
@@ -54,7 +55,7 @@ pub fn run(args: Vec<String>, ctx: Context) -> i32 {
         http,
         events: std::sync::Arc::new(acr_tray_engine::events::NoEvents),
         retry_base,
-        clock: acr_tray_engine::clock::system(),
+        clock,
     };
     let result = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -6,6 +6,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use acr_tray_engine::events::{Event, EventSink};
+use acr_tray_engine::notify::{LogNotifier, Notification, Notifier, Urgency};
 use acr_tray_engine::scheduler::Scheduler;
 use acr_tray_engine::{EngineOptions, Error};
 use chrono::{DateTime, Local, Utc};
@@ -28,12 +29,12 @@ pub async fn run(options: EngineOptions, once: bool, json: bool, io: &mut Io) ->
         ..options
     };
     if once {
-        return match Scheduler::once(options, PROGRAM).await {
+        return match Scheduler::once(options, PROGRAM, notifier()).await {
             Ok(outcomes) => pass_exit_code(&outcomes),
             Err(e) => fail(io, &e),
         };
     }
-    let scheduler = match Scheduler::start(options, PROGRAM) {
+    let scheduler = match Scheduler::start(options, PROGRAM, notifier()) {
         Ok(s) => s,
         Err(e) => return fail(io, &e),
     };
@@ -47,6 +48,51 @@ pub async fn run(options: EngineOptions, once: bool, json: bool, io: &mut Io) ->
 fn fail(io: &mut Io, e: &Error) -> i32 {
     io.error(e);
     exit_code(e)
+}
+
+/// The desktop's notifications when a notification server answers, else the log.
+fn notifier() -> Arc<dyn Notifier> {
+    #[cfg(all(unix, not(target_os = "macos")))]
+    {
+        match notify_rust::get_server_information() {
+            Ok(server) => {
+                tracing::info!(server = %server.name, "notifications go to the desktop");
+                Arc::new(DesktopNotifier)
+            }
+            Err(e) => {
+                tracing::info!(error = %e, "no notification server on the session bus: notifications go to the log");
+                Arc::new(LogNotifier)
+            }
+        }
+    }
+    #[cfg(not(all(unix, not(target_os = "macos"))))]
+    {
+        Arc::new(DesktopNotifier)
+    }
+}
+
+/// Desktop notifications through notify-rust (D-Bus on Linux, the native centres elsewhere).
+struct DesktopNotifier;
+
+impl Notifier for DesktopNotifier {
+    fn show(&self, n: &Notification) {
+        let mut note = notify_rust::Notification::new();
+        note.appname("ACR Tray").summary(&n.title).body(&n.body);
+        #[cfg(all(unix, not(target_os = "macos")))]
+        {
+            note.urgency(match n.urgency {
+                Urgency::Critical => notify_rust::Urgency::Critical,
+                Urgency::Normal => notify_rust::Urgency::Normal,
+            });
+        }
+        match note.show() {
+            Ok(_) => tracing::info!(incident = %n.incident, title = %n.title, "notified"),
+            Err(e) => {
+                tracing::warn!(error = %e, "the desktop notification failed; logging it instead");
+                LogNotifier.show(n);
+            }
+        }
+    }
 }
 
 /// Resolves on SIGTERM or Ctrl+C (SIGINT).

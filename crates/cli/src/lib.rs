@@ -56,6 +56,8 @@ pub struct Context {
     pub http: HttpOptions,
     /// The first delay between retries (tests shorten it).
     pub retry_base: std::time::Duration,
+    /// The wall clock (the system's; tests give their own).
+    pub clock: Arc<dyn acr_tray_engine::clock::Clock>,
 }
 
 impl Context {
@@ -69,6 +71,7 @@ impl Context {
             secrets: Arc::new(KeyringStore::new()),
             http: HttpOptions::default(),
             retry_base: std::time::Duration::from_secs(1),
+            clock: acr_tray_engine::clock::system(),
         }
     }
 }
@@ -87,6 +90,7 @@ where
         secrets,
         http,
         retry_base,
+        clock,
     } = ctx;
     let stderr = logging::SharedWriter::new(stderr);
     let cli = match args::Cli::try_parse_from(args) {
@@ -134,7 +138,7 @@ where
         http,
         events: Arc::new(acr_tray_engine::events::NoEvents),
         retry_base,
-        clock: acr_tray_engine::clock::system(),
+        clock,
     };
     let mut io = commands::Io {
         stdin,

@@ -27,6 +27,16 @@ pub fn system() -> Arc<dyn Clock> {
     Arc::new(SystemClock)
 }
 
+/// A clock that stands still (a test's instant, for work that takes no simulated time).
+#[derive(Debug, Clone, Copy)]
+pub struct FixedClock(pub DateTime<Utc>);
+
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0
+    }
+}
+
 /// Wall time that moves with tokio's clock: the wall time at creation plus the tokio time
 /// elapsed since, plus any [`jump`](Self::jump). On a paused tokio runtime it moves only when
 /// tokio's time does. Read it from inside the runtime that drives it (tokio's clock is per

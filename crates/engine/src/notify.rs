@@ -120,6 +120,42 @@ pub enum NotificationAction {
     OpenSettings,
 }
 
+/// Shows notifications: the desktop's, the tray app's, or the log.
+pub trait Notifier: Send + Sync {
+    /// Shows one; failures are the notifier's to log (a notification is never worth a crash).
+    fn show(&self, notification: &Notification);
+}
+
+/// Writes notifications to the log (headless machines, no notification server).
+#[derive(Debug, Default)]
+pub struct LogNotifier;
+
+impl Notifier for LogNotifier {
+    fn show(&self, n: &Notification) {
+        tracing::warn!(incident = %n.incident, "{}: {}", n.title, n.body);
+    }
+}
+
+/// Keeps every notification (tests).
+#[derive(Debug, Default)]
+pub struct CollectNotifications(std::sync::Mutex<Vec<Notification>>);
+
+impl CollectNotifications {
+    /// The notifications so far.
+    pub fn notifications(&self) -> Vec<Notification> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+impl Notifier for CollectNotifications {
+    fn show(&self, n: &Notification) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(n.clone());
+    }
+}
+
 /// A notification to show.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Notification {

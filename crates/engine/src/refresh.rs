@@ -144,6 +144,10 @@ impl Engine {
                     tracing::warn!(registry = %reg.login_server, error = %e, "refresh failed");
                     if let Some(id) = ends_session(e) {
                         let identity = state.identities.entry(id.to_owned()).or_default();
+                        if let Some(limit) = crate::forecast::sign_in_frequency(e) {
+                            // Learned: the next session will end the same way; warn ahead.
+                            identity.sign_in_frequency_secs = Some(limit.num_seconds());
+                        }
                         if identity.sign_in_required.is_none() {
                             identity.sign_in_required = Some(StoredError::new(e, now));
                             newly_ended.insert(id.to_owned());

@@ -22,7 +22,9 @@ use crate::config::{RegistryAuth, RegistryConfig, Settings};
 use crate::engine::{Engine, EngineOptions};
 use crate::error::{Error, Result};
 use crate::events::{Event, EventSink};
+use crate::forecast;
 use crate::instance::InstanceLock;
+use crate::notify::{self, NotificationPolicy, Notifier};
 use crate::refresh::RegistryOutcome;
 use crate::schedule::{self, FailureClass, Policy};
 use crate::state::State;
@@ -63,6 +65,10 @@ enum Command {
         reply: oneshot::Sender<Result<Vec<RegistryOutcome>>>,
     },
     Reload,
+    Snooze {
+        incident: String,
+        until: DateTime<Utc>,
+    },
     Stop(oneshot::Sender<()>),
 }
 
@@ -78,8 +84,12 @@ pub struct Scheduler {
 impl Scheduler {
     /// Opens the engine, takes the single-engine lock and starts the task on the current tokio
     /// runtime. `program` names the holder for a second engine's error message.
-    pub fn start(options: EngineOptions, program: &str) -> Result<Self> {
-        let (runner, status, lock) = Runner::prepare(options, program)?;
+    pub fn start(
+        options: EngineOptions,
+        program: &str,
+        notifier: Arc<dyn Notifier>,
+    ) -> Result<Self> {
+        let (runner, status, lock) = Runner::prepare(options, program, notifier)?;
         let (commands, rx) = mpsc::unbounded_channel();
         let task = tokio::spawn(runner.run(rx));
         Ok(Self {
@@ -92,8 +102,12 @@ impl Scheduler {
 
     /// One pass over every registry, as the running engine would make it (same lock, events
     /// and notifications), then stop: for cron jobs and `acr-tray-cli run --once`.
-    pub async fn once(options: EngineOptions, program: &str) -> Result<Vec<RegistryOutcome>> {
-        let (mut runner, _status, _lock) = Runner::prepare(options, program)?;
+    pub async fn once(
+        options: EngineOptions,
+        program: &str,
+        notifier: Arc<dyn Notifier>,
+    ) -> Result<Vec<RegistryOutcome>> {
+        let (mut runner, _status, _lock) = Runner::prepare(options, program, notifier)?;
         let all = runner
             .engine
             .settings()
@@ -101,7 +115,18 @@ impl Scheduler {
             .iter()
             .map(|r| r.login_server.to_string())
             .collect();
-        runner.pass(all).await
+        let outcomes = runner.pass(all).await;
+        let now = runner.engine.now();
+        runner.deliver(now);
+        outcomes
+    }
+
+    /// Quiets a notification's incident (or every incident of a coalesced one) until `until`.
+    pub fn snooze(&self, incident: &str, until: DateTime<Utc>) {
+        let _ = self.commands.send(Command::Snooze {
+            incident: incident.to_owned(),
+            until,
+        });
     }
 
     /// Refreshes the named registries (all when empty) now, whatever their schedule or backoff
@@ -220,12 +245,18 @@ struct Runner {
     first: bool,
     passes: u64,
     status: watch::Sender<Status>,
+    notifier: Arc<dyn Notifier>,
+    notifications: NotificationPolicy,
+    incidents_file: PathBuf,
+    /// Session warnings already sent: (identity, expected end).
+    warned: HashSet<(String, DateTime<Utc>)>,
 }
 
 impl Runner {
     fn prepare(
         options: EngineOptions,
         program: &str,
+        notifier: Arc<dyn Notifier>,
     ) -> Result<(Self, watch::Receiver<Status>, InstanceLock)> {
         let buffer = Arc::new(Buffer {
             outer: options.events.clone(),
@@ -237,6 +268,8 @@ impl Runner {
         })?;
         let lock = InstanceLock::acquire(engine.paths(), program)?;
         let now = engine.now();
+        let incidents_file = engine.paths().incidents_file();
+        let notifications = NotificationPolicy::new(notify::load_incidents(&incidents_file));
         let (status_tx, status) = watch::channel(Status {
             observed: now,
             next_wake: now,
@@ -255,6 +288,10 @@ impl Runner {
             first: true,
             passes: 0,
             status: status_tx,
+            notifier,
+            notifications,
+            incidents_file,
+            warned: HashSet::new(),
         };
         Ok((runner, status, lock))
     }
@@ -279,6 +316,10 @@ impl Runner {
             match command {
                 None => {}
                 Some(Command::Reload) => self.reload(),
+                Some(Command::Snooze { incident, until }) => {
+                    self.notifications.snooze(&incident, until);
+                    self.save_incidents();
+                }
                 Some(Command::Stop(reply)) => {
                     tracing::info!("scheduler stopped");
                     let _ = reply.send(());
@@ -373,7 +414,14 @@ impl Runner {
                 .map(|at| at.max(now))
                 .min();
         }
-        earliest
+        let state = State::load(&self.engine.paths().state_file());
+        let now = self.engine.now();
+        let warning = self.forecast(&state, now);
+        let check = self.deliver(now);
+        [earliest, warning, check.filter(|at| *at > now)]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Each registry with when it is due (`None`: waiting for a sign-in).
@@ -474,8 +522,60 @@ impl Runner {
                 }
             }
         }
-        let _events = self.buffer.take();
         result
+    }
+
+    /// Warns of sessions a learned sign-in-frequency policy will end soon (once per expected
+    /// end); says when the next warning falls due.
+    fn forecast(&mut self, state: &State, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let mut next: Option<DateTime<Utc>> = None;
+        for (id, s) in &state.identities {
+            if s.sign_in_required.is_some() {
+                continue;
+            }
+            let limit = s.sign_in_frequency();
+            if let Some(end) = forecast::should_warn(now, s.last_sign_in, limit) {
+                if self.warned.insert((id.clone(), end)) {
+                    tracing::info!(identity = %id, %end, "the session ends soon");
+                    self.engine.emit(Event::SessionExpiringSoon {
+                        identity: id.clone(),
+                        at: end,
+                    });
+                }
+            } else if let Some(at) =
+                forecast::warning_time(s.last_sign_in, limit).filter(|at| *at > now)
+            {
+                next = Some(next.map_or(at, |n| n.min(at)));
+            }
+        }
+        next
+    }
+
+    /// Hands the events since the last call to the notification policy and shows what it
+    /// decides; says when the policy wants to look again.
+    fn deliver(&mut self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let events = self.buffer.take();
+        let due = self
+            .notifications
+            .next_check(now)
+            .is_some_and(|at| at <= now);
+        if !events.is_empty() || due {
+            let before = self.notifications.incidents().clone();
+            for n in self.notifications.on_events(now, &events) {
+                self.notifier.show(&n);
+            }
+            if *self.notifications.incidents() != before {
+                self.save_incidents();
+            }
+        }
+        self.notifications.next_check(now)
+    }
+
+    fn save_incidents(&self) {
+        if let Err(e) = notify::save_incidents(&self.incidents_file, self.notifications.incidents())
+        {
+            tracing::warn!(error = %e, "could not save the notification state");
+        }
     }
 
     fn count(&mut self, outcomes: &[RegistryOutcome], now: DateTime<Utc>) {
