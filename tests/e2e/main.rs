@@ -7,6 +7,7 @@ mod allow_list;
 mod always_on;
 mod audience;
 mod cli;
+mod daemon;
 mod docker_file;
 mod failures;
 mod helpers;

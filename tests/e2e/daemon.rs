@@ -1,0 +1,154 @@
+//! `acr-tray-cli run` as a process, the way a systemd user unit runs it: events on stdout as
+//! they happen, notifications in the log without a notification server, one engine per
+//! settings file, a clean stop on SIGTERM; and `run --once` for cron jobs.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use acr_tray_tests::World;
+use fake_azure::Role;
+
+const BIN: &str = env!("CARGO_BIN_EXE_acr-tray-cli-e2e");
+
+/// A world with a service principal whose secret is in a file (a process has no in-memory
+/// keyring), a registry it can pull from and one it has no role on.
+fn world() -> (World, String, String) {
+    let w = World::new();
+    let sp = w.service_principal();
+    let file = w.home.path().join("sp-secret").display().to_string();
+    w.cli_stdin(
+        &[
+            "login",
+            "--service-principal",
+            "--tenant",
+            &sp.tenant,
+            "--client-id",
+            &sp.client_id,
+            "--secret-stdin",
+            "--secret-file",
+            &file,
+        ],
+        &sp.secret,
+    )
+    .expect_code(0);
+    let good = w.registry("daemon1", &sp, Role::AcrPull);
+    let bad = w.registry("daemon2", &sp, Role::None);
+    w.cli(&["registry", "add", &good.name]).expect_code(0);
+    w.cli(&["registry", "add", &bad.name]).expect_code(0);
+    (w, good.login_server, bad.login_server)
+}
+
+fn command(w: &World, args: &[&str]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in w.env().vars() {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+/// Lines of a child's stream, as they come.
+fn lines(stream: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+fn wait_for(rx: &mpsc::Receiver<String>, seen: &mut Vec<String>, pick: impl Fn(&str) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        match rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(line) => {
+                let hit = pick(&line);
+                seen.push(line);
+                if hit {
+                    return;
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    panic!("not seen; got:\n{}", seen.join("\n"));
+}
+
+fn terminate(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn run_prints_events_holds_the_lock_and_stops_on_sigterm() {
+    let (w, good, bad) = world();
+    let mut child = command(&w, &["run", "--json"]).spawn().unwrap();
+    let out = lines(child.stdout.take().unwrap());
+    let err = lines(child.stderr.take().unwrap());
+    let mut seen = Vec::new();
+    wait_for(&out, &mut seen, |l| l.contains("\"refreshed\"") && l.contains(&good));
+    wait_for(&out, &mut seen, |l| l.contains("\"refresh-failed\"") && l.contains(&bad));
+    for line in &seen {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(v["event"].is_string() && v["at"].is_string(), "{line}");
+    }
+    let (_, token) = w.docker_auth(&good);
+    // No notification server here: the notification goes to the log, once.
+    let mut logged = Vec::new();
+    wait_for(&err, &mut logged, |l| l.contains("daemon2") && l.contains("AcrPull"));
+
+    // A second engine for the same settings is refused and says who runs.
+    let second = command(&w, &["run"]).output().unwrap();
+    assert_eq!(second.status.code(), Some(1), "{second:?}");
+    let text = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        text.contains("already running") && text.contains(&format!("process {}", child.id())),
+        "{text}"
+    );
+
+    terminate(&child);
+    let started = Instant::now();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "clean exit on SIGTERM");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // Nothing secret on either stream.
+    let all: Vec<String> = seen.into_iter().chain(logged).chain(err.try_iter()).collect();
+    let joined = all.join("\n");
+    assert!(!joined.contains(&token), "a token was printed");
+    // The lock went with it.
+    let again = command(&w, &["run", "--once"]).output().unwrap();
+    assert_eq!(again.status.code(), Some(1), "{again:?}");
+}
+
+#[test]
+fn run_once_makes_one_pass_and_exits_with_its_code() {
+    let (w, good, bad) = world();
+    let out = w.cli(&["run", "--once"]);
+    assert_eq!(out.code, 1, "one registry has no role: {out:?}");
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", out.stdout);
+    assert!(
+        lines.iter().any(|l| l.contains("refreshed daemon1") && l.contains(&good)),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        lines.iter().any(|l| l.contains("failed daemon2") && l.contains(&bad)),
+        "{}",
+        out.stdout
+    );
+}
