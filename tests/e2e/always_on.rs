@@ -111,3 +111,51 @@ async fn refresh_now_ignores_the_schedule_and_a_second_engine_is_refused() {
         .stop()
         .await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_entry_removed_from_docker_is_written_again_within_a_minute() {
+    let sim = Sim::start().await;
+    let sp = sim.signed_in_principal().await;
+    let a = sim
+        .registry("foxtrot", &sp.object_id, &sp.client_id, Role::AcrPull)
+        .await;
+    let b = sim
+        .registry("golf1", &sp.object_id, &sp.client_id, Role::AcrPull)
+        .await;
+    let scheduler = Scheduler::start(sim.options(), "test", sim.notifier.clone()).unwrap();
+    scheduler.settled(sim.now()).await;
+    let path = sim.docker_dir.path().join("config.json");
+
+    // `docker logout` of one registry, next to another tool's entry.
+    let mut cfg = sim.docker_config();
+    cfg["auths"]
+        .as_object_mut()
+        .unwrap()
+        .remove(&a.login_server);
+    cfg["auths"]["ghcr.io"] = serde_json::json!({"auth": "dXNlcjpwYXNz"});
+    std::fs::write(&path, cfg.to_string()).unwrap();
+    sim.pass(TimeDelta::seconds(61)).await;
+    scheduler.settled(sim.now()).await;
+    let tokens = sim.docker_token_expiry();
+    assert!(
+        tokens.contains_key(&a.login_server),
+        "{}",
+        sim.docker_config()
+    );
+    assert_eq!(
+        sim.docker_config()["auths"]["ghcr.io"]["auth"],
+        "dXNlcjpwYXNz"
+    );
+
+    // The whole file deleted.
+    std::fs::remove_file(&path).unwrap();
+    sim.pass(TimeDelta::seconds(61)).await;
+    scheduler.settled(sim.now()).await;
+    let tokens = sim.docker_token_expiry();
+    assert!(
+        tokens.contains_key(&a.login_server) && tokens.contains_key(&b.login_server),
+        "{}",
+        sim.docker_config()
+    );
+    scheduler.stop().await;
+}

@@ -100,8 +100,12 @@ fn run_prints_events_holds_the_lock_and_stops_on_sigterm() {
     let out = lines(child.stdout.take().unwrap());
     let err = lines(child.stderr.take().unwrap());
     let mut seen = Vec::new();
-    wait_for(&out, &mut seen, |l| l.contains("\"refreshed\"") && l.contains(&good));
-    wait_for(&out, &mut seen, |l| l.contains("\"refresh-failed\"") && l.contains(&bad));
+    wait_for(&out, &mut seen, |l| {
+        l.contains("\"refreshed\"") && l.contains(&good)
+    });
+    wait_for(&out, &mut seen, |l| {
+        l.contains("\"refresh-failed\"") && l.contains(&bad)
+    });
     for line in &seen {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         assert!(v["event"].is_string() && v["at"].is_string(), "{line}");
@@ -109,7 +113,9 @@ fn run_prints_events_holds_the_lock_and_stops_on_sigterm() {
     let (_, token) = w.docker_auth(&good);
     // No notification server here: the notification goes to the log, once.
     let mut logged = Vec::new();
-    wait_for(&err, &mut logged, |l| l.contains("daemon2") && l.contains("AcrPull"));
+    wait_for(&err, &mut logged, |l| {
+        l.contains("daemon2") && l.contains("AcrPull")
+    });
 
     // A second engine for the same settings is refused and says who runs.
     let second = command(&w, &["run"]).output().unwrap();
@@ -126,7 +132,11 @@ fn run_prints_events_holds_the_lock_and_stops_on_sigterm() {
     assert_eq!(status.code(), Some(0), "clean exit on SIGTERM");
     assert!(started.elapsed() < Duration::from_secs(5));
     // Nothing secret on either stream.
-    let all: Vec<String> = seen.into_iter().chain(logged).chain(err.try_iter()).collect();
+    let all: Vec<String> = seen
+        .into_iter()
+        .chain(logged)
+        .chain(err.try_iter())
+        .collect();
     let joined = all.join("\n");
     assert!(!joined.contains(&token), "a token was printed");
     // The lock went with it.
@@ -142,12 +152,16 @@ fn run_once_makes_one_pass_and_exits_with_its_code() {
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(lines.len(), 2, "{}", out.stdout);
     assert!(
-        lines.iter().any(|l| l.contains("refreshed daemon1") && l.contains(&good)),
+        lines
+            .iter()
+            .any(|l| l.contains("refreshed daemon1") && l.contains(&good)),
         "{}",
         out.stdout
     );
     assert!(
-        lines.iter().any(|l| l.contains("failed daemon2") && l.contains(&bad)),
+        lines
+            .iter()
+            .any(|l| l.contains("failed daemon2") && l.contains(&bad)),
         "{}",
         out.stdout
     );

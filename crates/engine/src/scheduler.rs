@@ -209,6 +209,7 @@ struct Failures {
     count: u32,
     retry_at: DateTime<Utc>,
     class: FailureClass,
+    kind: crate::error::ErrorKind,
 }
 
 /// The files whose change triggers work: the settings (reload) and Docker's config.json (a
@@ -380,17 +381,20 @@ impl Runner {
         if watched.settings != self.watched.settings {
             self.reload();
         }
-        if watched.docker != self.watched.docker {
-            // A repaired (or replaced) config.json is worth a try at once.
-            self.failures
-                .retain(|_, f| f.class != FailureClass::NeedsFix);
-        }
+        let docker_changed = watched.docker != self.watched.docker;
         self.watched = watched;
 
         let state = State::load(&self.engine.paths().state_file());
         self.track_sign_ins(&state);
 
         let mut due: Vec<String> = extra;
+        if docker_changed {
+            // Someone else changed config.json: a repaired file is worth a try at once, and a
+            // registry whose entry vanished (deleted file, `docker logout`) is logged in again.
+            self.failures
+                .retain(|_, f| f.kind != crate::error::ErrorKind::DockerConfig);
+            due.extend(self.missing_from_docker(&state));
+        }
         let mut earliest: Option<DateTime<Utc>> = None;
         for (reg, at) in self.plan(&state) {
             let Some(at) = at else { continue };
@@ -404,6 +408,8 @@ impl Runner {
             due.sort();
             due.dedup();
             let _ = self.pass(due).await;
+            // Our own write is not someone else's change.
+            self.watched = Watched::read(&self.engine);
             // What the pass changed (new expiry, backoff) decides the next wake.
             let state = State::load(&self.engine.paths().state_file());
             let now = self.engine.now();
@@ -422,6 +428,35 @@ impl Runner {
             .into_iter()
             .flatten()
             .min()
+    }
+
+    /// Registries ACR Tray has written to config.json's `auths` before whose entry is gone.
+    fn missing_from_docker(&self, state: &State) -> Vec<String> {
+        let Ok(path) = self.engine.docker_config_path() else {
+            return Vec::new();
+        };
+        let Ok(config) = crate::docker::DockerConfig::load(&path) else {
+            return Vec::new();
+        };
+        self.engine
+            .settings()
+            .registries
+            .iter()
+            .map(|r| r.login_server.to_string())
+            .filter(|ls| {
+                state
+                    .registries
+                    .get(ls)
+                    .is_some_and(|s| s.last_refresh.is_some())
+            })
+            .filter(|ls| {
+                config.store_for(ls, self.engine.env()) == crate::docker::CredentialStore::File
+                    && !config.has_secrets(ls)
+            })
+            .inspect(
+                |ls| tracing::info!(registry = %ls, "its Docker entry is gone: writing it again"),
+            )
+            .collect()
     }
 
     /// Each registry with when it is due (`None`: waiting for a sign-in).
@@ -637,6 +672,7 @@ impl Runner {
                 count,
                 retry_at,
                 class,
+                kind: e.kind(),
             },
         );
     }
