@@ -1,0 +1,56 @@
+// Typed wrapper over the Tauri IPC described in IPC.md: one function per command, one per event.
+// Views call only these, so the command names and argument keys live in exactly one place.
+import { invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import type {
+  AccountView,
+  AddRegistry,
+  CloudInput,
+  CloudView,
+  DeviceCodePrompt,
+  Discovery,
+  DoctorView,
+  ErrorView,
+  GeneralSettings,
+  Navigate,
+  Overview,
+  RefreshOutcomeView,
+  RegistryView,
+  ServicePrincipalSignIn,
+  UserSignIn,
+} from "./bindings";
+
+export const getOverview = () => invoke<Overview>("get_overview");
+export const signInUser = (request: UserSignIn) => invoke<AccountView>("sign_in_user", { request });
+export const cancelSignIn = () => invoke<null>("cancel_sign_in");
+export const signInServicePrincipal = (request: ServicePrincipalSignIn) =>
+  invoke<AccountView>("sign_in_service_principal", { request });
+export const signInManagedIdentity = (clientId: string | null) =>
+  invoke<AccountView>("sign_in_managed_identity", { clientId });
+export const signInAzureCli = (tenant: string | null) => invoke<AccountView>("sign_in_azure_cli", { tenant });
+export const signOut = (identity: string) => invoke<null>("sign_out", { identity });
+export const addRegistry = (request: AddRegistry) => invoke<RegistryView>("add_registry", { request });
+export const removeRegistry = (name: string) => invoke<null>("remove_registry", { name });
+export const refreshNow = (names: string[]) => invoke<RefreshOutcomeView[]>("refresh_now", { names });
+export const discoverRegistries = (identity: string) => invoke<Discovery>("discover_registries", { identity });
+export const doctor = () => invoke<DoctorView>("doctor");
+export const doctorFix = () => invoke<DoctorView>("doctor_fix");
+export const setGeneral = (general: GeneralSettings) => invoke<GeneralSettings>("set_general", { general });
+export const setCloud = (cloud: CloudInput) => invoke<CloudView>("set_cloud", { cloud });
+export const openLogs = () => invoke<null>("open_logs");
+
+export const onOverview = (f: (o: Overview) => void): Promise<UnlistenFn> =>
+  listen<Overview>("overview", (e) => f(e.payload));
+export const onDeviceCode = (f: (p: DeviceCodePrompt) => void): Promise<UnlistenFn> =>
+  listen<DeviceCodePrompt>("device-code", (e) => f(e.payload));
+export const onNavigate = (f: (n: Navigate) => void): Promise<UnlistenFn> =>
+  listen<Navigate>("navigate", (e) => f(e.payload));
+
+/**
+ * Every command rejects with an ErrorView; anything else (a bug, a missing command in an older
+ * shell) is folded into one so views have a single error shape to render.
+ */
+export function asError(e: unknown): ErrorView {
+  if (e && typeof e === "object" && "code" in e && "message" in e) return e as ErrorView;
+  return { code: "other", message: String(e instanceof Error ? e.message : e), hint: null, at: null };
+}

@@ -1,0 +1,99 @@
+// The window: a sidebar with the three views, the current view, and one live region that
+// announces what just happened (refreshed, signed in, saved) to screen readers and sighted users.
+import { useEffect, useState } from "preact/hooks";
+import * as api from "./api";
+import type { Navigate, TrayState } from "./bindings";
+import { Badge, type Tone } from "./components/bits";
+import { onAnnounce, setOverview, useOverview } from "./store";
+import { AccountsView } from "./views/accounts";
+import { GeneralView } from "./views/general";
+import { RegistriesView } from "./views/registries";
+import type { ErrorView } from "./bindings";
+
+type View = Navigate["view"];
+const VIEWS: Array<[View, string]> = [
+  ["registries", "Registries"],
+  ["accounts", "Accounts"],
+  ["general", "General"],
+];
+
+const trayTone: Record<TrayState, Tone> = {
+  empty: "idle",
+  ok: "ok",
+  refreshing: "busy",
+  attention: "bad",
+  signInRequired: "warn",
+};
+
+export function App() {
+  const overview = useOverview();
+  const [view, setView] = useState<View>("registries");
+  /** Set by the `navigate` event: open the sign-in for this identity once the Accounts view shows. */
+  const [signInFor, setSignInFor] = useState<{ identity: string | null } | null>(null);
+  const [status, setStatus] = useState("");
+  const [loadError, setLoadError] = useState<ErrorView | null>(null);
+
+  useEffect(() => {
+    onAnnounce(setStatus);
+    const unlisten = [
+      api.onOverview(setOverview),
+      api.onNavigate((n) => {
+        setView(n.view);
+        if (n.signIn) setSignInFor({ identity: n.identity });
+      }),
+    ];
+    api
+      .getOverview()
+      .then(setOverview)
+      .catch((e) => setLoadError(api.asError(e)));
+    return () => unlisten.forEach((p) => p.then((f) => f()));
+  }, []);
+
+  return (
+    <div class="shell">
+      <nav class="sidebar" aria-label="Settings">
+        <div class="brand">
+          <span class="brand-mark" aria-hidden="true" />
+          ACR Tray
+        </div>
+        <ul>
+          {VIEWS.map(([id, label]) => (
+            <li key={id}>
+              <button
+                type="button"
+                class={view === id ? "nav-item current" : "nav-item"}
+                aria-current={view === id ? "page" : undefined}
+                onClick={() => setView(id)}
+                id={`nav-${id}`}
+              >
+                {label}
+              </button>
+            </li>
+          ))}
+        </ul>
+        {overview && (
+          <div class="sidebar-foot">
+            <Badge tone={trayTone[overview.state]} label={overview.summary} />
+          </div>
+        )}
+      </nav>
+      <main class="content" id="main">
+        {loadError && (
+          <div class="error-note" role="alert">
+            <p class="error-message">Could not load the settings: {loadError.message}</p>
+            {loadError.hint && <p class="error-hint">{loadError.hint}</p>}
+          </div>
+        )}
+        {!overview && !loadError && <p class="muted">Loading…</p>}
+        {overview && view === "registries" && <RegistriesView overview={overview} />}
+        {overview && view === "accounts" && (
+          <AccountsView overview={overview} signInFor={signInFor} onSignInHandled={() => setSignInFor(null)} />
+        )}
+        {overview && view === "general" && <GeneralView overview={overview} />}
+      </main>
+      <div class="status-line" role="status" aria-live="polite" id="status">
+        {status}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,41 @@
+// Times on screen. The engine's clock (Overview.now) is the reference, advanced by the local
+// monotonic clock since the overview arrived, so countdowns stay right even when this machine's
+// wall clock is off or jumps (a laptop waking up).
+
+let base = { engineMs: Date.now(), localMs: performance.now() };
+
+export function syncClock(engineNow: string): void {
+  const ms = Date.parse(engineNow);
+  if (!Number.isNaN(ms)) base = { engineMs: ms, localMs: performance.now() };
+}
+
+export function engineNow(): number {
+  return base.engineMs + (performance.now() - base.localMs);
+}
+
+const clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+const dayClock = new Intl.DateTimeFormat(undefined, { weekday: "short", hour: "2-digit", minute: "2-digit" });
+
+/** "14:05", or "Tue 14:05" when not within the next/last 20 hours. */
+export function clockTime(iso: string, now = engineNow()): string {
+  const t = Date.parse(iso);
+  return Math.abs(t - now) < 20 * 3600_000 ? clock.format(t) : dayClock.format(t);
+}
+
+/** "2 h 13 min", "4 min 05 s", "40 s": coarse when far, to the second when close. */
+export function duration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  if (h > 0) return `${h} h ${m} min`;
+  if (m >= 10) return `${m} min`;
+  if (m > 0) return `${m} min ${String(sec).padStart(2, "0")} s`;
+  return `${sec} s`;
+}
+
+/** "in 2 h 13 min" or "3 min ago". */
+export function relative(iso: string, now = engineNow()): string {
+  const d = Date.parse(iso) - now;
+  return d >= 0 ? `in ${duration(d)}` : `${duration(-d)} ago`;
+}

@@ -1,0 +1,294 @@
+// Adding a registry: typed (validated while typing against the cloud's registry suffix) or picked
+// from what an identity can list through ARM. The admin password, if typed, is read from the
+// input once at submit, sent with the one add_registry call, and the input is emptied at once.
+import { useMemo, useRef, useState } from "preact/hooks";
+import * as api from "../api";
+import type { DiscoveredRegistry, Discovery, ErrorView, Overview, RegistrySignInInput } from "../bindings";
+import { ErrorNote } from "../components/bits";
+import { Dialog } from "../components/dialog";
+import { announce } from "../store";
+import { parseRegistry } from "../validate";
+
+type Props = { overview: Overview; onClose: () => void };
+
+export function AddRegistryDialog({ overview, onClose }: Props) {
+  const { accounts, cloud } = overview;
+  const [mode, setMode] = useState<"type" | "discover">("type");
+  const [input, setInput] = useState("");
+  const [touched, setTouched] = useState(false);
+  const [trust, setTrust] = useState(false);
+  const [signIn, setSignIn] = useState(accounts[0] ? `identity:${accounts[0].id}` : "adminPassword");
+  const [username, setUsername] = useState("");
+  const password = useRef<HTMLInputElement>(null);
+  const nameRef = useRef<HTMLInputElement>(null);
+  const [serverError, setServerError] = useState<ErrorView | null>(null);
+  const [formError, setFormError] = useState<string | null>(null);
+  const [sending, setSending] = useState(false);
+
+  const parsed = parseRegistry(input, cloud.acrSuffix);
+  const fieldError = parsed.kind === "error" && (touched || !parsed.later) ? parsed.message : null;
+
+  function pick(r: DiscoveredRegistry, identity: string) {
+    setInput(r.loginServer);
+    setSignIn(`identity:${identity}`);
+    setServerError(null);
+    setMode("type");
+    setTimeout(() => nameRef.current?.focus(), 0);
+  }
+
+  async function submit(e: Event) {
+    e.preventDefault();
+    setTouched(true);
+    setFormError(null);
+    if (parsed.kind === "empty" || parsed.kind === "error") {
+      nameRef.current?.focus();
+      return;
+    }
+    if (parsed.kind === "custom" && !trust) {
+      setFormError(`Tick “Trust ${parsed.host}” to send it Azure tokens, or use a registry inside ${cloud.acrSuffix}.`);
+      return;
+    }
+    let choice: RegistrySignInInput;
+    if (signIn === "adminPassword") {
+      const pw = password.current?.value ?? "";
+      if (!username.trim() || !pw) {
+        setFormError("Enter the admin username and password.");
+        return;
+      }
+      choice = { kind: "adminPassword", username: username.trim(), password: pw };
+    } else {
+      const [kind, identity] = splitChoice(signIn);
+      choice = { kind, identity };
+    }
+    setSending(true);
+    setServerError(null);
+    const call = api.addRegistry({ nameOrLoginServer: input.trim(), signIn: choice, trustCustomDomain: parsed.kind === "custom" && trust });
+    // The secret has been handed over: drop it from the DOM and from this closure's reach now.
+    if (password.current) password.current.value = "";
+    choice = { kind: "identity", identity: "" };
+    try {
+      const reg = await call;
+      announce(`${reg.name} added.`);
+      onClose();
+    } catch (err) {
+      setServerError(api.asError(err));
+      setSending(false);
+    }
+  }
+
+  const describedBy = [fieldError || serverError ? "name-error" : "", "name-help"].filter(Boolean).join(" ");
+  return (
+    <Dialog title="Add a registry" onClose={onClose} wide id="add-dialog">
+      <div class="segmented" role="group" aria-label="How to add">
+        <button type="button" aria-pressed={mode === "type"} onClick={() => setMode("type")} id="mode-type">
+          Enter a name
+        </button>
+        <button type="button" aria-pressed={mode === "discover"} onClick={() => setMode("discover")} id="mode-discover" disabled={accounts.length === 0}>
+          Find in Azure
+        </button>
+      </div>
+      {mode === "discover" ? (
+        <DiscoverPanel overview={overview} onPick={pick} />
+      ) : (
+        <form class="form" onSubmit={submit} noValidate>
+          <div class="field">
+            <label for="reg-name">Registry name or login server</label>
+            <input
+              id="reg-name"
+              ref={nameRef}
+              autofocus
+              autocomplete="off"
+              spellcheck={false}
+              value={input}
+              placeholder={`myregistry or myregistry.${cloud.acrSuffix}`}
+              aria-invalid={fieldError ? true : undefined}
+              aria-describedby={describedBy}
+              onInput={(e) => {
+                setInput(e.currentTarget.value);
+                setServerError(null);
+                setFormError(null);
+              }}
+              onBlur={() => input && setTouched(true)}
+            />
+            {fieldError && (
+              <p class="field-error" id="name-error">
+                {fieldError}
+              </p>
+            )}
+            {!fieldError && serverError && <ErrorNote error={serverError} id="name-error" alert />}
+            <p class="field-help" id="name-help">
+              {help(parsed, cloud.acrSuffix)}
+            </p>
+          </div>
+          {parsed.kind === "custom" && (
+            <div class={parsed.lookalike ? "trust-box warn" : "trust-box"}>
+              {parsed.lookalike && (
+                <p class="field-error" id="lookalike">
+                  {parsed.host} is not an Azure registry: it only contains “{cloud.acrSuffix}” and belongs to another domain.
+                </p>
+              )}
+              <label class="check">
+                <input type="checkbox" id="trust" checked={trust} onChange={(e) => setTrust(e.currentTarget.checked)} />
+                <span>
+                  Trust {parsed.host}: send it my Azure tokens. Only for a registry you know is yours (a custom domain in front of ACR).
+                </span>
+              </label>
+            </div>
+          )}
+          <div class="field">
+            <label for="reg-signin">Sign in with</label>
+            <select id="reg-signin" value={signIn} onChange={(e) => setSignIn(e.currentTarget.value)}>
+              {accounts.length > 0 && (
+                <optgroup label="Accounts">
+                  {accounts.map((a) => (
+                    <option key={a.id} value={`identity:${a.id}`}>
+                      {a.label}
+                    </option>
+                  ))}
+                </optgroup>
+              )}
+              <optgroup label="The registry's admin account">
+                {accounts.map((a) => (
+                  <option key={a.id} value={`adminArm:${a.id}`}>
+                    Admin account, password read through Azure with {a.label}
+                  </option>
+                ))}
+                <option value="adminPassword">Admin account, username and password</option>
+              </optgroup>
+            </select>
+          </div>
+          {signIn === "adminPassword" && (
+            <div class="field-row">
+              <div class="field">
+                <label for="admin-user">Username</label>
+                <input id="admin-user" autocomplete="off" value={username} onInput={(e) => setUsername(e.currentTarget.value)} />
+              </div>
+              <div class="field">
+                <label for="admin-password">Password</label>
+                {/* Uncontrolled on purpose: the password never enters component state. */}
+                <input id="admin-password" type="password" ref={password} autocomplete="off" />
+              </div>
+            </div>
+          )}
+          {formError && (
+            <p class="field-error" role="alert" id="form-error">
+              {formError}
+            </p>
+          )}
+          <div class="dialog-actions">
+            <button type="button" onClick={onClose}>
+              Cancel
+            </button>
+            <button type="submit" class="primary" disabled={sending} id="add-submit">
+              {sending ? "Adding…" : "Add registry"}
+            </button>
+          </div>
+        </form>
+      )}
+    </Dialog>
+  );
+}
+
+function splitChoice(v: string): ["identity" | "adminArm", string] {
+  const i = v.indexOf(":");
+  return [v.slice(0, i) === "adminArm" ? "adminArm" : "identity", v.slice(i + 1)];
+}
+
+function help(p: ReturnType<typeof parseRegistry>, suffix: string): string {
+  switch (p.kind) {
+    case "name":
+      return `Login server: ${p.loginServer}`;
+    case "loginServer":
+      return `Inside ${suffix}.`;
+    case "custom":
+      return `Outside ${suffix}: a custom domain.`;
+    default:
+      return `5–50 letters and digits, or a login server ending in .${suffix}.`;
+  }
+}
+
+function DiscoverPanel({ overview, onPick }: { overview: Overview; onPick: (r: DiscoveredRegistry, identity: string) => void }) {
+  const [identity, setIdentity] = useState(overview.accounts[0]?.id ?? "");
+  const [result, setResult] = useState<Discovery | null>(null);
+  const [error, setError] = useState<ErrorView | null>(null);
+  const [loading, setLoading] = useState(false);
+  const [query, setQuery] = useState("");
+
+  async function list(e: Event) {
+    e.preventDefault();
+    setLoading(true);
+    setError(null);
+    setResult(null);
+    try {
+      setResult(await api.discoverRegistries(identity));
+    } catch (err) {
+      setError(api.asError(err));
+    } finally {
+      setLoading(false);
+    }
+  }
+
+  const shown = useMemo(() => {
+    const q = query.trim().toLowerCase();
+    const all = result?.registries ?? [];
+    return q ? all.filter((r) => [r.name, r.loginServer, r.resourceGroup, r.subscription].some((s) => s.toLowerCase().includes(q))) : all;
+  }, [result, query]);
+
+  return (
+    <div class="form">
+      <form class="field-row align-end" onSubmit={list}>
+        <div class="field grow">
+          <label for="disc-identity">List the registries this account can see</label>
+          <select id="disc-identity" value={identity} onChange={(e) => setIdentity(e.currentTarget.value)}>
+            {overview.accounts.map((a) => (
+              <option key={a.id} value={a.id}>
+                {a.label}
+              </option>
+            ))}
+          </select>
+        </div>
+        <button type="submit" disabled={loading || !identity} id="disc-list">
+          {loading ? "Listing…" : "List registries"}
+        </button>
+      </form>
+      {error && <ErrorNote error={error} alert />}
+      {result?.notice && (
+        <p class="notice" role="note" id="disc-notice">
+          {result.notice}
+        </p>
+      )}
+      {result && (
+        <>
+          <div class="field">
+            <label for="disc-search">Search</label>
+            <input id="disc-search" type="search" value={query} onInput={(e) => setQuery(e.currentTarget.value)} placeholder="Name, resource group or subscription" />
+          </div>
+          <p class="sr-only" aria-live="polite">
+            {shown.length} of {result.registries.length} registries shown
+          </p>
+          {shown.length === 0 ? (
+            <p class="muted">{result.registries.length === 0 ? "This account can list no registries." : "No registry matches."}</p>
+          ) : (
+            <ul class="pick-list" aria-label="Registries found">
+              {shown.map((r) => (
+                <li key={r.loginServer}>
+                  <button type="button" class="pick" disabled={r.added} onClick={() => onPick(r, identity)} aria-label={r.added ? `${r.name}, already added` : `Choose ${r.name}`}>
+                    <span class="pick-main">
+                      <strong>{r.name}</strong>
+                      <span class="mono muted">{r.loginServer}</span>
+                    </span>
+                    <span class="pick-meta muted">
+                      {r.resourceGroup} · {r.subscription}
+                      {r.sku ? ` · ${r.sku}` : ""}
+                    </span>
+                    {r.added && <span class="chip">Added</span>}
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
+        </>
+      )}
+    </div>
+  );
+}

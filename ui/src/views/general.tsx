@@ -1,0 +1,245 @@
+// General: refresh interval, start at login, log level, the cloud, and Docker: which credential
+// store each registry lands in and the doctor's findings, with "Fix" (config.json is backed up first).
+import { useEffect, useState } from "preact/hooks";
+import * as api from "../api";
+import type { CloudInput, DoctorView, ErrorView, GeneralSettings, LogLevel, Overview } from "../bindings";
+import { Badge, ErrorNote } from "../components/bits";
+import { announce } from "../store";
+import { clockTime } from "../time";
+
+const LEVELS: LogLevel[] = ["error", "warn", "info", "debug", "trace"];
+const CLOUDS: Array<[string, string]> = [
+  ["AzureCloud", "Azure (global)"],
+  ["AzureChinaCloud", "Azure China"],
+  ["AzureUSGovernment", "Azure US Government"],
+  ["custom", "Custom endpoints (Azure Stack, private cloud)"],
+];
+
+export function GeneralView({ overview }: { overview: Overview }) {
+  return (
+    <section aria-labelledby="general-title">
+      <header class="view-head">
+        <div>
+          <h1 id="general-title">General</h1>
+          <p class="muted">How often to refresh, which cloud to use, and how Docker stores the credentials.</p>
+        </div>
+        <div class="actions">
+          <button type="button" onClick={() => api.openLogs().catch((e) => announce(api.asError(e).message))} id="open-logs">
+            Open logs
+          </button>
+        </div>
+      </header>
+      <GeneralForm general={overview.general} />
+      <CloudForm overview={overview} />
+      <DockerPanel />
+    </section>
+  );
+}
+
+function GeneralForm({ general }: { general: GeneralSettings }) {
+  const [interval, setIntervalText] = useState(String(general.refreshIntervalMinutes));
+  const [startAtLogin, setStart] = useState(general.startAtLogin);
+  const [level, setLevel] = useState<LogLevel>(general.logLevel);
+  const [error, setError] = useState<ErrorView | null>(null);
+  // A fresh overview (from another window or the CLI) replaces what is shown here.
+  useEffect(() => {
+    setIntervalText(String(general.refreshIntervalMinutes));
+    setStart(general.startAtLogin);
+    setLevel(general.logLevel);
+  }, [general.refreshIntervalMinutes, general.startAtLogin, general.logLevel]);
+
+  const minutes = Number(interval);
+  const bad = !/^\d+$/.test(interval.trim()) || minutes < 1 || minutes > 1440;
+  const dirty = minutes !== general.refreshIntervalMinutes || startAtLogin !== general.startAtLogin || level !== general.logLevel;
+
+  async function save(e: Event) {
+    e.preventDefault();
+    if (bad) return;
+    setError(null);
+    try {
+      await api.setGeneral({ refreshIntervalMinutes: minutes, startAtLogin, logLevel: level });
+      announce("Settings saved.");
+    } catch (err) {
+      setError(api.asError(err));
+    }
+  }
+
+  return (
+    <form class="panel" onSubmit={save} aria-labelledby="refresh-title">
+      <h2 id="refresh-title">Refreshing</h2>
+      <div class="field-row">
+        <div class="field">
+          <label for="interval">Refresh every (minutes)</label>
+          <input id="interval" inputMode="numeric" class="short" value={interval} aria-invalid={bad || undefined}
+            aria-describedby="interval-help" onInput={(e) => setIntervalText(e.currentTarget.value)} />
+          <p class={bad ? "field-error" : "field-help"} id="interval-help">
+            {bad ? "A whole number of minutes, 1 to 1440." : "Never later than 75 minutes before a token expires, whatever this says."}
+          </p>
+        </div>
+        <div class="field">
+          <label for="log-level">Log level</label>
+          <select id="log-level" value={level} onChange={(e) => setLevel(e.currentTarget.value as LogLevel)}>
+            {LEVELS.map((l) => <option key={l} value={l}>{l}</option>)}
+          </select>
+        </div>
+      </div>
+      <label class="check">
+        <input type="checkbox" id="start-at-login" checked={startAtLogin} onChange={(e) => setStart(e.currentTarget.checked)} />
+        <span>Start ACR Tray when I log in</span>
+      </label>
+      {error && <ErrorNote error={error} alert />}
+      <div class="panel-actions">
+        <button type="submit" class="primary" disabled={bad || !dirty} id="save-general">Save</button>
+      </div>
+    </form>
+  );
+}
+
+function CloudForm({ overview }: { overview: Overview }) {
+  const c = overview.cloud;
+  const [name, setName] = useState(c.name);
+  const [authority, setAuthority] = useState(c.name === "custom" ? c.authority : "");
+  const [arm, setArm] = useState(c.name === "custom" ? c.arm : "");
+  const [suffix, setSuffix] = useState(c.name === "custom" ? c.acrSuffix : "");
+  const [audience, setAudience] = useState(c.name === "custom" ? c.acrAudience : "");
+  const [caFile, setCaFile] = useState(c.caFile ?? "");
+  const [error, setError] = useState<ErrorView | null>(null);
+  const custom = name === "custom";
+
+  async function save(e: Event) {
+    e.preventDefault();
+    setError(null);
+    const t = (s: string) => (s.trim() ? s.trim() : null);
+    const input: CloudInput = custom
+      ? { kind: "custom", authority: authority.trim(), arm: arm.trim(), acrSuffix: suffix.trim(), acrAudience: t(audience), caFile: t(caFile) }
+      : ({ kind: name } as CloudInput);
+    if (input.kind === "custom" && (!input.authority || !input.arm || !input.acrSuffix)) {
+      setError({ code: "invalidInput", message: "A custom cloud needs the authority, ARM endpoint and registry suffix.", hint: null, at: null });
+      return;
+    }
+    try {
+      const v = await api.setCloud(input);
+      announce(`Cloud set to ${v.name}.`);
+    } catch (err) {
+      setError(api.asError(err));
+    }
+  }
+
+  return (
+    <form class="panel" onSubmit={save} aria-labelledby="cloud-title">
+      <h2 id="cloud-title">Cloud</h2>
+      <div class="field">
+        <label for="cloud">Azure cloud</label>
+        <select id="cloud" value={name} onChange={(e) => setName(e.currentTarget.value)}>
+          {CLOUDS.map(([v, l]) => <option key={v} value={v}>{l}</option>)}
+        </select>
+      </div>
+      {custom ? (
+        <div class="grid-2">
+          <Text id="authority" label="Authority (Entra ID)" value={authority} set={setAuthority} placeholder="https://login.example.com" />
+          <Text id="arm" label="Resource Manager" value={arm} set={setArm} placeholder="https://management.example.com/" />
+          <Text id="acr-suffix" label="Registry suffix" value={suffix} set={setSuffix} placeholder="azurecr.example.com" />
+          <Text id="acr-audience" label="Registry audience (optional)" value={audience} set={setAudience} placeholder="https://containerregistry.example.com" />
+          <Text id="ca-file" label="CA certificate file (optional, PEM)" value={caFile} set={setCaFile} placeholder="/etc/ssl/private-ca.pem" />
+        </div>
+      ) : (
+        <dl class="facts compact">
+          <div><dt>Sign-in</dt><dd class="mono">{c.authority}</dd></div>
+          <div><dt>Registries</dt><dd class="mono">*.{c.acrSuffix}</dd></div>
+          {c.caFile && <div><dt>CA file</dt><dd class="mono">{c.caFile}</dd></div>}
+        </dl>
+      )}
+      {error && <ErrorNote error={error} alert />}
+      <div class="panel-actions">
+        <button type="submit" class="primary" id="save-cloud" disabled={!custom && name === c.name}>Use this cloud</button>
+      </div>
+    </form>
+  );
+}
+
+function Text({ id, label, value, set, placeholder }: { id: string; label: string; value: string; set: (v: string) => void; placeholder: string }) {
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      <input id={id} class="mono" value={value} placeholder={placeholder} autocomplete="off" spellcheck={false} onInput={(e) => set(e.currentTarget.value)} />
+    </div>
+  );
+}
+
+function DockerPanel() {
+  const [doc, setDoc] = useState<DoctorView | null>(null);
+  const [error, setError] = useState<ErrorView | null>(null);
+  const [fixing, setFixing] = useState(false);
+
+  async function run(fix: boolean) {
+    setError(null);
+    if (fix) setFixing(true);
+    try {
+      const d = await (fix ? api.doctorFix() : api.doctor());
+      setDoc(d);
+      if (fix) announce(d.backup ? `Fixed. Backup saved to ${d.backup}.` : "Fixed.");
+    } catch (err) {
+      setError(api.asError(err));
+    } finally {
+      setFixing(false);
+    }
+  }
+  useEffect(() => void run(false), []);
+
+  const fixable = doc?.findings.some((f) => f.fix) ?? false;
+  return (
+    <section class="panel" aria-labelledby="docker-title">
+      <h2 id="docker-title">Docker</h2>
+      {error && <ErrorNote error={error} alert />}
+      {!doc && !error && <p class="muted">Checking Docker's configuration…</p>}
+      {doc && (
+        <>
+          <p class="muted">
+            Docker's configuration: <span class="mono">{doc.configPath}</span>
+          </p>
+          {doc.registries.length > 0 && (
+            <table class="table">
+              <thead>
+                <tr><th scope="col">Registry</th><th scope="col">Docker reads it from</th><th scope="col">Credential</th></tr>
+              </thead>
+              <tbody>
+                {doc.registries.map((r) => (
+                  <tr key={r.loginServer}>
+                    <td><strong>{r.name}</strong> <span class="mono muted">{r.loginServer}</span></td>
+                    <td>{r.store}</td>
+                    <td>{r.present ? (r.expiresAt ? `Present · until ${clockTime(r.expiresAt)}` : "Present") : <span class="bad-text">Missing</span>}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          <h3 class="subhead">Findings</h3>
+          {doc.findings.length === 0 ? (
+            <p><Badge tone="ok" label="No problems found" /></p>
+          ) : (
+            <ul class="findings" aria-label="Findings">
+              {doc.findings.map((f, i) => (
+                <li key={`${f.code}-${i}`} class={`finding ${f.severity}`}>
+                  <Badge tone={f.severity === "problem" ? "bad" : "warn"} label={f.severity === "problem" ? "Problem" : "Warning"} />
+                  <div>
+                    <p>{f.registry && <strong>{f.registry}: </strong>}{f.message}</p>
+                    <p class="muted small">{f.fix ? `Fix: ${f.fix}` : "Needs you: ACR Tray can't fix this one."}</p>
+                  </div>
+                </li>
+              ))}
+            </ul>
+          )}
+          {doc.backup && (
+            <p class="notice" id="doctor-backup">
+              The previous config.json was saved to <span class="mono">{doc.backup}</span>.
+            </p>
+          )}
+          <div class="panel-actions">
+            <button type="button" onClick={() => run(false)} id="doctor-recheck">Check again</button>
+            {fixable && <button type="button" class="primary" onClick={() => run(true)} disabled={fixing} id="doctor-fix">{fixing ? "Fixing…" : "Fix"}</button>}
+          </div>
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,174 @@
+// Registries: each one's health, when it was refreshed, when Docker's credential runs out and when
+// the engine will refresh it next; refresh one or all; remove; add (dialog in add-registry.tsx).
+import { useState } from "preact/hooks";
+import * as api from "../api";
+import type { AccountView, Overview, RegistrySignInView, RegistryView } from "../bindings";
+import { Badge, ErrorNote, registryHealth } from "../components/bits";
+import { Confirm } from "../components/dialog";
+import { announce, useTick } from "../store";
+import { clockTime, duration, engineNow, relative } from "../time";
+import { AddRegistryDialog } from "./add-registry";
+
+export function RegistriesView({ overview }: { overview: Overview }) {
+  const [adding, setAdding] = useState(false);
+  const [removing, setRemoving] = useState<string | null>(null);
+  const [busy, setBusy] = useState<Set<string>>(new Set());
+  useTick(1000);
+
+  async function refresh(names: string[]) {
+    const all = names.length === 0;
+    const keys = all ? overview.registries.map((r) => r.name) : names;
+    setBusy((b) => new Set([...b, ...keys]));
+    announce(all ? "Refreshing all registries…" : `Refreshing ${names.join(", ")}…`);
+    try {
+      const out = await api.refreshNow(names);
+      const failed = out.filter((o) => !o.ok);
+      if (failed.length === 0) announce(all ? "All registries refreshed." : `${names.join(", ")} refreshed.`);
+      else announce(`Could not refresh ${failed.map((f) => f.name).join(", ")}: ${failed[0]?.error?.message ?? "failed"}`);
+    } catch (e) {
+      announce(`Refresh failed: ${api.asError(e).message}`);
+    } finally {
+      setBusy((b) => new Set([...b].filter((n) => !keys.includes(n))));
+    }
+  }
+
+  async function remove(name: string) {
+    setRemoving(null);
+    try {
+      await api.removeRegistry(name);
+      announce(`${name} removed. Its credential stays in Docker until it expires.`);
+    } catch (e) {
+      announce(`Could not remove ${name}: ${api.asError(e).message}`);
+    }
+  }
+
+  const regs = overview.registries;
+  return (
+    <section aria-labelledby="registries-title">
+      <header class="view-head">
+        <div>
+          <h1 id="registries-title">Registries</h1>
+          <p class="muted">Docker stays logged in to these. Each is refreshed well before its token runs out.</p>
+        </div>
+        <div class="actions">
+          {regs.length > 0 && (
+            <button type="button" onClick={() => refresh([])} disabled={busy.size > 0} id="refresh-all">
+              Refresh all
+            </button>
+          )}
+          <button type="button" class="primary" onClick={() => setAdding(true)} id="add-registry">
+            Add registry
+          </button>
+        </div>
+      </header>
+      {regs.length === 0 ? (
+        <div class="empty">
+          <p>No registries yet.</p>
+          <p class="muted">Add one by name (e.g. “myregistry”) or pick it from those your account can see.</p>
+        </div>
+      ) : (
+        <ul class="cards" aria-label="Registries">
+          {regs.map((r) => (
+            <RegistryCard
+              key={r.name}
+              reg={r}
+              accounts={overview.accounts}
+              busy={busy.has(r.name)}
+              onRefresh={() => refresh([r.name])}
+              onRemove={() => setRemoving(r.name)}
+            />
+          ))}
+        </ul>
+      )}
+      {adding && <AddRegistryDialog overview={overview} onClose={() => setAdding(false)} />}
+      {removing && (
+        <Confirm
+          title={`Remove ${removing}?`}
+          message="ACR Tray stops refreshing it. The credential already in Docker's config stays until it expires."
+          confirm="Remove"
+          onConfirm={() => remove(removing)}
+          onCancel={() => setRemoving(null)}
+        />
+      )}
+    </section>
+  );
+}
+
+type CardProps = { reg: RegistryView; accounts: AccountView[]; busy: boolean; onRefresh: () => void; onRemove: () => void };
+
+function RegistryCard({ reg, accounts, busy, onRefresh, onRemove }: CardProps) {
+  const [tone, label] = busy ? (["busy", "Refreshing"] as const) : registryHealth[reg.health];
+  const now = engineNow();
+  const headId = `reg-${reg.name}`;
+  return (
+    <li class="card" aria-labelledby={headId} data-registry={reg.name}>
+      <div class="card-head">
+        <div class="card-title">
+          <h3 id={headId}>{reg.name}</h3>
+          <span class="mono muted">{reg.loginServer}</span>
+          {reg.trustedCustomDomain && <span class="chip">Trusted custom domain</span>}
+        </div>
+        <Badge tone={tone} label={label} />
+      </div>
+      <dl class="facts">
+        <div>
+          <dt>Signs in with</dt>
+          <dd>{signInLabel(reg.signIn, accounts)}</dd>
+        </div>
+        <div>
+          <dt>Last refresh</dt>
+          <dd class="last-refresh">{reg.lastRefresh ? `${clockTime(reg.lastRefresh, now)} · ${relative(reg.lastRefresh, now)}` : "Not yet"}</dd>
+        </div>
+        <div>
+          <dt>Docker credential</dt>
+          <dd class={expiryClass(reg.expiresAt, now)}>{expiryText(reg.expiresAt, now)}</dd>
+        </div>
+        <div>
+          <dt>Next refresh</dt>
+          <dd class="next-refresh">{nextText(reg, now)}</dd>
+        </div>
+      </dl>
+      {reg.lastError && <ErrorNote error={reg.lastError} />}
+      <div class="card-actions">
+        <button type="button" onClick={onRefresh} disabled={busy} aria-label={`Refresh ${reg.name}`}>
+          {busy ? "Refreshing…" : "Refresh"}
+        </button>
+        <button type="button" class="quiet danger-text" onClick={onRemove} aria-label={`Remove ${reg.name}`}>
+          Remove
+        </button>
+      </div>
+    </li>
+  );
+}
+
+export function signInLabel(s: RegistrySignInView, accounts: AccountView[]): string {
+  const who = (id: string) => accounts.find((a) => a.id === id)?.label ?? id;
+  switch (s.kind) {
+    case "identity":
+      return who(s.identity);
+    case "adminArm":
+      return `Admin account, read with ${who(s.identity)}`;
+    case "adminPassword":
+      return `Admin account “${s.username}”`;
+  }
+}
+
+function expiryText(at: string | null, now: number): string {
+  if (!at) return "No expiry known";
+  const left = Date.parse(at) - now;
+  return left > 0 ? `Expires in ${duration(left)} · ${clockTime(at, now)}` : `Expired ${duration(-left)} ago`;
+}
+
+function expiryClass(at: string | null, now: number): string {
+  if (!at) return "expiry";
+  const left = Date.parse(at) - now;
+  return left <= 0 ? "expiry bad-text" : left < 30 * 60_000 ? "expiry warn-text" : "expiry";
+}
+
+function nextText(reg: RegistryView, now: number): string {
+  if (reg.nextRefresh) {
+    const t = Date.parse(reg.nextRefresh);
+    return t <= now ? "Due now" : `${clockTime(reg.nextRefresh, now)} · in ${duration(t - now)}`;
+  }
+  return reg.health === "signInRequired" ? "Waiting for a sign-in" : "Not scheduled";
+}

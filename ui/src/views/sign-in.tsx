@@ -1,0 +1,216 @@
+// The sign-in dialog: you (browser or device code), a service principal (secret or certificate),
+// a managed identity or the Azure CLI. A user sign-in stays pending until Entra answers; meanwhile
+// a device code arrives as the `device-code` event and is shown large, with copy and the link.
+import { useEffect, useRef, useState } from "preact/hooks";
+import * as api from "../api";
+import type { AccountView, DeviceCodePrompt, ErrorView } from "../bindings";
+import { ErrorNote } from "../components/bits";
+import { Dialog } from "../components/dialog";
+import { announce, useTick } from "../store";
+import { duration, engineNow } from "../time";
+
+export type Method = "browser" | "deviceCode" | "servicePrincipal" | "managedIdentity" | "azureCli";
+export type Preset = { method: Method; tenant: string | null };
+
+const METHODS: Array<[Method, string, string]> = [
+  ["browser", "With the browser", "Your Entra ID account, in your default browser."],
+  ["deviceCode", "With a code", "Type a code on another device (no browser here, SSH, kiosk)."],
+  ["servicePrincipal", "Service principal", "An app registration with a secret or certificate."],
+  ["managedIdentity", "Managed identity", "This Azure VM's identity, from its metadata service."],
+  ["azureCli", "Azure CLI", "Reuse the session of `az login` on this machine."],
+];
+
+const opt = (s: string) => (s.trim() === "" ? null : s.trim());
+
+export function SignInDialog({ preset, onClose }: { preset: Preset; onClose: () => void }) {
+  const [method, setMethod] = useState<Method>(preset.method);
+  const [tenant, setTenant] = useState(preset.tenant ?? "");
+  const [clientId, setClientId] = useState("");
+  const [spCred, setSpCred] = useState<"secret" | "certificate">("secret");
+  const [certPath, setCertPath] = useState("");
+  const secret = useRef<HTMLInputElement>(null);
+  const [waiting, setWaiting] = useState(false);
+  const [prompt, setPrompt] = useState<DeviceCodePrompt | null>(null);
+  const [error, setError] = useState<ErrorView | null>(null);
+  // Listen before any sign-in starts so the device code can't arrive before we do.
+  const listening = useRef<Promise<unknown> | null>(null);
+  useEffect(() => {
+    const un = api.onDeviceCode(setPrompt);
+    listening.current = un;
+    return () => void un.then((f) => f());
+  }, []);
+
+  const isUser = method === "browser" || method === "deviceCode";
+
+  async function submit(e: Event) {
+    e.preventDefault();
+    setError(null);
+    let call: Promise<AccountView>;
+    if (isUser) {
+      await listening.current;
+      setPrompt(null);
+      setWaiting(true);
+      call = api.signInUser({ method, tenant: opt(tenant), clientId: opt(clientId) });
+    } else if (method === "servicePrincipal") {
+      const value = secret.current?.value ?? "";
+      if (!tenant.trim() || !clientId.trim() || (spCred === "secret" ? !value : !certPath.trim())) {
+        setError({ code: "invalidInput", message: `Enter the tenant, the client id and the ${spCred === "secret" ? "secret" : "certificate file"}.`, hint: null, at: null });
+        return;
+      }
+      setWaiting(true);
+      call = api.signInServicePrincipal({
+        tenant: tenant.trim(),
+        clientId: clientId.trim(),
+        credential: spCred === "secret" ? { kind: "secret", secret: value } : { kind: "certificate", path: certPath.trim() },
+      });
+      // Sent once; the secret leaves the DOM now, whatever the answer (re-typing beats keeping it).
+      if (secret.current) secret.current.value = "";
+    } else if (method === "managedIdentity") {
+      setWaiting(true);
+      call = api.signInManagedIdentity(opt(clientId));
+    } else {
+      setWaiting(true);
+      call = api.signInAzureCli(opt(tenant));
+    }
+    try {
+      const acc = await call;
+      announce(`Signed in: ${acc.label}.`);
+      onClose();
+    } catch (err) {
+      const ev = api.asError(err);
+      setWaiting(false);
+      setPrompt(null);
+      if (ev.code === "cancelled") announce("Sign-in cancelled.");
+      else setError(ev);
+    }
+  }
+
+  function cancel() {
+    if (waiting && isUser) {
+      // The pending sign_in_user rejects with `cancelled`, which returns us to the form.
+      api.cancelSignIn().catch(() => undefined);
+    } else if (!waiting) onClose();
+  }
+
+  return (
+    <Dialog title={prompt ? "Enter the code" : "Sign in"} onClose={cancel} wide id="sign-in-dialog">
+      {waiting && isUser ? (
+        <Waiting method={method} prompt={prompt} onCancel={cancel} />
+      ) : (
+        <form class="form" onSubmit={submit} noValidate>
+          <fieldset class="methods">
+            <legend>How</legend>
+            {METHODS.map(([m, label, note]) => (
+              <label key={m} class={method === m ? "method checked" : "method"}>
+                <input type="radio" name="method" value={m} checked={method === m} onChange={() => { setMethod(m); setError(null); }} />
+                <span>
+                  <strong>{label}</strong>
+                  <span class="muted">{note}</span>
+                </span>
+              </label>
+            ))}
+          </fieldset>
+          {(isUser || method === "servicePrincipal" || method === "azureCli") && (
+            <div class="field">
+              <label for="si-tenant">Tenant{method === "servicePrincipal" ? "" : " (optional)"}</label>
+              <input id="si-tenant" value={tenant} autocomplete="off" spellcheck={false}
+                placeholder={method === "servicePrincipal" ? "contoso.onmicrosoft.com or tenant id" : "organizations"}
+                onInput={(e) => setTenant(e.currentTarget.value)} />
+            </div>
+          )}
+          {(method === "servicePrincipal" || method === "managedIdentity" || isUser) && (
+            <div class="field">
+              <label for="si-client">Client id{method === "servicePrincipal" ? "" : " (optional)"}</label>
+              <input id="si-client" value={clientId} autocomplete="off" spellcheck={false}
+                placeholder={isUser ? "Azure CLI's app (default)" : method === "managedIdentity" ? "System-assigned (default)" : "00000000-0000-0000-0000-000000000000"}
+                onInput={(e) => setClientId(e.currentTarget.value)} />
+            </div>
+          )}
+          {method === "servicePrincipal" && (
+            <>
+              <div class="segmented" role="radiogroup" aria-label="Credential">
+                <label class="seg"><input type="radio" name="cred" checked={spCred === "secret"} onChange={() => setSpCred("secret")} /> Client secret</label>
+                <label class="seg"><input type="radio" name="cred" checked={spCred === "certificate"} onChange={() => setSpCred("certificate")} /> Certificate</label>
+              </div>
+              {spCred === "secret" ? (
+                <div class="field">
+                  <label for="si-secret">Client secret</label>
+                  {/* Uncontrolled on purpose: the secret never enters component state. */}
+                  <input id="si-secret" type="password" ref={secret} autocomplete="off" />
+                  <p class="field-help">Kept in the system keyring, never in the settings file.</p>
+                </div>
+              ) : (
+                <div class="field">
+                  <label for="si-cert">Certificate file (PEM with the private key)</label>
+                  <input id="si-cert" value={certPath} autocomplete="off" spellcheck={false} class="mono"
+                    placeholder="/home/me/.config/sp.pem" onInput={(e) => setCertPath(e.currentTarget.value)} />
+                </div>
+              )}
+            </>
+          )}
+          {error && <ErrorNote error={error} alert id="sign-in-error" />}
+          <div class="dialog-actions">
+            <button type="button" onClick={onClose} disabled={waiting}>Cancel</button>
+            <button type="submit" class="primary" disabled={waiting} id="sign-in-submit">
+              {waiting ? "Signing in…" : method === "browser" ? "Open the browser" : method === "deviceCode" ? "Get a code" : "Sign in"}
+            </button>
+          </div>
+        </form>
+      )}
+    </Dialog>
+  );
+}
+
+function Waiting({ method, prompt, onCancel }: { method: Method; prompt: DeviceCodePrompt | null; onCancel: () => void }) {
+  const [copied, setCopied] = useState<string | null>(null);
+  const copyBtn = useRef<HTMLButtonElement>(null);
+  const cancelBtn = useRef<HTMLButtonElement>(null);
+  useTick(1000);
+  // The form (and the focused submit button) just went away: put focus where the next action is.
+  useEffect(() => (prompt ? copyBtn : cancelBtn).current?.focus(), [prompt !== null]);
+  async function copy() {
+    if (!prompt) return;
+    try {
+      await navigator.clipboard.writeText(prompt.userCode);
+      setCopied("Copied");
+      announce("Code copied.");
+    } catch {
+      // No clipboard access: select the code so Ctrl+C works.
+      const el = document.getElementById("device-code");
+      if (el) window.getSelection()?.selectAllChildren(el);
+      setCopied("Press Ctrl+C to copy");
+    }
+  }
+  return (
+    <div class="waiting">
+      {prompt ? (
+        <>
+          <p>
+            On any device, open{" "}
+            <a href={prompt.verificationUri} target="_blank" rel="noreferrer" id="device-link">{prompt.verificationUri}</a>{" "}
+            and enter this code:
+          </p>
+          <div class="code-row">
+            <output id="device-code" class="device-code" aria-label="Sign-in code">{prompt.userCode}</output>
+            <button type="button" onClick={copy} id="copy-code" ref={copyBtn}>{copied ?? "Copy code"}</button>
+          </div>
+          <p class="muted" id="device-expiry">{expiresText(prompt.expiresAt)} · Waiting for you to finish…</p>
+          <p class="muted small">{prompt.message}</p>
+        </>
+      ) : (
+        <p class="muted" aria-live="polite">
+          <span class="spinner" aria-hidden="true" />
+          {method === "browser" ? "Finish signing in in your browser…" : "Asking Entra ID for a code…"}
+        </p>
+      )}
+      <div class="dialog-actions">
+        <button type="button" onClick={onCancel} id="cancel-sign-in" ref={cancelBtn}>Cancel sign-in</button>
+      </div>
+    </div>
+  );
+}
+
+function expiresText(at: string): string {
+  const left = Date.parse(at) - engineNow();
+  return left > 0 ? `The code expires in ${duration(left)}` : "The code has expired";
+}

@@ -1,0 +1,108 @@
+// A realistic engine state for the tests and screenshots: four registries in every state that
+// matters and three identities, at a fixed engine time so countdowns are predictable.
+import type { Discovery, DoctorView, Overview } from "../../src/bindings";
+
+export const NOW = "2026-03-10T10:00:00Z";
+const at = (min: number) => new Date(Date.parse(NOW) + min * 60_000).toISOString();
+
+export function overview(): Overview {
+  return {
+    now: NOW,
+    state: "attention",
+    summary: "3 of 4 registries logged in · 1 needs attention",
+    soonestExpiry: at(20),
+    cloud: {
+      name: "AzureCloud",
+      authority: "https://login.microsoftonline.com",
+      arm: "https://management.azure.com/",
+      acrSuffix: "azurecr.io",
+      acrAudience: "https://containerregistry.azure.net",
+      caFile: null,
+    },
+    general: { refreshIntervalMinutes: 60, startAtLogin: true, logLevel: "info" },
+    accounts: [
+      {
+        id: "user-dana", kind: "user", label: "dana@contoso.com", tenant: "contoso.onmicrosoft.com", health: "expiringSoon",
+        signInRequired: null, interactive: true, lastSignIn: at(-125), expectedSessionEnd: "2026-03-10T14:05:00Z", registryCount: 2,
+      },
+      {
+        id: "sp-ci", kind: "servicePrincipal", label: "service principal ci-deployer", tenant: "contoso.onmicrosoft.com", health: "ok",
+        signInRequired: null, interactive: false, lastSignIn: at(-12), expectedSessionEnd: null, registryCount: 1,
+      },
+      {
+        id: "user-alex", kind: "user", label: "alex@fabrikam.com", tenant: "fabrikam.onmicrosoft.com", health: "signInRequired",
+        signInRequired: {
+          code: "signInRequired", at: at(-40),
+          message: "Your Fabrikam session ended: the tenant requires a sign-in every 8 hours (AADSTS70043).",
+          hint: "Sign in again to keep partnerregistry logged in.",
+        },
+        interactive: true, lastSignIn: at(-520), expectedSessionEnd: null, registryCount: 1,
+      },
+    ],
+    registries: [
+      {
+        name: "contosoprod", loginServer: "contosoprod.azurecr.io", signIn: { kind: "identity", identity: "user-dana" }, health: "ok",
+        lastRefresh: at(-12), expiresAt: at(168), nextRefresh: at(46), lastError: null, audience: "acr", trustedCustomDomain: false,
+      },
+      {
+        name: "contosobuild", loginServer: "contosobuild.azurecr.io", signIn: { kind: "adminArm", identity: "user-dana" }, health: "ok",
+        lastRefresh: at(-3), expiresAt: null, nextRefresh: at(57), lastError: null, audience: "arm", trustedCustomDomain: false,
+      },
+      {
+        name: "legacyimages", loginServer: "legacyimages.azurecr.io", signIn: { kind: "identity", identity: "sp-ci" }, health: "failing",
+        lastRefresh: at(-160), expiresAt: at(20), nextRefresh: at(4),
+        lastError: {
+          code: "permission", at: at(-1),
+          message: "ci-deployer may not pull from legacyimages (403 from the registry).",
+          hint: "Give the service principal the AcrPull role on legacyimages, then press Refresh.",
+        },
+        audience: "acr", trustedCustomDomain: false,
+      },
+      {
+        name: "partnerregistry", loginServer: "registry.fabrikam.com", signIn: { kind: "identity", identity: "user-alex" }, health: "signInRequired",
+        lastRefresh: at(-190), expiresAt: at(-10), nextRefresh: null,
+        lastError: {
+          code: "signInRequired", at: at(-40),
+          message: "alex@fabrikam.com must sign in again.",
+          hint: "Open Accounts and choose “Sign in again”.",
+        },
+        audience: "acr", trustedCustomDomain: true,
+      },
+    ],
+  };
+}
+
+export function discovery(): Discovery {
+  const r = (name: string, rg: string, sub: string, added = false) => ({
+    name, loginServer: `${name}.azurecr.io`, subscription: sub, resourceGroup: rg, sku: "Premium", adminUserEnabled: false, added,
+  });
+  return {
+    registries: [
+      r("contosoprod", "rg-platform", "Contoso Production", true),
+      r("contosostaging", "rg-platform", "Contoso Staging"),
+      r("contosoml", "rg-ml", "Contoso Research"),
+      r("edgecache", "rg-edge", "Contoso Production"),
+    ],
+    notice: null,
+  };
+}
+
+export function doctorView(): DoctorView {
+  return {
+    configPath: "/home/dana/.docker/config.json",
+    registries: [
+      { name: "contosoprod", loginServer: "contosoprod.azurecr.io", store: "docker-credential-secretservice (credsStore)", present: true, expiresAt: at(168) },
+      { name: "contosobuild", loginServer: "contosobuild.azurecr.io", store: "docker-credential-secretservice (credsStore)", present: true, expiresAt: null },
+      { name: "legacyimages", loginServer: "legacyimages.azurecr.io", store: "config.json auths", present: false, expiresAt: null },
+    ],
+    findings: [
+      {
+        code: "shadowed-entry", severity: "problem", registry: "legacyimages",
+        message: "config.json has an entry in auths, but credsStore makes Docker read the keyring instead, so the entry is never used.",
+        fix: "Move the credential to the store Docker reads (config.json is backed up first).",
+      },
+      { code: "podman-missing", severity: "warning", registry: null, message: "Podman's auth.json is not kept in sync.", fix: null },
+    ],
+    backup: null,
+  };
+}

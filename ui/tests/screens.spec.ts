@@ -1,0 +1,43 @@
+// Screenshots of the main views, light and dark, for docs/screenshots (committed).
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { emit, expect, SHOTS, test } from "./app";
+
+test.beforeAll(() => mkdirSync(SHOTS, { recursive: true }));
+
+for (const scheme of ["light", "dark"] as const) {
+  const sfx = scheme === "dark" ? "-dark" : "";
+  test(`screenshots (${scheme})`, async ({ page, open }) => {
+    await page.emulateMedia({ colorScheme: scheme });
+    await page.clock.install({ time: new Date("2026-03-10T10:00:00Z") });
+    await open();
+    await expect(page.locator("[data-registry]")).toHaveCount(4);
+    await page.screenshot({ path: join(SHOTS, `ui-registries${sfx}.png`) });
+
+    await page.getByRole("button", { name: "Accounts" }).click();
+    await expect(page.locator("[data-account]")).toHaveCount(3);
+    await page.screenshot({ path: join(SHOTS, `ui-accounts${sfx}.png`) });
+
+    await page.getByRole("button", { name: "Sign in…" }).click();
+    await page.getByLabel("With a code").check();
+    await page.getByRole("button", { name: "Get a code" }).click();
+    await emit(page, "device-code", {
+      userCode: "F7K2-QW9P", verificationUri: "https://microsoft.com/devicelogin", expiresAt: "2026-03-10T10:15:00Z",
+      message: "To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the code F7K2-QW9P to authenticate.",
+    });
+    await expect(page.locator("#device-code")).toHaveText("F7K2-QW9P");
+    await page.screenshot({ path: join(SHOTS, `ui-device-code${sfx}.png`) });
+    await page.keyboard.press("Escape");
+    await expect(page.locator("#sign-in-dialog form")).toBeVisible();
+    await page.keyboard.press("Escape");
+
+    await page.getByRole("button", { name: "General" }).click();
+    await expect(page.locator(".finding")).toHaveCount(2);
+    await page.screenshot({ path: join(SHOTS, `ui-general${sfx}.png`) });
+
+    await page.getByRole("button", { name: "Registries" }).click();
+    await page.getByRole("button", { name: "Add registry" }).click();
+    await page.getByLabel("Registry name or login server").fill("contoso.azurecr.io.attacker.com");
+    await page.screenshot({ path: join(SHOTS, `ui-add-registry${sfx}.png`) });
+  });
+}
