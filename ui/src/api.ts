@@ -46,11 +46,14 @@ export const onDeviceCode = (f: (p: DeviceCodePrompt) => void): Promise<Unlisten
 export const onNavigate = (f: (n: Navigate) => void): Promise<UnlistenFn> =>
   listen<Navigate>("navigate", (e) => f(e.payload));
 
+/** An ErrorView, or something the engine never sends (a UI bug, a shell without that command). */
+export type UiError = Omit<ErrorView, "code"> & { code: ErrorView["code"] | "unexpected" };
+
 /**
- * Every command rejects with an ErrorView; anything else (a bug, a missing command in an older
- * shell) is folded into one so views have a single error shape to render.
+ * Every command rejects with an ErrorView; anything else is folded into the same shape (with a
+ * code outside ErrorCode) so views have a single error to render.
  */
-export function asError(e: unknown): ErrorView {
+export function asError(e: unknown): UiError {
   if (e && typeof e === "object" && "code" in e && "message" in e) return e as ErrorView;
-  return { code: "other", message: String(e instanceof Error ? e.message : e), hint: null, at: null };
+  return { code: "unexpected", message: String(e instanceof Error ? e.message : e), hint: null, at: null };
 }

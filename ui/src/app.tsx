@@ -3,12 +3,11 @@
 import { useEffect, useState } from "preact/hooks";
 import * as api from "./api";
 import type { Navigate, TrayState } from "./bindings";
-import { Badge, type Tone } from "./components/bits";
+import type { Tone } from "./components/bits";
 import { onAnnounce, setOverview, useOverview } from "./store";
 import { AccountsView } from "./views/accounts";
 import { GeneralView } from "./views/general";
 import { RegistriesView } from "./views/registries";
-import type { ErrorView } from "./bindings";
 
 type View = Navigate["view"];
 const VIEWS: Array<[View, string]> = [
@@ -31,10 +30,16 @@ export function App() {
   /** Set by the `navigate` event: open the sign-in for this identity once the Accounts view shows. */
   const [signInFor, setSignInFor] = useState<{ identity: string | null } | null>(null);
   const [status, setStatus] = useState("");
-  const [loadError, setLoadError] = useState<ErrorView | null>(null);
+  const [loadError, setLoadError] = useState<api.UiError | null>(null);
 
   useEffect(() => {
-    onAnnounce(setStatus);
+    // Announcements fade after a while so an old "Saved." doesn't read as news on another view.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    onAnnounce((msg) => {
+      setStatus(msg);
+      clearTimeout(timer);
+      timer = setTimeout(() => setStatus(""), 12_000);
+    });
     const unlisten = [
       api.onOverview(setOverview),
       api.onNavigate((n) => {
@@ -72,9 +77,10 @@ export function App() {
           ))}
         </ul>
         {overview && (
-          <div class="sidebar-foot">
-            <Badge tone={trayTone[overview.state]} label={overview.summary} />
-          </div>
+          <p class={`sidebar-foot ${trayTone[overview.state]}`} id="summary">
+            <span class="dot" aria-hidden="true" />
+            <span>{overview.summary}</span>
+          </p>
         )}
       </nav>
       <main class="content" id="main">

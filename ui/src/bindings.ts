@@ -1,174 +1,542 @@
-// DRAFT contract, written by hand. It will be replaced by a file GENERATED from the Rust types
-// (ts-rs) with the same names and shapes; do not rely on formatting, only on the types.
-// Times are RFC 3339 strings in UTC. Nothing here ever carries a secret back to the UI.
+// GENERATED from crates/engine/src/service/view.rs by ts-rs: do not edit.
+// Regenerate: UPDATE_BINDINGS=1 cargo test -p acr-tray-engine --features ts bindings
+// Times are RFC 3339 strings in UTC. No type here carries a secret back to the UI.
 
-/** The tray's state at a glance. */
+/**
+ * The tray's state at a glance.
+ */
 export type TrayState = "empty" | "ok" | "refreshing" | "attention" | "signInRequired";
 
-/** Everything the settings window shows; sent whole by `get_overview` and the `overview` event. */
-export type Overview = {
-  /** The engine's clock when this was made (countdowns are computed from it). */
-  now: string;
-  state: TrayState;
-  /** One line for the tray tooltip, e.g. "All 3 registries logged in · next expiry 14:05". */
-  summary: string;
-  /** The soonest expiry of any Docker credential ACR Tray keeps. */
-  soonestExpiry: string | null;
-  accounts: Array<AccountView>;
-  registries: Array<RegistryView>;
-  cloud: CloudView;
-  general: GeneralSettings;
-};
+/**
+ * Everything the settings window shows; sent whole by `get_overview` and the `overview`
+ * event.
+ */
+export type Overview = { 
+/**
+ * The engine's clock when this was made (countdowns are computed from it).
+ */
+now: string, 
+/**
+ * The state at a glance.
+ */
+state: TrayState, 
+/**
+ * One line for the tray tooltip.
+ */
+summary: string, 
+/**
+ * The soonest expiry of any Docker credential ACR Tray keeps.
+ */
+soonestExpiry: string | null, 
+/**
+ * Every identity.
+ */
+accounts: Array<AccountView>, 
+/**
+ * Every registry.
+ */
+registries: Array<RegistryView>, 
+/**
+ * The cloud in use.
+ */
+cloud: CloudView, 
+/**
+ * Refresh interval, start at login, log level.
+ */
+general: GeneralSettings, };
 
-export type IdentityKindName =
-  | "user"
-  | "servicePrincipal"
-  | "servicePrincipalCertificate"
-  | "managedIdentity"
-  | "azureCli"
-  | "workloadIdentity";
+/**
+ * What kind of identity.
+ */
+export type IdentityKindName = "user" | "servicePrincipal" | "servicePrincipalCertificate" | "managedIdentity" | "azureCli" | "workloadIdentity";
 
-export type AccountView = {
-  /** The identity id registries refer to. */
-  id: string;
-  kind: IdentityKindName;
-  /** Human label: the user's sign-in name, or "service principal <client id>", ... */
-  label: string;
-  tenant: string | null;
-  health: "ok" | "expiringSoon" | "signInRequired";
-  /** Why a sign-in is required (when it is). */
-  signInRequired: ErrorView | null;
-  /** Whether a person must act to sign in again (browser / device code). */
-  interactive: boolean;
-  lastSignIn: string | null;
-  /** When a sign-in-frequency policy is expected to end the session. */
-  expectedSessionEnd: string | null;
-  /** How many registries use it. */
-  registryCount: number;
-};
+/**
+ * An identity's session health.
+ */
+export type AccountHealth = "ok" | "expiringSoon" | "signInRequired";
 
-export type RegistrySignInView =
-  | { kind: "identity"; identity: string }
-  | { kind: "adminArm"; identity: string }
-  | { kind: "adminPassword"; username: string };
+/**
+ * One identity.
+ */
+export type AccountView = { 
+/**
+ * The identity id registries refer to.
+ */
+id: string, 
+/**
+ * What kind.
+ */
+kind: IdentityKindName, 
+/**
+ * The user's sign-in name, or "service principal <client id>", ...
+ */
+label: string, 
+/**
+ * Its tenant, when known.
+ */
+tenant: string | null, 
+/**
+ * Session health.
+ */
+health: AccountHealth, 
+/**
+ * Why a sign-in is required (when it is).
+ */
+signInRequired: ErrorView | null, 
+/**
+ * Whether a person must act to sign in again (browser or device code).
+ */
+interactive: boolean, 
+/**
+ * When it last signed in.
+ */
+lastSignIn: string | null, 
+/**
+ * When a sign-in-frequency policy is expected to end the session.
+ */
+expectedSessionEnd: string | null, 
+/**
+ * How many registries use it.
+ */
+registryCount: number, };
 
+/**
+ * How a registry signs in.
+ */
+export type RegistrySignInView = { "kind": "identity", 
+/**
+ * The identity.
+ */
+identity: string, } | { "kind": "adminArm", 
+/**
+ * The identity that reads the password.
+ */
+identity: string, } | { "kind": "adminPassword", 
+/**
+ * The admin user name.
+ */
+username: string, };
+
+/**
+ * A registry's health.
+ */
 export type RegistryHealth = "pending" | "ok" | "refreshing" | "failing" | "signInRequired";
 
-export type RegistryView = {
-  name: string;
-  loginServer: string;
-  signIn: RegistrySignInView;
-  health: RegistryHealth;
-  lastRefresh: string | null;
-  /** When the credential in Docker's config runs out (null for admin passwords / unknown). */
-  expiresAt: string | null;
-  /** When the engine refreshes it next (null: waits for a sign-in, or not scheduled). */
-  nextRefresh: string | null;
-  lastError: ErrorView | null;
-  /** "acr" or "arm" once known. */
-  audience: string | null;
-  trustedCustomDomain: boolean;
-};
+/**
+ * One registry.
+ */
+export type RegistryView = { 
+/**
+ * Short name.
+ */
+name: string, 
+/**
+ * Login server.
+ */
+loginServer: string, 
+/**
+ * How it signs in.
+ */
+signIn: RegistrySignInView, 
+/**
+ * Health.
+ */
+health: RegistryHealth, 
+/**
+ * When Docker's credential was last written.
+ */
+lastRefresh: string | null, 
+/**
+ * When the credential in Docker's config runs out (`None` for admin passwords, unknown).
+ */
+expiresAt: string | null, 
+/**
+ * When the engine refreshes it next (`None`: it waits for a sign-in, or not scheduled).
+ */
+nextRefresh: string | null, 
+/**
+ * The last error, if the last attempt failed.
+ */
+lastError: ErrorView | null, 
+/**
+ * `acr` or `arm` once known.
+ */
+audience: string | null, 
+/**
+ * The login server is a custom domain the user trusted.
+ */
+trustedCustomDomain: boolean, };
 
-/** A closed set the UI may switch on. */
-export type ErrorCode =
-  | "signInRequired"
-  | "network"
-  | "permission"
-  | "dockerConfig"
-  | "invalidInput"
-  | "notFound"
-  | "config"
-  | "cancelled"
-  | "other";
+/**
+ * A closed set of error kinds the UI may switch on.
+ */
+export type ErrorCode = "signInRequired" | "network" | "permission" | "dockerConfig" | "invalidInput" | "config" | "cancelled";
 
-/** An error as the UI shows it: what happened and what to do. Also what every command rejects with. */
-export type ErrorView = { code: ErrorCode; message: string; hint: string | null; at: string | null };
+/**
+ * An error as the UI shows it: what happened and what to do. Every command rejects with one.
+ */
+export type ErrorView = { 
+/**
+ * What kind.
+ */
+code: ErrorCode, 
+/**
+ * What happened.
+ */
+message: string, 
+/**
+ * What to do.
+ */
+hint: string | null, 
+/**
+ * When it happened (remembered errors).
+ */
+at: string | null, };
 
-export type CloudView = {
-  /** "AzureCloud", "AzureChinaCloud", "AzureUSGovernment" or "custom". */
-  name: string;
-  authority: string;
-  arm: string;
-  acrSuffix: string;
-  acrAudience: string;
-  caFile: string | null;
-};
+/**
+ * The cloud in use.
+ */
+export type CloudView = { 
+/**
+ * `AzureCloud`, `AzureChinaCloud`, `AzureUSGovernment` or `custom`.
+ */
+name: string, 
+/**
+ * Entra ID authority.
+ */
+authority: string, 
+/**
+ * ARM endpoint.
+ */
+arm: string, 
+/**
+ * ACR login-server suffix (no leading dot).
+ */
+acrSuffix: string, 
+/**
+ * ACR token audience.
+ */
+acrAudience: string, 
+/**
+ * Extra CA certificates trusted.
+ */
+caFile: string | null, };
 
+/**
+ * Log verbosity.
+ */
 export type LogLevel = "error" | "warn" | "info" | "debug" | "trace";
 
-export type GeneralSettings = {
-  refreshIntervalMinutes: number;
-  startAtLogin: boolean;
-  logLevel: LogLevel;
-};
+/**
+ * The General page.
+ */
+export type GeneralSettings = { 
+/**
+ * Minutes between refreshes of a registry.
+ */
+refreshIntervalMinutes: number, 
+/**
+ * Start the tray app at login.
+ */
+startAtLogin: boolean, 
+/**
+ * Log verbosity.
+ */
+logLevel: LogLevel, };
 
-/** Shown large while a device-code sign-in waits (event `device-code`). */
-export type DeviceCodePrompt = {
-  userCode: string;
-  verificationUri: string;
-  expiresAt: string;
-  /** Entra's own sentence. */
-  message: string;
-};
+/**
+ * Shown large while a device-code sign-in waits (event `device-code`).
+ */
+export type DeviceCodePrompt = { 
+/**
+ * The code to type.
+ */
+userCode: string, 
+/**
+ * Where to type it.
+ */
+verificationUri: string, 
+/**
+ * When the code stops working.
+ */
+expiresAt: string, 
+/**
+ * Entra's own sentence.
+ */
+message: string, };
 
-export type UserSignIn = { method: "browser" | "deviceCode"; tenant: string | null; clientId: string | null };
+/**
+ * Browser or device code.
+ */
+export type SignInMethod = "browser" | "deviceCode";
 
-export type SpCredentialInput = { kind: "secret"; secret: string } | { kind: "certificate"; path: string };
+/**
+ * A person signs in.
+ */
+export type UserSignIn = { 
+/**
+ * Browser or device code.
+ */
+method: SignInMethod, 
+/**
+ * `organizations` when `None`.
+ */
+tenant: string | null, 
+/**
+ * The Azure CLI's public client when `None`.
+ */
+clientId: string | null, };
 
-export type ServicePrincipalSignIn = { tenant: string; clientId: string; credential: SpCredentialInput };
+/**
+ * How a service principal proves itself. Deserialise-only: it may carry a secret.
+ */
+export type SpCredentialInput = { "kind": "secret", 
+/**
+ * The secret.
+ */
+secret: string, } | { "kind": "certificate", 
+/**
+ * The file.
+ */
+path: string, };
 
-export type RegistrySignInInput =
-  | { kind: "identity"; identity: string }
-  | { kind: "adminArm"; identity: string }
-  | { kind: "adminPassword"; username: string; password: string };
+/**
+ * A service principal signs in.
+ */
+export type ServicePrincipalSignIn = { 
+/**
+ * Tenant GUID or domain.
+ */
+tenant: string, 
+/**
+ * Application (client) id.
+ */
+clientId: string, 
+/**
+ * Secret or certificate.
+ */
+credential: SpCredentialInput, };
 
-export type AddRegistry = { nameOrLoginServer: string; signIn: RegistrySignInInput; trustCustomDomain: boolean };
+/**
+ * How a new registry signs in. Deserialise-only: it may carry a password.
+ */
+export type RegistrySignInInput = { "kind": "identity", 
+/**
+ * The identity.
+ */
+identity: string, } | { "kind": "adminArm", 
+/**
+ * The identity.
+ */
+identity: string, } | { "kind": "adminPassword", 
+/**
+ * The admin user name.
+ */
+username: string, 
+/**
+ * The password.
+ */
+password: string, };
 
-export type RefreshOutcomeView = { name: string; ok: boolean; error: ErrorView | null };
+/**
+ * Add a registry.
+ */
+export type AddRegistry = { 
+/**
+ * `myregistry` or `myregistry.azurecr.io` (or a trusted custom domain).
+ */
+nameOrLoginServer: string, 
+/**
+ * How it signs in.
+ */
+signIn: RegistrySignInInput, 
+/**
+ * The host is outside the cloud's suffix and the user trusts it.
+ */
+trustCustomDomain: boolean, };
 
-export type DiscoveredRegistry = {
-  name: string;
-  loginServer: string;
-  subscription: string;
-  resourceGroup: string;
-  sku: string | null;
-  adminUserEnabled: boolean | null;
-  /** Already configured in ACR Tray. */
-  added: boolean;
-};
+/**
+ * One registry's result of "refresh now".
+ */
+export type RefreshOutcomeView = { 
+/**
+ * Short name.
+ */
+name: string, 
+/**
+ * Whether Docker's credential was written.
+ */
+ok: boolean, 
+/**
+ * Why not.
+ */
+error: ErrorView | null, };
 
-export type Discovery = {
-  registries: Array<DiscoveredRegistry>;
-  /** Why the list may be incomplete (e.g. an AcrPull-only identity cannot list through ARM). */
-  notice: string | null;
-};
+/**
+ * A registry found through ARM.
+ */
+export type DiscoveredRegistry = { 
+/**
+ * Short name.
+ */
+name: string, 
+/**
+ * `properties.loginServer`.
+ */
+loginServer: string, 
+/**
+ * Subscription id.
+ */
+subscription: string, 
+/**
+ * Resource group.
+ */
+resourceGroup: string, 
+/**
+ * SKU name.
+ */
+sku: string | null, 
+/**
+ * Whether the admin account is enabled, where readable.
+ */
+adminUserEnabled: boolean | null, 
+/**
+ * Already configured in ACR Tray.
+ */
+added: boolean, };
 
-export type FindingView = {
-  code: string;
-  severity: "problem" | "warning";
-  registry: string | null;
-  message: string;
-  /** What "Fix" does about it (null: needs a person). */
-  fix: string | null;
-};
+/**
+ * What discovery found.
+ */
+export type Discovery = { 
+/**
+ * The registries the identity can read.
+ */
+registries: Array<DiscoveredRegistry>, 
+/**
+ * Why the list may be incomplete.
+ */
+notice: string | null, };
 
-export type DockerStoreView = {
-  name: string;
-  loginServer: string;
-  /** Where Docker looks: "config.json auths", "docker-credential-desktop (credsStore)", ... */
-  store: string;
-  present: boolean;
-  expiresAt: string | null;
-};
+/**
+ * How bad a doctor's finding is.
+ */
+export type FindingSeverity = "problem" | "warning";
 
-export type DoctorView = { configPath: string; registries: Array<DockerStoreView>; findings: Array<FindingView>; backup: string | null };
+/**
+ * One finding of the doctor.
+ */
+export type FindingView = { 
+/**
+ * A stable code (`missing-helper`, ...).
+ */
+code: string, 
+/**
+ * How bad.
+ */
+severity: FindingSeverity, 
+/**
+ * The registry concerned.
+ */
+registry: string | null, 
+/**
+ * What is wrong.
+ */
+message: string, 
+/**
+ * What "Fix" does about it (`None`: it needs a person).
+ */
+fix: string | null, };
 
-export type CloudInput =
-  | { kind: "AzureCloud" }
-  | { kind: "AzureChinaCloud" }
-  | { kind: "AzureUSGovernment" }
-  | { kind: "custom"; authority: string; arm: string; acrSuffix: string; acrAudience: string | null; caFile: string | null };
+/**
+ * Where Docker finds one registry's credentials.
+ */
+export type DockerStoreView = { 
+/**
+ * Short name.
+ */
+name: string, 
+/**
+ * Login server.
+ */
+loginServer: string, 
+/**
+ * `config.json auths`, `docker-credential-desktop (credsStore)`, ...
+ */
+store: string, 
+/**
+ * Whether Docker has credentials for it.
+ */
+present: boolean, 
+/**
+ * When they run out.
+ */
+expiresAt: string | null, };
 
-/** Where the window should open (event `navigate`; also from a notification or the tray). */
-export type Navigate = { view: "registries" | "accounts" | "general"; identity: string | null; signIn: boolean };
+/**
+ * The doctor's report.
+ */
+export type DoctorView = { 
+/**
+ * Docker's config.json.
+ */
+configPath: string, 
+/**
+ * Per registry.
+ */
+registries: Array<DockerStoreView>, 
+/**
+ * What is wrong.
+ */
+findings: Array<FindingView>, 
+/**
+ * The backup `Fix` made.
+ */
+backup: string | null, };
+
+/**
+ * Choose a cloud.
+ */
+export type CloudInput = { "kind": "AzureCloud" } | { "kind": "AzureChinaCloud" } | { "kind": "AzureUSGovernment" } | { "kind": "custom", 
+/**
+ * Entra ID authority.
+ */
+authority: string, 
+/**
+ * ARM endpoint.
+ */
+arm: string, 
+/**
+ * ACR login-server suffix.
+ */
+acrSuffix: string, 
+/**
+ * ACR token audience.
+ */
+acrAudience: string | null, 
+/**
+ * Extra CA certificates.
+ */
+caFile: string | null, };
+
+/**
+ * Which page of the settings window.
+ */
+export type View = "registries" | "accounts" | "general";
+
+/**
+ * Where the window should open (event `navigate`: the tray, a notification).
+ */
+export type Navigate = { 
+/**
+ * The page.
+ */
+view: View, 
+/**
+ * The identity concerned.
+ */
+identity: string | null, 
+/**
+ * Open its sign-in.
+ */
+signIn: boolean, };

@@ -34,8 +34,11 @@ export function duration(ms: number): string {
   return `${sec} s`;
 }
 
-/** "in 2 h 13 min" or "3 min ago". */
+/** "in 2 h 13 min" or "3 min ago": the past only to the minute, it doesn't need to tick. */
 export function relative(iso: string, now = engineNow()): string {
   const d = Date.parse(iso) - now;
-  return d >= 0 ? `in ${duration(d)}` : `${duration(-d)} ago`;
+  if (d >= 0) return `in ${duration(d)}`;
+  if (d > -60_000) return "just now";
+  const min = Math.floor(-d / 60_000);
+  return min < 60 ? `${min} min ago` : `${Math.floor(min / 60)} h ${min % 60} min ago`;
 }

@@ -19,7 +19,7 @@ for (const scheme of ["light", "dark"] as const) {
     await page.screenshot({ path: join(SHOTS, `ui-accounts${sfx}.png`) });
 
     await page.getByRole("button", { name: "Sign in…" }).click();
-    await page.getByLabel("With a code").check();
+    await page.getByRole("radio", { name: /^With a code/ }).check();
     await page.getByRole("button", { name: "Get a code" }).click();
     await emit(page, "device-code", {
       userCode: "F7K2-QW9P", verificationUri: "https://microsoft.com/devicelogin", expiresAt: "2026-03-10T10:15:00Z",

@@ -1,5 +1,6 @@
 // Small shared pieces: health badges (text + colour, never colour alone) and error notes.
-import type { ErrorView, RegistryHealth } from "../bindings";
+import type { UiError } from "../api";
+import type { RegistryHealth } from "../bindings";
 
 export type Tone = "ok" | "busy" | "warn" | "bad" | "idle";
 
@@ -27,7 +28,7 @@ export const accountHealth: Record<"ok" | "expiringSoon" | "signInRequired", [To
 };
 
 /** What went wrong and what to do, as the engine phrased it. */
-export function ErrorNote({ error, id, alert }: { error: ErrorView; id?: string; alert?: boolean }) {
+export function ErrorNote({ error, id, alert }: { error: UiError; id?: string; alert?: boolean }) {
   // role=alert only for errors that answer what the user just did; standing errors in a list stay quiet.
   return (
     <div class="error-note" role={alert ? "alert" : undefined} id={id}>

@@ -77,9 +77,19 @@ export function AccountsView({ overview, signInFor, onSignInHandled }: Props) {
                       {a.tenant ? ` · tenant ${a.tenant}` : ""}
                     </span>
                   </div>
-                  <Badge tone={tone} label={label} />
+                  <div class="card-side">
+                    <Badge tone={tone} label={label} />
+                    {a.interactive && a.health !== "ok" && (
+                      <button type="button" class="primary" onClick={() => setSignIn(presetFor(a))} aria-label={`Sign in again as ${a.label}`}>
+                        Sign in again
+                      </button>
+                    )}
+                    <button type="button" class="quiet danger-text" onClick={() => setSigningOut(a)} aria-label={`Sign out ${a.label}`}>
+                      Sign out
+                    </button>
+                  </div>
                 </div>
-                <dl class="facts">
+                <dl class="facts accounts">
                   <div>
                     <dt>Last sign-in</dt>
                     <dd>{a.lastSignIn ? `${clockTime(a.lastSignIn, now)} · ${relative(a.lastSignIn, now)}` : "—"}</dd>
@@ -94,16 +104,6 @@ export function AccountsView({ overview, signInFor, onSignInHandled }: Props) {
                   </div>
                 </dl>
                 {a.signInRequired && <ErrorNote error={a.signInRequired} />}
-                <div class="card-actions">
-                  {a.interactive && a.health !== "ok" && (
-                    <button type="button" class="primary" onClick={() => setSignIn(presetFor(a))} aria-label={`Sign in again as ${a.label}`}>
-                      Sign in again
-                    </button>
-                  )}
-                  <button type="button" class="quiet danger-text" onClick={() => setSigningOut(a)} aria-label={`Sign out ${a.label}`}>
-                    Sign out
-                  </button>
-                </div>
               </li>
             );
           })}

@@ -3,7 +3,7 @@
 // input once at submit, sent with the one add_registry call, and the input is emptied at once.
 import { useMemo, useRef, useState } from "preact/hooks";
 import * as api from "../api";
-import type { DiscoveredRegistry, Discovery, ErrorView, Overview, RegistrySignInInput } from "../bindings";
+import type { DiscoveredRegistry, Discovery, Overview, RegistrySignInInput } from "../bindings";
 import { ErrorNote } from "../components/bits";
 import { Dialog } from "../components/dialog";
 import { announce } from "../store";
@@ -21,7 +21,7 @@ export function AddRegistryDialog({ overview, onClose }: Props) {
   const [username, setUsername] = useState("");
   const password = useRef<HTMLInputElement>(null);
   const nameRef = useRef<HTMLInputElement>(null);
-  const [serverError, setServerError] = useState<ErrorView | null>(null);
+  const [serverError, setServerError] = useState<api.UiError | null>(null);
   const [formError, setFormError] = useState<string | null>(null);
   const [sending, setSending] = useState(false);
 
@@ -210,7 +210,7 @@ function help(p: ReturnType<typeof parseRegistry>, suffix: string): string {
 function DiscoverPanel({ overview, onPick }: { overview: Overview; onPick: (r: DiscoveredRegistry, identity: string) => void }) {
   const [identity, setIdentity] = useState(overview.accounts[0]?.id ?? "");
   const [result, setResult] = useState<Discovery | null>(null);
-  const [error, setError] = useState<ErrorView | null>(null);
+  const [error, setError] = useState<api.UiError | null>(null);
   const [loading, setLoading] = useState(false);
   const [query, setQuery] = useState("");
 

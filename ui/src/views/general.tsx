@@ -2,7 +2,7 @@
 // store each registry lands in and the doctor's findings, with "Fix" (config.json is backed up first).
 import { useEffect, useState } from "preact/hooks";
 import * as api from "../api";
-import type { CloudInput, DoctorView, ErrorView, GeneralSettings, LogLevel, Overview } from "../bindings";
+import type { CloudInput, DoctorView, GeneralSettings, LogLevel, Overview } from "../bindings";
 import { Badge, ErrorNote } from "../components/bits";
 import { announce } from "../store";
 import { clockTime } from "../time";
@@ -40,7 +40,7 @@ function GeneralForm({ general }: { general: GeneralSettings }) {
   const [interval, setIntervalText] = useState(String(general.refreshIntervalMinutes));
   const [startAtLogin, setStart] = useState(general.startAtLogin);
   const [level, setLevel] = useState<LogLevel>(general.logLevel);
-  const [error, setError] = useState<ErrorView | null>(null);
+  const [error, setError] = useState<api.UiError | null>(null);
   // A fresh overview (from another window or the CLI) replaces what is shown here.
   useEffect(() => {
     setIntervalText(String(general.refreshIntervalMinutes));
@@ -103,7 +103,7 @@ function CloudForm({ overview }: { overview: Overview }) {
   const [suffix, setSuffix] = useState(c.name === "custom" ? c.acrSuffix : "");
   const [audience, setAudience] = useState(c.name === "custom" ? c.acrAudience : "");
   const [caFile, setCaFile] = useState(c.caFile ?? "");
-  const [error, setError] = useState<ErrorView | null>(null);
+  const [error, setError] = useState<api.UiError | null>(null);
   const custom = name === "custom";
 
   async function save(e: Event) {
@@ -168,7 +168,7 @@ function Text({ id, label, value, set, placeholder }: { id: string; label: strin
 
 function DockerPanel() {
   const [doc, setDoc] = useState<DoctorView | null>(null);
-  const [error, setError] = useState<ErrorView | null>(null);
+  const [error, setError] = useState<api.UiError | null>(null);
   const [fixing, setFixing] = useState(false);
 
   async function run(fix: boolean) {

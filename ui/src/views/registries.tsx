@@ -105,10 +105,20 @@ function RegistryCard({ reg, accounts, busy, onRefresh, onRemove }: CardProps) {
       <div class="card-head">
         <div class="card-title">
           <h3 id={headId}>{reg.name}</h3>
-          <span class="mono muted">{reg.loginServer}</span>
-          {reg.trustedCustomDomain && <span class="chip">Trusted custom domain</span>}
+          <span class="mono muted">
+            {reg.loginServer}
+            {reg.trustedCustomDomain && <span class="chip">Trusted custom domain</span>}
+          </span>
         </div>
-        <Badge tone={tone} label={label} />
+        <div class="card-side">
+          <Badge tone={tone} label={label} />
+          <button type="button" onClick={onRefresh} disabled={busy} aria-label={`Refresh ${reg.name}`}>
+            {busy ? "Refreshing…" : "Refresh"}
+          </button>
+          <button type="button" class="quiet danger-text" onClick={onRemove} aria-label={`Remove ${reg.name}`}>
+            Remove
+          </button>
+        </div>
       </div>
       <dl class="facts">
         <div>
@@ -129,14 +139,6 @@ function RegistryCard({ reg, accounts, busy, onRefresh, onRemove }: CardProps) {
         </div>
       </dl>
       {reg.lastError && <ErrorNote error={reg.lastError} />}
-      <div class="card-actions">
-        <button type="button" onClick={onRefresh} disabled={busy} aria-label={`Refresh ${reg.name}`}>
-          {busy ? "Refreshing…" : "Refresh"}
-        </button>
-        <button type="button" class="quiet danger-text" onClick={onRemove} aria-label={`Remove ${reg.name}`}>
-          Remove
-        </button>
-      </div>
     </li>
   );
 }
@@ -156,7 +158,7 @@ export function signInLabel(s: RegistrySignInView, accounts: AccountView[]): str
 function expiryText(at: string | null, now: number): string {
   if (!at) return "No expiry known";
   const left = Date.parse(at) - now;
-  return left > 0 ? `Expires in ${duration(left)} · ${clockTime(at, now)}` : `Expired ${duration(-left)} ago`;
+  return left > 0 ? `Expires in ${duration(left)}` : `Expired ${duration(-left)} ago`;
 }
 
 function expiryClass(at: string | null, now: number): string {

@@ -3,7 +3,7 @@
 // a device code arrives as the `device-code` event and is shown large, with copy and the link.
 import { useEffect, useRef, useState } from "preact/hooks";
 import * as api from "../api";
-import type { AccountView, DeviceCodePrompt, ErrorView } from "../bindings";
+import type { AccountView, DeviceCodePrompt } from "../bindings";
 import { ErrorNote } from "../components/bits";
 import { Dialog } from "../components/dialog";
 import { announce, useTick } from "../store";
@@ -31,7 +31,7 @@ export function SignInDialog({ preset, onClose }: { preset: Preset; onClose: () 
   const secret = useRef<HTMLInputElement>(null);
   const [waiting, setWaiting] = useState(false);
   const [prompt, setPrompt] = useState<DeviceCodePrompt | null>(null);
-  const [error, setError] = useState<ErrorView | null>(null);
+  const [error, setError] = useState<api.UiError | null>(null);
   // Listen before any sign-in starts so the device code can't arrive before we do.
   const listening = useRef<Promise<unknown> | null>(null);
   useEffect(() => {
@@ -129,7 +129,7 @@ export function SignInDialog({ preset, onClose }: { preset: Preset; onClose: () 
           {method === "servicePrincipal" && (
             <>
               <div class="segmented" role="radiogroup" aria-label="Credential">
-                <label class="seg"><input type="radio" name="cred" checked={spCred === "secret"} onChange={() => setSpCred("secret")} /> Client secret</label>
+                <label class="seg"><input type="radio" name="cred" checked={spCred === "secret"} onChange={() => setSpCred("secret")} /> Secret</label>
                 <label class="seg"><input type="radio" name="cred" checked={spCred === "certificate"} onChange={() => setSpCred("certificate")} /> Certificate</label>
               </div>
               {spCred === "secret" ? (

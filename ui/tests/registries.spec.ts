@@ -1,0 +1,202 @@
+// Registries view: validation while typing, adding, discovery, status rendering, errors.
+import { calls, emit, expect, reply, test } from "./app";
+import { NOW, overview } from "./harness/fixtures";
+
+const openAdd = async (page: import("@playwright/test").Page) => {
+  await page.getByRole("button", { name: "Add registry" }).click();
+  return page.getByLabel("Registry name or login server");
+};
+
+test("registry name validation as you type", async ({ open }) => {
+  const page = await open();
+  const field = await openAdd(page);
+  const error = page.locator("#name-error");
+  const help = page.locator("#name-help");
+
+  await field.fill("myregistry1");
+  await expect(error).toHaveCount(0);
+  await expect(help).toHaveText("Login server: myregistry1.azurecr.io");
+
+  // "Too short" waits until the field is left: nobody wants it after the first letter.
+  await field.fill("abc");
+  await expect(error).toHaveCount(0);
+  await field.press("Tab");
+  await expect(error).toContainText("Too short");
+  await expect(field).toHaveAttribute("aria-invalid", "true");
+
+  await field.fill("my-registry");
+  await expect(error).toContainText("only letters and digits");
+  await field.fill("my registry");
+  await expect(error).toContainText("only letters and digits");
+  await field.fill("a".repeat(51));
+  await expect(error).toContainText("Too long");
+  await field.fill("a".repeat(50));
+  await expect(error).toHaveCount(0);
+
+  // Login servers inside the cloud's suffix (any case) are fine; nested or bare suffixes are not.
+  await field.fill("MyRegistry.AzureCR.io");
+  await expect(error).toHaveCount(0);
+  await expect(help).toHaveText("Inside azurecr.io.");
+  await expect(page.locator("#trust")).toHaveCount(0);
+  await field.fill("team.myregistry.azurecr.io");
+  await expect(error).toContainText("no further dots");
+  await field.fill("azurecr.io");
+  await expect(error).toContainText("Put the registry name in front");
+  await field.fill("https://myregistry.azurecr.io");
+  await expect(error).toContainText("without https://");
+  await field.fill("abc.azurecr.io");
+  await expect(error).toContainText("is not a registry name");
+});
+
+test("attacker suffixes are custom domains, refused without explicit trust", async ({ page, open }) => {
+  await open();
+  const field = await openAdd(page);
+  for (const host of ["contoso.azurecr.io.attacker.com", "azurecr.io.evil", "myregistryazurecr.io"]) {
+    await field.fill(host);
+    await expect(page.locator("#name-help")).toHaveText("Outside azurecr.io: a custom domain.");
+    await expect(page.locator("#trust")).not.toBeChecked();
+    await page.getByRole("button", { name: "Add registry", exact: true }).last().click();
+    await expect(page.locator("#form-error")).toContainText("Trust");
+  }
+  await field.fill("contoso.azurecr.io.attacker.com");
+  await expect(page.locator("#lookalike")).toContainText("is not an Azure registry");
+  await field.fill("registry.fabrikam.com");
+  await expect(page.locator("#lookalike")).toHaveCount(0);
+  expect((await calls(page)).filter((c) => c.cmd === "add_registry")).toEqual([]);
+
+  // Ticking the box is the only way to send tokens to it, and the request says so.
+  await page.getByLabel(/Trust registry\.fabrikam\.com/).check();
+  await page.locator("#add-submit").click();
+  await expect(page.locator("#add-dialog")).toHaveCount(0);
+  const add = (await calls(page)).filter((c) => c.cmd === "add_registry");
+  expect(add).toEqual([
+    { cmd: "add_registry", args: { request: { nameOrLoginServer: "registry.fabrikam.com", signIn: { kind: "identity", identity: "user-dana" }, trustCustomDomain: true } } },
+  ]);
+});
+
+test("a custom cloud's suffix with a port is honoured", async ({ page, open }) => {
+  const o = overview();
+  o.cloud = { ...o.cloud, name: "custom", acrSuffix: "azurecr.localhost:8443" };
+  await open({ overview: o });
+  const field = await openAdd(page);
+  await field.fill("demoreg1.azurecr.localhost:8443");
+  await expect(page.locator("#name-help")).toHaveText("Inside azurecr.localhost:8443.");
+  await field.fill("demoreg1.azurecr.io");
+  await expect(page.locator("#trust")).toBeVisible();
+});
+
+test("adding by name with an identity, and a rejected add shows message and hint inline", async ({ page, open }) => {
+  await open();
+  await reply(page, "add_registry", {
+    err: { code: "invalidInput", message: "No registry named missingreg in this cloud.", hint: "Check the name in the Azure portal, or pick it from “Find in Azure”.", at: NOW },
+  });
+  const field = await openAdd(page);
+  await field.fill("missingreg");
+  await page.getByLabel("Sign in with").selectOption({ label: "Admin account, password read through Azure with dana@contoso.com" });
+  await field.press("Enter");
+  const err = page.locator("#name-error");
+  await expect(err).toContainText("No registry named missingreg in this cloud.");
+  await expect(err).toContainText("Check the name in the Azure portal");
+  await expect(page.locator("#add-dialog")).toBeVisible();
+  expect((await calls(page)).find((c) => c.cmd === "add_registry")?.args).toEqual({
+    request: { nameOrLoginServer: "missingreg", signIn: { kind: "adminArm", identity: "user-dana" }, trustCustomDomain: false },
+  });
+  // Editing the name clears the stale server error.
+  await field.fill("missingreg2");
+  await expect(err).toHaveCount(0);
+
+  await reply(page, "add_registry", { ok: { name: "missingreg2" } });
+  await field.press("Enter");
+  await expect(page.locator("#add-dialog")).toHaveCount(0);
+  await expect(page.locator("#status")).toHaveText("missingreg2 added.");
+});
+
+test("discovered registries: searchable, added ones marked, picking fills the form", async ({ page, open }) => {
+  await open();
+  await openAdd(page);
+  await page.getByRole("button", { name: "Find in Azure" }).click();
+  await page.getByLabel("List the registries this account can see").selectOption("sp-ci");
+  await page.getByRole("button", { name: "List registries" }).click();
+  const list = page.getByRole("list", { name: "Registries found" });
+  await expect(list.getByRole("button")).toHaveCount(4);
+  await expect(list.getByRole("button", { name: "contosoprod, already added" })).toBeDisabled();
+  await page.getByLabel("Search").fill("research");
+  await expect(list.getByRole("button")).toHaveCount(1);
+  await list.getByRole("button", { name: "Choose contosoml" }).click();
+  await expect(page.getByLabel("Registry name or login server")).toHaveValue("contosoml.azurecr.io");
+  await expect(page.getByLabel("Sign in with")).toHaveValue("identity:sp-ci");
+  expect((await calls(page)).find((c) => c.cmd === "discover_registries")?.args).toEqual({ identity: "sp-ci" });
+
+  // An AcrPull-only identity can list nothing through ARM: the engine's notice says why.
+  await reply(page, "discover_registries", { ok: { registries: [], notice: "ci-deployer has AcrPull only, which cannot list registries through Azure Resource Manager. Type the name instead." } });
+  await page.getByRole("button", { name: "Find in Azure" }).click();
+  await page.getByRole("button", { name: "List registries" }).click();
+  await expect(page.locator("#disc-notice")).toContainText("AcrPull only");
+  await expect(page.getByText("This account can list no registries.")).toBeVisible();
+});
+
+test("status rendering: badges, countdown from the engine clock, next refresh", async ({ page, open }) => {
+  await page.clock.install({ time: new Date(NOW) });
+  await open();
+  const card = (name: string) => page.locator(`[data-registry="${name}"]`);
+  await expect(card("contosoprod").locator(".badge")).toHaveText("Logged in");
+  await expect(card("legacyimages").locator(".badge")).toHaveText("Failing");
+  await expect(card("partnerregistry").locator(".badge")).toHaveText("Sign-in required");
+  await expect(card("contosoprod").locator(".last-refresh")).toHaveText("09:48 · 12 min ago");
+  await expect(card("contosoprod").locator(".expiry")).toHaveText("Expires in 2 h 48 min");
+  await expect(card("contosoprod").locator(".next-refresh")).toHaveText("10:46 · in 46 min");
+  await expect(card("legacyimages").locator(".expiry")).toHaveClass(/warn-text/);
+  await expect(card("partnerregistry").locator(".expiry")).toHaveText("Expired 10 min ago");
+  await expect(card("partnerregistry").locator(".next-refresh")).toHaveText("Waiting for a sign-in");
+  await expect(card("contosobuild").locator(".expiry")).toHaveText("No expiry known");
+  await expect(card("partnerregistry")).toContainText("Trusted custom domain");
+  await expect(card("contosobuild")).toContainText("Admin account, read with dana@contoso.com");
+
+  // The countdown runs on local elapsed time from Overview.now.
+  await page.clock.runFor(5 * 60_000);
+  await expect(card("contosoprod").locator(".expiry")).toHaveText("Expires in 2 h 43 min");
+  await expect(card("legacyimages").locator(".expiry")).toHaveText("Expires in 15 min");
+  await expect(card("legacyimages").locator(".next-refresh")).toHaveText("Due now");
+  await page.clock.runFor(6 * 60_000 + 30_000);
+  await expect(card("legacyimages").locator(".expiry")).toHaveText("Expires in 8 min 30 s");
+
+  // An `overview` event re-renders everything, and resets the clock to the engine's.
+  const o = overview();
+  const legacy = o.registries[2]!;
+  Object.assign(legacy, { health: "ok", lastError: null, lastRefresh: NOW, expiresAt: new Date(Date.parse(NOW) + 3 * 3600_000).toISOString() });
+  o.summary = "All 4 registries logged in";
+  o.state = "ok";
+  await emit(page, "overview", o);
+  await expect(card("legacyimages").locator(".badge")).toHaveText("Logged in");
+  await expect(card("legacyimages").locator(".error-note")).toHaveCount(0);
+  await expect(card("legacyimages").locator(".expiry")).toHaveText("Expires in 3 h 0 min");
+  await expect(page.locator("#summary")).toHaveText("All 4 registries logged in");
+});
+
+test("a failing registry shows its last error and hint; Refresh reports the outcome", async ({ page, open }) => {
+  await open();
+  const card = page.locator('[data-registry="legacyimages"]');
+  await expect(card.locator(".error-message")).toHaveText("ci-deployer may not pull from legacyimages (403 from the registry).");
+  await expect(card.locator(".error-hint")).toHaveText("Give the service principal the AcrPull role on legacyimages, then press Refresh.");
+
+  await reply(page, "refresh_now", { ok: [{ name: "legacyimages", ok: false, error: { code: "permission", message: "Still no AcrPull role.", hint: null, at: null } }] });
+  await card.getByRole("button", { name: "Refresh legacyimages" }).click();
+  await expect(page.locator("#status")).toHaveText("Could not refresh legacyimages: Still no AcrPull role.");
+  await reply(page, "refresh_now", { ok: [] });
+  await page.getByRole("button", { name: "Refresh all" }).click();
+  await expect(page.locator("#status")).toHaveText("All registries refreshed.");
+  const refreshes = (await calls(page)).filter((c) => c.cmd === "refresh_now").map((c) => c.args);
+  expect(refreshes).toEqual([{ names: ["legacyimages"] }, { names: [] }]);
+});
+
+test("remove asks first", async ({ page, open }) => {
+  await open();
+  await page.getByRole("button", { name: "Remove contosobuild" }).click();
+  await expect(page.getByRole("dialog", { name: "Remove contosobuild?" })).toBeVisible();
+  await page.getByRole("button", { name: "Cancel" }).click();
+  expect((await calls(page)).some((c) => c.cmd === "remove_registry")).toBe(false);
+  await page.getByRole("button", { name: "Remove contosobuild" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Remove" }).click();
+  await expect(page.locator("#status")).toContainText("contosobuild removed.");
+  expect((await calls(page)).find((c) => c.cmd === "remove_registry")?.args).toEqual({ name: "contosobuild" });
+});
