@@ -11,9 +11,17 @@ for (const scheme of ["light", "dark"] as const) {
     await page.emulateMedia({ colorScheme: scheme });
     await page.clock.install({ time: new Date("2026-03-10T10:00:00Z") });
     await open();
+    // Tall enough that every card shows: the content column scrolls, so fullPage wouldn't help.
+    await page.setViewportSize({ width: 1000, height: 1010 });
     await expect(page.locator("[data-registry]")).toHaveCount(4);
     await page.screenshot({ path: join(SHOTS, `ui-registries${sfx}.png`) });
 
+    await page.setViewportSize({ width: 1000, height: 1200 });
+    await page.getByRole("button", { name: "General" }).click();
+    await expect(page.locator(".finding")).toHaveCount(2);
+    await page.screenshot({ path: join(SHOTS, `ui-general${sfx}.png`) });
+
+    await page.setViewportSize({ width: 1000, height: 720 });
     await page.getByRole("button", { name: "Accounts" }).click();
     await expect(page.locator("[data-account]")).toHaveCount(3);
     await page.screenshot({ path: join(SHOTS, `ui-accounts${sfx}.png`) });
@@ -30,10 +38,6 @@ for (const scheme of ["light", "dark"] as const) {
     await page.keyboard.press("Escape");
     await expect(page.locator("#sign-in-dialog form")).toBeVisible();
     await page.keyboard.press("Escape");
-
-    await page.getByRole("button", { name: "General" }).click();
-    await expect(page.locator(".finding")).toHaveCount(2);
-    await page.screenshot({ path: join(SHOTS, `ui-general${sfx}.png`) });
 
     await page.getByRole("button", { name: "Registries" }).click();
     await page.getByRole("button", { name: "Add registry" }).click();

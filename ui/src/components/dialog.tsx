@@ -1,7 +1,7 @@
 // Modal dialogs on the native <dialog>: showModal() gives focus trapping, inertness of the page
 // behind it and Escape-to-close for free, which hand-rolled overlays tend to get wrong.
 import type { ComponentChildren } from "preact";
-import { useEffect, useRef } from "preact/hooks";
+import { useLayoutEffect, useRef } from "preact/hooks";
 
 type Props = { title: string; onClose: () => void; children: ComponentChildren; wide?: boolean; id?: string };
 
@@ -9,7 +9,8 @@ export function Dialog({ title, onClose, children, wide, id }: Props) {
   const ref = useRef<HTMLDialogElement>(null);
   const close = useRef(onClose);
   close.current = onClose;
-  useEffect(() => {
+  // Layout effect: the dialog must be modal before the next keystroke, not after the next paint.
+  useLayoutEffect(() => {
     const d = ref.current;
     if (!d) return undefined;
     const opener = document.activeElement as HTMLElement | null;

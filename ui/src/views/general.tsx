@@ -68,7 +68,7 @@ function GeneralForm({ general }: { general: GeneralSettings }) {
     <form class="panel" onSubmit={save} aria-labelledby="refresh-title">
       <h2 id="refresh-title">Refreshing</h2>
       <div class="field-row">
-        <div class="field">
+        <div class="field grow">
           <label for="interval">Refresh every (minutes)</label>
           <input id="interval" inputMode="numeric" class="short" value={interval} aria-invalid={bad || undefined}
             aria-describedby="interval-help" onInput={(e) => setIntervalText(e.currentTarget.value)} />
@@ -78,7 +78,7 @@ function GeneralForm({ general }: { general: GeneralSettings }) {
         </div>
         <div class="field">
           <label for="log-level">Log level</label>
-          <select id="log-level" value={level} onChange={(e) => setLevel(e.currentTarget.value as LogLevel)}>
+          <select id="log-level" class="short" value={level} onChange={(e) => setLevel(e.currentTarget.value as LogLevel)}>
             {LEVELS.map((l) => <option key={l} value={l}>{l}</option>)}
           </select>
         </div>

@@ -52,7 +52,7 @@ export function RegistriesView({ overview }: { overview: Overview }) {
         </div>
         <div class="actions">
           {regs.length > 0 && (
-            <button type="button" onClick={() => refresh([])} disabled={busy.size > 0} id="refresh-all">
+            <button type="button" onClick={() => busy.size > 0 || refresh([])} aria-disabled={busy.size > 0} id="refresh-all">
               Refresh all
             </button>
           )}
@@ -112,7 +112,8 @@ function RegistryCard({ reg, accounts, busy, onRefresh, onRemove }: CardProps) {
         </div>
         <div class="card-side">
           <Badge tone={tone} label={label} />
-          <button type="button" onClick={onRefresh} disabled={busy} aria-label={`Refresh ${reg.name}`}>
+          {/* aria-disabled, not disabled: a disabled button drops keyboard focus mid-refresh. */}
+          <button type="button" onClick={() => busy || onRefresh()} aria-disabled={busy} aria-label={`Refresh ${reg.name}`}>
             {busy ? "Refreshing…" : "Refresh"}
           </button>
           <button type="button" class="quiet danger-text" onClick={onRemove} aria-label={`Remove ${reg.name}`}>

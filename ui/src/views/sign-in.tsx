@@ -102,7 +102,7 @@ export function SignInDialog({ preset, onClose }: { preset: Preset; onClose: () 
             <legend>How</legend>
             {METHODS.map(([m, label, note]) => (
               <label key={m} class={method === m ? "method checked" : "method"}>
-                <input type="radio" name="method" value={m} checked={method === m} onChange={() => { setMethod(m); setError(null); }} />
+                <input type="radio" name="method" value={m} checked={method === m} autofocus={m === preset.method} onChange={() => { setMethod(m); setError(null); }} />
                 <span>
                   <strong>{label}</strong>
                   <span class="muted">{note}</span>

@@ -1,0 +1,75 @@
+// General view, and what the built bundle may contain under the shell's CSP.
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { calls, expect, reply, test } from "./app";
+
+test("refresh interval, start at login, log level", async ({ page, open }) => {
+  await open();
+  await page.getByRole("button", { name: "General" }).click();
+  const save = page.locator("#save-general");
+  await expect(save).toBeDisabled(); // nothing changed yet
+  await page.getByLabel("Refresh every (minutes)").fill("0");
+  await expect(page.locator("#interval-help")).toHaveText("A whole number of minutes, 1 to 1440.");
+  await expect(save).toBeDisabled();
+  await page.getByLabel("Refresh every (minutes)").fill("45");
+  await page.getByLabel("Start ACR Tray when I log in").uncheck();
+  await page.getByLabel("Log level").selectOption("debug");
+  await save.click();
+  await expect(page.locator("#status")).toHaveText("Settings saved.");
+  expect((await calls(page)).find((c) => c.cmd === "set_general")?.args).toEqual({
+    general: { refreshIntervalMinutes: 45, startAtLogin: false, logLevel: "debug" },
+  });
+});
+
+test("cloud: named clouds and custom endpoints with a CA file", async ({ page, open }) => {
+  await open();
+  await page.getByRole("button", { name: "General" }).click();
+  await expect(page.locator("#cloud-title ~ dl")).toContainText("*.azurecr.io");
+  await page.getByLabel("Azure cloud").selectOption("AzureChinaCloud");
+  await page.getByRole("button", { name: "Use this cloud" }).click();
+  await page.getByLabel("Azure cloud").selectOption("custom");
+  await page.getByRole("button", { name: "Use this cloud" }).click();
+  await expect(page.locator("#cloud-title ~ .error-note")).toContainText("needs the authority");
+  await page.getByLabel("Authority (Entra ID)").fill("https://login.localhost:8443");
+  await page.getByLabel("Resource Manager").fill("https://management.localhost:8443/");
+  await page.getByLabel("Registry suffix").fill("azurecr.localhost:8443");
+  await page.getByLabel(/CA certificate file/).fill("/tmp/fake-azure/ca.pem");
+  await reply(page, "set_cloud", { err: { code: "config", message: "Cannot read /tmp/fake-azure/ca.pem.", hint: "Give the path of a PEM file with the CA certificate.", at: null } });
+  await page.getByRole("button", { name: "Use this cloud" }).click();
+  await expect(page.locator("#cloud-title ~ .error-note")).toContainText("Give the path of a PEM file");
+  expect((await calls(page)).filter((c) => c.cmd === "set_cloud").map((c) => c.args)).toEqual([
+    { cloud: { kind: "AzureChinaCloud" } },
+    { cloud: { kind: "custom", authority: "https://login.localhost:8443", arm: "https://management.localhost:8443/", acrSuffix: "azurecr.localhost:8443", acrAudience: null, caFile: "/tmp/fake-azure/ca.pem" } },
+  ]);
+});
+
+test("docker stores and the doctor's findings, Fix shows the backup", async ({ page, open }) => {
+  await open();
+  await page.getByRole("button", { name: "General" }).click();
+  await expect(page.getByRole("cell", { name: "config.json auths" })).toBeVisible();
+  await expect(page.getByText("Missing")).toBeVisible();
+  const findings = page.getByRole("list", { name: "Findings" }).getByRole("listitem");
+  await expect(findings).toHaveCount(2);
+  await expect(findings.first()).toContainText("Problem");
+  await expect(findings.first()).toContainText("Fix: Move the credential");
+  await expect(findings.last()).toContainText("Needs you");
+  await page.getByRole("button", { name: "Fix" }).click();
+  await expect(page.locator("#doctor-backup")).toContainText("/home/dana/.docker/config.json.acr-tray-backup-20260310T100000");
+  await expect(findings).toHaveCount(1);
+  await expect(page.getByRole("button", { name: "Fix" })).toHaveCount(0);
+  expect((await calls(page)).map((c) => c.cmd)).toContain("doctor_fix");
+});
+
+test("the built bundle obeys the CSP and ships no test code or remote content", () => {
+  const dist = join(__dirname, "..", "dist");
+  expect(readdirSync(dist).sort()).toEqual(["app.css", "app.js", "index.html"]);
+  const html = readFileSync(join(dist, "index.html"), "utf8");
+  expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/); // no inline script
+  expect(html).not.toMatch(/<style|style="/);
+  const js = readFileSync(join(dist, "app.js"), "utf8");
+  const css = readFileSync(join(dist, "app.css"), "utf8");
+  expect(js).not.toContain("__test");
+  expect(js).not.toMatch(/\beval\(|new Function\(/);
+  expect(css).not.toMatch(/url\(|@import|https?:/);
+  expect(html).not.toMatch(/https?:\/\//);
+});
