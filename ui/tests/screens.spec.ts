@@ -27,6 +27,8 @@ for (const scheme of ["light", "dark"] as const) {
     await page.screenshot({ path: join(SHOTS, `ui-accounts${sfx}.png`) });
 
     await page.getByRole("button", { name: "Sign in…" }).click();
+    await page.getByRole("radio", { name: /^Service principal/ }).check();
+    await page.screenshot({ path: join(SHOTS, `ui-sign-in${sfx}.png`) });
     await page.getByRole("radio", { name: /^With a code/ }).check();
     await page.getByRole("button", { name: "Get a code" }).click();
     await emit(page, "device-code", {
@@ -43,5 +45,9 @@ for (const scheme of ["light", "dark"] as const) {
     await page.getByRole("button", { name: "Add registry" }).click();
     await page.getByLabel("Registry name or login server").fill("contoso.azurecr.io.attacker.com");
     await page.screenshot({ path: join(SHOTS, `ui-add-registry${sfx}.png`) });
+    await page.getByRole("button", { name: "Find in Azure" }).click();
+    await page.getByRole("button", { name: "List registries" }).click();
+    await expect(page.getByRole("list", { name: "Registries found" }).getByRole("button")).toHaveCount(4);
+    await page.screenshot({ path: join(SHOTS, `ui-discover${sfx}.png`) });
   });
 }
