@@ -156,9 +156,12 @@ test("status rendering: badges, countdown from the engine clock, next refresh", 
   await page.clock.runFor(5 * 60_000);
   await expect(card("contosoprod").locator(".expiry")).toHaveText("Expires in 2 h 43 min");
   await expect(card("legacyimages").locator(".expiry")).toHaveText("Expires in 15 min");
-  await expect(card("legacyimages").locator(".next-refresh")).toHaveText("Due now");
+  await expect(card("legacyimages").locator(".next-refresh")).toHaveText("10:12 · in 7 min 30 s");
   await page.clock.runFor(6 * 60_000 + 30_000);
-  await expect(card("legacyimages").locator(".expiry")).toHaveText("Expires in 8 min 30 s");
+  await expect(card("legacyimages").locator(".expiry")).toHaveText("Expires in 9 min 00 s");
+  await expect(card("legacyimages").locator(".next-refresh")).toHaveText("10:12 · in 1 min 00 s");
+  await page.clock.runFor(2 * 60_000);
+  await expect(card("legacyimages").locator(".next-refresh")).toHaveText("Due now");
 
   // An `overview` event re-renders everything, and resets the clock to the engine's.
   const o = overview();

@@ -1,5 +1,7 @@
 // A realistic engine state for the tests and screenshots: four registries in every state that
-// matters and three identities, at a fixed engine time so countdowns are predictable.
+// matters and three identities, at a fixed engine time so countdowns are predictable. Future times
+// sit half a minute past a whole minute so the seconds a test takes don't change what is shown
+// (and the committed screenshots only change when the UI does).
 import type { Discovery, DoctorView, Overview } from "../../src/bindings";
 
 export const NOW = "2026-03-10T10:00:00Z";
@@ -42,15 +44,15 @@ export function overview(): Overview {
     registries: [
       {
         name: "contosoprod", loginServer: "contosoprod.azurecr.io", signIn: { kind: "identity", identity: "user-dana" }, health: "ok",
-        lastRefresh: at(-12), expiresAt: at(168), nextRefresh: at(46), lastError: null, audience: "acr", trustedCustomDomain: false,
+        lastRefresh: at(-12), expiresAt: at(168.5), nextRefresh: at(46.5), lastError: null, audience: "acr", trustedCustomDomain: false,
       },
       {
         name: "contosobuild", loginServer: "contosobuild.azurecr.io", signIn: { kind: "adminArm", identity: "user-dana" }, health: "ok",
-        lastRefresh: at(-3), expiresAt: null, nextRefresh: at(57), lastError: null, audience: "arm", trustedCustomDomain: false,
+        lastRefresh: at(-3), expiresAt: null, nextRefresh: at(57.5), lastError: null, audience: "arm", trustedCustomDomain: false,
       },
       {
         name: "legacyimages", loginServer: "legacyimages.azurecr.io", signIn: { kind: "identity", identity: "sp-ci" }, health: "failing",
-        lastRefresh: at(-160), expiresAt: at(20), nextRefresh: at(4),
+        lastRefresh: at(-160), expiresAt: at(20.5), nextRefresh: at(12.5),
         lastError: {
           code: "permission", at: at(-1),
           message: "ci-deployer may not pull from legacyimages (403 from the registry).",
