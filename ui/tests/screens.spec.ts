@@ -3,9 +3,10 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "@playwright/test";
 import { emit, expect, SHOTS, test } from "./app";
+import { writeIfChanged } from "./png";
 
 test.beforeAll(() => mkdirSync(SHOTS, { recursive: true }));
-const shot = (page: Page, path: string) => page.screenshot({ path, animations: "disabled", caret: "hide" });
+const shot = async (page: Page, path: string) => writeIfChanged(path, await page.screenshot({ animations: "disabled", caret: "hide" }));
 
 for (const scheme of ["light", "dark"] as const) {
   const sfx = scheme === "dark" ? "-dark" : "";
