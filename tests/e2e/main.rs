@@ -10,6 +10,7 @@ mod cli;
 mod daemon;
 mod docker_file;
 mod failures;
+mod fault_matrix;
 mod helpers;
 mod notifications;
 mod pipeline;

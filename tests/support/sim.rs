@@ -31,6 +31,8 @@ pub struct Sim {
     pub docker_dir: tempfile::TempDir,
     /// The keyring.
     pub secrets: Arc<dyn SecretStore>,
+    /// The same keyring, for switching it off ([`MemoryStore::set_unavailable`]).
+    pub keyring: Arc<MemoryStore>,
     /// Every event the engine sent.
     pub events: Arc<CollectEvents>,
     /// Every notification the scheduler showed.
@@ -40,19 +42,27 @@ pub struct Sim {
 impl Sim {
     /// Starts the fake on the current (paused) runtime and points a fresh home at it.
     pub async fn start() -> Self {
+        Self::start_with(|b| b).await
+    }
+
+    /// [`Sim::start`] with the fake's builder adjusted (e.g. ES256 ACR tokens for soaks).
+    pub async fn start_with(
+        adjust: impl FnOnce(fake_azure::FakeAzureBuilder) -> fake_azure::FakeAzureBuilder,
+    ) -> Self {
         let clock = TokioClock::starting_at(Utc::now());
         let time = clock.clone();
-        let fake = FakeAzure::builder()
-            .time_source(move || time.now())
+        let fake = adjust(FakeAzure::builder().time_source(move || time.now()))
             .start()
             .await
             .unwrap();
+        let keyring = Arc::new(MemoryStore::new());
         let sim = Self {
             fake,
             clock,
             home: tempfile::tempdir().unwrap(),
             docker_dir: tempfile::tempdir().unwrap(),
-            secrets: Arc::new(MemoryStore::new()),
+            secrets: keyring.clone(),
+            keyring,
             events: Arc::new(CollectEvents::new()),
             notifier: Arc::new(CollectNotifications::default()),
         };

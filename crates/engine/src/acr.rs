@@ -220,6 +220,11 @@ pub async fn exchange(
         .map_err(|e| network(http::describe(e), None))?;
     let status = resp.status().as_u16();
     let retry_after = http::retry_after(resp.headers());
+    let content_type = resp
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let body = resp
         .bytes()
         .await
@@ -227,7 +232,7 @@ pub async fn exchange(
     match status {
         200 => {
             let parsed: ExchangeResponse = serde_json::from_slice(&body)
-                .map_err(|e| network(format!("malformed response ({e})"), None))?;
+                .map_err(|e| network(unparsable(content_type.as_deref(), &e), None))?;
             if parsed.refresh_token.is_empty() {
                 return Err(network(
                     "the response holds no refresh token".to_owned(),
@@ -257,6 +262,18 @@ pub async fn exchange(
             hint: "check the registry name and the cloud settings (`acr-tray-cli cloud show`)"
                 .to_owned(),
         }),
+    }
+}
+
+/// Why a 200 answer could not be read. A page that is not JSON at all is most often a captive
+/// portal or a proxy's sign-in page, which the user can do something about; say so rather
+/// than only quoting the parser.
+fn unparsable(content_type: Option<&str>, err: &serde_json::Error) -> String {
+    match content_type {
+        Some(ct) if !ct.to_ascii_lowercase().contains("json") => {
+            format!("the answer was {ct}, not JSON (a captive portal or a proxy's sign-in page?)")
+        }
+        _ => format!("malformed response ({err})"),
     }
 }
 
@@ -313,6 +330,20 @@ fn with_message(body: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_answer_that_is_not_json_says_what_it_was() {
+        let err = serde_json::from_slice::<serde_json::Value>(b"<html>").expect_err("not JSON");
+        let html = super::unparsable(Some("text/html; charset=utf-8"), &err);
+        assert!(
+            html.contains("text/html") && html.contains("captive portal"),
+            "{html}"
+        );
+        for ct in [Some("application/json"), None] {
+            let cut = super::unparsable(ct, &err);
+            assert!(cut.starts_with("malformed response ("), "{cut}");
+        }
+    }
+
     use super::*;
 
     fn server() -> HostPort {

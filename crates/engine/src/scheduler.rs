@@ -545,7 +545,35 @@ impl Runner {
     /// One refresh of `login_servers`, then the backoff bookkeeping.
     async fn pass(&mut self, login_servers: Vec<String>) -> Result<Vec<RegistryOutcome>> {
         self.passes += 1;
-        let result = self.engine.refresh(&login_servers).await;
+        let mut result = self.engine.refresh(&login_servers).await;
+        if let Ok(outcomes) = &mut result
+            && outcomes
+                .iter()
+                .any(|o| matches!(o.result, Err(Error::DockerConfigMalformed { .. })))
+        {
+            // A config.json that does not parse fails every registry alike (the pre-flight
+            // refuses before any request is made): fail the others in this same pass, so the
+            // broken file is one incident told once, not one per registry as each falls due.
+            // Registries already waiting on the file are left to their backoff.
+            let rest: Vec<String> = self
+                .engine
+                .settings()
+                .registries
+                .iter()
+                .map(|r| r.login_server.to_string())
+                .filter(|ls| !login_servers.contains(ls))
+                .filter(|ls| {
+                    self.failures
+                        .get(&registry_key(ls))
+                        .is_none_or(|f| f.kind != crate::error::ErrorKind::DockerConfig)
+                })
+                .collect();
+            if !rest.is_empty()
+                && let Ok(more) = self.engine.refresh(&rest).await
+            {
+                outcomes.extend(more);
+            }
+        }
         let now = self.engine.now();
         match &result {
             Ok(outcomes) => self.count(outcomes, now),

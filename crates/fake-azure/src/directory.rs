@@ -176,6 +176,16 @@ impl FakeAzure {
         public
     }
 
+    /// Deletes a registry and its role assignments, as `az acr delete` does: its host is then
+    /// unknown to the fake (plain 404 on every path, like a login server that no longer
+    /// resolves to a registry). [`Self::add_registry`] with the same name creates it again.
+    pub fn remove_registry(&self, registry_name: &str) {
+        let name = registry_name.to_ascii_lowercase();
+        let mut dir = lock(&self.inner.shared.dir);
+        dir.registries.remove(&name);
+        dir.roles.retain(|(registry, _), _| *registry != name);
+    }
+
     /// Turns the registry's refusal of ARM-audience tokens on or off.
     pub fn set_refuse_arm_audience(&self, registry_name: &str, refuse: bool) {
         self.with_registry(registry_name, |r| r.spec.refuse_arm_audience = refuse);

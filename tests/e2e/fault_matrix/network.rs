@@ -1,0 +1,161 @@
+//! Rows where Entra ID or one registry answers badly for a while: all transient, retried with
+//! backoff (15 s doubling to 2 min, or what `Retry-After` asks), quiet while Docker's
+//! credential has time left, and logged in again within minutes of the fault clearing.
+
+use acr_tray_engine::error::ErrorKind;
+use chrono::TimeDelta;
+use fake_azure::{Fault, FaultAction, FaultTarget, Service};
+
+use super::{Checks, Reach, Rig, Who};
+
+/// The target identity's token requests (its tenant's token endpoint; the bystander's tenant
+/// is another).
+fn entra(rig: &Rig) -> FaultTarget {
+    FaultTarget::service(Service::Entra).path_prefix(format!("/{}/oauth2/", rig.target_tenant))
+}
+
+/// The target registry's token exchange.
+fn exchange(rig: &Rig) -> FaultTarget {
+    let host = rig.target.login_server.split(':').next().unwrap();
+    FaultTarget::service(Service::Acr)
+        .host(host)
+        .path_prefix("/oauth2/exchange")
+}
+
+fn status(status: u16, retry_after: Option<u64>) -> FaultAction {
+    FaultAction::Status {
+        status,
+        body: None,
+        retry_after,
+    }
+}
+
+/// Two hours of the fault (the hourly refresh meets it), then cleared: the target is logged
+/// in again within `recover_within`. Returns the rig (still running) for row-specific checks.
+async fn transient_row(
+    target: fn(&Rig) -> FaultTarget,
+    action: FaultAction,
+    says: &str,
+    recover_within: TimeDelta,
+) -> Rig {
+    let rig = Rig::start(Who::ServicePrincipal).await;
+    rig.sim.fake.add_fault(Fault::new(target(&rig), action));
+    rig.live(TimeDelta::minutes(120), Checks::one()).await;
+    let failures = rig.failures(Reach::One, ErrorKind::Transient);
+    assert!(
+        failures.iter().all(|(m, _)| m.contains(says)),
+        "the cause is named ({says}): {} failures, the first {:?}",
+        failures.len(),
+        failures.first()
+    );
+    // Quiet: Docker's credential still had more than 30 minutes the whole time.
+    assert!(
+        rig.incident_notes().is_empty(),
+        "{:#?}",
+        rig.incident_notes()
+    );
+    rig.sim.fake.clear_faults();
+    rig.recovers_within(recover_within, Checks::one()).await;
+    rig
+}
+
+/// Transient backoff tops out at 2 min ± 20 %, plus the minute the check steps by.
+const TRANSIENT_RECOVERY: TimeDelta = TimeDelta::minutes(4);
+
+#[tokio::test(start_paused = true)]
+async fn entra_500() {
+    let rig = transient_row(entra, status(500, None), "AADSTS90033", TRANSIENT_RECOVERY).await;
+    rig.finish(Reach::One).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn entra_503() {
+    let rig = transient_row(entra, status(503, None), "AADSTS90033", TRANSIENT_RECOVERY).await;
+    rig.finish(Reach::One).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn throttled_429_honours_retry_after() {
+    let retry_after = 900;
+    let rig = transient_row(
+        exchange,
+        status(429, Some(retry_after)),
+        "429",
+        TimeDelta::seconds(retry_after as i64) + TRANSIENT_RECOVERY,
+    )
+    .await;
+    // After each 429 the registry was left alone for the time asked.
+    let host = rig
+        .target
+        .login_server
+        .split(':')
+        .next()
+        .unwrap()
+        .to_owned();
+    let calls: Vec<_> = rig
+        .sim
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.host == host && r.path == "/oauth2/exchange")
+        .collect();
+    let throttled = calls.iter().filter(|r| r.status == 429).count();
+    assert!(throttled >= 2, "{calls:?}");
+    for pair in calls.windows(2) {
+        if pair[0].status == 429 {
+            assert!(
+                pair[1].at - pair[0].at >= TimeDelta::seconds(retry_after as i64),
+                "Retry-After honoured: {pair:?}"
+            );
+        }
+    }
+    rig.finish(Reach::One).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn connection_reset() {
+    let rig = transient_row(
+        entra,
+        FaultAction::ResetConnection,
+        "token request",
+        TRANSIENT_RECOVERY,
+    )
+    .await;
+    rig.finish(Reach::One).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn hanging_request_times_out() {
+    let rig = transient_row(exchange, FaultAction::Hang, "timed out", TRANSIENT_RECOVERY).await;
+    rig.finish(Reach::One).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn malformed_json() {
+    let rig = transient_row(
+        entra,
+        FaultAction::MalformedBody,
+        "token request",
+        TRANSIENT_RECOVERY,
+    )
+    .await;
+    rig.finish(Reach::One).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn wrong_content_type() {
+    let rig = transient_row(
+        exchange,
+        FaultAction::WrongContentType,
+        "not JSON (a captive portal",
+        TRANSIENT_RECOVERY,
+    )
+    .await;
+    rig.finish(Reach::One).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn acr_5xx() {
+    let rig = transient_row(exchange, status(503, None), "503", TRANSIENT_RECOVERY).await;
+    rig.finish(Reach::One).await;
+}
