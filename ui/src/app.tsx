@@ -91,7 +91,15 @@ export function App() {
           </div>
         )}
         {!overview && !loadError && <p class="muted">Loading…</p>}
-        {overview && view === "registries" && <RegistriesView overview={overview} />}
+        {overview && view === "registries" && (
+          <RegistriesView
+            overview={overview}
+            onSignIn={(identity) => {
+              setView("accounts");
+              setSignInFor({ identity });
+            }}
+          />
+        )}
         {overview && view === "accounts" && (
           <AccountsView overview={overview} signInFor={signInFor} onSignInHandled={() => setSignInFor(null)} />
         )}

@@ -9,6 +9,8 @@ let current: Overview | null = null;
 const listeners = new Set<Listener>();
 
 export function setOverview(o: Overview): void {
+  // get_overview and the `overview` event can cross: never let an older snapshot replace a newer one.
+  if (current && Date.parse(o.now) < Date.parse(current.now)) return;
   syncClock(o.now);
   current = o;
   listeners.forEach((l) => l());

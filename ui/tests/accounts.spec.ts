@@ -184,3 +184,11 @@ test("the navigate event switches view and opens the sign-in for an identity", a
   await expect(page.getByRole("dialog", { name: "Sign in" })).toBeVisible();
   await expect(page.getByLabel("Tenant (optional)")).toHaveValue("fabrikam.onmicrosoft.com");
 });
+
+test("a registry waiting for a sign-in offers it right there", async ({ page, open }) => {
+  await open();
+  await page.getByRole("button", { name: "Sign in again for partnerregistry" }).click();
+  await expect(page.getByRole("heading", { name: "Accounts" })).toBeVisible();
+  await expect(page.getByRole("dialog", { name: "Sign in" })).toBeVisible();
+  await expect(page.getByLabel("Tenant (optional)")).toHaveValue("fabrikam.onmicrosoft.com");
+});

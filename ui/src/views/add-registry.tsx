@@ -63,9 +63,8 @@ export function AddRegistryDialog({ overview, onClose }: Props) {
     setSending(true);
     setServerError(null);
     const call = api.addRegistry({ nameOrLoginServer: input.trim(), signIn: choice, trustCustomDomain: parsed.kind === "custom" && trust });
-    // The secret has been handed over: drop it from the DOM and from this closure's reach now.
+    // The password has been handed over: it leaves the DOM now, whatever the answer.
     if (password.current) password.current.value = "";
-    choice = { kind: "identity", identity: "" };
     try {
       const reg = await call;
       announce(`${reg.name} added.`);

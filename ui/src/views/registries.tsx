@@ -9,7 +9,7 @@ import { announce, useTick } from "../store";
 import { clockTime, duration, engineNow, relative } from "../time";
 import { AddRegistryDialog } from "./add-registry";
 
-export function RegistriesView({ overview }: { overview: Overview }) {
+export function RegistriesView({ overview, onSignIn }: { overview: Overview; onSignIn: (identity: string) => void }) {
   const [adding, setAdding] = useState(false);
   const [removing, setRemoving] = useState<string | null>(null);
   const [busy, setBusy] = useState<Set<string>>(new Set());
@@ -75,6 +75,7 @@ export function RegistriesView({ overview }: { overview: Overview }) {
               accounts={overview.accounts}
               busy={busy.has(r.name)}
               onRefresh={() => refresh([r.name])}
+              onSignIn={onSignIn}
               onRemove={() => setRemoving(r.name)}
             />
           ))}
@@ -94,9 +95,19 @@ export function RegistriesView({ overview }: { overview: Overview }) {
   );
 }
 
-type CardProps = { reg: RegistryView; accounts: AccountView[]; busy: boolean; onRefresh: () => void; onRemove: () => void };
+type CardProps = {
+  reg: RegistryView;
+  accounts: AccountView[];
+  busy: boolean;
+  onRefresh: () => void;
+  onRemove: () => void;
+  onSignIn: (identity: string) => void;
+};
 
-function RegistryCard({ reg, accounts, busy, onRefresh, onRemove }: CardProps) {
+function RegistryCard({ reg, accounts, busy, onRefresh, onRemove, onSignIn }: CardProps) {
+  // A registry waiting for a person to sign in: offer that, not a Refresh that can only fail.
+  const identity = reg.signIn.kind === "adminPassword" ? null : reg.signIn.identity;
+  const needsSignIn = reg.health === "signInRequired" && identity !== null && accounts.some((a) => a.id === identity && a.interactive);
   const [tone, label] = busy ? (["busy", "Refreshing"] as const) : registryHealth[reg.health];
   const now = engineNow();
   const headId = `reg-${reg.name}`;
@@ -112,10 +123,16 @@ function RegistryCard({ reg, accounts, busy, onRefresh, onRemove }: CardProps) {
         </div>
         <div class="card-side">
           <Badge tone={tone} label={label} />
-          {/* aria-disabled, not disabled: a disabled button drops keyboard focus mid-refresh. */}
-          <button type="button" onClick={() => busy || onRefresh()} aria-disabled={busy} aria-label={`Refresh ${reg.name}`}>
-            {busy ? "Refreshing…" : "Refresh"}
-          </button>
+          {needsSignIn && identity ? (
+            <button type="button" class="primary" onClick={() => onSignIn(identity)} aria-label={`Sign in again for ${reg.name}`}>
+              Sign in again…
+            </button>
+          ) : (
+            /* aria-disabled, not disabled: a disabled button drops keyboard focus mid-refresh. */
+            <button type="button" onClick={() => busy || onRefresh()} aria-disabled={busy} aria-label={`Refresh ${reg.name}`}>
+              {busy ? "Refreshing…" : "Refresh"}
+            </button>
+          )}
           <button type="button" class="quiet danger-text" onClick={onRemove} aria-label={`Remove ${reg.name}`}>
             Remove
           </button>

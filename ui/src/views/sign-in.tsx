@@ -17,7 +17,7 @@ const METHODS: Array<[Method, string, string]> = [
   ["deviceCode", "With a code", "Type a code on another device (no browser here, SSH, kiosk)."],
   ["servicePrincipal", "Service principal", "An app registration with a secret or certificate."],
   ["managedIdentity", "Managed identity", "This Azure VM's identity, from its metadata service."],
-  ["azureCli", "Azure CLI", "Reuse the session of `az login` on this machine."],
+  ["azureCli", "Azure CLI", "Reuse the session of “az login” on this machine."],
 ];
 
 const opt = (s: string) => (s.trim() === "" ? null : s.trim());
