@@ -16,5 +16,6 @@ mod notifications;
 mod pipeline;
 mod proxy;
 mod secret_service;
+mod service;
 mod signin_app;
 mod signin_user;

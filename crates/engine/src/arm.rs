@@ -22,6 +22,34 @@ pub struct ArmRegistry {
     pub name: String,
     /// Properties.
     pub properties: RegistryProperties,
+    /// Basic, Standard or Premium.
+    #[serde(default)]
+    pub sku: Option<Sku>,
+}
+
+impl ArmRegistry {
+    /// The subscription id and resource group, read from the resource id
+    /// (`/subscriptions/{sub}/resourceGroups/{rg}/providers/...`).
+    pub fn subscription_and_group(&self) -> (String, String) {
+        let mut sub = String::new();
+        let mut group = String::new();
+        let mut parts = self.id.split('/');
+        while let Some(part) = parts.next() {
+            if part.eq_ignore_ascii_case("subscriptions") {
+                sub = parts.next().unwrap_or_default().to_owned();
+            } else if part.eq_ignore_ascii_case("resourceGroups") {
+                group = parts.next().unwrap_or_default().to_owned();
+            }
+        }
+        (sub, group)
+    }
+}
+
+/// A registry's SKU.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Sku {
+    /// `Basic`, `Standard` or `Premium`.
+    pub name: String,
 }
 
 /// The registry properties ACR Tray reads.
@@ -134,6 +162,23 @@ impl<'a> Arm<'a> {
             }
         }
         Ok(None)
+    }
+
+    /// Every registry in every subscription the identity can read (following `nextLink`).
+    /// An identity with data-plane roles only (AcrPull, AcrPush) reads none: ARM needs Reader.
+    pub async fn list_registries(&self) -> Result<Vec<ArmRegistry>> {
+        let subs: Vec<Subscription> = self
+            .list(format!("subscriptions?api-version={SUBSCRIPTIONS_API}"))
+            .await?;
+        let mut out = Vec::new();
+        for sub in subs {
+            let path = format!(
+                "subscriptions/{}/providers/Microsoft.ContainerRegistry/registries?api-version={REGISTRY_API}",
+                sub.subscription_id
+            );
+            out.extend(self.list::<ArmRegistry>(path).await?);
+        }
+        Ok(out)
     }
 
     /// `POST {id}/listCredentials`.

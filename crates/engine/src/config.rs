@@ -25,6 +25,9 @@ pub struct Settings {
     /// How Docker's credentials are written.
     #[serde(default)]
     pub docker: DockerSettings,
+    /// The tray app's own settings.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub app: AppSettings,
     /// Signed-in identities.
     #[serde(default, rename = "identity", skip_serializing_if = "Vec::is_empty")]
     pub identities: Vec<IdentityConfig>,
@@ -61,6 +64,18 @@ fn default_interval() -> u32 {
 
 fn default_min_remaining() -> u32 {
     75
+}
+
+/// The `[app]` table: the tray app's own settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AppSettings {
+    /// Start the tray app when the user logs in.
+    #[serde(default)]
+    pub start_at_login: bool,
+    /// How much the tray app logs.
+    #[serde(default)]
+    pub log_level: crate::service::view::LogLevel,
 }
 
 /// The `[docker]` table.

@@ -13,6 +13,7 @@
 //! - [`credentials`]: certificates and federated tokens, managed identity (IMDS), Azure CLI.
 //! - [`browser`]: the system browser, the sign-in redirect listener, browser vs device code.
 //! - [`arm`]: finding registries and reading admin credentials through ARM.
+//! - [`service`]: the engine as the tray app runs it, and the views its window shows.
 //! - [`events`]: what happens, for notifications and the CLI.
 //! - [`notify`]: which events become desktop notifications, and when (calm, exactly once).
 //! - [`forecast`]: when a sign-in-frequency policy will end a session, and when to warn.
@@ -54,6 +55,7 @@ pub mod schedule;
 pub mod scheduler;
 pub mod secret;
 pub mod secrets;
+pub mod service;
 pub mod state;
 pub mod token_cache;
 pub mod token_store;

@@ -41,6 +41,9 @@ pub struct Status {
     pub passes: u64,
     /// Every registry's plan.
     pub registries: Vec<Planned>,
+    /// Login servers of the pass in flight (empty between passes), so a shell can show
+    /// "refreshing".
+    pub refreshing: Vec<String>,
 }
 
 /// One registry's plan.
@@ -137,6 +140,13 @@ impl Scheduler {
             .send(Command::RefreshNow { names, reply })
             .map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
+    }
+
+    /// Like [`Scheduler::refresh_now`], without waiting for the outcome (events and the status
+    /// tell it).
+    pub fn refresh_soon(&self, names: Vec<String>) {
+        let (reply, _) = oneshot::channel();
+        let _ = self.commands.send(Command::RefreshNow { names, reply });
     }
 
     /// Reads the settings again now (they are also re-read when the file changes).
@@ -276,6 +286,7 @@ impl Runner {
             next_wake: now,
             passes: 0,
             registries: Vec::new(),
+            refreshing: Vec::new(),
         });
         let runner = Self {
             policy: Policy::from_settings(&engine.settings().refresh),
@@ -545,6 +556,8 @@ impl Runner {
     /// One refresh of `login_servers`, then the backoff bookkeeping.
     async fn pass(&mut self, login_servers: Vec<String>) -> Result<Vec<RegistryOutcome>> {
         self.passes += 1;
+        self.status
+            .send_modify(|s| s.refreshing.clone_from(&login_servers));
         let mut result = self.engine.refresh(&login_servers).await;
         if let Ok(outcomes) = &mut result
             && outcomes
@@ -574,6 +587,7 @@ impl Runner {
                 outcomes.extend(more);
             }
         }
+        self.status.send_modify(|s| s.refreshing.clear());
         let now = self.engine.now();
         match &result {
             Ok(outcomes) => self.count(outcomes, now),
@@ -760,6 +774,7 @@ impl Runner {
             next_wake,
             passes: self.passes,
             registries,
+            refreshing: Vec::new(),
         });
     }
 }

@@ -1,0 +1,507 @@
+//! The engine as the tray app runs it: the scheduler in-process, a live [`Overview`] of every
+//! account and registry, and the operations of the settings window. The Tauri shell's
+//! commands are one line each over a [`Service`]; keeping the logic here lets it be tested
+//! without a window or WebKit.
+//!
+//! ## Layout
+//!
+//! - [`view`]: the serialisable views (the IPC contract with the web UI).
+//! - [`overview`]: builds an [`Overview`] from the settings, the state and the scheduler.
+//! - [`bindings`]: the TypeScript declarations of the views (feature `ts`).
+
+#[cfg(feature = "ts")]
+pub mod bindings;
+pub mod overview;
+pub mod view;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{Notify, oneshot, watch};
+use tokio::task::JoinHandle;
+
+use crate::arm::Arm;
+use crate::browser::{LoginMethod, SystemBrowser};
+use crate::cloud::{Audience, CloudName, CloudSettings};
+use crate::config::Settings;
+use crate::engine::{Engine, EngineOptions};
+use crate::entra::interactive;
+use crate::error::{Error, Result};
+use crate::events::{Event, EventSink};
+use crate::notify::Notifier;
+use crate::ops::{
+    LoginPrompt, RegistrySignIn, SecretStorage, ServicePrincipalLogin, SpCredential, UserLogin,
+};
+use crate::scheduler::Scheduler;
+use crate::secret::Secret;
+use view::{
+    AccountView, AddRegistry, CloudInput, CloudView, DeviceCodePrompt, DiscoveredRegistry,
+    Discovery, DoctorView, ErrorView, GeneralSettings, Overview, RefreshOutcomeView,
+    RegistrySignInInput, RegistryView, ServicePrincipalSignIn, SignInMethod, SpCredentialInput,
+    UserSignIn,
+};
+
+/// The Azure CLI's public client id, the default for a person's sign-in (as `az login`).
+pub const AZURE_CLI_CLIENT_ID: &str = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
+/// How long a browser sign-in may take.
+const BROWSER_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// A command's result for the UI: the value, or an error that says what to do.
+pub type ViewResult<T> = std::result::Result<T, ErrorView>;
+
+/// The running engine of the tray app.
+pub struct Service {
+    options: EngineOptions,
+    scheduler: Scheduler,
+    overview: watch::Receiver<Overview>,
+    changed: Arc<Notify>,
+    sign_in: Mutex<Option<oneshot::Sender<()>>>,
+    watcher: JoinHandle<()>,
+}
+
+/// Wakes the overview watcher on every engine event, and passes the event on.
+struct Poke {
+    outer: Arc<dyn EventSink>,
+    changed: Arc<Notify>,
+}
+
+impl EventSink for Poke {
+    fn emit(&self, event: Event) {
+        self.outer.emit(event);
+        self.changed.notify_one();
+    }
+}
+
+impl Service {
+    /// Starts the scheduler (taking the single-engine lock as `program`) and the overview
+    /// watcher on the current tokio runtime.
+    pub fn start(
+        options: EngineOptions,
+        program: &str,
+        notifier: Arc<dyn Notifier>,
+    ) -> Result<Self> {
+        let changed = Arc::new(Notify::new());
+        let options = EngineOptions {
+            events: Arc::new(Poke {
+                outer: options.events.clone(),
+                changed: changed.clone(),
+            }),
+            ..options
+        };
+        let scheduler = Scheduler::start(options.clone(), program, notifier)?;
+        let mut status = scheduler.status();
+        let first = overview::build(&Engine::open(options.clone())?, &status.borrow());
+        let (tx, rx) = watch::channel(first);
+        let watcher = {
+            let options = options.clone();
+            let changed = changed.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        r = status.changed() => if r.is_err() { return },
+                        () = changed.notified() => {},
+                    }
+                    let Ok(engine) = Engine::open(options.clone()) else {
+                        continue;
+                    };
+                    let next = overview::build(&engine, &status.borrow_and_update());
+                    tx.send_if_modified(|current| {
+                        let modified = *current != next;
+                        *current = next;
+                        modified
+                    });
+                }
+            })
+        };
+        Ok(Self {
+            options,
+            scheduler,
+            overview: rx,
+            changed,
+            sign_in: Mutex::new(None),
+            watcher,
+        })
+    }
+
+    /// The overview now, and every change to it.
+    pub fn overview(&self) -> watch::Receiver<Overview> {
+        self.overview.clone()
+    }
+
+    /// The scheduler (refresh now, snooze).
+    pub fn scheduler(&self) -> &Scheduler {
+        &self.scheduler
+    }
+
+    /// Where the logs are written.
+    pub fn log_dir(&self) -> ViewResult<PathBuf> {
+        Ok(self.engine()?.paths().log_dir.clone())
+    }
+
+    /// Stops the scheduler after the pass in flight.
+    pub async fn stop(self) {
+        self.watcher.abort();
+        self.scheduler.stop().await;
+    }
+
+    fn engine(&self) -> ViewResult<Engine> {
+        Ok(Engine::open(self.options.clone())?)
+    }
+
+    /// After a settings change: the scheduler reads them again, the overview is rebuilt.
+    fn settings_changed(&self) {
+        self.scheduler.reload();
+        self.changed.notify_one();
+    }
+
+    /// A person signs in with the browser or a device code (shown through `on_code`). Waits
+    /// until the sign-in completes, fails or [`Service::cancel_sign_in`] is called.
+    pub async fn sign_in_user(
+        &self,
+        request: UserSignIn,
+        on_code: Box<dyn FnMut(DeviceCodePrompt) + Send>,
+    ) -> ViewResult<AccountView> {
+        let (cancel, cancelled) = oneshot::channel();
+        if let Some(previous) = self.lock_sign_in().replace(cancel) {
+            // One sign-in at a time: a new one replaces the one left waiting.
+            let _ = previous.send(());
+        }
+        let mut engine = self.engine()?;
+        let login = UserLogin {
+            tenant: non_empty(request.tenant).unwrap_or_else(|| "organizations".to_owned()),
+            client_id: non_empty(request.client_id)
+                .unwrap_or_else(|| AZURE_CLI_CLIENT_ID.to_owned()),
+            method: match request.method {
+                SignInMethod::Browser => LoginMethod::Browser,
+                SignInMethod::DeviceCode => LoginMethod::DeviceCode,
+            },
+            token_file: None,
+            timeout: BROWSER_TIMEOUT,
+        };
+        let opener = SystemBrowser::from_env(engine.env());
+        let mut prompt = Prompt {
+            on_code,
+            clock: self.options.clock.clone(),
+        };
+        let identity = tokio::select! {
+            r = engine.login_user(login, &opener, &mut prompt) => r?,
+            _ = cancelled => return Err(ErrorView::cancelled("the sign-in")),
+        };
+        self.lock_sign_in().take();
+        self.settings_changed();
+        self.account(&identity.id)
+    }
+
+    /// Cancels the sign-in waiting for the browser or a device code, if any.
+    pub fn cancel_sign_in(&self) {
+        if let Some(cancel) = self.lock_sign_in().take() {
+            let _ = cancel.send(());
+        }
+    }
+
+    fn lock_sign_in(&self) -> std::sync::MutexGuard<'_, Option<oneshot::Sender<()>>> {
+        self.sign_in.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Signs a service principal in; its secret goes to the OS keyring.
+    pub async fn sign_in_service_principal(
+        &self,
+        request: ServicePrincipalSignIn,
+    ) -> ViewResult<AccountView> {
+        let credential = match request.credential {
+            SpCredentialInput::Secret { secret } => SpCredential::Secret {
+                secret: Secret::new(secret),
+                storage: SecretStorage::Keyring,
+            },
+            SpCredentialInput::Certificate { path } => {
+                SpCredential::Certificate(PathBuf::from(path.trim()))
+            }
+        };
+        let mut engine = self.engine()?;
+        let identity = engine
+            .login_service_principal(ServicePrincipalLogin {
+                tenant: request.tenant,
+                client_id: request.client_id.trim().to_owned(),
+                credential,
+            })
+            .await?;
+        self.settings_changed();
+        self.account(&identity.id)
+    }
+
+    /// Signs the machine's managed identity in.
+    pub async fn sign_in_managed_identity(
+        &self,
+        client_id: Option<String>,
+    ) -> ViewResult<AccountView> {
+        let identity = self
+            .engine()?
+            .login_managed_identity(non_empty(client_id))
+            .await?;
+        self.settings_changed();
+        self.account(&identity.id)
+    }
+
+    /// Uses the Azure CLI's session.
+    pub async fn sign_in_azure_cli(&self, tenant: Option<String>) -> ViewResult<AccountView> {
+        let identity = self.engine()?.login_azure_cli(non_empty(tenant)).await?;
+        self.settings_changed();
+        self.account(&identity.id)
+    }
+
+    /// Forgets an identity and its secret or refresh token.
+    pub fn sign_out(&self, identity: &str) -> ViewResult<()> {
+        self.engine()?.logout(Some(identity))?;
+        self.settings_changed();
+        Ok(())
+    }
+
+    /// Adds a registry and refreshes it at once (in the background; the overview shows it).
+    pub async fn add_registry(&self, request: AddRegistry) -> ViewResult<RegistryView> {
+        let sign_in = match request.sign_in {
+            RegistrySignInInput::Identity { identity } => RegistrySignIn::Identity(Some(identity)),
+            RegistrySignInInput::AdminArm { identity } => RegistrySignIn::AdminArm(Some(identity)),
+            RegistrySignInInput::AdminPassword { username, password } => {
+                RegistrySignIn::AdminPassword {
+                    username,
+                    password: Secret::new(password),
+                }
+            }
+        };
+        let mut engine = self.engine()?;
+        let registry = engine
+            .add_registry(
+                request.name_or_login_server.trim(),
+                sign_in,
+                request.trust_custom_domain,
+            )
+            .await?;
+        self.settings_changed();
+        // The reload is queued before this, so the scheduler knows the registry.
+        self.scheduler.refresh_soon(vec![registry.name.clone()]);
+        let engine = self.engine()?;
+        let view = overview::build(&engine, &self.scheduler.status().borrow());
+        view.registries
+            .into_iter()
+            .find(|r| r.name == registry.name)
+            .ok_or_else(|| Error::invalid_input("the registry vanished", "add it again").into())
+    }
+
+    /// Stops keeping a registry logged in (Docker's entry stays until it expires).
+    pub fn remove_registry(&self, name: &str) -> ViewResult<()> {
+        self.engine()?.remove_registry(name)?;
+        self.settings_changed();
+        Ok(())
+    }
+
+    /// Refreshes the named registries (all when empty) now.
+    pub async fn refresh_now(&self, names: Vec<String>) -> ViewResult<Vec<RefreshOutcomeView>> {
+        let outcomes = self.scheduler.refresh_now(names).await?;
+        self.changed.notify_one();
+        Ok(outcomes
+            .into_iter()
+            .map(|o| RefreshOutcomeView {
+                name: o.name,
+                ok: o.result.is_ok(),
+                error: o.result.err().map(|e| ErrorView::from_error(&e)),
+            })
+            .collect())
+    }
+
+    /// The registries `identity` can read through ARM.
+    pub async fn discover_registries(&self, identity: &str) -> ViewResult<Discovery> {
+        let engine = self.engine()?;
+        let config = engine.settings().identity(identity)?.clone();
+        let token = engine.entra_token(&config, Audience::Arm).await?;
+        let http = &engine.clients()?.http;
+        let arm = Arm::new(http, &engine.cloud().arm, &token.token, &config.id);
+        let listed = match arm.list_registries().await {
+            Ok(listed) => listed,
+            Err(e) if e.kind() == crate::error::ErrorKind::Permission => {
+                return Ok(Discovery {
+                    registries: Vec::new(),
+                    notice: Some(no_arm_access(identity)),
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let added: Vec<String> = engine
+            .settings()
+            .registries
+            .iter()
+            .map(|r| r.login_server.host().to_ascii_lowercase())
+            .collect();
+        let mut registries: Vec<DiscoveredRegistry> = listed
+            .into_iter()
+            .map(|r| {
+                let (subscription, resource_group) = r.subscription_and_group();
+                DiscoveredRegistry {
+                    added: added.contains(&r.properties.login_server.to_ascii_lowercase()),
+                    name: r.name,
+                    login_server: r.properties.login_server,
+                    subscription,
+                    resource_group,
+                    sku: r.sku.map(|s| s.name),
+                    admin_user_enabled: Some(r.properties.admin_user_enabled),
+                }
+            })
+            .collect();
+        registries.sort_by(|a, b| a.name.cmp(&b.name));
+        let notice = registries.is_empty().then(|| no_arm_access(identity));
+        Ok(Discovery { registries, notice })
+    }
+
+    /// Where Docker looks for each registry's credentials, and what is wrong.
+    pub fn doctor(&self) -> ViewResult<DoctorView> {
+        Ok(overview::doctor_view(self.engine()?.doctor()?, None))
+    }
+
+    /// Repairs what the doctor found, after a backup of config.json.
+    pub async fn doctor_fix(&self) -> ViewResult<DoctorView> {
+        let (backup, _done, report) = self.engine()?.doctor_fix().await?;
+        self.changed.notify_one();
+        Ok(overview::doctor_view(report, backup))
+    }
+
+    /// Saves the General page.
+    pub fn set_general(&self, general: GeneralSettings) -> ViewResult<GeneralSettings> {
+        if !(5..=720).contains(&general.refresh_interval_minutes) {
+            return Err(Error::invalid_input(
+                format!(
+                    "a refresh every {} minutes is not possible",
+                    general.refresh_interval_minutes
+                ),
+                "choose between 5 and 720 minutes (ACR tokens last about 3 hours; a token is also renewed 75 minutes before it runs out)",
+            )
+            .into());
+        }
+        self.update(|s| {
+            s.refresh.interval_minutes = general.refresh_interval_minutes;
+            s.app.start_at_login = general.start_at_login;
+            s.app.log_level = general.log_level;
+        })?;
+        Ok(overview::general(&self.engine()?.settings().clone()))
+    }
+
+    /// Chooses the cloud.
+    pub fn set_cloud(&self, cloud: CloudInput) -> ViewResult<CloudView> {
+        let settings = match cloud {
+            CloudInput::AzureCloud => named(CloudName::AzureCloud),
+            CloudInput::AzureChinaCloud => named(CloudName::AzureChinaCloud),
+            CloudInput::AzureUSGovernment => named(CloudName::AzureUSGovernment),
+            CloudInput::Custom {
+                authority,
+                arm,
+                acr_suffix,
+                acr_audience,
+                ca_file,
+            } => CloudSettings {
+                name: CloudName::Custom,
+                authority: Some(authority.trim().to_owned()),
+                arm: Some(arm.trim().to_owned()),
+                acr_suffix: Some(acr_suffix.trim().to_owned()),
+                acr_audience: non_empty(acr_audience),
+                ca_file: non_empty(ca_file).map(PathBuf::from),
+                imds_endpoint: None,
+            },
+        };
+        let mut engine = self.engine()?;
+        engine.set_cloud(settings)?;
+        self.settings_changed();
+        Ok(overview::cloud(engine.cloud()))
+    }
+
+    fn update(&self, change: impl FnOnce(&mut Settings)) -> ViewResult<()> {
+        let engine = self.engine()?;
+        let path = engine.paths().config_file();
+        let mut settings = Settings::load(&path)?;
+        change(&mut settings);
+        settings.save(&path)?;
+        self.settings_changed();
+        Ok(())
+    }
+
+    fn account(&self, id: &str) -> ViewResult<AccountView> {
+        let engine = self.engine()?;
+        overview::build(&engine, &self.scheduler.status().borrow())
+            .accounts
+            .into_iter()
+            .find(|a| a.id == id)
+            .ok_or_else(|| Error::invalid_input("the identity vanished", "sign in again").into())
+    }
+
+    /// The identity that a "Sign in again" for `identity` should use: its method and tenant.
+    pub fn sign_in_again_request(&self, identity: &str) -> ViewResult<UserSignIn> {
+        let engine = self.engine()?;
+        match &engine.settings().identity(identity)?.kind {
+            crate::config::IdentityKind::User {
+                tenant, client_id, ..
+            } => Ok(UserSignIn {
+                method: match crate::browser::default_login_method(
+                    engine.env(),
+                    std::env::consts::OS,
+                ) {
+                    LoginMethod::Browser => SignInMethod::Browser,
+                    LoginMethod::DeviceCode => SignInMethod::DeviceCode,
+                },
+                tenant: Some(tenant.clone()),
+                client_id: Some(client_id.clone()),
+            }),
+            _ => Err(Error::invalid_input(
+                format!("{identity} signs in on its own"),
+                "check its credentials in the Accounts page",
+            )
+            .into()),
+        }
+    }
+}
+
+fn named(name: CloudName) -> CloudSettings {
+    CloudSettings {
+        name,
+        ..CloudSettings::default()
+    }
+}
+
+fn non_empty(s: Option<String>) -> Option<String> {
+    s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+fn no_arm_access(identity: &str) -> String {
+    format!(
+        "{identity} can list no registries through Azure Resource Manager. An identity with only \
+         AcrPull or AcrPush can still use a registry: add it by name. Listing needs the Reader \
+         role (or higher) on the registry, its resource group or subscription."
+    )
+}
+
+/// Passes a device code to the shell as a view.
+struct Prompt {
+    on_code: Box<dyn FnMut(DeviceCodePrompt) + Send>,
+    clock: Arc<dyn crate::clock::Clock>,
+}
+
+impl LoginPrompt for Prompt {
+    fn device_code(&mut self, prompt: &interactive::DeviceCodePrompt) {
+        let expires_in = chrono::TimeDelta::from_std(prompt.expires_in).unwrap_or_default();
+        (self.on_code)(DeviceCodePrompt {
+            user_code: prompt.user_code.clone(),
+            verification_uri: prompt.verification_uri.clone(),
+            expires_at: self.clock.now() + expires_in,
+            message: prompt.message.clone().unwrap_or_else(|| {
+                format!(
+                    "To sign in, open {} and enter the code {}.",
+                    prompt.verification_uri, prompt.user_code
+                )
+            }),
+        });
+    }
+
+    fn browser_url(&mut self, url: &str) {
+        tracing::info!(url = %crate::secret::redact_url(url), "sign-in opened in the browser");
+    }
+}
+
+#[cfg(test)]
+mod tests;

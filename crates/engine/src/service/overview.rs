@@ -1,0 +1,316 @@
+//! Builds the [`Overview`] the tray and the settings window show, from the settings, the
+//! remembered state and the scheduler's latest status. Pure apart from reading the state
+//! file, so it is tested with planted files.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::cloud::{Audience, Cloud};
+use crate::config::{IdentityKind, RegistryAuth, Settings};
+use crate::doctor::{DoctorReport, Severity};
+use crate::engine::Engine;
+use crate::notify::local_time;
+use crate::scheduler::Status;
+use crate::state::State;
+
+use super::view::{
+    AccountHealth, AccountView, CloudView, DockerStoreView, DoctorView, EXPIRING_SOON, ErrorView,
+    FindingSeverity, FindingView, GeneralSettings, IdentityKindName, Overview, RegistryHealth,
+    RegistrySignInView, RegistryView, TrayState,
+};
+
+/// A credential with less than this left makes the tray ask for attention (the scheduler
+/// renews it 75 minutes before it runs out, so this only happens when renewals fail).
+const LOW: TimeDelta = TimeDelta::minutes(60);
+
+/// The overview at the engine's `now`.
+pub fn build(engine: &Engine, status: &Status) -> Overview {
+    let now = engine.now();
+    let settings = engine.settings();
+    let state = State::load(&engine.paths().state_file());
+    let accounts: Vec<AccountView> = settings
+        .identities
+        .iter()
+        .map(|i| {
+            let s = state.identities.get(&i.id).cloned().unwrap_or_default();
+            let expected_session_end = s.expected_session_end().filter(|end| *end > now);
+            let health = if s.sign_in_required.is_some() {
+                AccountHealth::SignInRequired
+            } else if expected_session_end.is_some_and(|end| end - now <= EXPIRING_SOON) {
+                AccountHealth::ExpiringSoon
+            } else {
+                AccountHealth::Ok
+            };
+            AccountView {
+                id: i.id.clone(),
+                kind: kind_name(&i.kind),
+                label: label(&i.id, &i.kind),
+                tenant: i.kind.tenant().map(str::to_owned),
+                health,
+                sign_in_required: s.sign_in_required.as_ref().map(ErrorView::from_stored),
+                interactive: i.kind.is_interactive(),
+                last_sign_in: s.last_sign_in,
+                expected_session_end,
+                registry_count: u32::try_from(
+                    settings
+                        .registries
+                        .iter()
+                        .filter(|r| r.identity.as_deref() == Some(i.id.as_str()))
+                        .count(),
+                )
+                .unwrap_or(u32::MAX),
+            }
+        })
+        .collect();
+    let registries: Vec<RegistryView> = settings
+        .registries
+        .iter()
+        .map(|r| {
+            let ls = r.login_server.to_string();
+            let s = state.registries.get(&ls).cloned().unwrap_or_default();
+            let planned = status.registries.iter().find(|p| p.login_server == ls);
+            let identity_ended = r.auth != RegistryAuth::AdminPassword
+                && r.identity.as_deref().is_some_and(|id| {
+                    accounts
+                        .iter()
+                        .any(|a| a.id == id && a.health == AccountHealth::SignInRequired)
+                });
+            let health = if status.refreshing.contains(&ls) {
+                RegistryHealth::Refreshing
+            } else if identity_ended || planned.is_some_and(|p| p.waiting_for_sign_in.is_some()) {
+                RegistryHealth::SignInRequired
+            } else if s.last_error.is_some() {
+                RegistryHealth::Failing
+            } else if s.last_refresh.is_some() {
+                RegistryHealth::Ok
+            } else {
+                RegistryHealth::Pending
+            };
+            let identity = r.identity.clone().unwrap_or_default();
+            RegistryView {
+                name: r.name.clone(),
+                login_server: ls,
+                sign_in: match (r.auth, &r.admin_username) {
+                    (RegistryAuth::AdminPassword, Some(user)) => {
+                        RegistrySignInView::AdminPassword {
+                            username: user.clone(),
+                        }
+                    }
+                    (RegistryAuth::AdminArm, _) => RegistrySignInView::AdminArm { identity },
+                    _ => RegistrySignInView::Identity { identity },
+                },
+                health,
+                last_refresh: s.last_refresh,
+                expires_at: s.expires_at,
+                next_refresh: planned.and_then(|p| p.due_at),
+                last_error: s.last_error.as_ref().map(ErrorView::from_stored),
+                audience: s.audience.map(|a| {
+                    match a {
+                        Audience::Acr => "acr",
+                        Audience::Arm => "arm",
+                    }
+                    .to_owned()
+                }),
+                trusted_custom_domain: r.trusted_custom_domain,
+            }
+        })
+        .collect();
+    let soonest_expiry = registries.iter().filter_map(|r| r.expires_at).min();
+    let state = tray_state(now, &accounts, &registries);
+    Overview {
+        now,
+        state,
+        summary: summary(now, state, &accounts, &registries, soonest_expiry),
+        soonest_expiry,
+        accounts,
+        registries,
+        cloud: cloud(engine.cloud()),
+        general: general(settings),
+    }
+}
+
+/// The tray's state: the most urgent thing first.
+pub fn tray_state(
+    now: DateTime<Utc>,
+    accounts: &[AccountView],
+    registries: &[RegistryView],
+) -> TrayState {
+    if registries.is_empty() {
+        return TrayState::Empty;
+    }
+    let used = |a: &&AccountView| a.registry_count > 0;
+    if accounts
+        .iter()
+        .filter(used)
+        .any(|a| a.health == AccountHealth::SignInRequired)
+        || registries
+            .iter()
+            .any(|r| r.health == RegistryHealth::SignInRequired)
+    {
+        return TrayState::SignInRequired;
+    }
+    if registries
+        .iter()
+        .any(|r| r.health == RegistryHealth::Refreshing)
+    {
+        return TrayState::Refreshing;
+    }
+    let failing = registries
+        .iter()
+        .any(|r| r.health == RegistryHealth::Failing);
+    let low = registries
+        .iter()
+        .any(|r| r.expires_at.is_some_and(|e| e - now < LOW));
+    let expiring = accounts
+        .iter()
+        .filter(used)
+        .any(|a| a.health == AccountHealth::ExpiringSoon);
+    if failing || low || expiring {
+        TrayState::Attention
+    } else {
+        TrayState::Ok
+    }
+}
+
+/// One line for the tray tooltip and the window's header.
+fn summary(
+    now: DateTime<Utc>,
+    state: TrayState,
+    accounts: &[AccountView],
+    registries: &[RegistryView],
+    soonest: Option<DateTime<Utc>>,
+) -> String {
+    let n = registries.len();
+    let plural = |n: usize| if n == 1 { "registry" } else { "registries" };
+    let expiry = soonest
+        .map(|at| {
+            if at <= now {
+                " · a token has expired".to_owned()
+            } else {
+                format!(" · next expiry {}", local_time(at, now))
+            }
+        })
+        .unwrap_or_default();
+    match state {
+        TrayState::Empty => "No registries yet: add one in Settings".to_owned(),
+        TrayState::Ok => format!("{n} {} logged in{expiry}", plural(n)),
+        TrayState::Refreshing => format!("Refreshing…{expiry}"),
+        TrayState::SignInRequired => {
+            let who: Vec<&str> = accounts
+                .iter()
+                .filter(|a| a.health == AccountHealth::SignInRequired)
+                .map(|a| a.label.as_str())
+                .collect();
+            if who.is_empty() {
+                format!("Sign-in required{expiry}")
+            } else {
+                format!("Sign-in required: {}{expiry}", who.join(", "))
+            }
+        }
+        TrayState::Attention => {
+            let failing = registries
+                .iter()
+                .filter(|r| r.health == RegistryHealth::Failing)
+                .count();
+            if failing > 0 {
+                format!("{failing} of {n} {} failing{expiry}", plural(n))
+            } else if let Some(a) = accounts
+                .iter()
+                .find(|a| a.health == AccountHealth::ExpiringSoon)
+            {
+                let at = a
+                    .expected_session_end
+                    .map(|e| local_time(e, now))
+                    .unwrap_or_default();
+                format!("Sign-in needed around {at} for {}", a.label)
+            } else {
+                format!("A token runs out soon{expiry}")
+            }
+        }
+    }
+}
+
+fn kind_name(kind: &IdentityKind) -> IdentityKindName {
+    match kind {
+        IdentityKind::ServicePrincipal {
+            certificate: Some(_),
+            ..
+        } => IdentityKindName::ServicePrincipalCertificate,
+        IdentityKind::ServicePrincipal { .. } => IdentityKindName::ServicePrincipal,
+        IdentityKind::User { .. } => IdentityKindName::User,
+        IdentityKind::ManagedIdentity { .. } => IdentityKindName::ManagedIdentity,
+        IdentityKind::AzureCli { .. } => IdentityKindName::AzureCli,
+        IdentityKind::WorkloadIdentity { .. } => IdentityKindName::WorkloadIdentity,
+    }
+}
+
+fn label(id: &str, kind: &IdentityKind) -> String {
+    match kind {
+        IdentityKind::User { username, .. } => username.clone(),
+        IdentityKind::ServicePrincipal { client_id, .. } => {
+            format!("Service principal {client_id}")
+        }
+        IdentityKind::ManagedIdentity { client_id: Some(c) } => format!("Managed identity {c}"),
+        IdentityKind::ManagedIdentity { client_id: None } => {
+            "Managed identity (system-assigned)".to_owned()
+        }
+        IdentityKind::AzureCli { tenant: Some(t) } => format!("Azure CLI ({t})"),
+        IdentityKind::AzureCli { tenant: None } => "Azure CLI".to_owned(),
+        IdentityKind::WorkloadIdentity { .. } => format!("Workload identity {id}"),
+    }
+}
+
+/// The cloud as the General page shows it.
+pub fn cloud(cloud: &Cloud) -> CloudView {
+    CloudView {
+        name: cloud.name.to_string(),
+        authority: cloud.authority.to_string(),
+        arm: cloud.arm.to_string(),
+        acr_suffix: cloud.acr_suffix.to_string(),
+        acr_audience: cloud.acr_audience.clone(),
+        ca_file: cloud.ca_file.as_ref().map(|p| p.display().to_string()),
+    }
+}
+
+/// The General page's settings.
+pub fn general(settings: &Settings) -> GeneralSettings {
+    GeneralSettings {
+        refresh_interval_minutes: settings.refresh.interval_minutes,
+        start_at_login: settings.app.start_at_login,
+        log_level: settings.app.log_level,
+    }
+}
+
+/// The doctor's report as the General page shows it.
+pub fn doctor_view(report: DoctorReport, backup: Option<PathBuf>) -> DoctorView {
+    DoctorView {
+        config_path: report.config.display().to_string(),
+        registries: report
+            .registries
+            .into_iter()
+            .map(|r| DockerStoreView {
+                name: r.name,
+                login_server: r.login_server,
+                store: r.store,
+                present: r.present,
+                expires_at: r.expires_at,
+            })
+            .collect(),
+        findings: report
+            .findings
+            .into_iter()
+            .map(|f| FindingView {
+                code: f.code.to_owned(),
+                severity: match f.severity {
+                    Severity::Problem => FindingSeverity::Problem,
+                    Severity::Warning => FindingSeverity::Warning,
+                },
+                registry: f.registry,
+                message: f.message,
+                fix: f.fix,
+            })
+            .collect(),
+        backup: backup.map(|p| p.display().to_string()),
+    }
+}

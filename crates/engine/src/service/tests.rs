@@ -1,0 +1,125 @@
+#![allow(clippy::cloned_ref_to_slice_refs)] // the tables read better with clones
+use chrono::{TimeDelta, TimeZone, Utc};
+
+use super::overview::tray_state;
+use super::view::*;
+
+fn account(id: &str, health: AccountHealth, registries: u32) -> AccountView {
+    AccountView {
+        id: id.to_owned(),
+        kind: IdentityKindName::User,
+        label: id.to_owned(),
+        tenant: None,
+        health,
+        sign_in_required: None,
+        interactive: true,
+        last_sign_in: None,
+        expected_session_end: None,
+        registry_count: registries,
+    }
+}
+
+fn registry(name: &str, health: RegistryHealth, left: Option<TimeDelta>) -> RegistryView {
+    let now = Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap();
+    RegistryView {
+        name: name.to_owned(),
+        login_server: format!("{name}.azurecr.io"),
+        sign_in: RegistrySignInView::Identity {
+            identity: "dev".to_owned(),
+        },
+        health,
+        last_refresh: None,
+        expires_at: left.map(|d| now + d),
+        next_refresh: None,
+        last_error: None,
+        audience: None,
+        trusted_custom_domain: false,
+    }
+}
+
+#[test]
+fn the_tray_shows_the_most_urgent_state() {
+    let now = Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap();
+    let ok = account("dev", AccountHealth::Ok, 1);
+    let fresh = registry("alpha1", RegistryHealth::Ok, Some(TimeDelta::hours(2)));
+    assert_eq!(tray_state(now, &[ok.clone()], &[]), TrayState::Empty);
+    assert_eq!(
+        tray_state(now, &[ok.clone()], &[fresh.clone()]),
+        TrayState::Ok
+    );
+    // Less than an hour left means renewals have been failing.
+    let low = registry("bravo1", RegistryHealth::Ok, Some(TimeDelta::minutes(59)));
+    assert_eq!(
+        tray_state(now, &[ok.clone()], &[fresh.clone(), low.clone()]),
+        TrayState::Attention
+    );
+    let failing = registry(
+        "charlie",
+        RegistryHealth::Failing,
+        Some(TimeDelta::hours(2)),
+    );
+    assert_eq!(
+        tray_state(now, &[ok.clone()], &[fresh.clone(), failing.clone()]),
+        TrayState::Attention
+    );
+    let refreshing = registry("delta1", RegistryHealth::Refreshing, None);
+    assert_eq!(
+        tray_state(now, &[ok.clone()], &[failing.clone(), refreshing]),
+        TrayState::Refreshing
+    );
+    // A session about to end asks for attention only when the identity is in use.
+    let expiring = account("dev", AccountHealth::ExpiringSoon, 1);
+    assert_eq!(
+        tray_state(now, &[expiring], &[fresh.clone()]),
+        TrayState::Attention
+    );
+    let unused_expiring = account("old", AccountHealth::ExpiringSoon, 0);
+    assert_eq!(
+        tray_state(now, &[ok.clone(), unused_expiring], &[fresh.clone()]),
+        TrayState::Ok
+    );
+    // Sign-in required beats everything, but not for an identity no registry uses.
+    let ended = account("dev", AccountHealth::SignInRequired, 1);
+    assert_eq!(
+        tray_state(now, &[ended], &[failing.clone()]),
+        TrayState::SignInRequired
+    );
+    let unused_ended = account("old", AccountHealth::SignInRequired, 0);
+    assert_eq!(
+        tray_state(now, &[ok, unused_ended], &[fresh]),
+        TrayState::Ok
+    );
+}
+
+#[test]
+fn inputs_with_secrets_never_print_them() {
+    let sp: ServicePrincipalSignIn = serde_json::from_str(
+        r#"{"tenant":"t","clientId":"c","credential":{"kind":"secret","secret":"hunter2"}}"#,
+    )
+    .unwrap();
+    assert!(!format!("{sp:?}").contains("hunter2"), "{sp:?}");
+    let add: AddRegistry = serde_json::from_str(
+        r#"{"nameOrLoginServer":"myreg1","trustCustomDomain":false,
+            "signIn":{"kind":"adminPassword","username":"myreg1","password":"hunter2"}}"#,
+    )
+    .unwrap();
+    assert!(!format!("{add:?}").contains("hunter2"), "{add:?}");
+}
+
+#[test]
+fn cloud_inputs_parse_as_the_ui_sends_them() {
+    let c: CloudInput = serde_json::from_str(r#"{"kind":"AzureUSGovernment"}"#).unwrap();
+    assert_eq!(c, CloudInput::AzureUSGovernment);
+    let c: CloudInput = serde_json::from_str(
+        r#"{"kind":"custom","authority":"https://login.x","arm":"https://management.x/",
+            "acrSuffix":"azurecr.x","acrAudience":null,"caFile":"/ca.pem"}"#,
+    )
+    .unwrap();
+    assert!(matches!(
+        c,
+        CloudInput::Custom {
+            ca_file: Some(_),
+            ..
+        }
+    ));
+}

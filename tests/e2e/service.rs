@@ -1,0 +1,246 @@
+//! The engine as the tray app runs it (`acr_tray_engine::service`), against the fake Azure on a
+//! paused clock: the settings window's operations and the live overview the tray and the
+//! window show.
+
+use std::time::Duration;
+
+use acr_tray_engine::service::Service;
+use acr_tray_engine::service::view::*;
+use acr_tray_tests::sim::Sim;
+use fake_azure::Role;
+
+/// Waits (in simulated time) until the overview satisfies `pick`.
+async fn until(service: &Service, what: &str, pick: impl Fn(&Overview) -> bool) -> Overview {
+    within(service, Duration::from_secs(600), what, pick).await
+}
+
+/// Waits at most `limit` of simulated time until the overview satisfies `pick`.
+async fn within(
+    service: &Service,
+    limit: Duration,
+    what: &str,
+    pick: impl Fn(&Overview) -> bool,
+) -> Overview {
+    let mut rx = service.overview();
+    match tokio::time::timeout(limit, rx.wait_for(|o| pick(o))).await {
+        Ok(Ok(o)) => o.clone(),
+        _ => panic!("never {what}: {:#?}", service.overview().borrow()),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn sign_in_add_refresh_discover_and_remove() {
+    let sim = Sim::start().await;
+    let sp = sim.fake.add_service_principal(&sim.fake.default_tenant());
+    let service = Service::start(sim.options(), "test", sim.notifier.clone()).unwrap();
+    assert_eq!(service.overview().borrow().state, TrayState::Empty);
+
+    // A wrong secret changes nothing and says what to do.
+    let wrong = service
+        .sign_in_service_principal(ServicePrincipalSignIn {
+            tenant: sp.tenant.clone(),
+            client_id: sp.client_id.clone(),
+            credential: SpCredentialInput::Secret {
+                secret: "not-the-secret".into(),
+            },
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.code, ErrorCode::Config, "{wrong:?}");
+    assert!(wrong.message.contains("AADSTS7000215"), "{wrong:?}");
+    assert!(wrong.hint.unwrap().contains("client secret"));
+    assert!(service.overview().borrow().accounts.is_empty());
+
+    let account = service
+        .sign_in_service_principal(ServicePrincipalSignIn {
+            tenant: sp.tenant.clone(),
+            client_id: sp.client_id.clone(),
+            credential: SpCredentialInput::Secret {
+                secret: sp.secret.clone(),
+            },
+        })
+        .await
+        .unwrap();
+    assert_eq!(account.kind, IdentityKindName::ServicePrincipal);
+    assert_eq!(account.health, AccountHealth::Ok);
+    until(&service, "shows the account", |o| o.accounts.len() == 1).await;
+
+    // Registries: one the identity may push to, one it can also read through ARM (Owner).
+    sim.fake.add_registry(fake_azure::RegistrySpec::new("alpha1"));
+    sim.fake.assign_role("alpha1", &sp.object_id, Role::AcrPush);
+    sim.fake.add_registry(fake_azure::RegistrySpec::new("bravo1"));
+    sim.fake.assign_role("bravo1", &sp.object_id, Role::Owner);
+    sim.fake.add_registry(fake_azure::RegistrySpec::new("hidden1"));
+
+    let added = service
+        .add_registry(AddRegistry {
+            name_or_login_server: "alpha1".into(),
+            sign_in: RegistrySignInInput::Identity {
+                identity: account.id.clone(),
+            },
+            trust_custom_domain: false,
+        })
+        .await
+        .unwrap();
+    assert_eq!(added.login_server, sim.fake.login_server("alpha1"));
+    let ok = until(&service, "logs alpha1 in", |o| o.state == TrayState::Ok).await;
+    let alpha = &ok.registries[0];
+    assert_eq!(alpha.health, RegistryHealth::Ok);
+    assert!(alpha.expires_at.unwrap() - ok.now > chrono::TimeDelta::hours(2));
+    assert!(alpha.next_refresh.is_some());
+    assert!(ok.summary.starts_with("1 registry logged in"), "{}", ok.summary);
+    assert_eq!(ok.soonest_expiry, alpha.expires_at);
+    assert!(sim.docker_token_expiry().contains_key(&alpha.login_server));
+
+    // Hosts outside the cloud are refused with a hint, before any request.
+    let before = sim.fake.requests().len();
+    let refused = service
+        .add_registry(AddRegistry {
+            name_or_login_server: format!("evil.{}.attacker.com", sim.fake.acr_suffix_host()),
+            sign_in: RegistrySignInInput::Identity {
+                identity: account.id.clone(),
+            },
+            trust_custom_domain: false,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::InvalidInput, "{refused:?}");
+    assert!(
+        refused.hint.as_deref().unwrap_or_default().contains("custom domain"),
+        "{refused:?}"
+    );
+    assert_eq!(sim.fake.requests().len(), before);
+
+    // Discovery lists exactly what ARM lets the identity read: bravo1 (Owner), not alpha1
+    // (AcrPush is data-plane only) nor hidden1 (no role).
+    let found = service.discover_registries(&account.id).await.unwrap();
+    let names: Vec<&str> = found.registries.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["bravo1"], "{found:?}");
+    assert!(!found.registries[0].added);
+    assert!(found.notice.is_none());
+
+    // Refresh now writes a new token.
+    let outcomes = service.refresh_now(vec![]).await.unwrap();
+    assert!(outcomes.iter().all(|o| o.ok), "{outcomes:?}");
+
+    // Doctor sees config.json auths.
+    let doctor = service.doctor().unwrap();
+    assert_eq!(doctor.registries.len(), 1);
+    assert!(doctor.registries[0].present, "{doctor:?}");
+
+    // General settings are validated and saved.
+    let bad = service
+        .set_general(GeneralSettings {
+            refresh_interval_minutes: 1,
+            start_at_login: true,
+            log_level: LogLevel::Debug,
+        })
+        .unwrap_err();
+    assert_eq!(bad.code, ErrorCode::InvalidInput);
+    let general = service
+        .set_general(GeneralSettings {
+            refresh_interval_minutes: 30,
+            start_at_login: true,
+            log_level: LogLevel::Debug,
+        })
+        .unwrap();
+    assert_eq!(general.refresh_interval_minutes, 30);
+    until(&service, "shows the new interval", |o| {
+        o.general.refresh_interval_minutes == 30 && o.general.start_at_login
+    })
+    .await;
+
+    // No secret in the settings file.
+    let settings = std::fs::read_to_string(sim.home.path().join("config.toml")).unwrap();
+    assert!(!settings.contains(&sp.secret), "{settings}");
+
+    service.remove_registry("alpha1").unwrap();
+    until(&service, "is empty again", |o| o.state == TrayState::Empty).await;
+    service.sign_out(&account.id).unwrap();
+    until(&service, "has no account", |o| o.accounts.is_empty()).await;
+    service.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn device_code_sign_in_and_an_ended_session() {
+    let sim = Sim::start().await;
+    let tenant = sim.fake.default_tenant();
+    let user = sim.fake.add_user(&tenant, "dev@contoso.example");
+    sim.fake.set_device_code_timing(600, 1);
+    sim.fake
+        .set_device_code_auto_approve(Some((user.clone(), 2)));
+    sim.fake.add_registry(fake_azure::RegistrySpec::new("charlie1"));
+    sim.fake
+        .assign_role("charlie1", &user.object_id, Role::AcrPull);
+    let service = Service::start(sim.options(), "test", sim.notifier.clone()).unwrap();
+
+    let codes = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = codes.clone();
+    let account = service
+        .sign_in_user(
+            UserSignIn {
+                method: SignInMethod::DeviceCode,
+                tenant: None,
+                client_id: None,
+            },
+            Box::new(move |p| seen.lock().unwrap().push(p)),
+        )
+        .await
+        .unwrap();
+    let codes = codes.lock().unwrap().clone();
+    assert_eq!(codes.len(), 1, "{codes:?}");
+    assert_eq!(
+        codes[0].user_code,
+        sim.fake.last_device_code().unwrap().user_code
+    );
+    assert!(codes[0].verification_uri.starts_with("https://"));
+    assert_eq!(account.label, "dev@contoso.example");
+    assert!(account.interactive);
+
+    service
+        .add_registry(AddRegistry {
+            name_or_login_server: "charlie1".into(),
+            sign_in: RegistrySignInInput::Identity {
+                identity: account.id.clone(),
+            },
+            trust_custom_domain: false,
+        })
+        .await
+        .unwrap();
+    until(&service, "logs charlie1 in", |o| o.state == TrayState::Ok).await;
+
+    // The session is revoked: once the access token in memory runs out, the next refresh
+    // finds out, and the tray says so.
+    sim.fake.revoke_refresh_tokens(&user.object_id);
+    let ended = within(
+        &service,
+        Duration::from_secs(3 * 3600),
+        "asks for a sign-in",
+        |o| o.state == TrayState::SignInRequired,
+    )
+    .await;
+    assert_eq!(ended.accounts[0].health, AccountHealth::SignInRequired);
+    assert!(ended.accounts[0].sign_in_required.is_some());
+    assert_eq!(ended.registries[0].health, RegistryHealth::SignInRequired);
+    assert!(ended.summary.contains("dev@contoso.example"), "{}", ended.summary);
+    let again = service.sign_in_again_request(&account.id).unwrap();
+    assert_eq!(again.tenant.as_deref(), Some(tenant.id.as_str()));
+
+    // A sign-in can be cancelled while it waits for the code to be entered.
+    sim.fake.set_device_code_auto_approve(None);
+    let waiting = service.sign_in_user(
+        UserSignIn {
+            method: SignInMethod::DeviceCode,
+            tenant: None,
+            client_id: None,
+        },
+        Box::new(|_| {}),
+    );
+    let cancel = async {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        service.cancel_sign_in();
+    };
+    let (result, ()) = tokio::join!(waiting, cancel);
+    assert_eq!(result.unwrap_err().code, ErrorCode::Cancelled);
+    service.stop().await;
+}
