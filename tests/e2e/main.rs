@@ -19,3 +19,4 @@ mod secret_service;
 mod service;
 mod signin_app;
 mod signin_user;
+mod soak;
