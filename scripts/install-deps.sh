@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages ACR Tray needs to build and test. Safe to run again.
-#   scripts/install-deps.sh          build dependencies (to run the app)
-#   scripts/install-deps.sh --test   also what the tests start (D-Bus session, keyring; the
-#                                    registry, skopeo, htpasswd and docker CLI of --test real)
+#   scripts/install-deps.sh          what building and running the app and the CLI need
+#                                    (WebKitGTK, the tray's appindicator, D-Bus, Node for the UI)
+#   scripts/install-deps.sh --test   also what the tests start: a D-Bus session with a keyring
+#                                    and a notification daemon, Xvfb, WebKitWebDriver, Chromium
+#                                    (UI tests), the registry, skopeo, htpasswd and a docker CLI
 set -euo pipefail
 
-packages=(build-essential pkg-config cmake libdbus-1-dev libssl-dev ca-certificates)
+packages=(build-essential pkg-config cmake libdbus-1-dev libssl-dev ca-certificates curl
+  libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev libxdo-dev)
+# The settings UI is built with npm (any Node >= 18 will do; Debian's only if there is none).
+if ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(dbus dbus-daemon gnome-keyring python3 python3-venv)
+  packages+=(dbus dbus-daemon dbus-x11 gnome-keyring python3 python3-venv)
+  # The app under a real X server, WebDriver, a notification daemon, Chromium for the UI tests.
+  packages+=(xvfb xauth webkit2gtk-driver dunst chromium imagemagick)
   # tests/real: distribution 2.8, skopeo, htpasswd; unshare and mount come with util-linux/mount.
   packages+=(docker-registry skopeo apache2-utils util-linux mount)
   # Any docker CLI will do (Docker's own docker-ce-cli included); Debian's only if there is none.

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Runs ACR Tray on a fresh machine: installs the system libraries it needs, builds it, and runs
-# `acr-tray-cli` with the arguments given (default: `status`).
+# Runs the ACR Tray app on a fresh machine: installs the system libraries it needs, builds the
+# settings UI and the app, and starts it in the tray. Arguments go to the app, e.g.
+#   scripts/run.sh --demo        (a built-in fake Azure, to see it work without an account)
+#   scripts/run.sh --settings    (open the settings window at start)
+# The headless engine and CLI: `cargo run --release -p acr-tray-cli -- --help`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-cargo build --release --locked -p acr-tray-cli
-if (($# == 0)); then set -- status; fi
-exec target/release/acr-tray-cli "$@"
+scripts/build-ui.sh
+cargo build --release --locked -p acr-tray
+exec target/release/acr-tray "$@"

@@ -1,17 +1,26 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh machine: installs what the tests need, checks formatting and lints,
-# runs the unit and end-to-end tests, real clients (skopeo, docker) through a real registry, then
-# the tests that need a real D-Bus session with a Secret Service keyring (gnome-keyring inside
-# dbus-run-session), and checks the fake Azure against Microsoft's own MSAL for Python.
+# builds the settings UI, runs the unit and end-to-end tests (the tray app's included), checks
+# that the UI's TypeScript bindings match the Rust types, runs the UI's tests in Chromium, real
+# clients (skopeo, docker) through a real registry, then the tests that need a real D-Bus session
+# with a Secret Service keyring (gnome-keyring inside dbus-run-session), and checks the fake
+# Azure against Microsoft's own MSAL for Python.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
 
 export CARGO_TERM_COLOR=never
 cargo fmt --all --check
+# The tray app embeds the built UI.
+scripts/build-ui.sh
 cargo clippy --locked --workspace --all-targets -- -D warnings
 cargo clippy --locked -p acr-tray-tests --test real -- -D warnings
 cargo test --locked --workspace
+# ui/src/bindings.ts is generated from the Rust view types: fail when they drift apart.
+cargo test --locked -p acr-tray-engine --features ts --lib service::bindings
+# The settings UI in a real browser (Debian's Chromium), with Tauri's IPC mocked.
+npm --prefix ui run --silent check
+npm --prefix ui test
 # Real clients nobody here wrote (skopeo, the docker CLI) through a real registry (distribution).
 cargo test --locked -p acr-tray-tests --test real
 # The real keyring: gnome-keyring's Secret Service inside a private D-Bus session...

@@ -66,11 +66,14 @@ async fn sign_in_add_refresh_discover_and_remove() {
     until(&service, "shows the account", |o| o.accounts.len() == 1).await;
 
     // Registries: one the identity may push to, one it can also read through ARM (Owner).
-    sim.fake.add_registry(fake_azure::RegistrySpec::new("alpha1"));
+    sim.fake
+        .add_registry(fake_azure::RegistrySpec::new("alpha1"));
     sim.fake.assign_role("alpha1", &sp.object_id, Role::AcrPush);
-    sim.fake.add_registry(fake_azure::RegistrySpec::new("bravo1"));
+    sim.fake
+        .add_registry(fake_azure::RegistrySpec::new("bravo1"));
     sim.fake.assign_role("bravo1", &sp.object_id, Role::Owner);
-    sim.fake.add_registry(fake_azure::RegistrySpec::new("hidden1"));
+    sim.fake
+        .add_registry(fake_azure::RegistrySpec::new("hidden1"));
 
     let added = service
         .add_registry(AddRegistry {
@@ -88,7 +91,11 @@ async fn sign_in_add_refresh_discover_and_remove() {
     assert_eq!(alpha.health, RegistryHealth::Ok);
     assert!(alpha.expires_at.unwrap() - ok.now > chrono::TimeDelta::hours(2));
     assert!(alpha.next_refresh.is_some());
-    assert!(ok.summary.starts_with("1 registry logged in"), "{}", ok.summary);
+    assert!(
+        ok.summary.starts_with("1 registry logged in"),
+        "{}",
+        ok.summary
+    );
     assert_eq!(ok.soonest_expiry, alpha.expires_at);
     assert!(sim.docker_token_expiry().contains_key(&alpha.login_server));
 
@@ -106,7 +113,11 @@ async fn sign_in_add_refresh_discover_and_remove() {
         .unwrap_err();
     assert_eq!(refused.code, ErrorCode::InvalidInput, "{refused:?}");
     assert!(
-        refused.hint.as_deref().unwrap_or_default().contains("custom domain"),
+        refused
+            .hint
+            .as_deref()
+            .unwrap_or_default()
+            .contains("custom domain"),
         "{refused:?}"
     );
     assert_eq!(sim.fake.requests().len(), before);
@@ -169,7 +180,8 @@ async fn device_code_sign_in_and_an_ended_session() {
     sim.fake.set_device_code_timing(600, 1);
     sim.fake
         .set_device_code_auto_approve(Some((user.clone(), 2)));
-    sim.fake.add_registry(fake_azure::RegistrySpec::new("charlie1"));
+    sim.fake
+        .add_registry(fake_azure::RegistrySpec::new("charlie1"));
     sim.fake
         .assign_role("charlie1", &user.object_id, Role::AcrPull);
     let service = Service::start(sim.options(), "test", sim.notifier.clone()).unwrap();
@@ -209,20 +221,27 @@ async fn device_code_sign_in_and_an_ended_session() {
         .unwrap();
     until(&service, "logs charlie1 in", |o| o.state == TrayState::Ok).await;
 
-    // The session is revoked: once the access token in memory runs out, the next refresh
-    // finds out, and the tray says so.
+    // The session is revoked. The scheduled refreshes would find out when the access token in
+    // memory runs out; "Refresh now" checks the sign-in too, so it shows at once.
     sim.fake.revoke_refresh_tokens(&user.object_id);
-    let ended = within(
-        &service,
-        Duration::from_secs(3 * 3600),
-        "asks for a sign-in",
-        |o| o.state == TrayState::SignInRequired,
-    )
+    let outcomes = service.refresh_now(vec![]).await.unwrap();
+    assert!(!outcomes[0].ok, "{outcomes:?}");
+    assert_eq!(
+        outcomes[0].error.as_ref().unwrap().code,
+        ErrorCode::SignInRequired
+    );
+    let ended = until(&service, "asks for a sign-in", |o| {
+        o.state == TrayState::SignInRequired
+    })
     .await;
     assert_eq!(ended.accounts[0].health, AccountHealth::SignInRequired);
     assert!(ended.accounts[0].sign_in_required.is_some());
     assert_eq!(ended.registries[0].health, RegistryHealth::SignInRequired);
-    assert!(ended.summary.contains("dev@contoso.example"), "{}", ended.summary);
+    assert!(
+        ended.summary.contains("dev@contoso.example"),
+        "{}",
+        ended.summary
+    );
     let again = service.sign_in_again_request(&account.id).unwrap();
     assert_eq!(again.tenant.as_deref(), Some(tenant.id.as_str()));
 

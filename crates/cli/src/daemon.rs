@@ -77,7 +77,9 @@ struct DesktopNotifier;
 impl Notifier for DesktopNotifier {
     fn show(&self, n: &Notification) {
         let mut note = notify_rust::Notification::new();
-        note.appname("ACR Tray").summary(&n.title).body(&n.body);
+        note.appname("ACR Tray")
+            .summary(&n.title)
+            .body(&body_for_server(&n.body));
         #[cfg(all(unix, not(target_os = "macos")))]
         {
             note.urgency(match n.urgency {
@@ -93,6 +95,21 @@ impl Notifier for DesktopNotifier {
             }
         }
     }
+}
+
+/// The body as the notification server will show it: escaped where it reads markup.
+fn body_for_server(body: &str) -> String {
+    #[cfg(all(unix, not(target_os = "macos")))]
+    {
+        static MARKUP: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        let markup = *MARKUP.get_or_init(|| {
+            notify_rust::get_capabilities().is_ok_and(|c| c.iter().any(|c| c == "body-markup"))
+        });
+        if markup {
+            return acr_tray_engine::notify::escape_markup(body);
+        }
+    }
+    body.to_owned()
 }
 
 /// Resolves on SIGTERM or Ctrl+C (SIGINT).

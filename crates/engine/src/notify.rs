@@ -642,6 +642,22 @@ impl NotificationPolicy {
     }
 }
 
+/// The body of a notification for a server that reads markup (the freedesktop
+/// `body-markup` capability): `<`, `>` and `&` escaped, so a hint such as
+/// "`--scope <registry id>`" is shown as written instead of being swallowed as a tag.
+pub fn escape_markup(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// "14:05" in local time, with the weekday ("Tue 14:05") when 20 hours or more from `now`.
 pub fn local_time(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let local = at.with_timezone(&Local);
@@ -870,6 +886,15 @@ fn recovery_sentences(incidents: &[&Incident]) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn markup_is_escaped_for_markup_servers() {
+        assert_eq!(
+            super::escape_markup("--scope <registry id> & more"),
+            "--scope &lt;registry id&gt; &amp; more"
+        );
+    }
+
     use super::*;
 
     fn t0() -> DateTime<Utc> {

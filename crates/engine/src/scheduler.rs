@@ -364,6 +364,20 @@ impl Runner {
         for ls in &selected {
             self.failures.remove(&registry_key(ls));
         }
+        // Asked for by a person: check the whole chain again, Entra sign-in included, so a
+        // session that ended since the cached access token was issued shows now, not up to an
+        // hour later. One Entra request per identity; the scheduled passes keep the cache.
+        let identities: HashSet<String> = self
+            .engine
+            .settings()
+            .registries
+            .iter()
+            .filter(|r| selected.contains(&r.login_server.to_string()))
+            .filter_map(|r| r.identity.clone())
+            .collect();
+        for id in &identities {
+            self.engine.forget_tokens(id);
+        }
         let outcomes = self.pass(selected).await;
         self.wake(Vec::new()).await;
         outcomes

@@ -1,0 +1,189 @@
+//! # ACR Tray, the tray app
+//!
+//! A thin Tauri 2 shell over [`acr_tray_engine::service::Service`]: the engine (scheduler,
+//! sign-ins, Docker writer) runs in-process; this crate only shows it.
+//!
+//! ## Layout
+//!
+//! - [`commands`]: the settings window's commands, one line each over the service.
+//! - [`tray`]: the tray icon, its tooltip and menu ([`tray::TrayItem`] ids).
+//! - [`window`]: opening, focusing and navigating the settings window.
+//! - [`notifier`]: desktop notifications with their "Sign in" action.
+//! - [`demo`]: `--demo`, the fake Azure in-process.
+//! - [`args`], [`logging`]: the command line and the log file.
+
+pub mod args;
+pub mod commands;
+#[cfg(feature = "demo")]
+pub mod demo;
+pub mod logging;
+pub mod notifier;
+pub mod tray;
+pub mod window;
+
+use std::sync::Arc;
+
+use acr_tray_engine::service::Service;
+use acr_tray_engine::service::view::Overview;
+use acr_tray_engine::{EngineOptions, Error};
+use tauri::{Emitter, Manager, RunEvent, Runtime};
+use tauri_plugin_autostart::ManagerExt;
+
+use crate::args::Args;
+
+/// The name a second engine (`acr-tray-cli run`) is told holds the lock.
+const PROGRAM: &str = "acr-tray";
+
+/// What the commands and the tray share.
+pub struct AppState {
+    /// The engine.
+    pub service: Service,
+}
+
+/// Runs the app until Quit; returns the process exit code.
+pub fn run() -> i32 {
+    let args = match Args::parse(std::env::args().skip(1)) {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("acr-tray: {message}\n\n{}", args::USAGE);
+            return 2;
+        }
+    };
+    if args.help {
+        println!("{}", args::USAGE);
+        return 0;
+    }
+    match try_run(args) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("acr-tray: {e:#}");
+            tracing::error!(error = %format!("{e:#}"), "ACR Tray stopped");
+            1
+        }
+    }
+}
+
+fn try_run(args: Args) -> anyhow::Result<()> {
+    let options = engine_options(&args)?;
+    let _log = logging::init(&options)?;
+    let app = build(tauri::Builder::default(), args, options)?.build(tauri::generate_context!())?;
+    app.run(|_app, event| match event {
+        // The last window closed: stay in the tray. Only Quit (an explicit exit code) ends.
+        RunEvent::ExitRequested {
+            code: None, api, ..
+        } => api.prevent_exit(),
+        RunEvent::Exit => {
+            #[cfg(feature = "demo")]
+            demo::cleanup();
+        }
+        _ => {}
+    });
+    Ok(())
+}
+
+fn engine_options(args: &Args) -> anyhow::Result<EngineOptions> {
+    #[cfg(feature = "demo")]
+    if args.demo {
+        return demo::options();
+    }
+    let _ = args;
+    Ok(EngineOptions::from_process())
+}
+
+/// The app, generic over the runtime so tests build it on the mock runtime.
+pub fn build<R: Runtime>(
+    builder: tauri::Builder<R>,
+    args: Args,
+    options: EngineOptions,
+) -> anyhow::Result<tauri::Builder<R>> {
+    Ok(builder
+        // A second launch focuses the first instead of starting another engine.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            window::open(app, None);
+        }))
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec!["--hidden"]),
+        ))
+        .invoke_handler(commands::handler())
+        .setup(move |app| {
+            setup(app.handle(), &args, options).map_err(|e| {
+                let boxed: Box<dyn std::error::Error> = e.into();
+                boxed
+            })
+        }))
+}
+
+fn setup<R: Runtime>(
+    app: &tauri::AppHandle<R>,
+    args: &Args,
+    options: EngineOptions,
+) -> anyhow::Result<()> {
+    let notifier = Arc::new(notifier::DesktopNotifier::new(app.clone()));
+    let service = tauri::async_runtime::block_on(async {
+        #[cfg(feature = "demo")]
+        let options = if args.demo {
+            demo::populate(options).await?
+        } else {
+            options
+        };
+        Service::start(options, PROGRAM, notifier).map_err(describe)
+    })?;
+    let overview = service.overview();
+    app.manage(AppState { service });
+    tray::create(app)?;
+    follow(app.clone(), overview.clone());
+    let first = overview.borrow().clone();
+    sync_autostart(app, &first);
+    if !args.hidden && (args.settings || first.registries.is_empty() || args.demo) {
+        window::open(app, None);
+    }
+    Ok(())
+}
+
+/// A startup failure the user can act on: the engine's own words, with its hint.
+fn describe(e: Error) -> anyhow::Error {
+    match e.hint() {
+        Some(hint) if !hint.is_empty() => anyhow::anyhow!("{e}\n  hint: {hint}"),
+        _ => anyhow::anyhow!("{e}"),
+    }
+}
+
+/// Every overview change goes to the tray and the window.
+fn follow<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    mut overview: tokio::sync::watch::Receiver<Overview>,
+) {
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let current = overview.borrow_and_update().clone();
+            tray::update(&app, &current);
+            sync_autostart(&app, &current);
+            if let Err(e) = app.emit_to("main", "overview", &current) {
+                tracing::debug!(error = %e, "the overview did not reach the window");
+            }
+            if overview.changed().await.is_err() {
+                return;
+            }
+        }
+    });
+}
+
+/// Makes the login item match the "start at login" setting.
+fn sync_autostart<R: Runtime>(app: &tauri::AppHandle<R>, overview: &Overview) {
+    let launcher = app.autolaunch();
+    let want = overview.general.start_at_login;
+    match launcher.is_enabled() {
+        Ok(on) if on == want => {}
+        _ => {
+            let result = if want {
+                launcher.enable()
+            } else {
+                launcher.disable()
+            };
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "could not change the start-at-login item");
+            }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! Logging for the tray app: a daily file in the log folder (seven kept) and stderr, at the
+//! level chosen in the settings (`ACR_TRAY_LOG` overrides it). Nothing logged holds a secret.
+
+use acr_tray_engine::EngineOptions;
+use acr_tray_engine::config::Settings;
+use acr_tray_engine::paths::Paths;
+use tracing_appender::non_blocking::WorkerGuard;
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::prelude::*;
+
+/// Installs the global logger; keep the guard until exit (it flushes the file).
+pub fn init(options: &EngineOptions) -> anyhow::Result<Option<WorkerGuard>> {
+    let paths = Paths::from_env(&options.env)?;
+    let level = Settings::load(&paths.config_file())
+        .map(|s| s.app.log_level.directive())
+        .unwrap_or("info");
+    let filter = |default: &str| {
+        options
+            .env
+            .var("ACR_TRAY_LOG")
+            .and_then(|f| EnvFilter::try_new(f).ok())
+            .unwrap_or_else(|| {
+                EnvFilter::new(format!(
+                    "warn,acr_tray_engine={default},acr_tray_app={default}"
+                ))
+            })
+    };
+    let stderr = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_filter(filter(level));
+    let _ = std::fs::create_dir_all(&paths.log_dir);
+    let (file, guard) = match tracing_appender::rolling::Builder::new()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix("acr-tray")
+        .filename_suffix("log")
+        .max_log_files(7)
+        .build(&paths.log_dir)
+    {
+        Ok(appender) => {
+            let (writer, guard) = tracing_appender::non_blocking(appender);
+            let layer = tracing_subscriber::fmt::layer()
+                .with_writer(writer)
+                .with_ansi(false)
+                .with_filter(filter(level));
+            (Some(layer), Some(guard))
+        }
+        Err(e) => {
+            eprintln!(
+                "acr-tray: cannot write logs to {}: {e}",
+                paths.log_dir.display()
+            );
+            (None, None)
+        }
+    };
+    let _ = tracing_subscriber::registry()
+        .with(stderr)
+        .with(file)
+        .try_init();
+    Ok(guard)
+}

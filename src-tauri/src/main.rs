@@ -1,0 +1,8 @@
+//! The `acr-tray` binary: everything is in the library, so the mock-runtime tests can build
+//! the same app.
+// No console window on Windows release builds.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+fn main() {
+    std::process::exit(acr_tray_app::run());
+}

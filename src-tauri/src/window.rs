@@ -1,0 +1,64 @@
+//! The settings window: one, labelled `main`, created on demand and destroyed when closed
+//! (a hidden WebKit view would keep ~100 MiB alive all day; the tray app stays running).
+
+use std::path::Path;
+use std::time::Duration;
+
+use acr_tray_engine::service::view::Navigate;
+use tauri::webview::PageLoadEvent;
+use tauri::{AppHandle, Emitter, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
+
+/// The settings window's label (the capability in `capabilities/main.json` names it).
+pub const MAIN: &str = "main";
+
+/// Shows the settings window (creating it if needed), focused, at `at` when given.
+pub fn open<R: Runtime>(app: &AppHandle<R>, at: Option<Navigate>) {
+    if let Some(window) = app.get_webview_window(MAIN) {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+        if let Some(at) = at {
+            let _ = app.emit_to(MAIN, "navigate", &at);
+        }
+        return;
+    }
+    let built = WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App("index.html".into()))
+        .title("ACR Tray")
+        .inner_size(960.0, 680.0)
+        .min_inner_size(720.0, 480.0)
+        .on_page_load(move |window, payload| {
+            if payload.event() != PageLoadEvent::Finished {
+                return;
+            }
+            if let Some(at) = at.clone() {
+                // The page subscribes to `navigate` as it starts; give it a moment.
+                let app = window.app_handle().clone();
+                tauri::async_runtime::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(400)).await;
+                    let _ = app.emit_to(MAIN, "navigate", &at);
+                });
+            }
+        })
+        .build();
+    match built {
+        Ok(window) => {
+            let _ = window.set_focus();
+        }
+        Err(e) => tracing::error!(error = %e, "cannot open the settings window"),
+    }
+}
+
+/// Opens a folder in the platform's file manager.
+pub fn open_folder(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(target_os = "macos")]
+    let program = "open";
+    #[cfg(target_os = "windows")]
+    let program = "explorer";
+    #[cfg(not(any(target_os = "macos", target_os = "windows")))]
+    let program = "xdg-open";
+    std::process::Command::new(program)
+        .arg(dir)
+        .spawn()
+        .map(drop)
+}
