@@ -4,8 +4,10 @@
 use std::path::Path;
 use std::time::Duration;
 
+use acr_tray_engine::Env;
+use acr_tray_engine::browser::{BrowserOpener, SystemBrowser};
 use acr_tray_engine::service::view::Navigate;
-use tauri::webview::PageLoadEvent;
+use tauri::webview::{NewWindowResponse, PageLoadEvent};
 use tauri::{AppHandle, Emitter, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
 
 /// The settings window's label (the capability in `capabilities/main.json` names it).
@@ -26,6 +28,19 @@ pub fn open<R: Runtime>(app: &AppHandle<R>, at: Option<Navigate>) {
         .title("ACR Tray")
         .inner_size(960.0, 680.0)
         .min_inner_size(720.0, 480.0)
+        // The window shows the app's own pages only; a link out (the device-code page) opens
+        // in the user's browser, never inside the app.
+        .on_navigation(|url| {
+            let inside = is_app_url(url);
+            if !inside {
+                open_external(url);
+            }
+            inside
+        })
+        .on_new_window(|url, _| {
+            open_external(&url);
+            NewWindowResponse::Deny
+        })
         .on_page_load(move |window, payload| {
             if payload.event() != PageLoadEvent::Finished {
                 return;
@@ -45,6 +60,23 @@ pub fn open<R: Runtime>(app: &AppHandle<R>, at: Option<Navigate>) {
             let _ = window.set_focus();
         }
         Err(e) => tracing::error!(error = %e, "cannot open the settings window"),
+    }
+}
+
+/// Whether `url` is one of the app's own pages (`tauri://localhost` on Linux and macOS,
+/// `http(s)://tauri.localhost` on Windows).
+pub fn is_app_url(url: &url::Url) -> bool {
+    url.scheme() == "tauri" || url.host_str() == Some("tauri.localhost")
+}
+
+/// Opens an https link in the user's browser (anything else is refused).
+fn open_external(url: &url::Url) {
+    if url.scheme() != "https" {
+        tracing::warn!(scheme = url.scheme(), "refused to open a non-https link");
+        return;
+    }
+    if let Err(e) = SystemBrowser::from_env(&Env::from_process()).open(url.as_str()) {
+        tracing::warn!(error = %e, "cannot open the browser");
     }
 }
 
