@@ -94,3 +94,22 @@ pub fn open_folder(dir: &Path) -> std::io::Result<()> {
         .spawn()
         .map(drop)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_apps_own_pages_load_in_the_window() {
+        for inside in ["tauri://localhost/index.html", "http://tauri.localhost/"] {
+            assert!(is_app_url(&inside.parse().unwrap()), "{inside}");
+        }
+        for outside in [
+            "https://microsoft.com/devicelogin",
+            "https://tauri.localhost.attacker.example/",
+            "file:///etc/passwd",
+        ] {
+            assert!(!is_app_url(&outside.parse().unwrap()), "{outside}");
+        }
+    }
+}
