@@ -56,11 +56,19 @@ pub fn run() -> i32 {
     match try_run(args) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("acr-tray: {e:#}");
-            tracing::error!(error = %format!("{e:#}"), "ACR Tray stopped");
+            report_failure(&e);
             1
         }
     }
+}
+
+/// Says why the app cannot start: on stderr, in the log and, since nobody reads stderr when it
+/// is started from the applications menu or at login, as a notification (best effort).
+fn report_failure(e: &anyhow::Error) {
+    let message = format!("{e:#}");
+    eprintln!("acr-tray: {message}");
+    tracing::error!(error = %message, "ACR Tray could not start");
+    notifier::show_once("ACR Tray could not start", &message);
 }
 
 fn try_run(args: Args) -> anyhow::Result<()> {
@@ -107,10 +115,12 @@ pub fn build<R: Runtime>(
         ))
         .invoke_handler(commands::handler())
         .setup(move |app| {
-            setup(app.handle(), &args, options).map_err(|e| {
-                let boxed: Box<dyn std::error::Error> = e.into();
-                boxed
-            })
+            // An error returned from here makes Tauri panic; say it properly and exit instead.
+            if let Err(e) = setup(app.handle(), &args, options) {
+                report_failure(&e);
+                app.handle().exit(1);
+            }
+            Ok(())
         }))
 }
 

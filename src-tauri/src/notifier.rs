@@ -18,12 +18,39 @@ pub struct DesktopNotifier<R: Runtime> {
 impl<R: Runtime> DesktopNotifier<R> {
     /// A notifier that opens `app`'s window on a click.
     pub fn new(app: AppHandle<R>) -> Self {
-        #[cfg(all(unix, not(target_os = "macos")))]
-        let markup =
-            notify_rust::get_capabilities().is_ok_and(|c| c.iter().any(|c| c == "body-markup"));
-        #[cfg(not(all(unix, not(target_os = "macos"))))]
-        let markup = false;
-        Self { app, markup }
+        Self {
+            app,
+            markup: reads_markup(),
+        }
+    }
+}
+
+/// Whether the notification server reads markup in bodies (freedesktop `body-markup`).
+pub fn reads_markup() -> bool {
+    #[cfg(all(unix, not(target_os = "macos")))]
+    {
+        notify_rust::get_capabilities().is_ok_and(|c| c.iter().any(|c| c == "body-markup"))
+    }
+    #[cfg(not(all(unix, not(target_os = "macos"))))]
+    {
+        false
+    }
+}
+
+/// A one-off notification outside the engine's policy (e.g. the app could not start).
+pub fn show_once(summary: &str, body: &str) {
+    let body = if reads_markup() {
+        acr_tray_engine::notify::escape_markup(body)
+    } else {
+        body.to_owned()
+    };
+    if let Err(e) = notify_rust::Notification::new()
+        .appname("ACR Tray")
+        .summary(summary)
+        .body(&body)
+        .show()
+    {
+        tracing::warn!(error = %e, "cannot show the notification");
     }
 }
 
