@@ -21,6 +21,8 @@ cargo test --locked -p acr-tray-engine --features ts --lib service::bindings
 # The settings UI in a real browser (Debian's Chromium), with Tauri's IPC mocked.
 npm --prefix ui run --silent check
 npm --prefix ui test
+# The real app end to end: Xvfb, D-Bus, dunst, gnome-keyring, WebDriver and the tray menu over D-Bus.
+scripts/desktop-tests.sh
 # Real clients nobody here wrote (skopeo, the docker CLI) through a real registry (distribution).
 cargo test --locked -p acr-tray-tests --test real
 # The real keyring: gnome-keyring's Secret Service inside a private D-Bus session...

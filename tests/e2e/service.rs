@@ -261,5 +261,32 @@ async fn device_code_sign_in_and_an_ended_session() {
     };
     let (result, ()) = tokio::join!(waiting, cancel);
     assert_eq!(result.unwrap_err().code, ErrorCode::Cancelled);
+
+    // Signing in again logs the registry in at once, not at its next scheduled refresh (its
+    // last one was minutes ago, so that would be about an hour of "failing").
+    sim.fake
+        .set_device_code_auto_approve(Some((user.clone(), 0)));
+    let before = sim.docker_token_expiry()[&ended.registries[0].login_server];
+    service
+        .sign_in_user(
+            UserSignIn {
+                method: SignInMethod::DeviceCode,
+                tenant: None,
+                client_id: None,
+            },
+            Box::new(|_| {}),
+        )
+        .await
+        .unwrap();
+    let back = within(
+        &service,
+        Duration::from_secs(30),
+        "logs charlie1 in again",
+        |o| o.state == TrayState::Ok,
+    )
+    .await;
+    assert_eq!(back.registries[0].health, RegistryHealth::Ok);
+    assert!(back.registries[0].last_error.is_none());
+    assert!(sim.docker_token_expiry()[&back.registries[0].login_server] > before);
     service.stop().await;
 }

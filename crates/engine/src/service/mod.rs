@@ -189,8 +189,29 @@ impl Service {
             _ = cancelled => return Err(ErrorView::cancelled("the sign-in")),
         };
         self.lock_sign_in().take();
-        self.settings_changed();
+        self.signed_in(&identity.id)?;
         self.account(&identity.id)
+    }
+
+    /// After a sign-in: the settings are read again, and the registries of that identity are
+    /// refreshed now. Signing in again after a session ended (or with a new secret) is a person
+    /// fixing what stopped them: their registries must not stay "failing" until their next
+    /// scheduled refresh, up to an hour later, nor wait out a backoff.
+    fn signed_in(&self, identity: &str) -> ViewResult<()> {
+        self.settings_changed();
+        let registries: Vec<String> = self
+            .engine()?
+            .settings()
+            .registries
+            .iter()
+            .filter(|r| r.identity.as_deref() == Some(identity))
+            .map(|r| r.name.clone())
+            .collect();
+        if !registries.is_empty() {
+            // Queued after the reload, so the scheduler knows the new sign-in.
+            self.scheduler.refresh_soon(registries);
+        }
+        Ok(())
     }
 
     /// Cancels the sign-in waiting for the browser or a device code, if any.
@@ -226,7 +247,7 @@ impl Service {
                 credential,
             })
             .await?;
-        self.settings_changed();
+        self.signed_in(&identity.id)?;
         self.account(&identity.id)
     }
 
@@ -239,14 +260,14 @@ impl Service {
             .engine()?
             .login_managed_identity(non_empty(client_id))
             .await?;
-        self.settings_changed();
+        self.signed_in(&identity.id)?;
         self.account(&identity.id)
     }
 
     /// Uses the Azure CLI's session.
     pub async fn sign_in_azure_cli(&self, tenant: Option<String>) -> ViewResult<AccountView> {
         let identity = self.engine()?.login_azure_cli(non_empty(tenant)).await?;
-        self.settings_changed();
+        self.signed_in(&identity.id)?;
         self.account(&identity.id)
     }
 

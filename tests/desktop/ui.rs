@@ -1,0 +1,156 @@
+//! The settings window through WebDriver: waits on what the page shows (the engine's overview
+//! arrives as events, so everything is eventually), and screenshots.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, Locator};
+
+/// How long anything the app does may take to show.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// Polls `check` until it answers `Ok`, for at most `PATIENCE`; panics with the last answer.
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, String>>,
+{
+    let started = Instant::now();
+    loop {
+        match check().await {
+            Ok(value) => return value,
+            Err(last) if started.elapsed() > PATIENCE => {
+                panic!("never {what} (within {PATIENCE:?}); last: {last}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+}
+
+/// The window.
+pub struct Ui {
+    pub client: Client,
+    shots: PathBuf,
+}
+
+impl Ui {
+    pub fn new(client: Client, shots: PathBuf) -> Self {
+        std::fs::create_dir_all(&shots).unwrap();
+        Self { client, shots }
+    }
+
+    /// The element once it exists.
+    pub async fn find(&self, css: &str) -> Element {
+        eventually(&format!("found {css}"), || async {
+            self.client
+                .find(Locator::Css(css))
+                .await
+                .map_err(|e| e.to_string())
+        })
+        .await
+    }
+
+    /// The element found by XPath once it exists.
+    pub async fn find_xpath(&self, xpath: &str) -> Element {
+        eventually(&format!("found {xpath}"), || async {
+            self.client
+                .find(Locator::XPath(xpath))
+                .await
+                .map_err(|e| e.to_string())
+        })
+        .await
+    }
+
+    /// Clicks the element once it exists.
+    pub async fn click(&self, css: &str) {
+        self.find(css).await.click().await.unwrap();
+    }
+
+    /// Types into the input once it exists.
+    pub async fn type_into(&self, css: &str, text: &str) {
+        self.find(css).await.send_keys(text).await.unwrap();
+    }
+
+    /// The element's text now, if it exists.
+    pub async fn text_now(&self, css: &str) -> Result<String, String> {
+        let el = self
+            .client
+            .find(Locator::Css(css))
+            .await
+            .map_err(|e| format!("no {css}: {e}"))?;
+        el.text().await.map_err(|e| e.to_string())
+    }
+
+    /// Waits until the element's text satisfies `pick`; returns it.
+    pub async fn wait_text(&self, css: &str, what: &str, pick: impl Fn(&str) -> bool) -> String {
+        eventually(what, || async {
+            let text = self.text_now(css).await?;
+            if pick(&text) {
+                Ok(text)
+            } else {
+                Err(format!(
+                    "{css} says {text:?}; the page: {}",
+                    self.page().await
+                ))
+            }
+        })
+        .await
+    }
+
+    /// Waits until nothing matches `css` (a dialog closed).
+    pub async fn gone(&self, css: &str) {
+        eventually(&format!("{css} went away"), || async {
+            match self.client.find_all(Locator::Css(css)).await {
+                Ok(found) if found.is_empty() => Ok(()),
+                Ok(_) => Err(format!(
+                    "{css} is still there; the page: {}",
+                    self.page().await
+                )),
+                Err(e) => Err(e.to_string()),
+            }
+        })
+        .await
+    }
+
+    /// An attribute of the element now.
+    pub async fn attr(&self, css: &str, name: &str) -> Option<String> {
+        self.find(css).await.attr(name).await.unwrap()
+    }
+
+    /// Goes to a view of the sidebar (`registries`, `accounts`, `general`).
+    pub async fn nav(&self, view: &str) {
+        let button = format!("#nav-{view}");
+        self.click(&button).await;
+        eventually(&format!("{view} shown"), || async {
+            match self.client.find(Locator::Css(&button)).await {
+                Ok(el) => match el.attr("aria-current").await {
+                    Ok(Some(c)) if c == "page" => Ok(()),
+                    other => Err(format!("aria-current {other:?}")),
+                },
+                Err(e) => Err(e.to_string()),
+            }
+        })
+        .await;
+    }
+
+    /// The visible text of the page, for failure messages.
+    pub async fn page(&self) -> String {
+        match self.client.find(Locator::Css("body")).await {
+            Ok(body) => body.text().await.unwrap_or_default(),
+            Err(e) => format!("(no page: {e})"),
+        }
+    }
+
+    /// Saves a screenshot of the window as `<dir>/app-<name>.png`. WebKit paints a frame after
+    /// the DOM changes: give it a moment first, or the picture is the previous frame.
+    pub async fn screenshot(&self, name: &str) {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let png = self.client.screenshot().await.unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "not a PNG");
+        let path = self.shots.join(format!("app-{name}.png"));
+        std::fs::write(&path, png).unwrap();
+        eprintln!("desktop: saved {}", path.display());
+    }
+}
