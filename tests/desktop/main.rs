@@ -442,8 +442,14 @@ fn sign_in_add_registries_and_see_a_session_end() {
         let (_, renewed) = docker_entry(&w, &apps);
         assert_ne!(renewed, apps_token, "a new credential after the sign-in");
         assert_eq!(registry_accepts(&w, &apps, &renewed).await, 200);
+        // ...and one short note that the incident shown is over.
         let back = notifications_after(last).await;
-        assert!(back.len() <= 1, "at most one short 'logged in again': {back:#?}");
+        assert_eq!(back.len(), 1, "one 'signed in again': {back:#?}");
+        assert!(
+            back[0].summary.contains("dev@contoso.example") && back[0].summary.contains("again"),
+            "{back:#?}"
+        );
+        eprintln!("desktop: notified {:?}: {:?}", back[0].summary, back[0].body);
 
         ui.client.close().await.unwrap();
         eprintln!("desktop: flow done in {:?}", started.elapsed());
