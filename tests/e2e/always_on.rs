@@ -159,3 +159,45 @@ async fn an_entry_removed_from_docker_is_written_again_within_a_minute() {
     );
     scheduler.stop().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_sign_in_from_another_process_refreshes_at_once() {
+    let sim = Sim::start().await;
+    let tenant = sim.fake.default_tenant();
+    let user = sim.fake.add_user(&tenant, "dev@contoso.example");
+    sim.fake.set_device_code_timing(600, 1);
+    sim.fake
+        .set_device_code_auto_approve(Some((user.clone(), 0)));
+    sim.cli(&["login", "--device-code"]).await.expect_code(0);
+    let reg = sim
+        .fake
+        .add_registry(fake_azure::RegistrySpec::new("india1"));
+    sim.fake
+        .assign_role(&reg.name, &user.object_id, Role::AcrPull);
+    sim.cli(&["registry", "add", &reg.name])
+        .await
+        .expect_code(0);
+    let scheduler = Scheduler::start(sim.options(), "test", sim.notifier.clone()).unwrap();
+    scheduler.settled(sim.now()).await;
+    let first = sim.docker_token_expiry()[&reg.login_server];
+
+    // The session is revoked and "refresh now" finds out: the registry waits for a sign-in,
+    // while Docker's credential still has hours left (so no schedule would refresh it soon).
+    sim.fake.revoke_refresh_tokens(&user.object_id);
+    let outcomes = scheduler.refresh_now(vec![]).await.unwrap();
+    assert!(outcomes[0].result.is_err());
+    sim.pass(TimeDelta::minutes(5)).await;
+    scheduler.settled(sim.now()).await;
+    let before = exchanges(&sim);
+
+    // Signed in again in a terminal: the running engine refreshes the registry within a
+    // minute, not at its next scheduled refresh an hour later.
+    sim.cli(&["login", "--device-code"]).await.expect_code(0);
+    sim.pass(TimeDelta::seconds(61)).await;
+    scheduler.settled(sim.now()).await;
+    assert_eq!(exchanges(&sim), before + 1);
+    assert!(sim.docker_token_expiry()[&reg.login_server] > first);
+    let status = sim.cli(&["status", "--json"]).await.expect_code(0).json();
+    assert!(status[0]["lastError"].is_null(), "{status}");
+    scheduler.stop().await;
+}

@@ -410,9 +410,10 @@ impl Runner {
         self.watched = watched;
 
         let state = State::load(&self.engine.paths().state_file());
-        self.track_sign_ins(&state);
+        let signed_in_again = self.track_sign_ins(&state);
 
         let mut due: Vec<String> = extra;
+        due.extend(signed_in_again);
         if docker_changed {
             // Someone else changed config.json: a repaired file is worth a try at once, and a
             // registry whose entry vanished (deleted file, `docker logout`) is logged in again.
@@ -528,7 +529,8 @@ impl Runner {
 
     /// Identities whose session ended wait; one whose user signed in again (here or in another
     /// process) is released, and its registries are due at once.
-    fn track_sign_ins(&mut self, state: &State) {
+    /// Returns the login servers of the identities signed in again, to refresh now.
+    fn track_sign_ins(&mut self, state: &State) -> Vec<String> {
         let now_blocked: BTreeMap<String, ()> = state
             .identities
             .iter()
@@ -541,19 +543,24 @@ impl Runner {
             .filter(|id| !now_blocked.contains_key(*id))
             .cloned()
             .collect();
+        let mut due = Vec::new();
         for id in released {
             tracing::info!(identity = %id, "signed in again: refreshing its registries");
             self.failures.remove(&identity_key(&id));
+            // The failure this engine remembers for the old session must not stand in for the
+            // new one.
+            self.engine.forget_tokens(&id);
             let registries: Vec<String> = self
                 .engine
                 .settings()
                 .registries
                 .iter()
                 .filter(|r| r.identity.as_deref() == Some(id.as_str()))
-                .map(|r| registry_key(&r.login_server.to_string()))
+                .map(|r| r.login_server.to_string())
                 .collect();
-            for key in registries {
-                self.failures.remove(&key);
+            for ls in registries {
+                self.failures.remove(&registry_key(&ls));
+                due.push(ls);
             }
             if state
                 .identities
@@ -565,6 +572,7 @@ impl Runner {
             }
         }
         self.blocked = now_blocked;
+        due
     }
 
     /// One refresh of `login_servers`, then the backoff bookkeeping.
