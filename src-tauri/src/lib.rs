@@ -9,6 +9,7 @@
 //! - [`tray`]: the tray icon, its tooltip and menu ([`tray::TrayItem`] ids).
 //! - [`window`]: opening, focusing and navigating the settings window.
 //! - [`notifier`]: desktop notifications with their "Sign in" action.
+//! - `webkit` (Linux): ends WebKit's network process once no window is left.
 //! - [`demo`]: `--demo`, the fake Azure in-process.
 //! - [`args`], [`logging`]: the command line and the log file.
 
@@ -19,6 +20,8 @@ pub mod demo;
 pub mod logging;
 pub mod notifier;
 pub mod tray;
+#[cfg(target_os = "linux")]
+pub mod webkit;
 pub mod window;
 
 use std::sync::Arc;
@@ -142,6 +145,10 @@ fn setup<R: Runtime>(
     let overview = service.overview();
     app.manage(AppState { service });
     tray::create(app)?;
+    {
+        let now = overview.borrow();
+        tracing::info!(state = ?now.state, registries = now.registries.len(), "tray ready");
+    }
     follow(app.clone(), overview.clone());
     let first = overview.borrow().clone();
     sync_autostart(app, &first);

@@ -1,5 +1,6 @@
 //! The settings window: one, labelled `main`, created on demand and destroyed when closed
-//! (a hidden WebKit view would keep ~100 MiB alive all day; the tray app stays running).
+//! (a hidden WebKit view would keep ~100 MiB alive all day; the tray app stays running). On
+//! Linux WebKit's network process is ended too once the window is gone (`webkit.rs`).
 
 use std::path::Path;
 use std::time::Duration;
@@ -8,7 +9,7 @@ use acr_tray_engine::Env;
 use acr_tray_engine::browser::{BrowserOpener, SystemBrowser};
 use acr_tray_engine::service::view::Navigate;
 use tauri::webview::{NewWindowResponse, PageLoadEvent};
-use tauri::{AppHandle, Emitter, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
+use tauri::{AppHandle, Emitter, Manager, Runtime, WebviewUrl, WebviewWindowBuilder, WindowEvent};
 
 /// The settings window's label (the capability in `capabilities/main.json` names it).
 pub const MAIN: &str = "main";
@@ -57,6 +58,20 @@ pub fn open<R: Runtime>(app: &AppHandle<R>, at: Option<Navigate>) {
         .build();
     match built {
         Ok(window) => {
+            let app = app.clone();
+            window.on_window_event(move |event| match event {
+                WindowEvent::CloseRequested { .. } => {
+                    tracing::debug!("settings window: close requested");
+                }
+                WindowEvent::Destroyed => {
+                    tracing::info!("settings window closed");
+                    #[cfg(target_os = "linux")]
+                    crate::webkit::last_webview_gone(&app);
+                    #[cfg(not(target_os = "linux"))]
+                    let _ = &app;
+                }
+                _ => {}
+            });
             let _ = window.set_focus();
         }
         Err(e) => tracing::error!(error = %e, "cannot open the settings window"),
