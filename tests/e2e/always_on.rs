@@ -201,3 +201,28 @@ async fn a_sign_in_from_another_process_refreshes_at_once() {
     assert!(status[0]["lastError"].is_null(), "{status}");
     scheduler.stop().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn refreshes_falling_due_together_share_a_pass() {
+    let sim = Sim::start().await;
+    let sp = sim.signed_in_principal().await;
+    let names: Vec<String> = (0..12).map(|i| format!("kilo{i:02}")).collect();
+    for n in &names {
+        sim.registry(n, &sp.object_id, &sp.client_id, Role::AcrPull)
+            .await;
+    }
+    let scheduler = Scheduler::start(sim.options(), "test", sim.notifier.clone()).unwrap();
+    scheduler.settled(sim.now()).await;
+    assert_eq!(scheduler.status().borrow().passes, 1);
+    for _ in 0..65 {
+        sim.pass(TimeDelta::minutes(1)).await;
+        scheduler.settled(sim.now()).await;
+    }
+    // Each registry's hourly refresh comes up to 3 minutes early, differently per registry, so
+    // alone they would make 12 passes (12 writes of config.json); those due within half a
+    // minute of each other share one, so at most 7 spread over the 3 minutes.
+    assert_eq!(exchanges(&sim), 24);
+    let passes = scheduler.status().borrow().passes;
+    assert!(passes <= 1 + 7, "{passes} passes");
+    scheduler.stop().await;
+}

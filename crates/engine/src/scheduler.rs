@@ -29,6 +29,9 @@ use crate::refresh::RegistryOutcome;
 use crate::schedule::{self, FailureClass, Policy};
 use crate::state::State;
 
+/// Scheduled refreshes due within this window are made together (see `Runner::wake`).
+const COALESCE: TimeDelta = TimeDelta::seconds(30);
+
 /// What the scheduler is doing, published after every wake.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -424,7 +427,15 @@ impl Runner {
         let mut earliest: Option<DateTime<Utc>> = None;
         for (reg, at) in self.plan(&state) {
             let Some(at) = at else { continue };
-            if at <= now {
+            // Scheduled refreshes falling due within the next half minute join this pass:
+            // one write of config.json and state.json instead of one per registry. Retries
+            // keep their own time (a server's Retry-After is honoured to the second).
+            let window = if self.is_retrying(reg) {
+                TimeDelta::zero()
+            } else {
+                COALESCE
+            };
+            if at <= now + window {
                 due.push(reg.login_server.to_string());
             } else {
                 earliest = Some(earliest.map_or(at, |e| e.min(at)));
@@ -517,6 +528,16 @@ impl Runner {
                 (reg, Some(at.unwrap_or(self.last_wall)))
             })
             .collect()
+    }
+
+    /// Whether the registry (or its identity) is backing off after a failure.
+    fn is_retrying(&self, reg: &RegistryConfig) -> bool {
+        self.failures
+            .contains_key(&registry_key(&reg.login_server.to_string()))
+            || reg
+                .identity
+                .as_deref()
+                .is_some_and(|id| self.failures.contains_key(&identity_key(id)))
     }
 
     fn waiting_for_sign_in<'r>(&self, reg: &'r RegistryConfig) -> Option<&'r str> {
