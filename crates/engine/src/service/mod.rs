@@ -56,7 +56,9 @@ pub struct Service {
     scheduler: Scheduler,
     overview: watch::Receiver<Overview>,
     changed: Arc<Notify>,
-    sign_in: Mutex<Option<oneshot::Sender<()>>>,
+    /// The sign-in waiting for the browser or a device code: its number and how to cancel it.
+    sign_in: Mutex<Option<(u64, oneshot::Sender<()>)>>,
+    sign_ins: std::sync::atomic::AtomicU64,
     watcher: JoinHandle<()>,
 }
 
@@ -120,6 +122,7 @@ impl Service {
             overview: rx,
             changed,
             sign_in: Mutex::new(None),
+            sign_ins: std::sync::atomic::AtomicU64::new(0),
             watcher,
         })
     }
@@ -163,10 +166,31 @@ impl Service {
         on_code: Box<dyn FnMut(DeviceCodePrompt) + Send>,
     ) -> ViewResult<AccountView> {
         let (cancel, cancelled) = oneshot::channel();
-        if let Some(previous) = self.lock_sign_in().replace(cancel) {
+        let number = self
+            .sign_ins
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if let Some((_, previous)) = self.lock_sign_in().replace((number, cancel)) {
             // One sign-in at a time: a new one replaces the one left waiting.
             let _ = previous.send(());
         }
+        let result = self.wait_for_sign_in(request, on_code, cancelled).await;
+        // Done, one way or another: forget how to cancel it, unless a newer one took its place.
+        let mut waiting = self.lock_sign_in();
+        if waiting.as_ref().is_some_and(|(n, _)| *n == number) {
+            waiting.take();
+        }
+        drop(waiting);
+        let identity = result?;
+        self.signed_in(&identity)?;
+        self.account(&identity)
+    }
+
+    async fn wait_for_sign_in(
+        &self,
+        request: UserSignIn,
+        on_code: Box<dyn FnMut(DeviceCodePrompt) + Send>,
+        cancelled: oneshot::Receiver<()>,
+    ) -> ViewResult<String> {
         let mut engine = self.engine()?;
         let login = UserLogin {
             tenant: non_empty(request.tenant).unwrap_or_else(|| "organizations".to_owned()),
@@ -184,13 +208,11 @@ impl Service {
             on_code,
             clock: self.options.clock.clone(),
         };
-        let identity = tokio::select! {
-            r = engine.login_user(login, &opener, &mut prompt) => r?,
-            _ = cancelled => return Err(ErrorView::cancelled("the sign-in")),
-        };
-        self.lock_sign_in().take();
-        self.signed_in(&identity.id)?;
-        self.account(&identity.id)
+        tokio::select! {
+            r = engine.login_user(login, &opener, &mut prompt) => Ok(r?.id),
+            // Only a real cancel (not a dropped sender) ends the wait.
+            Ok(()) = cancelled => Err(ErrorView::cancelled("the sign-in")),
+        }
     }
 
     /// After a sign-in: the settings are read again, and the registries of that identity are
@@ -216,12 +238,12 @@ impl Service {
 
     /// Cancels the sign-in waiting for the browser or a device code, if any.
     pub fn cancel_sign_in(&self) {
-        if let Some(cancel) = self.lock_sign_in().take() {
+        if let Some((_, cancel)) = self.lock_sign_in().take() {
             let _ = cancel.send(());
         }
     }
 
-    fn lock_sign_in(&self) -> std::sync::MutexGuard<'_, Option<oneshot::Sender<()>>> {
+    fn lock_sign_in(&self) -> std::sync::MutexGuard<'_, Option<(u64, oneshot::Sender<()>)>> {
         self.sign_in.lock().unwrap_or_else(|e| e.into_inner())
     }
 
