@@ -93,7 +93,9 @@ impl Service {
         };
         let scheduler = Scheduler::start(options.clone(), program, notifier)?;
         let mut status = scheduler.status();
-        let first = overview::build(&Engine::open(options.clone())?, &status.borrow());
+        // A copy of the status: building reads files, and the scheduler must not wait on that.
+        let latest = status.borrow().clone();
+        let first = overview::build(&Engine::open(options.clone())?, &latest);
         let (tx, rx) = watch::channel(first);
         let watcher = {
             let options = options.clone();
@@ -107,7 +109,8 @@ impl Service {
                     let Ok(engine) = Engine::open(options.clone()) else {
                         continue;
                     };
-                    let next = overview::build(&engine, &status.borrow_and_update());
+                    let latest = status.borrow_and_update().clone();
+                    let next = overview::build(&engine, &latest);
                     tx.send_if_modified(|current| {
                         let modified = *current != next;
                         *current = next;
@@ -324,7 +327,8 @@ impl Service {
         // The reload is queued before this, so the scheduler knows the registry.
         self.scheduler.refresh_soon(vec![registry.name.clone()]);
         let engine = self.engine()?;
-        let view = overview::build(&engine, &self.scheduler.status().borrow());
+        let latest = self.scheduler.status().borrow().clone();
+        let view = overview::build(&engine, &latest);
         view.registries
             .into_iter()
             .find(|r| r.name == registry.name)
@@ -467,7 +471,8 @@ impl Service {
 
     fn account(&self, id: &str) -> ViewResult<AccountView> {
         let engine = self.engine()?;
-        overview::build(&engine, &self.scheduler.status().borrow())
+        let latest = self.scheduler.status().borrow().clone();
+        overview::build(&engine, &latest)
             .accounts
             .into_iter()
             .find(|a| a.id == id)
