@@ -52,7 +52,7 @@ impl DockerTokens {
 // 21 s of real time in a debug build (each refresh pass re-reads and rewrites the 200-entry
 // config.json, state.json and token cache), so 72 hours take about 25 minutes. Run it with
 // `cargo test -p acr-tray-tests --test e2e soak -- --ignored` (SOAK_HOURS=N for a shorter one).
-#[ignore = "about 25 minutes in a debug build; see the comment"]
+#[ignore = "about 8 minutes, and a few first-pass connects time out on the paused clock (docs/benchmarks.md); not yet in CI"]
 #[tokio::test(start_paused = true)]
 async fn two_hundred_registries_in_five_tenants_for_72_hours() {
     // SOAK_HOURS shortens it for a trial; the soak is 72 hours.
@@ -67,21 +67,7 @@ async fn two_hundred_registries_in_five_tenants_for_72_hours() {
     for t in 0..TENANTS {
         let tenant = sim.fake.add_tenant();
         let subscription = sim.fake.default_subscription(&tenant);
-        let sp = sim.fake.add_service_principal(&tenant);
-        sim.cli_stdin(
-            &[
-                "login",
-                "--service-principal",
-                "--tenant",
-                &tenant.id,
-                "--client-id",
-                &sp.client_id,
-                "--secret-stdin",
-            ],
-            &format!("{}\n", sp.secret),
-        )
-        .await
-        .expect_code(0);
+        let sp = sim.signed_in_principal_in(&tenant).await;
         for r in 0..PER_TENANT {
             let name = format!("soak{t}x{r:02}");
             let spec = RegistrySpec::new(&name).subscription(&subscription.id);

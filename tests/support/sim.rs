@@ -143,7 +143,13 @@ impl Sim {
 
     /// A new service principal, signed in.
     pub async fn signed_in_principal(&self) -> ServicePrincipal {
-        let sp = self.fake.add_service_principal(&self.fake.default_tenant());
+        self.signed_in_principal_in(&self.fake.default_tenant())
+            .await
+    }
+
+    /// A new service principal of `tenant`, signed in.
+    pub async fn signed_in_principal_in(&self, tenant: &fake_azure::Tenant) -> ServicePrincipal {
+        let sp = self.fake.add_service_principal(tenant);
         self.cli_stdin(
             &[
                 "login",

@@ -91,6 +91,12 @@ struct Rig {
 }
 
 impl Rig {
+    /// The target registry's host, without the port (what the fake's faults and log match).
+    fn target_host(&self) -> String {
+        let ls = &self.target.login_server;
+        ls.split(':').next().unwrap_or(ls).to_owned()
+    }
+
     /// Both registries logged in, the foreign entries planted, the scheduler settled.
     async fn start(who: Who) -> Self {
         let sim = Sim::start().await;

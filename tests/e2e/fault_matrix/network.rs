@@ -16,7 +16,7 @@ fn entra(rig: &Rig) -> FaultTarget {
 
 /// The target registry's token exchange.
 fn exchange(rig: &Rig) -> FaultTarget {
-    let host = rig.target.login_server.split(':').next().unwrap();
+    let host = rig.target_host();
     FaultTarget::service(Service::Acr)
         .host(host)
         .path_prefix("/oauth2/exchange")
@@ -85,13 +85,7 @@ async fn throttled_429_honours_retry_after() {
     )
     .await;
     // After each 429 the registry was left alone for the time asked.
-    let host = rig
-        .target
-        .login_server
-        .split(':')
-        .next()
-        .unwrap()
-        .to_owned();
+    let host = rig.target_host();
     let calls: Vec<_> = rig
         .sim
         .fake

@@ -12,13 +12,7 @@ use super::{Checks, Reach, Rig, Who, sign_in_user};
 
 /// Requests for the target: its identity's token requests and its registry.
 fn target_requests(rig: &Rig) -> usize {
-    let host = rig
-        .target
-        .login_server
-        .split(':')
-        .next()
-        .unwrap()
-        .to_owned();
+    let host = rig.target_host();
     rig.sim
         .fake
         .requests()
