@@ -135,11 +135,6 @@ impl Service {
         self.overview.clone()
     }
 
-    /// The scheduler (refresh now, snooze).
-    pub fn scheduler(&self) -> &Scheduler {
-        &self.scheduler
-    }
-
     /// Where the logs are written.
     pub fn log_dir(&self) -> ViewResult<PathBuf> {
         Ok(self.engine()?.paths().log_dir.clone())
@@ -477,31 +472,6 @@ impl Service {
             .into_iter()
             .find(|a| a.id == id)
             .ok_or_else(|| Error::invalid_input("the identity vanished", "sign in again").into())
-    }
-
-    /// The identity that a "Sign in again" for `identity` should use: its method and tenant.
-    pub fn sign_in_again_request(&self, identity: &str) -> ViewResult<UserSignIn> {
-        let engine = self.engine()?;
-        match &engine.settings().identity(identity)?.kind {
-            crate::config::IdentityKind::User {
-                tenant, client_id, ..
-            } => Ok(UserSignIn {
-                method: match crate::browser::default_login_method(
-                    engine.env(),
-                    std::env::consts::OS,
-                ) {
-                    LoginMethod::Browser => SignInMethod::Browser,
-                    LoginMethod::DeviceCode => SignInMethod::DeviceCode,
-                },
-                tenant: Some(tenant.clone()),
-                client_id: Some(client_id.clone()),
-            }),
-            _ => Err(Error::invalid_input(
-                format!("{identity} signs in on its own"),
-                "check its credentials in the Accounts page",
-            )
-            .into()),
-        }
     }
 }
 
