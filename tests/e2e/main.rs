@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod admin;
+mod admin_notify;
+mod admin_watch;
 mod allow_list;
 mod always_on;
 mod audience;

@@ -79,11 +79,15 @@ fn service_principal_keeps_three_registries_logged_in() {
         .requests()
         .iter()
         .filter(|r| r.grant_type.as_deref() == Some("client_credentials") && r.status == 200)
+        .filter(|r| !is_arm_scope(r))
         .count();
     assert_eq!(
         entra_tokens, 2,
         "one at sign-in, one for the refresh of all three"
     );
+    // And one ARM token for the admin watch of all three.
+    let arm_tokens = w.fake.requests().iter().filter(|r| is_arm_scope(r)).count();
+    assert_eq!(arm_tokens, 1);
 
     let status = w.cli(&["status", "--json"]).expect_code(0).json();
     let regs_json = status["registries"].as_array().unwrap();
@@ -152,4 +156,9 @@ fn identity_token_form_is_available_for_az_parity() {
         .to_owned();
     let (_, post) = w.acr_access_token(&r.login_server, &token, "repository:x:pull");
     assert_eq!(post, 200);
+}
+
+/// A token request for the ARM audience (the admin watch's).
+fn is_arm_scope(r: &fake_azure::LoggedRequest) -> bool {
+    r.scope.as_deref().is_some_and(|s| s.contains("management"))
 }

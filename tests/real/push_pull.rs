@@ -138,3 +138,58 @@ fn acr_pull_identity_pulls_but_cannot_push() {
     let missing = clients.skopeo_inspect(seed.path(), &remote("2"), false);
     assert!(!missing.ok(), "nothing was pushed: {missing}");
 }
+
+#[test]
+fn admin_mode_pulls_with_a_regenerated_password() {
+    let w = World::new();
+    let reg = RealRegistry::start(&w, "realadmin");
+    w.fake.set_admin_enabled(reg.name(), true);
+    let sp = w.service_principal();
+    w.fake
+        .assign_role(reg.name(), &sp.object_id, Role::Contributor);
+    w.login(&sp).expect_code(0);
+    w.cli(&["registry", "add", reg.name(), "--admin"])
+        .expect_code(0);
+    w.cli(&["refresh"]).expect_code(0);
+    let (user, old_password) = w.docker_auth(&reg.login_server);
+    assert_eq!(user, reg.name());
+
+    let clients = Clients::new(&w);
+    clients.add_host(&reg.login_server);
+    let work = tempfile::tempdir().unwrap();
+    let remote = format!("docker://{}/admin/app:1", reg.login_server);
+    let image = OciImage::build(&work.path().join("src"), "1", "app.txt", b"admin\n");
+    let docker = w.docker_dir.path();
+    ok(
+        clients.skopeo_copy(docker, &image.reference(), &remote),
+        &reg,
+    );
+
+    // Someone regenerates the password: the old one stops working at once.
+    w.fake.regenerate_admin_password(reg.name(), "password");
+    let old = basic_auth_config(&reg.login_server, &user, &old_password);
+    let refused = clients
+        .skopeo_inspect(old.path(), &remote, false)
+        .expect_failure();
+    assert!(says_denied(&refused), "{refused}");
+
+    // One poll later Docker's config holds the new password, and the event says so.
+    let out = w.cli(&["run", "--once", "--json"]).expect_code(0);
+    let regenerated: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|e| e["event"] == "admin-password-regenerated")
+        .collect();
+    assert_eq!(regenerated.len(), 1, "{}", out.stdout);
+    assert_eq!(regenerated[0]["writtenToDocker"], true);
+    let (_, new_password) = w.docker_auth(&reg.login_server);
+    assert_ne!(new_password, old_password);
+    let pulled = work.path().join("pulled");
+    let dest = format!("oci:{}:1", pulled.display());
+    ok(clients.skopeo_copy(docker, &remote, &dest), &reg);
+    assert_eq!(
+        OciImage::read_files(&pulled, "1"),
+        vec![("app.txt".to_owned(), b"admin\n".to_vec())]
+    );
+}

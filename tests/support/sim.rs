@@ -225,10 +225,33 @@ impl Sim {
             .collect()
     }
 
+    /// Stops tokio from moving the paused clock on by itself until the guard is dropped; time
+    /// then moves only by [`Sim::advance`]. Needed when many requests are in flight: tokio
+    /// moves an idle paused clock to the next timer even while a loopback connect or a
+    /// response is still on its way, which would fire time-outs and skip hours.
+    pub fn hold_clock(&self) -> ClockHold {
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        // A running blocking task keeps a paused current-thread runtime from auto-advancing.
+        drop(tokio::task::spawn_blocking(move || {
+            let _ = held.recv();
+        }));
+        ClockHold { _release: release }
+    }
+
+    /// Moves held time on by `d`, firing the timers due meanwhile.
+    pub async fn advance(&self, d: TimeDelta) {
+        tokio::time::advance(d.to_std().unwrap()).await;
+    }
+
     /// Lets `d` of simulated time pass.
     pub async fn pass(&self, d: TimeDelta) {
         tokio::time::sleep(d.to_std().unwrap()).await;
     }
+}
+
+/// Holds the paused clock (see [`Sim::hold_clock`]) while it lives.
+pub struct ClockHold {
+    _release: std::sync::mpsc::Sender<()>,
 }
 
 /// A JWT's `exp`, unverified.

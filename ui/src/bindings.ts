@@ -165,7 +165,42 @@ audience: string | null,
 /**
  * The login server is a custom domain the user trusted.
  */
-trustedCustomDomain: boolean, };
+trustedCustomDomain: boolean, 
+/**
+ * What its identity may do there (from the last ACR token), once known.
+ */
+role: RegistryRole | null, 
+/**
+ * The admin account, as the watch last saw it.
+ */
+adminAccount: AdminAccountView | null, };
+
+/**
+ * What a registry's identity may do there, from the ACR refresh token's `permissions` claim,
+ * named after the built-in role that grants it (protocol.md §5.1).
+ */
+export type RegistryRole = "AcrPull" | "AcrPush" | "Owner" | "None";
+
+/**
+ * The admin-account watch of a registry.
+ */
+export type AdminAccountView = { 
+/**
+ * Whether it is enabled (`None`: not read yet, or not readable).
+ */
+enabled: boolean | null, 
+/**
+ * Password regeneration is watched too (the identity may read the passwords).
+ */
+passwordsWatched: boolean, 
+/**
+ * Why it is not watched, if it is not.
+ */
+notWatched: string | null, 
+/**
+ * When it was last read.
+ */
+checkedAt: string | null, };
 
 /**
  * A closed set of error kinds the UI may switch on.
@@ -381,7 +416,7 @@ export type DiscoveredRegistry = {
  */
 name: string, 
 /**
- * `properties.loginServer`.
+ * `properties.loginServer` (always read from ARM, never built from the name).
  */
 loginServer: string, 
 /**
@@ -401,18 +436,48 @@ sku: string | null,
  */
 adminUserEnabled: boolean | null, 
 /**
+ * Whether the registry takes ARM-audience Entra tokens (`azureADAuthenticationAsArmPolicy`),
+ * where readable.
+ */
+armAudienceAccepted: boolean | null, 
+/**
  * Already configured in ACR Tray.
  */
 added: boolean, };
+
+/**
+ * A configured registry that discovery does not list, and why.
+ */
+export type UnlistedRegistry = { 
+/**
+ * Short name.
+ */
+name: string, 
+/**
+ * Login server.
+ */
+loginServer: string, 
+/**
+ * Why it is not listed, and that it keeps working.
+ */
+reason: string, };
 
 /**
  * What discovery found.
  */
 export type Discovery = { 
 /**
- * The registries the identity can read.
+ * The identity that looked.
+ */
+identity: string, 
+/**
+ * The registries the identity can read, by name.
  */
 registries: Array<DiscoveredRegistry>, 
+/**
+ * Registries configured for this identity that ARM does not show it.
+ */
+unlisted: Array<UnlistedRegistry>, 
 /**
  * Why the list may be incomplete.
  */

@@ -122,17 +122,49 @@ test("discovered registries: searchable, added ones marked, picking fills the fo
   await expect(list.getByRole("button", { name: "contosoprod, already added" })).toBeDisabled();
   await page.getByLabel("Search").fill("research");
   await expect(list.getByRole("button")).toHaveCount(1);
+  // What ARM says about each: the admin account, and whether ARM-audience tokens are taken.
+  await expect(list.getByRole("button", { name: "Choose contosoml" })).toContainText("Admin account on");
+  await page.getByLabel("Search").fill("");
+  await expect(list.getByRole("button", { name: "Choose edgecache" })).toContainText("ACR tokens only");
+  await expect(list.getByRole("button", { name: "Choose contosostaging" })).not.toContainText("Admin account on");
+  await page.getByLabel("Search").fill("research");
   await list.getByRole("button", { name: "Choose contosoml" }).click();
   await expect(page.getByLabel("Registry name or login server")).toHaveValue("contosoml.azurecr.io");
   await expect(page.getByLabel("Sign in with")).toHaveValue("identity:sp-ci");
   expect((await calls(page)).find((c) => c.cmd === "discover_registries")?.args).toEqual({ identity: "sp-ci" });
 
   // An AcrPull-only identity can list nothing through ARM: the engine's notice says why.
-  await reply(page, "discover_registries", { ok: { registries: [], notice: "ci-deployer has AcrPull only, which cannot list registries through Azure Resource Manager. Type the name instead." } });
+  await reply(page, "discover_registries", { ok: { identity: "sp-ci", registries: [], unlisted: [], notice: "ci-deployer has AcrPull only, which cannot list registries through Azure Resource Manager. Type the name instead." } });
   await page.getByRole("button", { name: "Find in Azure" }).click();
   await page.getByRole("button", { name: "List registries" }).click();
   await expect(page.locator("#disc-notice")).toContainText("AcrPull only");
   await expect(page.getByText("This account can list no registries.")).toBeVisible();
+
+  // A registry added by name that ARM does not show: discovery says why, and that it works.
+  await reply(page, "discover_registries", {
+    ok: {
+      identity: "sp-ci", registries: [], notice: null,
+      unlisted: [{ name: "legacyimages", loginServer: "legacyimages.azurecr.io", reason: "ci-deployer has AcrPull there (pull); it was added by name and keeps working." }],
+    },
+  });
+  await page.getByRole("button", { name: "List registries" }).click();
+  await expect(page.getByRole("note", { name: "Registries not listed" })).toContainText("legacyimages is not listed: ci-deployer has AcrPull there");
+});
+
+test("each registry shows what its identity can do and its admin account", async ({ page, open }) => {
+  await open();
+  const card = (name: string) => page.locator(`[data-registry="${name}"]`);
+  await expect(card("contosoprod").locator(".role")).toHaveText("Pull and push (AcrPush)");
+  await expect(card("legacyimages").locator(".role")).toHaveText("Pull (AcrPull)");
+  await expect(card("contosobuild").locator(".role")).toHaveCount(0);
+  await expect(card("contosoprod").locator(".admin-account")).toHaveText("Disabled");
+  const enabled = card("contosobuild").locator(".admin-account");
+  await expect(enabled).toHaveText("Enabled (passwords watched) · Azure recommends keeping it disabled");
+  await expect(enabled).toHaveClass(/warn-text/);
+  const unwatched = card("legacyimages").locator(".admin-account");
+  await expect(unwatched).toHaveText("Not watched: this account cannot read the registry in Azure");
+  await expect(unwatched).toHaveAttribute("title", /AcrPull and AcrPush do not show registries/);
+  await expect(card("partnerregistry").locator(".admin-account")).toHaveCount(0);
 });
 
 test("status rendering: badges, countdown from the engine clock, next refresh", async ({ page, open }) => {

@@ -254,4 +254,14 @@ pub enum RegistryCommand {
         #[arg(long)]
         json: bool,
     },
+    /// List the registries an identity can read through Azure Resource Manager (every
+    /// subscription it sees), to add them by name.
+    Discover {
+        /// The identity that looks (default: every signed-in identity).
+        #[arg(long)]
+        identity: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }

@@ -362,6 +362,36 @@ async fn registry(engine: &mut Engine, cmd: RegistryCommand, io: &mut Io) -> Res
             output::registries(&mut io.stdout, engine.settings(), json);
             Ok(EXIT_OK)
         }
+        RegistryCommand::Discover { identity, json } => {
+            let identities: Vec<String> = match identity {
+                Some(id) => vec![engine.settings().identity(&id)?.id.clone()],
+                None => engine
+                    .settings()
+                    .identities
+                    .iter()
+                    .map(|i| i.id.clone())
+                    .collect(),
+            };
+            if identities.is_empty() {
+                return Err(Error::invalid_input(
+                    "no identity is signed in",
+                    "sign in first with `acr-tray-cli login`",
+                ));
+            }
+            let mut found = Vec::new();
+            for id in &identities {
+                found.push((id.clone(), engine.discover(id).await));
+            }
+            output::discovery(&mut io.stdout, &mut io.stderr, &found, json);
+            // Every identity failing is a failure (its code); some listing is a success.
+            let errors: Vec<&Error> = found.iter().filter_map(|(_, r)| r.as_ref().err()).collect();
+            if errors.len() == found.len()
+                && let Some(first) = errors.first()
+            {
+                return Ok(exit_code(first));
+            }
+            Ok(EXIT_OK)
+        }
     }
 }
 

@@ -226,6 +226,49 @@ fn text_line(event: &Event, now: DateTime<Local>) -> String {
             "sign-in will be needed for {identity} around {}: sign in now with `acr-tray-cli login`",
             hhmm(at)
         ),
+        Event::AdminEnabled {
+            registry,
+            login_server,
+            admin_mode,
+        } => {
+            let advice = if *admin_mode {
+                "Docker logs in with it again; consider an Entra identity instead (`acr-tray-cli registry add NAME --identity ID`)"
+            } else {
+                "the ACR docs recommend keeping it disabled (`az acr update -n NAME --admin-enabled false`)"
+            };
+            format!(
+                "admin account enabled on {registry} ({login_server}): {}",
+                advice.replace("NAME", registry)
+            )
+        }
+        Event::AdminDisabled {
+            registry,
+            login_server,
+            admin_mode: true,
+        } => format!(
+            "admin account disabled on {registry} ({login_server}): Docker can no longer log in; switch it to an Entra identity with `acr-tray-cli registry add {registry} --identity ID`"
+        ),
+        Event::AdminDisabled {
+            registry,
+            login_server,
+            admin_mode: false,
+        } => format!(
+            "admin account disabled on {registry} ({login_server}); Docker signs in with an Entra identity and is not affected"
+        ),
+        Event::AdminPasswordRegenerated {
+            registry,
+            login_server,
+            password,
+            written_to_docker,
+            ..
+        } => {
+            let effect = if *written_to_docker {
+                "the new one was written into Docker's config"
+            } else {
+                "Docker does not use it"
+            };
+            format!("admin {password} of {registry} ({login_server}) regenerated; {effect}")
+        }
     };
     format!("{time} {body}")
 }

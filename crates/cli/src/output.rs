@@ -4,6 +4,7 @@ use std::io::Write;
 
 use acr_tray_engine::cloud::Cloud;
 use acr_tray_engine::config::Settings;
+use acr_tray_engine::discovery::Discovery;
 use acr_tray_engine::{Engine, RegistryOutcome};
 use chrono::{DateTime, Local, Utc};
 use serde_json::{Value, json};
@@ -124,6 +125,124 @@ pub fn registries(out: &mut Out, settings: &Settings, as_json: bool) {
     }
 }
 
+/// `registry discover`: per identity, what it can read in ARM and what it cannot.
+pub fn discovery(
+    out: &mut Out,
+    err: &mut dyn Write,
+    found: &[(String, acr_tray_engine::Result<Discovery>)],
+    as_json: bool,
+) {
+    if as_json {
+        let list: Vec<Value> = found
+            .iter()
+            .map(|(id, r)| match r {
+                Ok(d) => serde_json::to_value(d).unwrap_or_default(),
+                Err(e) => json!({
+                    "identity": id,
+                    "error": {"kind": e.kind(), "message": e.to_string(), "hint": e.hint()},
+                }),
+            })
+            .collect();
+        print_json(out, &Value::Array(list));
+        return;
+    }
+    for (n, (id, result)) in found.iter().enumerate() {
+        if n > 0 {
+            let _ = writeln!(out);
+        }
+        let d = match result {
+            Ok(d) => d,
+            Err(e) => {
+                let _ = writeln!(err, "error: {id} could not list registries: {e}");
+                if let Some(h) = e.hint() {
+                    let _ = writeln!(err, "hint: {h}");
+                }
+                continue;
+            }
+        };
+        if d.registries.is_empty() {
+            let _ = writeln!(out, "{id}: no registries listed.");
+        } else {
+            let _ = writeln!(out, "{id} can read {} registries:", d.registries.len());
+            let rows: Vec<[String; 7]> = d
+                .registries
+                .iter()
+                .map(|r| {
+                    let flag = |v: Option<bool>, yes: &str, no: &str| match v {
+                        Some(true) => yes.to_owned(),
+                        Some(false) => no.to_owned(),
+                        None => "-".to_owned(),
+                    };
+                    [
+                        r.name.clone(),
+                        r.login_server.clone(),
+                        r.resource_group.clone(),
+                        r.sku.clone().unwrap_or_else(|| "-".to_owned()),
+                        flag(r.admin_user_enabled, "enabled", "disabled"),
+                        flag(r.arm_audience_accepted, "accepted", "refused"),
+                        if r.added {
+                            "added".to_owned()
+                        } else {
+                            String::new()
+                        },
+                    ]
+                })
+                .collect();
+            table(
+                out,
+                [
+                    "NAME",
+                    "LOGIN SERVER",
+                    "RESOURCE GROUP",
+                    "SKU",
+                    "ADMIN",
+                    "ARM TOKENS",
+                    "",
+                ],
+                &rows,
+            );
+        }
+        for u in &d.unlisted {
+            let _ = writeln!(
+                out,
+                "Not listed: {} ({}): {}",
+                u.name, u.login_server, u.reason
+            );
+        }
+        if let Some(notice) = &d.notice {
+            let _ = writeln!(out, "{notice}");
+        }
+        if d.registries.iter().any(|r| !r.added) {
+            let _ = writeln!(
+                out,
+                "Add one with `acr-tray-cli registry add NAME --identity {id}`."
+            );
+        }
+    }
+}
+
+/// Left-aligned columns, two spaces apart.
+fn table<const N: usize>(out: &mut Out, header: [&str; N], rows: &[[String; N]]) {
+    let mut widths = header.map(str::len);
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.len());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:w$}"))
+            .collect();
+        padded.join("  ").trim_end().to_owned()
+    };
+    let _ = writeln!(out, "{}", line(header.to_vec()));
+    for row in rows {
+        let _ = writeln!(out, "{}", line(row.iter().map(String::as_str).collect()));
+    }
+}
+
 pub fn refresh(out: &mut Out, outcomes: &[RegistryOutcome], as_json: bool) {
     let now = Utc::now();
     if as_json {
@@ -193,6 +312,11 @@ pub fn status(out: &mut Out, engine: &Engine, as_json: bool) {
                 json!({
                     "name": s.name, "loginServer": s.login_server, "identity": s.identity,
                     "audience": s.audience, "lastRefresh": s.last_refresh, "expiresAt": s.expires_at,
+                    "role": s.role, "can": s.role.map(|r| r.can()),
+                    "adminAccount": s.admin.as_ref().map(|a| json!({
+                        "enabled": a.enabled, "checkedAt": a.checked_at,
+                        "passwordsWatched": a.passwords_readable, "notWatched": a.not_watched,
+                    })),
                     "lastError": s.last_error.as_ref().map(|e| json!({
                         "at": e.at, "kind": e.kind, "message": e.message, "hint": e.hint,
                     })),
@@ -252,6 +376,21 @@ pub fn status(out: &mut Out, engine: &Engine, as_json: bool) {
             .map(|t| when(t, now))
             .unwrap_or_else(|| "-".to_owned());
         let _ = writeln!(out, "  token expires: {exp}");
+        if let Some(role) = s.role {
+            let _ = writeln!(out, "  can:           {} ({})", role.can(), role.name());
+        }
+        if let Some(admin) = &s.admin {
+            let line = match (&admin.not_watched, admin.enabled) {
+                (Some(why), _) => format!("not watched: {why}"),
+                (None, Some(true)) if admin.passwords_readable == Some(true) => {
+                    "enabled (watched, with its passwords)".to_owned()
+                }
+                (None, Some(true)) => "enabled (watched)".to_owned(),
+                (None, Some(false)) => "disabled (watched)".to_owned(),
+                (None, None) => "-".to_owned(),
+            };
+            let _ = writeln!(out, "  admin account: {line}");
+        }
         if let Some(e) = &s.last_error {
             let _ = writeln!(out, "  last error:    {} ({})", e.message, when(e.at, now));
             if let Some(h) = &e.hint {

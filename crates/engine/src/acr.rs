@@ -37,6 +37,8 @@ pub struct AcrRefreshToken {
     pub token: Secret,
     /// Its `exp`, when readable.
     pub expires_at: Option<DateTime<Utc>>,
+    /// What it allows (its `permissions` claim), when readable.
+    pub role: Option<crate::admin_watch::RegistryRole>,
 }
 
 /// The outcome of an exchange that got an answer.
@@ -239,10 +241,15 @@ pub async fn exchange(
                     None,
                 ));
             }
-            let expires_at = jwt::decode_claims(&parsed.refresh_token).and_then(|c| c.expires_at());
+            let claims = jwt::decode_claims(&parsed.refresh_token);
+            let expires_at = claims.as_ref().and_then(jwt::Claims::expires_at);
+            let role = claims
+                .and_then(|c| c.permissions)
+                .map(|p| crate::admin_watch::RegistryRole::from_actions(&p.actions));
             Ok(Exchange::Issued(AcrRefreshToken {
                 token: Secret::new(parsed.refresh_token),
                 expires_at,
+                role,
             }))
         }
         401 => Ok(Exchange::Refused {

@@ -13,6 +13,18 @@ use crate::secret::{Secret, redact_url};
 const SUBSCRIPTIONS_API: &str = "2022-12-01";
 const REGISTRY_API: &str = "2025-04-01";
 
+/// The message of the error ARM's `UnAuthorizedForCredentialOperations` becomes.
+pub const ADMIN_DISABLED: &str = "the admin account is disabled";
+
+/// A throttled request (429) is sent again after its `Retry-After` when that is at most this
+/// many seconds, up to [`THROTTLE_RETRIES`] times; a longer wait is the caller's (the scheduler
+/// retries after it).
+const THROTTLE_WAIT_MAX: u64 = 60;
+const THROTTLE_RETRIES: u32 = 2;
+
+/// How long a long-running operation (a `PATCH` answered 201) is followed.
+const OPERATION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// A registry as ARM describes it.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ArmRegistry {
@@ -61,6 +73,48 @@ pub struct RegistryProperties {
     /// Whether the admin account is enabled.
     #[serde(default)]
     pub admin_user_enabled: bool,
+    /// The registry's policies (only the one ACR Tray reads).
+    #[serde(default)]
+    pub policies: Option<Policies>,
+}
+
+impl RegistryProperties {
+    /// Whether `/oauth2/exchange` takes ARM-audience Entra tokens
+    /// (`azureADAuthenticationAsArmPolicy`); `None` when ARM did not say.
+    pub fn arm_audience_accepted(&self) -> Option<bool> {
+        let status = self
+            .policies
+            .as_ref()?
+            .azure_ad_authentication_as_arm_policy
+            .as_ref()?
+            .status
+            .as_deref()?;
+        Some(status.eq_ignore_ascii_case("enabled"))
+    }
+}
+
+/// `properties.policies`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Policies {
+    /// `azureADAuthenticationAsArmPolicy`.
+    #[serde(rename = "azureADAuthenticationAsArmPolicy", default)]
+    pub azure_ad_authentication_as_arm_policy: Option<PolicyStatus>,
+}
+
+/// A policy's `status` (`enabled` / `disabled`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct PolicyStatus {
+    /// `enabled` or `disabled`.
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct OperationStatus {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    error: Option<ArmErrorInfo>,
 }
 
 #[derive(Deserialize)]
@@ -95,6 +149,13 @@ struct CredentialsBody {
 struct PasswordBody {
     name: String,
     value: String,
+}
+
+/// What [`Arm::send`] keeps of a response's head.
+struct Head {
+    status: u16,
+    retry_after: Option<u64>,
+    async_operation: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -137,14 +198,7 @@ impl<'a> Arm<'a> {
     /// Finds the registry with this login server among every subscription the identity can
     /// read. `None` when it is not visible (e.g. an AcrPull-only identity cannot read ARM).
     pub async fn find_registry(&self, login_server: &HostPort) -> Result<Option<ArmRegistry>> {
-        let matches = |listed: &str| {
-            HostPort::parse(listed).is_ok_and(|l| {
-                l.host() == login_server.host()
-                    && (l.port().is_none()
-                        || login_server.port().is_none()
-                        || l.port() == login_server.port())
-            })
-        };
+        let matches = |listed: &str| same_login_server(listed, login_server);
         let subs: Vec<Subscription> = self
             .list(format!("subscriptions?api-version={SUBSCRIPTIONS_API}"))
             .await?;
@@ -189,11 +243,12 @@ impl<'a> Arm<'a> {
         ))?;
         let body = self
             .send(
-                self.http.post(url.clone()).header("Content-Length", "0"),
+                || self.http.post(url.clone()).header("Content-Length", "0"),
                 &url,
                 registry_id,
             )
-            .await?;
+            .await?
+            .1;
         let parsed: CredentialsBody = serde_json::from_slice(&body)
             .map_err(|e| network(&url, format!("malformed answer ({e})"), None))?;
         Ok(AdminCredentials {
@@ -210,24 +265,14 @@ impl<'a> Arm<'a> {
         let mut out = Vec::new();
         let mut next = Some(self.url(&first)?);
         while let Some(url) = next.take() {
-            let body = self.send(self.http.get(url.clone()), &url, "").await?;
+            let (_, body) = self.send(|| self.http.get(url.clone()), &url, "").await?;
             let page: Page<T> = serde_json::from_slice(&body)
                 .map_err(|e| network(&url, format!("malformed answer ({e})"), None))?;
             out.extend(page.value);
             if let Some(link) = page.next_link {
                 let link = Url::parse(&link)
                     .map_err(|e| network(&url, format!("bad nextLink ({e})"), None))?;
-                // The ARM token goes to the cloud's ARM host only.
-                if link.scheme() != "https"
-                    || link.host_str() != self.base.host_str()
-                    || link.port_or_known_default() != self.base.port_or_known_default()
-                {
-                    return Err(network(
-                        &url,
-                        "a nextLink points away from the ARM endpoint; refused".to_owned(),
-                        None,
-                    ));
-                }
+                self.check_arm_host(&link, &url)?;
                 next = Some(link);
             }
         }
@@ -243,33 +288,143 @@ impl<'a> Arm<'a> {
         })
     }
 
+    /// `GET {id}`: the registry, as ARM describes it now.
+    pub async fn get_registry(&self, registry_id: &str) -> Result<ArmRegistry> {
+        let url = self.url(&format!(
+            "{}?api-version={REGISTRY_API}",
+            registry_id.trim_start_matches('/')
+        ))?;
+        let (_, body) = self
+            .send(|| self.http.get(url.clone()), &url, registry_id)
+            .await?;
+        serde_json::from_slice(&body)
+            .map_err(|e| network(&url, format!("malformed answer ({e})"), None))
+    }
+
+    /// `PATCH {id}` with `properties.adminUserEnabled`, following the long-running operation
+    /// when ARM answers 201 with `Azure-AsyncOperation` (protocol.md §4.2) until it ends.
+    pub async fn set_admin_enabled(&self, registry_id: &str, enabled: bool) -> Result<()> {
+        let url = self.url(&format!(
+            "{}?api-version={REGISTRY_API}",
+            registry_id.trim_start_matches('/')
+        ))?;
+        let body = serde_json::json!({"properties": {"adminUserEnabled": enabled}});
+        let (resp, _) = self
+            .send(
+                || self.http.patch(url.clone()).json(&body),
+                &url,
+                registry_id,
+            )
+            .await?;
+        if resp.status != 201 {
+            return Ok(());
+        }
+        let Some(operation) = resp.async_operation else {
+            return Ok(());
+        };
+        let operation = Url::parse(&operation)
+            .map_err(|e| network(&url, format!("bad Azure-AsyncOperation ({e})"), None))?;
+        self.check_arm_host(&operation, &url)?;
+        let deadline = tokio::time::Instant::now() + OPERATION_TIMEOUT;
+        let mut wait = resp.retry_after.unwrap_or(1).clamp(1, THROTTLE_WAIT_MAX);
+        loop {
+            let (_, body) = self
+                .send(|| self.http.get(operation.clone()), &operation, registry_id)
+                .await?;
+            let status: OperationStatus = serde_json::from_slice(&body)
+                .map_err(|e| network(&operation, format!("malformed answer ({e})"), None))?;
+            match status.status.as_str() {
+                "Succeeded" => return Ok(()),
+                "Failed" | "Canceled" => {
+                    let info = status.error.unwrap_or(ArmErrorInfo {
+                        code: status.status.clone(),
+                        message: String::new(),
+                    });
+                    return Err(self.explain(400, info, &operation, registry_id, None));
+                }
+                _ => {}
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(network(
+                    &operation,
+                    format!(
+                        "the change did not finish within {} s",
+                        OPERATION_TIMEOUT.as_secs()
+                    ),
+                    None,
+                ));
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+            wait = (wait * 2).min(10);
+        }
+    }
+
+    fn check_arm_host(&self, link: &Url, from: &Url) -> Result<()> {
+        // The ARM token goes to the cloud's ARM host only.
+        if link.scheme() != "https"
+            || link.host_str() != self.base.host_str()
+            || link.port_or_known_default() != self.base.port_or_known_default()
+        {
+            return Err(network(
+                from,
+                "a link points away from the ARM endpoint; refused".to_owned(),
+                None,
+            ));
+        }
+        Ok(())
+    }
+
+    /// Sends a request (built again for each attempt), honouring a short `Retry-After` on
+    /// 429; returns the response's head and body for 200 and 201, else the error.
     async fn send(
         &self,
-        req: reqwest::RequestBuilder,
+        request: impl Fn() -> reqwest::RequestBuilder,
         url: &Url,
         resource: &str,
-    ) -> Result<Vec<u8>> {
-        let resp = req
-            .bearer_auth(self.token.expose())
-            .send()
-            .await
-            .map_err(|e| network(url, http::describe(e), None))?;
-        let status = resp.status().as_u16();
-        let retry_after = http::retry_after(resp.headers());
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| network(url, http::describe(e), None))?;
-        if status == 200 {
-            return Ok(body.to_vec());
+    ) -> Result<(Head, Vec<u8>)> {
+        let mut throttled = 0;
+        loop {
+            let resp = request()
+                .bearer_auth(self.token.expose())
+                .send()
+                .await
+                .map_err(|e| network(url, http::describe(e), None))?;
+            let status = resp.status().as_u16();
+            let retry_after = http::retry_after(resp.headers());
+            let async_operation = resp
+                .headers()
+                .get("azure-asyncoperation")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let body = resp
+                .bytes()
+                .await
+                .map_err(|e| network(url, http::describe(e), None))?;
+            if status == 200 || status == 201 {
+                let head = Head {
+                    status,
+                    retry_after,
+                    async_operation,
+                };
+                return Ok((head, body.to_vec()));
+            }
+            if status == 429
+                && throttled < THROTTLE_RETRIES
+                && let Some(wait) = retry_after.filter(|s| *s <= THROTTLE_WAIT_MAX)
+            {
+                throttled += 1;
+                tracing::info!(url = %redact_url(url.as_str()), wait_s = wait, "ARM throttled the request; waiting as it asked");
+                tokio::time::sleep(std::time::Duration::from_secs(wait.max(1))).await;
+                continue;
+            }
+            let info = serde_json::from_slice::<ArmErrorBody>(&body)
+                .map(|b| b.error)
+                .unwrap_or(ArmErrorInfo {
+                    code: String::new(),
+                    message: String::new(),
+                });
+            return Err(self.explain(status, info, url, resource, retry_after));
         }
-        let info = serde_json::from_slice::<ArmErrorBody>(&body)
-            .map(|b| b.error)
-            .unwrap_or(ArmErrorInfo {
-                code: String::new(),
-                message: String::new(),
-            });
-        Err(self.explain(status, info, url, resource, retry_after))
     }
 
     fn explain(
@@ -293,7 +448,7 @@ impl<'a> Arm<'a> {
         };
         match (status, info.code.as_str()) {
             (400, "UnAuthorizedForCredentialOperations") => registry(
-                "the admin account is disabled".to_owned(),
+                ADMIN_DISABLED.to_owned(),
                 ErrorKind::Configuration,
                 format!(
                     "enable it (`az acr update -n {name} --admin-enabled true`) or, better, sign in with an Entra identity (`acr-tray-cli registry add {name} --identity ID`)"
@@ -337,6 +492,16 @@ impl<'a> Arm<'a> {
             ),
         }
     }
+}
+
+/// Whether a login server ARM lists is this one (a port on only one side is ignored).
+pub fn same_login_server(listed: &str, login_server: &HostPort) -> bool {
+    HostPort::parse(listed).is_ok_and(|l| {
+        l.host() == login_server.host()
+            && (l.port().is_none()
+                || login_server.port().is_none()
+                || l.port() == login_server.port())
+    })
 }
 
 fn first_line(s: &str) -> &str {

@@ -74,6 +74,42 @@ pub enum Event {
         /// When the session is expected to end.
         at: DateTime<Utc>,
     },
+    /// A registry's admin account was enabled (the ACR docs recommend keeping it disabled:
+    /// anyone with its password can push and pull).
+    #[serde(rename_all = "camelCase")]
+    AdminEnabled {
+        /// Short name.
+        registry: String,
+        /// Login server.
+        login_server: String,
+        /// The registry signs in with the admin account (ACR Tray uses it again).
+        admin_mode: bool,
+    },
+    /// A registry's admin account was disabled: its passwords no longer log in.
+    #[serde(rename_all = "camelCase")]
+    AdminDisabled {
+        /// Short name.
+        registry: String,
+        /// Login server.
+        login_server: String,
+        /// The registry signs in with the admin account, so Docker's access through ACR Tray
+        /// is gone.
+        admin_mode: bool,
+    },
+    /// One of a registry's admin passwords was regenerated: the old one no longer logs in.
+    #[serde(rename_all = "camelCase")]
+    AdminPasswordRegenerated {
+        /// Short name.
+        registry: String,
+        /// Login server.
+        login_server: String,
+        /// Which: `password` or `password2` (never its value).
+        password: String,
+        /// The registry signs in with the admin account.
+        admin_mode: bool,
+        /// The new password is the one ACR Tray uses, and it was written into Docker's config.
+        written_to_docker: bool,
+    },
 }
 
 impl Event {
@@ -82,7 +118,10 @@ impl Event {
         match self {
             Self::Refreshed { login_server, .. }
             | Self::RefreshFailed { login_server, .. }
-            | Self::Recovered { login_server, .. } => login_server,
+            | Self::Recovered { login_server, .. }
+            | Self::AdminEnabled { login_server, .. }
+            | Self::AdminDisabled { login_server, .. }
+            | Self::AdminPasswordRegenerated { login_server, .. } => login_server,
             Self::SignInRequired { identity, .. }
             | Self::SignedIn { identity }
             | Self::SessionExpiringSoon { identity, .. } => identity,

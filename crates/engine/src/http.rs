@@ -24,13 +24,16 @@ pub struct HttpOptions {
     pub ca_file: Option<std::path::PathBuf>,
     /// Override of the whole-request time-out (tests of hanging servers use a short one).
     pub request_timeout: Option<Duration>,
+    /// Override of the connect time-out (simulations on a paused clock, where tokio may move
+    /// time on while a loopback connect is in flight, use a long one).
+    pub connect_timeout: Option<Duration>,
 }
 
 /// Builds the client from the settings and the environment.
 pub fn build_client(env: &Env, options: &HttpOptions) -> Result<reqwest::Client> {
     let mut builder = reqwest::Client::builder()
         .user_agent(concat!("acr-tray/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(CONNECT_TIMEOUT)
+        .connect_timeout(options.connect_timeout.unwrap_or(CONNECT_TIMEOUT))
         .timeout(options.request_timeout.unwrap_or(REQUEST_TIMEOUT))
         .redirect(reqwest::redirect::Policy::none())
         .dns_resolver(LocalhostAwareResolver)

@@ -26,6 +26,16 @@ pub struct Claims {
     pub unique_name: Option<String>,
     /// Display name.
     pub name: Option<String>,
+    /// What an ACR refresh token allows (protocol.md §3.6, §5.1).
+    pub permissions: Option<Permissions>,
+}
+
+/// The `permissions` claim of an ACR refresh token.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Permissions {
+    /// `*`, or some of `read`, `write`, `delete`.
+    #[serde(default)]
+    pub actions: Vec<String>,
 }
 
 impl Claims {

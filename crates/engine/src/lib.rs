@@ -13,6 +13,8 @@
 //! - [`credentials`]: certificates and federated tokens, managed identity (IMDS), Azure CLI.
 //! - [`browser`]: the system browser, the sign-in redirect listener, browser vs device code.
 //! - [`arm`]: finding registries and reading admin credentials through ARM.
+//! - [`discovery`]: the registries an identity can read through ARM, and why others are not listed.
+//! - [`admin_watch`]: admin-account changes, and what each registry's identity may do.
 //! - [`service`]: the engine as the tray app runs it, and the views its window shows.
 //! - [`events`]: what happens, for notifications and the CLI.
 //! - [`notify`]: which events become desktop notifications, and when (calm, exactly once).
@@ -28,12 +30,14 @@
 //! - [`http`], [`env`], [`jwt`], [`fsutil`], [`error`]: plumbing.
 
 pub mod acr;
+pub mod admin_watch;
 pub mod arm;
 pub mod browser;
 pub mod clock;
 pub mod cloud;
 pub mod config;
 pub mod credentials;
+pub mod discovery;
 pub mod docker;
 pub mod doctor;
 pub mod engine;

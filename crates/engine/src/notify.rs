@@ -33,6 +33,19 @@
 //!   it is 20 hours or more away). Signing in closes it silently; it is ignored while the
 //!   identity already must sign in.
 //!
+//! # Admin-account changes
+//!
+//! `AdminEnabled`, `AdminDisabled` and `AdminPasswordRegenerated` are *announcements*: news,
+//! not incidents; each is shown once (several in one call share one notification) within the
+//! rate cap, and waits its turn when the cap is reached. "Enabled" is a security warning (the
+//! ACR docs recommend keeping the admin account disabled). For a registry that signs in with
+//! the admin account:
+//! - disabled: [`Urgency::Critical`], "access is gone", action [`NotificationAction::OpenSettings`]
+//!   to switch it to an Entra identity; the refresh failure the same change causes is covered by
+//!   it (not announced again);
+//! - enabled again: the "logged in again" of that registry is folded into it;
+//! - password regenerated: says whether the new password was written into Docker's config.
+//!
 //! # Urgency
 //!
 //! [`Urgency::Critical`] when the user must act for Docker to keep working soon: sign-in
@@ -272,6 +285,28 @@ pub struct Incidents {
     /// The next incident sequence or batch number.
     #[serde(default)]
     pub next_seq: u64,
+    /// Admin-account news not shown yet, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub announcements: Vec<Announcement>,
+}
+
+/// A piece of news to show once (an admin-account change).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Announcement {
+    /// `admin:<login server>`.
+    pub key: String,
+    /// The registry's short name.
+    pub registry: String,
+    /// The title.
+    pub title: String,
+    /// The text.
+    pub body: String,
+    /// How loudly.
+    pub urgency: Urgency,
+    /// What a click does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<NotificationAction>,
 }
 
 /// Reads the policy's state; a missing or unreadable file gives an empty state.
@@ -300,6 +335,10 @@ fn registry_key(login_server: &str) -> String {
 
 fn identity_key(identity: &str) -> String {
     format!("identity:{identity}")
+}
+
+fn admin_key(login_server: &str) -> String {
+    format!("admin:{login_server}")
 }
 
 fn session_key(identity: &str) -> String {
@@ -340,26 +379,45 @@ impl NotificationPolicy {
         }
         let problems = self.due(now);
         let recoveries = self.sorted_keys(&self.incidents.recovered);
-        let slots = RATE_LIMIT.saturating_sub(self.incidents.shown.len());
+        let news = !self.incidents.announcements.is_empty();
+        let mut slots = RATE_LIMIT.saturating_sub(self.incidents.shown.len());
         let mut out = Vec::new();
-        if slots == 0 || (problems.is_empty() && recoveries.is_empty()) {
+        if slots == 0 || (problems.is_empty() && recoveries.is_empty() && !news) {
             return out;
         }
-        let merge = slots == 1 && !problems.is_empty() && !recoveries.is_empty();
-        if merge {
-            let mut problem = self.problem_notification(now, &problems);
-            let recovery = self.recovery_notification(&recoveries);
-            problem.body = format!("{}\n{}", problem.body, recovery.body);
-            problem.covers.extend(recovery.covers);
-            problem.incident = self.batch_key();
-            out.push(problem);
-        } else {
-            if !problems.is_empty() {
-                out.push(self.problem_notification(now, &problems));
+        // News that changes how Docker logs in goes first; otherwise problems do.
+        let news_first = self
+            .incidents
+            .announcements
+            .iter()
+            .any(|a| a.urgency == Urgency::Critical);
+        if news && news_first {
+            out.push(self.announcement_notification());
+            slots -= 1;
+        }
+        if slots > 0 {
+            let merge = slots == 1 && !problems.is_empty() && !recoveries.is_empty();
+            if merge {
+                let mut problem = self.problem_notification(now, &problems);
+                let recovery = self.recovery_notification(&recoveries);
+                problem.body = format!("{}\n{}", problem.body, recovery.body);
+                problem.covers.extend(recovery.covers);
+                problem.incident = self.batch_key();
+                out.push(problem);
+                slots -= 1;
+            } else {
+                if !problems.is_empty() && slots > 0 {
+                    out.push(self.problem_notification(now, &problems));
+                    slots -= 1;
+                }
+                if !recoveries.is_empty() && slots > 0 {
+                    out.push(self.recovery_notification(&recoveries));
+                    slots -= 1;
+                }
             }
-            if !recoveries.is_empty() {
-                out.push(self.recovery_notification(&recoveries));
-            }
+        }
+        if news && !news_first && slots > 0 {
+            out.push(self.announcement_notification());
         }
         for notification in &out {
             self.incidents.shown.push(now);
@@ -374,6 +432,45 @@ impl NotificationPolicy {
             }
         }
         out
+    }
+
+    /// One notification for every pending announcement (they are then gone).
+    fn announcement_notification(&mut self) -> Notification {
+        let news = std::mem::take(&mut self.incidents.announcements);
+        let urgency = news
+            .iter()
+            .map(|a| a.urgency)
+            .max()
+            .unwrap_or(Urgency::Normal);
+        let (incident, title, body, action) = match news.as_slice() {
+            [one] => (
+                one.key.clone(),
+                one.title.clone(),
+                one.body.clone(),
+                one.action.clone(),
+            ),
+            many => {
+                let mut names: Vec<&str> = many.iter().map(|a| a.registry.as_str()).collect();
+                names.dedup();
+                (
+                    self.batch_key(),
+                    format!("Admin accounts changed: {}", comma_list(&names)),
+                    many.iter()
+                        .map(|a| a.title.clone() + ".")
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                    Some(NotificationAction::OpenSettings),
+                )
+            }
+        };
+        Notification {
+            incident,
+            covers: Vec::new(),
+            title,
+            body,
+            urgency,
+            action,
+        }
     }
 
     /// Shows nothing for an incident — or for everything a coalesced notification announced,
@@ -420,7 +517,9 @@ impl NotificationPolicy {
             .shown
             .iter()
             .filter(|t| **t > window_start && **t <= now);
-        let pending = !self.due(now).is_empty() || !self.incidents.recovered.is_empty();
+        let pending = !self.due(now).is_empty()
+            || !self.incidents.recovered.is_empty()
+            || !self.incidents.announcements.is_empty();
         if pending {
             if in_window.clone().count() >= RATE_LIMIT {
                 times.extend(in_window.min().map(|t| *t + RATE_WINDOW));
@@ -502,7 +601,43 @@ impl NotificationPolicy {
                 };
                 self.open(now, key, subject);
             }
+            Event::AdminEnabled { .. }
+            | Event::AdminDisabled { .. }
+            | Event::AdminPasswordRegenerated { .. } => self.announce(event),
         }
+    }
+
+    /// Queues the announcement of an admin-account change.
+    fn announce(&mut self, event: &Event) {
+        let Some(news) = admin_announcement(event) else {
+            return;
+        };
+        match event {
+            // Access through the admin account is gone: this says it, with what to do; the
+            // refresh failure it causes is not announced on its own.
+            Event::AdminDisabled {
+                login_server,
+                admin_mode: true,
+                ..
+            } => {
+                if let Some(incident) = self.incidents.open.get_mut(&registry_key(login_server))
+                    && !incident.shown
+                {
+                    incident.shown = true;
+                    incident.shown_as = Some(news.key.clone());
+                }
+            }
+            // Logged in again with it: this says so; no separate "logged in again".
+            Event::AdminEnabled {
+                login_server,
+                admin_mode: true,
+                ..
+            } => {
+                self.incidents.recovered.remove(&registry_key(login_server));
+            }
+            _ => {}
+        }
+        self.incidents.announcements.push(news);
     }
 
     /// The open incident of `key`, opened now if it is not (a pending "logged in again" of the
@@ -758,6 +893,93 @@ fn session_sentence(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
         "Sign-in will be needed around {} — sign in now?",
         local_time(at, now)
     )
+}
+
+/// The announcement of an admin-account change (`None` for other events).
+fn admin_announcement(event: &Event) -> Option<Announcement> {
+    let (registry, login_server, title, body, urgency, action) = match event {
+        Event::AdminEnabled {
+            registry,
+            login_server,
+            admin_mode,
+        } => (
+            registry,
+            login_server,
+            format!("Admin account enabled on {registry}"),
+            if *admin_mode {
+                format!(
+                    "Docker is logged in to {login_server} with the admin account again. The ACR docs recommend keeping it disabled: consider signing {registry} in with an Entra identity in Settings."
+                )
+            } else {
+                format!(
+                    "Anyone with its password can push to and pull from {login_server}. The ACR docs recommend keeping it disabled (az acr update -n {registry} --admin-enabled false)."
+                )
+            },
+            Urgency::Normal,
+            Some(NotificationAction::OpenSettings),
+        ),
+        Event::AdminDisabled {
+            registry,
+            login_server,
+            admin_mode: true,
+        } => (
+            registry,
+            login_server,
+            format!("{registry}: admin account disabled"),
+            format!(
+                "Docker can no longer log in to {login_server}: {registry} signs in with the admin account. Switch it to an Entra identity in Settings."
+            ),
+            Urgency::Critical,
+            Some(NotificationAction::OpenSettings),
+        ),
+        Event::AdminDisabled {
+            registry,
+            login_server,
+            admin_mode: false,
+        } => (
+            registry,
+            login_server,
+            format!("Admin account disabled on {registry}"),
+            format!(
+                "Its passwords no longer log in to {login_server}. ACR Tray signs {registry} in with an Entra identity, so Docker is not affected."
+            ),
+            Urgency::Normal,
+            None,
+        ),
+        Event::AdminPasswordRegenerated {
+            registry,
+            login_server,
+            password,
+            admin_mode,
+            written_to_docker,
+        } => (
+            registry,
+            login_server,
+            format!("{registry}: admin {password} regenerated"),
+            match (admin_mode, written_to_docker) {
+                (true, true) => format!(
+                    "ACR Tray wrote the new {password} into Docker's config: Docker stays logged in to {login_server}. Anyone using the old one is locked out."
+                ),
+                (true, false) => format!(
+                    "ACR Tray signs in with the other admin password, so Docker is not affected. Anyone using the old {password} of {login_server} is locked out."
+                ),
+                (false, _) => format!(
+                    "Anyone logging in to {login_server} with the old {password} is locked out. ACR Tray signs {registry} in with an Entra identity, so Docker is not affected."
+                ),
+            },
+            Urgency::Normal,
+            None,
+        ),
+        _ => return None,
+    };
+    Some(Announcement {
+        key: admin_key(login_server),
+        registry: registry.clone(),
+        title,
+        body,
+        urgency,
+        action,
+    })
 }
 
 fn single_problem(now: DateTime<Utc>, incident: &Incident) -> Notification {
@@ -1670,5 +1892,128 @@ mod tests {
             assert_eq!(and_list(names), and);
             assert_eq!(comma_list(names), comma);
         }
+    }
+
+    fn admin_enabled(registry: &str, admin_mode: bool) -> Event {
+        Event::AdminEnabled {
+            registry: registry.into(),
+            login_server: login_server(registry),
+            admin_mode,
+        }
+    }
+
+    fn admin_disabled(registry: &str, admin_mode: bool) -> Event {
+        Event::AdminDisabled {
+            registry: registry.into(),
+            login_server: login_server(registry),
+            admin_mode,
+        }
+    }
+
+    fn regenerated(registry: &str, password: &str, written: bool) -> Event {
+        Event::AdminPasswordRegenerated {
+            registry: registry.into(),
+            login_server: login_server(registry),
+            password: password.into(),
+            admin_mode: written,
+            written_to_docker: written,
+        }
+    }
+
+    #[test]
+    fn each_admin_change_is_announced_once() {
+        let mut p = NotificationPolicy::default();
+        let shown = p.on_events(t0(), &[admin_enabled("acra", false)]);
+        assert_eq!(shown.len(), 1);
+        assert_eq!(shown[0].title, "Admin account enabled on acra");
+        assert!(shown[0].body.contains("recommend keeping it disabled"));
+        assert_eq!(shown[0].urgency, Urgency::Normal);
+        assert_eq!(shown[0].action, Some(NotificationAction::OpenSettings));
+        // Announced: nothing more, however often the policy is asked.
+        assert_eq!(p.on_events(t0() + mins(1), &[]), Vec::new());
+        assert_eq!(p.next_check(t0() + mins(1)), None);
+
+        let shown = p.on_events(t0() + mins(60), &[regenerated("acra", "password2", false)]);
+        assert_eq!(shown.len(), 1);
+        assert_eq!(shown[0].title, "acra: admin password2 regenerated");
+        assert!(shown[0].body.contains("Docker is not affected"));
+        let shown = p.on_events(t0() + mins(120), &[regenerated("acrb", "password", true)]);
+        assert!(
+            shown[0]
+                .body
+                .contains("wrote the new password into Docker's config")
+        );
+    }
+
+    #[test]
+    fn admin_changes_in_one_pass_share_one_notification() {
+        let mut p = NotificationPolicy::default();
+        let shown = p.on_events(
+            t0(),
+            &[
+                admin_enabled("acra", false),
+                admin_disabled("acrb", false),
+                regenerated("acrc", "password", false),
+            ],
+        );
+        assert_eq!(shown.len(), 1, "{shown:#?}");
+        assert_eq!(shown[0].title, "Admin accounts changed: acra, acrb, acrc");
+        assert!(shown[0].body.contains("Admin account disabled on acrb."));
+    }
+
+    #[test]
+    fn admin_disabled_in_admin_mode_covers_the_refresh_failure_it_causes() {
+        let mut p = NotificationPolicy::default();
+        let broken = failed(
+            "acra",
+            Some("alice"),
+            ErrorKind::Configuration,
+            Some("enable it"),
+            None,
+        );
+        let shown = p.on_events(t0(), &[broken.clone(), admin_disabled("acra", true)]);
+        assert_eq!(shown.len(), 1, "{shown:#?}");
+        assert_eq!(shown[0].title, "acra: admin account disabled");
+        assert!(shown[0].body.contains("Switch it to an Entra identity"));
+        assert_eq!(shown[0].urgency, Urgency::Critical);
+        assert_eq!(shown[0].action, Some(NotificationAction::OpenSettings));
+        // Later passes fail the same way: nothing more.
+        assert_eq!(p.on_events(t0() + mins(60), &[broken]), Vec::new());
+
+        // Enabled again: one notification says both; no separate "logged in again".
+        let shown = p.on_events(
+            t0() + mins(120),
+            &[refreshed("acra"), admin_enabled("acra", true)],
+        );
+        assert_eq!(shown.len(), 1, "{shown:#?}");
+        assert_eq!(shown[0].title, "Admin account enabled on acra");
+        assert!(
+            shown[0]
+                .body
+                .contains("logged in to acra.azurecr.io with the admin account again")
+        );
+        assert_eq!(p.on_events(t0() + mins(121), &[]), Vec::new());
+    }
+
+    #[test]
+    fn admin_news_waits_for_the_rate_cap_and_survives_a_restart() {
+        let mut p = NotificationPolicy::default();
+        for (i, r) in ["acra", "acrb", "acrc"].iter().enumerate() {
+            let shown = p.on_events(t0() + mins(i as i64), &[denied(r)]);
+            assert_eq!(shown.len(), 1);
+        }
+        // The cap (3 in 10 minutes) is reached: the news waits, and is kept across a restart.
+        assert_eq!(
+            p.on_events(t0() + mins(3), &[admin_enabled("acrd", false)]),
+            Vec::new()
+        );
+        assert_eq!(p.next_check(t0() + mins(3)), Some(t0() + mins(10)));
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("notifications.json");
+        save_incidents(&path, p.incidents()).expect("save");
+        let mut p = NotificationPolicy::new(load_incidents(&path));
+        let shown = p.on_events(t0() + mins(10), &[]);
+        assert_eq!(shown.len(), 1, "{shown:#?}");
+        assert_eq!(shown[0].title, "Admin account enabled on acrd");
     }
 }

@@ -42,6 +42,9 @@ pub struct Refreshed {
     pub audience: Option<Audience>,
     /// When the new credential runs out (`None` for admin passwords, which do not expire).
     pub expires_at: Option<DateTime<Utc>>,
+    /// What the identity may do there (`None` for admin accounts, or when the token does not
+    /// say).
+    pub role: Option<crate::admin_watch::RegistryRole>,
 }
 
 /// A registry's status, for `status` and the settings window.
@@ -61,6 +64,10 @@ pub struct RegistryStatus {
     pub expires_at: Option<DateTime<Utc>>,
     /// The last error, if the last attempt failed.
     pub last_error: Option<StoredError>,
+    /// What the identity may do there, from its last ACR token.
+    pub role: Option<crate::admin_watch::RegistryRole>,
+    /// The admin-account watch.
+    pub admin: Option<crate::admin_watch::AdminWatchState>,
 }
 
 impl Engine {
@@ -126,6 +133,9 @@ impl Engine {
                     entry.last_refresh = Some(now);
                     entry.expires_at = r.expires_at;
                     entry.last_error = None;
+                    if r.role.is_some() {
+                        entry.role = r.role;
+                    }
                     if let Some(id) = &reg.identity {
                         state.identities.entry(id.clone()).or_default().last_token = Some(now);
                     }
@@ -180,10 +190,60 @@ impl Engine {
         if !newly_ended.is_empty() {
             tracing::warn!(identities = ?newly_ended, "sign-in required; no more automatic attempts until the user signs in");
         }
+        self.watch_admin_in(&registries, &mut state, &outcomes)
+            .await;
         if let Err(e) = state.save(&state_path) {
             tracing::warn!(error = %e, "could not save the state");
         }
         Ok(outcomes)
+    }
+
+    /// The admin-account watch of this pass's registries (not of those whose identity must
+    /// sign in again), after their credentials were written.
+    async fn watch_admin_in(
+        &self,
+        registries: &[&RegistryConfig],
+        state: &mut State,
+        outcomes: &[RegistryOutcome],
+    ) {
+        let signed_out = |reg: &&RegistryConfig| {
+            reg.identity.as_ref().is_some_and(|id| {
+                state
+                    .identities
+                    .get(id)
+                    .is_some_and(|s| s.sign_in_required.is_some())
+            })
+        };
+        // Nothing is asked about a registry whose pass stopped before any request: a host
+        // outside the allow-list, or a Docker config that cannot be written.
+        let stopped_early = |reg: &&RegistryConfig| {
+            self.allow_list().check(reg.login_server.host()).is_err()
+                || outcomes.iter().any(|o| {
+                    o.login_server == reg.login_server.to_string()
+                        && o.result
+                            .as_ref()
+                            .is_err_and(|e| e.kind() == ErrorKind::DockerConfig)
+                })
+        };
+        let watched: Vec<&RegistryConfig> = registries
+            .iter()
+            .copied()
+            .filter(|r| !signed_out(r) && !stopped_early(r))
+            .collect();
+        let written: Vec<String> = outcomes
+            .iter()
+            .filter(|o| o.result.is_ok())
+            .map(|o| o.login_server.clone())
+            .collect();
+        let mut watch: BTreeMap<String, crate::admin_watch::AdminWatchState> = state
+            .registries
+            .iter()
+            .filter_map(|(k, r)| r.admin.clone().map(|a| (k.clone(), a)))
+            .collect();
+        self.watch_admin(&watched, &mut watch, &written).await;
+        for (key, admin) in watch {
+            state.registries.entry(key).or_default().admin = Some(admin);
+        }
     }
 
     /// Refuses early (before any token is fetched) a registry whose Docker store cannot work:
@@ -324,7 +384,7 @@ impl Engine {
         Ok(out)
     }
 
-    fn identity_of(&self, reg: &RegistryConfig) -> Result<&IdentityConfig> {
+    pub(crate) fn identity_of(&self, reg: &RegistryConfig) -> Result<&IdentityConfig> {
         let id = reg.identity.as_deref().unwrap_or_default();
         self.settings.identity(id).map_err(|_| Error::SecretUnavailable {
             identity: id.to_owned(),
@@ -352,6 +412,7 @@ impl Engine {
         let no_expiry = Refreshed {
             audience: None,
             expires_at: None,
+            role: None,
         };
         match reg.auth {
             RegistryAuth::Identity => self.exchange_for(reg, remembered).await,
@@ -451,6 +512,7 @@ impl Engine {
                     let refreshed = Refreshed {
                         audience: Some(audience),
                         expires_at: rt.expires_at,
+                        role: rt.role,
                     };
                     return Ok((refreshed, cred));
                 }
@@ -480,6 +542,8 @@ impl Engine {
                     last_refresh: s.last_refresh,
                     expires_at: s.expires_at,
                     last_error: s.last_error,
+                    role: s.role,
+                    admin: s.admin,
                 }
             })
             .collect()

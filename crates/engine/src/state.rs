@@ -78,6 +78,12 @@ pub struct RegistryState {
     /// When the current run of failures began.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failing_since: Option<DateTime<Utc>>,
+    /// What the identity may do there, from its last ACR refresh token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<crate::admin_watch::RegistryRole>,
+    /// The admin-account watch (never a password or a hash).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin: Option<crate::admin_watch::AdminWatchState>,
 }
 
 /// An error as remembered and shown later.

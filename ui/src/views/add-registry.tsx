@@ -265,6 +265,15 @@ function DiscoverPanel({ overview, onPick }: { overview: Overview; onPick: (r: D
           <p class="sr-only" aria-live="polite">
             {shown.length} of {result.registries.length} registries shown
           </p>
+          {result.unlisted.length > 0 && (
+            <ul class="notice unlisted" role="note" aria-label="Registries not listed" id="disc-unlisted">
+              {result.unlisted.map((u) => (
+                <li key={u.loginServer}>
+                  <strong>{u.name}</strong> is not listed: {u.reason}
+                </li>
+              ))}
+            </ul>
+          )}
           {shown.length === 0 ? (
             <p class="muted">{result.registries.length === 0 ? "This account can list no registries." : "No registry matches."}</p>
           ) : (
@@ -280,7 +289,19 @@ function DiscoverPanel({ overview, onPick }: { overview: Overview; onPick: (r: D
                       {r.resourceGroup} · {r.subscription}
                       {r.sku ? ` · ${r.sku}` : ""}
                     </span>
-                    {r.added && <span class="chip">Added</span>}
+                    <span class="pick-chips">
+                      {r.adminUserEnabled && (
+                        <span class="chip warn" title="Anyone with its password can push and pull; Azure recommends keeping it disabled.">
+                          Admin account on
+                        </span>
+                      )}
+                      {r.armAudienceAccepted === false && (
+                        <span class="chip" title="This registry takes only ACR-audience tokens (authentication-as-arm disabled).">
+                          ACR tokens only
+                        </span>
+                      )}
+                      {r.added && <span class="chip">Added</span>}
+                    </span>
                   </button>
                 </li>
               ))}

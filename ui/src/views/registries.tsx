@@ -2,7 +2,7 @@
 // the engine will refresh it next; refresh one or all; remove; add (dialog in add-registry.tsx).
 import { useState } from "preact/hooks";
 import * as api from "../api";
-import type { AccountView, Overview, RegistrySignInView, RegistryView } from "../bindings";
+import type { AccountView, AdminAccountView, Overview, RegistryRole, RegistrySignInView, RegistryView } from "../bindings";
 import { Badge, ErrorNote, registryHealth } from "../components/bits";
 import { Confirm } from "../components/dialog";
 import { announce, useTick } from "../store";
@@ -155,6 +155,20 @@ function RegistryCard({ reg, accounts, busy, onRefresh, onRemove, onSignIn }: Ca
           <dt>Next refresh</dt>
           <dd class="next-refresh">{nextText(reg, now)}</dd>
         </div>
+        {reg.role && (
+          <div>
+            <dt>Can</dt>
+            <dd class="role">{roleText(reg.role)}</dd>
+          </div>
+        )}
+        {reg.adminAccount && (
+          <div>
+            <dt>Admin account</dt>
+            <dd class={reg.adminAccount.enabled ? "admin-account warn-text" : "admin-account"} title={reg.adminAccount.notWatched ?? undefined}>
+              {adminText(reg.adminAccount)}
+            </dd>
+          </div>
+        )}
       </dl>
       {reg.lastError && <ErrorNote error={reg.lastError} />}
     </li>
@@ -171,6 +185,27 @@ export function signInLabel(s: RegistrySignInView, accounts: AccountView[]): str
     case "adminPassword":
       return `Admin account “${s.username}”`;
   }
+}
+
+/** What the identity may do, named after the role (protocol.md §5.1). */
+export function roleText(role: RegistryRole): string {
+  switch (role) {
+    case "AcrPull":
+      return "Pull (AcrPull)";
+    case "AcrPush":
+      return "Pull and push (AcrPush)";
+    case "Owner":
+      return "Everything (Owner)";
+    case "None":
+      return "Nothing: no role";
+  }
+}
+
+function adminText(a: AdminAccountView): string {
+  if (a.notWatched) return "Not watched: this account cannot read the registry in Azure";
+  if (a.enabled === null) return "Not read yet";
+  if (!a.enabled) return "Disabled";
+  return a.passwordsWatched ? "Enabled (passwords watched) · Azure recommends keeping it disabled" : "Enabled · Azure recommends keeping it disabled";
 }
 
 function expiryText(at: string | null, now: number): string {

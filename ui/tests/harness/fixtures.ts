@@ -45,10 +45,12 @@ export function overview(): Overview {
       {
         name: "contosoprod", loginServer: "contosoprod.azurecr.io", signIn: { kind: "identity", identity: "user-dana" }, health: "ok",
         lastRefresh: at(-12), expiresAt: at(168.5), nextRefresh: at(46.5), lastError: null, audience: "acr", trustedCustomDomain: false,
+        role: "AcrPush", adminAccount: { enabled: false, passwordsWatched: false, notWatched: null, checkedAt: at(-12) },
       },
       {
         name: "contosobuild", loginServer: "contosobuild.azurecr.io", signIn: { kind: "adminArm", identity: "user-dana" }, health: "ok",
         lastRefresh: at(-3), expiresAt: null, nextRefresh: at(57.5), lastError: null, audience: "arm", trustedCustomDomain: false,
+        role: null, adminAccount: { enabled: true, passwordsWatched: true, notWatched: null, checkedAt: at(-3) },
       },
       {
         name: "legacyimages", loginServer: "legacyimages.azurecr.io", signIn: { kind: "identity", identity: "sp-ci" }, health: "failing",
@@ -58,7 +60,11 @@ export function overview(): Overview {
           message: "ci-deployer may not pull from legacyimages (403 from the registry).",
           hint: "Give the service principal the AcrPull role on legacyimages, then press Refresh.",
         },
-        audience: "acr", trustedCustomDomain: false,
+        audience: "acr", trustedCustomDomain: false, role: "AcrPull",
+        adminAccount: {
+          enabled: null, passwordsWatched: false, checkedAt: at(-1),
+          notWatched: "ci-deployer cannot read this registry in ARM (AcrPull and AcrPush do not show registries; Reader or more does), so admin-account changes are not watched",
+        },
       },
       {
         name: "partnerregistry", loginServer: "registry.fabrikam.com", signIn: { kind: "identity", identity: "user-alex" }, health: "signInRequired",
@@ -68,7 +74,7 @@ export function overview(): Overview {
           message: "alex@fabrikam.com must sign in again.",
           hint: "Open Accounts and choose “Sign in again”.",
         },
-        audience: "acr", trustedCustomDomain: true,
+        audience: "acr", trustedCustomDomain: true, role: null, adminAccount: null,
       },
     ],
   };
@@ -76,15 +82,17 @@ export function overview(): Overview {
 
 export function discovery(): Discovery {
   const r = (name: string, rg: string, sub: string, added = false) => ({
-    name, loginServer: `${name}.azurecr.io`, subscription: sub, resourceGroup: rg, sku: "Premium", adminUserEnabled: false, added,
+    name, loginServer: `${name}.azurecr.io`, subscription: sub, resourceGroup: rg, sku: "Premium", adminUserEnabled: name === "contosoml", armAudienceAccepted: name !== "edgecache", added,
   });
   return {
+    identity: "user-dana",
     registries: [
       r("contosoprod", "rg-platform", "Contoso Production", true),
       r("contosostaging", "rg-platform", "Contoso Staging"),
       r("contosoml", "rg-ml", "Contoso Research"),
       r("edgecache", "rg-edge", "Contoso Production"),
     ],
+    unlisted: [],
     notice: null,
   };
 }

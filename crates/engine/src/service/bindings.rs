@@ -6,6 +6,7 @@
 use ts_rs::{Config, TS};
 
 use super::view::*;
+use crate::admin_watch::RegistryRole;
 
 /// Declarations of one type: its doc comment and `export type ...`.
 fn declare<T: TS>(cfg: &Config, out: &mut String) {
@@ -40,6 +41,8 @@ pub fn typescript() -> String {
         RegistrySignInView,
         RegistryHealth,
         RegistryView,
+        RegistryRole,
+        AdminAccountView,
         ErrorCode,
         ErrorView,
         CloudView,
@@ -54,6 +57,7 @@ pub fn typescript() -> String {
         AddRegistry,
         RefreshOutcomeView,
         DiscoveredRegistry,
+        UnlistedRegistry,
         Discovery,
         FindingSeverity,
         FindingView,

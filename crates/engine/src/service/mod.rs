@@ -21,9 +21,8 @@ use std::time::Duration;
 use tokio::sync::{Notify, oneshot, watch};
 use tokio::task::JoinHandle;
 
-use crate::arm::Arm;
 use crate::browser::{LoginMethod, SystemBrowser};
-use crate::cloud::{Audience, CloudName, CloudSettings};
+use crate::cloud::{CloudName, CloudSettings};
 use crate::config::Settings;
 use crate::engine::{Engine, EngineOptions};
 use crate::entra::interactive;
@@ -36,10 +35,9 @@ use crate::ops::{
 use crate::scheduler::Scheduler;
 use crate::secret::Secret;
 use view::{
-    AccountView, AddRegistry, CloudInput, CloudView, DeviceCodePrompt, DiscoveredRegistry,
-    Discovery, DoctorView, ErrorView, GeneralSettings, Overview, RefreshOutcomeView,
-    RegistrySignInInput, RegistryView, ServicePrincipalSignIn, SignInMethod, SpCredentialInput,
-    UserSignIn,
+    AccountView, AddRegistry, CloudInput, CloudView, DeviceCodePrompt, Discovery, DoctorView,
+    ErrorView, GeneralSettings, Overview, RefreshOutcomeView, RegistrySignInInput, RegistryView,
+    ServicePrincipalSignIn, SignInMethod, SpCredentialInput, UserSignIn,
 };
 
 /// The Azure CLI's public client id, the default for a person's sign-in (as `az login`).
@@ -353,45 +351,7 @@ impl Service {
 
     /// The registries `identity` can read through ARM.
     pub async fn discover_registries(&self, identity: &str) -> ViewResult<Discovery> {
-        let engine = self.engine()?;
-        let config = engine.settings().identity(identity)?.clone();
-        let token = engine.entra_token(&config, Audience::Arm).await?;
-        let http = &engine.clients()?.http;
-        let arm = Arm::new(http, &engine.cloud().arm, &token.token, &config.id);
-        let listed = match arm.list_registries().await {
-            Ok(listed) => listed,
-            Err(e) if e.kind() == crate::error::ErrorKind::Permission => {
-                return Ok(Discovery {
-                    registries: Vec::new(),
-                    notice: Some(no_arm_access(identity)),
-                });
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let added: Vec<String> = engine
-            .settings()
-            .registries
-            .iter()
-            .map(|r| r.login_server.host().to_ascii_lowercase())
-            .collect();
-        let mut registries: Vec<DiscoveredRegistry> = listed
-            .into_iter()
-            .map(|r| {
-                let (subscription, resource_group) = r.subscription_and_group();
-                DiscoveredRegistry {
-                    added: added.contains(&r.properties.login_server.to_ascii_lowercase()),
-                    name: r.name,
-                    login_server: r.properties.login_server,
-                    subscription,
-                    resource_group,
-                    sku: r.sku.map(|s| s.name),
-                    admin_user_enabled: Some(r.properties.admin_user_enabled),
-                }
-            })
-            .collect();
-        registries.sort_by(|a, b| a.name.cmp(&b.name));
-        let notice = registries.is_empty().then(|| no_arm_access(identity));
-        Ok(Discovery { registries, notice })
+        Ok(self.engine()?.discover(identity).await?)
     }
 
     /// Where Docker looks for each registry's credentials, and what is wrong.
@@ -484,14 +444,6 @@ fn named(name: CloudName) -> CloudSettings {
 
 fn non_empty(s: Option<String>) -> Option<String> {
     s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
-}
-
-fn no_arm_access(identity: &str) -> String {
-    format!(
-        "{identity} can list no registries through Azure Resource Manager. An identity with only \
-         AcrPull or AcrPush can still use a registry: add it by name. Listing needs the Reader \
-         role (or higher) on the registry, its resource group or subscription."
-    )
 }
 
 /// Passes a device code to the shell as a view.

@@ -15,9 +15,9 @@ use crate::scheduler::Status;
 use crate::state::State;
 
 use super::view::{
-    AccountHealth, AccountView, CloudView, DockerStoreView, DoctorView, EXPIRING_SOON, ErrorView,
-    FindingSeverity, FindingView, GeneralSettings, IdentityKindName, Overview, RegistryHealth,
-    RegistrySignInView, RegistryView, TrayState,
+    AccountHealth, AccountView, AdminAccountView, CloudView, DockerStoreView, DoctorView,
+    EXPIRING_SOON, ErrorView, FindingSeverity, FindingView, GeneralSettings, IdentityKindName,
+    Overview, RegistryHealth, RegistrySignInView, RegistryView, TrayState,
 };
 
 /// A credential with less than this left makes the tray ask for attention (the scheduler
@@ -113,6 +113,13 @@ pub fn build(engine: &Engine, status: &Status) -> Overview {
                     .to_owned()
                 }),
                 trusted_custom_domain: r.trusted_custom_domain,
+                role: s.role,
+                admin_account: s.admin.as_ref().map(|a| AdminAccountView {
+                    enabled: a.enabled.filter(|_| a.not_watched.is_none()),
+                    passwords_watched: a.passwords_readable == Some(true),
+                    not_watched: a.not_watched.clone(),
+                    checked_at: a.checked_at,
+                }),
             }
         })
         .collect();

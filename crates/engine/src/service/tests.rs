@@ -34,6 +34,8 @@ fn registry(name: &str, health: RegistryHealth, left: Option<TimeDelta>) -> Regi
         last_error: None,
         audience: None,
         trusted_custom_domain: false,
+        role: None,
+        admin_account: None,
     }
 }
 

@@ -177,6 +177,25 @@ pub struct RegistryView {
     pub audience: Option<String>,
     /// The login server is a custom domain the user trusted.
     pub trusted_custom_domain: bool,
+    /// What its identity may do there (from the last ACR token), once known.
+    pub role: Option<crate::admin_watch::RegistryRole>,
+    /// The admin account, as the watch last saw it.
+    pub admin_account: Option<AdminAccountView>,
+}
+
+/// The admin-account watch of a registry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(TS))]
+#[serde(rename_all = "camelCase")]
+pub struct AdminAccountView {
+    /// Whether it is enabled (`None`: not read yet, or not readable).
+    pub enabled: Option<bool>,
+    /// Password regeneration is watched too (the identity may read the passwords).
+    pub passwords_watched: bool,
+    /// Why it is not watched, if it is not.
+    pub not_watched: Option<String>,
+    /// When it was last read.
+    pub checked_at: Option<DateTime<Utc>>,
 }
 
 /// A closed set of error kinds the UI may switch on.
@@ -481,37 +500,7 @@ pub struct RefreshOutcomeView {
     pub error: Option<ErrorView>,
 }
 
-/// A registry found through ARM.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(TS))]
-#[serde(rename_all = "camelCase")]
-pub struct DiscoveredRegistry {
-    /// Short name.
-    pub name: String,
-    /// `properties.loginServer`.
-    pub login_server: String,
-    /// Subscription id.
-    pub subscription: String,
-    /// Resource group.
-    pub resource_group: String,
-    /// SKU name.
-    pub sku: Option<String>,
-    /// Whether the admin account is enabled, where readable.
-    pub admin_user_enabled: Option<bool>,
-    /// Already configured in ACR Tray.
-    pub added: bool,
-}
-
-/// What discovery found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(TS))]
-#[serde(rename_all = "camelCase")]
-pub struct Discovery {
-    /// The registries the identity can read.
-    pub registries: Vec<DiscoveredRegistry>,
-    /// Why the list may be incomplete.
-    pub notice: Option<String>,
-}
+pub use crate::discovery::{DiscoveredRegistry, Discovery, UnlistedRegistry};
 
 /// How bad a doctor's finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

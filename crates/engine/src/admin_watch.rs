@@ -1,0 +1,514 @@
+//! The admin-account watch (protocol.md §4.5) and what a registry's identity may do (§5.1).
+//!
+//! With every refresh of a registry (the hourly cycle, and `refresh` on demand) the identity
+//! that signs in for it reads the registry's ARM resource: `adminUserEnabled` going on or off is
+//! an event. Where the identity may also `listCredentials`, each admin password is reduced to a
+//! keyed hash (HMAC-SHA256 with a random key); a hash that changes means the password was
+//! regenerated. The key and the hashes live in the OS keyring, never in a file, a log or an
+//! event: a stolen `state.json` says nothing about the passwords.
+//!
+//! An identity that cannot read the registry in ARM (AcrPull or AcrPush alone: data-plane
+//! roles do not show registries) is asked again once a day, not every hour; the reason is kept
+//! for the status and the settings window.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use crate::arm::{AdminCredentials, Arm, ArmRegistry};
+use crate::cloud::Audience;
+use crate::config::{RegistryAuth, RegistryConfig};
+use crate::engine::Engine;
+use crate::error::{Error, ErrorKind};
+use crate::events::Event;
+use crate::secret::Secret;
+use crate::secrets::SecretStore;
+
+/// How long an identity that cannot read a registry in ARM is left alone.
+pub const NOT_VISIBLE_RETRY: TimeDelta = TimeDelta::hours(24);
+
+/// The keyring key of the hash key.
+const HASH_KEY: &str = "admin-watch/key";
+
+/// The keyring key of a registry's password hashes.
+fn hashes_key(login_server: &str) -> String {
+    format!("admin-watch/{}", login_server.to_ascii_lowercase())
+}
+
+/// What a registry's identity may do there, from the ACR refresh token's `permissions` claim,
+/// named after the built-in role that grants it (protocol.md §5.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum RegistryRole {
+    /// Pull only.
+    AcrPull,
+    /// Pull and push.
+    AcrPush,
+    /// Everything (`*`: Owner or Contributor).
+    Owner,
+    /// Nothing (a token without actions).
+    None,
+}
+
+impl RegistryRole {
+    /// From the `permissions.actions` of an ACR refresh token (`*`, `read`, `write`,
+    /// `delete`).
+    pub fn from_actions(actions: &[String]) -> Self {
+        let has = |a: &str| actions.iter().any(|x| x.eq_ignore_ascii_case(a));
+        if has("*") {
+            Self::Owner
+        } else if has("write") {
+            Self::AcrPush
+        } else if has("read") {
+            Self::AcrPull
+        } else {
+            Self::None
+        }
+    }
+
+    /// What it allows, in a word: `pull`, `push` (and pull), `all` or `none`.
+    pub fn can(self) -> &'static str {
+        match self {
+            Self::AcrPull => "pull",
+            Self::AcrPush => "push",
+            Self::Owner => "all",
+            Self::None => "none",
+        }
+    }
+
+    /// The role's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::AcrPull => "AcrPull",
+            Self::AcrPush => "AcrPush",
+            Self::Owner => "Owner",
+            Self::None => "no role",
+        }
+    }
+}
+
+/// What the watch remembers about a registry (in `state.json`; never a password or a hash).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminWatchState {
+    /// The registry's ARM resource id, once found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arm_id: Option<String>,
+    /// `adminUserEnabled` as last read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// When it was last read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_at: Option<DateTime<Utc>>,
+    /// Whether the identity may read the admin passwords (`None`: not known yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passwords_readable: Option<bool>,
+    /// The passwords were refused; not asked for again before this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passwords_retry_at: Option<DateTime<Utc>>,
+    /// Why the registry is not watched (the identity cannot read it in ARM), if so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_watched: Option<String>,
+    /// Not asked again before this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_at: Option<DateTime<Utc>>,
+}
+
+/// One registry's watch: its new state and the events it brings.
+struct Watched {
+    state: AdminWatchState,
+    events: Vec<Event>,
+}
+
+impl Engine {
+    /// Reads the admin account of every registry given (those whose identity is an Entra
+    /// identity), updating `watch` and sending an event for every change since the last read.
+    /// `written` names the registries whose admin password was written into Docker's config in
+    /// this pass. Failures are logged and tried again with the next refresh; they never fail
+    /// the refresh.
+    pub(crate) async fn watch_admin(
+        &self,
+        registries: &[&RegistryConfig],
+        watch: &mut BTreeMap<String, AdminWatchState>,
+        written: &[String],
+    ) {
+        let now = self.clock.now();
+        let due: Vec<&RegistryConfig> = registries
+            .iter()
+            .copied()
+            .filter(|r| r.identity.is_some() && r.auth != RegistryAuth::AdminPassword)
+            .filter(|r| {
+                watch
+                    .get(&r.login_server.to_string())
+                    .and_then(|w| w.retry_at)
+                    .is_none_or(|at| at <= now)
+            })
+            .collect();
+        if due.is_empty() {
+            return;
+        }
+        let hasher = Hasher::new(self.secrets.as_ref());
+        let mut by_identity: BTreeMap<&str, Vec<&RegistryConfig>> = BTreeMap::new();
+        for reg in due {
+            by_identity
+                .entry(reg.identity.as_deref().unwrap_or_default())
+                .or_default()
+                .push(reg);
+        }
+        let runs = by_identity.into_values().map(|regs| {
+            let (hasher, watch) = (&hasher, &*watch);
+            async move {
+                self.watch_identity(&regs, watch, hasher, written, now)
+                    .await
+            }
+        });
+        for watched in futures::future::join_all(runs).await {
+            for (login_server, watched) in watched {
+                for event in watched.events {
+                    self.emit(event);
+                }
+                watch.insert(login_server, watched.state);
+            }
+        }
+    }
+
+    /// The registries of one identity: one ARM token, one listing for the registries whose
+    /// resource id is not known yet, a `GET` for the others.
+    async fn watch_identity(
+        &self,
+        regs: &[&RegistryConfig],
+        watch: &BTreeMap<String, AdminWatchState>,
+        hasher: &Hasher<'_>,
+        written: &[String],
+        now: DateTime<Utc>,
+    ) -> Vec<(String, Watched)> {
+        let Some(first) = regs.first() else {
+            return Vec::new();
+        };
+        let Ok(identity) = self.identity_of(first) else {
+            return Vec::new();
+        };
+        let token = match self.entra_token(identity, Audience::Arm).await {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::debug!(identity = %identity.id, error = %e, "admin watch: no ARM token");
+                return Vec::new();
+            }
+        };
+        let Ok(clients) = self.clients() else {
+            return Vec::new();
+        };
+        let arm = Arm::new(&clients.http, &self.cloud.arm, &token.token, &identity.id);
+        let previous = |reg: &RegistryConfig| {
+            watch
+                .get(&reg.login_server.to_string())
+                .cloned()
+                .unwrap_or_default()
+        };
+        let listing = if regs
+            .iter()
+            .any(|r| r.arm_id.is_none() && previous(r).arm_id.is_none())
+        {
+            match arm.list_registries().await {
+                Ok(listed) => Some(listed),
+                Err(e) => {
+                    tracing::info!(identity = %identity.id, error = %e, "admin watch: could not list registries; trying again with the next refresh");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        // A listing tells about every registry of the identity: the ones it does not show
+        // are not asked about again for a day, whether or not they are due in this pass.
+        let mut out: Vec<(String, Watched)> = Vec::new();
+        if let Some(listed) = listing.as_deref() {
+            let others = self.settings.registries.iter().filter(|r| {
+                r.identity == first.identity
+                    && r.auth != RegistryAuth::AdminPassword
+                    && r.arm_id.is_none()
+                    && !regs.iter().any(|d| d.login_server == r.login_server)
+            });
+            for reg in others {
+                let mut state = previous(reg);
+                let listed_here = listed.iter().any(|l| {
+                    crate::arm::same_login_server(&l.properties.login_server, &reg.login_server)
+                });
+                if state.arm_id.is_none() && !listed_here {
+                    state.not_watched = Some(cannot_read(&identity.id));
+                    state.retry_at = Some(now + NOT_VISIBLE_RETRY);
+                    state.checked_at = Some(now);
+                    let watched = Watched {
+                        state,
+                        events: Vec::new(),
+                    };
+                    out.push((reg.login_server.to_string(), watched));
+                }
+            }
+        }
+        let runs = regs.iter().map(|reg| {
+            let (arm, listing) = (&arm, listing.as_deref());
+            let state = previous(reg);
+            async move {
+                let watched = self
+                    .watch_one(reg, &identity.id, state, arm, listing, hasher, written, now)
+                    .await;
+                watched.map(|w| (reg.login_server.to_string(), w))
+            }
+        });
+        out.extend(futures::future::join_all(runs).await.into_iter().flatten());
+        out
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn watch_one(
+        &self,
+        reg: &RegistryConfig,
+        identity: &str,
+        mut state: AdminWatchState,
+        arm: &Arm<'_>,
+        listing: Option<&[ArmRegistry]>,
+        hasher: &Hasher<'_>,
+        written: &[String],
+        now: DateTime<Utc>,
+    ) -> Option<Watched> {
+        let not_visible = |mut state: AdminWatchState, why: String| {
+            state.arm_id = None;
+            state.not_watched = Some(why);
+            state.retry_at = Some(now + NOT_VISIBLE_RETRY);
+            state.checked_at = Some(now);
+            Some(Watched {
+                state,
+                events: Vec::new(),
+            })
+        };
+        let cannot_read = cannot_read(identity);
+        let known_id = reg.arm_id.clone().or_else(|| state.arm_id.clone());
+        let resource: ArmRegistry = match known_id {
+            Some(id) => match arm.get_registry(&id).await {
+                Ok(r) => r,
+                Err(e) if matches!(e.kind(), ErrorKind::Permission | ErrorKind::Configuration) => {
+                    tracing::info!(registry = %reg.login_server, error = %e, "admin watch: registry not readable");
+                    return not_visible(state, cannot_read);
+                }
+                Err(e) => {
+                    tracing::info!(registry = %reg.login_server, error = %e, "admin watch: could not read the registry; trying again with the next refresh");
+                    return None;
+                }
+            },
+            None => match listing?.iter().find(|r| {
+                crate::arm::same_login_server(&r.properties.login_server, &reg.login_server)
+            }) {
+                Some(r) => r.clone(),
+                None => return not_visible(state, cannot_read),
+            },
+        };
+        state.arm_id = Some(resource.id.clone());
+        state.not_watched = None;
+        state.retry_at = None;
+        state.checked_at = Some(now);
+        let mut enabled = resource.properties.admin_user_enabled;
+        let admin_mode = reg.auth == RegistryAuth::AdminArm;
+        let login_server = reg.login_server.to_string();
+        let mut events = Vec::new();
+
+        let ask_passwords = state.passwords_readable != Some(false)
+            || state.passwords_retry_at.is_none_or(|at| at <= now);
+        if enabled && ask_passwords {
+            match arm.list_credentials(&resource.id).await {
+                Ok(creds) => {
+                    state.passwords_readable = Some(true);
+                    state.passwords_retry_at = None;
+                    let in_docker = written.contains(&login_server);
+                    events.extend(self.compare_passwords(reg, &creds, hasher, in_docker));
+                }
+                Err(e) if is_admin_disabled(&e) => enabled = false,
+                Err(e) if e.kind() == ErrorKind::Permission => {
+                    state.passwords_readable = Some(false);
+                    state.passwords_retry_at = Some(now + NOT_VISIBLE_RETRY);
+                    tracing::info!(registry = %reg.login_server, "admin watch: the identity may not read admin passwords; watching only whether the account is enabled");
+                }
+                Err(e) => {
+                    tracing::info!(registry = %reg.login_server, error = %e, "admin watch: could not read the admin passwords");
+                }
+            }
+        }
+        match (state.enabled, enabled) {
+            (Some(false), true) => events.insert(
+                0,
+                Event::AdminEnabled {
+                    registry: reg.name.clone(),
+                    login_server: login_server.clone(),
+                    admin_mode,
+                },
+            ),
+            (Some(true), false) => events.insert(
+                0,
+                Event::AdminDisabled {
+                    registry: reg.name.clone(),
+                    login_server: login_server.clone(),
+                    admin_mode,
+                },
+            ),
+            _ => {}
+        }
+        state.enabled = Some(enabled);
+        Some(Watched { state, events })
+    }
+
+    /// Events for the passwords whose keyed hash changed since the last read; the new hashes
+    /// are kept in the keyring. A first read only remembers.
+    fn compare_passwords(
+        &self,
+        reg: &RegistryConfig,
+        creds: &AdminCredentials,
+        hasher: &Hasher<'_>,
+        in_docker: bool,
+    ) -> Vec<Event> {
+        let login_server = reg.login_server.to_string();
+        let Some(now_hashes) = hasher.hash_all(&creds.passwords) else {
+            return Vec::new();
+        };
+        let key = hashes_key(&login_server);
+        let before: Option<BTreeMap<String, String>> = match self.secrets.get(&key) {
+            Ok(v) => v.and_then(|s| serde_json::from_str(s.expose()).ok()),
+            Err(e) => {
+                tracing::info!(error = %e, "admin watch: the keyring cannot be read; password changes are not watched");
+                return Vec::new();
+            }
+        };
+        if before.as_ref() != Some(&now_hashes) {
+            let json = serde_json::to_string(&now_hashes).unwrap_or_default();
+            if let Err(e) = self.secrets.set(&key, &Secret::new(json)) {
+                tracing::info!(error = %e, "admin watch: could not keep the password hashes");
+            }
+        }
+        let Some(before) = before else {
+            return Vec::new();
+        };
+        // The password Docker gets in admin mode is the first one (`password`).
+        let used = creds.passwords.first().map(|(name, _)| name.as_str());
+        now_hashes
+            .iter()
+            .filter(|(name, hash)| before.get(*name).is_some_and(|old| old != *hash))
+            .map(|(name, _)| {
+                let in_use = reg.auth == RegistryAuth::AdminArm && used == Some(name.as_str());
+                Event::AdminPasswordRegenerated {
+                    registry: reg.name.clone(),
+                    login_server: login_server.clone(),
+                    password: name.clone(),
+                    admin_mode: reg.auth == RegistryAuth::AdminArm,
+                    written_to_docker: in_use && in_docker,
+                }
+            })
+            .collect()
+    }
+}
+
+/// Why a registry is not watched: the identity cannot read it in ARM.
+fn cannot_read(identity: &str) -> String {
+    format!(
+        "{identity} cannot read this registry in ARM (AcrPull and AcrPush do not show registries; Reader or more does), so admin-account changes are not watched"
+    )
+}
+
+fn is_admin_disabled(e: &Error) -> bool {
+    matches!(e, Error::Registry { message, kind: ErrorKind::Configuration, .. } if message == crate::arm::ADMIN_DISABLED)
+}
+
+/// The keyed hash of admin passwords; the key is made on first use and kept in the keyring.
+struct Hasher<'a> {
+    secrets: &'a dyn SecretStore,
+    key: std::sync::OnceLock<Option<Vec<u8>>>,
+}
+
+impl<'a> Hasher<'a> {
+    fn new(secrets: &'a dyn SecretStore) -> Self {
+        Self {
+            secrets,
+            key: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn key(&self) -> Option<&[u8]> {
+        self.key
+            .get_or_init(|| match self.secrets.get(HASH_KEY) {
+                Ok(Some(k)) => hex::decode(k.expose()).ok().filter(|k| k.len() == 32),
+                Ok(None) => {
+                    let key: [u8; 32] = rand::random();
+                    let hex = hex::encode(key);
+                    match self.secrets.set(HASH_KEY, &Secret::new(hex)) {
+                        Ok(()) => Some(key.to_vec()),
+                        Err(e) => {
+                            tracing::info!(error = %e, "admin watch: cannot keep a hash key in the keyring; password changes are not watched");
+                            None
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::info!(error = %e, "admin watch: the keyring cannot be read; password changes are not watched");
+                    None
+                }
+            })
+            .as_deref()
+    }
+
+    /// Every password's keyed hash, by name (`None` without a key).
+    fn hash_all(&self, passwords: &[(String, Secret)]) -> Option<BTreeMap<String, String>> {
+        let key = self.key()?;
+        passwords
+            .iter()
+            .map(|(name, value)| {
+                // HMAC takes a key of any length: this never fails.
+                let mut mac = Hmac::<Sha256>::new_from_slice(key).ok()?;
+                mac.update(value.expose().as_bytes());
+                Some((name.clone(), hex::encode(mac.finalize().into_bytes())))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secrets::MemoryStore;
+
+    #[test]
+    fn roles_from_permission_actions() {
+        let role = |a: &[&str]| {
+            RegistryRole::from_actions(&a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())
+        };
+        assert_eq!(role(&["read"]), RegistryRole::AcrPull);
+        assert_eq!(role(&["read", "write"]), RegistryRole::AcrPush);
+        assert_eq!(role(&["*"]), RegistryRole::Owner);
+        assert_eq!(role(&[]), RegistryRole::None);
+        assert_eq!(role(&["delete"]), RegistryRole::None);
+    }
+
+    #[test]
+    fn keyed_hashes_are_stable_per_key_and_differ_between_keys() {
+        let store = MemoryStore::new();
+        let pw = vec![("password".to_owned(), Secret::new("s3cret".to_owned()))];
+        let a = Hasher::new(&store).hash_all(&pw).unwrap();
+        // The key is kept: a second hasher (a restart) gives the same hash.
+        let b = Hasher::new(&store).hash_all(&pw).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a["password"].len(), 64);
+        assert!(!a["password"].contains("s3cret"));
+        // Another key (another machine), another hash: the hash alone says nothing.
+        let other = MemoryStore::new();
+        let c = Hasher::new(&other).hash_all(&pw).unwrap();
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn no_keyring_no_hashes() {
+        let store = MemoryStore::new();
+        store.set_unavailable(Some("locked"));
+        let pw = vec![("password".to_owned(), Secret::new("x".to_owned()))];
+        assert!(Hasher::new(&store).hash_all(&pw).is_none());
+    }
+}

@@ -1,0 +1,326 @@
+//! The admin-account watch, roles and discovery through ARM (issue #7), through the CLI:
+//! `run --once --json` prints each change once; `status --json` shows what each identity may do
+//! and whether its registry is watched; `registry discover` lists exactly what the identity can
+//! read. Notifications on the always-on scheduler are in `always_on`.
+
+use acr_tray_engine::secrets::SecretStore;
+use acr_tray_tests::World;
+use fake_azure::{FaultAction, FaultTarget, RegistrySpec, Role, Service};
+use serde_json::Value;
+
+/// The events `run --once --json` printed.
+fn run_once(w: &World) -> Vec<Value> {
+    let out = w.cli(&["-vv", "run", "--once", "--json"]).expect_code(0);
+    out.stdout
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// The admin events among them, without their times.
+fn admin_events(events: &[Value]) -> Vec<Value> {
+    events
+        .iter()
+        .filter(|e| e["event"].as_str().is_some_and(|n| n.starts_with("admin-")))
+        .map(|e| {
+            let mut e = e.clone();
+            e.as_object_mut().unwrap().remove("at");
+            e
+        })
+        .collect()
+}
+
+fn status_of(w: &World, name: &str) -> Value {
+    let status = w.cli(&["status", "--json"]).expect_code(0).json();
+    status["registries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == name)
+        .cloned()
+        .unwrap()
+}
+
+#[test]
+fn each_admin_change_is_one_event_and_nothing_secret_is_kept() {
+    let w = World::new();
+    let sp = w.service_principal();
+    let reg = w.fake.add_registry(RegistrySpec::new("watched1"));
+    w.fake.assign_role(&reg.name, &sp.object_id, Role::Owner);
+    w.login(&sp).expect_code(0);
+    w.cli(&["registry", "add", &reg.name]).expect_code(0);
+    let mut passwords: Vec<String> = Vec::new();
+    let mut remember = |w: &World| {
+        let (_, p) = w.fake.admin_credentials(&reg.name).unwrap();
+        passwords.extend(p);
+    };
+    remember(&w);
+
+    // The first read only remembers.
+    assert_eq!(admin_events(&run_once(&w)), Vec::<Value>::new());
+    let status = status_of(&w, &reg.name);
+    assert_eq!(status["adminAccount"]["enabled"], false);
+    assert_eq!(status["role"], "Owner");
+    assert_eq!(status["can"], "all");
+
+    let expect = |event: &str, extra: Value| {
+        let mut e = serde_json::json!({
+            "event": event, "registry": reg.name, "loginServer": reg.login_server,
+            "adminMode": false,
+        });
+        e.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        e
+    };
+
+    w.fake.set_admin_enabled(&reg.name, true);
+    assert_eq!(
+        admin_events(&run_once(&w)),
+        vec![expect("admin-enabled", serde_json::json!({}))]
+    );
+    // Noticed once: the next poll is quiet (and learns the passwords).
+    assert_eq!(admin_events(&run_once(&w)), Vec::<Value>::new());
+    assert_eq!(
+        status_of(&w, &reg.name)["adminAccount"]["passwordsWatched"],
+        true
+    );
+
+    w.fake.regenerate_admin_password(&reg.name, "password2");
+    remember(&w);
+    assert_eq!(
+        admin_events(&run_once(&w)),
+        vec![expect(
+            "admin-password-regenerated",
+            serde_json::json!({"password": "password2", "writtenToDocker": false})
+        )]
+    );
+    assert_eq!(admin_events(&run_once(&w)), Vec::<Value>::new());
+
+    // Both at once: two events, one per password.
+    w.fake.regenerate_admin_password(&reg.name, "password");
+    w.fake.regenerate_admin_password(&reg.name, "password2");
+    remember(&w);
+    let events = admin_events(&run_once(&w));
+    assert_eq!(events.len(), 2, "{events:#?}");
+
+    w.fake.set_admin_enabled(&reg.name, false);
+    let events = run_once(&w);
+    assert_eq!(
+        admin_events(&events),
+        vec![expect("admin-disabled", serde_json::json!({}))]
+    );
+    // The registry signs in with its identity: Docker is not affected.
+    assert!(events.iter().any(|e| e["event"] == "refreshed"));
+
+    // A restart remembers the hashes: re-enabling with the same passwords is one event, not
+    // a regeneration.
+    w.fake.set_admin_enabled(&reg.name, true);
+    assert_eq!(
+        admin_events(&run_once(&w)),
+        vec![expect("admin-enabled", serde_json::json!({}))]
+    );
+
+    // No password, and no hash of one, in the settings, the state or the logs; the hashes
+    // are in the keyring only.
+    let hashes = w
+        .secrets
+        .get(&format!("admin-watch/{}", reg.login_server))
+        .unwrap()
+        .expect("the hashes are kept in the keyring");
+    let hashes: std::collections::BTreeMap<String, String> =
+        serde_json::from_str(hashes.expose()).unwrap();
+    assert_eq!(hashes.len(), 2);
+    let mut secret: Vec<&str> = passwords.iter().map(String::as_str).collect();
+    secret.extend(hashes.values().map(String::as_str));
+    let files = w.home_files();
+    assert!(files.iter().any(|(p, _)| p.ends_with("state.json")));
+    assert!(
+        files
+            .iter()
+            .any(|(p, _)| p.to_string_lossy().contains("log")),
+        "the logs are checked too"
+    );
+    for (path, text) in files {
+        for s in &secret {
+            assert!(
+                !text.contains(s),
+                "{} holds a password or hash",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn roles_show_what_each_identity_can_do() {
+    let w = World::new();
+    let sp = w.service_principal();
+    for (name, role) in [("canpull", Role::AcrPull), ("canpush", Role::AcrPush)] {
+        w.fake.add_registry(RegistrySpec::new(name));
+        w.fake.assign_role(name, &sp.object_id, role);
+    }
+    w.login(&sp).expect_code(0);
+    w.cli(&["registry", "add", "canpull"]).expect_code(0);
+    w.cli(&["registry", "add", "canpush"]).expect_code(0);
+    w.cli(&["refresh"]).expect_code(0);
+    let pull = status_of(&w, "canpull");
+    assert_eq!(
+        (&pull["role"], &pull["can"]),
+        (&"AcrPull".into(), &"pull".into())
+    );
+    let push = status_of(&w, "canpush");
+    assert_eq!(
+        (&push["role"], &push["can"]),
+        (&"AcrPush".into(), &"push".into())
+    );
+    let text = w.cli(&["status"]).expect_code(0).stdout;
+    assert!(text.contains("can:           pull (AcrPull)"), "{text}");
+    assert!(text.contains("can:           push (AcrPush)"), "{text}");
+    // AcrPull alone cannot read the registry in ARM: not watched, and the status says why.
+    assert!(
+        pull["adminAccount"]["notWatched"]
+            .as_str()
+            .is_some_and(|s| s.contains("AcrPull")),
+        "{pull:#}"
+    );
+}
+
+#[test]
+fn discovery_lists_exactly_what_the_identity_can_read() {
+    let w = World::new();
+    let tenant = w.fake.default_tenant();
+    let sp = w.service_principal();
+    let second = w.fake.add_subscription(&tenant, "Second");
+    // Two pages per subscription.
+    w.fake.set_arm_page_size(1);
+    let readable = [
+        ("disco1", None, Role::Reader),
+        ("disco2", None, Role::Owner),
+        ("disco3", Some(second.id.clone()), Role::Contributor),
+    ];
+    for (name, sub, role) in &readable {
+        let mut spec = RegistrySpec::new(*name);
+        if let Some(sub) = sub {
+            spec = spec.subscription(sub);
+        }
+        if *name == "disco2" {
+            spec = spec.admin_enabled(true).refuse_arm_audience(true);
+        }
+        w.fake.add_registry(spec);
+        w.fake.assign_role(name, &sp.object_id, *role);
+    }
+    // Not readable: a data-plane role only, and none at all.
+    w.fake.add_registry(RegistrySpec::new("pullonly1"));
+    w.fake
+        .assign_role("pullonly1", &sp.object_id, Role::AcrPull);
+    w.fake.add_registry(RegistrySpec::new("stranger1"));
+    w.login(&sp).expect_code(0);
+    w.cli(&["registry", "add", "pullonly1"]).expect_code(0);
+    w.cli(&["refresh"]).expect_code(0);
+
+    let found = w
+        .cli(&["registry", "discover", "--json"])
+        .expect_code(0)
+        .json();
+    let found = &found[0];
+    let names: Vec<&str> = found["registries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["disco1", "disco2", "disco3"]);
+    let disco2 = &found["registries"][1];
+    assert_eq!(disco2["loginServer"], w.fake.login_server("disco2"));
+    assert_eq!(disco2["resourceGroup"], "rg-acr");
+    assert_eq!(disco2["sku"], "Standard");
+    assert_eq!(disco2["adminUserEnabled"], true);
+    assert_eq!(disco2["armAudienceAccepted"], false);
+    assert_eq!(found["registries"][2]["subscription"], second.id);
+    // The configured AcrPull-only registry is not listed, and discovery says why.
+    let unlisted = found["unlisted"].as_array().unwrap();
+    assert_eq!(unlisted.len(), 1);
+    assert_eq!(unlisted[0]["name"], "pullonly1");
+    let reason = unlisted[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("AcrPull") && reason.contains("keeps working"),
+        "{reason}"
+    );
+
+    let text = w.cli(&["registry", "discover"]).expect_code(0).stdout;
+    assert!(text.contains("can read 3 registries"), "{text}");
+    assert!(text.contains("Not listed: pullonly1"), "{text}");
+    assert!(!text.contains("stranger1"), "{text}");
+}
+
+#[test]
+fn an_acr_pull_only_identity_is_told_why_nothing_is_listed() {
+    let w = World::new();
+    let sp = w.service_principal();
+    w.fake.add_registry(RegistrySpec::new("onlypull"));
+    w.fake.assign_role("onlypull", &sp.object_id, Role::AcrPull);
+    w.login(&sp).expect_code(0);
+    // Adding by name keeps working.
+    w.cli(&["registry", "add", "onlypull"]).expect_code(0);
+    w.cli(&["refresh"]).expect_code(0);
+    let out = w.cli(&["registry", "discover"]).expect_code(0).stdout;
+    assert!(out.contains("no registries listed"), "{out}");
+    assert!(out.contains("add it by name"), "{out}");
+    assert!(out.contains("Not listed: onlypull"), "{out}");
+}
+
+#[test]
+fn arm_throttling_is_waited_out_as_asked() {
+    let w = World::new();
+    let sp = w.service_principal();
+    w.fake.add_registry(RegistrySpec::new("throttled1"));
+    w.fake
+        .assign_role("throttled1", &sp.object_id, Role::Reader);
+    w.login(&sp).expect_code(0);
+    w.fake.clear_requests();
+    w.fake.add_fault(
+        fake_azure::Fault::new(
+            FaultTarget::service(Service::Arm),
+            FaultAction::Status {
+                status: 429,
+                body: None,
+                retry_after: Some(1),
+            },
+        )
+        .times(2),
+    );
+    let started = std::time::Instant::now();
+    let found = w
+        .cli(&["registry", "discover", "--json"])
+        .expect_code(0)
+        .json();
+    assert_eq!(found[0]["registries"][0]["name"], "throttled1");
+    // Two 429s, each waited out (Retry-After: 1), then the answer.
+    assert!(started.elapsed() >= std::time::Duration::from_secs(2));
+    let arm: Vec<u16> = w
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.service == Service::Arm)
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(&arm[..3], [429, 429, 200]);
+
+    // A long Retry-After is not slept on in the command: it fails with a clear error.
+    w.fake.add_fault(
+        fake_azure::Fault::new(
+            FaultTarget::service(Service::Arm),
+            FaultAction::Status {
+                status: 429,
+                body: None,
+                retry_after: Some(3600),
+            },
+        )
+        .times(1),
+    );
+    let out = w.cli(&["registry", "discover"]);
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("429"), "{}", out.stderr);
+}
