@@ -106,6 +106,18 @@ measure() {
     echo "$label|total|all|$trss|$tpss|$tpriv" >>"$WORK/samples"
 }
 
+# FOOTPRINT_SMAPS=1: the app's 15 largest mappings by RSS (KiB: rss private name), to see what
+# stays after the window is closed.
+top_mappings() {
+    [ -n "${FOOTPRINT_SMAPS:-}" ] || return 0
+    echo "  largest mappings of the app (RSS KiB, private KiB, mapping):"
+    awk '/^[0-9a-f]+-[0-9a-f]+ / {name = ($6 == "" ? "[anon]" : $6)}
+         /^Rss:/ {rss[name] += $2}
+         /^Private_(Clean|Dirty):/ {priv[name] += $2}
+         END {for (n in rss) printf "%8d %8d %s\n", rss[n], priv[n], n}' "/proc/$APP_PID/smaps" |
+        sort -rn | head -15 | sed 's/^/    /'
+}
+
 webkit_pids() {
     local pid
     for pid in $(descendants "$APP_PID"); do
@@ -272,6 +284,7 @@ echo "== acr-tray --demo --hidden"
 start_app "$WORK/hidden.log" --demo --hidden
 sleep "$SETTLE"
 measure "tray only (--hidden, no window ever opened), ${SETTLE} s after start"
+top_mappings
 webkit_line
 quit_app
 
@@ -295,6 +308,7 @@ grep -q 'settings window closed' "$WORK/settings.log" ||
     echo "  warning: the app did not log 'settings window closed' (an older build?)"
 sleep "$AFTER"
 measure "${AFTER} s after the window was closed"
+top_mappings
 webkit_line
 grep -E 'settings window closed|WebKit network process' "$WORK/settings.log" | sed 's/^/  log: /'
 

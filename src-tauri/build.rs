@@ -20,6 +20,7 @@ fn acr_tray_commands() -> &'static [&'static str] {
         "sign_out",
         "add_registry",
         "remove_registry",
+        "set_admin_account",
         "refresh_now",
         "discover_registries",
         "doctor",

@@ -24,6 +24,7 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         sign_out,
         add_registry,
         remove_registry,
+        set_admin_account,
         refresh_now,
         discover_registries,
         doctor,
@@ -99,6 +100,15 @@ async fn add_registry(
 #[tauri::command]
 fn remove_registry(state: State<'_, AppState>, name: String) -> ViewResult<()> {
     state.service.remove_registry(&name)
+}
+
+#[tauri::command]
+async fn set_admin_account(
+    state: State<'_, AppState>,
+    name: String,
+    enabled: bool,
+) -> ViewResult<()> {
+    state.service.set_admin_account(&name, enabled).await
 }
 
 #[tauri::command]

@@ -324,3 +324,70 @@ fn arm_throttling_is_waited_out_as_asked() {
     assert_ne!(out.code, 0);
     assert!(out.stderr.contains("429"), "{}", out.stderr);
 }
+
+#[test]
+fn disabling_the_admin_account_follows_the_long_running_operation() {
+    let w = World::new();
+    let sp = w.service_principal();
+    let reg = w
+        .fake
+        .add_registry(RegistrySpec::new("patched1").admin_enabled(true));
+    w.fake.assign_role(&reg.name, &sp.object_id, Role::Owner);
+    w.login(&sp).expect_code(0);
+    w.cli(&["registry", "add", &reg.name]).expect_code(0);
+    run_once(&w);
+    // ARM answers 201 + Azure-AsyncOperation; the status says InProgress once, then Succeeded.
+    w.fake.set_arm_patch_async(true);
+    w.fake.clear_requests();
+    let out = w
+        .cli(&["registry", "admin-account", &reg.name, "--disable"])
+        .expect_code(0);
+    assert!(
+        out.stdout
+            .contains("Disabled the admin account of patched1"),
+        "{}",
+        out.stdout
+    );
+    let arm: Vec<(String, u16)> = w
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.service == Service::Arm)
+        .map(|r| (r.method.clone(), r.status))
+        .collect();
+    let polls = arm.iter().filter(|(m, _)| m == "GET").count();
+    assert!(arm.contains(&("PATCH".to_owned(), 201)), "{arm:?}");
+    assert_eq!(polls, 2, "followed until Succeeded: {arm:?}");
+    let found = w
+        .cli(&["registry", "discover", "--json"])
+        .expect_code(0)
+        .json();
+    assert_eq!(
+        found[0]["registries"][0]["adminUserEnabled"], false,
+        "disabled in Azure"
+    );
+    // The user's own change is not announced back to them.
+    assert_eq!(admin_events(&run_once(&w)), Vec::<Value>::new());
+    assert_eq!(status_of(&w, &reg.name)["adminAccount"]["enabled"], false);
+
+    // A registry that signs in with the admin account is not cut off by accident.
+    let admin = w
+        .fake
+        .add_registry(RegistrySpec::new("adminuse1").admin_enabled(true));
+    w.fake.assign_role(&admin.name, &sp.object_id, Role::Owner);
+    w.cli(&["registry", "add", &admin.name, "--admin"])
+        .expect_code(0);
+    let out = w.cli(&["registry", "admin-account", &admin.name, "--disable"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("switch it to an Entra identity first"),
+        "{}",
+        out.stderr
+    );
+    let found = w
+        .cli(&["registry", "discover", "--json"])
+        .expect_code(0)
+        .json();
+    assert_eq!(found[0]["registries"][0]["name"], "adminuse1");
+    assert_eq!(found[0]["registries"][0]["adminUserEnabled"], true);
+}

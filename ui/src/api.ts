@@ -31,6 +31,7 @@ export const signInAzureCli = (tenant: string | null) => invoke<AccountView>("si
 export const signOut = (identity: string) => invoke<null>("sign_out", { identity });
 export const addRegistry = (request: AddRegistry) => invoke<RegistryView>("add_registry", { request });
 export const removeRegistry = (name: string) => invoke<null>("remove_registry", { name });
+export const setAdminAccount = (name: string, enabled: boolean) => invoke<null>("set_admin_account", { name, enabled });
 export const refreshNow = (names: string[]) => invoke<RefreshOutcomeView[]>("refresh_now", { names });
 export const discoverRegistries = (identity: string) => invoke<Discovery>("discover_registries", { identity });
 export const doctor = () => invoke<DoctorView>("doctor");

@@ -165,6 +165,22 @@ test("each registry shows what its identity can do and its admin account", async
   await expect(unwatched).toHaveText("Not watched: this account cannot read the registry in Azure");
   await expect(unwatched).toHaveAttribute("title", /AcrPull and AcrPush do not show registries/);
   await expect(card("partnerregistry").locator(".admin-account")).toHaveCount(0);
+  // The admin account of a registry in admin mode cannot be disabled from here (it would cut
+  // Docker off).
+  await expect(card("contosobuild").getByRole("button", { name: /Disable the admin account/ })).toHaveCount(0);
+});
+
+test("an enabled admin account can be disabled, after a confirmation", async ({ page, open }) => {
+  const ov = overview();
+  ov.registries[0]!.adminAccount = { enabled: true, passwordsWatched: true, notWatched: null, checkedAt: null };
+  await open({ overview: ov, replies: { set_admin_account: { ok: null } } });
+  const card = page.locator('[data-registry="contosoprod"]');
+  await card.getByRole("button", { name: "Disable the admin account of contosoprod" }).click();
+  const dialog = page.getByRole("dialog", { name: "Disable the admin account of contosoprod?" });
+  await expect(dialog).toContainText("Its passwords stop working for everyone");
+  await dialog.getByRole("button", { name: "Disable" }).click();
+  await expect(page.locator("#status")).toHaveText("The admin account of contosoprod is disabled.");
+  expect((await calls(page)).find((c) => c.cmd === "set_admin_account")?.args).toEqual({ name: "contosoprod", enabled: false });
 });
 
 test("status rendering: badges, countdown from the engine clock, next refresh", async ({ page, open }) => {

@@ -254,6 +254,19 @@ pub enum RegistryCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Enable or disable a registry's admin account in Azure (as `az acr update
+    /// --admin-enabled` does), with the identity that signs in for it (Contributor or Owner).
+    /// The ACR docs recommend keeping it disabled.
+    AdminAccount {
+        /// Registry name or login server.
+        name: String,
+        /// Disable it: its passwords stop working for everyone.
+        #[arg(long, conflicts_with = "enable", required_unless_present = "enable")]
+        disable: bool,
+        /// Enable it.
+        #[arg(long)]
+        enable: bool,
+    },
     /// List the registries an identity can read through Azure Resource Manager (every
     /// subscription it sees), to add them by name.
     Discover {

@@ -362,6 +362,24 @@ async fn registry(engine: &mut Engine, cmd: RegistryCommand, io: &mut Io) -> Res
             output::registries(&mut io.stdout, engine.settings(), json);
             Ok(EXIT_OK)
         }
+        RegistryCommand::AdminAccount { name, enable, .. } => {
+            engine.set_admin_account(&name, enable).await?;
+            let reg = engine.settings().registry(&name)?;
+            let line = if enable {
+                format!(
+                    "Enabled the admin account of {}. Anyone with its password can push and pull; the ACR docs recommend keeping it disabled.",
+                    reg.name
+                )
+            } else {
+                format!(
+                    "Disabled the admin account of {}: its passwords no longer log in. Docker keeps signing in with {}.",
+                    reg.name,
+                    reg.signs_in_as()
+                )
+            };
+            let _ = writeln!(io.stdout, "{line}");
+            Ok(EXIT_OK)
+        }
         RegistryCommand::Discover { identity, json } => {
             let identities: Vec<String> = match identity {
                 Some(id) => vec![engine.settings().identity(&id)?.id.clone()],

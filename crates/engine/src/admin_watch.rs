@@ -22,10 +22,11 @@ use crate::arm::{AdminCredentials, Arm, ArmRegistry};
 use crate::cloud::Audience;
 use crate::config::{RegistryAuth, RegistryConfig};
 use crate::engine::Engine;
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, Result};
 use crate::events::Event;
 use crate::secret::Secret;
 use crate::secrets::SecretStore;
+use crate::state::State;
 
 /// How long an identity that cannot read a registry in ARM is left alone.
 pub const NOT_VISIBLE_RETRY: TimeDelta = TimeDelta::hours(24);
@@ -124,6 +125,67 @@ struct Watched {
 }
 
 impl Engine {
+    /// Enables or disables a registry's admin account through ARM (`PATCH`, following the
+    /// long-running operation), with the identity that signs in for it. Refused for a registry
+    /// that signs in with the admin account (disabling would cut it off; enabling is not
+    /// needed). The watch remembers the new setting, so the change is not announced back.
+    pub async fn set_admin_account(&self, name: &str, enabled: bool) -> Result<()> {
+        let reg = self.settings.registry(name)?.clone();
+        if reg.auth != RegistryAuth::Identity {
+            return Err(Error::invalid_input(
+                format!("{} signs in with its admin account", reg.name),
+                format!(
+                    "switch it to an Entra identity first (`acr-tray-cli registry add {} --identity ID`)",
+                    reg.name
+                ),
+            ));
+        }
+        let identity = self.identity_of(&reg)?;
+        let token = self.entra_token(identity, Audience::Arm).await?;
+        let http = &self.clients()?.http;
+        let arm = Arm::new(http, &self.cloud.arm, &token.token, &identity.id);
+        let state_path = self.paths.state_file();
+        let known = reg.arm_id.clone().or_else(|| {
+            State::load(&state_path)
+                .registries
+                .get(&reg.login_server.to_string())
+                .and_then(|s| s.admin.as_ref()?.arm_id.clone())
+        });
+        let id = match known {
+            Some(id) => id,
+            None => {
+                arm.find_registry(&reg.login_server)
+                    .await?
+                    .ok_or_else(|| Error::Registry {
+                        registry: reg.login_server.to_string(),
+                        message: cannot_read(&identity.id),
+                        kind: ErrorKind::Permission,
+                        hint:
+                            "changing the admin account needs Contributor or Owner on the registry"
+                                .to_owned(),
+                    })?
+                    .id
+            }
+        };
+        arm.set_admin_enabled(&id, enabled).await?;
+        let mut state = State::load(&state_path);
+        let entry = state
+            .registries
+            .entry(reg.login_server.to_string())
+            .or_default()
+            .admin
+            .get_or_insert_with(AdminWatchState::default);
+        entry.arm_id = Some(id);
+        entry.enabled = Some(enabled);
+        entry.not_watched = None;
+        entry.retry_at = None;
+        entry.checked_at = Some(self.clock.now());
+        if let Err(e) = state.save(&state_path) {
+            tracing::warn!(error = %e, "could not save the state");
+        }
+        Ok(())
+    }
+
     /// Reads the admin account of every registry given (those whose identity is an Entra
     /// identity), updating `watch` and sending an event for every change since the last read.
     /// `written` names the registries whose admin password was written into Docker's config in

@@ -12,6 +12,7 @@ import { AddRegistryDialog } from "./add-registry";
 export function RegistriesView({ overview, onSignIn }: { overview: Overview; onSignIn: (identity: string) => void }) {
   const [adding, setAdding] = useState(false);
   const [removing, setRemoving] = useState<string | null>(null);
+  const [disablingAdmin, setDisablingAdmin] = useState<string | null>(null);
   const [busy, setBusy] = useState<Set<string>>(new Set());
   useTick(1000);
 
@@ -39,6 +40,18 @@ export function RegistriesView({ overview, onSignIn }: { overview: Overview; onS
       announce(`${name} removed. Its credential stays in Docker until it expires.`);
     } catch (e) {
       announce(`Could not remove ${name}: ${api.asError(e).message}`);
+    }
+  }
+
+  async function disableAdmin(name: string) {
+    setDisablingAdmin(null);
+    announce(`Disabling the admin account of ${name}…`);
+    try {
+      await api.setAdminAccount(name, false);
+      announce(`The admin account of ${name} is disabled.`);
+    } catch (e) {
+      const err = api.asError(e);
+      announce(`Could not disable the admin account of ${name}: ${err.message}${err.hint ? ` ${err.hint}` : ""}`);
     }
   }
 
@@ -77,11 +90,21 @@ export function RegistriesView({ overview, onSignIn }: { overview: Overview; onS
               onRefresh={() => refresh([r.name])}
               onSignIn={onSignIn}
               onRemove={() => setRemoving(r.name)}
+              onDisableAdmin={() => setDisablingAdmin(r.name)}
             />
           ))}
         </ul>
       )}
       {adding && <AddRegistryDialog overview={overview} onClose={() => setAdding(false)} />}
+      {disablingAdmin && (
+        <Confirm
+          title={`Disable the admin account of ${disablingAdmin}?`}
+          message="Its passwords stop working for everyone who uses them. Docker keeps signing in to this registry with your account."
+          confirm="Disable"
+          onConfirm={() => disableAdmin(disablingAdmin)}
+          onCancel={() => setDisablingAdmin(null)}
+        />
+      )}
       {removing && (
         <Confirm
           title={`Remove ${removing}?`}
@@ -102,9 +125,10 @@ type CardProps = {
   onRefresh: () => void;
   onRemove: () => void;
   onSignIn: (identity: string) => void;
+  onDisableAdmin: () => void;
 };
 
-function RegistryCard({ reg, accounts, busy, onRefresh, onRemove, onSignIn }: CardProps) {
+function RegistryCard({ reg, accounts, busy, onRefresh, onRemove, onSignIn, onDisableAdmin }: CardProps) {
   // A registry waiting for a person to sign in: offer that, not a Refresh that can only fail.
   const identity = reg.signIn.kind === "adminPassword" ? null : reg.signIn.identity;
   const needsSignIn = reg.health === "signInRequired" && identity !== null && accounts.some((a) => a.id === identity && a.interactive);
@@ -166,6 +190,11 @@ function RegistryCard({ reg, accounts, busy, onRefresh, onRemove, onSignIn }: Ca
             <dt>Admin account</dt>
             <dd class={reg.adminAccount.enabled ? "admin-account warn-text" : "admin-account"} title={reg.adminAccount.notWatched ?? undefined}>
               {adminText(reg.adminAccount)}
+              {reg.adminAccount.enabled && reg.signIn.kind === "identity" && (
+                <button type="button" class="link" onClick={onDisableAdmin} aria-label={`Disable the admin account of ${reg.name}`}>
+                  Disable…
+                </button>
+              )}
             </dd>
           </div>
         )}

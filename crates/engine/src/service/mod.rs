@@ -335,6 +335,14 @@ impl Service {
         Ok(())
     }
 
+    /// Enables or disables a registry's admin account in Azure (see
+    /// [`Engine::set_admin_account`](crate::Engine::set_admin_account)).
+    pub async fn set_admin_account(&self, name: &str, enabled: bool) -> ViewResult<()> {
+        self.engine()?.set_admin_account(name, enabled).await?;
+        self.changed.notify_one();
+        Ok(())
+    }
+
     /// Refreshes the named registries (all when empty) now.
     pub async fn refresh_now(&self, names: Vec<String>) -> ViewResult<Vec<RefreshOutcomeView>> {
         let outcomes = self.scheduler.refresh_now(names).await?;
