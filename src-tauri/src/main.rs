@@ -4,5 +4,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 fn main() {
+    // First, while the process has one thread (see its documentation).
+    acr_tray_app::prepare_environment();
     std::process::exit(acr_tray_app::run());
 }

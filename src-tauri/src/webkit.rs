@@ -5,6 +5,13 @@
 //! it private) held all day for a window that was open for a minute. When the last webview is
 //! destroyed, [`last_webview_gone`] ends our network process; WebKit starts a fresh one when a
 //! window opens again.
+//!
+//! The window also leaves code behind in our own process: WebKit's and JavaScriptCore's, and
+//! the GL driver WebKit loaded for it (Mesa; with llvmpipe 44 MiB of libLLVM). Nothing runs that
+//! code once the window is gone, but its pages stay resident. Once the network process is
+//! ended, [`page_out_window_code`] asks the kernel to reclaim them (`MADV_PAGEOUT`): clean file
+//! pages are simply dropped, and read back from the page cache if the window opens again. The
+//! tray then costs what it cost before the window was first opened (docs/benchmarks.md).
 
 use std::time::Duration;
 
@@ -16,6 +23,25 @@ const NETWORK_PROCESS: &str = "WebKitNetworkProcess";
 /// How long after the window is destroyed the network process is ended: WebKit finishes its
 /// own teardown first (the web process exits, cookies and caches are flushed).
 const GRACE: Duration = Duration::from_secs(2);
+
+/// Called when the app starts in the tray only: the dynamic loader read WebKit's (and its
+/// speech synthesiser's) relocation tables at start, which leaves megabytes of their pages
+/// resident though no window exists; after [`GRACE`], unless a window opened meanwhile, they
+/// are paged out like the window's code is when it closes.
+pub fn started_without_window<R: Runtime>(app: &AppHandle<R>) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(GRACE).await;
+        if app.webview_windows().is_empty() {
+            let (mappings, bytes) = page_out_window_code();
+            tracing::debug!(
+                mappings,
+                mib = bytes / (1024 * 1024),
+                "paged out WebKit's code"
+            );
+        }
+    });
+}
 
 /// Called when a window is destroyed: unless a webview is left (or opened meanwhile), ends
 /// WebKit's network process after [`GRACE`].
@@ -32,7 +58,79 @@ pub fn last_webview_gone<R: Runtime>(app: &AppHandle<R>) {
                 Err(e) => tracing::warn!(pid, error = %e, "cannot end the WebKit network process"),
             }
         }
+        let (mappings, bytes) = page_out_window_code();
+        tracing::info!(
+            mappings,
+            mib = bytes / (1024 * 1024),
+            "paged out the code only the window used"
+        );
     });
+}
+
+/// Libraries only a webview uses: WebKit, JavaScriptCore, their speech synthesiser (flite) and
+/// ICU, GStreamer, and the GL stack WebKit loads (Mesa's EGL/GLX, DRI/Gallium drivers, LLVM).
+fn window_only(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or_default();
+    const PREFIXES: [&str; 11] = [
+        "libwebkit2gtk",
+        "libjavascriptcoregtk",
+        "libflite",
+        "libicui18n",
+        "libgst",
+        "libLLVM",
+        "libEGL_mesa",
+        "libGLX_mesa",
+        "libgallium",
+        "libglapi",
+        "libvulkan",
+    ];
+    PREFIXES.iter().any(|p| name.starts_with(p)) || path.contains("/dri/")
+}
+
+/// One line of `/proc/self/maps`: its address range and path, if it maps a file.
+fn mapping(line: &str) -> Option<(usize, usize, &str)> {
+    let mut fields = line.split_ascii_whitespace();
+    let range = fields.next()?;
+    let path = fields.nth(4)?;
+    if !path.starts_with('/') {
+        return None;
+    }
+    let (start, end) = range.split_once('-')?;
+    let start = usize::from_str_radix(start, 16).ok()?;
+    let end = usize::from_str_radix(end, 16).ok()?;
+    (end > start).then_some((start, end, path))
+}
+
+/// Asks the kernel to page out the mappings of [`window_only`] libraries; returns how many
+/// mappings and bytes were handed over (the kernel keeps pages other processes share).
+#[allow(unsafe_code)]
+fn page_out_window_code() -> (usize, usize) {
+    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
+        return (0, 0);
+    };
+    let (mut count, mut bytes) = (0, 0);
+    for (start, end, _) in maps
+        .lines()
+        .filter_map(mapping)
+        .filter(|(_, _, path)| window_only(path))
+    {
+        // SAFETY: MADV_PAGEOUT only moves pages out of memory; their contents are unchanged
+        // (file pages are read back, private ones come back from swap or are kept), so no
+        // reference into these mappings is invalidated. The range is one whole mapping of this
+        // process, page-aligned as /proc/self/maps lists it.
+        let done = unsafe {
+            rustix::mm::madvise(
+                start as *mut std::ffi::c_void,
+                end - start,
+                rustix::mm::Advice::LinuxPageOut,
+            )
+        };
+        if done.is_ok() {
+            count += 1;
+            bytes += end - start;
+        }
+    }
+    (count, bytes)
 }
 
 /// Sends SIGTERM to each of this process's children running `program`; returns their pids
@@ -104,6 +202,43 @@ fn program_name(cmdline: &[u8]) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn picks_the_window_only_libraries_from_proc_maps() {
+        let line = "7f1c2a000000-7f1c2d000000 r-xp 00000000 08:01 1234 /usr/lib/x86_64-linux-gnu/libLLVM-15.so.1";
+        assert_eq!(
+            mapping(line),
+            Some((
+                0x7f1c_2a00_0000,
+                0x7f1c_2d00_0000,
+                "/usr/lib/x86_64-linux-gnu/libLLVM-15.so.1"
+            ))
+        );
+        assert_eq!(mapping("7f00-7f10 rw-p 00000000 00:00 0 "), None);
+        assert_eq!(mapping("7f00-7f10 rw-p 00000000 00:00 0 [heap]"), None);
+        for lib in [
+            "/usr/lib/x86_64-linux-gnu/libwebkit2gtk-4.1.so.0.19.9",
+            "/usr/lib/x86_64-linux-gnu/libjavascriptcoregtk-4.1.so.0",
+            "/usr/lib/x86_64-linux-gnu/dri/swrast_dri.so",
+            "/lib/x86_64-linux-gnu/libEGL_mesa.so.0",
+        ] {
+            assert!(window_only(lib), "{lib}");
+        }
+        for lib in [
+            "/usr/lib/x86_64-linux-gnu/libgtk-3.so.0",
+            "/usr/lib/x86_64-linux-gnu/libc.so.6",
+            "/usr/bin/acr-tray",
+        ] {
+            assert!(!window_only(lib), "{lib}");
+        }
+    }
+
+    #[test]
+    fn paging_out_leaves_the_process_working() {
+        // This test process maps none of those libraries: nothing to do, nothing breaks.
+        let (mappings, _) = page_out_window_code();
+        assert_eq!(mappings, 0);
+    }
 
     #[test]
     fn reads_the_parent_from_proc_stat() {

@@ -391,3 +391,20 @@ fn disabling_the_admin_account_follows_the_long_running_operation() {
     assert_eq!(found[0]["registries"][0]["name"], "adminuse1");
     assert_eq!(found[0]["registries"][0]["adminUserEnabled"], true);
 }
+
+#[test]
+fn answering_docker_does_not_wait_for_arm() {
+    let w = World::new();
+    let sp = w.service_principal();
+    let reg = w.fake.add_registry(RegistrySpec::new("quick1"));
+    w.fake.assign_role(&reg.name, &sp.object_id, Role::Owner);
+    w.login(&sp).expect_code(0);
+    w.cli(&["registry", "add", &reg.name]).expect_code(0);
+    w.fake.clear_requests();
+    // `token` (and docker-credential-acr-tray) refreshes a missing credential on the spot:
+    // the exchange only, no admin watch.
+    w.cli(&["token", &reg.name]).expect_code(0);
+    let log = w.fake.requests();
+    assert!(log.iter().any(|r| r.path == "/oauth2/exchange"), "{log:#?}");
+    assert!(!log.iter().any(|r| r.service == Service::Arm), "{log:#?}");
+}

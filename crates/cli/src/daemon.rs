@@ -304,4 +304,43 @@ mod tests {
         assert_eq!(v["kind"], "transient");
         assert_eq!(v["at"], "2026-11-23T14:05:00+00:00");
     }
+
+    #[test]
+    fn admin_account_events_print_what_changed_and_what_it_means() {
+        let at = Utc::now();
+        let local = at.with_timezone(&Local);
+        let disabled = Event::AdminDisabled {
+            registry: "beta".into(),
+            login_server: "beta.azurecr.io".into(),
+            admin_mode: true,
+        };
+        let line = text_line(&disabled, local);
+        assert!(line.contains("admin account disabled on beta"), "{line}");
+        assert!(line.contains("registry add beta --identity ID"), "{line}");
+        let enabled = Event::AdminEnabled {
+            registry: "beta".into(),
+            login_server: "beta.azurecr.io".into(),
+            admin_mode: false,
+        };
+        let line = text_line(&enabled, local);
+        assert!(
+            line.contains("az acr update -n beta --admin-enabled false"),
+            "{line}"
+        );
+        let regenerated = Event::AdminPasswordRegenerated {
+            registry: "beta".into(),
+            login_server: "beta.azurecr.io".into(),
+            password: "password2".into(),
+            admin_mode: true,
+            written_to_docker: true,
+        };
+        let line = text_line(&regenerated, local);
+        assert!(line.contains("admin password2 of beta"), "{line}");
+        assert!(line.contains("written into Docker's config"), "{line}");
+        let v: serde_json::Value =
+            serde_json::from_str(&json_line(&regenerated, at)).expect("json");
+        assert_eq!(v["event"], "admin-password-regenerated");
+        assert_eq!(v["password"], "password2");
+        assert_eq!(v["writtenToDocker"], true);
+    }
 }

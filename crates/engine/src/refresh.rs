@@ -73,7 +73,14 @@ pub struct RegistryStatus {
 impl Engine {
     /// Refreshes the named registries (all when `names` is empty), concurrently, and writes
     /// every new credential into Docker's config in one atomic update.
+    /// Each registry's admin account is read too (see [`crate::admin_watch`]).
     pub async fn refresh(&self, names: &[String]) -> Result<Vec<RegistryOutcome>> {
+        self.refresh_pass(names, true).await
+    }
+
+    /// [`Engine::refresh`], with or without the admin watch (a credential helper answering
+    /// Docker does not wait for ARM).
+    async fn refresh_pass(&self, names: &[String], watch: bool) -> Result<Vec<RegistryOutcome>> {
         let registries = self.select(names)?;
         let docker_path = self.docker_config_path()?;
         let state_path = self.paths.state_file();
@@ -190,8 +197,10 @@ impl Engine {
         if !newly_ended.is_empty() {
             tracing::warn!(identities = ?newly_ended, "sign-in required; no more automatic attempts until the user signs in");
         }
-        self.watch_admin_in(&registries, &mut state, &outcomes)
-            .await;
+        if watch {
+            self.watch_admin_in(&registries, &mut state, &outcomes)
+                .await;
+        }
         if let Err(e) = state.save(&state_path) {
             tracing::warn!(error = %e, "could not save the state");
         }
@@ -357,7 +366,7 @@ impl Engine {
         if let Some(c) = cache.get(&key)?.filter(fresh) {
             return Ok((reg, c));
         }
-        let outcome = self.refresh(std::slice::from_ref(&key)).await?;
+        let outcome = self.refresh_pass(std::slice::from_ref(&key), false).await?;
         if let Some(Err(e)) = outcome.into_iter().next().map(|o| o.result) {
             return Err(e);
         }
