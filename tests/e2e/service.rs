@@ -242,6 +242,21 @@ async fn device_code_sign_in_and_an_ended_session() {
         "{}",
         ended.summary
     );
+    // The app speaks of its own menu and window, not of `acr-tray-cli` commands: in the error
+    // the window shows, and in the notification.
+    let error = outcomes[0].error.as_ref().unwrap();
+    let said = format!(
+        "{} {}",
+        error.message,
+        error.hint.clone().unwrap_or_default()
+    );
+    assert!(!said.contains("acr-tray-cli"), "{said}");
+    assert!(said.contains("“Sign in again…” in the tray menu"), "{said}");
+    let shown = sim.notifier.notifications();
+    assert!(!shown.is_empty());
+    for n in &shown {
+        assert!(!n.body.contains("acr-tray-cli"), "{n:?}");
+    }
     // What the window pre-fills for "Sign in again": the session's own tenant.
     assert_eq!(
         ended.accounts[0].tenant.as_deref(),

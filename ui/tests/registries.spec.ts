@@ -251,3 +251,20 @@ test("remove asks first", async ({ page, open }) => {
   await expect(page.locator("#status")).toContainText("contosobuild removed.");
   expect((await calls(page)).find((c) => c.cmd === "remove_registry")?.args).toEqual({ name: "contosobuild" });
 });
+
+test("a registry on the admin account can be switched to an Entra account", async ({ page, open }) => {
+  await open({ replies: { add_registry: { ok: { name: "contosobuild" } } } });
+  const card = page.locator('[data-registry="contosobuild"]');
+  await card.getByRole("button", { name: "Change how contosobuild signs in" }).click();
+  const dialog = page.getByRole("dialog", { name: "Change how contosobuild signs in" });
+  await expect(dialog.getByLabel("Registry name or login server")).toHaveValue("contosobuild.azurecr.io");
+  await expect(dialog.getByLabel("Registry name or login server")).toHaveAttribute("readonly", "");
+  // The way off the admin account is offered first.
+  await expect(dialog.getByLabel("Sign in with")).toHaveValue("identity:user-dana");
+  await expect(dialog.getByRole("button", { name: "Find in Azure" })).toBeHidden();
+  await dialog.getByRole("button", { name: "Save" }).click();
+  await expect(page.locator("#status")).toHaveText("contosobuild: sign-in changed.");
+  expect((await calls(page)).find((c) => c.cmd === "add_registry")?.args).toEqual({
+    request: { nameOrLoginServer: "contosobuild.azurecr.io", signIn: { kind: "identity", identity: "user-dana" }, trustCustomDomain: false },
+  });
+});

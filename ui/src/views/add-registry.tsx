@@ -3,21 +3,30 @@
 // input once at submit, sent with the one add_registry call, and the input is emptied at once.
 import { useMemo, useRef, useState } from "preact/hooks";
 import * as api from "../api";
-import type { DiscoveredRegistry, Discovery, Overview, RegistrySignInInput } from "../bindings";
+import type { DiscoveredRegistry, Discovery, Overview, RegistrySignInInput, RegistryView } from "../bindings";
 import { ErrorNote } from "../components/bits";
 import { Dialog } from "../components/dialog";
 import { announce } from "../store";
 import { parseRegistry } from "../validate";
 
-type Props = { overview: Overview; onClose: () => void };
+/** `existing`: change how that registry signs in (the same add, which replaces it). */
+type Props = { overview: Overview; onClose: () => void; existing?: RegistryView };
 
-export function AddRegistryDialog({ overview, onClose }: Props) {
+/** The sign-in to offer first: the registry's own when it signs in with an account, else an
+ * account (the way off the admin account), else the admin password. */
+function firstChoice(overview: Overview, existing?: RegistryView): string {
+  if (existing?.signIn.kind === "identity") return `identity:${existing.signIn.identity}`;
+  const account = overview.accounts[0];
+  return account ? `identity:${account.id}` : "adminPassword";
+}
+
+export function AddRegistryDialog({ overview, onClose, existing }: Props) {
   const { accounts, cloud } = overview;
   const [mode, setMode] = useState<"type" | "discover">("type");
-  const [input, setInput] = useState("");
+  const [input, setInput] = useState(existing?.loginServer ?? "");
   const [touched, setTouched] = useState(false);
-  const [trust, setTrust] = useState(false);
-  const [signIn, setSignIn] = useState(accounts[0] ? `identity:${accounts[0].id}` : "adminPassword");
+  const [trust, setTrust] = useState(existing?.trustedCustomDomain ?? false);
+  const [signIn, setSignIn] = useState(firstChoice(overview, existing));
   const [username, setUsername] = useState("");
   const password = useRef<HTMLInputElement>(null);
   const nameRef = useRef<HTMLInputElement>(null);
@@ -67,7 +76,7 @@ export function AddRegistryDialog({ overview, onClose }: Props) {
     if (password.current) password.current.value = "";
     try {
       const reg = await call;
-      announce(`${reg.name} added.`);
+      announce(existing ? `${reg.name}: sign-in changed.` : `${reg.name} added.`);
       onClose();
     } catch (err) {
       setServerError(api.asError(err));
@@ -77,15 +86,17 @@ export function AddRegistryDialog({ overview, onClose }: Props) {
 
   const describedBy = [fieldError || serverError ? "name-error" : "", "name-help"].filter(Boolean).join(" ");
   return (
-    <Dialog title="Add a registry" onClose={onClose} wide id="add-dialog">
-      <div class="segmented" role="group" aria-label="How to add">
-        <button type="button" aria-pressed={mode === "type"} onClick={() => setMode("type")} id="mode-type">
-          Enter a name
-        </button>
-        <button type="button" aria-pressed={mode === "discover"} onClick={() => setMode("discover")} id="mode-discover" disabled={accounts.length === 0}>
-          Find in Azure
-        </button>
-      </div>
+    <Dialog title={existing ? `Change how ${existing.name} signs in` : "Add a registry"} onClose={onClose} wide id="add-dialog">
+      {!existing && (
+        <div class="segmented" role="group" aria-label="How to add">
+          <button type="button" aria-pressed={mode === "type"} onClick={() => setMode("type")} id="mode-type">
+            Enter a name
+          </button>
+          <button type="button" aria-pressed={mode === "discover"} onClick={() => setMode("discover")} id="mode-discover" disabled={accounts.length === 0}>
+            Find in Azure
+          </button>
+        </div>
+      )}
       {mode === "discover" ? (
         <DiscoverPanel overview={overview} onPick={pick} />
       ) : (
@@ -95,7 +106,8 @@ export function AddRegistryDialog({ overview, onClose }: Props) {
             <input
               id="reg-name"
               ref={nameRef}
-              autofocus
+              autofocus={!existing}
+              readOnly={existing !== undefined}
               autocomplete="off"
               spellcheck={false}
               value={input}
@@ -136,7 +148,7 @@ export function AddRegistryDialog({ overview, onClose }: Props) {
           )}
           <div class="field">
             <label for="reg-signin">Sign in with</label>
-            <select id="reg-signin" value={signIn} onChange={(e) => setSignIn(e.currentTarget.value)}>
+            <select id="reg-signin" value={signIn} onChange={(e) => setSignIn(e.currentTarget.value)} autofocus={existing !== undefined}>
               {accounts.length > 0 && (
                 <optgroup label="Accounts">
                   {accounts.map((a) => (
@@ -179,7 +191,7 @@ export function AddRegistryDialog({ overview, onClose }: Props) {
               Cancel
             </button>
             <button type="submit" class="primary" disabled={sending} id="add-submit">
-              {sending ? "Adding…" : "Add registry"}
+              {existing ? (sending ? "Saving…" : "Save") : sending ? "Adding…" : "Add registry"}
             </button>
           </div>
         </form>

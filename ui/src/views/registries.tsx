@@ -13,6 +13,7 @@ export function RegistriesView({ overview, onSignIn }: { overview: Overview; onS
   const [adding, setAdding] = useState(false);
   const [removing, setRemoving] = useState<string | null>(null);
   const [disablingAdmin, setDisablingAdmin] = useState<string | null>(null);
+  const [changing, setChanging] = useState<RegistryView | null>(null);
   const [busy, setBusy] = useState<Set<string>>(new Set());
   useTick(1000);
 
@@ -91,11 +92,13 @@ export function RegistriesView({ overview, onSignIn }: { overview: Overview; onS
               onSignIn={onSignIn}
               onRemove={() => setRemoving(r.name)}
               onDisableAdmin={() => setDisablingAdmin(r.name)}
+              onChangeSignIn={() => setChanging(r)}
             />
           ))}
         </ul>
       )}
       {adding && <AddRegistryDialog overview={overview} onClose={() => setAdding(false)} />}
+      {changing && <AddRegistryDialog overview={overview} existing={changing} onClose={() => setChanging(null)} />}
       {disablingAdmin && (
         <Confirm
           title={`Disable the admin account of ${disablingAdmin}?`}
@@ -126,9 +129,10 @@ type CardProps = {
   onRemove: () => void;
   onSignIn: (identity: string) => void;
   onDisableAdmin: () => void;
+  onChangeSignIn: () => void;
 };
 
-function RegistryCard({ reg, accounts, busy, onRefresh, onRemove, onSignIn, onDisableAdmin }: CardProps) {
+function RegistryCard({ reg, accounts, busy, onRefresh, onRemove, onSignIn, onDisableAdmin, onChangeSignIn }: CardProps) {
   // A registry waiting for a person to sign in: offer that, not a Refresh that can only fail.
   const identity = reg.signIn.kind === "adminPassword" ? null : reg.signIn.identity;
   const needsSignIn = reg.health === "signInRequired" && identity !== null && accounts.some((a) => a.id === identity && a.interactive);
@@ -165,7 +169,12 @@ function RegistryCard({ reg, accounts, busy, onRefresh, onRemove, onSignIn, onDi
       <dl class="facts">
         <div>
           <dt>Signs in with</dt>
-          <dd>{signInLabel(reg.signIn, accounts)}</dd>
+          <dd>
+            {signInLabel(reg.signIn, accounts)}
+            <button type="button" class="link" onClick={onChangeSignIn} aria-label={`Change how ${reg.name} signs in`}>
+              Change…
+            </button>
+          </dd>
         </div>
         <div>
           <dt>Last refresh</dt>

@@ -8,11 +8,13 @@
 //! - [`view`]: the serialisable views (the IPC contract with the web UI).
 //! - [`overview`]: builds an [`Overview`] from the settings, the state and the scheduler.
 //! - [`bindings`]: the TypeScript declarations of the views (feature `ts`).
+//! - [`wording`]: hints in the app's words (its menu and window, not `acr-tray-cli`).
 
 #[cfg(feature = "ts")]
 pub mod bindings;
 pub mod overview;
 pub mod view;
+pub mod wording;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -89,6 +91,7 @@ impl Service {
             }),
             ..options
         };
+        let notifier: Arc<dyn Notifier> = Arc::new(wording::AppWording(notifier));
         let scheduler = Scheduler::start(options.clone(), program, notifier)?;
         let mut status = scheduler.status();
         // A copy of the status: building reads files, and the scheduler must not wait on that.

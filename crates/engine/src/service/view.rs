@@ -246,8 +246,11 @@ impl ErrorView {
         };
         Self {
             code,
-            message: err.to_string(),
-            hint: err.hint().filter(|h| !h.is_empty()),
+            message: super::wording::for_the_app(&err.to_string()),
+            hint: err
+                .hint()
+                .filter(|h| !h.is_empty())
+                .map(|h| super::wording::for_the_app(&h)),
             at: None,
         }
     }
@@ -256,8 +259,8 @@ impl ErrorView {
     pub fn from_stored(err: &StoredError) -> Self {
         Self {
             code: code_of(err.kind),
-            message: err.message.clone(),
-            hint: err.hint.clone(),
+            message: super::wording::for_the_app(&err.message),
+            hint: err.hint.as_deref().map(super::wording::for_the_app),
             at: Some(err.at),
         }
     }
