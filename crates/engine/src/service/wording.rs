@@ -26,8 +26,36 @@ fn in_the_app(command: &str) -> Option<&'static str> {
     }
 }
 
-/// `text` with each `` `acr-tray-cli ...` `` that has an app equivalent replaced by it.
+/// `text` with each `` `acr-tray-cli ...` `` that has an app equivalent replaced by it, and the
+/// CLI's flag advice ("(add --device-code without a browser)") left out: the app asks for a
+/// sign-in method itself.
 pub fn for_the_app(text: &str) -> String {
+    without_flag_notes(&replace_commands(text))
+}
+
+/// Drops parentheticals that give bare CLI flags (`--x` outside backticks), and ", or use
+/// --device-code".
+fn without_flag_notes(text: &str) -> String {
+    let mut out = text.replace(", or use --device-code", "");
+    while let Some(start) = out.find(" (") {
+        let Some(len) = out[start..].find(')') else {
+            break;
+        };
+        let inner = &out[start + 2..start + len];
+        if inner.contains("--") && !inner.contains('`') {
+            out.replace_range(start..=start + len, "");
+        } else {
+            // Keep it, and look for the next one after it.
+            let rest = without_flag_notes(&out[start + len + 1..]);
+            out.truncate(start + len + 1);
+            out.push_str(&rest);
+            break;
+        }
+    }
+    out
+}
+
+fn replace_commands(text: &str) -> String {
     let parts: Vec<&str> = text.split('`').collect();
     // An odd number of backticks leaves the last one unpaired: it stays as it is.
     let paired = parts.len() % 2 == 1;
@@ -99,6 +127,30 @@ mod tests {
                 "install x, or stop Docker from using it (`acr-tray-cli doctor --fix` can do that, with a backup)"
             ),
             "install x, or stop Docker from using it (“Fix” under Docker in Settings → General can do that, with a backup)"
+        );
+    }
+
+    #[test]
+    fn cli_flag_advice_is_left_out() {
+        assert_eq!(
+            for_the_app(
+                "sign in again: `acr-tray-cli login` (add --device-code without a browser) for dev@contoso.example"
+            ),
+            "sign in again: “Sign in again…” in the tray menu, or Accounts in Settings for dev@contoso.example"
+        );
+        assert_eq!(
+            for_the_app("run `acr-tray-cli login` again (or with --device-code)"),
+            "use “Sign in again…” in the tray menu, or Accounts in Settings again"
+        );
+        assert_eq!(
+            for_the_app("run `acr-tray-cli login` again, or use --device-code"),
+            "use “Sign in again…” in the tray menu, or Accounts in Settings again"
+        );
+        // Commands in backticks stay, flags and all; so do other parentheticals.
+        let az = "enable it (`az acr update -n a --admin-enabled true`) (the docs say so) (or --x)";
+        assert_eq!(
+            for_the_app(az),
+            "enable it (`az acr update -n a --admin-enabled true`) (the docs say so)"
         );
     }
 
