@@ -408,3 +408,47 @@ fn answering_docker_does_not_wait_for_arm() {
     assert!(log.iter().any(|r| r.path == "/oauth2/exchange"), "{log:#?}");
     assert!(!log.iter().any(|r| r.service == Service::Arm), "{log:#?}");
 }
+
+#[test]
+fn losing_arm_read_access_is_explained_not_announced() {
+    let w = World::new();
+    let sp = w.service_principal();
+    let reg = w.fake.add_registry(RegistrySpec::new("lost1"));
+    w.fake.assign_role(&reg.name, &sp.object_id, Role::Reader);
+    w.fake.assign_role(&reg.name, &sp.object_id, Role::AcrPull);
+    w.login(&sp).expect_code(0);
+    w.cli(&["registry", "add", &reg.name]).expect_code(0);
+    run_once(&w);
+    assert_eq!(status_of(&w, &reg.name)["adminAccount"]["enabled"], false);
+
+    // Reader is taken away: ARM answers the registry's GET with 403 AuthorizationFailed.
+    w.fake.assign_role(&reg.name, &sp.object_id, Role::None);
+    w.fake.assign_role(&reg.name, &sp.object_id, Role::AcrPull);
+    w.fake.clear_requests();
+    let events = run_once(&w);
+    assert_eq!(admin_events(&events), Vec::<Value>::new());
+    assert!(events.iter().any(|e| e["event"] == "refreshed"));
+    let got: Vec<u16> = w
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.service == Service::Arm)
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(got, [403]);
+    let status = status_of(&w, &reg.name);
+    assert!(
+        status["adminAccount"]["notWatched"]
+            .as_str()
+            .is_some_and(|s| s.contains("cannot read this registry")),
+        "{status:#}"
+    );
+    // Not asked again within the day.
+    w.fake.clear_requests();
+    run_once(&w);
+    assert!(
+        !w.fake.requests().iter().any(|r| r.service == Service::Arm),
+        "{:#?}",
+        w.fake.requests()
+    );
+}

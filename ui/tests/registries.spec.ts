@@ -162,7 +162,7 @@ test("each registry shows what its identity can do and its admin account", async
   await expect(enabled).toHaveText("Enabled (passwords watched) · Azure recommends keeping it disabled");
   await expect(enabled).toHaveClass(/warn-text/);
   const unwatched = card("legacyimages").locator(".admin-account");
-  await expect(unwatched).toHaveText("Not watched: this account cannot read the registry in Azure");
+  await expect(unwatched).toHaveText("Not watched: needs Reader");
   await expect(unwatched).toHaveAttribute("title", /AcrPull and AcrPush do not show registries/);
   await expect(card("partnerregistry").locator(".admin-account")).toHaveCount(0);
   // The admin account of a registry in admin mode cannot be disabled from here (it would cut

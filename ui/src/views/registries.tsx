@@ -240,7 +240,7 @@ export function roleText(role: RegistryRole): string {
 }
 
 function adminText(a: AdminAccountView): string {
-  if (a.notWatched) return "Not watched: this account cannot read the registry in Azure";
+  if (a.notWatched) return "Not watched: needs Reader";
   if (a.enabled === null) return "Not read yet";
   if (!a.enabled) return "Disabled";
   return a.passwordsWatched ? "Enabled (passwords watched) · Azure recommends keeping it disabled" : "Enabled · Azure recommends keeping it disabled";
