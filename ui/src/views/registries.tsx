@@ -197,7 +197,7 @@ function RegistryCard({ reg, accounts, busy, onRefresh, onRemove, onSignIn, onDi
         {reg.adminAccount && (
           <div>
             <dt>Admin account</dt>
-            <dd class={reg.adminAccount.enabled ? "admin-account warn-text" : "admin-account"} title={reg.adminAccount.notWatched ?? undefined}>
+            <dd class={reg.adminAccount.enabled ? "admin-account warn-text" : "admin-account"} title={reg.adminAccount.notWatched ?? (reg.adminAccount.enabled ? ADMIN_WARNING : undefined)}>
               {adminText(reg.adminAccount)}
               {reg.adminAccount.enabled && reg.signIn.kind === "identity" && (
                 <button type="button" class="link" onClick={onDisableAdmin} aria-label={`Disable the admin account of ${reg.name}`}>
@@ -239,11 +239,13 @@ export function roleText(role: RegistryRole): string {
   }
 }
 
+const ADMIN_WARNING = "Anyone with its password can push and pull. The ACR docs recommend keeping the admin account disabled.";
+
 function adminText(a: AdminAccountView): string {
   if (a.notWatched) return "Not watched: needs Reader";
   if (a.enabled === null) return "Not read yet";
   if (!a.enabled) return "Disabled";
-  return a.passwordsWatched ? "Enabled (passwords watched) · Azure recommends keeping it disabled" : "Enabled · Azure recommends keeping it disabled";
+  return a.passwordsWatched ? "Enabled, passwords watched" : "Enabled";
 }
 
 function expiryText(at: string | null, now: number): string {
