@@ -13,8 +13,10 @@ export function engineNow(): number {
   return base.engineMs + (performance.now() - base.localMs);
 }
 
-const clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
-const dayClock = new Intl.DateTimeFormat(undefined, { weekday: "short", hour: "2-digit", minute: "2-digit" });
+// 24-hour, as the tray menu, the window's summary line and the notifications (the engine's
+// words) say it: one window must not show "01:21 AM" next to "04:21".
+const clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+const dayClock = new Intl.DateTimeFormat(undefined, { weekday: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
 
 /** "14:05", or "Tue 14:05" when not within the next/last 20 hours. */
 export function clockTime(iso: string, now = engineNow()): string {

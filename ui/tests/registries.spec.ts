@@ -269,3 +269,14 @@ test("a registry on the admin account can be switched to an Entra account", asyn
     request: { nameOrLoginServer: "contosobuild.azurecr.io", signIn: { kind: "identity", identity: "user-dana" }, trustCustomDomain: false },
   });
 });
+
+test.describe("in a 12-hour locale", () => {
+  test.use({ locale: "en-US" });
+  test("times are 24-hour, as in the tray and the summary line", async ({ page, open }) => {
+    await page.clock.install({ time: new Date(NOW) });
+    await open();
+    const card = page.locator('[data-registry="contosoprod"]');
+    await expect(card.locator(".last-refresh")).toHaveText("09:48 · 12 min ago");
+    await expect(card.locator(".next-refresh")).toHaveText("10:46 · in 46 min");
+  });
+});
