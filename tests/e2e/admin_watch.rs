@@ -178,6 +178,14 @@ fn roles_show_what_each_identity_can_do() {
     let text = w.cli(&["status"]).expect_code(0).stdout;
     assert!(text.contains("can:           pull (AcrPull)"), "{text}");
     assert!(text.contains("can:           push (AcrPush)"), "{text}");
+    // A role taken away: the registry refuses the token, and the status says "none".
+    w.fake.assign_role("canpush", &sp.object_id, Role::None);
+    w.cli(&["refresh", "canpush"]).expect_code(1);
+    let none = status_of(&w, "canpush");
+    assert_eq!(
+        (&none["role"], &none["can"]),
+        (&"None".into(), &"none".into())
+    );
     // AcrPull alone cannot read the registry in ARM: not watched, and the status says why.
     assert!(
         pull["adminAccount"]["notWatched"]

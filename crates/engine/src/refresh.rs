@@ -158,6 +158,10 @@ impl Engine {
                         entry.failing_since = Some(now);
                     }
                     entry.last_error = Some(StoredError::new(e, now));
+                    if matches!(e, Error::NoRole { .. }) {
+                        // The registry refused every token: the identity may do nothing there.
+                        entry.role = Some(crate::admin_watch::RegistryRole::None);
+                    }
                     tracing::warn!(registry = %reg.login_server, error = %e, "refresh failed");
                     if let Some(id) = ends_session(e) {
                         let identity = state.identities.entry(id.to_owned()).or_default();
