@@ -302,7 +302,7 @@ impl<'a> Arm<'a> {
     }
 
     /// `PATCH {id}` with `properties.adminUserEnabled`, following the long-running operation
-    /// when ARM answers 201 with `Azure-AsyncOperation` (protocol.md §4.2) until it ends.
+    /// when ARM answers 201 (or 202) with `Azure-AsyncOperation` (protocol.md §4.2) until it ends.
     pub async fn set_admin_enabled(&self, registry_id: &str, enabled: bool) -> Result<()> {
         let url = self.url(&format!(
             "{}?api-version={REGISTRY_API}",
@@ -316,7 +316,7 @@ impl<'a> Arm<'a> {
                 registry_id,
             )
             .await?;
-        if resp.status != 201 {
+        if !matches!(resp.status, 201 | 202) {
             return Ok(());
         }
         let Some(operation) = resp.async_operation else {
@@ -400,7 +400,7 @@ impl<'a> Arm<'a> {
                 .bytes()
                 .await
                 .map_err(|e| network(url, http::describe(e), None))?;
-            if status == 200 || status == 201 {
+            if matches!(status, 200..=202) {
                 let head = Head {
                     status,
                     retry_after,
