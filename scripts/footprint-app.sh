@@ -118,20 +118,16 @@ top_mappings() {
         sort -rn | head -15 | sed 's/^/    /'
 }
 
-webkit_pids() {
+# The app's descendants whose command line contains $1.
+descendants_running() {
     local pid
     for pid in $(descendants "$APP_PID"); do
-        grep -q WebKit "/proc/$pid/cmdline" 2>/dev/null && echo "$pid"
+        grep -q "$1" "/proc/$pid/cmdline" 2>/dev/null && echo "$pid"
     done
     return 0
 }
-network_pid() {
-    local pid
-    for pid in $(descendants "$APP_PID"); do
-        grep -q WebKitNetworkProcess "/proc/$pid/cmdline" 2>/dev/null && echo "$pid"
-    done
-    return 0
-}
+webkit_pids() { descendants_running WebKit; }
+network_pid() { descendants_running WebKitNetworkProcess; }
 
 dbus() { gdbus call --session --dest "$1" --object-path "$2" --method "$3" "${@:4}" 2>/dev/null; }
 

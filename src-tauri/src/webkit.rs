@@ -234,7 +234,7 @@ mod tests {
     }
 
     #[test]
-    fn paging_out_leaves_the_process_working() {
+    fn nothing_is_paged_out_in_a_process_without_webkit() {
         // This test process maps none of those libraries: nothing to do, nothing breaks.
         let (mappings, _) = page_out_window_code();
         assert_eq!(mappings, 0);

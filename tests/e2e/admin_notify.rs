@@ -25,6 +25,14 @@ fn docker_basic(sim: &Sim, login_server: &str) -> (String, String) {
 struct Seen(usize);
 
 impl Seen {
+    /// The one notification shown since the last call (panics unless exactly one was).
+    #[track_caller]
+    fn one(&mut self, sim: &Sim) -> Notification {
+        let shown = self.take(sim);
+        assert_eq!(shown.len(), 1, "{shown:#?}");
+        shown.into_iter().next().unwrap()
+    }
+
     fn take(&mut self, sim: &Sim) -> Vec<Notification> {
         let all = sim.notifier.notifications();
         let fresh = all[self.0..].to_vec();
@@ -78,11 +86,10 @@ async fn each_admin_change_is_one_notification_within_one_poll() {
         sim.fake.admin_credentials(&admin.name).unwrap().1[0]
     );
     assert_ne!(now_in_docker, first);
-    let shown = seen.take(&sim);
-    assert_eq!(shown.len(), 1, "{shown:#?}");
-    assert_eq!(shown[0].title, "adminmode1: admin password regenerated");
+    let shown = seen.one(&sim);
+    assert_eq!(shown.title, "adminmode1: admin password regenerated");
     assert!(
-        shown[0]
+        shown
             .body
             .contains("wrote the new password into Docker's config")
     );
@@ -93,12 +100,11 @@ async fn each_admin_change_is_one_notification_within_one_poll() {
     // identity, and the refresh failure it causes is not announced on its own.
     sim.fake.set_admin_enabled(&admin.name, false);
     poll().await;
-    let shown = seen.take(&sim);
-    assert_eq!(shown.len(), 1, "{shown:#?}");
-    assert_eq!(shown[0].title, "adminmode1: admin account disabled");
-    assert!(shown[0].body.contains("Switch it to an Entra identity"));
-    assert_eq!(shown[0].urgency, Urgency::Critical);
-    assert_eq!(shown[0].action, Some(NotificationAction::OpenSettings));
+    let shown = seen.one(&sim);
+    assert_eq!(shown.title, "adminmode1: admin account disabled");
+    assert!(shown.body.contains("Switch it to an Entra identity"));
+    assert_eq!(shown.urgency, Urgency::Critical);
+    assert_eq!(shown.action, Some(NotificationAction::OpenSettings));
     assert!(
         !sim.events_where(
             |e| matches!(e, Event::RefreshFailed { registry, .. } if registry == "adminmode1")
@@ -113,18 +119,16 @@ async fn each_admin_change_is_one_notification_within_one_poll() {
     // Enabled again: Docker is logged in with it again; one notification says both.
     sim.fake.set_admin_enabled(&admin.name, true);
     poll().await;
-    let shown = seen.take(&sim);
-    assert_eq!(shown.len(), 1, "{shown:#?}");
-    assert_eq!(shown[0].title, "Admin account enabled on adminmode1");
-    assert!(shown[0].body.contains("logged in to"));
+    let shown = seen.one(&sim);
+    assert_eq!(shown.title, "Admin account enabled on adminmode1");
+    assert!(shown.body.contains("logged in to"));
 
     // A registry that signs in with Entra: enabling its admin account is a security warning.
     sim.fake.set_admin_enabled(&plain.name, true);
     poll().await;
-    let shown = seen.take(&sim);
-    assert_eq!(shown.len(), 1, "{shown:#?}");
-    assert_eq!(shown[0].title, "Admin account enabled on entra1");
-    assert!(shown[0].body.contains("recommend keeping it disabled"));
+    let shown = seen.one(&sim);
+    assert_eq!(shown.title, "Admin account enabled on entra1");
+    assert!(shown.body.contains("recommend keeping it disabled"));
     poll().await;
     assert_eq!(seen.take(&sim), Vec::new());
     scheduler.stop().await;

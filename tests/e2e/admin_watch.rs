@@ -1,12 +1,25 @@
 //! The admin-account watch, roles and discovery through ARM (issue #7), through the CLI:
 //! `run --once --json` prints each change once; `status --json` shows what each identity may do
 //! and whether its registry is watched; `registry discover` lists exactly what the identity can
-//! read. Notifications on the always-on scheduler are in `always_on`.
+//! read. Notifications on the always-on scheduler are in `admin_notify`.
 
 use acr_tray_engine::secrets::SecretStore;
 use acr_tray_tests::World;
-use fake_azure::{FaultAction, FaultTarget, RegistrySpec, Role, Service};
+use fake_azure::{
+    FaultAction, FaultTarget, Registry, RegistrySpec, Role, Service, ServicePrincipal,
+};
 use serde_json::Value;
+
+/// A service principal signed in, with `role` on a new registry made from `spec`, which is
+/// added to ACR Tray by name.
+fn signed_in_with(w: &World, spec: RegistrySpec, role: Role) -> (ServicePrincipal, Registry) {
+    let sp = w.service_principal();
+    let reg = w.fake.add_registry(spec);
+    w.fake.assign_role(&reg.name, &sp.object_id, role);
+    w.login(&sp).expect_code(0);
+    w.cli(&["registry", "add", &reg.name]).expect_code(0);
+    (sp, reg)
+}
 
 /// The events `run --once --json` printed.
 fn run_once(w: &World) -> Vec<Value> {
@@ -45,11 +58,7 @@ fn status_of(w: &World, name: &str) -> Value {
 #[test]
 fn each_admin_change_is_one_event_and_nothing_secret_is_kept() {
     let w = World::new();
-    let sp = w.service_principal();
-    let reg = w.fake.add_registry(RegistrySpec::new("watched1"));
-    w.fake.assign_role(&reg.name, &sp.object_id, Role::Owner);
-    w.login(&sp).expect_code(0);
-    w.cli(&["registry", "add", &reg.name]).expect_code(0);
+    let (_, reg) = signed_in_with(&w, RegistrySpec::new("watched1"), Role::Owner);
     let mut passwords: Vec<String> = Vec::new();
     let mut remember = |w: &World| {
         let (_, p) = w.fake.admin_credentials(&reg.name).unwrap();
@@ -266,12 +275,8 @@ fn discovery_lists_exactly_what_the_identity_can_read() {
 #[test]
 fn an_acr_pull_only_identity_is_told_why_nothing_is_listed() {
     let w = World::new();
-    let sp = w.service_principal();
-    w.fake.add_registry(RegistrySpec::new("onlypull"));
-    w.fake.assign_role("onlypull", &sp.object_id, Role::AcrPull);
-    w.login(&sp).expect_code(0);
     // Adding by name keeps working.
-    w.cli(&["registry", "add", "onlypull"]).expect_code(0);
+    signed_in_with(&w, RegistrySpec::new("onlypull"), Role::AcrPull);
     w.cli(&["refresh"]).expect_code(0);
     let out = w.cli(&["registry", "discover"]).expect_code(0).stdout;
     assert!(out.contains("no registries listed"), "{out}");
@@ -336,13 +341,11 @@ fn arm_throttling_is_waited_out_as_asked() {
 #[test]
 fn disabling_the_admin_account_follows_the_long_running_operation() {
     let w = World::new();
-    let sp = w.service_principal();
-    let reg = w
-        .fake
-        .add_registry(RegistrySpec::new("patched1").admin_enabled(true));
-    w.fake.assign_role(&reg.name, &sp.object_id, Role::Owner);
-    w.login(&sp).expect_code(0);
-    w.cli(&["registry", "add", &reg.name]).expect_code(0);
+    let (sp, reg) = signed_in_with(
+        &w,
+        RegistrySpec::new("patched1").admin_enabled(true),
+        Role::Owner,
+    );
     run_once(&w);
     // ARM answers 201 + Azure-AsyncOperation; the status says InProgress once, then Succeeded.
     w.fake.set_arm_patch_async(true);
@@ -403,11 +406,7 @@ fn disabling_the_admin_account_follows_the_long_running_operation() {
 #[test]
 fn answering_docker_does_not_wait_for_arm() {
     let w = World::new();
-    let sp = w.service_principal();
-    let reg = w.fake.add_registry(RegistrySpec::new("quick1"));
-    w.fake.assign_role(&reg.name, &sp.object_id, Role::Owner);
-    w.login(&sp).expect_code(0);
-    w.cli(&["registry", "add", &reg.name]).expect_code(0);
+    let (_, reg) = signed_in_with(&w, RegistrySpec::new("quick1"), Role::Owner);
     w.fake.clear_requests();
     // `token` (and docker-credential-acr-tray) refreshes a missing credential on the spot:
     // the exchange only, no admin watch.
@@ -420,12 +419,8 @@ fn answering_docker_does_not_wait_for_arm() {
 #[test]
 fn losing_arm_read_access_is_explained_not_announced() {
     let w = World::new();
-    let sp = w.service_principal();
-    let reg = w.fake.add_registry(RegistrySpec::new("lost1"));
+    let (sp, reg) = signed_in_with(&w, RegistrySpec::new("lost1"), Role::AcrPull);
     w.fake.assign_role(&reg.name, &sp.object_id, Role::Reader);
-    w.fake.assign_role(&reg.name, &sp.object_id, Role::AcrPull);
-    w.login(&sp).expect_code(0);
-    w.cli(&["registry", "add", &reg.name]).expect_code(0);
     run_once(&w);
     assert_eq!(status_of(&w, &reg.name)["adminAccount"]["enabled"], false);
 

@@ -238,9 +238,7 @@ impl World {
         principal: &ServicePrincipal,
         role: fake_azure::Role,
     ) -> fake_azure::Registry {
-        let r = self.fake.add_registry(fake_azure::RegistrySpec::new(name));
-        self.fake.assign_role(name, &principal.object_id, role);
-        r
+        self.registry_for(name, &principal.object_id, role)
     }
 
     /// Docker's config.json path.

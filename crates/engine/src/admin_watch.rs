@@ -145,12 +145,10 @@ impl Engine {
         let http = &self.clients()?.http;
         let arm = Arm::new(http, &self.cloud.arm, &token.token, &identity.id);
         let state_path = self.paths.state_file();
-        let known = reg.arm_id.clone().or_else(|| {
-            State::load(&state_path)
-                .registries
-                .get(&reg.login_server.to_string())
-                .and_then(|s| s.admin.as_ref()?.arm_id.clone())
-        });
+        let known = reg
+            .arm_id
+            .clone()
+            .or_else(|| remembered(&State::load(&state_path), &reg).arm_id);
         let id = match known {
             Some(id) => id,
             None => {
@@ -168,6 +166,7 @@ impl Engine {
             }
         };
         arm.set_admin_enabled(&id, enabled).await?;
+        // Read again: a refresh pass may have saved the state while ARM was working.
         let mut state = State::load(&state_path);
         let entry = state
             .registries
@@ -187,14 +186,14 @@ impl Engine {
     }
 
     /// Reads the admin account of every registry given (those whose identity is an Entra
-    /// identity), updating `watch` and sending an event for every change since the last read.
+    /// identity), updating `state` and sending an event for every change since the last read.
     /// `written` names the registries whose admin password was written into Docker's config in
     /// this pass. Failures are logged and tried again with the next refresh; they never fail
     /// the refresh.
     pub(crate) async fn watch_admin(
         &self,
         registries: &[&RegistryConfig],
-        watch: &mut BTreeMap<String, AdminWatchState>,
+        state: &mut State,
         written: &[String],
     ) {
         let now = self.clock.now();
@@ -202,12 +201,7 @@ impl Engine {
             .iter()
             .copied()
             .filter(|r| r.identity.is_some() && r.auth != RegistryAuth::AdminPassword)
-            .filter(|r| {
-                watch
-                    .get(&r.login_server.to_string())
-                    .and_then(|w| w.retry_at)
-                    .is_none_or(|at| at <= now)
-            })
+            .filter(|r| remembered(state, r).retry_at.is_none_or(|at| at <= now))
             .collect();
         if due.is_empty() {
             return;
@@ -221,9 +215,9 @@ impl Engine {
                 .push(reg);
         }
         let runs = by_identity.into_values().map(|regs| {
-            let (hasher, watch) = (&hasher, &*watch);
+            let (hasher, state) = (&hasher, &*state);
             async move {
-                self.watch_identity(&regs, watch, hasher, written, now)
+                self.watch_identity(&regs, state, hasher, written, now)
                     .await
             }
         });
@@ -232,7 +226,7 @@ impl Engine {
                 for event in watched.events {
                     self.emit(event);
                 }
-                watch.insert(login_server, watched.state);
+                state.registries.entry(login_server).or_default().admin = Some(watched.state);
             }
         }
     }
@@ -242,7 +236,7 @@ impl Engine {
     async fn watch_identity(
         &self,
         regs: &[&RegistryConfig],
-        watch: &BTreeMap<String, AdminWatchState>,
+        state: &State,
         hasher: &Hasher<'_>,
         written: &[String],
         now: DateTime<Utc>,
@@ -264,12 +258,7 @@ impl Engine {
             return Vec::new();
         };
         let arm = Arm::new(&clients.http, &self.cloud.arm, &token.token, &identity.id);
-        let previous = |reg: &RegistryConfig| {
-            watch
-                .get(&reg.login_server.to_string())
-                .cloned()
-                .unwrap_or_default()
-        };
+        let previous = |reg: &RegistryConfig| remembered(state, reg);
         let listing = if regs
             .iter()
             .any(|r| r.arm_id.is_none() && previous(r).arm_id.is_none())
@@ -468,6 +457,15 @@ impl Engine {
             })
             .collect()
     }
+}
+
+/// What the watch remembers about a registry (nothing yet: the default).
+fn remembered(state: &State, reg: &RegistryConfig) -> AdminWatchState {
+    state
+        .registries
+        .get(&reg.login_server.to_string())
+        .and_then(|r| r.admin.clone())
+        .unwrap_or_default()
 }
 
 /// Why a registry is not watched: the identity cannot read it in ARM.

@@ -229,8 +229,9 @@ impl Engine {
         };
         // Nothing is asked about a registry whose pass stopped before any request: a host
         // outside the allow-list, or a Docker config that cannot be written.
+        let allow = self.allow_list();
         let stopped_early = |reg: &&RegistryConfig| {
-            self.allow_list().check(reg.login_server.host()).is_err()
+            allow.check(reg.login_server.host()).is_err()
                 || outcomes.iter().any(|o| {
                     o.login_server == reg.login_server.to_string()
                         && o.result
@@ -248,15 +249,7 @@ impl Engine {
             .filter(|o| o.result.is_ok())
             .map(|o| o.login_server.clone())
             .collect();
-        let mut watch: BTreeMap<String, crate::admin_watch::AdminWatchState> = state
-            .registries
-            .iter()
-            .filter_map(|(k, r)| r.admin.clone().map(|a| (k.clone(), a)))
-            .collect();
-        self.watch_admin(&watched, &mut watch, &written).await;
-        for (key, admin) in watch {
-            state.registries.entry(key).or_default().admin = Some(admin);
-        }
+        self.watch_admin(&watched, state, &written).await;
     }
 
     /// Refuses early (before any token is fetched) a registry whose Docker store cannot work:

@@ -36,22 +36,21 @@ pub fn for_the_app(text: &str) -> String {
 /// Drops parentheticals that give bare CLI flags (`--x` outside backticks), and ", or use
 /// --device-code".
 fn without_flag_notes(text: &str) -> String {
-    let mut out = text.replace(", or use --device-code", "");
-    while let Some(start) = out.find(" (") {
-        let Some(len) = out[start..].find(')') else {
+    let text = text.replace(", or use --device-code", "");
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(open) = rest.find(" (") {
+        let Some(len) = rest[open..].find(')') else {
             break;
         };
-        let inner = &out[start + 2..start + len];
-        if inner.contains("--") && !inner.contains('`') {
-            out.replace_range(start..=start + len, "");
-        } else {
-            // Keep it, and look for the next one after it.
-            let rest = without_flag_notes(&out[start + len + 1..]);
-            out.truncate(start + len + 1);
-            out.push_str(&rest);
-            break;
+        let inner = &rest[open + 2..open + len];
+        out.push_str(&rest[..open]);
+        if !inner.contains("--") || inner.contains('`') {
+            out.push_str(&rest[open..=open + len]);
         }
+        rest = &rest[open + len + 1..];
     }
+    out.push_str(rest);
     out
 }
 
