@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The real tray app end to end (tests/desktop): `acr-tray` under Xvfb, in a private D-Bus session
 # with a notification daemon (dunst) and an unlocked Secret Service (gnome-keyring), driven through
-# WebDriver (tauri-driver + WebKitWebDriver) and its tray menu over D-Bus, against the fake Azure.
+# WebDriver (WebKitGTK's WebKitWebDriver) and its tray menu over D-Bus, against the fake Azure.
 # Run after scripts/test.sh has installed the packages and built the UI (or run
 # scripts/install-deps.sh --test and scripts/build-ui.sh first).
-#   scripts/desktop-tests.sh                 screenshots go to target/tmp/screenshots
-#   scripts/desktop-tests.sh --screenshots   ...to docs/screenshots/app-*.png instead
+#   scripts/desktop-tests.sh                 the test alone
+#   scripts/desktop-tests.sh --screenshots   also screenshots of the window, to
+#                                            docs/screenshots/app-*.png
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,23 +34,19 @@ if [[ "${1:-}" == "--inner" ]]; then
     fi
   done
   # dunst answers on the bus before the first notification arrives.
-  for _ in $(seq 1 50); do dunstctl count displayed >/dev/null 2>&1 && break; sleep 0.1; done
-  cargo test --locked -p acr-tray-tests --test desktop -- --ignored --test-threads=1 --nocapture
+  for _ in $(seq 1 600); do dunstctl count displayed >/dev/null 2>&1 && break; sleep 0.1; done
+  cargo test --locked --workspace --test desktop -- --ignored --test-threads=1 --nocapture
   exit
 fi
 
 if [[ "${1:-}" == "--screenshots" ]]; then
   export ACR_TRAY_SCREENSHOT_DIR=$PWD/docs/screenshots
 fi
-export PATH=$HOME/.cargo/bin:$PATH
-# tauri-driver (WebDriver for Tauri apps) is a cargo tool: installed once, kept out of the timed path.
-if ! command -v tauri-driver >/dev/null; then
-  cargo install tauri-driver --locked
-fi
 if [[ ! -f ui/dist/index.html ]]; then
   scripts/build-ui.sh
 fi
-cargo build --locked -p acr-tray
-cargo build --locked -p acr-tray-tests --test desktop
+# The app and the test, built as scripts/test.sh builds everything (one feature set for the
+# whole workspace, so nothing is compiled twice): nothing to do after it.
+cargo build --locked --workspace --lib --bins --tests
 # Export DISPLAY before the bus starts, so the helpers it activates get it.
 xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- "$PWD/scripts/desktop-tests.sh" --inner

@@ -4,7 +4,10 @@ import { defineConfig } from "@playwright/test";
 export default defineConfig({
   testDir: "tests",
   testMatch: "*.spec.ts",
-  timeout: 15_000,
+  // Limits for a hang only: what works shows at once, and is seen as soon as it does, however
+  // busy the machine (CI runs these beside cargo builds on two cores).
+  timeout: 180_000,
+  expect: { timeout: 60_000 },
   fullyParallel: true,
   workers: 2,
   reporter: [["list"]],

@@ -13,6 +13,7 @@
 //! pages are simply dropped, and read back from the page cache if the window opens again. The
 //! tray then costs what it cost before the window was first opened (docs/benchmarks.md).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tauri::{AppHandle, Manager, Runtime};
@@ -43,27 +44,56 @@ pub fn started_without_window<R: Runtime>(app: &AppHandle<R>) {
     });
 }
 
+/// Settings windows created so far ([`window_opening`]); a close compares it at the end of its
+/// grace period, so a window opened meanwhile keeps its network process.
+static WINDOWS_OPENED: AtomicU64 = AtomicU64::new(0);
+
+/// Called (on any thread) just before a settings window is created.
+pub fn window_opening() {
+    WINDOWS_OPENED.fetch_add(1, Ordering::SeqCst);
+}
+
 /// Called when a window is destroyed: unless a webview is left (or opened meanwhile), ends
 /// WebKit's network process after [`GRACE`].
+///
+/// The check and the signal run on the main thread, where WebKit creates webviews and spawns
+/// their network process: no window can start between them. A window being built from
+/// another thread counts from [`window_opening`] on, before the main thread creates it.
 pub fn last_webview_gone<R: Runtime>(app: &AppHandle<R>) {
     let app = app.clone();
+    let opened = WINDOWS_OPENED.load(Ordering::SeqCst);
     tauri::async_runtime::spawn(async move {
         tokio::time::sleep(GRACE).await;
-        if !app.webview_windows().is_empty() {
-            return;
-        }
-        for (pid, result) in end_children(NETWORK_PROCESS) {
-            match result {
-                Ok(()) => tracing::info!(pid, "ended the WebKit network process (no window left)"),
-                Err(e) => tracing::warn!(pid, error = %e, "cannot end the WebKit network process"),
+        let handle = app.clone();
+        let scheduled = app.run_on_main_thread(move || {
+            if WINDOWS_OPENED.load(Ordering::SeqCst) != opened
+                || !handle.webview_windows().is_empty()
+            {
+                return;
             }
+            for (pid, result) in end_children(NETWORK_PROCESS) {
+                match result {
+                    Ok(()) => {
+                        tracing::info!(pid, "ended the WebKit network process (no window left)")
+                    }
+                    Err(e) => {
+                        tracing::warn!(pid, error = %e, "cannot end the WebKit network process")
+                    }
+                }
+            }
+            // Off the main thread: paging out takes a while and the tray must stay responsive.
+            tauri::async_runtime::spawn_blocking(|| {
+                let (mappings, bytes) = page_out_window_code();
+                tracing::info!(
+                    mappings,
+                    mib = bytes / (1024 * 1024),
+                    "paged out the code only the window used"
+                );
+            });
+        });
+        if let Err(e) = scheduled {
+            tracing::warn!(error = %e, "cannot end the WebKit network process");
         }
-        let (mappings, bytes) = page_out_window_code();
-        tracing::info!(
-            mappings,
-            mib = bytes / (1024 * 1024),
-            "paged out the code only the window used"
-        );
     });
 }
 
@@ -264,15 +294,32 @@ mod tests {
 
     #[test]
     fn ends_only_its_own_children_running_the_program() {
-        let mut child = std::process::Command::new("sleep")
-            .arg("30")
+        use std::io::{BufRead, BufReader, Write};
+        use std::process::{Command, Stdio};
+        // `cat` echoes a line only once it runs: from then on /proc shows its own argv (between
+        // fork and the end of exec a child's cmdline can read empty or still be ours).
+        let mut child = Command::new("cat")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
             .spawn()
             .unwrap();
         let pid = i32::try_from(child.id()).unwrap();
+        child
+            .stdin
+            .as_mut()
+            .unwrap()
+            .write_all(b"running\n")
+            .unwrap();
+        let mut echoed = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut echoed)
+            .unwrap();
+        assert_eq!(echoed, "running\n");
         // Not the program asked for, and not a child of pid 1.
         assert!(end_children(NETWORK_PROCESS).iter().all(|(p, _)| *p != pid));
-        assert!(!is_child_running(pid, 1, "sleep"));
-        let ended = end_children("sleep");
+        assert!(!is_child_running(pid, 1, "cat"));
+        assert!(is_child_running(pid, std::process::id(), "cat"));
+        let ended = end_children("cat");
         assert!(
             ended.iter().any(|(p, r)| *p == pid && r.is_ok()),
             "{ended:?}"

@@ -3,12 +3,11 @@
 //! Linux WebKit's network process is ended too once the window is gone (`webkit.rs`).
 
 use std::path::Path;
-use std::time::Duration;
 
 use acr_tray_engine::Env;
 use acr_tray_engine::browser::{BrowserOpener, SystemBrowser};
 use acr_tray_engine::service::view::Navigate;
-use tauri::webview::{NewWindowResponse, PageLoadEvent};
+use tauri::webview::NewWindowResponse;
 use tauri::{AppHandle, Emitter, Manager, Runtime, WebviewUrl, WebviewWindowBuilder, WindowEvent};
 
 /// The settings window's label (the capability in `capabilities/main.json` names it).
@@ -25,37 +24,27 @@ pub fn open<R: Runtime>(app: &AppHandle<R>, at: Option<Navigate>) {
         }
         return;
     }
-    let built = WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App("index.html".into()))
-        .title("ACR Tray")
-        .inner_size(960.0, 680.0)
-        .min_inner_size(720.0, 480.0)
-        // The window shows the app's own pages only; a link out (the device-code page) opens
-        // in the user's browser, never inside the app.
-        .on_navigation(|url| {
-            let inside = is_app_url(url);
-            if !inside {
-                open_external(url);
-            }
-            inside
-        })
-        .on_new_window(|url, _| {
-            open_external(&url);
-            NewWindowResponse::Deny
-        })
-        .on_page_load(move |window, payload| {
-            if payload.event() != PageLoadEvent::Finished {
-                return;
-            }
-            if let Some(at) = at.clone() {
-                // The page subscribes to `navigate` as it starts; give it a moment.
-                let app = window.app_handle().clone();
-                tauri::async_runtime::spawn(async move {
-                    tokio::time::sleep(Duration::from_millis(400)).await;
-                    let _ = app.emit_to(MAIN, "navigate", &at);
-                });
-            }
-        })
-        .build();
+    #[cfg(target_os = "linux")]
+    crate::webkit::window_opening();
+    let built =
+        WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App(start_page(at.as_ref()).into()))
+            .title("ACR Tray")
+            .inner_size(960.0, 680.0)
+            .min_inner_size(720.0, 480.0)
+            // The window shows the app's own pages only; a link out (the device-code page) opens
+            // in the user's browser, never inside the app.
+            .on_navigation(|url| {
+                let inside = is_app_url(url);
+                if !inside {
+                    open_external(url);
+                }
+                inside
+            })
+            .on_new_window(|url, _| {
+                open_external(&url);
+                NewWindowResponse::Deny
+            })
+            .build();
     match built {
         Ok(window) => {
             let app = app.clone();
@@ -76,6 +65,28 @@ pub fn open<R: Runtime>(app: &AppHandle<R>, at: Option<Navigate>) {
         }
         Err(e) => tracing::error!(error = %e, "cannot open the settings window"),
     }
+}
+
+/// The page a new window loads: where it should open travels in the fragment
+/// (`index.html#view=accounts&identity=ID&signIn=1`), which the page reads as it starts, so no
+/// `navigate` event can arrive before the page listens for it.
+fn start_page(at: Option<&Navigate>) -> String {
+    let Some(at) = at else {
+        return "index.html".to_owned();
+    };
+    let view = serde_json::to_value(at.view)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let mut fragment = url::form_urlencoded::Serializer::new(String::new());
+    fragment.append_pair("view", &view);
+    if let Some(identity) = &at.identity {
+        fragment.append_pair("identity", identity);
+    }
+    if at.sign_in {
+        fragment.append_pair("signIn", "1");
+    }
+    format!("index.html#{}", fragment.finish())
 }
 
 /// Whether `url` is one of the app's own pages (`tauri://localhost` on Linux and macOS,
@@ -126,5 +137,26 @@ mod tests {
         ] {
             assert!(!is_app_url(&outside.parse().unwrap()), "{outside}");
         }
+    }
+
+    #[test]
+    fn a_new_window_starts_where_it_was_asked_to() {
+        use acr_tray_engine::service::view::View;
+        assert_eq!(start_page(None), "index.html");
+        let at = Navigate {
+            view: View::Accounts,
+            identity: Some("dev@contoso.example".to_owned()),
+            sign_in: true,
+        };
+        assert_eq!(
+            start_page(Some(&at)),
+            "index.html#view=accounts&identity=dev%40contoso.example&signIn=1"
+        );
+        let at = Navigate {
+            view: View::General,
+            identity: None,
+            sign_in: false,
+        };
+        assert_eq!(start_page(Some(&at)), "index.html#view=general");
     }
 }

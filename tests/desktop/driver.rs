@@ -1,5 +1,10 @@
-//! `tauri-driver` (in front of WebKitGTK's `WebKitWebDriver`), started by the test with the
+//! WebKitGTK's own WebDriver server (`WebKitWebDriver`), started by the test with the
 //! environment the app must see, and a WebDriver session that starts the real `acr-tray`.
+//!
+//! `tauri-driver` would only sit in front of it, turning a `tauri:options` capability into
+//! WebKitGTK's `webkitgtk:browserOptions` (the app's binary and arguments) and setting
+//! `TAURI_WEBVIEW_AUTOMATION=true`, which lets the app's webview be automated; the test does
+//! both itself.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -26,7 +31,7 @@ pub fn app_binary() -> PathBuf {
     app
 }
 
-/// A running `tauri-driver`; dropping it ends the session's app and the driver.
+/// A running `WebKitWebDriver`; dropping it ends the session's app and the driver.
 pub struct Driver {
     child: Child,
     port: u16,
@@ -36,6 +41,7 @@ pub struct Driver {
     pub log: PathBuf,
 }
 
+/// A port that was free a moment ago on 127.0.0.1.
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -44,44 +50,89 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Whether a WebDriver server answers `GET /status` on the port.
+fn answers(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let request =
+        format!("GET /status HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut reply = String::new();
+    let _ = stream.read_to_string(&mut reply);
+    reply.starts_with("HTTP/1.1 200")
+}
+
 impl Driver {
-    /// Starts `tauri-driver` with `env` added to this process's environment (the app it starts
-    /// inherits it). `marker` is one of `env`: processes carrying it are ours to clean up.
+    /// Starts `WebKitWebDriver` (`WEBKIT_WEBDRIVER`, else Debian's `/usr/bin/WebKitWebDriver`)
+    /// with `env` added to this process's environment (the app it starts inherits it) and
+    /// waits until it answers. `marker` is one of `env`: processes carrying it are ours to
+    /// clean up. A port taken between choosing it and the driver binding it makes the driver
+    /// exit: another is chosen.
     pub fn start(env: &[(String, String)], marker: &str, log: PathBuf) -> Self {
-        let program = std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".to_owned());
-        let (port, native) = (free_port(), free_port());
-        let out = std::fs::File::create(&log).unwrap();
-        let child = Command::new(&program)
-            .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
-            .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
-            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot start {program} ({e}): install it with `cargo install tauri-driver --locked`")
-            });
+        let program = std::env::var("WEBKIT_WEBDRIVER")
+            .unwrap_or_else(|_| "/usr/bin/WebKitWebDriver".to_owned());
         let marker = env
             .iter()
             .find(|(k, _)| k == marker)
             .cloned()
             .unwrap_or_else(|| panic!("{marker} is not in the environment given"));
-        Self {
-            child,
-            port,
-            marker,
-            log,
+        let started = Instant::now();
+        loop {
+            let port = free_port();
+            let out = std::fs::File::create(&log).unwrap();
+            let mut child = Command::new(&program)
+                .args([format!("--port={port}"), "--host=127.0.0.1".to_owned()])
+                .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                .env("TAURI_WEBVIEW_AUTOMATION", "true")
+                .stdin(Stdio::null())
+                .stdout(out.try_clone().unwrap())
+                .stderr(out)
+                .spawn()
+                .unwrap_or_else(|e| {
+                    panic!("cannot start {program} ({e}): install Debian's webkit2gtk-driver (scripts/install-deps.sh --test)")
+                });
+            loop {
+                if let Ok(Some(status)) = child.try_wait() {
+                    assert!(
+                        started.elapsed() < crate::ui::PATIENCE,
+                        "{program} keeps exiting ({status}):\n{}",
+                        std::fs::read_to_string(&log).unwrap_or_default()
+                    );
+                    break;
+                }
+                if answers(port) {
+                    return Self {
+                        child,
+                        port,
+                        marker,
+                        log,
+                    };
+                }
+                if started.elapsed() > crate::ui::PATIENCE {
+                    let _ = child.kill();
+                    panic!(
+                        "{program} did not answer on port {port} within {:?}:\n{}",
+                        crate::ui::PATIENCE,
+                        std::fs::read_to_string(&log).unwrap_or_default()
+                    );
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
         }
     }
 
-    /// Opens a WebDriver session: `tauri-driver` starts `app` with `args` and attaches to its
-    /// window. Retries while the driver is still starting.
+    /// Opens a WebDriver session: the driver starts `app` with `args` and attaches to its
+    /// window. Retried while the app starts (until it has a window to attach to).
     pub async fn session(&self, app: &Path, args: &[&str]) -> Client {
         let mut caps = serde_json::Map::new();
         caps.insert(
-            "tauri:options".to_owned(),
-            serde_json::json!({ "application": app, "args": args }),
+            "webkitgtk:browserOptions".to_owned(),
+            serde_json::json!({ "binary": app, "args": args }),
         );
         let url = format!("http://127.0.0.1:{}", self.port);
         let started = Instant::now();
@@ -92,12 +143,13 @@ impl Driver {
                 .await
             {
                 Ok(client) => return client,
-                Err(e) if started.elapsed() < Duration::from_secs(30) => {
+                Err(e) if started.elapsed() < crate::ui::PATIENCE => {
                     tracing_like(&format!("no session yet: {e}"));
                     tokio::time::sleep(Duration::from_millis(250)).await;
                 }
                 Err(e) => panic!(
-                    "no WebDriver session after 30 s: {e}\n{}",
+                    "no WebDriver session after {:?}: {e}\n{}",
+                    crate::ui::PATIENCE,
                     std::fs::read_to_string(&self.log).unwrap_or_default()
                 ),
             }
@@ -188,7 +240,7 @@ impl Drop for Driver {
         }
         if std::thread::panicking() {
             eprintln!(
-                "---- tauri-driver and app output ({}):\n{}",
+                "---- WebKitWebDriver and app output ({}):\n{}",
                 self.log.display(),
                 std::fs::read_to_string(&self.log).unwrap_or_default()
             );

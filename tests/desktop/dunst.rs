@@ -2,6 +2,7 @@
 //! asked with `dunstctl` what it was sent.
 
 use std::process::Command;
+use std::time::Instant;
 
 fn dunstctl(args: &[&str]) -> String {
     let out = Command::new("dunstctl")
@@ -14,6 +15,25 @@ fn dunstctl(args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Waits until the daemon answers on the bus (it may still be starting when the test does).
+pub fn wait_ready() {
+    let deadline = Instant::now() + crate::ui::PATIENCE;
+    loop {
+        let answered = Command::new("dunstctl")
+            .args(["count", "displayed"])
+            .output()
+            .is_ok_and(|out| out.status.success());
+        if answered {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "dunst does not answer on the session bus"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }
 
 /// Notifications on screen, waiting to be shown, and closed (history).

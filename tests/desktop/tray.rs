@@ -3,6 +3,7 @@
 //! clicked with `gdbus`, as a panel would over D-Bus.
 
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 /// Where libayatana-appindicator exports the item of tray icon `main`.
 const ITEM: &str = "/org/ayatana/NotificationItem/tray_icon_tray_app_main";
@@ -113,27 +114,40 @@ impl Tray {
         Ok(parse_layout(&out))
     }
 
-    /// Clicks the entry whose label starts with `label`, as a panel does.
+    /// Clicks the entry whose label starts with `label`, as a panel does. The app rebuilds the
+    /// menu (with new ids) whenever what it shows changes, possibly between the read and the
+    /// click: a click on an id that is gone is refused without effect, and made again on the
+    /// menu as it is now.
     pub fn click(&self, label: &str) -> Result<Entry, String> {
-        let menu = self.menu()?;
-        let entry = menu
-            .iter()
-            .find(|e| e.label.starts_with(label))
-            .cloned()
-            .ok_or_else(|| format!("no {label:?} in the tray menu: {menu:#?}"))?;
-        gdbus(&[
-            "--dest",
-            &self.bus_name,
-            "--object-path",
-            &format!("{ITEM}/Menu"),
-            "--method",
-            "com.canonical.dbusmenu.Event",
-            &entry.id.to_string(),
-            "clicked",
-            "<0>",
-            "0",
-        ])?;
-        Ok(entry)
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let menu = self.menu()?;
+            let entry = menu
+                .iter()
+                .find(|e| e.label.starts_with(label))
+                .cloned()
+                .ok_or_else(|| format!("no {label:?} in the tray menu: {menu:#?}"))?;
+            match gdbus(&[
+                "--dest",
+                &self.bus_name,
+                "--object-path",
+                &format!("{ITEM}/Menu"),
+                "--method",
+                "com.canonical.dbusmenu.Event",
+                &entry.id.to_string(),
+                "clicked",
+                "<0>",
+                "0",
+            ]) {
+                Ok(_) => return Ok(entry),
+                Err(e)
+                    if e.contains("does not refer to a menu item") && Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 }
 

@@ -455,3 +455,108 @@ fn losing_arm_read_access_is_explained_not_announced() {
         w.fake.requests()
     );
 }
+
+#[test]
+fn a_refresh_by_hand_reads_the_admin_account_at_most_every_half_interval() {
+    let w = World::new();
+    let (_, reg) = signed_in_with(&w, RegistrySpec::new("handwatch"), Role::Owner);
+    let arm_requests = |w: &World| {
+        w.fake
+            .requests()
+            .iter()
+            .filter(|r| r.service == Service::Arm)
+            .count()
+    };
+    w.cli(&["refresh"]).expect_code(0);
+    assert!(
+        arm_requests(&w) > 0,
+        "the first refresh reads the admin account"
+    );
+    assert_eq!(status_of(&w, &reg.name)["adminAccount"]["enabled"], false);
+
+    // Right after: the credential is refreshed, ARM is not asked again.
+    w.fake.clear_requests();
+    w.cli(&["refresh"]).expect_code(0);
+    let exchanges = w
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/oauth2/exchange")
+        .count();
+    assert_eq!(exchanges, 1, "{:#?}", w.fake.requests());
+    assert_eq!(arm_requests(&w), 0, "{:#?}", w.fake.requests());
+
+    // Half the refresh interval (60 minutes) later it is read again, and sees the change.
+    w.fake.set_admin_enabled(&reg.name, true);
+    w.fake.clear_requests();
+    let later = chrono::Utc::now() + chrono::TimeDelta::minutes(31);
+    acr_tray_tests::run_cli_at(
+        w.env(),
+        w.secrets.clone(),
+        std::sync::Arc::new(acr_tray_engine::clock::FixedClock(later)),
+        acr_tray_tests::REQUEST_TIMEOUT,
+        &["refresh"],
+        "",
+    )
+    .expect_code(0);
+    assert!(arm_requests(&w) > 0, "read again half an interval later");
+    assert_eq!(status_of(&w, &reg.name)["adminAccount"]["enabled"], true);
+
+    // The refresh cycle (`run --once`) reads it whenever it runs.
+    w.fake.clear_requests();
+    run_once(&w);
+    assert!(arm_requests(&w) > 0, "the cycle reads it every time");
+}
+
+/// The secret store the tests use, counting reads per key.
+struct CountingStore {
+    inner: std::sync::Arc<acr_tray_engine::secrets::MemoryStore>,
+    reads: std::sync::Mutex<std::collections::BTreeMap<String, usize>>,
+}
+
+impl SecretStore for CountingStore {
+    fn get(&self, key: &str) -> acr_tray_engine::Result<Option<acr_tray_engine::Secret>> {
+        *self
+            .reads
+            .lock()
+            .unwrap()
+            .entry(key.to_owned())
+            .or_default() += 1;
+        self.inner.get(key)
+    }
+    fn set(&self, key: &str, secret: &acr_tray_engine::Secret) -> acr_tray_engine::Result<()> {
+        self.inner.set(key, secret)
+    }
+    fn delete(&self, key: &str) -> acr_tray_engine::Result<()> {
+        self.inner.delete(key)
+    }
+}
+
+#[test]
+fn a_refresh_pass_reads_each_secret_once() {
+    // The identity needs an ACR-audience token (the exchange) and an ARM-audience one (the
+    // admin watch): one read of its client secret for both.
+    let mut w = World::new();
+    let (sp, _) = signed_in_with(&w, RegistrySpec::new("readonce"), Role::Owner);
+    let counting = std::sync::Arc::new(CountingStore {
+        inner: w.secrets.clone(),
+        reads: Default::default(),
+    });
+    w.store = Some(counting.clone());
+    let events = run_once(&w);
+    assert!(
+        events.iter().any(|e| e["event"] == "refreshed"),
+        "{events:#?}"
+    );
+    assert!(
+        w.fake.requests().iter().any(|r| r.service == Service::Arm),
+        "the admin watch ran"
+    );
+    let key = acr_tray_engine::secrets::client_secret_key(&sp.tenant, &sp.client_id);
+    assert_eq!(
+        counting.reads.lock().unwrap().get(&key),
+        Some(&1),
+        "{:?}",
+        counting.reads.lock().unwrap()
+    );
+}

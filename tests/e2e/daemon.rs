@@ -11,6 +11,8 @@ use acr_tray_tests::World;
 use fake_azure::Role;
 
 const BIN: &str = env!("CARGO_BIN_EXE_acr-tray-cli-e2e");
+/// The longest anything here may take before the test gives up on it.
+const PATIENCE: Duration = Duration::from_secs(120);
 
 /// A world with a service principal whose secret is in a file (a process has no in-memory
 /// keyring), a registry it can pull from and one it has no role on.
@@ -67,10 +69,16 @@ fn lines(stream: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> 
     rx
 }
 
+/// Collects lines into `seen` until one of them (an earlier one too: the order of what one pass
+/// prints is not the point) satisfies `pick`. The deadline only bounds a hang: a loaded machine
+/// may take a while to start the process and make its first pass.
 fn wait_for(rx: &mpsc::Receiver<String>, seen: &mut Vec<String>, pick: impl Fn(&str) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        match rx.recv_timeout(Duration::from_millis(200)) {
+    if seen.iter().any(|l| pick(l)) {
+        return;
+    }
+    let deadline = Instant::now() + PATIENCE;
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match rx.recv_timeout(left) {
             Ok(line) => {
                 let hit = pick(&line);
                 seen.push(line);
@@ -91,6 +99,22 @@ fn terminate(child: &Child) {
         .status()
         .unwrap();
     assert!(status.success());
+}
+
+/// Waits for the process to exit; kills it and fails after [`PATIENCE`].
+fn exit_status(child: &mut Child) -> std::process::ExitStatus {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("still running {PATIENCE:?} after SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 #[test]
@@ -127,15 +151,16 @@ fn run_prints_events_holds_the_lock_and_stops_on_sigterm() {
     );
 
     terminate(&child);
-    let started = Instant::now();
-    let status = child.wait().unwrap();
+    // It stops now, not after its next scheduled pass (an hour away).
+    let status = exit_status(&mut child);
     assert_eq!(status.code(), Some(0), "clean exit on SIGTERM");
-    assert!(started.elapsed() < Duration::from_secs(5));
-    // Nothing secret on either stream.
+    // Nothing secret on either stream: everything it printed, read to the end (the streams close
+    // when it exits).
     let all: Vec<String> = seen
         .into_iter()
+        .chain(out.iter())
         .chain(logged)
-        .chain(err.try_iter())
+        .chain(err.iter())
         .collect();
     let joined = all.join("\n");
     assert!(!joined.contains(&token), "a token was printed");

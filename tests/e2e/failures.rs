@@ -185,7 +185,9 @@ fn unreachable_tls_without_trusted_ca_is_a_clear_error() {
 
 #[test]
 fn hanging_entra_times_out_with_a_clear_error() {
-    let w = World::new();
+    let mut w = World::new();
+    // The server never answers: any time-out is reached, a short one sooner.
+    w.request_timeout = std::time::Duration::from_secs(5);
     let sp = w.service_principal();
     w.fake.add_fault(Fault {
         target: FaultTarget {

@@ -190,6 +190,90 @@ fn our_helper_answers_from_the_cache_without_network() {
 }
 
 #[test]
+fn our_helper_never_waits_for_the_docker_config_lock() {
+    // Another ACR Tray process holds the lock on Docker's config (a refresh writing it, or one
+    // stuck calling a slow credential helper): Docker's `get` and `list` still answer, a `get`
+    // that must refresh first included.
+    let w = World::new();
+    let r = signed_in(&w, "lockfree");
+    std::fs::write(
+        w.docker_config_path(),
+        format!(r#"{{"credHelpers":{{"{}":"acr-tray"}}}}"#, r.login_server),
+    )
+    .unwrap();
+    let before = std::fs::read(w.docker_config_path()).unwrap();
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(w.docker_dir.path().join(".acr-tray.lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let get = helper_cli(&w, "get", &r.login_server);
+            let list = helper_cli(&w, "list", "");
+            let _ = tx.send((get, list));
+        });
+        // Only a hang waits this long: the answers take milliseconds.
+        let ((code, text), (_, list)) = rx
+            .recv_timeout(std::time::Duration::from_secs(120))
+            .expect("the helper waited for the lock another process holds");
+        assert_eq!(code, 0, "{text}");
+        let answer: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let token = answer["Secret"].as_str().unwrap();
+        assert_eq!(
+            w.acr_access_token(&r.login_server, token, "repository:a:pull")
+                .0,
+            200
+        );
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&list).unwrap()[&r.login_server],
+            ZERO_GUID
+        );
+    });
+    lock.unlock().unwrap();
+    assert_eq!(
+        std::fs::read(w.docker_config_path()).unwrap(),
+        before,
+        "Docker's config is only read"
+    );
+    let status = w.cli(&["status", "--json"]).expect_code(0).json();
+    assert!(
+        status["registries"][0]["expiresAt"].is_string(),
+        "the status shows the token Docker gets from the helper: {status}"
+    );
+}
+
+#[test]
+fn a_token_for_a_registry_docker_keeps_in_its_config_leaves_its_status_alone() {
+    // `token` (like the helper) refreshes ACR Tray's own copy only: the status keeps saying
+    // when the token in Docker's config runs out, which is what the refresh cycle plans by.
+    let w = World::new();
+    let r = signed_in(&w, "ownstatus");
+    w.cli(&["refresh"]).expect_code(0);
+    let expiry = |w: &World| {
+        w.cli(&["status", "--json"]).expect_code(0).json()["registries"][0]["expiresAt"].clone()
+    };
+    let docker_before = std::fs::read(w.docker_config_path()).unwrap();
+    let before = expiry(&w);
+    assert!(before.is_string(), "{before}");
+    // The cache is gone (as after `erase`): `token` must fetch a new one.
+    assert_eq!(helper_cli(&w, "erase", &r.login_server).0, 0);
+    // Ten minutes on, so the new token runs out later than the one in Docker's config.
+    w.fake.advance_clock(std::time::Duration::from_secs(600));
+    w.fake.clear_requests();
+    w.cli(&["token", &r.name]).expect_code(0);
+    assert!(!w.fake.requests().is_empty(), "a new token was fetched");
+    assert_eq!(expiry(&w), before);
+    assert_eq!(
+        std::fs::read(w.docker_config_path()).unwrap(),
+        docker_before
+    );
+}
+
+#[test]
 fn use_helper_and_stop_helper() {
     let w = World::new();
     let r = signed_in(&w, "switchreg");
@@ -418,4 +502,110 @@ fn tokens_too_large_for_wincred_are_flagged_and_moved_to_our_helper() {
         w.docker_config()["credHelpers"][&r.login_server],
         "acr-tray"
     );
+}
+
+#[test]
+fn the_helper_program_answers_from_the_cache_and_hands_a_refresh_to_the_cli() {
+    // As Docker runs it: a process of its own, with no keyring (the secret in a file, the
+    // cache in the state folder).
+    let w = World::new();
+    let sp = w.service_principal();
+    let r = w.registry("ownprocess", &sp, Role::AcrPush);
+    let secret_file = w.home.path().join("sp-secret").display().to_string();
+    w.cli_stdin(
+        &[
+            "login",
+            "--service-principal",
+            "--tenant",
+            &sp.tenant,
+            "--client-id",
+            &sp.client_id,
+            "--secret-stdin",
+            "--secret-file",
+            &secret_file,
+        ],
+        &sp.secret,
+    )
+    .expect_code(0);
+    w.cli(&["registry", "add", &r.name]).expect_code(0);
+    let helper = |action: &str, input: &str| {
+        use std::io::Write;
+        let mut child =
+            std::process::Command::new(env!("CARGO_BIN_EXE_acr-tray-credential-helper"))
+                .arg(action)
+                .env_clear()
+                .envs(w.env().vars())
+                .env("PATH", "/usr/bin:/bin")
+                .env("DBUS_SESSION_BUS_ADDRESS", "disabled:")
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+
+    w.fake.clear_requests();
+    let (code, text, _) = helper("get", "https://index.docker.io/v1/");
+    assert_eq!(
+        (code, text.trim()),
+        (Some(1), "credentials not found in native keychain")
+    );
+    assert!(w.fake.requests().is_empty());
+
+    // Nothing cached yet: the refresh runs in the CLI, whose answer is Docker's.
+    let (code, text, err) = helper("get", &r.login_server);
+    assert_eq!(code, Some(0), "{text}\n{err}");
+    let answer: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(answer["ServerURL"], r.login_server);
+    assert_eq!(answer["Username"], ZERO_GUID);
+    let token = answer["Secret"].as_str().unwrap().to_owned();
+    assert_eq!(
+        w.acr_access_token(&r.login_server, &token, "repository:a:push")
+            .0,
+        200
+    );
+    let exchanges = |w: &World| {
+        w.fake
+            .requests()
+            .iter()
+            .filter(|r| r.path == "/oauth2/exchange")
+            .count()
+    };
+    assert_eq!(exchanges(&w), 1);
+    assert!(w.home.path().join("state/acr-tokens.json").exists());
+
+    // Then from the cache, in the helper alone.
+    w.fake.clear_requests();
+    let (code, again, _) = helper("get", &r.login_server);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&again).unwrap()["Secret"],
+        token.as_str()
+    );
+    assert!(w.fake.requests().is_empty(), "{:#?}", w.fake.requests());
+    let (code, list, _) = helper("list", "");
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&list).unwrap()[&r.login_server],
+        ZERO_GUID
+    );
+
+    // A refresh that fails says why, on stdout (where Docker reads it), with the CLI's code.
+    assert_eq!(helper("erase", &r.login_server).0, Some(0));
+    std::fs::remove_file(&secret_file).unwrap();
+    let (code, text, _) = helper("get", &r.login_server);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("sp-secret"), "{text}");
 }

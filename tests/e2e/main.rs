@@ -22,3 +22,4 @@ mod service;
 mod signin_app;
 mod signin_user;
 mod soak;
+mod trust;

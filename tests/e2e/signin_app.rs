@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use acr_tray_tests::World;
+use acr_tray_tests::{ClosedPort, World};
 use fake_azure::{Fault, FaultAction, FaultTarget, Role, Service};
 
 fn private_file(dir: &Path, name: &str, contents: &str) -> PathBuf {
@@ -114,20 +114,22 @@ fn certificate_file_readable_by_others_is_refused() {
     }
 }
 
-fn with_imds(w: &mut World) {
+/// Points the commands at the fake's IMDS, with a dead proxy (kept dead while the value lives).
+#[must_use]
+fn with_imds(w: &mut World) -> ClosedPort {
     let url = w.fake.imds_url();
     w.extra_env.push(("ACR_TRAY_IMDS_ENDPOINT".into(), url));
     // IMDS is never reached through a proxy: a dead one must not matter.
-    w.extra_env
-        .push(("http_proxy".into(), "http://127.0.0.1:9".into()));
-    w.extra_env
-        .push(("https_proxy".into(), "http://127.0.0.1:9".into()));
+    let dead = ClosedPort::new();
+    w.extra_env.push(("http_proxy".into(), dead.url()));
+    w.extra_env.push(("https_proxy".into(), dead.url()));
+    dead
 }
 
 #[test]
 fn system_assigned_managed_identity_survives_imds_410() {
     let mut w = World::new();
-    with_imds(&mut w);
+    let _proxy = with_imds(&mut w);
     let mi = w.fake.add_managed_identity(&w.fake.default_tenant());
     w.fake.set_system_assigned_identity(Some(mi.clone()));
     let reg = w.registry_for("mireg111", &mi.object_id, Role::AcrPull);
@@ -163,7 +165,7 @@ fn system_assigned_managed_identity_survives_imds_410() {
 #[test]
 fn user_assigned_managed_identity_by_client_id() {
     let mut w = World::new();
-    with_imds(&mut w);
+    let _proxy = with_imds(&mut w);
     let system = w.fake.add_managed_identity(&w.fake.default_tenant());
     w.fake.set_system_assigned_identity(Some(system));
     let mi = w.fake.add_managed_identity(&w.fake.default_tenant());
@@ -219,8 +221,9 @@ fn imds_endpoint_from_the_cloud_settings() {
 #[test]
 fn no_imds_is_explained() {
     let mut w = World::new();
+    let nothing = ClosedPort::new();
     w.extra_env
-        .push(("ACR_TRAY_IMDS_ENDPOINT".into(), "http://127.0.0.1:9".into()));
+        .push(("ACR_TRAY_IMDS_ENDPOINT".into(), nothing.url()));
     let out = w.cli(&["login", "--managed-identity"]).expect_code(1);
     assert!(out.stderr.contains("is this an Azure VM"), "{}", out.stderr);
 }

@@ -2,6 +2,7 @@
 //! device code; the refresh token in the keyring, rotated; the session's end detected once.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use acr_tray_engine::events::{CollectEvents, Event};
 use acr_tray_engine::{Engine, EngineOptions};
@@ -9,6 +10,8 @@ use acr_tray_tests::World;
 use fake_azure::Role;
 
 const UPN: &str = "dev@contoso.localhost";
+/// How long the tests wait for something another thread or process does; only a hang reaches it.
+const PATIENCE: Duration = Duration::from_secs(120);
 
 fn refresh_token_in_keyring(w: &World, id: &str) -> String {
     let key = acr_tray_engine::secrets::refresh_token_key(id);
@@ -17,6 +20,18 @@ fn refresh_token_in_keyring(w: &World, id: &str) -> String {
         .unwrap_or_else(|| panic!("no refresh token for {id}: {:?}", w.secrets.keys()))
         .expose()
         .to_owned()
+}
+
+/// The test browser's log once it has written it (it does when its last request is answered).
+fn browser_log_when_done(path: &std::path::Path) -> String {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let log = World::browser_log(path);
+        if log.ends_with('\n') || Instant::now() > deadline {
+            return log;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 #[test]
@@ -38,8 +53,10 @@ fn browser_sign_in_with_pkce_then_refresh() {
         "{}",
         out.stdout
     );
-    // A thief holding the redirect cannot redeem the code without the PKCE verifier.
-    let browser = World::browser_log(&log);
+    // A thief holding the redirect cannot redeem the code without the PKCE verifier. (The
+    // browser writes its log once the app's answer reached it, which may be after the sign-in
+    // has finished here.)
+    let browser = browser_log_when_done(&log);
     assert!(
         browser.contains("intercepted: HTTP 400") && browser.contains("501481"),
         "{browser}"
@@ -190,16 +207,18 @@ fn device_code_expiring_or_declined_is_explained() {
     w.fake.set_device_code_timing(60, 1);
     let code = std::thread::scope(|s| {
         let handle = s.spawn(|| w.cli(&["login", "--device-code"]));
-        let mut code = None;
-        for _ in 0..100 {
-            std::thread::sleep(std::time::Duration::from_millis(50));
+        let deadline = Instant::now() + PATIENCE;
+        let code = loop {
             if let Some(c) = w.fake.last_device_code() {
-                code = Some(c.user_code);
-                break;
+                break c.user_code;
             }
-        }
-        w.fake
-            .decline_device_code(&code.clone().expect("device code issued"));
+            assert!(
+                Instant::now() < deadline && !handle.is_finished(),
+                "no device code issued"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        w.fake.decline_device_code(&code);
         handle.join().unwrap()
     });
     let out = code.expect_code(3);
@@ -212,7 +231,7 @@ fn engine(w: &World, events: &Arc<CollectEvents>) -> Engine {
         secrets: w.secrets.clone(),
         http: Default::default(),
         events: events.clone(),
-        retry_base: std::time::Duration::from_millis(10),
+        retry_base: Duration::from_millis(10),
         clock: acr_tray_engine::clock::system(),
     })
     .unwrap()

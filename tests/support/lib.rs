@@ -5,6 +5,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use acr_tray_cli::Context;
 use acr_tray_engine::Env;
@@ -19,17 +20,29 @@ pub mod sim;
 /// The zero GUID ACR uses as the user name for tokens.
 pub const ZERO_GUID: &str = "00000000-0000-0000-0000-000000000000";
 
+/// How long a request of an in-process CLI run may take: long enough that only a server that
+/// never answers reaches it, however loaded the machine.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Runs `acr-tray-cli` in-process (it builds its own runtime: call it outside one, or through
 /// `spawn_blocking`).
 pub fn run_cli(env: Env, secrets: Arc<dyn SecretStore>, args: &[&str], stdin: &str) -> Output {
-    run_cli_at(env, secrets, acr_tray_engine::clock::system(), args, stdin)
+    run_cli_at(
+        env,
+        secrets,
+        acr_tray_engine::clock::system(),
+        REQUEST_TIMEOUT,
+        args,
+        stdin,
+    )
 }
 
-/// [`run_cli`] with the given wall clock.
+/// [`run_cli`] with the given wall clock and request time-out.
 pub fn run_cli_at(
     env: Env,
     secrets: Arc<dyn SecretStore>,
     clock: Arc<dyn acr_tray_engine::clock::Clock>,
+    request_timeout: Duration,
     args: &[&str],
     stdin: &str,
 ) -> Output {
@@ -41,10 +54,10 @@ pub fn run_cli_at(
         stderr: Box::new(err.clone()),
         secrets,
         http: HttpOptions {
-            request_timeout: Some(std::time::Duration::from_secs(5)),
+            request_timeout: Some(request_timeout),
             ..Default::default()
         },
-        retry_base: std::time::Duration::from_millis(20),
+        retry_base: Duration::from_millis(20),
         clock,
     };
     let mut argv = vec!["acr-tray-cli"];
@@ -73,6 +86,9 @@ pub struct World {
     pub store: Option<Arc<dyn SecretStore>>,
     /// Extra environment variables for every command.
     pub extra_env: Vec<(String, String)>,
+    /// Each request's time-out in every command ([`REQUEST_TIMEOUT`]; tests of a server that
+    /// never answers shorten it).
+    pub request_timeout: Duration,
 }
 
 /// What a CLI run printed and returned.
@@ -147,6 +163,7 @@ impl World {
             secrets: Arc::new(MemoryStore::new()),
             store: None,
             extra_env: Vec::new(),
+            request_timeout: REQUEST_TIMEOUT,
         };
         world.point_at_fake(true);
         world
@@ -207,7 +224,14 @@ impl World {
             Some(store) => store.clone(),
             None => self.secrets.clone(),
         };
-        run_cli(self.env(), secrets, args, stdin)
+        run_cli_at(
+            self.env(),
+            secrets,
+            acr_tray_engine::clock::system(),
+            self.request_timeout,
+            args,
+            stdin,
+        )
     }
 
     /// A new service principal in the fake's default tenant.
@@ -363,6 +387,39 @@ impl World {
 }
 
 impl Default for World {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A loopback port where nothing listens, for as long as the value lives: bound, never listened
+/// on, so every connection is refused and nothing else can take the port meanwhile.
+pub struct ClosedPort {
+    _socket: tokio::net::TcpSocket,
+    port: u16,
+}
+
+impl ClosedPort {
+    /// Reserves one.
+    pub fn new() -> Self {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket
+            .bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+            .unwrap();
+        let port = socket.local_addr().unwrap().port();
+        Self {
+            _socket: socket,
+            port,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Default for ClosedPort {
     fn default() -> Self {
         Self::new()
     }

@@ -19,7 +19,7 @@ pub mod oci;
 
 use std::fs::File;
 use std::io::{Read as _, Write as _};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -54,8 +54,8 @@ pub struct RegistryProcess {
 
 impl RegistryProcess {
     /// Writes `files` into the registry's dir, then starts distribution with
-    /// `auth_yaml(that dir)` (YAML lines under `auth:`, indented by 2) on a free port and waits
-    /// until `GET /v2/` answers 401. Retries on another port if the first is taken.
+    /// `auth_yaml(that dir)` (YAML lines under `auth:`, indented by 2) on a port the system
+    /// picks, which it names in its log, and waits until `GET /v2/` answers 401.
     pub fn start(files: &[(&str, &[u8])], auth_yaml: impl Fn(&Path) -> String) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("acr-tray-registry-")
@@ -67,39 +67,38 @@ impl RegistryProcess {
         let auth_yaml = auth_yaml(dir.path());
         let config = dir.path().join("config.yml");
         let log = dir.path().join("registry.log");
-        for _ in 0..3 {
-            let port = free_port();
-            let text = format!(
-                "version: 0.1\n\
-                 log:\n  level: info\n  formatter: text\n\
-                 storage:\n  filesystem:\n    rootdirectory: {data}\n  delete:\n    enabled: true\n\
-                 http:\n  addr: 127.0.0.1:{port}\n  secret: s{secret:x}\n  relativeurls: true\n\
-                 auth:\n{auth_yaml}",
-                data = dir.path().join("data").display(),
-                secret = rand_u64(),
-            );
-            std::fs::write(&config, text).unwrap();
-            let out = File::create(&log).unwrap();
-            let mut child = Command::new("sh")
-                .args(["-c", WATCHDOG, REGISTRY_BIN])
-                .arg(&config)
-                .stdin(Stdio::piped())
-                .stdout(out.try_clone().unwrap())
-                .stderr(out)
-                .spawn()
-                .unwrap_or_else(|e| panic!("starting {REGISTRY_BIN}: {e}"));
-            if wait_ready(&mut child, port) {
-                return Self {
-                    child,
-                    port,
-                    log,
-                    dir,
-                };
+        let text = format!(
+            "version: 0.1\n\
+             log:\n  level: info\n  formatter: text\n\
+             storage:\n  filesystem:\n    rootdirectory: {data}\n  delete:\n    enabled: true\n\
+             http:\n  addr: 127.0.0.1:0\n  secret: s{secret:x}\n  relativeurls: true\n\
+             auth:\n{auth_yaml}",
+            data = dir.path().join("data").display(),
+            secret = rand_u64(),
+        );
+        std::fs::write(&config, text).unwrap();
+        let out = File::create(&log).unwrap();
+        let mut child = Command::new("sh")
+            .args(["-c", WATCHDOG, REGISTRY_BIN])
+            .arg(&config)
+            .stdin(Stdio::piped())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {REGISTRY_BIN}: {e}"));
+        match wait_ready(&mut child, &log) {
+            Some(port) => Self {
+                child,
+                port,
+                log,
+                dir,
+            },
+            None => {
+                stop(&mut child);
+                let text = std::fs::read_to_string(&log).unwrap_or_default();
+                panic!("{REGISTRY_BIN} did not start; its log:\n{text}");
             }
-            stop(&mut child);
         }
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
-        panic!("{REGISTRY_BIN} did not start; its log:\n{text}");
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -225,28 +224,35 @@ impl PlainRegistry {
     }
 }
 
-/// Polls `GET /v2/` until it answers 401 (up to 15 s) or the process exits.
-fn wait_ready(child: &mut Child, port: u16) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(15);
+/// How long distribution may take to start; only a hang reaches it.
+const START_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Waits for distribution's "listening on 127.0.0.1:PORT" in its log, then until `GET /v2/`
+/// answers 401; the port, or `None` if the process exits or [`START_TIMEOUT`] passes.
+fn wait_ready(child: &mut Child, log: &Path) -> Option<u16> {
+    let deadline = Instant::now() + START_TIMEOUT;
+    let mut port = None;
     while Instant::now() < deadline {
         if matches!(child.try_wait(), Ok(Some(_))) {
-            return false;
+            return None;
         }
-        if http_status(port, "/v2/") == Some(401) {
-            return true;
+        port = port.or_else(|| listening_port(&std::fs::read_to_string(log).unwrap_or_default()));
+        if let Some(port) = port
+            && http_status(port, "/v2/") == Some(401)
+        {
+            return Some(port);
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    false
+    None
 }
 
-/// A port that was free a moment ago on 127.0.0.1.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// The port of distribution's `msg="listening on 127.0.0.1:PORT"` log line, once the line is
+/// written out to its closing quote.
+fn listening_port(log: &str) -> Option<u16> {
+    let (_, rest) = log.split_once("listening on 127.0.0.1:")?;
+    let (digits, _) = rest.split_once('"')?;
+    digits.parse().ok()
 }
 
 fn rand_u64() -> u64 {

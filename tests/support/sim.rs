@@ -17,7 +17,7 @@ use base64::Engine as _;
 use chrono::{DateTime, TimeDelta, Utc};
 use fake_azure::{FakeAzure, ServicePrincipal};
 
-use crate::{Output, run_cli_at};
+use crate::{Output, REQUEST_TIMEOUT, run_cli_at};
 
 /// A fake Azure and an ACR Tray home on a paused clock.
 pub struct Sim {
@@ -115,7 +115,7 @@ impl Sim {
         let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
         tokio::task::spawn_blocking(move || {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            run_cli_at(env, secrets, clock, &args, &stdin)
+            run_cli_at(env, secrets, clock, REQUEST_TIMEOUT, &args, &stdin)
         })
         .await
         .unwrap()

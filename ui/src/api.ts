@@ -47,6 +47,19 @@ export const onDeviceCode = (f: (p: DeviceCodePrompt) => void): Promise<Unlisten
 export const onNavigate = (f: (n: Navigate) => void): Promise<UnlistenFn> =>
   listen<Navigate>("navigate", (e) => f(e.payload));
 
+/**
+ * Where a new window was asked to open: the shell puts it in the page's fragment
+ * (`#view=accounts&identity=ID&signIn=1`), read once as the page starts and then cleared, so a
+ * reload opens where the user is.
+ */
+export function startNavigation(): Navigate | null {
+  const params = new URLSearchParams(window.location.hash.slice(1));
+  const view = params.get("view");
+  if (view !== "registries" && view !== "accounts" && view !== "general") return null;
+  history.replaceState(null, "", window.location.pathname + window.location.search);
+  return { view, identity: params.get("identity"), signIn: params.get("signIn") === "1" };
+}
+
 /** An ErrorView, or something the engine never sends (a UI bug, a shell without that command). */
 export type UiError = Omit<ErrorView, "code"> & { code: ErrorView["code"] | "unexpected" };
 

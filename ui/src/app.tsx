@@ -40,13 +40,13 @@ export function App() {
       clearTimeout(timer);
       timer = setTimeout(() => setStatus(""), 12_000);
     });
-    const unlisten = [
-      api.onOverview(setOverview),
-      api.onNavigate((n) => {
-        setView(n.view);
-        if (n.signIn) setSignInFor({ identity: n.identity });
-      }),
-    ];
+    const navigate = (n: Navigate) => {
+      setView(n.view);
+      if (n.signIn) setSignInFor({ identity: n.identity });
+    };
+    const unlisten = [api.onOverview(setOverview), api.onNavigate(navigate)];
+    const start = api.startNavigation();
+    if (start) navigate(start);
     api
       .getOverview()
       .then(setOverview)

@@ -1,5 +1,5 @@
 // GENERATED from crates/engine/src/service/view.rs by ts-rs: do not edit.
-// Regenerate: UPDATE_BINDINGS=1 cargo test -p acr-tray-engine --features ts bindings
+// Regenerate: UPDATE_BINDINGS=1 cargo test -p acr-tray-engine --lib bindings
 // Times are RFC 3339 strings in UTC. No type here carries a secret back to the UI.
 
 /**

@@ -185,6 +185,17 @@ test("the navigate event switches view and opens the sign-in for an identity", a
   await expect(page.getByLabel("Tenant (optional)")).toHaveValue("fabrikam.onmicrosoft.com");
 });
 
+test("a window opened for a sign-in starts there, and a reload starts on the first view", async ({ page, open }) => {
+  await open({ fragment: "view=accounts&identity=user-alex&signIn=1" });
+  await expect(page.getByRole("heading", { name: "Accounts" })).toBeVisible();
+  await expect(page.getByRole("dialog", { name: "Sign in" })).toBeVisible();
+  await expect(page.getByLabel("Tenant (optional)")).toHaveValue("fabrikam.onmicrosoft.com");
+  expect(new URL(page.url()).hash).toBe("");
+  await page.reload();
+  await expect(page.getByRole("heading", { name: "Registries" })).toBeVisible();
+  await expect(page.getByRole("dialog", { name: "Sign in" })).toHaveCount(0);
+});
+
 test("a registry waiting for a sign-in offers it right there", async ({ page, open }) => {
   await open();
   await page.getByRole("button", { name: "Sign in again for partnerregistry" }).click();

@@ -13,7 +13,8 @@ const HARNESS = join(__dirname, "..", "test-build", "harness.js");
 const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css" };
 export const SHOTS = join(__dirname, "..", "..", "docs", "screenshots");
 
-export type Setup = { overview?: unknown; replies?: Record<string, Reply> };
+/** `fragment`: what the shell puts after `index.html#` when a window opens at a given place. */
+export type Setup = { overview?: unknown; replies?: Record<string, Reply>; fragment?: string };
 
 type Fixtures = { open: (setup?: Setup) => Promise<Page>; problems: string[] };
 
@@ -44,7 +45,7 @@ export const test = base.extend<Fixtures>({
         document.addEventListener("securitypolicyviolation", (e) => console.error(`CSP: ${e.violatedDirective} ${e.blockedURI}`));
       }, setup);
       await page.addInitScript({ path: HARNESS });
-      await page.goto(`${ORIGIN}/index.html`);
+      await page.goto(`${ORIGIN}/index.html${setup.fragment ? `#${setup.fragment}` : ""}`);
       await expect(page.locator(".shell")).toBeVisible();
       return page;
     });
@@ -52,6 +53,18 @@ export const test = base.extend<Fixtures>({
 });
 
 export { expect };
+
+/**
+ * Holds the page's clock still (it was installed with `page.clock.install` at `o.now` before
+ * `open()`, and has run since) and sends `o` as a fresh overview: the engine's time on screen is
+ * then exactly `o.now`, and moves only with `page.clock.runFor`, however long this machine takes
+ * between steps.
+ */
+export async function holdClock(page: Page, o: { now: string }) {
+  // Any time ahead of where the page's clock has run to; the new overview sets what is shown.
+  await page.clock.pauseAt(new Date(Date.parse(o.now) + 3600_000));
+  await emit(page, "overview", o);
+}
 
 /** Everything the mock received, in order. */
 export const calls = (page: Page) =>

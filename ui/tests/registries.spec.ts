@@ -1,5 +1,5 @@
 // Registries view: validation while typing, adding, discovery, status rendering, errors.
-import { calls, emit, expect, reply, test } from "./app";
+import { calls, emit, expect, holdClock, reply, test } from "./app";
 import { NOW, overview } from "./harness/fixtures";
 
 const openAdd = async (page: import("@playwright/test").Page) => {
@@ -187,6 +187,8 @@ test("an enabled admin account can be disabled, after a confirmation", async ({ 
 test("status rendering: badges, countdown from the engine clock, next refresh", async ({ page, open }) => {
   await page.clock.install({ time: new Date(NOW) });
   await open();
+  // Countdowns to the second below: no time may pass but what the test says.
+  await holdClock(page, overview());
   const card = (name: string) => page.locator(`[data-registry="${name}"]`);
   await expect(card("contosoprod").locator(".badge")).toHaveText("Logged in");
   await expect(card("legacyimages").locator(".badge")).toHaveText("Failing");
@@ -275,6 +277,7 @@ test.describe("in a 12-hour locale", () => {
   test("times are 24-hour, as in the tray and the summary line", async ({ page, open }) => {
     await page.clock.install({ time: new Date(NOW) });
     await open();
+    await holdClock(page, overview());
     const card = page.locator('[data-registry="contosoprod"]');
     await expect(card.locator(".last-refresh")).toHaveText("09:48 · 12 min ago");
     await expect(card.locator(".next-refresh")).toHaveText("10:46 · in 46 min");

@@ -86,6 +86,13 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Docker's credential-helper protocol (`get`, `store`, `erase`, `list` on stdin), as
+    /// docker-credential-acr-tray speaks it; it hands a `get` that must refresh to this.
+    #[command(hide = true, name = "credential-helper")]
+    CredentialHelper {
+        /// The helper action.
+        action: String,
+    },
     /// Show every registry's login server, identity, last refresh, expiry and last error.
     Status {
         /// Print JSON.

@@ -66,7 +66,8 @@ pub async fn dispatch(command: Command, options: EngineOptions, io: &mut Io) -> 
             output::status(&mut io.stdout, &engine, json);
             Ok(EXIT_OK)
         }
-        Command::Run { .. } => Ok(EXIT_OK),
+        // Both handled before an engine is opened (lib.rs, above).
+        Command::Run { .. } | Command::CredentialHelper { .. } => Ok(EXIT_OK),
     };
     match result {
         Ok(code) => code,
@@ -435,7 +436,7 @@ async fn refresh(engine: &Engine, names: &[String], json: bool, io: &mut Io) -> 
             "add one with `acr-tray-cli registry add NAME`",
         ));
     }
-    let outcomes = engine.refresh(names).await?;
+    let outcomes = engine.refresh_on_demand(names).await?;
     output::refresh(&mut io.stdout, &outcomes, json);
     Ok(pass_exit_code(&outcomes))
 }

@@ -2,20 +2,36 @@
 //! ACR Tray's own cache. `get` answers for configured registries — refreshing first when the
 //! cached token has less than 75 minutes left, so a fresh cache costs no network — and gives
 //! Docker's "credentials not found" for every other host.
+//!
+//! Docker runs the helper for every registry it names, on every pull, push and build, so
+//! everything but a refresh is answered from the settings and the cache alone ([`respond`]),
+//! before any logging, runtime or engine is set up. The product's binary ([`run_standalone`])
+//! does not even contain the engine: the one refresh a `get` may need runs in `acr-tray-cli`
+//! (`acr-tray-cli credential-helper get`, which is [`run`]), so the binary Docker starts
+//! again and again loads no TLS, HTTP or async runtime code.
 
 use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
 
+use acr_tray_engine::config::Settings;
 use acr_tray_engine::docker::helper::NOT_FOUND;
 use acr_tray_engine::docker::{EntryForm, ZERO_GUID};
-use acr_tray_engine::token_store::TokenStore;
-use acr_tray_engine::{Engine, EngineOptions, Error};
+use acr_tray_engine::paths::Paths;
+use acr_tray_engine::secrets::SecretStore;
+use acr_tray_engine::token_store::{CachedCredential, TokenStore};
+use acr_tray_engine::{Engine, EngineOptions, Env, Error};
 
 use crate::Context;
 
 /// How long a token must still be valid for `get` to answer from the cache.
 const MIN_LEFT: chrono::TimeDelta = chrono::TimeDelta::minutes(75);
 
-/// Runs one helper action and returns the exit code.
+/// The program that refreshes for [`run_standalone`], next to it.
+pub const CLI_PROGRAM: &str = "acr-tray-cli";
+
+/// Runs one helper action in this process (the engine included, for a `get` that must
+/// refresh) and returns the exit code.
 pub fn run(args: Vec<String>, ctx: Context) -> i32 {
     let Context {
         env,
@@ -27,28 +43,17 @@ pub fn run(args: Vec<String>, ctx: Context) -> i32 {
         retry_base,
         clock,
     } = ctx;
-    let action = args
-        .get(1)
-        .map(String::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    if matches!(action.as_str(), "version" | "--version" | "-v") {
-        let _ = writeln!(
-            stdout,
-            "docker-credential-acr-tray (acr-tray) {}",
-            env!("CARGO_PKG_VERSION")
-        );
+    let Some(action) = action(&args, &mut stdout) else {
         return 0;
-    }
+    };
+    let input = read_input(&action, &mut stdin);
+    let server = match respond(&action, input.trim(), &env, secrets.as_ref(), clock.now()) {
+        Response::Done { code, text } => return say(&mut stdout, code, &text),
+        Response::Refresh { server } => server,
+    };
     let stderr = crate::logging::SharedWriter::new(stderr);
-    let log_dir = acr_tray_engine::paths::Paths::from_env(&env)
-        .ok()
-        .map(|p| p.log_dir);
+    let log_dir = Paths::from_env(&env).ok().map(|p| p.log_dir);
     let _log = crate::logging::init(stderr, log_dir.as_deref(), 0, env.var("ACR_TRAY_LOG"));
-    let mut input = String::new();
-    if action != "list" {
-        let _ = stdin.read_to_string(&mut input);
-    }
     let options = EngineOptions {
         env,
         secrets,
@@ -61,36 +66,132 @@ pub fn run(args: Vec<String>, ctx: Context) -> i32 {
         .enable_all()
         .build()
     {
-        Ok(rt) => rt.block_on(act(&action, input.trim(), options)),
-        Err(e) => Err(Failure::Message(format!("acr-tray: cannot start: {e}"))),
+        Ok(rt) => rt.block_on(refresh_and_answer(&server, options)),
+        Err(e) => Err(format!("acr-tray: cannot start: {e}")),
     };
     match result {
-        Ok(out) => {
-            let _ = writeln!(stdout, "{out}");
-            0
-        }
+        Ok(answer) => say(&mut stdout, 0, &answer),
         // Errors go to stdout: that is where Docker reads a helper's message.
-        Err(Failure::NotFound) => {
-            let _ = writeln!(stdout, "{NOT_FOUND}");
-            1
-        }
-        Err(Failure::Message(m)) => {
-            let _ = writeln!(stdout, "{m}");
-            1
+        Err(message) => say(&mut stdout, 1, &message),
+    }
+}
+
+/// `docker-credential-acr-tray` itself: [`run`] without the engine. A `get` that must refresh
+/// is handed, with its input, to `cli` (`acr-tray-cli credential-helper get`), whose answer and
+/// exit code are Docker's.
+pub fn run_standalone(args: Vec<String>, cli: &Path) -> i32 {
+    let Context {
+        env,
+        mut stdin,
+        mut stdout,
+        secrets,
+        clock,
+        ..
+    } = Context::from_process();
+    let Some(action) = action(&args, &mut stdout) else {
+        return 0;
+    };
+    let input = read_input(&action, &mut stdin);
+    match respond(&action, input.trim(), &env, secrets.as_ref(), clock.now()) {
+        Response::Done { code, text } => say(&mut stdout, code, &text),
+        Response::Refresh { .. } => {
+            let _ = stdout.flush();
+            match delegate(cli, &action, &input) {
+                Ok(code) => code,
+                Err(e) => say(
+                    &mut stdout,
+                    1,
+                    &format!(
+                        "acr-tray: cannot refresh: {} cannot be started ({e}); it is installed with docker-credential-acr-tray",
+                        cli.display()
+                    ),
+                ),
+            }
         }
     }
 }
 
-enum Failure {
-    NotFound,
-    Message(String),
+/// Where the product's helper finds `acr-tray-cli`: in its own folder (as installed), else on
+/// `PATH`.
+pub fn cli_next_to_this_program() -> std::path::PathBuf {
+    let name = format!("{CLI_PROGRAM}{}", std::env::consts::EXE_SUFFIX);
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join(&name)))
+        .filter(|path| path.is_file())
+        .unwrap_or_else(|| name.into())
 }
 
-impl From<Error> for Failure {
-    fn from(e: Error) -> Self {
-        let hint = e.hint().map(|h| format!(" ({h})")).unwrap_or_default();
-        Failure::Message(format!("acr-tray: {e}{hint}"))
+/// Runs `cli credential-helper ACTION` with `input` on its stdin, its output going straight
+/// to Docker; returns its exit code.
+fn delegate(cli: &Path, action: &str, input: &str) -> std::io::Result<i32> {
+    let mut child = Command::new(cli)
+        .args(["credential-helper", action])
+        .stdin(Stdio::piped())
+        .spawn()?;
+    if let Some(mut pipe) = child.stdin.take() {
+        // A program that exits without reading its input says why itself (its exit code).
+        let _ = pipe.write_all(input.as_bytes());
     }
+    let status = child.wait()?;
+    Ok(status.code().unwrap_or(1))
+}
+
+/// The action (`get`, `store`, `erase`, `list`); `None` after answering `version`.
+fn action(args: &[String], stdout: &mut dyn Write) -> Option<String> {
+    let action = args.get(1).map(String::as_str).unwrap_or_default();
+    if matches!(action, "version" | "--version" | "-v") {
+        let _ = writeln!(
+            stdout,
+            "docker-credential-acr-tray (acr-tray) {}",
+            env!("CARGO_PKG_VERSION")
+        );
+        return None;
+    }
+    Some(action.to_owned())
+}
+
+/// The action's input: a server URL (`get`, `erase`) or credentials (`store`), at most 64 KiB;
+/// `list` has none.
+fn read_input(action: &str, stdin: &mut dyn Read) -> String {
+    let mut input = String::new();
+    if action != "list" {
+        let _ = stdin.take(64 * 1024).read_to_string(&mut input);
+    }
+    input
+}
+
+fn say(stdout: &mut dyn Write, code: i32, text: &str) -> i32 {
+    let _ = writeln!(stdout, "{text}");
+    let _ = stdout.flush();
+    code
+}
+
+/// What the settings and the cache alone can answer.
+enum Response {
+    /// The answer and the exit code.
+    Done { code: i32, text: String },
+    /// A `get` for a configured registry without a fresh cached token: the engine refreshes.
+    Refresh { server: String },
+}
+
+impl Response {
+    fn ok(text: String) -> Self {
+        Self::Done { code: 0, text }
+    }
+
+    fn failed(text: String) -> Self {
+        Self::Done { code: 1, text }
+    }
+
+    fn error(e: &Error) -> Self {
+        Self::failed(describe(e))
+    }
+}
+
+fn describe(e: &Error) -> String {
+    let hint = e.hint().map(|h| format!(" ({h})")).unwrap_or_default();
+    format!("acr-tray: {e}{hint}")
 }
 
 /// The registry host Docker asks about: `https://host:port/...` → `host:port`.
@@ -103,71 +204,113 @@ fn host_of(server_url: &str) -> String {
     s.split('/').next().unwrap_or_default().to_ascii_lowercase()
 }
 
-async fn act(action: &str, input: &str, options: EngineOptions) -> Result<String, Failure> {
-    let engine = Engine::open(options)?;
+/// Answers an action from the settings and ACR Tray's cache.
+fn respond(
+    action: &str,
+    input: &str,
+    env: &Env,
+    secrets: &dyn SecretStore,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Response {
+    if !matches!(action, "get" | "store" | "erase" | "list") {
+        return Response::failed(format!(
+            "docker-credential-acr-tray: unknown action: {action}"
+        ));
+    }
+    let paths = match Paths::from_env(env) {
+        Ok(p) => p,
+        Err(e) => return Response::error(&e),
+    };
+    let settings = match Settings::load(&paths.config_file()) {
+        Ok(s) => s,
+        Err(e) => return Response::error(&e),
+    };
     let configured = |server: &str| {
         let host = host_of(server);
-        engine
-            .settings()
+        settings
             .registries
             .iter()
             .find(|r| r.login_server.to_string() == host)
-            .cloned()
+            .map(|r| r.login_server.to_string())
     };
+    let cache = TokenStore::new(secrets, paths.token_file());
     match action {
         "get" => {
-            let reg = configured(input).ok_or(Failure::NotFound)?;
-            let (_, cred) = engine
-                .credential(&reg.login_server.to_string(), MIN_LEFT)
-                .await?;
-            let token_form = engine.settings().docker.entry_form == EntryForm::IdentityToken;
-            let username = if token_form && cred.username == ZERO_GUID {
-                "<token>".to_owned()
-            } else {
-                cred.username
+            let Some(login_server) = configured(input) else {
+                return Response::failed(NOT_FOUND.to_owned());
             };
-            let answer = serde_json::json!({"ServerURL": input, "Username": username, "Secret": cred.secret.expose()});
-            Ok(answer.to_string())
+            match cache.get(&login_server) {
+                Ok(Some(cred)) if cred.expires_at.is_none_or(|exp| exp - now >= MIN_LEFT) => {
+                    Response::ok(answer(input, cred, settings.docker.entry_form))
+                }
+                _ => Response::Refresh {
+                    server: input.to_owned(),
+                },
+            }
         }
         "store" => {
             let server = serde_json::from_str::<serde_json::Value>(input)
                 .ok()
                 .and_then(|v| v["ServerURL"].as_str().map(str::to_owned))
                 .unwrap_or_default();
-            Err(Failure::Message(match configured(&server) {
-                Some(r) => format!(
-                    "acr-tray: ACR Tray keeps {} logged in itself; `docker login` is not needed (see `acr-tray-cli status`)",
-                    r.login_server
+            Response::failed(match configured(&server) {
+                Some(login_server) => format!(
+                    "acr-tray: ACR Tray keeps {login_server} logged in itself; `docker login` is not needed (see `acr-tray-cli status`)"
                 ),
                 None => format!(
                     "acr-tray: docker-credential-acr-tray only serves registries configured in ACR Tray, not {server}"
                 ),
-            }))
+            })
         }
-        "erase" => {
-            if let Some(reg) = configured(input) {
-                TokenStore::new(engine.secret_store(), engine.paths().token_file())
-                    .remove(&reg.login_server.to_string())?;
-            }
-            Ok(String::new())
-        }
-        "list" => {
-            let cache = TokenStore::new(engine.secret_store(), engine.paths().token_file());
+        "erase" => match configured(input).map(|ls| cache.remove(&ls)) {
+            Some(Err(e)) => Response::error(&e),
+            _ => Response::ok(String::new()),
+        },
+        _ => {
             let mut map = serde_json::Map::new();
-            for r in &engine.settings().registries {
-                if let Some(c) = cache.get(&r.login_server.to_string())? {
-                    map.insert(
-                        r.login_server.to_string(),
-                        serde_json::Value::String(c.username),
-                    );
+            for r in &settings.registries {
+                let login_server = r.login_server.to_string();
+                match cache.get(&login_server) {
+                    Ok(Some(c)) => {
+                        map.insert(login_server, serde_json::Value::String(c.username));
+                    }
+                    Ok(None) => {}
+                    Err(e) => return Response::error(&e),
                 }
             }
-            Ok(serde_json::Value::Object(map).to_string())
+            Response::ok(serde_json::Value::Object(map).to_string())
         }
-        other => Err(Failure::Message(format!(
-            "docker-credential-acr-tray: unknown action: {other}"
-        ))),
     }
+}
+
+/// Docker's answer to `get`: the credential for `server`, as the settings' entry form says.
+fn answer(server: &str, cred: CachedCredential, form: EntryForm) -> String {
+    let username = if form == EntryForm::IdentityToken && cred.username == ZERO_GUID {
+        "<token>".to_owned()
+    } else {
+        cred.username
+    };
+    serde_json::json!({"ServerURL": server, "Username": username, "Secret": cred.secret.expose()})
+        .to_string()
+}
+
+/// A `get` that must refresh first: the engine refreshes ACR Tray's cache and answers from it.
+async fn refresh_and_answer(server: &str, options: EngineOptions) -> Result<String, String> {
+    let engine = Engine::open(options).map_err(|e| describe(&e))?;
+    let host = host_of(server);
+    let Some(reg) = engine
+        .settings()
+        .registries
+        .iter()
+        .find(|r| r.login_server.to_string() == host)
+    else {
+        return Err(NOT_FOUND.to_owned());
+    };
+    let (_, cred) = engine
+        .credential(&reg.login_server.to_string(), MIN_LEFT)
+        .await
+        .map_err(|e| describe(&e))?;
+    Ok(answer(server, cred, engine.settings().docker.entry_form))
 }
 
 #[cfg(test)]

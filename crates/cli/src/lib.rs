@@ -107,6 +107,19 @@ where
             return code;
         }
     };
+    if let args::Command::CredentialHelper { action } = cli.command {
+        let ctx = Context {
+            env,
+            stdin,
+            stdout,
+            stderr: Box::new(stderr),
+            secrets,
+            http,
+            retry_base,
+            clock,
+        };
+        return credential_helper::run(vec!["docker-credential-acr-tray".to_owned(), action], ctx);
+    }
     let log_dir = acr_tray_engine::paths::Paths::from_env(&env)
         .ok()
         .map(|p| p.log_dir);

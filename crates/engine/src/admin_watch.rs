@@ -42,7 +42,7 @@ fn hashes_key(login_server: &str) -> String {
 /// What a registry's identity may do there, from the ACR refresh token's `permissions` claim,
 /// named after the built-in role that grants it (protocol.md §5.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum RegistryRole {
     /// Pull only.
     AcrPull,
@@ -188,20 +188,25 @@ impl Engine {
     /// Reads the admin account of every registry given (those whose identity is an Entra
     /// identity), updating `state` and sending an event for every change since the last read.
     /// `written` names the registries whose admin password was written into Docker's config in
-    /// this pass. Failures are logged and tried again with the next refresh; they never fail
-    /// the refresh.
+    /// this pass; a registry read less than `fresh_for` ago is left alone. Failures are logged
+    /// and tried again with the next refresh; they never fail the refresh.
     pub(crate) async fn watch_admin(
         &self,
         registries: &[&RegistryConfig],
         state: &mut State,
         written: &[String],
+        fresh_for: TimeDelta,
     ) {
         let now = self.clock.now();
         let due: Vec<&RegistryConfig> = registries
             .iter()
             .copied()
             .filter(|r| r.identity.is_some() && r.auth != RegistryAuth::AdminPassword)
-            .filter(|r| remembered(state, r).retry_at.is_none_or(|at| at <= now))
+            .filter(|r| {
+                let last = remembered(state, r);
+                last.retry_at.is_none_or(|at| at <= now)
+                    && last.checked_at.is_none_or(|at| now - at >= fresh_for)
+            })
             .collect();
         if due.is_empty() {
             return;

@@ -326,6 +326,9 @@ mod tests {
         assert_eq!(m(&[("BROWSER", "firefox")], "linux"), LoginMethod::Browser);
     }
 
+    /// How long a test waits for the other side; only a hang reaches it.
+    const PATIENCE: Duration = Duration::from_secs(60);
+
     async fn get(port: u16, target: &str) -> String {
         let mut s = TcpStream::connect(("127.0.0.1", port))
             .await
@@ -347,10 +350,7 @@ mod tests {
             let ok = get(port, "/?code=abc&state=s1").await;
             (favicon, ok)
         });
-        let code = lb
-            .wait_for_code("s1", Duration::from_secs(5))
-            .await
-            .expect("code");
+        let code = lb.wait_for_code("s1", PATIENCE).await.expect("code");
         assert_eq!(code, "abc");
         let (favicon, ok) = browser.await.expect("join");
         assert!(favicon.starts_with("HTTP/1.1 404"));
@@ -360,7 +360,7 @@ mod tests {
         let port = lb.port();
         tokio::spawn(async move { get(port, "/?code=abc&state=forged").await });
         let err = lb
-            .wait_for_code("s1", Duration::from_secs(5))
+            .wait_for_code("s1", PATIENCE)
             .await
             .expect_err("mismatch");
         assert!(err.to_string().contains("state mismatch"), "{err}");
@@ -378,9 +378,13 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let out = dir.path().join("opened");
         let script = dir.path().join("fake-browser");
+        // Written whole, then renamed: the file appears with all of its contents.
         std::fs::write(
             &script,
-            format!("#!/bin/sh\necho \"$1\" > {}\n", out.display()),
+            format!(
+                "#!/bin/sh\necho \"$1\" > {0}.part && mv {0}.part {0}\n",
+                out.display()
+            ),
         )
         .expect("write");
         #[cfg(unix)]
@@ -393,10 +397,8 @@ mod tests {
                 format!("/nonexistent:{}", script.display()),
             )]));
             b.open("https://example.com/x?y=1").expect("open");
-            for _ in 0..100 {
-                if out.exists() {
-                    break;
-                }
+            let deadline = std::time::Instant::now() + PATIENCE;
+            while !out.exists() && std::time::Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(20));
             }
             assert_eq!(

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-#[cfg(feature = "ts")]
+#[cfg(test)]
 use ts_rs::TS;
 
 use crate::arm::Arm;
@@ -16,7 +16,7 @@ use crate::state::State;
 
 /// A registry found through ARM.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(TS))]
+#[cfg_attr(test, derive(TS))]
 #[serde(rename_all = "camelCase")]
 pub struct DiscoveredRegistry {
     /// Short name.
@@ -40,7 +40,7 @@ pub struct DiscoveredRegistry {
 
 /// A configured registry that discovery does not list, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(TS))]
+#[cfg_attr(test, derive(TS))]
 #[serde(rename_all = "camelCase")]
 pub struct UnlistedRegistry {
     /// Short name.
@@ -53,7 +53,7 @@ pub struct UnlistedRegistry {
 
 /// What discovery found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(TS))]
+#[cfg_attr(test, derive(TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Discovery {
     /// The identity that looked.

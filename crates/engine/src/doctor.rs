@@ -326,7 +326,7 @@ impl Engine {
         refresh.sort();
         refresh.dedup();
         if !refresh.is_empty() {
-            for outcome in self.refresh(&refresh).await? {
+            for outcome in self.refresh_on_demand(&refresh).await? {
                 if let Err(e) = outcome.result {
                     tracing::warn!(registry = %outcome.login_server, error = %e, "refresh after the fix failed");
                 }

@@ -59,12 +59,10 @@ impl EngineOptions {
 }
 
 /// The HTTP clients, built on first use: commands that make no request (`status`,
-/// `registry add` by name) skip loading the platform's CA store.
+/// `registry add` by name) skip loading the CA certificates.
 pub(crate) struct Clients {
     pub(crate) http: reqwest::Client,
     pub(crate) entra: EntraClient,
-    /// For IMDS: plain HTTP to a link-local address, never through a proxy.
-    pub(crate) imds: reqwest::Client,
 }
 
 /// The engine.
@@ -74,6 +72,13 @@ pub struct Engine {
     pub(crate) settings: Settings,
     pub(crate) cloud: Cloud,
     clients: OnceLock<Result<Clients>>,
+    /// Secrets read or written during the refresh pass in progress, so a pass reads each once
+    /// (an identity's ACR-audience and ARM-audience tokens both need it); `None` between
+    /// passes, when every read goes to the keyring or file (another process may have changed
+    /// it).
+    pass_secrets: std::sync::Mutex<Option<std::collections::HashMap<String, Secret>>>,
+    /// For IMDS (managed identities only): plain HTTP to a link-local address.
+    imds: OnceLock<Result<reqwest::Client>>,
     pub(crate) secrets: Arc<dyn SecretStore>,
     pub(crate) events: Arc<dyn EventSink>,
     tokens: TokenCache,
@@ -94,6 +99,8 @@ impl Engine {
             settings,
             cloud,
             clients: OnceLock::new(),
+            pass_secrets: std::sync::Mutex::new(None),
+            imds: OnceLock::new(),
             secrets: options.secrets,
             events: options.events,
             tokens: TokenCache::new(),
@@ -113,15 +120,15 @@ impl Engine {
                 let http = http::build_client(&self.env, &options)?;
                 let entra = EntraClient::new(http.clone(), self.cloud.authority.clone())
                     .with_clock(self.clock.clone());
-                let imds = reqwest::Client::builder()
-                    .no_proxy()
-                    .connect_timeout(Duration::from_secs(3))
-                    .timeout(options.request_timeout.unwrap_or(http::REQUEST_TIMEOUT))
-                    .redirect(reqwest::redirect::Policy::none())
-                    .build()
-                    .map_err(|e| Error::invalid_input(format!("cannot set up HTTP: {e}"), ""))?;
-                Ok(Clients { http, entra, imds })
+                Ok(Clients { http, entra })
             })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    fn imds_client(&self) -> Result<&reqwest::Client> {
+        self.imds
+            .get_or_init(|| http::build_imds_client(&self.http_options))
             .as_ref()
             .map_err(Clone::clone)
     }
@@ -316,7 +323,7 @@ impl Engine {
                     retry_base: self.retry_base * 2,
                     now: self.clock.now(),
                 };
-                imds::token(&self.clients()?.imds, req).await
+                imds::token(self.imds_client()?, req).await
             }
             IdentityKind::AzureCli { tenant } => {
                 azure_cli::token(&self.env, &resource, tenant.as_deref(), self.clock.now()).await
@@ -387,8 +394,49 @@ impl Engine {
         Ok(tokens.access)
     }
 
+    /// Keeps every secret read or written until the returned guard is dropped (one refresh
+    /// pass): each is read from the keyring or file once.
+    pub(crate) fn remember_secrets(&self) -> PassSecrets<'_> {
+        *self.pass_secrets.lock().unwrap_or_else(|e| e.into_inner()) = Some(Default::default());
+        PassSecrets(self)
+    }
+
+    fn remembered_secret(&self, key: &str) -> Option<Secret> {
+        self.pass_secrets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .and_then(|m| m.get(key).cloned())
+    }
+
+    fn remember_secret(&self, key: &str, value: &Secret) {
+        if let Some(m) = self
+            .pass_secrets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+        {
+            m.insert(key.to_owned(), value.clone());
+        }
+    }
+
     /// Reads a secret where its settings say it is (keyring calls run off the async threads).
     pub(crate) async fn read_secret(
+        &self,
+        identity: &str,
+        source: &SecretSource,
+        key: &str,
+    ) -> Result<Secret> {
+        let memo_key = secret_location(source, key);
+        if let Some(known) = self.remembered_secret(&memo_key) {
+            return Ok(known);
+        }
+        let value = self.read_secret_now(identity, source, key).await?;
+        self.remember_secret(&memo_key, &value);
+        Ok(value)
+    }
+
+    async fn read_secret_now(
         &self,
         identity: &str,
         source: &SecretSource,
@@ -418,6 +466,7 @@ impl Engine {
         key: &str,
         value: Secret,
     ) -> Result<()> {
+        self.remember_secret(&secret_location(source, key), &value);
         let store = self.secrets.clone();
         let (source, key) = (source.clone(), key.to_owned());
         tokio::task::spawn_blocking(move || match source {
@@ -462,6 +511,28 @@ impl Engine {
         self.emit(Event::SignedIn {
             identity: identity.to_owned(),
         });
+    }
+}
+
+/// Where a secret lives, as a key of [`Engine::remember_secrets`]'s memo.
+fn secret_location(source: &SecretSource, key: &str) -> String {
+    match source {
+        SecretSource::Keyring => format!("keyring:{key}"),
+        SecretSource::Env => "env:AZURE_CLIENT_SECRET".to_owned(),
+        SecretSource::File(path) => format!("file:{}", path.display()),
+    }
+}
+
+/// Ends [`Engine::remember_secrets`] when dropped.
+pub(crate) struct PassSecrets<'a>(&'a Engine);
+
+impl Drop for PassSecrets<'_> {
+    fn drop(&mut self) {
+        *self
+            .0
+            .pass_secrets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = None;
     }
 }
 

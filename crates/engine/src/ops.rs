@@ -552,7 +552,7 @@ impl Engine {
             }
             changed
         })?;
-        for outcome in self.refresh(&hosts).await? {
+        for outcome in self.refresh_on_demand(&hosts).await? {
             outcome.result?;
         }
         Ok(backup)

@@ -75,13 +75,22 @@ impl Engine {
     /// every new credential into Docker's config in one atomic update.
     /// Each registry's admin account is read too (see [`crate::admin_watch`]).
     pub async fn refresh(&self, names: &[String]) -> Result<Vec<RegistryOutcome>> {
-        self.refresh_pass(names, true).await
+        self.refresh_pass(names, Pass::Full).await
     }
 
-    /// [`Engine::refresh`], with or without the admin watch (a credential helper answering
-    /// Docker does not wait for ARM).
-    async fn refresh_pass(&self, names: &[String], watch: bool) -> Result<Vec<RegistryOutcome>> {
+    /// [`Engine::refresh`] asked for by the user (`acr-tray-cli refresh`, the doctor's and
+    /// `docker use-helper`'s refresh): the admin account is read only where the last read is
+    /// at least half a refresh interval old. The refresh cycle reads it every interval; a
+    /// refresh run by hand right after it (or a minute after the last one) does not wait for
+    /// ARM again.
+    pub async fn refresh_on_demand(&self, names: &[String]) -> Result<Vec<RegistryOutcome>> {
+        self.refresh_pass(names, Pass::OnDemand).await
+    }
+
+    /// One refresh of `names`, writing what `pass` says.
+    async fn refresh_pass(&self, names: &[String], pass: Pass) -> Result<Vec<RegistryOutcome>> {
         let registries = self.select(names)?;
+        let _secrets = self.remember_secrets();
         let docker_path = self.docker_config_path()?;
         let state_path = self.paths.state_file();
         let mut state = State::load(&state_path);
@@ -116,12 +125,41 @@ impl Engine {
         let results = futures::future::join_all(attempts).await;
 
         let results: Vec<_> = results.into_iter().map(|(reg, r)| (*reg, r)).collect();
-        let results = self.store_credentials(&docker_path, results).await;
+        let read_only = match (pass, &preflight) {
+            (Pass::CacheOnly, Ok(cfg)) => Some(cfg),
+            _ => None,
+        };
+        let results = self
+            .store_credentials(&docker_path, read_only, results)
+            .await;
 
         let now = self.clock.now();
         let mut outcomes = Vec::new();
         let mut newly_ended: HashSet<String> = HashSet::new();
         for (reg, result) in results {
+            // The state and the events speak of the credential Docker uses. A cache-only pass
+            // for a registry whose credential Docker keeps elsewhere leaves both alone (the token
+            // in Docker's config is as it was); only a session that ended is noted.
+            let docker_uses_cache = read_only.is_none_or(|cfg| {
+                matches!(
+                    cfg.store_for(&reg.login_server.to_string(), &self.env),
+                    CredentialStore::AcrTray { .. }
+                )
+            });
+            if !docker_uses_cache {
+                if let Err(e) = &result
+                    && let Some(id) = ends_session(e)
+                {
+                    self.note_session_ended(&mut state, id, e, now, &mut newly_ended);
+                }
+                outcomes.push(RegistryOutcome {
+                    name: reg.name.clone(),
+                    login_server: reg.login_server.to_string(),
+                    identity: reg.signs_in_as(),
+                    result,
+                });
+                continue;
+            }
             let entry = state
                 .registries
                 .entry(reg.login_server.to_string())
@@ -163,22 +201,9 @@ impl Engine {
                         entry.role = Some(crate::admin_watch::RegistryRole::None);
                     }
                     tracing::warn!(registry = %reg.login_server, error = %e, "refresh failed");
+                    let valid_until = entry.expires_at.filter(|exp| *exp > now);
                     if let Some(id) = ends_session(e) {
-                        let identity = state.identities.entry(id.to_owned()).or_default();
-                        if let Some(limit) = crate::forecast::sign_in_frequency(e) {
-                            // Learned: the next session will end the same way; warn ahead.
-                            identity.sign_in_frequency_secs = Some(limit.num_seconds());
-                        }
-                        if identity.sign_in_required.is_none() {
-                            identity.sign_in_required = Some(StoredError::new(e, now));
-                            newly_ended.insert(id.to_owned());
-                            self.forget_tokens(id);
-                            self.emit(Event::SignInRequired {
-                                identity: id.to_owned(),
-                                message: e.to_string(),
-                                hint: e.hint(),
-                            });
-                        }
+                        self.note_session_ended(&mut state, id, e, now, &mut newly_ended);
                     }
                     self.emit(Event::RefreshFailed {
                         registry: reg.name.clone(),
@@ -187,7 +212,7 @@ impl Engine {
                         kind: e.kind(),
                         message: e.to_string(),
                         hint: e.hint(),
-                        valid_until: entry.expires_at.filter(|exp| *exp > now),
+                        valid_until,
                     });
                 }
             }
@@ -201,14 +226,50 @@ impl Engine {
         if !newly_ended.is_empty() {
             tracing::warn!(identities = ?newly_ended, "sign-in required; no more automatic attempts until the user signs in");
         }
-        if watch {
-            self.watch_admin_in(&registries, &mut state, &outcomes)
+        let watched_within = match pass {
+            // Every registry, whenever it was read last (even "in the future", after the clock
+            // was set back).
+            Pass::Full => Some(chrono::TimeDelta::MIN),
+            Pass::OnDemand => Some(
+                chrono::TimeDelta::minutes(i64::from(self.settings.refresh.interval_minutes)) / 2,
+            ),
+            Pass::CacheOnly => None,
+        };
+        if let Some(fresh_for) = watched_within {
+            self.watch_admin_in(&registries, &mut state, &outcomes, fresh_for)
                 .await;
         }
         if let Err(e) = state.save(&state_path) {
             tracing::warn!(error = %e, "could not save the state");
         }
         Ok(outcomes)
+    }
+
+    /// Marks an identity whose session ended as needing a sign-in (once: the first time
+    /// it is seen, with an event), so nothing is tried for it until the user signs in.
+    fn note_session_ended(
+        &self,
+        state: &mut State,
+        id: &str,
+        e: &Error,
+        now: DateTime<Utc>,
+        newly_ended: &mut HashSet<String>,
+    ) {
+        let identity = state.identities.entry(id.to_owned()).or_default();
+        if let Some(limit) = crate::forecast::sign_in_frequency(e) {
+            // Learned: the next session will end the same way; warn ahead.
+            identity.sign_in_frequency_secs = Some(limit.num_seconds());
+        }
+        if identity.sign_in_required.is_none() {
+            identity.sign_in_required = Some(StoredError::new(e, now));
+            newly_ended.insert(id.to_owned());
+            self.forget_tokens(id);
+            self.emit(Event::SignInRequired {
+                identity: id.to_owned(),
+                message: e.to_string(),
+                hint: e.hint(),
+            });
+        }
     }
 
     /// The admin-account watch of this pass's registries (not of those whose identity must
@@ -218,6 +279,7 @@ impl Engine {
         registries: &[&RegistryConfig],
         state: &mut State,
         outcomes: &[RegistryOutcome],
+        fresh_for: chrono::TimeDelta,
     ) {
         let signed_out = |reg: &&RegistryConfig| {
             reg.identity.as_ref().is_some_and(|id| {
@@ -249,7 +311,7 @@ impl Engine {
             .filter(|o| o.result.is_ok())
             .map(|o| o.login_server.clone())
             .collect();
-        self.watch_admin(&watched, state, &written).await;
+        self.watch_admin(&watched, state, &written, fresh_for).await;
     }
 
     /// Refuses early (before any token is fetched) a registry whose Docker store cannot work:
@@ -266,9 +328,11 @@ impl Engine {
     /// Puts every new credential where Docker reads it (and into ACR Tray's own cache, which
     /// `docker-credential-acr-tray` and `acr-tray-cli token` answer from; and into podman's
     /// auth.json when that is switched on). Blocking work runs off the async threads.
+    /// With `read_only` (Docker's config as read) only the cache is written.
     async fn store_credentials<'r>(
         &self,
         docker_path: &std::path::Path,
+        read_only: Option<&DockerConfig>,
         results: Vec<(&'r RegistryConfig, Result<(Refreshed, DockerCredential)>)>,
     ) -> Vec<(&'r RegistryConfig, Result<Refreshed>)> {
         let to_write: Vec<(String, DockerCredential)> = results
@@ -279,7 +343,12 @@ impl Engine {
                     .map(|(_, cred)| (reg.login_server.to_string(), cred.clone()))
             })
             .collect();
-        let written = if to_write.is_empty() {
+        let written = if let Some(cfg) = read_only {
+            Ok(to_write
+                .iter()
+                .map(|(registry, _)| Ok(cfg.store_for(registry, &self.env)))
+                .collect())
+        } else if to_write.is_empty() {
             Ok(Vec::new())
         } else {
             let (path, creds, env) = (
@@ -363,7 +432,9 @@ impl Engine {
         if let Some(c) = cache.get(&key)?.filter(fresh) {
             return Ok((reg, c));
         }
-        let outcome = self.refresh_pass(std::slice::from_ref(&key), false).await?;
+        let outcome = self
+            .refresh_pass(std::slice::from_ref(&key), Pass::CacheOnly)
+            .await?;
         if let Some(Err(e)) = outcome.into_iter().next().map(|o| o.result) {
             return Err(e);
         }
@@ -554,6 +625,20 @@ impl Engine {
             })
             .collect()
     }
+}
+
+/// What a refresh pass writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    /// The refresh cycle: Docker's credentials and ACR Tray's cache, then the admin watch.
+    Full,
+    /// A refresh asked for by hand: as [`Pass::Full`], with the admin watch only where its
+    /// last read is half a refresh interval old.
+    OnDemand,
+    /// A credential helper's refresh (and `acr-tray-cli token`'s): ACR Tray's cache only.
+    /// Docker's config is read but never locked or written (Docker reads the helper's answer,
+    /// and may be waiting for it), and ARM is not asked.
+    CacheOnly,
 }
 
 /// podman's auth.json: `REGISTRY_AUTH_FILE`, else `$XDG_RUNTIME_DIR/containers/auth.json` on

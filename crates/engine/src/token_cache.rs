@@ -130,7 +130,9 @@ mod tests {
         assert_eq!(calls.load(Ordering::SeqCst), 2, "one token per audience");
     }
 
-    #[tokio::test]
+    // On a paused clock: a failure is shared for a few seconds, which must not run out between
+    // the two asks however slowly the machine gets from one to the other.
+    #[tokio::test(start_paused = true)]
     async fn nearly_expired_tokens_are_renewed_and_failures_shared() {
         let cache = TokenCache::new();
         cache

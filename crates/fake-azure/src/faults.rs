@@ -157,6 +157,11 @@ impl FaultSet {
         self.faults.clear();
     }
 
+    /// The faults still active, in insertion order.
+    pub(crate) fn active(&self) -> Vec<Fault> {
+        self.faults.clone()
+    }
+
     /// The action of the first matching fault, counting one use of it.
     pub(crate) fn take(&mut self, req: &RequestFacts<'_>) -> Option<FaultAction> {
         let index = self

@@ -402,6 +402,12 @@ impl FakeAzure {
         lock(&self.shared().faults).clear();
     }
 
+    /// The faults still active, with the uses left; one limited by [`Fault::times`] is gone
+    /// once a request has taken its last use (when the request arrives, before any delay).
+    pub fn faults(&self) -> Vec<Fault> {
+        lock(&self.shared().faults).active()
+    }
+
     /// Moves the fake's clock forward (token `iat`/`exp` and expiry checks).
     pub fn advance_clock(&self, by: Duration) {
         self.shared().clock.advance(by);

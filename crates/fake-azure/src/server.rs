@@ -34,6 +34,9 @@ use crate::upstream;
 
 /// Longest a `Hang` fault holds a connection.
 const HANG_LIMIT: Duration = Duration::from_secs(3600);
+/// Longest a client may take to complete the TLS handshake: it only bounds connections that
+/// never speak TLS, so a busy machine's slow client still gets through.
+const HANDSHAKE_LIMIT: Duration = Duration::from_secs(60);
 /// Largest request body read.
 const BODY_LIMIT: usize = 1 << 20;
 
@@ -151,7 +154,7 @@ async fn serve_connection(
     };
     match mode {
         Mode::Tls(acceptor) => {
-            let accept = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(io));
+            let accept = tokio::time::timeout(HANDSHAKE_LIMIT, acceptor.accept(io));
             if let Ok(Ok(tls)) = accept.await {
                 serve_http(tls, Arc::new(ctx), shutdown).await;
             }

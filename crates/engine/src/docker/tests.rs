@@ -310,11 +310,14 @@ fn unchanged_entries_are_not_rewritten() {
     let p = dir.path().join("config.json");
     let creds = [("r.azurecr.io".to_owned(), cred("t", EntryForm::Password))];
     write_creds(&p, &creds).expect("w");
-    let before = std::fs::metadata(&p)
-        .expect("meta")
-        .modified()
-        .expect("mtime");
-    std::thread::sleep(std::time::Duration::from_millis(20));
+    // A time no write can give the file: any rewrite would change it, however soon it came.
+    let before = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+    std::fs::File::options()
+        .write(true)
+        .open(&p)
+        .expect("open")
+        .set_modified(before)
+        .expect("set mtime");
     write_creds(&p, &creds).expect("w");
     assert_eq!(
         std::fs::metadata(&p)

@@ -26,7 +26,7 @@ pub fn typescript() -> String {
     let cfg = Config::new();
     let mut out = String::from(
         "// GENERATED from crates/engine/src/service/view.rs by ts-rs: do not edit.\n\
-         // Regenerate: UPDATE_BINDINGS=1 cargo test -p acr-tray-engine --features ts bindings\n\
+         // Regenerate: UPDATE_BINDINGS=1 cargo test -p acr-tray-engine --lib bindings\n\
          // Times are RFC 3339 strings in UTC. No type here carries a secret back to the UI.\n\n",
     );
     macro_rules! all {
@@ -86,7 +86,7 @@ mod tests {
         assert!(
             committed == generated,
             "ui/src/bindings.ts differs from the Rust view types: run \
-             `UPDATE_BINDINGS=1 cargo test -p acr-tray-engine --features ts bindings` and commit it"
+             `UPDATE_BINDINGS=1 cargo test -p acr-tray-engine --lib bindings` and commit it"
         );
     }
 }

@@ -7,7 +7,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
-#[cfg(feature = "ts")]
+#[cfg(test)]
 use ts_rs::TS;
 
 use crate::error::{Error, ErrorKind};
@@ -15,7 +15,7 @@ use crate::state::StoredError;
 
 /// The tray's state at a glance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(TS))]
+#[cfg_attr(test, derive(TS))]
 #[serde(rename_all = "camelCase")]
 pub enum TrayState {
     /// No registry configured yet.
@@ -33,7 +33,7 @@ pub enum TrayState {
 /// Everything the settings window shows; sent whole by `get_overview` and the `overview`
 /// event.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(feature = "ts", derive(TS))]
+#[cfg_attr(test, derive(TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Overview {
     /// The engine's clock when this was made (countdowns are computed from it).
@@ -56,7 +56,7 @@ pub struct Overview {
 
 /// What kind of identity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(TS))]
+#[cfg_attr(test, derive(TS))]
 #[serde(rename_all = "camelCase")]
 pub enum IdentityKindName {
     /// A person (browser or device code).
@@ -75,7 +75,7 @@ pub enum IdentityKindName {
 
 /// An identity's session health.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(TS))]
+#[cfg_attr(test, derive(TS))]
 #[serde(rename_all = "camelCase")]
 pub enum AccountHealth {
     /// Signed in.
@@ -88,7 +88,7 @@ pub enum AccountHealth {
 
 /// One identity.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(feature = "ts", derive(TS))]
+#[cfg_attr(test, derive(TS))]
 #[serde(rename_all = "camelCase")]
 pub struct AccountView {
     /// The identity id registries refer to.
@@ -115,7 +115,7 @@ pub struct AccountView {
 
 /// How a registry signs in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(TS))]
+#[cfg_attr(test, derive(TS))]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum RegistrySignInView {
     /// An Entra identity's token, exchanged at the registry.
@@ -137,7 +137,7 @@ pub enum RegistrySignInView {
 
 /// A registry's health.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(TS))]
+#[cfg_attr(test, derive(TS))]
 #[serde(rename_all = "camelCase")]
 pub enum RegistryHealth {
     /// Not refreshed yet.
@@ -154,7 +154,7 @@ pub enum RegistryHealth {
 
 /// One registry.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(feature = "ts", derive(TS))]
+#[cfg_attr(test, derive(TS))]
 #[serde(rename_all = "camelCase")]
 pub struct RegistryView {
     /// Short name.
@@ -185,7 +185,7 @@ pub struct RegistryView {
 
 /// The admin-account watch of a registry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(TS))]
+#[cfg_attr(test, derive(TS))]
 #[serde(rename_all = "camelCase")]
 pub struct AdminAccountView {
     /// Whether it is enabled (`None`: not read yet, or not readable).
@@ -200,7 +200,7 @@ pub struct AdminAccountView {
 
 /// A closed set of error kinds the UI may switch on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(TS))]
+#[cfg_attr(test, derive(TS))]
 #[serde(rename_all = "camelCase")]
 pub enum ErrorCode {
     /// The identity must sign in again.
@@ -221,7 +221,7 @@ pub enum ErrorCode {
 
 /// An error as the UI shows it: what happened and what to do. Every command rejects with one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(TS))]
+#[cfg_attr(test, derive(TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorView {
     /// What kind.
@@ -294,7 +294,7 @@ fn code_of(kind: ErrorKind) -> ErrorCode {
 
 /// The cloud in use.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(TS))]
+#[cfg_attr(test, derive(TS))]
 #[serde(rename_all = "camelCase")]
 pub struct CloudView {
     /// `AzureCloud`, `AzureChinaCloud`, `AzureUSGovernment` or `custom`.
@@ -313,7 +313,7 @@ pub struct CloudView {
 
 /// Log verbosity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[cfg_attr(feature = "ts", derive(TS))]
+#[cfg_attr(test, derive(TS))]
 #[serde(rename_all = "camelCase")]
 pub enum LogLevel {
     /// Errors only.
@@ -344,7 +344,7 @@ impl LogLevel {
 
 /// The General page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(TS))]
+#[cfg_attr(test, derive(TS))]
 #[serde(rename_all = "camelCase")]
 pub struct GeneralSettings {
     /// Minutes between refreshes of a registry.
@@ -357,7 +357,7 @@ pub struct GeneralSettings {
 
 /// Shown large while a device-code sign-in waits (event `device-code`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(TS))]
+#[cfg_attr(test, derive(TS))]
 #[serde(rename_all = "camelCase")]
 pub struct DeviceCodePrompt {
     /// The code to type.
@@ -372,7 +372,7 @@ pub struct DeviceCodePrompt {
 
 /// Browser or device code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "ts", derive(TS))]
+#[cfg_attr(test, derive(TS))]
 #[serde(rename_all = "camelCase")]
 pub enum SignInMethod {
     /// The system browser, authorization code + PKCE.
@@ -383,7 +383,7 @@ pub enum SignInMethod {
 
 /// A person signs in.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "ts", derive(TS))]
+#[cfg_attr(test, derive(TS))]
 #[serde(rename_all = "camelCase")]
 pub struct UserSignIn {
     /// Browser or device code.
@@ -396,7 +396,7 @@ pub struct UserSignIn {
 
 /// How a service principal proves itself. Deserialise-only: it may carry a secret.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "ts", derive(TS))]
+#[cfg_attr(test, derive(TS))]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum SpCredentialInput {
     /// A client secret (kept in the OS keyring).
@@ -422,7 +422,7 @@ impl std::fmt::Debug for SpCredentialInput {
 
 /// A service principal signs in.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "ts", derive(TS))]
+#[cfg_attr(test, derive(TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ServicePrincipalSignIn {
     /// Tenant GUID or domain.
@@ -435,7 +435,7 @@ pub struct ServicePrincipalSignIn {
 
 /// How a new registry signs in. Deserialise-only: it may carry a password.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "ts", derive(TS))]
+#[cfg_attr(test, derive(TS))]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum RegistrySignInInput {
     /// With an Entra identity.
@@ -479,7 +479,7 @@ impl std::fmt::Debug for RegistrySignInInput {
 
 /// Add a registry.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "ts", derive(TS))]
+#[cfg_attr(test, derive(TS))]
 #[serde(rename_all = "camelCase")]
 pub struct AddRegistry {
     /// `myregistry` or `myregistry.azurecr.io` (or a trusted custom domain).
@@ -492,7 +492,7 @@ pub struct AddRegistry {
 
 /// One registry's result of "refresh now".
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(feature = "ts", derive(TS))]
+#[cfg_attr(test, derive(TS))]
 #[serde(rename_all = "camelCase")]
 pub struct RefreshOutcomeView {
     /// Short name.
@@ -507,7 +507,7 @@ pub use crate::discovery::{DiscoveredRegistry, Discovery, UnlistedRegistry};
 
 /// How bad a doctor's finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(TS))]
+#[cfg_attr(test, derive(TS))]
 #[serde(rename_all = "camelCase")]
 pub enum FindingSeverity {
     /// Docker will fail for this registry.
@@ -518,7 +518,7 @@ pub enum FindingSeverity {
 
 /// One finding of the doctor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(TS))]
+#[cfg_attr(test, derive(TS))]
 #[serde(rename_all = "camelCase")]
 pub struct FindingView {
     /// A stable code (`missing-helper`, ...).
@@ -535,7 +535,7 @@ pub struct FindingView {
 
 /// Where Docker finds one registry's credentials.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(TS))]
+#[cfg_attr(test, derive(TS))]
 #[serde(rename_all = "camelCase")]
 pub struct DockerStoreView {
     /// Short name.
@@ -552,7 +552,7 @@ pub struct DockerStoreView {
 
 /// The doctor's report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(TS))]
+#[cfg_attr(test, derive(TS))]
 #[serde(rename_all = "camelCase")]
 pub struct DoctorView {
     /// Docker's config.json.
@@ -567,7 +567,7 @@ pub struct DoctorView {
 
 /// Choose a cloud.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "ts", derive(TS))]
+#[cfg_attr(test, derive(TS))]
 #[serde(tag = "kind")]
 pub enum CloudInput {
     /// Azure.
@@ -594,7 +594,7 @@ pub enum CloudInput {
 
 /// Which page of the settings window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(TS))]
+#[cfg_attr(test, derive(TS))]
 #[serde(rename_all = "camelCase")]
 pub enum View {
     /// Registries.
@@ -607,7 +607,7 @@ pub enum View {
 
 /// Where the window should open (event `navigate`: the tray, a notification).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(TS))]
+#[cfg_attr(test, derive(TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Navigate {
     /// The page.

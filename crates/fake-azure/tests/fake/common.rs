@@ -37,6 +37,18 @@ pub fn client_with_timeout(fake: &FakeAzure, timeout: Duration) -> reqwest::Clie
     client_builder(fake).timeout(timeout).build().unwrap()
 }
 
+/// How long a test waits for something that must happen; only a hang reaches it.
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+/// Waits (polling) until `done`; panics after [`PATIENCE`].
+pub async fn until(what: &str, done: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while !done() {
+        assert!(tokio::time::Instant::now() < deadline, "never: {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 pub fn token_url(fake: &FakeAzure, tenant: &str) -> String {
     format!("{}/{tenant}/oauth2/v2.0/token", fake.authority_url())
 }

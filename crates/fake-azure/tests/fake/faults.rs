@@ -74,24 +74,12 @@ async fn status_fault_with_retry_after_counts_times() {
 async fn delay_and_latency_do_not_block_other_requests() {
     let fake = FakeAzure::start().await.unwrap();
     let http = client(&fake);
-    fake.add_fault(
-        Fault::new(
-            FaultTarget::any().path_prefix(format!("/{}/v2.0/", fake.default_tenant().id)),
-            FaultAction::Delay(Duration::from_millis(1500)),
-        )
-        .times(1),
-    );
-    let slow_url = discovery_url(&fake);
-    let slow = tokio::spawn({
-        let http = http.clone();
-        async move {
-            let start = Instant::now();
-            let status = http.get(slow_url).send().await.unwrap().status();
-            (status, start.elapsed())
-        }
-    });
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let start = Instant::now();
+    let delayed = || FaultTarget::any().path_prefix(format!("/{}/v2.0/", fake.default_tenant().id));
+    // Delayed for longer than the rest of the test takes, however slow the machine: another
+    // request is answered meanwhile.
+    fake.add_fault(Fault::new(delayed(), FaultAction::Delay(Duration::from_secs(3600))).times(1));
+    let slow = tokio::spawn(http.get(discovery_url(&fake)).send());
+    until("the delayed request arrived", || fake.faults().is_empty()).await;
     let jwks = http
         .get(format!(
             "{}/common/discovery/v2.0/keys",
@@ -101,10 +89,20 @@ async fn delay_and_latency_do_not_block_other_requests() {
         .await
         .unwrap();
     assert_eq!(jwks.status(), 200);
-    assert!(start.elapsed() < Duration::from_millis(1000));
-    let (status, elapsed) = slow.await.unwrap();
+    assert!(!slow.is_finished(), "answered while the other one waits");
+    slow.abort();
+
+    // A delay, then the normal answer.
+    fake.add_fault(Fault::new(delayed(), FaultAction::Delay(Duration::from_millis(1500))).times(1));
+    let start = Instant::now();
+    let status = http
+        .get(discovery_url(&fake))
+        .send()
+        .await
+        .unwrap()
+        .status();
     assert_eq!(status, 200);
-    assert!(elapsed >= Duration::from_millis(1500));
+    assert!(start.elapsed() >= Duration::from_millis(1500));
 
     fake.set_latency(Duration::from_millis(300));
     let start = Instant::now();
@@ -122,16 +120,20 @@ async fn delay_and_latency_do_not_block_other_requests() {
 #[tokio::test]
 async fn hang_reset_malformed_and_wrong_content_type() {
     let fake = FakeAzure::start().await.unwrap();
-    let quick = client_with_timeout(&fake, Duration::from_millis(500));
+    // The time-out only bounds a fault that misbehaves.
+    let http = client_with_timeout(&fake, PATIENCE);
     let url = discovery_url(&fake);
     let once = |action| Fault::new(FaultTarget::service(Service::Entra), action).times(1);
 
     fake.add_fault(once(FaultAction::Hang));
-    let hung = quick.get(&url).send().await.unwrap_err();
-    assert!(hung.is_timeout(), "{hung:?}");
+    let hung = tokio::spawn(http.get(&url).send());
+    until("the hanging request arrived", || fake.faults().is_empty()).await;
+    // Still unanswered a while after it arrived (a hang lasts an hour).
+    let waited = tokio::time::timeout(Duration::from_millis(500), hung).await;
+    assert!(waited.is_err(), "answered: {waited:?}");
 
     fake.add_fault(once(FaultAction::ResetConnection));
-    let reset = quick.get(&url).send().await.unwrap_err();
+    let reset = http.get(&url).send().await.unwrap_err();
     assert!(!reset.is_timeout(), "{reset:?}");
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&reset);
     let mut saw_reset = false;
@@ -144,7 +146,7 @@ async fn hang_reset_malformed_and_wrong_content_type() {
     assert!(saw_reset, "{reset:?}");
 
     fake.add_fault(once(FaultAction::MalformedBody));
-    let malformed = quick.get(&url).send().await.unwrap();
+    let malformed = http.get(&url).send().await.unwrap();
     assert_eq!(malformed.status(), 200);
     assert!(
         malformed.headers()["content-type"]
@@ -155,7 +157,7 @@ async fn hang_reset_malformed_and_wrong_content_type() {
     assert!(serde_json::from_slice::<Value>(&malformed.bytes().await.unwrap()).is_err());
 
     fake.add_fault(once(FaultAction::WrongContentType));
-    let html = quick.get(&url).send().await.unwrap();
+    let html = http.get(&url).send().await.unwrap();
     assert_eq!(html.status(), 200);
     assert!(
         html.headers()["content-type"]
@@ -165,7 +167,7 @@ async fn hang_reset_malformed_and_wrong_content_type() {
     );
 
     // All used up: normal again.
-    assert_eq!(quick.get(&url).send().await.unwrap().status(), 200);
+    assert_eq!(http.get(&url).send().await.unwrap().status(), 200);
     let statuses: Vec<u16> = fake.requests().iter().map(|r| r.status).collect();
     assert_eq!(statuses, [0, 0, 200, 200, 200]);
 }

@@ -257,9 +257,11 @@ async fn v2_is_forwarded_to_the_upstream_and_oauth2_stays_the_fakes() {
 
 #[tokio::test]
 async fn an_unreachable_upstream_answers_502() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    drop(listener);
+    // Bound and never listened on, for the whole test: connections are refused, and no other
+    // server (another test's, or this fake's own listeners) can take the port meanwhile.
+    let closed = tokio::net::TcpSocket::new_v4().unwrap();
+    closed.bind(([127, 0, 0, 1], 0).into()).unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
     let fake = FakeAzure::start().await.unwrap();
     let reg = fake.add_registry(RegistrySpec::new("gone").upstream(url));
     let response = client(&fake)

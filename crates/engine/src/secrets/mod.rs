@@ -10,6 +10,9 @@ use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 
+#[cfg(target_os = "linux")]
+mod secret_service;
+
 /// The keyring service name ACR Tray's entries are filed under.
 pub const KEYRING_SERVICE: &str = "acr-tray";
 
@@ -24,23 +27,50 @@ pub trait SecretStore: Send + Sync {
     fn delete(&self, key: &str) -> Result<()>;
 }
 
-/// The OS keyring through the `keyring` crate: Secret Service on Linux, Keychain on macOS,
-/// Credential Manager on Windows.
-#[derive(Default)]
+/// The OS keyring: on Linux the Secret Service over one connection per process
+/// ([`secret_service`]); the Keychain on macOS and the Credential Manager on Windows through
+/// the `keyring` crate.
 pub struct KeyringStore {
-    // Entries are kept so repeated use of one key talks to one entry (and so the keyring
-    // crate's mock store, which keeps secrets per entry, behaves like a real keyring in tests).
-    entries: Mutex<HashMap<String, Arc<keyring::Entry>>>,
+    backend: Backend,
+}
+
+enum Backend {
+    #[cfg(target_os = "linux")]
+    SecretService(secret_service::SecretServiceStore),
+    /// `keyring` entries, kept so repeated use of one key talks to one entry (and so the
+    /// crate's mock store, which keeps secrets per entry, behaves like a real keyring in tests).
+    Entries(Mutex<HashMap<String, Arc<keyring::Entry>>>),
+}
+
+impl Default for KeyringStore {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl KeyringStore {
     /// A store on the OS keyring.
     pub fn new() -> Self {
-        Self::default()
+        #[cfg(target_os = "linux")]
+        let backend = Backend::SecretService(secret_service::SecretServiceStore::default());
+        #[cfg(not(target_os = "linux"))]
+        let backend = Backend::Entries(Mutex::default());
+        Self { backend }
     }
 
-    fn entry(&self, key: &str) -> Result<Arc<keyring::Entry>> {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+    /// A store on whatever the `keyring` crate's default credential builder makes (its mock in
+    /// tests).
+    pub fn through_keyring_crate() -> Self {
+        Self {
+            backend: Backend::Entries(Mutex::default()),
+        }
+    }
+
+    fn entry(
+        entries: &Mutex<HashMap<String, Arc<keyring::Entry>>>,
+        key: &str,
+    ) -> Result<Arc<keyring::Entry>> {
+        let mut entries = entries.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(e) = entries.get(key) {
             return Ok(e.clone());
         }
@@ -52,23 +82,35 @@ impl KeyringStore {
 
 impl SecretStore for KeyringStore {
     fn get(&self, key: &str) -> Result<Option<Secret>> {
-        match self.entry(key)?.get_password() {
-            Ok(s) => Ok(Some(Secret::new(s))),
-            Err(keyring::Error::NoEntry) => Ok(None),
-            Err(e) => Err(unavailable(e)),
+        match &self.backend {
+            #[cfg(target_os = "linux")]
+            Backend::SecretService(ss) => ss.get(KEYRING_SERVICE, key),
+            Backend::Entries(entries) => match Self::entry(entries, key)?.get_password() {
+                Ok(s) => Ok(Some(Secret::new(s))),
+                Err(keyring::Error::NoEntry) => Ok(None),
+                Err(e) => Err(unavailable(e)),
+            },
         }
     }
 
     fn set(&self, key: &str, secret: &Secret) -> Result<()> {
-        self.entry(key)?
-            .set_password(secret.expose())
-            .map_err(unavailable)
+        match &self.backend {
+            #[cfg(target_os = "linux")]
+            Backend::SecretService(ss) => ss.set(KEYRING_SERVICE, key, secret),
+            Backend::Entries(entries) => Self::entry(entries, key)?
+                .set_password(secret.expose())
+                .map_err(unavailable),
+        }
     }
 
     fn delete(&self, key: &str) -> Result<()> {
-        match self.entry(key)?.delete_credential() {
-            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
-            Err(e) => Err(unavailable(e)),
+        match &self.backend {
+            #[cfg(target_os = "linux")]
+            Backend::SecretService(ss) => ss.delete(KEYRING_SERVICE, key),
+            Backend::Entries(entries) => match Self::entry(entries, key)?.delete_credential() {
+                Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+                Err(e) => Err(unavailable(e)),
+            },
         }
     }
 }
@@ -272,7 +314,7 @@ mod tests {
     #[test]
     fn keyring_store_with_the_crates_mock() {
         keyring::set_default_credential_builder(keyring::mock::default_credential_builder());
-        let store = KeyringStore::new();
+        let store = KeyringStore::through_keyring_crate();
         let key = client_secret_key("T", "C");
         assert_eq!(key, "client-secret/t/c");
         assert!(store.get(&key).expect("get").is_none());
@@ -288,8 +330,11 @@ mod tests {
     #[test]
     fn keyring_failures_become_keyring_unavailable_with_alternatives() {
         keyring::set_default_credential_builder(keyring::mock::default_credential_builder());
-        let store = KeyringStore::new();
-        let entry = store.entry("k").expect("entry");
+        let store = KeyringStore::through_keyring_crate();
+        let Backend::Entries(entries) = &store.backend else {
+            unreachable!("the keyring crate's entries")
+        };
+        let entry = KeyringStore::entry(entries, "k").expect("entry");
         let mock = entry
             .get_credential()
             .downcast_ref::<keyring::mock::MockCredential>()

@@ -8,9 +8,13 @@ use std::path::Path;
 use std::time::Duration;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use rustls_pki_types::CertificateDer;
 
 use crate::env::Env;
 use crate::error::{Error, Result};
+
+#[cfg(all(unix, not(target_vendor = "apple"), not(target_os = "android")))]
+mod trust;
 
 /// Time allowed to connect (including TLS).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -38,6 +42,7 @@ pub fn build_client(env: &Env, options: &HttpOptions) -> Result<reqwest::Client>
         .redirect(reqwest::redirect::Policy::none())
         .dns_resolver(LocalhostAwareResolver)
         .no_proxy();
+    let mut extra_roots = Vec::new();
     for file in [
         options.ca_file.as_deref(),
         env.var("SSL_CERT_FILE").map(Path::new),
@@ -45,10 +50,9 @@ pub fn build_client(env: &Env, options: &HttpOptions) -> Result<reqwest::Client>
     .into_iter()
     .flatten()
     {
-        for cert in read_pem_certs(file)? {
-            builder = builder.add_root_certificate(cert);
-        }
+        extra_roots.extend(read_pem_certs(file)?);
     }
+    builder = with_roots(builder, extra_roots)?;
     for proxy in proxies_from_env(env)? {
         builder = builder.proxy(proxy);
     }
@@ -60,14 +64,72 @@ pub fn build_client(env: &Env, options: &HttpOptions) -> Result<reqwest::Client>
     })
 }
 
-fn read_pem_certs(path: &Path) -> Result<Vec<reqwest::Certificate>> {
-    let pem = std::fs::read(path).map_err(|e| Error::io("read the CA file", path, &e))?;
-    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+/// Trust: on Linux (and the other Unix systems without a certificate API) the CA bundle first
+/// and the certificate folders only when needed ([`trust`]); elsewhere the platform's own
+/// verifier. Both with the extra roots.
+#[cfg(all(unix, not(target_vendor = "apple"), not(target_os = "android")))]
+fn with_roots(
+    builder: reqwest::ClientBuilder,
+    extra_roots: Vec<CertificateDer<'static>>,
+) -> Result<reqwest::ClientBuilder> {
+    let config = trust::client_config(extra_roots).map_err(|e| {
         Error::invalid_input(
-            format!("{} holds no usable PEM certificates: {e}", path.display()),
-            "give a PEM file with one or more CERTIFICATE blocks",
+            format!("cannot set up HTTPS: {e}"),
+            "check the CA file settings",
         )
     })?;
+    Ok(builder.tls_backend_preconfigured(config))
+}
+
+#[cfg(not(all(unix, not(target_vendor = "apple"), not(target_os = "android"))))]
+fn with_roots(
+    mut builder: reqwest::ClientBuilder,
+    extra_roots: Vec<CertificateDer<'static>>,
+) -> Result<reqwest::ClientBuilder> {
+    for cert in extra_roots {
+        let cert = reqwest::Certificate::from_der(&cert).map_err(|e| {
+            Error::invalid_input(
+                format!("a CA certificate cannot be used: {e}"),
+                "check the CA file settings",
+            )
+        })?;
+        builder = builder.add_root_certificate(cert);
+    }
+    Ok(builder)
+}
+
+/// The client for IMDS: plain HTTP to a link-local address, never through a proxy. It trusts
+/// no certificate authority at all (IMDS is never HTTPS), so building it reads none.
+pub fn build_imds_client(options: &HttpOptions) -> Result<reqwest::Client> {
+    let cannot = |e: String| Error::invalid_input(format!("cannot set up HTTP: {e}"), "");
+    let no_tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| cannot(e.to_string()))?
+    .with_root_certificates(rustls::RootCertStore::empty())
+    .with_no_client_auth();
+    reqwest::Client::builder()
+        .no_proxy()
+        .connect_timeout(Duration::from_secs(3))
+        .timeout(options.request_timeout.unwrap_or(REQUEST_TIMEOUT))
+        .redirect(reqwest::redirect::Policy::none())
+        .tls_backend_preconfigured(no_tls)
+        .build()
+        .map_err(|e| cannot(e.to_string()))
+}
+
+fn read_pem_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
+    use rustls_pki_types::pem::PemObject;
+    let pem = std::fs::read(path).map_err(|e| Error::io("read the CA file", path, &e))?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| {
+            Error::invalid_input(
+                format!("{} holds no usable PEM certificates: {e}", path.display()),
+                "give a PEM file with one or more CERTIFICATE blocks",
+            )
+        })?;
     if certs.is_empty() {
         return Err(Error::invalid_input(
             format!("{} holds no PEM certificates", path.display()),
