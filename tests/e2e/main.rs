@@ -7,6 +7,7 @@ mod admin_notify;
 mod admin_watch;
 mod allow_list;
 mod always_on;
+mod arm_hosts;
 mod audience;
 mod cli;
 mod daemon;

@@ -11,6 +11,7 @@ use crate::docker::EntryForm;
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::login_server::HostPort;
+use crate::resource_id::RegistryId;
 
 /// Everything the user configured.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -234,9 +235,10 @@ pub struct RegistryConfig {
     /// The admin user name (`admin-password`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admin_username: Option<String>,
-    /// The registry's ARM resource id, when known.
+    /// The registry's ARM resource id, when known. Only a well-formed registry id loads (it is
+    /// put into ARM URLs that carry the ARM token).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub arm_id: Option<String>,
+    pub arm_id: Option<RegistryId>,
     /// The login server is outside the cloud's suffix and the user trusted it explicitly.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub trusted_custom_domain: bool,
