@@ -432,6 +432,40 @@ mod tests {
     }
 
     #[test]
+    fn a_malformed_resource_id_names_the_field_and_a_valid_one() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("config.toml");
+        let good = "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/myreg";
+        let entry = |id: &str| {
+            format!(
+                "[[registry]]\nname = \"myreg\"\nlogin_server = \"myreg.azurecr.io\"\nidentity = \"app\"\narm_id = \"{id}\"\n"
+            )
+        };
+        std::fs::write(&path, entry(good)).expect("write");
+        let loaded = Settings::load(&path).expect("a valid id loads");
+        assert_eq!(
+            loaded.registries[0].arm_id.as_ref().map(RegistryId::as_str),
+            Some(good)
+        );
+        for bad in [
+            format!("https://elsewhere.example{good}"),
+            format!("{good}/../../other"),
+            "/subscriptions/x".to_owned(),
+        ] {
+            std::fs::write(&path, entry(&bad)).expect("write");
+            let err = Settings::load(&path).expect_err("malformed id").to_string();
+            for expected in [
+                "config.toml",
+                "arm_id",
+                "is not a registry's ARM resource id",
+                crate::resource_id::EXAMPLE,
+            ] {
+                assert!(err.contains(expected), "{expected}: {err}");
+            }
+        }
+    }
+
+    #[test]
     fn typos_are_reported_with_the_file() {
         let dir = tempfile::tempdir().expect("tmp");
         let path = dir.path().join("config.toml");
