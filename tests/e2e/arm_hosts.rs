@@ -172,6 +172,7 @@ fn a_next_link_to_another_host_is_not_followed() {
     w.fake.clear_requests();
 
     let out = w.cli(&["registry", "discover"]);
+    assert_eq!(reached_elsewhere(&w), Vec::<String>::new());
     assert_ne!(out.code, 0, "{}", out.stdout);
     assert!(
         out.stderr.contains("refused to send the ARM token there")
@@ -212,6 +213,7 @@ fn an_async_operation_on_another_host_is_not_polled() {
     w.fake.clear_requests();
 
     let out = w.cli(&["registry", "admin-account", &reg.name, "--disable"]);
+    assert_eq!(reached_elsewhere(&w), Vec::<String>::new());
     assert_ne!(out.code, 0, "{}", out.stdout);
     assert!(
         out.stderr.contains("refused to send the ARM token there"),

@@ -210,9 +210,7 @@ mod tests {
             id("rg", "abcd"),
             id("rg", &"r".repeat(51)),
             id("rg", "my%2e%2e"),
-            format!(
-                "/subscriptions/not-a-guid/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/myreg"
-            ),
+            "/subscriptions/not-a-guid/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/myreg".to_owned(),
             format!(
                 "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/myreg"
             ),
