@@ -543,3 +543,56 @@ fn network(url: &Url, detail: String, retry_after: Option<u64>) -> Error {
         retry_after,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_arm_endpoints_host_and_port_may_receive_the_token() {
+        let http = reqwest::Client::new();
+        let base = Url::parse("https://management.example:8443/").expect("url");
+        let token = Secret::new("arm-token");
+        let arm = Arm::new(&http, &base, &token, "app");
+        for ok in [
+            "https://management.example:8443/subscriptions?api-version=1",
+            "https://MANAGEMENT.example:8443/other/path",
+        ] {
+            assert!(arm.on_arm_host(&Url::parse(ok).expect("url")), "{ok}");
+        }
+        for away in [
+            "http://management.example:8443/subscriptions",
+            "https://management.example/subscriptions",
+            "https://management.example:9443/subscriptions",
+            "https://elsewhere.example:8443/subscriptions",
+            "https://management.example.elsewhere.example:8443/",
+            "https://user:pw@management.example:8443/subscriptions",
+            "https://127.0.0.1:8443/subscriptions",
+        ] {
+            assert!(!arm.on_arm_host(&Url::parse(away).expect("url")), "{away}");
+        }
+    }
+
+    #[tokio::test]
+    async fn nothing_is_sent_to_a_url_off_the_arm_host() {
+        // Nothing listens on the refused URL's host; the refusal comes before any connection.
+        let http = reqwest::Client::new();
+        let base = Url::parse("https://management.example/").expect("url");
+        let token = Secret::new("arm-token");
+        let arm = Arm::new(&http, &base, &token, "app");
+        let away = Url::parse("https://elsewhere.invalid/subscriptions").expect("url");
+        let err = arm
+            .send(Method::GET, &away, None, "")
+            .await
+            .err()
+            .expect("refused");
+        let text = err.to_string();
+        assert!(
+            text.contains("refused to send the ARM token there")
+                && text.contains("elsewhere.invalid")
+                && !text.contains("arm-token"),
+            "{text}"
+        );
+        assert_eq!(err.kind(), ErrorKind::Configuration);
+    }
+}
