@@ -115,8 +115,11 @@ pub fn open_folder(dir: &Path) -> std::io::Result<()> {
     let program = "explorer";
     #[cfg(not(any(target_os = "macos", target_os = "windows")))]
     let program = "xdg-open";
+    // The file manager gets no secret-like variable (`AZURE_CLIENT_SECRET`, ...).
     std::process::Command::new(program)
         .arg(dir)
+        .env_clear()
+        .envs(Env::from_process().child_vars())
         .spawn()
         .map(drop)
 }

@@ -111,3 +111,62 @@ fn registry_refusing_arm_where_entra_cannot_mint_acr_explains_both() {
         out.stdout
     );
 }
+
+/// The `/oauth2/exchange` requests that reached `host`.
+fn exchanges_at(w: &World, host: &str) -> usize {
+    w.fake
+        .requests()
+        .iter()
+        .filter(|r| r.host == host && r.path == "/oauth2/exchange")
+        .count()
+}
+
+#[test]
+fn a_registry_on_a_trusted_custom_domain_gets_only_acr_audience_tokens() {
+    let w = World::new();
+    let sp = w.service_principal();
+    let (custom, no_role) = ("registry.fabrikam.localhost", "other.fabrikam.localhost");
+    w.fake
+        .add_registry(fake_azure::RegistrySpec::new("romeo111").login_server_host(custom));
+    w.fake.assign_role("romeo111", &sp.object_id, Role::AcrPull);
+    w.fake
+        .add_registry(fake_azure::RegistrySpec::new("sierra11").login_server_host(no_role));
+    w.login(&sp).expect_code(0);
+    let host = format!("{custom}:{}", w.fake.port());
+    let other = format!("{no_role}:{}", w.fake.port());
+    for h in [&host, &other] {
+        w.cli(&["registry", "add", h, "--trust-custom-domain"])
+            .expect_code(0);
+    }
+
+    // Where Entra cannot mint ACR-audience tokens, a custom domain gets no token at all: an
+    // ARM-audience one would let its operator act in Azure Resource Manager as the identity.
+    w.fake.set_entra_refuses_acr_audience(true);
+    w.fake.clear_requests();
+    let out = w.cli(&["refresh", &host]).expect_code(1);
+    assert!(
+        out.stdout.contains("never sent an ARM-audience token"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(exchanges_at(&w, custom), 0, "{:?}", w.fake.requests());
+
+    // With ACR-audience tokens it works.
+    w.fake.set_entra_refuses_acr_audience(false);
+    w.cli(&["refresh", &host]).expect_code(0);
+    let status = w.cli(&["status", "--json"]).expect_code(0).json();
+    let entry = status["registries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["login_server"] == host.as_str() || r["loginServer"] == host.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(entry["audience"], "acr", "{entry:#}");
+
+    // A refused ACR-audience token is not followed by an ARM-audience one.
+    w.fake.clear_requests();
+    let out = w.cli(&["refresh", &other]).expect_code(1);
+    assert!(out.stdout.contains("no role"), "{}", out.stdout);
+    assert_eq!(exchanges_at(&w, no_role), 1, "{:?}", w.fake.requests());
+}

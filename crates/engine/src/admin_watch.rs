@@ -24,6 +24,7 @@ use crate::config::{RegistryAuth, RegistryConfig};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::Event;
+use crate::resource_id::RegistryId;
 use crate::secret::Secret;
 use crate::secrets::SecretStore;
 use crate::state::State;
@@ -95,9 +96,13 @@ impl RegistryRole {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct AdminWatchState {
-    /// The registry's ARM resource id, once found.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub arm_id: Option<String>,
+    /// The registry's ARM resource id, once found (a malformed one is dropped when read).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::resource_id::deserialize_lenient"
+    )]
+    pub arm_id: Option<RegistryId>,
     /// `adminUserEnabled` as last read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,

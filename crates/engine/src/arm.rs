@@ -1,13 +1,17 @@
 //! Azure Resource Manager, as far as ACR Tray needs it (protocol.md §4): find a registry's
-//! resource, and read its admin credentials. ARM tokens go to the cloud's ARM host only;
-//! `nextLink`s elsewhere are refused.
+//! resource, and read its admin credentials. The ARM token goes to the cloud's ARM host only:
+//! [`Arm::send`], the one place that attaches it, refuses any other URL (a `nextLink` or an
+//! `Azure-AsyncOperation` elsewhere, whatever ARM or the settings say); and registry ids are
+//! [`RegistryId`]s, which cannot hold a URL of their own.
 
+use reqwest::Method;
 use serde::Deserialize;
 use url::Url;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::http;
 use crate::login_server::HostPort;
+use crate::resource_id::{self, RegistryId};
 use crate::secret::{Secret, redact_url};
 
 const SUBSCRIPTIONS_API: &str = "2022-12-01";
@@ -29,7 +33,7 @@ const OPERATION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30
 #[derive(Debug, Clone, Deserialize)]
 pub struct ArmRegistry {
     /// Resource id.
-    pub id: String,
+    pub id: RegistryId,
     /// Resource name.
     pub name: String,
     /// Properties.
@@ -43,17 +47,10 @@ impl ArmRegistry {
     /// The subscription id and resource group, read from the resource id
     /// (`/subscriptions/{sub}/resourceGroups/{rg}/providers/...`).
     pub fn subscription_and_group(&self) -> (String, String) {
-        let mut sub = String::new();
-        let mut group = String::new();
-        let mut parts = self.id.split('/');
-        while let Some(part) = parts.next() {
-            if part.eq_ignore_ascii_case("subscriptions") {
-                sub = parts.next().unwrap_or_default().to_owned();
-            } else if part.eq_ignore_ascii_case("resourceGroups") {
-                group = parts.next().unwrap_or_default().to_owned();
-            }
-        }
-        (sub, group)
+        (
+            self.id.subscription().to_owned(),
+            self.id.resource_group().to_owned(),
+        )
     }
 }
 
@@ -117,9 +114,11 @@ struct OperationStatus {
     error: Option<ArmErrorInfo>,
 }
 
+/// A page of a list. Its entries are read one by one ([`Arm::list`]): one malformed entry
+/// (a registry whose id is not a registry id) is left out, not the whole list.
 #[derive(Deserialize)]
-struct Page<T> {
-    value: Vec<T>,
+struct Page {
+    value: Vec<serde_json::Value>,
     #[serde(rename = "nextLink", default)]
     next_link: Option<String>,
 }
@@ -199,13 +198,9 @@ impl<'a> Arm<'a> {
     /// read. `None` when it is not visible (e.g. an AcrPull-only identity cannot read ARM).
     pub async fn find_registry(&self, login_server: &HostPort) -> Result<Option<ArmRegistry>> {
         let matches = |listed: &str| same_login_server(listed, login_server);
-        let subs: Vec<Subscription> = self
-            .list(format!("subscriptions?api-version={SUBSCRIPTIONS_API}"))
-            .await?;
-        for sub in subs {
+        for sub in self.subscriptions().await? {
             let path = format!(
-                "subscriptions/{}/providers/Microsoft.ContainerRegistry/registries?api-version={REGISTRY_API}",
-                sub.subscription_id
+                "subscriptions/{sub}/providers/Microsoft.ContainerRegistry/registries?api-version={REGISTRY_API}"
             );
             let registries: Vec<ArmRegistry> = self.list(path).await?;
             if let Some(r) = registries
@@ -221,32 +216,40 @@ impl<'a> Arm<'a> {
     /// Every registry in every subscription the identity can read (following `nextLink`).
     /// An identity with data-plane roles only (AcrPull, AcrPush) reads none: ARM needs Reader.
     pub async fn list_registries(&self) -> Result<Vec<ArmRegistry>> {
-        let subs: Vec<Subscription> = self
-            .list(format!("subscriptions?api-version={SUBSCRIPTIONS_API}"))
-            .await?;
         let mut out = Vec::new();
-        for sub in subs {
+        for sub in self.subscriptions().await? {
             let path = format!(
-                "subscriptions/{}/providers/Microsoft.ContainerRegistry/registries?api-version={REGISTRY_API}",
-                sub.subscription_id
+                "subscriptions/{sub}/providers/Microsoft.ContainerRegistry/registries?api-version={REGISTRY_API}"
             );
             out.extend(self.list::<ArmRegistry>(path).await?);
         }
         Ok(out)
     }
 
+    /// The ids of the subscriptions the identity can read; one that is not a GUID (and so
+    /// could change the path it is put into) is left out.
+    async fn subscriptions(&self) -> Result<Vec<String>> {
+        let subs: Vec<Subscription> = self
+            .list(format!("subscriptions?api-version={SUBSCRIPTIONS_API}"))
+            .await?;
+        Ok(subs
+            .into_iter()
+            .map(|s| s.subscription_id)
+            .filter(|id| {
+                let ok = resource_id::is_guid(id);
+                if !ok {
+                    tracing::warn!("ARM listed a subscription whose id is not a GUID; left out");
+                }
+                ok
+            })
+            .collect())
+    }
+
     /// `POST {id}/listCredentials`.
-    pub async fn list_credentials(&self, registry_id: &str) -> Result<AdminCredentials> {
-        let url = self.url(&format!(
-            "{}/listCredentials?api-version={REGISTRY_API}",
-            registry_id.trim_start_matches('/')
-        ))?;
+    pub async fn list_credentials(&self, registry_id: &RegistryId) -> Result<AdminCredentials> {
+        let url = self.resource_url(registry_id, "/listCredentials")?;
         let body = self
-            .send(
-                || self.http.post(url.clone()).header("Content-Length", "0"),
-                &url,
-                registry_id,
-            )
+            .send(Method::POST, &url, None, registry_id.name())
             .await?
             .1;
         let parsed: CredentialsBody = serde_json::from_slice(&body)
@@ -261,22 +264,38 @@ impl<'a> Arm<'a> {
         })
     }
 
+    /// Every entry of a list, following `nextLink` (sent to the ARM host only, by
+    /// [`Arm::send`]). An entry that does not read as a `T` is left out, with a warning.
     async fn list<T: serde::de::DeserializeOwned>(&self, first: String) -> Result<Vec<T>> {
         let mut out = Vec::new();
         let mut next = Some(self.url(&first)?);
         while let Some(url) = next.take() {
-            let (_, body) = self.send(|| self.http.get(url.clone()), &url, "").await?;
-            let page: Page<T> = serde_json::from_slice(&body)
+            let (_, body) = self.send(Method::GET, &url, None, "").await?;
+            let page: Page = serde_json::from_slice(&body)
                 .map_err(|e| network(&url, format!("malformed answer ({e})"), None))?;
-            out.extend(page.value);
+            for entry in page.value {
+                match serde_json::from_value(entry) {
+                    Ok(item) => out.push(item),
+                    Err(e) => {
+                        tracing::warn!(url = %redact_url(url.as_str()), error = %e, "ARM listed an entry that cannot be read; left out");
+                    }
+                }
+            }
             if let Some(link) = page.next_link {
                 let link = Url::parse(&link)
                     .map_err(|e| network(&url, format!("bad nextLink ({e})"), None))?;
-                self.check_arm_host(&link, &url)?;
                 next = Some(link);
             }
         }
         Ok(out)
+    }
+
+    /// `{ARM endpoint}{id}{action}?api-version=...`.
+    fn resource_url(&self, id: &RegistryId, action: &str) -> Result<Url> {
+        self.url(&format!(
+            "{}{action}?api-version={REGISTRY_API}",
+            id.as_str().trim_start_matches('/')
+        ))
     }
 
     fn url(&self, path: &str) -> Result<Url> {
@@ -289,13 +308,10 @@ impl<'a> Arm<'a> {
     }
 
     /// `GET {id}`: the registry, as ARM describes it now.
-    pub async fn get_registry(&self, registry_id: &str) -> Result<ArmRegistry> {
-        let url = self.url(&format!(
-            "{}?api-version={REGISTRY_API}",
-            registry_id.trim_start_matches('/')
-        ))?;
+    pub async fn get_registry(&self, registry_id: &RegistryId) -> Result<ArmRegistry> {
+        let url = self.resource_url(registry_id, "")?;
         let (_, body) = self
-            .send(|| self.http.get(url.clone()), &url, registry_id)
+            .send(Method::GET, &url, None, registry_id.name())
             .await?;
         serde_json::from_slice(&body)
             .map_err(|e| network(&url, format!("malformed answer ({e})"), None))
@@ -303,18 +319,11 @@ impl<'a> Arm<'a> {
 
     /// `PATCH {id}` with `properties.adminUserEnabled`, following the long-running operation
     /// when ARM answers 201 (or 202) with `Azure-AsyncOperation` (protocol.md §4.2) until it ends.
-    pub async fn set_admin_enabled(&self, registry_id: &str, enabled: bool) -> Result<()> {
-        let url = self.url(&format!(
-            "{}?api-version={REGISTRY_API}",
-            registry_id.trim_start_matches('/')
-        ))?;
+    pub async fn set_admin_enabled(&self, registry_id: &RegistryId, enabled: bool) -> Result<()> {
+        let url = self.resource_url(registry_id, "")?;
         let body = serde_json::json!({"properties": {"adminUserEnabled": enabled}});
         let (resp, _) = self
-            .send(
-                || self.http.patch(url.clone()).json(&body),
-                &url,
-                registry_id,
-            )
+            .send(Method::PATCH, &url, Some(&body), registry_id.name())
             .await?;
         if !matches!(resp.status, 201 | 202) {
             return Ok(());
@@ -324,12 +333,11 @@ impl<'a> Arm<'a> {
         };
         let operation = Url::parse(&operation)
             .map_err(|e| network(&url, format!("bad Azure-AsyncOperation ({e})"), None))?;
-        self.check_arm_host(&operation, &url)?;
         let deadline = tokio::time::Instant::now() + OPERATION_TIMEOUT;
         let mut wait = resp.retry_after.unwrap_or(1).clamp(1, THROTTLE_WAIT_MAX);
         loop {
             let (_, body) = self
-                .send(|| self.http.get(operation.clone()), &operation, registry_id)
+                .send(Method::GET, &operation, None, registry_id.name())
                 .await?;
             let status: OperationStatus = serde_json::from_slice(&body)
                 .map_err(|e| network(&operation, format!("malformed answer ({e})"), None))?;
@@ -340,7 +348,7 @@ impl<'a> Arm<'a> {
                         code: status.status.clone(),
                         message: String::new(),
                     });
-                    return Err(self.explain(400, info, &operation, registry_id, None));
+                    return Err(self.explain(400, info, &operation, registry_id.name(), None));
                 }
                 _ => {}
             }
@@ -359,32 +367,51 @@ impl<'a> Arm<'a> {
         }
     }
 
-    fn check_arm_host(&self, link: &Url, from: &Url) -> Result<()> {
-        // The ARM token goes to the cloud's ARM host only.
-        if link.scheme() != "https"
-            || link.host_str() != self.base.host_str()
-            || link.port_or_known_default() != self.base.port_or_known_default()
-        {
-            return Err(network(
-                from,
-                "a link points away from the ARM endpoint; refused".to_owned(),
-                None,
-            ));
-        }
-        Ok(())
+    /// Whether `url` is on the cloud's ARM host: `https`, the same host and the same port as
+    /// the ARM endpoint. Nothing else may receive the ARM token.
+    fn on_arm_host(&self, url: &Url) -> bool {
+        url.scheme() == "https"
+            && self.base.scheme() == "https"
+            && url.host().is_some()
+            && url.host() == self.base.host()
+            && url.port_or_known_default() == self.base.port_or_known_default()
+            && url.username().is_empty()
+            && url.password().is_none()
     }
 
-    /// Sends a request (built again for each attempt), honouring a short `Retry-After` on
-    /// 429; returns the response's head and body for 200 and 201, else the error.
+    /// Sends a request with the ARM token, honouring a short `Retry-After` on 429; returns the
+    /// response's head and body for 200 to 202, else the error. The only place the token is
+    /// attached: a URL off the cloud's ARM host (a `nextLink` or `Azure-AsyncOperation`
+    /// pointing elsewhere) is refused before anything is sent.
     async fn send(
         &self,
-        request: impl Fn() -> reqwest::RequestBuilder,
+        method: Method,
         url: &Url,
+        body: Option<&serde_json::Value>,
         resource: &str,
     ) -> Result<(Head, Vec<u8>)> {
+        if !self.on_arm_host(url) {
+            tracing::warn!(url = %redact_url(url.as_str()), "refused to send the ARM token away from the ARM endpoint");
+            return Err(Error::Registry {
+                registry: "ARM".to_owned(),
+                message: format!(
+                    "ARM pointed to {}, away from the cloud's ARM endpoint {}; refused to send the ARM token there",
+                    redact_url(url.as_str()),
+                    redact_url(self.base.as_str())
+                ),
+                kind: ErrorKind::Configuration,
+                hint: "check the cloud's ARM endpoint (`acr-tray-cli cloud show`): the server answering there is not behaving like Azure Resource Manager".to_owned(),
+            });
+        }
         let mut throttled = 0;
         loop {
-            let resp = request()
+            let request = self.http.request(method.clone(), url.clone());
+            let request = match body {
+                Some(json) => request.json(json),
+                None if method == Method::POST => request.header("Content-Length", "0"),
+                None => request,
+            };
+            let resp = request
                 .bearer_auth(self.token.expose())
                 .send()
                 .await
@@ -514,5 +541,58 @@ fn network(url: &Url, detail: String, retry_after: Option<u64>) -> Error {
         url: redact_url(url.as_str()),
         detail,
         retry_after,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_arm_endpoints_host_and_port_may_receive_the_token() {
+        let http = reqwest::Client::new();
+        let base = Url::parse("https://management.example:8443/").expect("url");
+        let token = Secret::new("arm-token");
+        let arm = Arm::new(&http, &base, &token, "app");
+        for ok in [
+            "https://management.example:8443/subscriptions?api-version=1",
+            "https://MANAGEMENT.example:8443/other/path",
+        ] {
+            assert!(arm.on_arm_host(&Url::parse(ok).expect("url")), "{ok}");
+        }
+        for away in [
+            "http://management.example:8443/subscriptions",
+            "https://management.example/subscriptions",
+            "https://management.example:9443/subscriptions",
+            "https://elsewhere.example:8443/subscriptions",
+            "https://management.example.elsewhere.example:8443/",
+            "https://user:pw@management.example:8443/subscriptions",
+            "https://127.0.0.1:8443/subscriptions",
+        ] {
+            assert!(!arm.on_arm_host(&Url::parse(away).expect("url")), "{away}");
+        }
+    }
+
+    #[tokio::test]
+    async fn nothing_is_sent_to_a_url_off_the_arm_host() {
+        // Nothing listens on the refused URL's host; the refusal comes before any connection.
+        let http = reqwest::Client::new();
+        let base = Url::parse("https://management.example/").expect("url");
+        let token = Secret::new("arm-token");
+        let arm = Arm::new(&http, &base, &token, "app");
+        let away = Url::parse("https://elsewhere.invalid/subscriptions").expect("url");
+        let err = arm
+            .send(Method::GET, &away, None, "")
+            .await
+            .err()
+            .expect("refused");
+        let text = err.to_string();
+        assert!(
+            text.contains("refused to send the ARM token there")
+                && text.contains("elsewhere.invalid")
+                && !text.contains("arm-token"),
+            "{text}"
+        );
+        assert_eq!(err.kind(), ErrorKind::Configuration);
     }
 }

@@ -36,6 +36,12 @@ impl SystemBrowser {
 impl BrowserOpener for SystemBrowser {
     fn open(&self, url: &str) -> std::io::Result<()> {
         let Some(browsers) = &self.browser else {
+            // On Linux and the BSDs, the desktop's opener is started here, with the child
+            // environment; elsewhere the platform's API (LaunchServices, ShellExecute) opens it.
+            #[cfg(all(unix, not(target_vendor = "apple")))]
+            if let Some(xdg_open) = which(&self.env, "xdg-open") {
+                return launch(&xdg_open, &[url.to_owned()], &self.env);
+            }
             return webbrowser::open(url);
         };
         let mut last = std::io::Error::other("$BROWSER is empty");
@@ -50,25 +56,29 @@ impl BrowserOpener for SystemBrowser {
             } else {
                 args.push(url.to_owned());
             }
-            match std::process::Command::new(&program)
-                .args(&args)
-                .env_clear()
-                .envs(self.env.vars())
-                .stdin(std::process::Stdio::null())
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn()
-            {
-                Ok(mut child) => {
-                    // Reap the browser launcher whenever it exits.
-                    std::thread::spawn(move || child.wait());
-                    return Ok(());
-                }
+            match launch(std::path::Path::new(&program), &args, &self.env) {
+                Ok(()) => return Ok(()),
                 Err(e) => last = e,
             }
         }
         Err(last)
     }
+}
+
+/// Starts a browser (or the desktop's opener) with the child environment
+/// ([`Env::child_vars`]: no `AZURE_CLIENT_SECRET` or other secret-like variable), and reaps it
+/// whenever it exits.
+fn launch(program: &std::path::Path, args: &[String], env: &Env) -> std::io::Result<()> {
+    let mut child = std::process::Command::new(program)
+        .args(args)
+        .env_clear()
+        .envs(env.child_vars())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    std::thread::spawn(move || child.wait());
+    Ok(())
 }
 
 /// How a person signs in.

@@ -11,6 +11,7 @@ use crate::docker::EntryForm;
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::login_server::HostPort;
+use crate::resource_id::RegistryId;
 
 /// Everything the user configured.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -234,9 +235,10 @@ pub struct RegistryConfig {
     /// The admin user name (`admin-password`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admin_username: Option<String>,
-    /// The registry's ARM resource id, when known.
+    /// The registry's ARM resource id, when known. Only a well-formed registry id loads (it is
+    /// put into ARM URLs that carry the ARM token).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub arm_id: Option<String>,
+    pub arm_id: Option<RegistryId>,
     /// The login server is outside the cloud's suffix and the user trusted it explicitly.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub trusted_custom_domain: bool,
@@ -427,6 +429,40 @@ mod tests {
         .expect("write");
         let err = Settings::load(&path).expect_err("no admin user");
         assert!(err.to_string().contains("admin_username"), "{err}");
+    }
+
+    #[test]
+    fn a_malformed_resource_id_names_the_field_and_a_valid_one() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("config.toml");
+        let good = "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/myreg";
+        let entry = |id: &str| {
+            format!(
+                "[[registry]]\nname = \"myreg\"\nlogin_server = \"myreg.azurecr.io\"\nidentity = \"app\"\narm_id = \"{id}\"\n"
+            )
+        };
+        std::fs::write(&path, entry(good)).expect("write");
+        let loaded = Settings::load(&path).expect("a valid id loads");
+        assert_eq!(
+            loaded.registries[0].arm_id.as_ref().map(RegistryId::as_str),
+            Some(good)
+        );
+        for bad in [
+            format!("https://elsewhere.example{good}"),
+            format!("{good}/../../other"),
+            "/subscriptions/x".to_owned(),
+        ] {
+            std::fs::write(&path, entry(&bad)).expect("write");
+            let err = Settings::load(&path).expect_err("malformed id").to_string();
+            for expected in [
+                "config.toml",
+                "arm_id",
+                "is not a registry's ARM resource id",
+                crate::resource_id::EXAMPLE,
+            ] {
+                assert!(err.contains(expected), "{expected}: {err}");
+            }
+        }
     }
 
     #[test]

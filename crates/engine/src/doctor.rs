@@ -148,7 +148,7 @@ impl Engine {
                 "missing-helper",
                 Severity::Problem,
                 None,
-                format!("\"credsStore\": \"{name}\" names docker-credential-{name}, which is not installed: Docker cannot read or store any credential"),
+                format!("\"credsStore\": \"{name}\" names docker-credential-{name}, which {}: Docker cannot read or store any credential", not_usable(name)),
                 Some(("remove \"credsStore\" (Docker then uses config.json)", Action::RemoveCredsStore)),
             ));
         }
@@ -187,7 +187,7 @@ impl Engine {
                                     "missing-helper",
                                     Severity::Problem,
                                     Some(&host),
-                                    format!("\"credHelpers\" sends this registry to docker-credential-{helper}, which is not installed"),
+                                    format!("\"credHelpers\" sends this registry to docker-credential-{helper}, which {}", not_usable(helper)),
                                     Some(("remove the \"credHelpers\" entry (Docker then uses config.json) and refresh", Action::RemoveCredHelper(host.clone()))),
                                 ));
                             }
@@ -412,4 +412,14 @@ fn set_private(path: &std::path::Path) -> Result<()> {
 #[cfg(not(unix))]
 fn set_private(_path: &std::path::Path) -> Result<()> {
     Ok(())
+}
+
+/// Why a helper named in config.json cannot be used: a name that is not a helper name is never
+/// run ([`crate::docker::helper::is_valid_name`]); else it is not installed.
+fn not_usable(name: &str) -> &'static str {
+    if crate::docker::helper::is_valid_name(name) {
+        "is not installed"
+    } else {
+        "is not a valid helper name (letters, digits, `.`, `_` and `-` only) and is never run"
+    }
 }

@@ -12,7 +12,8 @@
 //! - [`ops`]: settings changes shared by the shells (sign in/out, add/remove registries, cloud).
 //! - [`credentials`]: certificates and federated tokens, managed identity (IMDS), Azure CLI.
 //! - [`browser`]: the system browser, the sign-in redirect listener, browser vs device code.
-//! - [`arm`]: finding registries and reading admin credentials through ARM.
+//! - [`arm`]: finding registries and reading admin credentials through ARM; [`resource_id`]:
+//!   the registry resource ids that may be put into an ARM URL.
 //! - [`discovery`]: the registries an identity can read through ARM, and why others are not listed.
 //! - [`admin_watch`]: admin-account changes, and what each registry's identity may do.
 //! - [`service`]: the engine as the tray app runs it, and the views its window shows.
@@ -55,6 +56,7 @@ pub mod notify;
 pub mod ops;
 pub mod paths;
 pub mod refresh;
+pub mod resource_id;
 pub mod schedule;
 pub mod scheduler;
 pub mod secret;

@@ -562,9 +562,14 @@ impl Engine {
         let http = &self.clients()?.http;
         let challenge = acr::challenge(http, &reg.login_server, &allow).await?;
         let first = remembered.unwrap_or(Audience::Acr);
+        let audiences: &[Audience] = if self.acr_audience_only(reg) {
+            &[Audience::Acr]
+        } else {
+            &[first, first.other()]
+        };
         let mut unmintable: Option<Error> = None;
         let mut refused: Vec<(Audience, String)> = Vec::new();
-        for audience in [first, first.other()] {
+        for &audience in audiences {
             let token = match self.entra_token(identity, audience).await {
                 Ok(t) => t,
                 Err(e) if is_unknown_resource(&e) => {
@@ -597,6 +602,13 @@ impl Engine {
             }
         }
         Err(explain_refusal(reg, identity, unmintable, &refused))
+    }
+
+    /// Whether a registry gets ACR-audience tokens only: one outside the cloud's ACR suffix (a
+    /// custom domain the user trusted). An ARM-audience token is good at Azure Resource
+    /// Manager too, as the identity; a host that is not the cloud's own must never hold one.
+    pub(crate) fn acr_audience_only(&self, reg: &RegistryConfig) -> bool {
+        reg.trusted_custom_domain || !reg.login_server.is_under(&self.cloud.acr_suffix)
     }
 
     /// Every registry's status from the settings and the state file.
@@ -707,6 +719,14 @@ fn explain_refusal(
                 "assign AcrPull or AcrPush on the registry to {}; if that is done, enable ARM-audience tokens with `az acr config authentication-as-arm update -r {} --status enabled`",
                 identity.id, reg.name
             ),
+        },
+        (Some(entra_err), []) if reg.trusted_custom_domain => Error::Registry {
+            registry,
+            message: format!(
+                "Entra ID cannot issue ACR-audience tokens here ({entra_err}), and a registry on a custom domain is never sent an ARM-audience token (it is good at Azure Resource Manager too)"
+            ),
+            kind: ErrorKind::Configuration,
+            hint: "add the registry by its own login server (under the cloud's ACR suffix, see `acr-tray-cli cloud show`) instead of the custom domain".to_owned(),
         },
         (Some(entra_err), []) => entra_err,
         (_, refused) => {

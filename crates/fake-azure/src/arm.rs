@@ -378,6 +378,7 @@ fn list_registries(
             .map(registry_json)
             .collect();
         let size = dir.arm_page_size.max(1);
+        let link_base = dir.auth.arm_link_base.clone();
         drop(dir);
         let end = page.skip.saturating_add(size).min(visible.len());
         let start = page.skip.min(end);
@@ -388,7 +389,7 @@ fn list_registries(
                 .unwrap_or_default();
             body["nextLink"] = json!(format!(
                 "{}subscriptions/{}/{rg_part}providers/{PROVIDER}/registries?api-version={}&$skipToken={end}",
-                s.arm_url(),
+                link_base.unwrap_or_else(|| s.arm_url()),
                 sub.id,
                 page.api_version
             ));

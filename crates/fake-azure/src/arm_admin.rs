@@ -190,7 +190,10 @@ pub(crate) fn patch(
     let admin = admin.and_then(Value::as_bool);
     let tags = update.get("tags").and_then(Value::as_object).cloned();
     let now = s.now();
-    let asynchronous = lock(&s.dir).auth.arm_patch_async;
+    let (asynchronous, link_base) = {
+        let dir = lock(&s.dir);
+        (dir.auth.arm_patch_async, dir.auth.arm_link_base.clone())
+    };
     let op_id = format!("registries-{}", Uuid::new_v4());
     let response = with_registry(s, token, path, "write", can_write, |rec| {
         if let Some(enabled) = admin {
@@ -220,7 +223,7 @@ pub(crate) fn patch(
     );
     let url = format!(
         "{}subscriptions/{}/resourceGroups/{}/providers/{PROVIDER}/registries/{}/operationStatuses/{op_id}?api-version={}",
-        s.arm_url(),
+        link_base.unwrap_or_else(|| s.arm_url()),
         path.sub,
         path.rg,
         path.name,

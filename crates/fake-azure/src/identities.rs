@@ -204,6 +204,13 @@ impl FakeAzure {
         lock(&self.inner.shared.dir).auth.arm_patch_async = asynchronous;
     }
 
+    /// Makes ARM's `nextLink`s and `Azure-AsyncOperation` URLs point at `base` (e.g.
+    /// `https://elsewhere.localhost:PORT/`) instead of the ARM endpoint, as a misbehaving or
+    /// hostile ARM would; `None` restores them.
+    pub fn set_arm_link_base(&self, base: Option<&str>) {
+        lock(&self.inner.shared.dir).auth.arm_link_base = base.map(str::to_owned);
+    }
+
     /// Regenerates admin password `which` (`"password"` or `"password2"`) as ARM
     /// `regenerateCredential` does; returns the new value (`None`: no such registry/name).
     pub fn regenerate_admin_password(&self, registry_name: &str, which: &str) -> Option<String> {

@@ -145,6 +145,8 @@ pub(crate) struct AuthState {
     /// Managed identities ever created (also usable with federated credentials).
     pub(crate) all_identities: Vec<ManagedIdentity>,
     pub(crate) arm_patch_async: bool,
+    /// Where ARM's `nextLink` and `Azure-AsyncOperation` URLs point instead of ARM itself.
+    pub(crate) arm_link_base: Option<String>,
     /// ARM operation ID -> status polls so far.
     pub(crate) arm_operations: HashMap<String, ArmOperation>,
 }

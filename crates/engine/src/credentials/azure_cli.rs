@@ -49,7 +49,7 @@ pub async fn token(
         cmd.args(["--tenant", t]);
     }
     cmd.env_clear()
-        .envs(env.vars())
+        .envs(env.child_vars())
         .stdin(std::process::Stdio::null())
         .kill_on_drop(true);
     let output = tokio::time::timeout(TIMEOUT, cmd.output())

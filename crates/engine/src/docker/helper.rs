@@ -57,9 +57,33 @@ impl HelperCredential {
     }
 }
 
+/// Whether a helper name from config.json (`credsStore`, `credHelpers`) may be run as
+/// `docker-credential-NAME`: letters, digits, `.`, `_` and `-` only (no path separator, no
+/// `..`), and not `.` or `..` themselves. Anything else could name a program elsewhere.
+pub fn is_valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 100
+        && name != "."
+        && name != ".."
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
 impl Helper {
-    /// Finds `docker-credential-<name>` on the `PATH`.
+    /// Finds `docker-credential-<name>` on the `PATH`; a name that is not a plain helper name
+    /// ([`is_valid_name`]) is refused before any program is looked for.
     pub fn find(name: &str, env: &Env) -> Result<Self> {
+        if !is_valid_name(name) {
+            let shown: String = name.chars().take(100).collect();
+            return Err(Error::DockerHelperFailed {
+                helper: shown.clone(),
+                message: format!(
+                    "Docker's config.json names the credential helper {shown:?}, which is not a helper name (letters, digits, `.`, `_` and `-` only); ACR Tray runs no program for it and left config.json untouched"
+                ),
+                hint: "correct \"credsStore\" or \"credHelpers\" in Docker's config.json (e.g. \"desktop\", \"osxkeychain\", \"wincred\", \"secretservice\", \"pass\")".to_owned(),
+            });
+        }
         let program_name = format!("docker-credential-{name}");
         let program = which(env, &program_name).ok_or_else(|| Error::DockerHelperFailed {
             helper: name.to_owned(),
@@ -124,7 +148,7 @@ impl Helper {
         let mut child = Command::new(&self.program)
             .arg(action)
             .env_clear()
-            .envs(self.env.vars())
+            .envs(self.env.child_vars())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

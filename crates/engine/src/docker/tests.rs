@@ -327,3 +327,77 @@ fn unchanged_entries_are_not_rewritten() {
         before
     );
 }
+
+#[test]
+fn helper_names_are_checked_before_anything_is_run() {
+    for ok in [
+        "desktop",
+        "osxkeychain",
+        "ecr-login",
+        "acr_env",
+        "desktop.exe",
+        "a.b-c_d",
+    ] {
+        assert!(helper::is_valid_name(ok), "{ok}");
+    }
+    for bad in [
+        "",
+        ".",
+        "..",
+        "../evil",
+        "x/../../evil",
+        "/usr/bin/evil",
+        "x\\..\\evil",
+        "evil;rm",
+        "evil name",
+        "évil",
+        "a\0b",
+    ] {
+        assert!(!helper::is_valid_name(bad), "{bad:?}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_helper_name_that_is_a_path_runs_nothing_and_leaves_config_json_untouched() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tmp");
+    // `docker-credential-x/../../evil` on PATH would be dir/evil.
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(bin.join("docker-credential-x")).expect("mkdir");
+    let ran = dir.path().join("ran");
+    let evil = dir.path().join("evil");
+    std::fs::write(
+        &evil,
+        format!("#!/bin/sh\ntouch {}\ncat > /dev/null\n", ran.display()),
+    )
+    .expect("write");
+    std::fs::set_permissions(&evil, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let env = Env::from_pairs([("PATH", bin.display().to_string())]);
+    for body in [
+        r#"{"credsStore":"x/../../evil","auths":{"ghcr.io":{}}}"#,
+        r#"{"credHelpers":{"r.azurecr.io":"x/../../evil"},"auths":{"ghcr.io":{}}}"#,
+    ] {
+        let p = write(dir.path(), body);
+        let results = write_credentials(
+            &p,
+            &[("r.azurecr.io".into(), cred("t", EntryForm::Password))],
+            &env,
+        );
+        let err = match results {
+            Err(e) => e,
+            Ok(per_registry) => per_registry
+                .into_iter()
+                .find_map(|r| r.err())
+                .expect("refused"),
+        };
+        assert!(
+            err.to_string().contains("is not a helper name")
+                && err.to_string().contains("config.json"),
+            "{err}"
+        );
+        assert!(err.hint().expect("hint").contains("credsStore"), "{err:?}");
+        assert!(!ran.exists(), "the program was run for {body}");
+        assert_eq!(std::fs::read_to_string(&p).expect("read"), body);
+    }
+}

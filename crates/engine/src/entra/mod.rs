@@ -64,12 +64,21 @@ pub struct UserTokens {
     pub id: Option<jwt::Claims>,
 }
 
-/// Extra fields of Entra's token response.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// Extra fields of Entra's token response. `Debug` shows whether an ID token came, never the
+/// token: it is a credential (some services accept it as a bearer token) and names the user.
+#[derive(Clone, Default, Serialize, Deserialize)]
 pub struct EntraExtraFields {
     /// The ID token (when `openid` was asked for).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+}
+
+impl std::fmt::Debug for EntraExtraFields {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EntraExtraFields")
+            .field("id_token", &self.id_token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 impl oauth2::ExtraTokenFields for EntraExtraFields {}
@@ -310,5 +319,31 @@ mod tests {
         assert!(c.token_url("../evil").is_err());
         assert!(c.token_url("a/b").is_err());
         assert!(c.token_url("").is_err());
+    }
+
+    #[test]
+    fn debug_of_a_token_response_shows_no_token() {
+        let response: EntraTokenResponse = serde_json::from_value(serde_json::json!({
+            "token_type": "Bearer",
+            "expires_in": 3599,
+            "access_token": "access-token-value",
+            "refresh_token": "refresh-token-value",
+            "id_token": "id-token-value",
+            "scope": "openid profile",
+        }))
+        .expect("response");
+        assert_eq!(
+            response.extra_fields().id_token.as_deref(),
+            Some("id-token-value")
+        );
+        let shown = format!("{response:?} {:#?}", response.extra_fields());
+        for secret in [
+            "access-token-value",
+            "refresh-token-value",
+            "id-token-value",
+        ] {
+            assert!(!shown.contains(secret), "{secret}: {shown}");
+        }
+        assert!(shown.contains("id_token"), "the field is named: {shown}");
     }
 }
