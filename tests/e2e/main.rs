@@ -13,6 +13,8 @@ mod daemon;
 mod docker_file;
 mod failures;
 mod fault_matrix;
+#[cfg(unix)]
+mod files;
 mod helpers;
 mod notifications;
 mod pipeline;
