@@ -56,3 +56,52 @@ pub fn init(options: &EngineOptions) -> anyhow::Result<Option<WorkerGuard>> {
     }
     Ok(guard)
 }
+
+#[cfg(test)]
+#[cfg(unix)]
+mod tests {
+    use super::*;
+    use acr_tray_engine::Env;
+    use std::os::unix::fs::PermissionsExt;
+
+    /// The app's log folder and files are the user's alone, as the CLI's are: nothing in a
+    /// fresh tree is readable by others, whatever the umask.
+    #[test]
+    fn the_apps_logs_are_private() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let home = dir.path().join("home");
+        let options = EngineOptions {
+            env: Env::from_pairs([("ACR_TRAY_HOME", home.display().to_string())]),
+            ..EngineOptions::from_process()
+        };
+        let guard = init(&options).expect("init");
+        tracing::warn!("a line for the log file");
+        drop(guard);
+        let mut seen = Vec::new();
+        let mut stack = vec![home.clone()];
+        while let Some(d) = stack.pop() {
+            seen.push((
+                d.clone(),
+                std::fs::metadata(&d).expect("meta").permissions().mode(),
+            ));
+            for entry in std::fs::read_dir(&d).expect("ls") {
+                let p = entry.expect("entry").path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    seen.push((
+                        p.clone(),
+                        std::fs::metadata(&p).expect("meta").permissions().mode(),
+                    ));
+                }
+            }
+        }
+        assert!(
+            seen.iter()
+                .any(|(p, _)| p.extension().is_some_and(|e| e == "log")),
+            "{seen:?}"
+        );
+        let open: Vec<_> = seen.iter().filter(|(_, m)| m & 0o077 != 0).collect();
+        assert!(open.is_empty(), "readable by others: {open:?}");
+    }
+}
