@@ -71,12 +71,17 @@ impl DailyLog {
         let day = (self.today)();
         if self.current.as_ref().is_none_or(|(d, _)| *d != day) {
             let path = self.path_for(day);
+            // Older files can only have become too many when this one is new (this keeps the
+            // credential helper, which logs through here, from listing the folder each run).
+            let new = !path.exists();
             let (file, tightened) = fsutil::open_private(&path, true)?;
             if tightened {
                 self.tightened.push(path);
             }
             self.current = Some((day, file));
-            self.prune();
+            if new {
+                self.prune();
+            }
         }
         match &mut self.current {
             Some((_, file)) => Ok(file),
