@@ -269,9 +269,17 @@ pub fn lock_file(
                         pause = pause.saturating_mul(2).min(Duration::from_millis(500));
                     }
                     _ => {
-                        // The holder's own words, at most a line's worth of them.
-                        let mut holder = String::new();
-                        let _ = (&mut file).take(200).read_to_string(&mut holder);
+                        // The holder's own words: one line of them, bounded, printable only
+                        // (anyone who could write the file chose them).
+                        let mut raw = Vec::new();
+                        let _ = (&mut file).take(200).read_to_end(&mut raw);
+                        let holder: String = String::from_utf8_lossy(&raw)
+                            .lines()
+                            .next()
+                            .unwrap_or_default()
+                            .chars()
+                            .filter(|c| !c.is_control())
+                            .collect();
                         let holder = holder.trim();
                         return Ok(Err(if holder.is_empty() {
                             "a process that does not say which (one starting that moment, or another user's)".to_owned()
@@ -306,8 +314,7 @@ impl Drop for HeldLock {
 
 /// Takes group and other permissions off a file (through its symlinks): 0600 for a file
 /// (0700 for a folder). Returns whether they were there (a missing file has none). A no-op
-/// off Unix, where files in the
-/// user's profile are private by default.
+/// off Unix, where files in the user's profile are private by default.
 pub fn make_private(path: &Path) -> Result<bool> {
     let target = resolve_symlinks(path)?;
     match tighten(&target) {
@@ -470,6 +477,42 @@ mod tests {
             ["config.json"],
             "no temp files left behind"
         );
+    }
+
+    /// Whoever holds a lock, what its file says is shown as one bounded, printable line; a
+    /// lock nobody holds is taken at once, and says who took it. (Unix: Windows' locks also
+    /// keep others from reading the file, and the holder is then "not known".)
+    #[cfg(unix)]
+    #[test]
+    fn a_held_lock_names_its_holder_in_one_bounded_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("x.lock");
+        let mut other = fs::OpenOptions::new()
+            .create(true)
+            .truncate(true)
+            .write(true)
+            .read(true)
+            .open(&p)
+            .expect("open");
+        other.try_lock().expect("lock");
+        let mut words = b"process 1 (\x1b[31mevil)\r\nsecond line".to_vec();
+        words.extend(std::iter::repeat_n(b'x', 1 << 20));
+        other.write_all(&words).expect("write");
+        let holder = lock_file(&p, "test", std::time::Duration::ZERO)
+            .expect("lock_file")
+            .expect_err("held");
+        assert_eq!(holder, "process 1 ([31mevil)");
+        other.unlock().expect("unlock");
+        let held = lock_file(&p, "test", std::time::Duration::ZERO)
+            .expect("lock_file")
+            .expect("free");
+        let says = fs::read_to_string(&p).expect("read");
+        assert!(
+            says.starts_with(&format!("process {} (test) since ", std::process::id())),
+            "{says}"
+        );
+        drop(held);
+        assert_eq!(fs::read_to_string(&p).expect("read"), "", "cleared");
     }
 
     #[cfg(unix)]
