@@ -1,7 +1,11 @@
 //! `acr-tray --demo`: the fake Azure (the one the tests use) in-process, a throwaway home
 //! folder and Docker config, a service principal and four registries — one of which the
 //! principal has no role on, so the failure display can be seen too. Nothing of the user's
-//! (settings, keyring, `~/.docker`) is touched; everything is deleted at Quit.
+//! (settings, keyring, `~/.docker`, Docker's credential helper, the login item) is touched:
+//! secrets stay in memory, and the demo's Docker config lists its registries in `auths`, so
+//! Docker's rules pick that file, never the platform's default credential helper (which an
+//! empty config would; on Linux that is the user's `pass` or Secret Service). Everything is
+//! deleted at Quit.
 
 use std::sync::{Arc, Mutex};
 
@@ -26,11 +30,15 @@ const REGISTRIES: [(&str, Role); 4] = [
 /// Engine options pointing at a fresh throwaway home and Docker config, with an in-memory
 /// keyring.
 pub fn options() -> anyhow::Result<EngineOptions> {
+    options_with(Env::from_process())
+}
+
+/// [`options`] on top of `env` (tests give it their own `PATH`).
+fn options_with(mut env: Env) -> anyhow::Result<EngineOptions> {
     let dir = tempfile::Builder::new()
         .prefix("acr-tray-demo-")
         .tempdir()
         .context("cannot create the demo's folder")?;
-    let mut env = Env::from_process();
     env.set(
         "ACR_TRAY_HOME",
         dir.path().join("home").display().to_string(),
@@ -78,15 +86,24 @@ pub async fn populate(options: EngineOptions) -> anyhow::Result<EngineOptions> {
             },
         })
         .await?;
+    let mut servers = Vec::new();
     for (name, _) in REGISTRIES {
-        engine
+        let added = engine
             .add_registry(
                 name,
                 RegistrySignIn::Identity(Some(sp.client_id.clone())),
                 false,
             )
             .await?;
+        servers.push(added.login_server.to_string());
     }
+    // Entries (without credentials yet) make the config one "with auth information": Docker,
+    // and ACR Tray choosing as Docker does, then keep the tokens in this file.
+    acr_tray_engine::docker::update(&engine.docker_config_path()?, |cfg| {
+        servers
+            .iter()
+            .fold(false, |changed, server| cfg.clear_secrets(server) | changed)
+    })?;
     tracing::info!(
         home = %options.env.var("ACR_TRAY_HOME").unwrap_or_default(),
         docker = %options.env.var("DOCKER_CONFIG").unwrap_or_default(),
@@ -105,4 +122,58 @@ pub fn cleanup() {
 
 fn lock() -> std::sync::MutexGuard<'static, Option<(tempfile::TempDir, Option<FakeAzure>)>> {
     KEEP.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+#[cfg(unix)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    /// With Docker's platform default helper installed (and `pass`, which Linux prefers), the
+    /// demo's tokens land in its own config.json's `auths` and no helper is ever run.
+    #[test]
+    fn the_demo_touches_no_keyring_and_no_credential_helper() {
+        let bin = tempfile::tempdir().expect("tmp");
+        let calls = bin.path().join("calls.log");
+        for name in [
+            "pass",
+            "docker-credential-pass",
+            "docker-credential-secretservice",
+            "docker-credential-osxkeychain",
+        ] {
+            let p = bin.path().join(name);
+            std::fs::write(
+                &p,
+                format!("#!/bin/sh\necho \"$0 $*\" >> {}\n", calls.display()),
+            )
+            .expect("write");
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        }
+        let path = format!("{}:/usr/bin:/bin", bin.path().display());
+        let options = options_with(Env::from_pairs([("PATH", path)])).expect("options");
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        let options = rt.block_on(async {
+            let options = populate(options).await.expect("populate");
+            let engine = Engine::open(options.clone()).expect("open");
+            engine.refresh_on_demand(&[]).await.expect("refresh");
+            options
+        });
+        let docker = std::path::Path::new(options.env.var("DOCKER_CONFIG").expect("set"))
+            .join("config.json");
+        let cfg: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&docker).expect("read")).expect("json");
+        assert!(cfg.get("credsStore").is_none(), "{cfg:#}");
+        assert!(cfg.get("credHelpers").is_none(), "{cfg:#}");
+        let auths = cfg["auths"].as_object().expect("auths");
+        let with_token = auths.values().filter(|e| e.get("auth").is_some()).count();
+        assert_eq!(with_token, 3, "the three registries with a role: {cfg:#}");
+        assert!(
+            !calls.exists(),
+            "a credential helper ran: {}",
+            std::fs::read_to_string(&calls).unwrap_or_default()
+        );
+        cleanup();
+        assert!(!docker.exists(), "the demo's folder is deleted at Quit");
+    }
 }

@@ -165,9 +165,12 @@ fn setup<R: Runtime>(
         let now = overview.borrow();
         tracing::info!(state = ?now.state, registries = now.registries.len(), "tray ready");
     }
-    follow(app.clone(), overview.clone());
+    let login_item = manages_login_item(args);
+    follow(app.clone(), overview.clone(), login_item);
     let first = overview.borrow().clone();
-    sync_autostart(app, &first);
+    if login_item {
+        sync_autostart(app, &first);
+    }
     if !args.hidden && (args.settings || first.registries.is_empty() || args.demo) {
         window::open(app, None);
     } else {
@@ -185,16 +188,26 @@ fn describe(e: Error) -> anyhow::Error {
     }
 }
 
-/// Every overview change goes to the tray and the window.
+/// Whether the app keeps the OS login item in line with the "start at login" setting: not in
+/// `--demo`, whose throwaway settings must not remove (or add) the user's real login item.
+fn manages_login_item(args: &Args) -> bool {
+    !args.demo
+}
+
+/// Every overview change goes to the tray and the window (and, with `login_item`, to the
+/// login item).
 fn follow<R: Runtime>(
     app: tauri::AppHandle<R>,
     mut overview: tokio::sync::watch::Receiver<Overview>,
+    login_item: bool,
 ) {
     tauri::async_runtime::spawn(async move {
         loop {
             let current = overview.borrow_and_update().clone();
             tray::update(&app, &current);
-            sync_autostart(&app, &current);
+            if login_item {
+                sync_autostart(&app, &current);
+            }
             if let Err(e) = app.emit_to("main", "overview", &current) {
                 tracing::debug!(error = %e, "the overview did not reach the window");
             }
@@ -221,5 +234,18 @@ fn sync_autostart<R: Runtime>(app: &tauri::AppHandle<R>, overview: &Overview) {
                 tracing::warn!(error = %e, "could not change the start-at-login item");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_leaves_the_login_item_alone() {
+        let parse = |a: &[&str]| Args::parse(a.iter().map(|s| (*s).to_owned())).expect("args");
+        assert!(!manages_login_item(&parse(&["--demo"])));
+        assert!(manages_login_item(&parse(&[])));
+        assert!(manages_login_item(&parse(&["--hidden"])));
     }
 }

@@ -1,8 +1,10 @@
-//! Logging for the tray app: a daily file in the log folder (seven kept) and stderr, at the
-//! level chosen in the settings (`ACR_TRAY_LOG` overrides it). Nothing logged holds a secret.
+//! Logging for the tray app: a daily file in the log folder (0600 files in a 0700 folder,
+//! seven kept) and stderr, at the level chosen in the settings (`ACR_TRAY_LOG` overrides it).
+//! Nothing logged holds a secret.
 
 use acr_tray_engine::EngineOptions;
 use acr_tray_engine::config::Settings;
+use acr_tray_engine::logfile::DailyLog;
 use acr_tray_engine::paths::Paths;
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
@@ -29,16 +31,11 @@ pub fn init(options: &EngineOptions) -> anyhow::Result<Option<WorkerGuard>> {
         .with_writer(std::io::stderr)
         .with_target(false)
         .with_filter(filter(level));
-    let _ = std::fs::create_dir_all(&paths.log_dir);
-    let (file, guard) = match tracing_appender::rolling::Builder::new()
-        .rotation(tracing_appender::rolling::Rotation::DAILY)
-        .filename_prefix("acr-tray")
-        .filename_suffix("log")
-        .max_log_files(7)
-        .build(&paths.log_dir)
-    {
-        Ok(appender) => {
-            let (writer, guard) = tracing_appender::non_blocking(appender);
+    let mut tightened = Vec::new();
+    let (file, guard) = match DailyLog::open(&paths.log_dir, "acr-tray", 7) {
+        Ok(mut log) => {
+            tightened = log.take_tightened();
+            let (writer, guard) = tracing_appender::non_blocking(log);
             let layer = tracing_subscriber::fmt::layer()
                 .with_writer(writer)
                 .with_ansi(false)
@@ -46,10 +43,7 @@ pub fn init(options: &EngineOptions) -> anyhow::Result<Option<WorkerGuard>> {
             (Some(layer), Some(guard))
         }
         Err(e) => {
-            eprintln!(
-                "acr-tray: cannot write logs to {}: {e}",
-                paths.log_dir.display()
-            );
+            eprintln!("acr-tray: cannot write logs: {e}");
             (None, None)
         }
     };
@@ -57,5 +51,57 @@ pub fn init(options: &EngineOptions) -> anyhow::Result<Option<WorkerGuard>> {
         .with(stderr)
         .with(file)
         .try_init();
+    for path in tightened {
+        tracing::warn!(path = %path.display(), "other users could read this log; it is now private");
+    }
     Ok(guard)
+}
+
+#[cfg(test)]
+#[cfg(unix)]
+mod tests {
+    use super::*;
+    use acr_tray_engine::Env;
+    use std::os::unix::fs::PermissionsExt;
+
+    /// The app's log folder and files are the user's alone, as the CLI's are: nothing in a
+    /// fresh tree is readable by others, whatever the umask.
+    #[test]
+    fn the_apps_logs_are_private() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let home = dir.path().join("home");
+        let options = EngineOptions {
+            env: Env::from_pairs([("ACR_TRAY_HOME", home.display().to_string())]),
+            ..EngineOptions::from_process()
+        };
+        let guard = init(&options).expect("init");
+        tracing::warn!("a line for the log file");
+        drop(guard);
+        let mut seen = Vec::new();
+        let mut stack = vec![home.clone()];
+        while let Some(d) = stack.pop() {
+            seen.push((
+                d.clone(),
+                std::fs::metadata(&d).expect("meta").permissions().mode(),
+            ));
+            for entry in std::fs::read_dir(&d).expect("ls") {
+                let p = entry.expect("entry").path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    seen.push((
+                        p.clone(),
+                        std::fs::metadata(&p).expect("meta").permissions().mode(),
+                    ));
+                }
+            }
+        }
+        assert!(
+            seen.iter()
+                .any(|(p, _)| p.extension().is_some_and(|e| e == "log")),
+            "{seen:?}"
+        );
+        let open: Vec<_> = seen.iter().filter(|(_, m)| m & 0o077 != 0).collect();
+        assert!(open.is_empty(), "readable by others: {open:?}");
+    }
 }

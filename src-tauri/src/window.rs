@@ -31,6 +31,7 @@ pub fn open<R: Runtime>(app: &AppHandle<R>, at: Option<Navigate>) {
             .title("ACR Tray")
             .inner_size(960.0, 680.0)
             .min_inner_size(720.0, 480.0)
+            .use_https_scheme(HTTPS_SCHEME)
             // The window shows the app's own pages only; a link out (the device-code page) opens
             // in the user's browser, never inside the app.
             .on_navigation(|url| {
@@ -89,10 +90,28 @@ fn start_page(at: Option<&Navigate>) -> String {
     format!("index.html#{}", fragment.finish())
 }
 
-/// Whether `url` is one of the app's own pages (`tauri://localhost` on Linux and macOS,
-/// `http(s)://tauri.localhost` on Windows).
+/// Whether Windows serves the app as `https://tauri.localhost` rather than `http://` (the
+/// window is built with this, and [`is_app_url`] accepts only that one).
+const HTTPS_SCHEME: bool = false;
+
+/// Whether `url` is one of the app's own pages: on the origin Tauri serves the app from on
+/// this platform, and only that one — `tauri://localhost` on Linux and macOS,
+/// `http://tauri.localhost` on Windows (tauri's `tauri_protocol_url`; no dev server is
+/// configured). No port, no user name.
 pub fn is_app_url(url: &url::Url) -> bool {
-    url.scheme() == "tauri" || url.host_str() == Some("tauri.localhost")
+    let (scheme, host) = if cfg!(windows) {
+        (
+            if HTTPS_SCHEME { "https" } else { "http" },
+            "tauri.localhost",
+        )
+    } else {
+        ("tauri", "localhost")
+    };
+    url.scheme() == scheme
+        && url.host_str() == Some(host)
+        && url.port().is_none()
+        && url.username().is_empty()
+        && url.password().is_none()
 }
 
 /// Opens an https link in the user's browser (anything else is refused).
@@ -108,7 +127,9 @@ fn open_external(url: &url::Url) {
 
 /// Opens a folder in the platform's file manager.
 pub fn open_folder(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
+    // ACR Tray's own folder (the logs): made as private as the engine makes it.
+    acr_tray_engine::fsutil::ensure_private_dir(dir)
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
     #[cfg(target_os = "macos")]
     let program = "open";
     #[cfg(target_os = "windows")]
@@ -130,15 +151,42 @@ mod tests {
 
     #[test]
     fn only_the_apps_own_pages_load_in_the_window() {
-        for inside in ["tauri://localhost/index.html", "http://tauri.localhost/"] {
-            assert!(is_app_url(&inside.parse().unwrap()), "{inside}");
+        let (inside, other_platforms): (&[&str], &[&str]) = if cfg!(windows) {
+            (
+                &[
+                    "http://tauri.localhost/",
+                    "http://tauri.localhost/index.html#view=general",
+                ],
+                &["tauri://localhost/index.html", "https://tauri.localhost/"],
+            )
+        } else {
+            (
+                &[
+                    "tauri://localhost/index.html",
+                    "tauri://localhost",
+                    "tauri://localhost/#view=general",
+                ],
+                &[
+                    "http://tauri.localhost/",
+                    "https://tauri.localhost/index.html",
+                ],
+            )
+        };
+        for url in inside {
+            assert!(is_app_url(&url.parse().unwrap()), "{url}");
         }
-        for outside in [
+        for url in other_platforms.iter().chain(&[
             "https://microsoft.com/devicelogin",
             "https://tauri.localhost.attacker.example/",
+            "http://tauri.localhost:8080/",
+            "tauri://attacker.example/index.html",
+            "tauri://localhost.attacker.example/",
+            "tauri://localhost:1234/",
+            "tauri://user@localhost/",
+            "http://user:pw@tauri.localhost/",
             "file:///etc/passwd",
-        ] {
-            assert!(!is_app_url(&outside.parse().unwrap()), "{outside}");
+        ]) {
+            assert!(!is_app_url(&url.parse().unwrap()), "{url}");
         }
     }
 

@@ -280,16 +280,21 @@ fn use_helper_and_stop_helper() {
     w.cli(&["refresh"]).expect_code(0);
     let out = w.cli(&["docker", "use-helper"]).expect_code(0);
     assert!(
-        out.stdout.contains("Backup of config.json"),
+        out.stdout.contains("Backup of config.json")
+            && out.stdout.contains("it holds the same credentials")
+            && out.stdout.contains("keeps the newest 3"),
         "{}",
         out.stdout
     );
-    let backups: Vec<_> = std::fs::read_dir(w.docker_dir.path())
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().contains("acr-tray-backup"))
-        .collect();
-    assert_eq!(backups.len(), 1);
+    let backups = || {
+        std::fs::read_dir(w.docker_dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().contains("acr-tray-backup"))
+            .map(|e| e.path())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(backups().len(), 1);
     let cfg = w.docker_config();
     assert_eq!(cfg["credHelpers"][&r.login_server], "acr-tray");
     assert_eq!(
@@ -309,6 +314,18 @@ fn use_helper_and_stop_helper() {
     let cfg = w.docker_config();
     assert!(cfg.get("credHelpers").is_none(), "{cfg:#}");
     assert!(cfg["auths"][&r.login_server]["auth"].is_string());
+
+    // Backups hold credentials: private, and no more than three of them pile up.
+    w.cli(&["docker", "use-helper"]).expect_code(0);
+    w.cli(&["docker", "stop-helper"]).expect_code(0);
+    let kept = backups();
+    assert_eq!(kept.len(), 3, "{kept:?}");
+    #[cfg(unix)]
+    for backup in kept {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&backup).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{}", backup.display());
+    }
 }
 
 #[test]

@@ -15,6 +15,8 @@ mod daemon;
 mod docker_file;
 mod failures;
 mod fault_matrix;
+#[cfg(unix)]
+mod files;
 mod helpers;
 mod notifications;
 mod pipeline;

@@ -52,7 +52,14 @@ fn service_principal_keeps_three_registries_logged_in() {
             .permissions()
             .mode()
             & 0o777;
-        assert_eq!(mode, 0o640, "file mode kept");
+        // Group-readable, and now holding tokens: made private as Docker makes it, said once.
+        assert_eq!(mode, 0o600, "config.json readable by others");
+        assert!(
+            out.stderr
+                .contains("config.json could be read by other users"),
+            "{}",
+            out.stderr
+        );
     }
 
     let mut tokens = Vec::new();
@@ -88,6 +95,16 @@ fn service_principal_keeps_three_registries_logged_in() {
     // And one ARM token for the admin watch of all three.
     let arm_tokens = w.fake.requests().iter().filter(|r| is_arm_scope(r)).count();
     assert_eq!(arm_tokens, 1);
+
+    #[cfg(unix)]
+    {
+        let again = w.cli(&["-vv", "refresh"]).expect_code(0);
+        assert!(
+            !again.stderr.contains("could be read by other users"),
+            "said once: {}",
+            again.stderr
+        );
+    }
 
     let status = w.cli(&["status", "--json"]).expect_code(0).json();
     let regs_json = status["registries"].as_array().unwrap();

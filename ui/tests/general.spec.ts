@@ -55,6 +55,7 @@ test("docker stores and the doctor's findings, Fix shows the backup", async ({ p
   await expect(findings.last()).toContainText("Needs you");
   await page.getByRole("button", { name: "Fix" }).click();
   await expect(page.locator("#doctor-backup")).toContainText("/home/dana/.docker/config.json.acr-tray-backup-20260310T100000");
+  await expect(page.locator("#doctor-backup")).toContainText("holds the same credentials, so only you can read it");
   await expect(findings).toHaveCount(1);
   await expect(page.getByRole("button", { name: "Fix" })).toHaveCount(0);
   expect((await calls(page)).map((c) => c.cmd)).toContain("doctor_fix");

@@ -443,7 +443,12 @@ async fn refresh(engine: &Engine, names: &[String], json: bool, io: &mut Io) -> 
 
 fn report_backup(io: &mut Io, backup: Option<&std::path::Path>) {
     if let Some(b) = backup {
-        let _ = writeln!(io.stdout, "Backup of config.json: {}", b.display());
+        let _ = writeln!(
+            io.stdout,
+            "Backup of config.json: {} (it holds the same credentials, so only you can read it; ACR Tray keeps the newest {})",
+            b.display(),
+            acr_tray_engine::docker::BACKUPS_KEPT
+        );
     }
 }
 

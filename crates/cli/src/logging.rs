@@ -1,4 +1,5 @@
-//! Logging: warnings (or more with -v) on stderr, and a daily log file in the log folder.
+//! Logging: warnings (or more with -v) on stderr, and a daily log file in the log folder
+//! (0600 files in a 0700 folder, seven days kept).
 //! Nothing logged ever holds a secret: secrets are [`acr_tray_engine::Secret`]s, which print
 //! as a redaction marker.
 
@@ -6,6 +7,7 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use acr_tray_engine::logfile::DailyLog;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::prelude::*;
@@ -57,15 +59,10 @@ pub fn init(
         .without_time()
         .with_ansi(false)
         .with_filter(stderr_filter);
+    let mut tightened = Vec::new();
     let file_layer = log_dir.and_then(|dir| {
-        acr_tray_engine::fsutil::create_private_dir(dir).ok()?;
-        let appender = tracing_appender::rolling::Builder::new()
-            .rotation(tracing_appender::rolling::Rotation::DAILY)
-            .filename_prefix("acr-tray-cli")
-            .filename_suffix("log")
-            .max_log_files(7)
-            .build(dir)
-            .ok()?;
+        let mut appender = DailyLog::open(dir, "acr-tray-cli", 7).ok()?;
+        tightened = appender.take_tightened();
         Some(
             tracing_subscriber::fmt::layer()
                 .with_writer(Mutex::new(appender))
@@ -78,5 +75,9 @@ pub fn init(
     let subscriber = tracing_subscriber::registry()
         .with(stderr_layer)
         .with(file_layer);
-    tracing::subscriber::set_default(subscriber)
+    let guard = tracing::subscriber::set_default(subscriber);
+    for path in tightened {
+        tracing::warn!(path = %path.display(), "other users could read this log; it is now private");
+    }
+    guard
 }

@@ -163,6 +163,16 @@ pub enum Error {
         /// The id asked for.
         id: String,
     },
+    /// A lock ACR Tray's processes share was still held when the wait for it ended.
+    #[error("{} is locked by {holder}; ACR Tray waited {waited_secs} s for it and gave up", path.display())]
+    LockHeld {
+        /// The lock file.
+        path: PathBuf,
+        /// Who holds it, as far as it says.
+        holder: String,
+        /// How long ACR Tray waited.
+        waited_secs: u64,
+    },
     /// Another engine already keeps these registries refreshed.
     #[error("ACR Tray is already running for {}: {holder}", config.display())]
     AlreadyRunning {
@@ -207,7 +217,7 @@ impl Error {
             Self::DockerConfigMalformed { .. } | Self::DockerHelperFailed { .. } => {
                 ErrorKind::DockerConfig
             }
-            Self::Io { .. } => ErrorKind::Transient,
+            Self::Io { .. } | Self::LockHeld { .. } => ErrorKind::Transient,
             Self::KeyringUnavailable { .. }
             | Self::SecretUnavailable { .. }
             | Self::SignInRequired { .. }
@@ -255,6 +265,7 @@ impl Error {
             Self::UnknownIdentity { .. } => {
                 "see `acr-tray-cli status`, or sign in with `acr-tray-cli login`".to_owned()
             }
+            Self::LockHeld { .. } => "it is tried again on the next refresh; if the process named holds it for long, end it, and if no ACR Tray program is running, another program or user holds the file: delete it (ACR Tray makes a new one)".to_owned(),
             Self::AlreadyRunning { .. } => "one engine per settings file is enough: stop the other one first (quit the tray app, or `systemctl --user stop acr-tray`), or give this one its own ACR_TRAY_HOME; `acr-tray-cli refresh` still works beside it".to_owned(),
         };
         Some(hint).filter(|h| !h.is_empty())

@@ -199,6 +199,162 @@ pub fn create_private_dir(dir: &Path) -> Result<()> {
         .map_err(|e| Error::io("create the folder", dir, &e))
 }
 
+/// Makes one of ACR Tray's own folders private: creates it (and missing parents) 0700, or
+/// takes group and other permissions off an existing one. Returns whether it had to tighten
+/// (the caller says so in the log, once). Only for folders that are ACR Tray's alone
+/// (settings, state, logs), never one other programs share such as `~/.docker`.
+pub fn ensure_private_dir(dir: &Path) -> Result<bool> {
+    create_private_dir(dir)?;
+    tighten(dir).map_err(|e| Error::io("set permissions on", dir, &e))
+}
+
+/// Opens (creating if needed) a file for reading and writing (or appending), readable by the
+/// user only: a new file is created 0600 whatever the umask, and an existing one that others
+/// could read is tightened to 0600. Never truncates. Returns the file and whether it had to
+/// tighten (the caller says so in the log, once).
+pub fn open_private(path: &Path, append: bool) -> Result<(fs::File, bool)> {
+    let mut options = fs::OpenOptions::new();
+    options.create(true).read(true);
+    if append {
+        options.append(true);
+    } else {
+        options.write(true).truncate(false);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let file = options
+        .open(path)
+        .map_err(|e| Error::io("open", path, &e))?;
+    let tightened = tighten_file(&file).map_err(|e| Error::io("set permissions on", path, &e))?;
+    Ok((file, tightened))
+}
+
+/// An exclusive advisory lock on a private file that names its holder; released (and the
+/// name cleared) when dropped, and by the OS when the holder exits, even if it crashed.
+#[derive(Debug)]
+pub struct HeldLock {
+    file: fs::File,
+}
+
+/// Takes the lock on `path` (a file made with [`open_private`]), trying again with growing
+/// pauses until `wait` has passed: no lock is ever waited for without bound. Then writes
+/// `process <pid> (<program>) since <time>` into the file so whoever waits can say who holds
+/// it. `Ok(Err(holder))` when another process still holds it after `wait`: the holder's words,
+/// or a note that it is not known (a process taking it that moment, or a program that does not
+/// say, such as another user's).
+pub fn lock_file(
+    path: &Path,
+    program: &str,
+    wait: std::time::Duration,
+) -> Result<std::result::Result<HeldLock, String>> {
+    use std::io::{Read, Seek, SeekFrom};
+    use std::time::{Duration, Instant};
+    let (mut file, tightened) = open_private(path, false)?;
+    if tightened {
+        tracing::warn!(file = %path.display(), "other users could read this file; it is now private (0600)");
+    }
+    let deadline = Instant::now().checked_add(wait);
+    let mut pause = Duration::from_millis(10);
+    loop {
+        match file.try_lock() {
+            Ok(()) => break,
+            Err(fs::TryLockError::WouldBlock) => {
+                let left = deadline.and_then(|d| d.checked_duration_since(Instant::now()));
+                match left {
+                    Some(left) if !left.is_zero() => {
+                        std::thread::sleep(pause.min(left));
+                        pause = pause.saturating_mul(2).min(Duration::from_millis(500));
+                    }
+                    _ => {
+                        // The holder's own words: one line of them, bounded, printable only
+                        // (anyone who could write the file chose them).
+                        let mut raw = Vec::new();
+                        let _ = (&mut file).take(200).read_to_end(&mut raw);
+                        let holder: String = String::from_utf8_lossy(&raw)
+                            .lines()
+                            .next()
+                            .unwrap_or_default()
+                            .chars()
+                            .filter(|c| !c.is_control())
+                            .collect();
+                        let holder = holder.trim();
+                        return Ok(Err(if holder.is_empty() {
+                            "a process that does not say which (one starting that moment, or another user's)".to_owned()
+                        } else {
+                            holder.to_owned()
+                        }));
+                    }
+                }
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(Error::io("lock", path, &e)),
+        }
+    }
+    let who = format!(
+        "process {} ({program}) since {}",
+        std::process::id(),
+        chrono::Local::now().format("%Y-%m-%d %H:%M:%S")
+    );
+    file.set_len(0)
+        .and_then(|()| file.seek(SeekFrom::Start(0)))
+        .and_then(|_| file.write_all(who.as_bytes()))
+        .and_then(|()| file.sync_all())
+        .map_err(|e| Error::io("write", path, &e))?;
+    Ok(Ok(HeldLock { file }))
+}
+
+impl Drop for HeldLock {
+    fn drop(&mut self) {
+        let _ = self.file.set_len(0);
+        let _ = self.file.unlock();
+    }
+}
+
+/// Takes group and other permissions off a file (through its symlinks): 0600 for a file
+/// (0700 for a folder). Returns whether they were there (a missing file has none). A no-op
+/// off Unix, where files in the user's profile are private by default.
+pub fn make_private(path: &Path) -> Result<bool> {
+    let target = resolve_symlinks(path)?;
+    match tighten(&target) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        done => done.map_err(|e| Error::io("set permissions on", &target, &e)),
+    }
+}
+
+#[cfg(unix)]
+fn tighten(path: &Path) -> std::io::Result<bool> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = fs::metadata(path)?.permissions().mode();
+    if mode & 0o077 == 0 {
+        return Ok(false);
+    }
+    fs::set_permissions(path, fs::Permissions::from_mode(mode & 0o700))?;
+    Ok(true)
+}
+
+#[cfg(not(unix))]
+fn tighten(_path: &Path) -> std::io::Result<bool> {
+    Ok(false)
+}
+
+#[cfg(unix)]
+fn tighten_file(file: &fs::File) -> std::io::Result<bool> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = file.metadata()?.permissions().mode();
+    if mode & 0o077 == 0 {
+        return Ok(false);
+    }
+    file.set_permissions(fs::Permissions::from_mode(mode & 0o700))?;
+    Ok(true)
+}
+
+#[cfg(not(unix))]
+fn tighten_file(_file: &fs::File) -> std::io::Result<bool> {
+    Ok(false)
+}
+
 #[cfg(unix)]
 fn copy_mode_and_owner(file: &fs::File, meta: &fs::Metadata) -> std::io::Result<()> {
     use std::os::unix::fs::MetadataExt;
@@ -321,6 +477,42 @@ mod tests {
             ["config.json"],
             "no temp files left behind"
         );
+    }
+
+    /// Whoever holds a lock, what its file says is shown as one bounded, printable line; a
+    /// lock nobody holds is taken at once, and says who took it. (Unix: Windows' locks also
+    /// keep others from reading the file, and the holder is then "not known".)
+    #[cfg(unix)]
+    #[test]
+    fn a_held_lock_names_its_holder_in_one_bounded_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("x.lock");
+        let mut other = fs::OpenOptions::new()
+            .create(true)
+            .truncate(true)
+            .write(true)
+            .read(true)
+            .open(&p)
+            .expect("open");
+        other.try_lock().expect("lock");
+        let mut words = b"process 1 (\x1b[31mevil)\r\nsecond line".to_vec();
+        words.extend(std::iter::repeat_n(b'x', 1 << 20));
+        other.write_all(&words).expect("write");
+        let holder = lock_file(&p, "test", std::time::Duration::ZERO)
+            .expect("lock_file")
+            .expect_err("held");
+        assert_eq!(holder, "process 1 ([31mevil)");
+        other.unlock().expect("unlock");
+        let held = lock_file(&p, "test", std::time::Duration::ZERO)
+            .expect("lock_file")
+            .expect("free");
+        let says = fs::read_to_string(&p).expect("read");
+        assert!(
+            says.starts_with(&format!("process {} (test) since ", std::process::id())),
+            "{says}"
+        );
+        drop(held);
+        assert_eq!(fs::read_to_string(&p).expect("read"), "", "cleared");
     }
 
     #[cfg(unix)]

@@ -3,8 +3,7 @@
 //! so a second engine can tell the user which process to stop. The OS releases the lock when
 //! the holder exits, even if it crashed.
 
-use std::fs::{File, OpenOptions, TryLockError};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::fsutil;
@@ -13,58 +12,27 @@ use crate::paths::Paths;
 /// Held while the engine runs; dropping it releases the lock.
 #[derive(Debug)]
 pub struct InstanceLock {
-    file: File,
+    _held: fsutil::HeldLock,
 }
 
 impl InstanceLock {
-    /// Takes the lock for `program`, or says who holds it.
+    /// Takes the lock for `program` at once, or says who holds it.
     pub fn acquire(paths: &Paths, program: &str) -> Result<Self> {
         let path = paths.engine_lock();
-        if let Some(dir) = path.parent() {
-            fsutil::create_private_dir(dir)?;
-        }
-        let mut file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::io("open", &path, &e))?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
-                let mut holder = String::new();
-                let _ = file.read_to_string(&mut holder);
-                let holder = holder.trim();
-                return Err(Error::AlreadyRunning {
-                    config: paths.config_file(),
-                    holder: if holder.is_empty() {
-                        "another process (it is starting)".to_owned()
-                    } else {
-                        holder.to_owned()
-                    },
-                });
+        // The engine's folders are ACR Tray's alone: private, even when an older version (or
+        // the user) left them open to others.
+        for dir in [&paths.config_dir, &paths.state_dir] {
+            if fsutil::ensure_private_dir(dir)? {
+                tracing::warn!(folder = %dir.display(), "other users could open this folder; it is now private (0700)");
             }
-            Err(TryLockError::Error(e)) => return Err(Error::io("lock", &path, &e)),
         }
-        let who = format!(
-            "process {} ({program}) since {}",
-            std::process::id(),
-            chrono::Local::now().format("%Y-%m-%d %H:%M:%S")
-        );
-        file.set_len(0)
-            .and_then(|()| file.seek(SeekFrom::Start(0)))
-            .and_then(|_| file.write_all(who.as_bytes()))
-            .and_then(|()| file.sync_all())
-            .map_err(|e| Error::io("write", &path, &e))?;
-        Ok(Self { file })
-    }
-}
-
-impl Drop for InstanceLock {
-    fn drop(&mut self) {
-        let _ = self.file.set_len(0);
-        let _ = self.file.unlock();
+        match fsutil::lock_file(&path, program, Duration::ZERO)? {
+            Ok(held) => Ok(Self { _held: held }),
+            Err(holder) => Err(Error::AlreadyRunning {
+                config: paths.config_file(),
+                holder,
+            }),
+        }
     }
 }
 
@@ -91,5 +59,32 @@ mod tests {
         drop(first);
         let again = InstanceLock::acquire(&paths, "ACR Tray").expect("after release");
         drop(again);
+    }
+
+    /// The lock file and the folders the engine keeps its settings and state in are private,
+    /// and ones an older version left open are tightened.
+    #[cfg(unix)]
+    #[test]
+    fn the_lock_and_the_engines_folders_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode =
+            |p: &std::path::Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+        let dir = tempfile::tempdir().expect("tmp");
+        let paths = Paths::under(&dir.path().join("home"));
+        drop(InstanceLock::acquire(&paths, "ACR Tray").expect("fresh"));
+        assert_eq!(mode(&paths.engine_lock()), 0o600);
+        assert_eq!(mode(&paths.state_dir), 0o700);
+        assert_eq!(mode(&paths.config_dir), 0o700);
+        for (p, m) in [
+            (&paths.engine_lock(), 0o644),
+            (&paths.state_dir, 0o755),
+            (&paths.config_dir, 0o755),
+        ] {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).expect("chmod");
+        }
+        drop(InstanceLock::acquire(&paths, "ACR Tray").expect("again"));
+        assert_eq!(mode(&paths.engine_lock()), 0o600);
+        assert_eq!(mode(&paths.state_dir), 0o700);
+        assert_eq!(mode(&paths.config_dir), 0o700);
     }
 }

@@ -51,6 +51,7 @@ pub mod fsutil;
 pub mod http;
 pub mod instance;
 pub mod jwt;
+pub mod logfile;
 pub mod login_server;
 pub mod notify;
 pub mod ops;

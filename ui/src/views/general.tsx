@@ -177,7 +177,7 @@ function DockerPanel() {
     try {
       const d = await (fix ? api.doctorFix() : api.doctor());
       setDoc(d);
-      if (fix) announce(d.backup ? `Fixed. Backup saved to ${d.backup}.` : "Fixed.");
+      if (fix) announce(d.backup ? `Fixed. The previous config.json, with its credentials, was saved to ${d.backup}.` : "Fixed.");
     } catch (err) {
       setError(api.asError(err));
     } finally {
@@ -231,7 +231,8 @@ function DockerPanel() {
           )}
           {doc.backup && (
             <p class="notice" id="doctor-backup">
-              The previous config.json was saved to <span class="mono">{doc.backup}</span>.
+              The previous config.json was saved to <span class="mono">{doc.backup}</span>. It holds the
+              same credentials, so only you can read it, and ACR Tray keeps only the newest three backups.
             </p>
           )}
           <div class="panel-actions">

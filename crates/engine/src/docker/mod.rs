@@ -343,6 +343,14 @@ pub fn write_credentials(
             Ok(store)
         })
         .collect();
+    if results
+        .iter()
+        .any(|r| matches!(r, Ok(CredentialStore::File)))
+        && fsutil::make_private(path)?
+    {
+        // Docker creates config.json 0600; a token must not sit in one others can read.
+        tracing::warn!(path = %path.display(), "config.json could be read by other users and now holds a registry token; it is now private (0600), as Docker creates it");
+    }
     update_locked(path, |cfg| {
         let mut changed = false;
         for ((registry, cred), result) in creds.iter().zip(&results) {
@@ -431,20 +439,58 @@ fn restore(path: &Path, theirs: &[u8], ours: Option<&[u8]>) -> Result<()> {
     fsutil::replace_if_unchanged(path, theirs, ours).map(|_| ())
 }
 
-/// Copies config.json to `config.json.acr-tray-backup-<UTC time>` (user-only), if it exists.
+/// How many backups of config.json are kept: they hold credentials, so they do not pile up.
+pub const BACKUPS_KEPT: usize = 3;
+
+/// Copies config.json to `config.json.acr-tray-backup-<UTC time>`, if it exists. The copy
+/// holds whatever credentials config.json holds, so it is readable by the user only (0600) and
+/// only the newest [`BACKUPS_KEPT`] backups are kept: older ones are deleted.
 pub fn backup(path: &Path) -> Result<Option<PathBuf>> {
     let target = fsutil::resolve_symlinks(path)?;
     let Some(bytes) = read_bytes(&target)? else {
         return Ok(None);
     };
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
-    let name = format!(
-        "{}.acr-tray-backup-{stamp}",
+    let prefix = format!(
+        "{}.acr-tray-backup-",
         target.file_name().unwrap_or_default().to_string_lossy()
     );
-    let backup = target.with_file_name(name);
+    let backup = target.with_file_name(format!("{prefix}{stamp}"));
     fsutil::atomic_write(&backup, &bytes)?;
+    // A new file is made 0600; this also covers a name that was there already.
+    fsutil::make_private(&backup)?;
+    prune_backups(&backup, &prefix);
     Ok(Some(backup))
+}
+
+/// Deletes all but the newest [`BACKUPS_KEPT`] backups (their names sort by time) next to
+/// `newest`, and makes the ones kept private.
+fn prune_backups(newest: &Path, prefix: &str) {
+    let Some(dir) = newest.parent() else {
+        return;
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut backups: Vec<PathBuf> = entries
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let is_file = e.file_type().ok()?.is_file();
+            let name = e.file_name();
+            (is_file && name.to_str()?.starts_with(prefix)).then(|| e.path())
+        })
+        .collect();
+    backups.sort_unstable_by(|a, b| b.cmp(a));
+    for (i, old) in backups.iter().enumerate() {
+        let done = if i < BACKUPS_KEPT {
+            fsutil::make_private(old).map(drop)
+        } else {
+            std::fs::remove_file(old).map_err(|e| Error::io("delete", old, &e))
+        };
+        if let Err(e) = done {
+            tracing::warn!(error = %e, "could not tidy up an old backup of config.json, which holds credentials");
+        }
+    }
 }
 
 fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>> {
@@ -455,32 +501,50 @@ fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>> {
     }
 }
 
-/// An advisory lock between ACR Tray's own processes, on `.acr-tray.lock` next to config.json.
-/// Not re-entrant: taken once per public call.
-fn lock(path: &Path) -> Result<ConfigLock> {
+/// How long ACR Tray waits for its lock on Docker's config: longer than one of its own writes
+/// holds it (a slow credential helper is given 30 s), short enough that a lock someone else
+/// keeps (another user can open a lock file in a folder they can read) never hangs a refresh
+/// or a `docker pull` for good.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+#[cfg(test)]
+thread_local! {
+    /// The wait for the lock on this thread (tests shorten it).
+    pub(crate) static TEST_LOCK_WAIT: std::cell::Cell<Option<std::time::Duration>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// An advisory lock between ACR Tray's own processes, on `.acr-tray.lock` next to config.json,
+/// so that every ACR Tray process writing this config.json (whichever settings folder it uses)
+/// takes the same one. The file is private (0600) and says which process holds it; the wait
+/// for it is bounded ([`LOCK_WAIT`]), then the error names the file and the holder. Not
+/// re-entrant: taken once per public call.
+fn lock(path: &Path) -> Result<fsutil::HeldLock> {
+    #[cfg(test)]
+    let wait = TEST_LOCK_WAIT
+        .with(std::cell::Cell::get)
+        .unwrap_or(LOCK_WAIT);
+    #[cfg(not(test))]
+    let wait = LOCK_WAIT;
+    lock_within(path, wait)
+}
+
+fn lock_within(path: &Path, wait: std::time::Duration) -> Result<fsutil::HeldLock> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
     fsutil::create_private_dir(&dir)?;
     let lock_path = dir.join(".acr-tray.lock");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| Error::io("open", &lock_path, &e))?;
-    file.lock().map_err(|e| Error::io("lock", &lock_path, &e))?;
-    Ok(ConfigLock(file))
-}
-
-/// Holds the advisory lock until dropped.
-struct ConfigLock(std::fs::File);
-
-impl Drop for ConfigLock {
-    fn drop(&mut self) {
-        let _ = self.0.unlock();
-    }
+    let program = std::env::current_exe()
+        .ok()
+        .and_then(|p| Some(p.file_stem()?.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "ACR Tray".to_owned());
+    fsutil::lock_file(&lock_path, &program, wait)?.map_err(|holder| Error::LockHeld {
+        path: lock_path,
+        holder,
+        waited_secs: wait.as_secs(),
+    })
 }
 
 /// A registry's entry as Docker's config holds it.

@@ -401,3 +401,160 @@ fn a_helper_name_that_is_a_path_runs_nothing_and_leaves_config_json_untouched() 
         assert_eq!(std::fs::read_to_string(&p).expect("read"), body);
     }
 }
+
+/// Another process holding ACR Tray's lock on config.json (another user can hold a lock file
+/// they can open) makes the write fail with the lock file and its holder named once the wait
+/// is over, never hang; config.json is left as it was.
+#[test]
+fn a_held_lock_is_waited_for_within_a_bound_and_named() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = write(dir.path(), r#"{"auths":{"other.io":{"auth":"eDp5"}}}"#);
+    let held = lock_within(&p, std::time::Duration::ZERO).expect("first");
+    TEST_LOCK_WAIT.with(|w| w.set(Some(std::time::Duration::ZERO)));
+    let err = write_creds(
+        &p,
+        &[("myreg.azurecr.io".into(), cred("tok", EntryForm::Password))],
+    )
+    .expect_err("held");
+    TEST_LOCK_WAIT.with(|w| w.set(None));
+    let Error::LockHeld { path, holder, .. } = &err else {
+        panic!("{err}");
+    };
+    assert_eq!(path, &dir.path().join(".acr-tray.lock"));
+    // (Windows' locks also keep others from reading what the file says.)
+    #[cfg(unix)]
+    assert!(
+        holder.starts_with(&format!("process {} (", std::process::id())),
+        "{holder}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains(".acr-tray.lock") && text.contains(holder),
+        "{text}"
+    );
+    assert!(
+        err.hint().is_some_and(|h| h.contains("delete it")),
+        "{err:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&p).expect("read"),
+        r#"{"auths":{"other.io":{"auth":"eDp5"}}}"#
+    );
+    drop(held);
+    write_creds(
+        &p,
+        &[("myreg.azurecr.io".into(), cred("tok", EntryForm::Password))],
+    )
+    .expect("free again");
+    assert!(std::fs::read_to_string(&p).expect("read").contains("myreg"));
+}
+
+/// A lock file an older version left readable by others is tightened; a new one is private.
+#[cfg(unix)]
+#[test]
+fn the_lock_file_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = dir.path().join("config.json");
+    let lock_path = dir.path().join(".acr-tray.lock");
+    let mode = || {
+        std::fs::metadata(&lock_path)
+            .expect("meta")
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    drop(lock_within(&p, std::time::Duration::ZERO).expect("lock"));
+    assert_eq!(mode(), 0o600);
+    std::fs::set_permissions(&lock_path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    drop(lock_within(&p, std::time::Duration::ZERO).expect("lock"));
+    assert_eq!(mode(), 0o600);
+}
+
+/// A token is never left in a config.json others can read: writing one into `auths` makes the
+/// file 0600, as Docker creates it. A write that puts no token there leaves the mode alone.
+#[cfg(unix)]
+#[test]
+fn a_token_goes_only_into_a_private_config_json() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = write(dir.path(), r#"{"auths":{"other.io":{"auth":"eDp5"}}}"#);
+    let mode = || std::fs::metadata(&p).expect("meta").permissions().mode() & 0o777;
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    write_creds(
+        &p,
+        &[("myreg.azurecr.io".into(), cred("tok", EntryForm::Password))],
+    )
+    .expect("write");
+    assert_eq!(mode(), 0o600);
+    assert_eq!(read_json(&p)["auths"]["other.io"]["auth"], "eDp5");
+
+    // Through our own helper config.json holds no token: its mode is the user's business.
+    let p = write(
+        dir.path(),
+        r#"{"auths":{},"credHelpers":{"myreg.azurecr.io":"acr-tray"}}"#,
+    );
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    write_creds(
+        &p,
+        &[("myreg.azurecr.io".into(), cred("tok", EntryForm::Password))],
+    )
+    .expect("write");
+    assert_eq!(mode(), 0o644);
+}
+
+/// Backups hold credentials: each is private and only the newest three are kept, whatever else
+/// lies in the folder.
+#[test]
+fn backups_are_private_and_only_the_newest_three_kept() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = write(dir.path(), r#"{"auths":{"r.io":{"auth":"c2VjcmV0"}}}"#);
+    let old = [
+        "config.json.acr-tray-backup-20200101T000000.000Z",
+        "config.json.acr-tray-backup-20200102T000000.000Z",
+        "config.json.acr-tray-backup-20200103T000000.000Z",
+    ];
+    for name in old {
+        std::fs::write(dir.path().join(name), "old").expect("write");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(
+                dir.path().join(name),
+                std::fs::Permissions::from_mode(0o644),
+            )
+            .expect("chmod");
+        }
+    }
+    std::fs::write(dir.path().join("config.json.bak"), "theirs").expect("write");
+    let made = backup(&p).expect("backup").expect("made");
+    assert_eq!(
+        std::fs::read(&made).expect("read"),
+        std::fs::read(&p).expect("read")
+    );
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("ls")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("backup"))
+        .collect();
+    names.sort();
+    let newest = made
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    assert_eq!(names, [old[1], old[2], newest.as_str()]);
+    assert!(
+        dir.path().join("config.json.bak").exists(),
+        "not ours: kept"
+    );
+    #[cfg(unix)]
+    for name in &names {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join(name))
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{name}");
+    }
+}

@@ -1,0 +1,136 @@
+//! What ACR Tray leaves on disk is the user's alone: `acr-tray-cli`, run as a process with a
+//! fresh home (no `ACR_TRAY_HOME`, platform folders, Docker's default `~/.docker`) and the
+//! usual umask, creates no file or folder another user could read.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use acr_tray_tests::World;
+use fake_azure::Role;
+
+const BIN: &str = env!("CARGO_BIN_EXE_acr-tray-cli-e2e");
+
+/// Runs the CLI as a process in `home`, with nothing else of the environment but `PATH` (so no
+/// keyring: tokens go to the user-only file, as on a server).
+fn cli(home: &Path, args: &[&str], stdin: &str) -> String {
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "acr-tray-cli {args:?}:\n{text}");
+    text
+}
+
+/// Every file and folder under `dir`, with its permission bits (symlinks not followed).
+fn tree(dir: &Path, out: &mut Vec<(PathBuf, u32)>) {
+    use std::os::unix::fs::PermissionsExt;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let meta = std::fs::symlink_metadata(entry.path()).unwrap();
+        out.push((entry.path(), meta.permissions().mode() & 0o777));
+        if meta.is_dir() {
+            tree(&entry.path(), out);
+        }
+    }
+}
+
+#[test]
+fn a_fresh_tree_made_by_the_cli_is_private() {
+    let w = World::new();
+    let sp = w.service_principal();
+    let reg = w.registry("privatefiles", &sp, Role::AcrPull);
+    let root = tempfile::tempdir().unwrap();
+    let home = root.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    let (authority, arm, suffix) = (
+        w.fake.authority_url(),
+        w.fake.arm_url(),
+        w.fake.acr_suffix(),
+    );
+    let ca = w.fake.ca_path().display().to_string();
+    cli(
+        &home,
+        &[
+            "cloud",
+            "set",
+            "custom",
+            "--authority",
+            &authority,
+            "--arm",
+            &arm,
+            "--acr-suffix",
+            &suffix,
+            "--ca-file",
+            &ca,
+        ],
+        "",
+    );
+    let secret_file = home.join("sp-secret").display().to_string();
+    cli(
+        &home,
+        &[
+            "login",
+            "--service-principal",
+            "--tenant",
+            &sp.tenant,
+            "--client-id",
+            &sp.client_id,
+            "--secret-stdin",
+            "--secret-file",
+            &secret_file,
+        ],
+        &sp.secret,
+    );
+    cli(&home, &["registry", "add", &reg.name], "");
+    cli(&home, &["refresh"], "");
+    cli(&home, &["run", "--once"], "");
+    cli(&home, &["docker", "use-helper"], "");
+
+    let mut found = Vec::new();
+    tree(&home, &mut found);
+    let names: Vec<String> = found
+        .iter()
+        .map(|(p, _)| p.strip_prefix(&home).unwrap().display().to_string())
+        .collect();
+    // What the commands above must have made: settings, state, the token file, logs,
+    // engine.lock, Docker's config, its lock and a backup.
+    for expected in [
+        "config.toml",
+        "acr-tokens.json",
+        "engine.lock",
+        "acr-tray-cli.",
+        ".docker/config.json",
+        ".docker/.acr-tray.lock",
+        ".docker/config.json.acr-tray-backup-",
+    ] {
+        assert!(
+            names.iter().any(|n| n.contains(expected)),
+            "{expected} not made: {names:#?}"
+        );
+    }
+    let open: Vec<String> = found
+        .iter()
+        .filter(|(_, mode)| mode & 0o077 != 0)
+        .map(|(p, mode)| format!("{:o} {}", mode, p.display()))
+        .collect();
+    assert!(open.is_empty(), "readable by others:\n{}", open.join("\n"));
+}
