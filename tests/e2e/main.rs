@@ -8,6 +8,7 @@ mod admin_watch;
 mod allow_list;
 mod always_on;
 mod audience;
+mod authority;
 mod cli;
 mod daemon;
 mod docker_file;
