@@ -110,6 +110,15 @@ fn after_a_cloud_switch_a_refresh_sends_no_credential_to_the_new_cloud() {
         "{}",
         out.stdout
     );
+    // The next refresh asks nothing of the new cloud for them, and says why.
+    let out = w.cli(&["refresh"]);
+    let leaked = credential_requests(&other);
+    assert!(
+        leaked.is_empty(),
+        "credentials went to the new cloud: {leaked:#?}"
+    );
+    let out = out.expect_code(3);
+    assert!(out.stderr.contains("sign"), "{}", out.stderr);
     // Their secrets are gone from the keyring.
     let kept: Vec<String> = w
         .secrets
@@ -119,14 +128,6 @@ fn after_a_cloud_switch_a_refresh_sends_no_credential_to_the_new_cloud() {
         .collect();
     assert!(kept.is_empty(), "{kept:?}");
 
-    // The next refresh asks nothing of the new cloud for them, and says why.
-    let out = w.cli(&["refresh"]).expect_code(3);
-    assert!(out.stderr.contains("sign"), "{}", out.stderr);
-    let leaked = credential_requests(&other);
-    assert!(
-        leaked.is_empty(),
-        "credentials went to the new cloud: {leaked:#?}"
-    );
     let accounts = w.cli(&["accounts", "--json"]).expect_code(0).json();
     for a in accounts.as_array().unwrap() {
         assert!(
@@ -192,7 +193,13 @@ fn a_hand_edited_cloud_gets_no_credential() {
     // Only the [cloud] table: the identities stay bound to the first cloud.
     let (head, identities) = original.split_at(original.find("[[identity]]").unwrap());
     std::fs::write(&path, format!("{}{identities}", retarget(head))).unwrap();
-    let out = w.cli(&["refresh"]).expect_code(3);
+    let out = w.cli(&["refresh"]);
+    assert!(
+        credential_requests(&other).is_empty(),
+        "{:#?}",
+        other.requests()
+    );
+    let out = out.expect_code(3);
     assert!(out.stderr.contains("signed in to"), "{}", out.stderr);
     let accounts = w.cli(&["accounts"]).expect_code(0);
     assert!(
@@ -200,17 +207,6 @@ fn a_hand_edited_cloud_gets_no_credential() {
         "{}",
         accounts.stdout
     );
-    assert!(
-        credential_requests(&other).is_empty(),
-        "{:#?}",
-        other.requests()
-    );
-
-    // Every binding rewritten too: the keyring holds nothing for the other authority.
-    std::fs::write(&path, retarget(&original)).unwrap();
-    w.cli(&["refresh"]).expect_code(3);
-    let leaked = credential_requests(&other);
-    assert!(leaked.is_empty(), "{leaked:#?}");
 
     // A hand edit deletes nothing: the secrets stay under the first cloud's keys.
     let keys = w.secrets.keys();
@@ -222,6 +218,31 @@ fn a_hand_edited_cloud_gets_no_credential() {
     for key in bound {
         assert!(keys.contains(&key), "{key} in {keys:?}");
     }
+}
+
+/// The cloud and every identity's recorded cloud rewritten by hand: the keyring holds nothing
+/// under the other authority's keys, so nothing is sent.
+#[test]
+fn rewriting_the_recorded_cloud_too_finds_no_secret_to_send() {
+    let (w, _sp, _user_id) = signed_in_world();
+    let other = second_cloud(&w);
+    let path = w.home.path().join("config.toml");
+    let both = both_cas(&w, &other);
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace(&w.fake.authority_url(), &other.authority_url())
+        .replace(&w.fake.arm_url(), &other.arm_url())
+        .replace(&w.fake.ca_path().display().to_string(), &both);
+    std::fs::write(&path, text).unwrap();
+    let out = w.cli(&["refresh"]);
+    let leaked = credential_requests(&other);
+    assert!(leaked.is_empty(), "{leaked:#?}");
+    let out = out.expect_code(3);
+    assert!(
+        out.stdout.contains("not in the OS keyring"),
+        "{}",
+        out.stdout
+    );
 }
 
 /// Settings from before identities recorded their cloud: bound, once, to the configured cloud,
