@@ -287,3 +287,82 @@ fn settings_without_a_recorded_cloud_are_bound_to_the_configured_one() {
         "moved under the bound key"
     );
 }
+
+/// A certificate's signed assertion and a managed identity's IMDS tokens are bound the same
+/// way: after the cloud is pointed elsewhere by hand, no assertion reaches the new authority and
+/// IMDS is not asked for a token meant for the new cloud.
+#[test]
+fn certificates_and_managed_identities_are_bound_too() {
+    let mut w = World::new();
+    w.extra_env
+        .push(("ACR_TRAY_IMDS_ENDPOINT".into(), w.fake.imds_url()));
+    let (sp, cert) = w
+        .fake
+        .add_service_principal_with_certificate(&w.fake.default_tenant());
+    let pem = w.home.path().join("sp.pem");
+    std::fs::write(&pem, &cert.combined_pem).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&pem, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let pem_arg = pem.display().to_string();
+    w.cli(&[
+        "login",
+        "--service-principal",
+        "--tenant",
+        &sp.tenant,
+        "--client-id",
+        &sp.client_id,
+        "--certificate",
+        &pem_arg,
+    ])
+    .expect_code(0);
+    let cert_reg = w.registry_for("certreg", &sp.object_id, Role::AcrPull);
+    w.cli(&[
+        "registry",
+        "add",
+        &cert_reg.name,
+        "--identity",
+        &sp.client_id,
+    ])
+    .expect_code(0);
+    let mi = w.fake.add_managed_identity(&w.fake.default_tenant());
+    w.fake.set_system_assigned_identity(Some(mi.clone()));
+    w.cli(&["login", "--managed-identity"]).expect_code(0);
+    let mi_reg = w.registry_for("mireg", &mi.object_id, Role::AcrPull);
+    w.cli(&[
+        "registry",
+        "add",
+        &mi_reg.name,
+        "--identity",
+        "managed-identity",
+    ])
+    .expect_code(0);
+    w.cli(&["refresh"]).expect_code(0);
+
+    let other = second_cloud(&w);
+    let path = w.home.path().join("config.toml");
+    let original = std::fs::read_to_string(&path).unwrap();
+    let (head, identities) = original.split_at(original.find("[[identity]]").unwrap());
+    let head = head
+        .replace(&w.fake.authority_url(), &other.authority_url())
+        .replace(&w.fake.arm_url(), &other.arm_url())
+        .replace(
+            &w.fake.ca_path().display().to_string(),
+            &both_cas(&w, &other),
+        );
+    std::fs::write(&path, format!("{head}{identities}")).unwrap();
+    w.fake.clear_requests();
+    let out = w.cli(&["refresh"]);
+    let leaked = credential_requests(&other);
+    assert!(leaked.is_empty(), "{leaked:#?}");
+    let imds: Vec<LoggedRequest> = w
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.service == Service::Imds)
+        .collect();
+    assert!(imds.is_empty(), "IMDS asked for the new cloud: {imds:#?}");
+    out.expect_code(3);
+}
