@@ -711,3 +711,96 @@ pub(crate) fn sign_in_command(kind: &IdentityKind) -> &'static str {
 
 /// Re-exported for the refresh pipeline.
 pub(crate) use entra::is_unknown_resource;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secrets::MemoryStore;
+
+    const SETTINGS: &str = "[cloud]\nname = \"custom\"\nauthority = \"https://login.one.example\"\narm = \"https://management.one.example/\"\nacr_suffix = \"azurecr.one.example\"\n\n[[identity]]\nid = \"app\"\nkind = \"service-principal\"\ntenant = \"t\"\nclient_id = \"app\"\nsecret = \"keyring\"\n";
+
+    fn open(home: &std::path::Path, store: Arc<MemoryStore>) -> Engine {
+        Engine::open(EngineOptions {
+            env: Env::from_pairs([("ACR_TRAY_HOME", home.display().to_string())]),
+            secrets: store,
+            ..EngineOptions::from_process()
+        })
+        .expect("engine")
+    }
+
+    /// Settings from before identities recorded their cloud: an identity that cannot be bound
+    /// yet (its secret cannot be moved) is refused before any request, and bound, with its
+    /// secret moved, once the keyring answers.
+    #[tokio::test]
+    async fn an_unbound_identity_is_refused_until_it_is_bound() {
+        let home = tempfile::tempdir().expect("tmp");
+        let config = home.path().join("config.toml");
+        std::fs::write(&config, SETTINGS).expect("write");
+        let store = Arc::new(MemoryStore::new());
+        let legacy = secrets::legacy_client_secret_key("t", "app");
+        store.set(&legacy, &Secret::new("s3cret")).expect("set");
+
+        store.set_unavailable(Some("locked"));
+        let engine = open(home.path(), store.clone());
+        let identity = engine.settings().identity("app").expect("app").clone();
+        assert_eq!(identity.cloud, None);
+        let err = engine
+            .entra_token(&identity, Audience::Acr)
+            .await
+            .expect_err("refused");
+        assert!(ends_session(&err).is_some(), "{err}");
+        assert!(err.to_string().contains("do not say which cloud"), "{err}");
+        assert!(
+            !std::fs::read_to_string(&config)
+                .expect("read")
+                .contains("[identity.cloud]")
+        );
+
+        store.set_unavailable(None);
+        let engine = open(home.path(), store.clone());
+        let identity = engine.settings().identity("app").expect("app").clone();
+        assert_eq!(identity.cloud, Some(CloudBinding::of(engine.cloud())));
+        assert!(engine.cloud_mismatch(&identity).is_none());
+        assert_eq!(
+            store.keys(),
+            vec![secrets::client_secret_key(
+                "https://login.one.example",
+                "t",
+                "app"
+            )]
+        );
+        let saved = Settings::load(&config).expect("load");
+        assert_eq!(saved.identities[0].cloud, identity.cloud);
+    }
+
+    /// The binding compares the cloud's name, authority and ARM endpoint; the CA file, IMDS
+    /// endpoint and registry suffix may change without signing anyone out.
+    #[test]
+    fn a_binding_matches_its_cloud_only() {
+        let one: crate::cloud::CloudSettings = toml::from_str(
+            "name = \"custom\"\nauthority = \"https://login.one.example/\"\narm = \"https://management.one.example\"\nacr_suffix = \"azurecr.one.example\"\n",
+        )
+        .expect("cloud");
+        let bound = CloudBinding::of(&Cloud::from_settings(&one).expect("one"));
+        assert_eq!(bound.authority, "https://login.one.example");
+        let same = crate::cloud::CloudSettings {
+            ca_file: Some("/ca.pem".into()),
+            acr_suffix: Some("other.example".into()),
+            ..one.clone()
+        };
+        assert!(bound.matches(&Cloud::from_settings(&same).expect("same")));
+        for other in [
+            crate::cloud::CloudSettings {
+                authority: Some("https://login.two.example".into()),
+                ..one.clone()
+            },
+            crate::cloud::CloudSettings {
+                arm: Some("https://management.two.example/".into()),
+                ..one.clone()
+            },
+            crate::cloud::CloudSettings::default(),
+        ] {
+            assert!(!bound.matches(&Cloud::from_settings(&other).expect("other")));
+        }
+    }
+}
