@@ -113,16 +113,12 @@ fn cloud_set(engine: &mut Engine, args: CloudSetArgs, io: &mut Io) -> Result<i32
             .iter()
             .map(|i| format!("  {} ({})", i.id, i.kind.describe()))
             .collect();
-        let _ = writeln!(
-            io.stderr,
-            "Changing the cloud signs out {} signed in to another cloud (credentials are only sent to the cloud they were given for; sign in again afterwards):\n{}",
-            if signs_out.len() == 1 {
-                "this identity,"
-            } else {
-                "these identities,"
-            },
-            listed.join("\n")
-        );
+        let intro = if signs_out.len() == 1 {
+            "This identity signed in to another cloud. Its credentials are only ever sent to that cloud, so changing the cloud signs it out (sign it in again afterwards):"
+        } else {
+            "These identities signed in to another cloud. Their credentials are only ever sent to that cloud, so changing the cloud signs them out (sign them in again afterwards):"
+        };
+        let _ = writeln!(io.stderr, "{intro}\n{}", listed.join("\n"));
         if !args.yes {
             if !io.terminal {
                 return Err(Error::invalid_input(
