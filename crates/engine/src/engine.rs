@@ -209,7 +209,7 @@ impl Engine {
             identity: identity.id.clone(),
             reason,
             hint: format!(
-                "sign {} in again for this cloud ({}), or choose its cloud again with `acr-tray-cli cloud set`",
+                "sign {} in again for this cloud: {}",
                 identity.id,
                 sign_in_command(&identity.kind)
             ),
