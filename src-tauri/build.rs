@@ -61,6 +61,7 @@ fn acr_tray_commands() -> &'static [&'static str] {
         "doctor",
         "doctor_fix",
         "set_general",
+        "preview_cloud",
         "set_cloud",
         "open_logs",
     ]

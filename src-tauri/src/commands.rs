@@ -4,8 +4,8 @@
 
 use acr_tray_engine::service::ViewResult;
 use acr_tray_engine::service::view::{
-    AccountView, AddRegistry, CloudInput, CloudView, Discovery, DoctorView, ErrorView,
-    GeneralSettings, Overview, RefreshOutcomeView, RegistryView, ServicePrincipalSignIn,
+    AccountView, AddRegistry, CloudChangePreview, CloudInput, CloudView, Discovery, DoctorView,
+    ErrorView, GeneralSettings, Overview, RefreshOutcomeView, RegistryView, ServicePrincipalSignIn,
     UserSignIn,
 };
 use tauri::{AppHandle, Emitter, Runtime, State};
@@ -30,6 +30,7 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         doctor,
         doctor_fix,
         set_general,
+        preview_cloud,
         set_cloud,
         open_logs,
     ]
@@ -143,6 +144,11 @@ fn set_general(
     general: GeneralSettings,
 ) -> ViewResult<GeneralSettings> {
     state.service.set_general(general)
+}
+
+#[tauri::command]
+fn preview_cloud(state: State<'_, AppState>, cloud: CloudInput) -> ViewResult<CloudChangePreview> {
+    state.service.preview_cloud(cloud)
 }
 
 #[tauri::command]

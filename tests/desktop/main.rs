@@ -196,7 +196,7 @@ fn sign_in_add_registries_and_see_a_session_end() {
         })
         .await;
         let kept = KeyringStore::new()
-            .get(&client_secret_key(&sp.tenant, &sp.client_id))
+            .get(&client_secret_key(&w.fake.authority_url(), &sp.tenant, &sp.client_id))
             .unwrap()
             .expect("the secret in the Secret Service");
         assert_eq!(kept.expose(), sp.secret);
@@ -253,7 +253,7 @@ fn sign_in_add_registries_and_see_a_session_end() {
         .await;
         assert!(
             KeyringStore::new()
-                .get(&refresh_token_key(&user_id))
+                .get(&refresh_token_key(&w.fake.authority_url(), &user_id))
                 .unwrap()
                 .is_some(),
             "the person's refresh token in the Secret Service"

@@ -552,7 +552,11 @@ fn a_refresh_pass_reads_each_secret_once() {
         w.fake.requests().iter().any(|r| r.service == Service::Arm),
         "the admin watch ran"
     );
-    let key = acr_tray_engine::secrets::client_secret_key(&sp.tenant, &sp.client_id);
+    let key = acr_tray_engine::secrets::client_secret_key(
+        &w.fake.authority_url(),
+        &sp.tenant,
+        &sp.client_id,
+    );
     assert_eq!(
         counting.reads.lock().unwrap().get(&key),
         Some(&1),

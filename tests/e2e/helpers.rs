@@ -119,6 +119,7 @@ fn helper_cli(w: &World, action: &str, stdin: &str) -> (i32, String) {
         http: Default::default(),
         retry_base: std::time::Duration::from_millis(10),
         clock: acr_tray_engine::clock::system(),
+        terminal: false,
     };
     let code = acr_tray_cli::credential_helper::run(
         vec!["docker-credential-acr-tray".into(), action.into()],

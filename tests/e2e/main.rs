@@ -9,6 +9,7 @@ mod allow_list;
 mod always_on;
 mod arm_hosts;
 mod audience;
+mod authority;
 mod child_env;
 mod cli;
 mod daemon;

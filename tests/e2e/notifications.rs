@@ -173,6 +173,7 @@ async fn the_session_forecast_warns_before_the_sign_in_frequency_ends_it() {
     let rt = sim
         .secrets
         .get(&acr_tray_engine::secrets::refresh_token_key(
+            &sim.fake.authority_url(),
             accounts[0]["id"].as_str().unwrap(),
         ))
         .ok()

@@ -64,7 +64,11 @@ fn login_and_refresh_through_the_secret_service() {
     w.cli(&["registry", "add", &r.name]).expect_code(0);
     // Every command builds a new keyring handle: the secret must come from the keyring.
     w.cli(&["refresh"]).expect_code(0);
-    let key = acr_tray_engine::secrets::client_secret_key(&sp.tenant, &sp.client_id);
+    let key = acr_tray_engine::secrets::client_secret_key(
+        &w.fake.authority_url(),
+        &sp.tenant,
+        &sp.client_id,
+    );
     assert_eq!(
         KeyringStore::new().get(&key).unwrap().unwrap().expose(),
         sp.secret
@@ -108,7 +112,10 @@ fn user_refresh_token_is_stored_read_and_rotated_in_the_secret_service() {
     w.fake.set_device_code_auto_approve(Some((user.clone(), 0)));
     let reg = w.registry_for("keyringuser", &user.object_id, Role::AcrPull);
     w.cli(&["login", "--device-code"]).expect_code(0);
-    let key = acr_tray_engine::secrets::refresh_token_key("keyring-user@contoso.localhost");
+    let key = acr_tray_engine::secrets::refresh_token_key(
+        &w.fake.authority_url(),
+        "keyring-user@contoso.localhost",
+    );
     let first = KeyringStore::new()
         .get(&key)
         .unwrap()

@@ -308,3 +308,57 @@ async fn device_code_sign_in_and_an_ended_session() {
     assert!(sim.docker_token_expiry()[&back.registries[0].login_server] > before);
     service.stop().await;
 }
+
+/// The settings window's cloud change: the preview names the identities it signs out and
+/// changes nothing; the change itself leaves them "sign-in required".
+#[tokio::test(start_paused = true)]
+async fn a_cloud_change_is_previewed_then_signs_out_the_other_clouds_identities() {
+    let sim = Sim::start().await;
+    let sp = sim.fake.add_service_principal(&sim.fake.default_tenant());
+    let service = Service::start(sim.options(), "test", sim.notifier.clone()).unwrap();
+    let account = service
+        .sign_in_service_principal(ServicePrincipalSignIn {
+            tenant: sp.tenant.clone(),
+            client_id: sp.client_id.clone(),
+            credential: SpCredentialInput::Secret {
+                secret: sp.secret.clone(),
+            },
+        })
+        .await
+        .unwrap();
+    let o = until(&service, "shows the account", |o| o.accounts.len() == 1).await;
+
+    // The cloud in use again: nobody is signed out.
+    let same = service
+        .preview_cloud(CloudInput::Custom {
+            authority: o.cloud.authority.clone(),
+            arm: o.cloud.arm.clone(),
+            acr_suffix: o.cloud.acr_suffix.clone(),
+            acr_audience: None,
+            ca_file: o.cloud.ca_file.clone(),
+        })
+        .unwrap();
+    assert!(same.signs_out.is_empty(), "{same:#?}");
+
+    let preview = service.preview_cloud(CloudInput::AzureChinaCloud).unwrap();
+    assert_eq!(preview.cloud.name, "AzureChinaCloud");
+    let ids: Vec<&str> = preview.signs_out.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(ids, vec![account.id.as_str()]);
+    assert_eq!(
+        service.overview().borrow().cloud.name,
+        "custom",
+        "a preview changes nothing"
+    );
+
+    let cloud = service.set_cloud(CloudInput::AzureChinaCloud).unwrap();
+    assert_eq!(cloud.name, "AzureChinaCloud");
+    let o = until(&service, "reads sign-in required", |o| {
+        o.accounts
+            .iter()
+            .any(|a| a.id == account.id && a.health == AccountHealth::SignInRequired)
+    })
+    .await;
+    let why = o.accounts[0].sign_in_required.clone().unwrap();
+    assert!(why.message.contains("AzureChinaCloud"), "{why:?}");
+    service.stop().await;
+}

@@ -14,7 +14,7 @@ const UPN: &str = "dev@contoso.localhost";
 const PATIENCE: Duration = Duration::from_secs(120);
 
 fn refresh_token_in_keyring(w: &World, id: &str) -> String {
-    let key = acr_tray_engine::secrets::refresh_token_key(id);
+    let key = acr_tray_engine::secrets::refresh_token_key(&w.fake.authority_url(), id);
     acr_tray_engine::secrets::SecretStore::get(w.secrets.as_ref(), &key)
         .unwrap()
         .unwrap_or_else(|| panic!("no refresh token for {id}: {:?}", w.secrets.keys()))

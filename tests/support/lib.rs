@@ -46,6 +46,19 @@ pub fn run_cli_at(
     args: &[&str],
     stdin: &str,
 ) -> Output {
+    run_cli_in(env, secrets, clock, request_timeout, args, stdin, false)
+}
+
+/// [`run_cli_at`], saying whether stdin is a terminal (where the CLI may ask yes/no questions).
+pub fn run_cli_in(
+    env: Env,
+    secrets: Arc<dyn SecretStore>,
+    clock: Arc<dyn acr_tray_engine::clock::Clock>,
+    request_timeout: Duration,
+    args: &[&str],
+    stdin: &str,
+    terminal: bool,
+) -> Output {
     let (out, err) = (Capture::default(), Capture::default());
     let ctx = Context {
         env,
@@ -59,6 +72,7 @@ pub fn run_cli_at(
         },
         retry_base: Duration::from_millis(20),
         clock,
+        terminal,
     };
     let mut argv = vec!["acr-tray-cli"];
     argv.extend_from_slice(args);
@@ -231,6 +245,23 @@ impl World {
             self.request_timeout,
             args,
             stdin,
+        )
+    }
+
+    /// Runs the CLI in-process as if typed in a terminal, answering its questions with `stdin`.
+    pub fn cli_terminal(&self, args: &[&str], stdin: &str) -> Output {
+        let secrets: Arc<dyn SecretStore> = match &self.store {
+            Some(store) => store.clone(),
+            None => self.secrets.clone(),
+        };
+        run_cli_in(
+            self.env(),
+            secrets,
+            acr_tray_engine::clock::system(),
+            self.request_timeout,
+            args,
+            stdin,
+            true,
         )
     }
 

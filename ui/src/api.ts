@@ -5,6 +5,7 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type {
   AccountView,
   AddRegistry,
+  CloudChangePreview,
   CloudInput,
   CloudView,
   DeviceCodePrompt,
@@ -37,6 +38,7 @@ export const discoverRegistries = (identity: string) => invoke<Discovery>("disco
 export const doctor = () => invoke<DoctorView>("doctor");
 export const doctorFix = () => invoke<DoctorView>("doctor_fix");
 export const setGeneral = (general: GeneralSettings) => invoke<GeneralSettings>("set_general", { general });
+export const previewCloud = (cloud: CloudInput) => invoke<CloudChangePreview>("preview_cloud", { cloud });
 export const setCloud = (cloud: CloudInput) => invoke<CloudView>("set_cloud", { cloud });
 export const openLogs = () => invoke<null>("open_logs");
 

@@ -258,6 +258,20 @@ acrAudience: string,
 caFile: string | null, };
 
 /**
+ * What choosing a cloud would do, asked before it is chosen.
+ */
+export type CloudChangePreview = { 
+/**
+ * The cloud it would be (as [`CloudView`] shows it).
+ */
+cloud: CloudView, 
+/**
+ * The identities it signs out: they signed in to another cloud, and their credentials are
+ * never sent to this one. They stay listed as "sign-in required".
+ */
+signsOut: Array<AccountView>, };
+
+/**
  * Log verbosity.
  */
 export type LogLevel = "error" | "warn" | "info" | "debug" | "trace";

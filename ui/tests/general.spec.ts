@@ -43,6 +43,39 @@ test("cloud: named clouds and custom endpoints with a CA file", async ({ page, o
   ]);
 });
 
+test("cloud: a change that signs identities out lists them and asks first", async ({ page, open }) => {
+  await open();
+  await page.getByRole("button", { name: "General" }).click();
+  const dana = {
+    id: "user-dana", kind: "user", label: "dana@contoso.com", tenant: "contoso.onmicrosoft.com", health: "expiringSoon",
+    signInRequired: null, interactive: true, lastSignIn: null, expectedSessionEnd: null, registryCount: 2,
+  };
+  const ci = { ...dana, id: "sp-ci", kind: "servicePrincipal", label: "service principal ci-deployer", interactive: false, registryCount: 1 };
+  await reply(page, "preview_cloud", { ok: { cloud: { name: "AzureChinaCloud" }, signsOut: [dana, ci] } });
+  await reply(page, "set_cloud", { ok: { name: "AzureChinaCloud" } });
+  await page.getByLabel("Azure cloud").selectOption("AzureChinaCloud");
+  await page.getByRole("button", { name: "Use this cloud" }).click();
+  const dialog = page.getByRole("dialog", { name: "Sign out to change the cloud?" });
+  await expect(dialog).toBeVisible();
+  const listed = dialog.getByRole("list", { name: "Identities signed out" }).getByRole("listitem");
+  await expect(listed).toHaveText(["dana@contoso.com · 2 registries", "service principal ci-deployer · 1 registry"]);
+  // Cancel changes nothing.
+  await dialog.getByRole("button", { name: "Cancel" }).click();
+  await expect(dialog).toHaveCount(0);
+  expect((await calls(page)).map((c) => c.cmd)).not.toContain("set_cloud");
+  // Confirmed, the cloud is set once, with what the preview was asked about.
+  await page.getByRole("button", { name: "Use this cloud" }).click();
+  await dialog.getByRole("button", { name: "Sign out and change" }).click();
+  await expect(dialog).toHaveCount(0);
+  await expect(page.locator("#status")).toHaveText("Cloud set to AzureChinaCloud.");
+  const made = (await calls(page)).filter((c) => c.cmd === "preview_cloud" || c.cmd === "set_cloud");
+  expect(made).toEqual([
+    { cmd: "preview_cloud", args: { cloud: { kind: "AzureChinaCloud" } } },
+    { cmd: "preview_cloud", args: { cloud: { kind: "AzureChinaCloud" } } },
+    { cmd: "set_cloud", args: { cloud: { kind: "AzureChinaCloud" } } },
+  ]);
+});
+
 test("docker stores and the doctor's findings, Fix shows the backup", async ({ page, open }) => {
   await open();
   await page.getByRole("button", { name: "General" }).click();

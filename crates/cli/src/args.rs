@@ -164,6 +164,10 @@ pub struct CloudSetArgs {
     /// (ACR_TRAY_IMDS_ENDPOINT overrides it).
     #[arg(long, value_name = "URL")]
     pub imds_endpoint: Option<String>,
+    /// Sign out, without asking, the identities signed in to another cloud (credentials are
+    /// only used with the cloud they were given for). Needed without a terminal.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 /// Sign in. Without a mode flag, you sign in yourself: with the browser where a desktop

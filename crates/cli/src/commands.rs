@@ -21,6 +21,8 @@ pub struct Io {
     pub stdin: Box<dyn Read + Send>,
     pub stdout: Box<dyn Write + Send>,
     pub stderr: SharedWriter,
+    /// stdin and stderr are a terminal: a command may ask the user.
+    pub terminal: bool,
 }
 
 impl Io {
@@ -96,7 +98,7 @@ fn cloud_set(engine: &mut Engine, args: CloudSetArgs, io: &mut Io) -> Result<i32
         Some(p) => Some(std::path::absolute(&p).map_err(|e| Error::io("find", &p, &e))?),
         None => None,
     };
-    let cloud = engine.set_cloud(CloudSettings {
+    let settings = CloudSettings {
         name,
         authority: args.authority,
         arm: args.arm,
@@ -104,8 +106,37 @@ fn cloud_set(engine: &mut Engine, args: CloudSetArgs, io: &mut Io) -> Result<i32
         acr_audience: args.acr_audience,
         ca_file,
         imds_endpoint: args.imds_endpoint,
-    })?;
+    };
+    let signs_out = engine.cloud_change_signs_out(&settings)?;
+    if !signs_out.is_empty() {
+        let listed: Vec<String> = signs_out
+            .iter()
+            .map(|i| format!("  {} ({})", i.id, i.kind.describe()))
+            .collect();
+        let intro = if signs_out.len() == 1 {
+            "This identity signed in to another cloud. Its credentials are only ever sent to that cloud, so changing the cloud signs it out (sign it in again afterwards):"
+        } else {
+            "These identities signed in to another cloud. Their credentials are only ever sent to that cloud, so changing the cloud signs them out (sign them in again afterwards):"
+        };
+        let _ = writeln!(io.stderr, "{intro}\n{}", listed.join("\n"));
+        if !args.yes {
+            if !io.terminal {
+                return Err(Error::invalid_input(
+                    "changing the cloud would sign identities out, and there is no terminal to ask",
+                    "run it again with --yes to sign them out and change the cloud",
+                ));
+            }
+            if !ask_yes(io, "Sign them out and change the cloud? [y/N] ")? {
+                let _ = writeln!(io.stderr, "The cloud was not changed.");
+                return Ok(EXIT_FAILED);
+            }
+        }
+    }
+    let cloud = engine.set_cloud(settings)?;
     let _ = writeln!(io.stdout, "Cloud set to {}.", cloud.name);
+    for identity in &signs_out {
+        let _ = writeln!(io.stdout, "Signed out: {} (sign-in required).", identity.id);
+    }
     output::cloud(&mut io.stdout, &cloud, false);
     let outside: Vec<String> = engine
         .settings()
@@ -123,6 +154,31 @@ fn cloud_set(engine: &mut Engine, args: CloudSetArgs, io: &mut Io) -> Result<i32
         );
     }
     Ok(EXIT_OK)
+}
+
+/// Asks a yes/no question on stderr and reads one line of stdin; only "y" or "yes" is a yes.
+fn ask_yes(io: &mut Io, question: &str) -> Result<bool, Error> {
+    let _ = write!(io.stderr, "{question}");
+    let _ = io.stderr.flush();
+    let mut answer = Vec::new();
+    let mut byte = [0u8; 1];
+    // One line, at most a few bytes: the answer, not whatever else stdin holds.
+    while answer.len() < 16 {
+        match io.stdin.read(&mut byte) {
+            Ok(0) => break,
+            Ok(_) if byte[0] == b'\n' => break,
+            Ok(_) => answer.push(byte[0]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                return Err(Error::invalid_input(
+                    format!("cannot read the answer: {e}"),
+                    "answer y or n, or run it with --yes",
+                ));
+            }
+        }
+    }
+    let answer = String::from_utf8_lossy(&answer).trim().to_ascii_lowercase();
+    Ok(answer == "y" || answer == "yes")
 }
 
 async fn login(engine: &mut Engine, args: LoginArgs, io: &mut Io) -> Result<i32, Error> {

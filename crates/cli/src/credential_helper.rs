@@ -42,6 +42,7 @@ pub fn run(args: Vec<String>, ctx: Context) -> i32 {
         http,
         retry_base,
         clock,
+        terminal: _,
     } = ctx;
     let Some(action) = action(&args, &mut stdout) else {
         return 0;

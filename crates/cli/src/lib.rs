@@ -19,7 +19,7 @@ mod logging;
 mod output;
 
 use std::ffi::OsString;
-use std::io::{Read, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::sync::Arc;
 
 use acr_tray_engine::http::HttpOptions;
@@ -58,6 +58,9 @@ pub struct Context {
     pub retry_base: std::time::Duration,
     /// The wall clock (the system's; tests give their own).
     pub clock: Arc<dyn acr_tray_engine::clock::Clock>,
+    /// Standard input and error are a terminal, so a command may ask the user (a yes/no
+    /// question); otherwise it must be told (`--yes`).
+    pub terminal: bool,
 }
 
 impl Context {
@@ -72,6 +75,7 @@ impl Context {
             http: HttpOptions::default(),
             retry_base: std::time::Duration::from_secs(1),
             clock: acr_tray_engine::clock::system(),
+            terminal: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
         }
     }
 }
@@ -91,6 +95,7 @@ where
         http,
         retry_base,
         clock,
+        terminal,
     } = ctx;
     let stderr = logging::SharedWriter::new(stderr);
     let cli = match args::Cli::try_parse_from(args) {
@@ -117,6 +122,7 @@ where
             http,
             retry_base,
             clock,
+            terminal,
         };
         return credential_helper::run(vec!["docker-credential-acr-tray".to_owned(), action], ctx);
     }
@@ -157,6 +163,7 @@ where
         stdin,
         stdout,
         stderr: stderr.clone(),
+        terminal,
     };
     let code = runtime.block_on(commands::dispatch(cli.command, options, &mut io));
     let _ = io.stdout.flush();

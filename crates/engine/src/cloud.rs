@@ -189,6 +189,19 @@ impl Cloud {
         })
     }
 
+    /// The authority as identities are bound to it: the URL without a trailing slash.
+    pub fn authority_id(&self) -> String {
+        self.authority
+            .as_str()
+            .trim_end_matches('/')
+            .to_ascii_lowercase()
+    }
+
+    /// The cloud, for messages (`AzureCloud (login.microsoftonline.com)`).
+    pub fn describe(&self) -> String {
+        describe(self.name, &self.authority_id())
+    }
+
     /// The scope asking Entra ID for an ACR-audience token.
     pub fn acr_scope(&self) -> String {
         format!("{}/.default", self.acr_audience.trim_end_matches('/'))
@@ -206,6 +219,50 @@ impl Cloud {
             Audience::Acr => self.acr_scope(),
             Audience::Arm => self.arm_scope(),
         }
+    }
+}
+
+/// The cloud an identity signed in to, recorded with it at sign-in (`[identity.cloud]` in the
+/// settings). Its secrets (client secret, refresh token, certificate assertion, federated
+/// token) and the tokens it gets are used only while the configured cloud is this one: a
+/// credential never goes to an authority or ARM endpoint other than the one it was given for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloudBinding {
+    /// The cloud's name.
+    pub name: CloudName,
+    /// The Entra ID authority, no trailing slash (`https://login.microsoftonline.com`).
+    pub authority: String,
+    /// The ARM endpoint, with a trailing slash.
+    pub arm: String,
+}
+
+impl CloudBinding {
+    /// The binding to this cloud.
+    pub fn of(cloud: &Cloud) -> Self {
+        Self {
+            name: cloud.name,
+            authority: cloud.authority_id(),
+            arm: cloud.arm.as_str().to_owned(),
+        }
+    }
+
+    /// Whether this is the binding to `cloud` (same name, authority and ARM endpoint).
+    pub fn matches(&self, cloud: &Cloud) -> bool {
+        *self == Self::of(cloud)
+    }
+
+    /// The authority, for messages (`login.microsoftonline.com (AzureCloud)`).
+    pub fn describe(&self) -> String {
+        describe(self.name, &self.authority)
+    }
+}
+
+fn describe(name: CloudName, authority: &str) -> String {
+    let host = authority.trim_start_matches("https://");
+    match name {
+        CloudName::Custom => format!("the custom cloud at {host}"),
+        name => format!("{name} ({host})"),
     }
 }
 

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::cloud::CloudSettings;
+use crate::cloud::{CloudBinding, CloudSettings};
 use crate::docker::EntryForm;
 use crate::error::{Error, Result};
 use crate::fsutil;
@@ -99,6 +99,11 @@ pub struct IdentityConfig {
     /// How it signs in.
     #[serde(flatten)]
     pub kind: IdentityKind,
+    /// The cloud it signed in to. Its secrets and tokens are used only while that cloud is the
+    /// configured one; `None` (settings written before this was recorded) is filled in with the
+    /// configured cloud once, when the settings are first opened (see `Engine::open`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloud: Option<CloudBinding>,
 }
 
 /// How an identity signs in.
@@ -385,6 +390,11 @@ mod tests {
                     secret: Some(SecretSource::File("/s".into())),
                     certificate: None,
                 },
+                cloud: Some(CloudBinding {
+                    name: crate::cloud::CloudName::Custom,
+                    authority: "https://login.localhost:8443".into(),
+                    arm: "https://management.localhost:8443/".into(),
+                }),
             }],
             registries: vec![RegistryConfig {
                 name: "myreg".into(),

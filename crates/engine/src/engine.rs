@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::Utc;
 
 use crate::clock::Clock;
-use crate::cloud::{Audience, Cloud};
+use crate::cloud::{Audience, Cloud, CloudBinding};
 use crate::config::{IdentityConfig, IdentityKind, SecretSource, Settings};
 use crate::credentials::certificate::{self, Certificate};
 use crate::credentials::{azure_cli, imds};
@@ -93,7 +93,7 @@ impl Engine {
         let paths = Paths::from_env(&options.env)?;
         let settings = Settings::load(&paths.config_file())?;
         let cloud = Cloud::from_settings(&settings.cloud)?;
-        Ok(Self {
+        let mut engine = Self {
             env: options.env,
             paths,
             settings,
@@ -107,6 +107,112 @@ impl Engine {
             http_options: options.http,
             retry_base: options.retry_base,
             clock: options.clock,
+        };
+        engine.bind_unbound_identities();
+        Ok(engine)
+    }
+
+    /// Settings written before identities recorded their cloud: each such identity is bound,
+    /// once, to the cloud configured now, and its keyring secret moves from the old key (which
+    /// named no authority) to the key of that authority. An identity whose secret cannot be
+    /// moved (the keyring is unavailable) stays unbound, and so unusable, until the next start.
+    fn bind_unbound_identities(&mut self) {
+        if self.settings.identities.iter().all(|i| i.cloud.is_some()) {
+            return;
+        }
+        let binding = CloudBinding::of(&self.cloud);
+        let authority = binding.authority.clone();
+        let store = self.secrets.clone();
+        let moved = |from: String, to: String| -> Result<()> {
+            if let Some(secret) = store.get(&from)? {
+                if store.get(&to)?.is_none() {
+                    store.set(&to, &secret)?;
+                }
+                store.delete(&from)?;
+            }
+            Ok(())
+        };
+        let path = self.paths.config_file();
+        let mut changed = false;
+        let mut settings = self.settings.clone();
+        for identity in settings.identities.iter_mut().filter(|i| i.cloud.is_none()) {
+            let result = match &identity.kind {
+                IdentityKind::ServicePrincipal {
+                    tenant,
+                    client_id,
+                    secret: Some(SecretSource::Keyring),
+                    ..
+                } => moved(
+                    secrets::legacy_client_secret_key(tenant, client_id),
+                    secrets::client_secret_key(&authority, tenant, client_id),
+                ),
+                IdentityKind::User {
+                    refresh_token: SecretSource::Keyring,
+                    ..
+                } => moved(
+                    secrets::legacy_refresh_token_key(&identity.id),
+                    secrets::refresh_token_key(&authority, &identity.id),
+                ),
+                _ => Ok(()),
+            };
+            match result {
+                Ok(()) => {
+                    tracing::info!(identity = %identity.id, cloud = %binding.describe(), "identity bound to the configured cloud");
+                    identity.cloud = Some(binding.clone());
+                    changed = true;
+                }
+                Err(e) => {
+                    tracing::warn!(identity = %identity.id, error = %e, "cannot bind the identity to its cloud yet");
+                }
+            }
+        }
+        if !changed {
+            return;
+        }
+        // Re-read so a change made meanwhile by another process is kept; only bindings are added.
+        let mut on_disk = Settings::load(&path).unwrap_or_else(|_| self.settings.clone());
+        for identity in on_disk.identities.iter_mut().filter(|i| i.cloud.is_none()) {
+            if let Some(bound) = settings
+                .identities
+                .iter()
+                .find(|b| b.id == identity.id && b.kind == identity.kind)
+            {
+                identity.cloud = bound.cloud.clone();
+            }
+        }
+        if on_disk.cloud != self.settings.cloud {
+            // The cloud changed under us: bind nothing now; the next start binds to that one.
+            return;
+        }
+        match on_disk.save(&path) {
+            Ok(()) => self.settings = on_disk,
+            Err(e) => tracing::warn!(error = %e, "cannot record the identities' cloud"),
+        }
+    }
+
+    /// Why this identity cannot be used with the configured cloud: it signed in to another one
+    /// (or its settings do not say which). `None` when it may be used.
+    pub fn cloud_mismatch(&self, identity: &IdentityConfig) -> Option<Error> {
+        let reason = match &identity.cloud {
+            Some(bound) if bound.matches(&self.cloud) => return None,
+            Some(bound) => format!(
+                "it signed in to {}, and the cloud is now {}; its credentials are used only with the cloud they were given for",
+                bound.describe(),
+                self.cloud.describe()
+            ),
+            None => format!(
+                "the settings do not say which cloud it signed in to, so its credentials are not sent to {}",
+                self.cloud.describe()
+            ),
+        };
+        Some(Error::SignInRequired {
+            identity: identity.id.clone(),
+            reason,
+            hint: format!(
+                "sign {} in again for this cloud: {}",
+                identity.id,
+                sign_in_command(&identity.kind)
+            ),
         })
     }
 
@@ -224,6 +330,9 @@ impl Engine {
         identity: &IdentityConfig,
         audience: Audience,
     ) -> Result<AccessToken> {
+        if let Some(e) = self.cloud_mismatch(identity) {
+            return Err(e);
+        }
         self.tokens
             .get_or_fetch(&identity.id, audience, self.clock.now(), || {
                 self.fetch_with_retries(identity, audience)
@@ -264,6 +373,11 @@ impl Engine {
         identity: &IdentityConfig,
         audience: Audience,
     ) -> Result<AccessToken> {
+        // The one place every credential becomes a request: nothing is sent for an identity
+        // bound to another cloud, whichever path asked.
+        if let Some(e) = self.cloud_mismatch(identity) {
+            return Err(e);
+        }
         let scope = self.cloud.scope(audience);
         let resource = match audience {
             Audience::Acr => self.cloud.acr_audience.clone(),
@@ -277,7 +391,7 @@ impl Engine {
                 secret: Some(source),
                 ..
             } => {
-                let key = secrets::client_secret_key(tenant, client_id);
+                let key = secrets::client_secret_key(&self.cloud.authority_id(), tenant, client_id);
                 let value = self.read_secret(id, source, &key).await?;
                 self.clients()?
                     .entra
@@ -381,7 +495,7 @@ impl Engine {
         store: &SecretSource,
         scope: &str,
     ) -> Result<AccessToken> {
-        let key = secrets::refresh_token_key(id);
+        let key = secrets::refresh_token_key(&self.cloud.authority_id(), id);
         let rt = self.read_secret(id, store, &key).await?;
         let tokens = self
             .clients()?
@@ -490,12 +604,33 @@ impl Engine {
                     id: i.id.clone(),
                     kind: i.kind.describe().to_owned(),
                     tenant: i.kind.tenant().map(str::to_owned),
-                    sign_in_required: s.sign_in_required,
+                    sign_in_required: s.sign_in_required.or_else(|| {
+                        self.cloud_mismatch(i)
+                            .map(|e| crate::state::StoredError::new(&e, self.clock.now()))
+                    }),
                     last_sign_in: s.last_sign_in,
                     last_token: s.last_token,
                 }
             })
             .collect()
+    }
+
+    /// Marks an identity "sign-in required" (nothing is tried for it until it signs in again),
+    /// with the event the tray and notifications show.
+    pub(crate) fn record_sign_in_required(&self, identity: &str, err: &Error) {
+        let path = self.paths.state_file();
+        let mut state = State::load(&path);
+        let entry = state.identities.entry(identity.to_owned()).or_default();
+        entry.sign_in_required = Some(crate::state::StoredError::new(err, self.clock.now()));
+        if let Err(e) = state.save(&path) {
+            tracing::warn!(error = %e, "could not save the state");
+        }
+        self.forget_tokens(identity);
+        self.emit(Event::SignInRequired {
+            identity: identity.to_owned(),
+            message: err.to_string(),
+            hint: err.hint(),
+        });
     }
 
     /// Marks an identity signed in now (clears "sign-in required").
@@ -558,9 +693,114 @@ pub struct Account {
 pub(crate) fn ends_session(err: &Error) -> Option<&str> {
     match err {
         Error::Entra(e) if e.kind == ErrorKind::SignInRequired => Some(&e.identity),
+        Error::SignInRequired { identity, .. } => Some(identity),
         _ => None,
+    }
+}
+
+/// The command that signs an identity of this kind in.
+pub(crate) fn sign_in_command(kind: &IdentityKind) -> &'static str {
+    match kind {
+        IdentityKind::ServicePrincipal { .. } => "`acr-tray-cli login --service-principal ...`",
+        IdentityKind::User { .. } => "`acr-tray-cli login`",
+        IdentityKind::ManagedIdentity { .. } => "`acr-tray-cli login --managed-identity`",
+        IdentityKind::AzureCli { .. } => "`az login`, then `acr-tray-cli login --azure-cli`",
+        IdentityKind::WorkloadIdentity { .. } => "`acr-tray-cli login --workload-identity`",
     }
 }
 
 /// Re-exported for the refresh pipeline.
 pub(crate) use entra::is_unknown_resource;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secrets::MemoryStore;
+
+    const SETTINGS: &str = "[cloud]\nname = \"custom\"\nauthority = \"https://login.one.example\"\narm = \"https://management.one.example/\"\nacr_suffix = \"azurecr.one.example\"\n\n[[identity]]\nid = \"app\"\nkind = \"service-principal\"\ntenant = \"t\"\nclient_id = \"app\"\nsecret = \"keyring\"\n";
+
+    fn open(home: &std::path::Path, store: Arc<MemoryStore>) -> Engine {
+        Engine::open(EngineOptions {
+            env: Env::from_pairs([("ACR_TRAY_HOME", home.display().to_string())]),
+            secrets: store,
+            ..EngineOptions::from_process()
+        })
+        .expect("engine")
+    }
+
+    /// Settings from before identities recorded their cloud: an identity that cannot be bound
+    /// yet (its secret cannot be moved) is refused before any request, and bound, with its
+    /// secret moved, once the keyring answers.
+    #[tokio::test]
+    async fn an_unbound_identity_is_refused_until_it_is_bound() {
+        let home = tempfile::tempdir().expect("tmp");
+        let config = home.path().join("config.toml");
+        std::fs::write(&config, SETTINGS).expect("write");
+        let store = Arc::new(MemoryStore::new());
+        let legacy = secrets::legacy_client_secret_key("t", "app");
+        store.set(&legacy, &Secret::new("s3cret")).expect("set");
+
+        store.set_unavailable(Some("locked"));
+        let engine = open(home.path(), store.clone());
+        let identity = engine.settings().identity("app").expect("app").clone();
+        assert_eq!(identity.cloud, None);
+        let err = engine
+            .entra_token(&identity, Audience::Acr)
+            .await
+            .expect_err("refused");
+        assert!(ends_session(&err).is_some(), "{err}");
+        assert!(err.to_string().contains("do not say which cloud"), "{err}");
+        assert!(
+            !std::fs::read_to_string(&config)
+                .expect("read")
+                .contains("[identity.cloud]")
+        );
+
+        store.set_unavailable(None);
+        let engine = open(home.path(), store.clone());
+        let identity = engine.settings().identity("app").expect("app").clone();
+        assert_eq!(identity.cloud, Some(CloudBinding::of(engine.cloud())));
+        assert!(engine.cloud_mismatch(&identity).is_none());
+        assert_eq!(
+            store.keys(),
+            vec![secrets::client_secret_key(
+                "https://login.one.example",
+                "t",
+                "app"
+            )]
+        );
+        let saved = Settings::load(&config).expect("load");
+        assert_eq!(saved.identities[0].cloud, identity.cloud);
+    }
+
+    /// The binding compares the cloud's name, authority and ARM endpoint; the CA file, IMDS
+    /// endpoint and registry suffix may change without signing anyone out.
+    #[test]
+    fn a_binding_matches_its_cloud_only() {
+        let one: crate::cloud::CloudSettings = toml::from_str(
+            "name = \"custom\"\nauthority = \"https://login.one.example/\"\narm = \"https://management.one.example\"\nacr_suffix = \"azurecr.one.example\"\n",
+        )
+        .expect("cloud");
+        let bound = CloudBinding::of(&Cloud::from_settings(&one).expect("one"));
+        assert_eq!(bound.authority, "https://login.one.example");
+        let same = crate::cloud::CloudSettings {
+            ca_file: Some("/ca.pem".into()),
+            acr_suffix: Some("other.example".into()),
+            ..one.clone()
+        };
+        assert!(bound.matches(&Cloud::from_settings(&same).expect("same")));
+        for other in [
+            crate::cloud::CloudSettings {
+                authority: Some("https://login.two.example".into()),
+                ..one.clone()
+            },
+            crate::cloud::CloudSettings {
+                arm: Some("https://management.two.example/".into()),
+                ..one.clone()
+            },
+            crate::cloud::CloudSettings::default(),
+        ] {
+            assert!(!bound.matches(&Cloud::from_settings(&other).expect("other")));
+        }
+    }
+}

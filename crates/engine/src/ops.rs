@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::acr;
 use crate::arm::Arm;
 use crate::browser::{BrowserOpener, LoginMethod};
-use crate::cloud::{Audience, Cloud, CloudSettings};
+use crate::cloud::{Audience, Cloud, CloudBinding, CloudSettings};
 use crate::config::{
     IdentityConfig, IdentityKind, RegistryAuth, RegistryConfig, SecretSource, Settings,
 };
@@ -133,7 +133,8 @@ impl Engine {
                 }
                 self.check_client_secret(&tenant, &client_id, secret)
                     .await?;
-                let key = secrets::client_secret_key(&tenant, &client_id);
+                let key =
+                    secrets::client_secret_key(&self.cloud().authority_id(), &tenant, &client_id);
                 let source = storage.source();
                 self.write_secret(&source, &key, secret.clone()).await?;
                 (Some(source), None)
@@ -151,6 +152,7 @@ impl Engine {
                 secret,
                 certificate,
             },
+            cloud: Some(CloudBinding::of(self.cloud())),
         };
         if matches!(login.credential, SpCredential::Certificate(_)) {
             self.check_identity(&identity).await?;
@@ -251,8 +253,8 @@ impl Engine {
             }
             None => SecretSource::Keyring,
         };
-        self.write_secret(&store, &secrets::refresh_token_key(&id), refresh_token)
-            .await?;
+        let key = secrets::refresh_token_key(&self.cloud().authority_id(), &id);
+        self.write_secret(&store, &key, refresh_token).await?;
         let identity = IdentityConfig {
             id,
             kind: IdentityKind::User {
@@ -262,6 +264,7 @@ impl Engine {
                 object_id: claims.oid.unwrap_or_default(),
                 refresh_token: store,
             },
+            cloud: Some(CloudBinding::of(self.cloud())),
         };
         self.save_identity(identity)
     }
@@ -279,6 +282,7 @@ impl Engine {
         let identity = IdentityConfig {
             id,
             kind: IdentityKind::ManagedIdentity { client_id },
+            cloud: Some(CloudBinding::of(self.cloud())),
         };
         self.check_identity(&identity).await?;
         self.save_identity(identity)
@@ -293,6 +297,7 @@ impl Engine {
         let identity = IdentityConfig {
             id,
             kind: IdentityKind::AzureCli { tenant },
+            cloud: Some(CloudBinding::of(self.cloud())),
         };
         self.check_identity(&identity).await?;
         self.save_identity(identity)
@@ -313,6 +318,7 @@ impl Engine {
                 client_id,
                 token_file: None,
             },
+            cloud: Some(CloudBinding::of(self.cloud())),
         };
         self.check_identity(&identity).await?;
         self.save_identity(identity)
@@ -338,31 +344,7 @@ impl Engine {
             None => self.settings().identities.clone(),
         };
         for identity in &removed {
-            let (key, source) = match &identity.kind {
-                IdentityKind::ServicePrincipal {
-                    tenant,
-                    client_id,
-                    secret: Some(source),
-                    ..
-                } => (
-                    secrets::client_secret_key(tenant, client_id),
-                    source.clone(),
-                ),
-                IdentityKind::User { refresh_token, .. } => (
-                    secrets::refresh_token_key(&identity.id),
-                    refresh_token.clone(),
-                ),
-                _ => (String::new(), SecretSource::Env),
-            };
-            match source {
-                SecretSource::Keyring => self.secret_store().delete(&key)?,
-                SecretSource::File(path) => match std::fs::remove_file(&path) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(Error::io("delete", &path, &e)),
-                },
-                SecretSource::Env => {}
-            }
+            self.forget_secret(identity)?;
             self.forget_tokens(&identity.id);
         }
         self.update_settings(|s| {
@@ -371,6 +353,51 @@ impl Engine {
             Ok(())
         })?;
         Ok(removed)
+    }
+
+    /// Deletes an identity's stored secret or refresh token (the keyring entry, under its
+    /// cloud's key and the key older versions used, or the user-only file).
+    fn forget_secret(&self, identity: &IdentityConfig) -> Result<()> {
+        let authority = match &identity.cloud {
+            Some(bound) => bound.authority.clone(),
+            None => self.cloud().authority_id(),
+        };
+        let (keys, source) = match &identity.kind {
+            IdentityKind::ServicePrincipal {
+                tenant,
+                client_id,
+                secret: Some(source),
+                ..
+            } => (
+                [
+                    secrets::client_secret_key(&authority, tenant, client_id),
+                    secrets::legacy_client_secret_key(tenant, client_id),
+                ],
+                source,
+            ),
+            IdentityKind::User { refresh_token, .. } => (
+                [
+                    secrets::refresh_token_key(&authority, &identity.id),
+                    secrets::legacy_refresh_token_key(&identity.id),
+                ],
+                refresh_token,
+            ),
+            _ => return Ok(()),
+        };
+        match source {
+            SecretSource::Keyring => {
+                for key in keys {
+                    self.secret_store().delete(&key)?;
+                }
+            }
+            SecretSource::File(path) => match std::fs::remove_file(path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io("delete", path, &e)),
+            },
+            SecretSource::Env => {}
+        }
+        Ok(())
     }
 
     /// Adds (or updates) a registry. A host outside the cloud's ACR suffix is refused unless
@@ -558,7 +585,25 @@ impl Engine {
         Ok(backup)
     }
 
+    /// The identities that choosing this cloud signs out: those signed in to another cloud
+    /// (their credentials are never used with this one). Checks the endpoints like
+    /// [`Engine::set_cloud`].
+    pub fn cloud_change_signs_out(&self, cloud: &CloudSettings) -> Result<Vec<IdentityConfig>> {
+        let resolved = Cloud::from_settings(cloud)?;
+        Ok(self
+            .settings()
+            .identities
+            .iter()
+            .filter(|i| !i.cloud.as_ref().is_some_and(|b| b.matches(&resolved)))
+            .cloned()
+            .collect())
+    }
+
     /// Chooses the cloud. Fails (changing nothing) when the endpoints are not usable.
+    /// Identities signed in to another cloud are signed out (see
+    /// [`Engine::cloud_change_signs_out`]): their secrets and cached tokens are forgotten and
+    /// they read "sign-in required" until they sign in to this cloud; they stay in the
+    /// settings, as do the registries that use them.
     pub fn set_cloud(&mut self, cloud: CloudSettings) -> Result<Cloud> {
         let resolved = Cloud::from_settings(&cloud)?;
         if let Some(ca) = &cloud.ca_file {
@@ -570,10 +615,20 @@ impl Engine {
                 },
             )?;
         }
+        let signed_out = self.cloud_change_signs_out(&cloud)?;
+        for identity in &signed_out {
+            self.forget_secret(identity)?;
+            self.forget_tokens(&identity.id);
+        }
         self.update_settings(|s| {
             s.cloud = cloud.clone();
             Ok(())
         })?;
+        for identity in &signed_out {
+            if let Some(e) = self.cloud_mismatch(identity) {
+                self.record_sign_in_required(&identity.id, &e);
+            }
+        }
         Ok(resolved)
     }
 

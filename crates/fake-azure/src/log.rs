@@ -28,9 +28,26 @@ pub struct LoggedRequest {
     /// Requested scopes (form, or query for `GET /oauth2/token`), space-joined; for IMDS the
     /// `resource` query parameter.
     pub scope: Option<String>,
+    /// The names of the credentials the request carried (`client_secret`, `client_assertion`,
+    /// `refresh_token`, `password`, `code`, `device_code`, `assertion`, `access_token` form
+    /// fields, an `Authorization` header as `authorization`), never their values: tests assert
+    /// where credentials went.
+    pub credentials: Vec<&'static str>,
     /// Response status; 0 when no response was sent (hang, reset).
     pub status: u16,
 }
+
+/// Form and query fields that carry a credential.
+const CREDENTIAL_FIELDS: [&str; 8] = [
+    "client_secret",
+    "client_assertion",
+    "refresh_token",
+    "password",
+    "code",
+    "device_code",
+    "assertion",
+    "access_token",
+];
 
 /// The non-secret fields of a request body / query, for the log and for fault matching.
 #[derive(Debug, Default)]
@@ -38,6 +55,7 @@ pub(crate) struct RequestFields {
     pub(crate) grant_type: Option<String>,
     pub(crate) client_id: Option<String>,
     pub(crate) scope: Option<String>,
+    pub(crate) credentials: Vec<&'static str>,
 }
 
 impl RequestFields {
@@ -58,7 +76,15 @@ impl RequestFields {
         let basic_user = (service == Service::Entra)
             .then(|| basic_user(headers))
             .flatten();
+        let mut credentials: Vec<&'static str> = CREDENTIAL_FIELDS
+            .into_iter()
+            .filter(|f| form.get(f).is_some() || query.get(f).is_some())
+            .collect();
+        if headers.contains_key(axum::http::header::AUTHORIZATION) {
+            credentials.push("authorization");
+        }
         Self {
+            credentials,
             grant_type: form.get("grant_type").map(str::to_owned),
             client_id: form
                 .get("client_id")

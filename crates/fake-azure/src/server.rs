@@ -223,6 +223,7 @@ async fn handle(ctx: Arc<ConnCtx>, req: Request<Incoming>) -> Result<Response<Bo
         grant_type: fields.grant_type,
         client_id: fields.client_id,
         scope: fields.scope,
+        credentials: fields.credentials,
         status: 0,
     };
     if too_large {
@@ -265,6 +266,14 @@ async fn proxied(
         grant_type: None,
         client_id: None,
         scope: None,
+        credentials: if req
+            .headers()
+            .contains_key(axum::http::header::AUTHORIZATION)
+        {
+            vec!["authorization"]
+        } else {
+            Vec::new()
+        },
         status: 0,
     };
     let response = with_faults(ctx, &entry, upstream::forward(&upstream, req)).await;

@@ -2,8 +2,9 @@
 // store each registry lands in and the doctor's findings, with "Fix" (config.json is backed up first).
 import { useEffect, useState } from "preact/hooks";
 import * as api from "../api";
-import type { CloudInput, DoctorView, GeneralSettings, LogLevel, Overview } from "../bindings";
+import type { AccountView, CloudInput, DoctorView, GeneralSettings, LogLevel, Overview } from "../bindings";
 import { Badge, ErrorNote } from "../components/bits";
+import { Dialog } from "../components/dialog";
 import { announce } from "../store";
 import { clockTime } from "../time";
 
@@ -104,7 +105,19 @@ function CloudForm({ overview }: { overview: Overview }) {
   const [audience, setAudience] = useState(c.name === "custom" ? c.acrAudience : "");
   const [caFile, setCaFile] = useState(c.caFile ?? "");
   const [error, setError] = useState<api.UiError | null>(null);
+  // The cloud asked for and the identities it signs out, while the user decides.
+  const [pending, setPending] = useState<{ input: CloudInput; signsOut: AccountView[] } | null>(null);
   const custom = name === "custom";
+
+  async function apply(input: CloudInput) {
+    setPending(null);
+    try {
+      const v = await api.setCloud(input);
+      announce(`Cloud set to ${v.name}.`);
+    } catch (err) {
+      setError(api.asError(err));
+    }
+  }
 
   async function save(e: Event) {
     e.preventDefault();
@@ -117,12 +130,18 @@ function CloudForm({ overview }: { overview: Overview }) {
       setError({ code: "invalidInput", message: "A custom cloud needs the authority, ARM endpoint and registry suffix.", hint: null, at: null });
       return;
     }
+    // Credentials are bound to the cloud they were given for: ask before signing anyone out.
     try {
-      const v = await api.setCloud(input);
-      announce(`Cloud set to ${v.name}.`);
+      const preview = await api.previewCloud(input);
+      if (preview.signsOut.length > 0) {
+        setPending({ input, signsOut: preview.signsOut });
+        return;
+      }
     } catch (err) {
       setError(api.asError(err));
+      return;
     }
+    await apply(input);
   }
 
   return (
@@ -153,6 +172,33 @@ function CloudForm({ overview }: { overview: Overview }) {
       <div class="panel-actions">
         <button type="submit" class="primary" id="save-cloud" disabled={!custom && name === c.name}>Use this cloud</button>
       </div>
+      {pending && (
+        <Dialog title="Sign out to change the cloud?" onClose={() => setPending(null)} id="cloud-confirm">
+          <div class="dialog-body">
+            <p>
+              {pending.signsOut.length === 1 ? "This identity signed in" : "These identities signed in"} to the current
+              cloud. Their secrets and sessions are never sent to another cloud, so changing it signs them out; they
+              will need to sign in again for the new cloud.
+            </p>
+            <ul aria-label="Identities signed out">
+              {pending.signsOut.map((a) => (
+                <li key={a.id}>
+                  <strong>{a.label}</strong>
+                  {a.registryCount > 0 && <span class="muted"> · {a.registryCount === 1 ? "1 registry" : `${a.registryCount} registries`}</span>}
+                </li>
+              ))}
+            </ul>
+          </div>
+          <div class="dialog-actions">
+            <button type="button" autofocus onClick={() => setPending(null)}>
+              Cancel
+            </button>
+            <button type="button" class="danger" onClick={() => apply(pending.input)}>
+              Sign out and change
+            </button>
+          </div>
+        </Dialog>
+      )}
     </form>
   );
 }

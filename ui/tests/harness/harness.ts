@@ -34,6 +34,7 @@ const replies: Record<string, Reply> = {
   sign_in_azure_cli: { ok: account("Azure CLI") },
   sign_out: { ok: null },
   set_general: { ok: null },
+  preview_cloud: { ok: { cloud: { name: "AzureCloud" }, signsOut: [] } },
   set_cloud: { ok: { name: "AzureCloud" } },
   open_logs: { ok: null },
   ...setup.replies,

@@ -193,8 +193,32 @@ impl SecretStore for MemoryStore {
     }
 }
 
-/// The keyring key of a service principal's client secret.
-pub fn client_secret_key(tenant: &str, client_id: &str) -> String {
+/// The keyring key of a service principal's client secret, bound to the authority it was given
+/// for (`authority` as [`crate::cloud::Cloud::authority_id`] spells it). Settings that name
+/// another authority look for another key and find nothing, so editing the settings cannot
+/// send a stored secret elsewhere.
+pub fn client_secret_key(authority: &str, tenant: &str, client_id: &str) -> String {
+    format!(
+        "client-secret/{}/{}/{}",
+        authority_part(authority),
+        tenant.to_ascii_lowercase(),
+        client_id.to_ascii_lowercase()
+    )
+}
+
+/// The keyring key of a user's Entra refresh token, bound to its authority like
+/// [`client_secret_key`].
+pub fn refresh_token_key(authority: &str, identity: &str) -> String {
+    format!(
+        "refresh-token/{}/{}",
+        authority_part(authority),
+        identity.to_ascii_lowercase()
+    )
+}
+
+/// The key of a client secret as versions before authority binding stored it (only read once,
+/// to move it under [`client_secret_key`], and deleted on sign-out).
+pub fn legacy_client_secret_key(tenant: &str, client_id: &str) -> String {
     format!(
         "client-secret/{}/{}",
         tenant.to_ascii_lowercase(),
@@ -202,9 +226,17 @@ pub fn client_secret_key(tenant: &str, client_id: &str) -> String {
     )
 }
 
-/// The keyring key of a user's Entra refresh token.
-pub fn refresh_token_key(identity: &str) -> String {
+/// The key of a refresh token as versions before authority binding stored it.
+pub fn legacy_refresh_token_key(identity: &str) -> String {
     format!("refresh-token/{}", identity.to_ascii_lowercase())
+}
+
+/// `https://Login.Example:8443/` → `login.example:8443`.
+fn authority_part(authority: &str) -> String {
+    authority
+        .trim_start_matches("https://")
+        .trim_end_matches('/')
+        .to_ascii_lowercase()
 }
 
 /// The keyring key of a registry's admin password.
@@ -315,8 +347,14 @@ mod tests {
     fn keyring_store_with_the_crates_mock() {
         keyring::set_default_credential_builder(keyring::mock::default_credential_builder());
         let store = KeyringStore::through_keyring_crate();
-        let key = client_secret_key("T", "C");
-        assert_eq!(key, "client-secret/t/c");
+        let key = client_secret_key("https://Login.Example:8443/", "T", "C");
+        assert_eq!(key, "client-secret/login.example:8443/t/c");
+        assert_ne!(key, client_secret_key("https://login.other", "T", "C"));
+        assert_eq!(legacy_client_secret_key("T", "C"), "client-secret/t/c");
+        assert_eq!(
+            refresh_token_key("https://login.example", "Dev@Contoso"),
+            "refresh-token/login.example/dev@contoso"
+        );
         assert!(store.get(&key).expect("get").is_none());
         store.set(&key, &Secret::new("s1")).expect("set");
         assert_eq!(store.get(&key).expect("get").expect("some").expose(), "s1");

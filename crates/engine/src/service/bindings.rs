@@ -46,6 +46,7 @@ pub fn typescript() -> String {
         ErrorCode,
         ErrorView,
         CloudView,
+        CloudChangePreview,
         LogLevel,
         GeneralSettings,
         DeviceCodePrompt,

@@ -37,9 +37,10 @@ use crate::ops::{
 use crate::scheduler::Scheduler;
 use crate::secret::Secret;
 use view::{
-    AccountView, AddRegistry, CloudInput, CloudView, DeviceCodePrompt, Discovery, DoctorView,
-    ErrorView, GeneralSettings, Overview, RefreshOutcomeView, RegistrySignInInput, RegistryView,
-    ServicePrincipalSignIn, SignInMethod, SpCredentialInput, UserSignIn,
+    AccountView, AddRegistry, CloudChangePreview, CloudInput, CloudView, DeviceCodePrompt,
+    Discovery, DoctorView, ErrorView, GeneralSettings, Overview, RefreshOutcomeView,
+    RegistrySignInInput, RegistryView, ServicePrincipalSignIn, SignInMethod, SpCredentialInput,
+    UserSignIn,
 };
 
 /// The Azure CLI's public client id, the default for a person's sign-in (as `az login`).
@@ -397,28 +398,29 @@ impl Service {
         Ok(overview::general(&self.engine()?.settings().clone()))
     }
 
-    /// Chooses the cloud.
+    /// What choosing this cloud would do: the identities it signs out (shown, and confirmed by
+    /// the user, before [`Service::set_cloud`]). Changes nothing.
+    pub fn preview_cloud(&self, cloud: CloudInput) -> ViewResult<CloudChangePreview> {
+        let settings = cloud_settings(cloud);
+        let engine = self.engine()?;
+        let resolved = crate::cloud::Cloud::from_settings(&settings)?;
+        let signs_out = engine.cloud_change_signs_out(&settings)?;
+        let latest = self.scheduler.status().borrow().clone();
+        let overview = overview::build(&engine, &latest);
+        Ok(CloudChangePreview {
+            cloud: overview::cloud(&resolved),
+            signs_out: overview
+                .accounts
+                .into_iter()
+                .filter(|a| signs_out.iter().any(|i| i.id == a.id))
+                .collect(),
+        })
+    }
+
+    /// Chooses the cloud; identities signed in to another cloud are signed out (see
+    /// [`Service::preview_cloud`]).
     pub fn set_cloud(&self, cloud: CloudInput) -> ViewResult<CloudView> {
-        let settings = match cloud {
-            CloudInput::AzureCloud => named(CloudName::AzureCloud),
-            CloudInput::AzureChinaCloud => named(CloudName::AzureChinaCloud),
-            CloudInput::AzureUSGovernment => named(CloudName::AzureUSGovernment),
-            CloudInput::Custom {
-                authority,
-                arm,
-                acr_suffix,
-                acr_audience,
-                ca_file,
-            } => CloudSettings {
-                name: CloudName::Custom,
-                authority: Some(authority.trim().to_owned()),
-                arm: Some(arm.trim().to_owned()),
-                acr_suffix: Some(acr_suffix.trim().to_owned()),
-                acr_audience: non_empty(acr_audience),
-                ca_file: non_empty(ca_file).map(PathBuf::from),
-                imds_endpoint: None,
-            },
-        };
+        let settings = cloud_settings(cloud);
         let mut engine = self.engine()?;
         engine.set_cloud(settings)?;
         self.settings_changed();
@@ -443,6 +445,29 @@ impl Service {
             .into_iter()
             .find(|a| a.id == id)
             .ok_or_else(|| Error::invalid_input("the identity vanished", "sign in again").into())
+    }
+}
+
+fn cloud_settings(cloud: CloudInput) -> CloudSettings {
+    match cloud {
+        CloudInput::AzureCloud => named(CloudName::AzureCloud),
+        CloudInput::AzureChinaCloud => named(CloudName::AzureChinaCloud),
+        CloudInput::AzureUSGovernment => named(CloudName::AzureUSGovernment),
+        CloudInput::Custom {
+            authority,
+            arm,
+            acr_suffix,
+            acr_audience,
+            ca_file,
+        } => CloudSettings {
+            name: CloudName::Custom,
+            authority: Some(authority.trim().to_owned()),
+            arm: Some(arm.trim().to_owned()),
+            acr_suffix: Some(acr_suffix.trim().to_owned()),
+            acr_audience: non_empty(acr_audience),
+            ca_file: non_empty(ca_file).map(PathBuf::from),
+            imds_endpoint: None,
+        },
     }
 }
 

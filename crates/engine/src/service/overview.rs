@@ -33,7 +33,13 @@ pub fn build(engine: &Engine, status: &Status) -> Overview {
         .identities
         .iter()
         .map(|i| {
-            let s = state.identities.get(&i.id).cloned().unwrap_or_default();
+            let mut s = state.identities.get(&i.id).cloned().unwrap_or_default();
+            if s.sign_in_required.is_none() {
+                // Bound to another cloud (settings edited by hand): no pass has tried it yet.
+                s.sign_in_required = engine
+                    .cloud_mismatch(i)
+                    .map(|e| crate::state::StoredError::new(&e, now));
+            }
             let expected_session_end = s.expected_session_end().filter(|end| *end > now);
             let health = if s.sign_in_required.is_some() {
                 AccountHealth::SignInRequired

@@ -592,6 +592,18 @@ pub enum CloudInput {
     },
 }
 
+/// What choosing a cloud would do, asked before it is chosen.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "camelCase")]
+pub struct CloudChangePreview {
+    /// The cloud it would be (as [`CloudView`] shows it).
+    pub cloud: CloudView,
+    /// The identities it signs out: they signed in to another cloud, and their credentials are
+    /// never sent to this one. They stay listed as "sign-in required".
+    pub signs_out: Vec<AccountView>,
+}
+
 /// Which page of the settings window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(test, derive(TS))]
