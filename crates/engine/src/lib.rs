@@ -27,6 +27,7 @@
 //! - [`login_server`]: registry names, login servers and the token allow-list.
 //! - [`config`], [`state`], [`paths`]: settings file, remembered state, folders.
 //! - [`secrets`], [`secret`]: the OS keyring and the redacting [`Secret`] type.
+//! - [`text`]: text from servers and child processes made safe to show.
 //! - [`http`], [`env`], [`jwt`], [`fsutil`], [`error`]: plumbing.
 
 pub mod acr;
@@ -61,6 +62,7 @@ pub mod secret;
 pub mod secrets;
 pub mod service;
 pub mod state;
+pub mod text;
 pub mod token_cache;
 pub mod token_store;
 
