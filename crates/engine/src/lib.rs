@@ -27,7 +27,8 @@
 //! - [`login_server`]: registry names, login servers and the token allow-list.
 //! - [`config`], [`state`], [`paths`]: settings file, remembered state, folders.
 //! - [`secrets`], [`secret`]: the OS keyring and the redacting [`Secret`] type.
-//! - [`text`]: text from servers and child processes made safe to show.
+//! - [`limits`], [`text`]: bounds on numbers and bodies from servers, and their text made safe
+//!   to show.
 //! - [`http`], [`env`], [`jwt`], [`fsutil`], [`error`]: plumbing.
 
 pub mod acr;
@@ -51,6 +52,7 @@ pub mod fsutil;
 pub mod http;
 pub mod instance;
 pub mod jwt;
+pub mod limits;
 pub mod login_server;
 pub mod notify;
 pub mod ops;
