@@ -255,7 +255,11 @@ fn control_characters_from_servers_never_reach_the_terminal() {
         },
     ));
     let out = w.cli(&["refresh"]).expect_code(1);
-    assert!(out.stderr.contains("HTTP 400: no[31m way2J"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("HTTP 400: no[31m way2J"),
+        "{}",
+        out.stderr
+    );
     assert!(
         !out.stderr.contains(['\u{1b}', '\u{9b}', '\u{200f}']),
         "{:?}",

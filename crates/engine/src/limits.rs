@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 
 /// The longest `Retry-After` honoured (the scheduler's longest wait after throttling); a larger
-/// one, or an HTTP date, counts as this.
+/// one counts as this.
 pub const RETRY_AFTER_MAX_SECS: u64 = 3600;
 
 /// The longest a single request waits before it retries by itself (IMDS's documented retries).
@@ -37,22 +37,20 @@ pub const DEVICE_CODE_INTERVAL_MAX: Duration = Duration::from_secs(60);
 /// of ARM registries) are a few KiB to a few hundred.
 pub const MAX_BODY: usize = 1024 * 1024;
 
-/// A `Retry-After` value in seconds, capped at [`RETRY_AFTER_MAX_SECS`]. Numbers that do not
-/// fit, and HTTP dates, give the cap; text that is neither gives `None`.
+/// A `Retry-After` value in seconds, capped at [`RETRY_AFTER_MAX_SECS`]; a number too large
+/// for any integer gives the cap. Anything else (an HTTP date, which Azure does not send and
+/// which would need this machine's clock to agree with the server's) gives `None`: the usual
+/// backoff then applies.
 pub fn retry_after_secs(value: &str) -> Option<u64> {
     let value = value.trim();
-    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-        return Some(
-            value
-                .parse::<u64>()
-                .map_or(RETRY_AFTER_MAX_SECS, |s| s.min(RETRY_AFTER_MAX_SECS)),
-        );
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
     }
-    // An HTTP date (RFC 9110 §10.2.3): honouring it would need this machine's clock to agree
-    // with the server's; wait the longest instead.
-    chrono::DateTime::parse_from_rfc2822(value)
-        .ok()
-        .map(|_| RETRY_AFTER_MAX_SECS)
+    Some(
+        value
+            .parse::<u64>()
+            .map_or(RETRY_AFTER_MAX_SECS, |s| s.min(RETRY_AFTER_MAX_SECS)),
+    )
 }
 
 /// A `Retry-After` (seconds, from [`Error::retry_after`](crate::Error::retry_after)) as a
@@ -128,10 +126,7 @@ mod tests {
             retry_after_secs("999999999999999999999999999"),
             Some(RETRY_AFTER_MAX_SECS)
         );
-        assert_eq!(
-            retry_after_secs("Wed, 21 Oct 2015 07:28:00 GMT"),
-            Some(RETRY_AFTER_MAX_SECS)
-        );
+        assert_eq!(retry_after_secs("Wed, 21 Oct 2015 07:28:00 GMT"), None);
         assert_eq!(retry_after_secs("-5"), None);
         assert_eq!(retry_after_delta(30), TimeDelta::seconds(30));
         for absurd in [u64::MAX, 1 << 63, 100_000_000_000_000_000, 99_999_999_999] {
