@@ -202,6 +202,65 @@ fn device_code_shows_the_code_and_polls_at_the_interval() {
     w.cli(&["refresh"]).expect_code(0);
 }
 
+/// A device code whose polling interval is `u64::MAX` seconds: polled again after the cap (a
+/// minute, on a paused clock), not never, and the sign-in completes.
+#[tokio::test(start_paused = true)]
+async fn device_code_with_an_absurd_interval_is_polled_at_the_cap() {
+    use acr_tray_engine::clock::{Clock, TokioClock};
+    use acr_tray_engine::entra::{AZURE_CLI_CLIENT_ID, EntraClient, interactive};
+    use acr_tray_engine::http::{HttpOptions, build_client};
+    use acr_tray_engine::limits::DEVICE_CODE_INTERVAL_MAX;
+
+    let clock = TokioClock::starting_at(chrono::Utc::now());
+    let time = clock.clone();
+    let fake = fake_azure::FakeAzure::builder()
+        .time_source(move || time.now())
+        .start()
+        .await
+        .unwrap();
+    let user = fake.add_user(&fake.default_tenant(), UPN);
+    fake.set_device_code_timing(900, u64::MAX);
+    fake.set_device_code_auto_approve(Some((user, 1)));
+    // Time-outs far beyond the wait: only the polling interval moves the paused clock.
+    let env =
+        acr_tray_engine::Env::from_pairs([("SSL_CERT_FILE", fake.ca_path().display().to_string())]);
+    let http = build_client(
+        &env,
+        &HttpOptions {
+            request_timeout: Some(Duration::from_secs(86_400)),
+            connect_timeout: Some(Duration::from_secs(86_400)),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let entra = EntraClient::new(http, url::Url::parse(&fake.authority_url()).unwrap())
+        .with_clock(clock.clone());
+    let scope = format!("{}/.default", fake.arm_url());
+    let start = tokio::time::Instant::now();
+    let mut shown = None;
+    let tokens = interactive::device_code(
+        &entra,
+        interactive::SignInRequest {
+            tenant: "organizations",
+            client_id: AZURE_CLI_CLIENT_ID,
+            scope: &scope,
+        },
+        |p| shown = Some(p.clone()),
+    )
+    .await
+    .expect("signed in");
+    let waited = start.elapsed();
+    assert!(
+        (DEVICE_CODE_INTERVAL_MAX..DEVICE_CODE_INTERVAL_MAX * 2).contains(&waited),
+        "waited {waited:?}"
+    );
+    assert!(tokens.refresh_token.is_some());
+    assert_eq!(
+        shown.expect("the code was shown").expires_in,
+        Duration::from_secs(900)
+    );
+}
+
 #[test]
 fn device_code_slow_down_adds_five_seconds() {
     let w = World::new();
