@@ -175,6 +175,11 @@ impl Loopback {
     /// Listens on an ephemeral port of `127.0.0.1` and on the same port of `[::1]`. Without an
     /// IPv6 loopback (or when no port is free on both) it listens on `127.0.0.1` alone.
     pub async fn bind() -> Result<Self> {
+        Self::bind_beside(Ipv6Addr::LOCALHOST).await
+    }
+
+    /// [`Loopback::bind`] with `v6` as the IPv6 address (tests give one the machine lacks).
+    async fn bind_beside(v6: Ipv6Addr) -> Result<Self> {
         let cannot = |e: std::io::Error| {
             Error::invalid_input(
                 format!("cannot listen on 127.0.0.1 for the sign-in redirect: {e}"),
@@ -188,7 +193,7 @@ impl Loopback {
                 .await
                 .map_err(cannot)?;
             let port = v4.local_addr().map_err(cannot)?.port();
-            match TcpListener::bind((Ipv6Addr::LOCALHOST, port)).await {
+            match TcpListener::bind((v6, port)).await {
                 Ok(v6) => {
                     return Ok(Self {
                         v4,
@@ -197,10 +202,10 @@ impl Loopback {
                     });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && attempt < PORT_ATTEMPTS => {
-                    tracing::debug!(port, "[::1] has this port taken; trying another port");
+                    tracing::debug!(port, %v6, "this port is taken on IPv6; trying another port");
                 }
                 Err(e) => {
-                    tracing::info!(error = %e, port, "the sign-in listener cannot use [::1]; listening on 127.0.0.1 only");
+                    tracing::info!(error = %e, port, %v6, "the sign-in listener cannot listen on IPv6; listening on 127.0.0.1 only");
                     return Ok(Self {
                         v4,
                         v6: None,
@@ -577,6 +582,20 @@ mod tests {
             .await
         });
         assert_eq!(lb.wait_for_code("s1", PATIENCE).await.expect("code"), "v6");
+        assert!(browser.await.expect("join").contains("You are signed in"));
+    }
+
+    #[tokio::test]
+    async fn without_ipv6_the_ipv4_listener_alone_works() {
+        // An address of the documentation range: no machine has it, so it cannot be bound,
+        // as [::1] cannot on a machine without IPv6.
+        let lb = Loopback::bind_beside(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1))
+            .await
+            .expect("bind");
+        assert!(!lb.listens_on_ipv6());
+        let port = lb.port();
+        let browser = tokio::spawn(async move { get(port, "/?code=v4&state=s1").await });
+        assert_eq!(lb.wait_for_code("s1", PATIENCE).await.expect("code"), "v4");
         assert!(browser.await.expect("join").contains("You are signed in"));
     }
 
