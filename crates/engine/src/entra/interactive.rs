@@ -113,8 +113,9 @@ fn bounded(details: DeviceAnswer) -> Result<DeviceAnswer> {
     if lifetime == details.expires_in() && interval == details.interval() {
         return Ok(details);
     }
-    let unusable = |e: serde_json::Error| {
-        sign_in_failed_device(format!("the device code answer cannot be used ({e})"))
+    // The parser's words could quote the device code: not shown.
+    let unusable = |_: serde_json::Error| {
+        sign_in_failed_device("Entra ID's device code answer cannot be used".to_owned())
     };
     let mut value = serde_json::to_value(&details).map_err(unusable)?;
     if let Some(fields) = value.as_object_mut() {

@@ -258,7 +258,7 @@ pub async fn read_body(resp: reqwest::Response) -> std::result::Result<Vec<u8>, 
 }
 
 /// [`read_body`] with another limit.
-pub async fn read_body_limited(
+async fn read_body_limited(
     mut resp: reqwest::Response,
     limit: usize,
 ) -> std::result::Result<Vec<u8>, BodyError> {
