@@ -1,11 +1,13 @@
 //! A stand-in for the user's browser in sign-in tests, started through `$BROWSER`:
-//! `test-browser --ca CA.pem [--mode normal|tamper-state|intercept|ignore] [--log FILE] URL`.
+//! `test-browser --ca CA.pem [--mode normal|tamper-state|intercept|ipv6|ignore] [--log FILE] URL`.
 //!
 //! It opens the authorize URL at the fake Entra ID (trusting the fake's CA, resolving
 //! `*.localhost` to loopback), reads the redirect, and follows it to the app's loopback
-//! listener, as a browser would. `tamper-state` changes the `state` on the way (a forged
-//! redirect); `intercept` first tries to redeem the code itself with a wrong PKCE verifier, as
-//! an attacker who stole the redirect would, and logs the answer; `ignore` never completes the
+//! listener, as a browser would. `tamper-state` first sends the redirect with its `state`
+//! changed (a forged redirect, e.g. from another page) and logs the answer, then the real one;
+//! `intercept` first tries to redeem the code itself with a wrong PKCE verifier, as an attacker
+//! who stole the redirect would, and logs the answer; `ipv6` follows the redirect to `[::1]`
+//! (a browser that resolves `localhost` to the IPv6 loopback); `ignore` never completes the
 //! sign-in (a user who closed the tab).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -57,7 +59,14 @@ async fn browse(ca: String, mode: &str, url: String) -> String {
         .unwrap_or_else(|| panic!("no redirect: HTTP {}", resp.status()));
     let mut redirect = url::Url::parse(&location).unwrap();
     let mut outcome = String::from("redirected");
+    // The loopback redirect is plain HTTP to this machine.
+    let plain = reqwest::Client::builder()
+        .no_proxy()
+        .dns_resolver(acr_tray_tests::LoopbackResolver)
+        .build()
+        .unwrap();
     if mode == "tamper-state" {
+        let mut forged = redirect.clone();
         let pairs: Vec<(String, String)> = redirect
             .query_pairs()
             .map(|(k, v)| {
@@ -69,7 +78,15 @@ async fn browse(ca: String, mode: &str, url: String) -> String {
                 (k.into_owned(), value)
             })
             .collect();
-        redirect.query_pairs_mut().clear().extend_pairs(pairs);
+        forged.query_pairs_mut().clear().extend_pairs(pairs);
+        let page = plain.get(forged.as_str()).send().await.unwrap();
+        outcome = format!("forged: HTTP {}", page.status().as_u16());
+    }
+    if mode == "ipv6" {
+        redirect
+            .set_ip_host(std::net::Ipv6Addr::LOCALHOST.into())
+            .unwrap();
+        outcome = format!("redirected to {}", redirect.host_str().unwrap());
     }
     if mode == "intercept" {
         let authorize = url::Url::parse(&url).unwrap();
@@ -108,12 +125,6 @@ async fn browse(ca: String, mode: &str, url: String) -> String {
             body["error"], body["error_codes"]
         );
     }
-    // The loopback redirect is plain HTTP to this machine.
-    let plain = reqwest::Client::builder()
-        .no_proxy()
-        .dns_resolver(acr_tray_tests::LoopbackResolver)
-        .build()
-        .unwrap();
     let page = plain.get(redirect.as_str()).send().await.unwrap();
     format!("{outcome}; app answered HTTP {}", page.status().as_u16())
 }

@@ -206,3 +206,67 @@ fn hanging_entra_times_out_with_a_clear_error() {
     let out = w.login(&sp).expect_code(1);
     assert!(out.stderr.contains("timed out"), "{}", out.stderr);
 }
+
+/// A server's words reach the terminal, the log and notifications: escape sequences, carriage
+/// returns and bidirectional overrides in Entra's error description, and in a registry's
+/// error message, are removed on the way.
+#[test]
+fn control_characters_from_servers_never_reach_the_terminal() {
+    let w = World::new();
+    let sp = w.service_principal();
+    let r = w.registry("ctrlreg1", &sp, Role::AcrPull);
+    w.fake.add_fault(
+        Fault::new(
+            FaultTarget::service(Service::Entra).path_prefix(format!("/{}/oauth2/", sp.tenant)),
+            FaultAction::Status {
+                status: 400,
+                body: Some(
+                    serde_json::json!({
+                        "error": "invalid_client\u{1b}[2J",
+                        "error_description": "AADSTS7000215: Invalid client secret\u{1b}]0;owned\u{7}\r\u{1b}[2K\u{202e}txt.exe provided.\r\nTrace ID: 1",
+                        "error_codes": [7000215],
+                    })
+                    .to_string(),
+                ),
+                retry_after: None,
+            },
+        )
+        .times(1),
+    );
+    let out = w.login(&sp).expect_code(1);
+    assert!(
+        out.stderr
+            .contains("AADSTS7000215: Invalid client secret]0;owned [2Ktxt.exe provided."),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains(['\u{1b}', '\r', '\u{7}', '\u{202e}']),
+        "{:?}",
+        out.stderr
+    );
+    w.login(&sp).expect_code(0);
+    w.cli(&["registry", "add", &r.name]).expect_code(0);
+    w.fake.add_fault(Fault::new(
+        FaultTarget::service(Service::Acr).path_prefix("/oauth2/exchange"),
+        FaultAction::Status {
+            status: 400,
+            body: Some(
+                serde_json::json!({"errors": [{"code": "DENIED", "message": "no\u{1b}[31m way\u{9b}2J\u{200f}"}]})
+                    .to_string(),
+            ),
+            retry_after: None,
+        },
+    ));
+    let out = w.cli(&["refresh"]).expect_code(1);
+    assert!(
+        out.stderr.contains("HTTP 400: no[31m way2J"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains(['\u{1b}', '\u{9b}', '\u{200f}']),
+        "{:?}",
+        out.stderr
+    );
+}

@@ -126,6 +126,72 @@ fn with_imds(w: &mut World) -> ClosedPort {
     dead
 }
 
+/// IMDS throttles with a `Retry-After` of three thousand years: the token request waits the
+/// cap (a minute, on a paused clock), not the years, then gets its token.
+#[tokio::test(start_paused = true)]
+async fn imds_retry_after_of_millennia_waits_the_cap() {
+    use acr_tray_engine::clock::{Clock, TokioClock};
+    use acr_tray_engine::credentials::imds;
+    use acr_tray_engine::http::{HttpOptions, build_imds_client};
+    use acr_tray_engine::limits::INLINE_RETRY_WAIT_MAX;
+    use std::time::Duration;
+
+    let clock = TokioClock::starting_at(chrono::Utc::now());
+    let time = clock.clone();
+    let fake = fake_azure::FakeAzure::builder()
+        .time_source(move || time.now())
+        .start()
+        .await
+        .unwrap();
+    let mi = fake.add_managed_identity(&fake.default_tenant());
+    fake.set_system_assigned_identity(Some(mi));
+    fake.add_fault(
+        Fault::new(
+            FaultTarget::service(Service::Imds),
+            FaultAction::Status {
+                status: 429,
+                body: None,
+                retry_after: Some(99_999_999_999),
+            },
+        )
+        .times(1),
+    );
+    // Time-outs far beyond the wait: only the wait moves the paused clock.
+    let http = build_imds_client(&HttpOptions {
+        request_timeout: Some(Duration::from_secs(86_400)),
+        connect_timeout: Some(Duration::from_secs(86_400)),
+        ..Default::default()
+    })
+    .unwrap();
+    let endpoint = fake.imds_url();
+    let start = tokio::time::Instant::now();
+    let token = imds::token(
+        &http,
+        imds::ImdsRequest {
+            endpoint: &endpoint,
+            resource: "https://containerregistry.azure.net",
+            client_id: None,
+            retry_base: Duration::from_secs(1),
+            now: clock.now(),
+        },
+    )
+    .await
+    .expect("a token after the wait");
+    let waited = start.elapsed();
+    assert!(
+        (INLINE_RETRY_WAIT_MAX..INLINE_RETRY_WAIT_MAX * 2).contains(&waited),
+        "waited {waited:?}"
+    );
+    assert!(token.expires_at > clock.now());
+    let statuses: Vec<u16> = fake
+        .requests()
+        .iter()
+        .filter(|r| r.service == Service::Imds)
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(statuses, vec![429, 200]);
+}
+
 #[test]
 fn system_assigned_managed_identity_survives_imds_410() {
     let mut w = World::new();

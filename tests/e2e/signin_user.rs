@@ -99,18 +99,51 @@ fn browser_sign_in_with_pkce_then_refresh() {
 }
 
 #[test]
-fn forged_state_is_rejected_and_nothing_saved() {
+fn forged_state_is_refused_and_the_real_redirect_still_signs_in() {
     let mut w = World::new();
     let user = w.user(UPN);
     w.fake.set_browser_user(Some(user));
-    w.use_test_browser(env!("CARGO_BIN_EXE_test-browser"), "tamper-state");
-    let out = w.cli(&["login", "--browser"]).expect_code(3);
-    assert!(out.stderr.contains("state mismatch"), "{}", out.stderr);
-    assert!(w.secrets.keys().is_empty());
-    assert_eq!(
-        w.cli(&["accounts", "--json"]).expect_code(0).json(),
-        serde_json::json!([])
+    let log = w.use_test_browser(env!("CARGO_BIN_EXE_test-browser"), "tamper-state");
+    w.cli(&["login", "--browser"]).expect_code(0);
+    // The forged redirect got a 400 and did not end the sign-in; the real one finished it.
+    let browser = browser_log_when_done(&log);
+    assert!(
+        browser.contains("forged: HTTP 400; app answered HTTP 200"),
+        "{browser}"
     );
+    let token_requests: Vec<_> = w
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.grant_type.as_deref() == Some("authorization_code"))
+        .collect();
+    assert_eq!(
+        token_requests.len(),
+        1,
+        "one code redeemed: {token_requests:?}"
+    );
+    let accounts = w.cli(&["accounts", "--json"]).expect_code(0).json();
+    assert_eq!(accounts[0]["id"], UPN);
+}
+
+#[test]
+fn the_redirect_may_come_to_the_ipv6_loopback() {
+    if std::net::TcpListener::bind((std::net::Ipv6Addr::LOCALHOST, 0)).is_err() {
+        eprintln!("SKIPPED: this machine has no IPv6 loopback ([::1])");
+        return;
+    }
+    let mut w = World::new();
+    let user = w.user(UPN);
+    w.fake.set_browser_user(Some(user));
+    let log = w.use_test_browser(env!("CARGO_BIN_EXE_test-browser"), "ipv6");
+    w.cli(&["login", "--browser"]).expect_code(0);
+    let browser = browser_log_when_done(&log);
+    assert!(
+        browser.contains("redirected to [::1]; app answered HTTP 200"),
+        "{browser}"
+    );
+    let accounts = w.cli(&["accounts", "--json"]).expect_code(0).json();
+    assert_eq!(accounts[0]["id"], UPN);
 }
 
 #[test]
@@ -167,6 +200,65 @@ fn device_code_shows_the_code_and_polls_at_the_interval() {
     }
     w.cli(&["registry", "add", &reg.name]).expect_code(0);
     w.cli(&["refresh"]).expect_code(0);
+}
+
+/// A device code whose polling interval is `u64::MAX` seconds: polled again after the cap (a
+/// minute, on a paused clock), not never, and the sign-in completes.
+#[tokio::test(start_paused = true)]
+async fn device_code_with_an_absurd_interval_is_polled_at_the_cap() {
+    use acr_tray_engine::clock::{Clock, TokioClock};
+    use acr_tray_engine::entra::{AZURE_CLI_CLIENT_ID, EntraClient, interactive};
+    use acr_tray_engine::http::{HttpOptions, build_client};
+    use acr_tray_engine::limits::DEVICE_CODE_INTERVAL_MAX;
+
+    let clock = TokioClock::starting_at(chrono::Utc::now());
+    let time = clock.clone();
+    let fake = fake_azure::FakeAzure::builder()
+        .time_source(move || time.now())
+        .start()
+        .await
+        .unwrap();
+    let user = fake.add_user(&fake.default_tenant(), UPN);
+    fake.set_device_code_timing(900, u64::MAX);
+    fake.set_device_code_auto_approve(Some((user, 1)));
+    // Time-outs far beyond the wait: only the polling interval moves the paused clock.
+    let env =
+        acr_tray_engine::Env::from_pairs([("SSL_CERT_FILE", fake.ca_path().display().to_string())]);
+    let http = build_client(
+        &env,
+        &HttpOptions {
+            request_timeout: Some(Duration::from_secs(86_400)),
+            connect_timeout: Some(Duration::from_secs(86_400)),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let entra = EntraClient::new(http, url::Url::parse(&fake.authority_url()).unwrap())
+        .with_clock(clock.clone());
+    let scope = format!("{}/.default", fake.arm_url());
+    let start = tokio::time::Instant::now();
+    let mut shown = None;
+    let tokens = interactive::device_code(
+        &entra,
+        interactive::SignInRequest {
+            tenant: "organizations",
+            client_id: AZURE_CLI_CLIENT_ID,
+            scope: &scope,
+        },
+        |p| shown = Some(p.clone()),
+    )
+    .await
+    .expect("signed in");
+    let waited = start.elapsed();
+    assert!(
+        (DEVICE_CODE_INTERVAL_MAX..DEVICE_CODE_INTERVAL_MAX * 2).contains(&waited),
+        "waited {waited:?}"
+    );
+    assert!(tokens.refresh_token.is_some());
+    assert_eq!(
+        shown.expect("the code was shown").expires_in,
+        Duration::from_secs(900)
+    );
 }
 
 #[test]

@@ -10,6 +10,7 @@ use crate::http;
 use crate::jwt;
 use crate::login_server::{HostPort, TokenAllowList};
 use crate::secret::{Secret, redact_url};
+use crate::text;
 
 /// What the registry's `/v2/` challenge says about its token service.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -227,10 +228,9 @@ pub async fn exchange(
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let body = resp
-        .bytes()
+    let body = http::read_body(resp)
         .await
-        .map_err(|e| network(http::describe(e), None))?;
+        .map_err(|e| network(e.to_string(), None))?;
     match status {
         200 => {
             let parsed: ExchangeResponse = serde_json::from_slice(&body)
@@ -278,6 +278,7 @@ pub async fn exchange(
 fn unparsable(content_type: Option<&str>, err: &serde_json::Error) -> String {
     match content_type {
         Some(ct) if !ct.to_ascii_lowercase().contains("json") => {
+            let ct = text::server_text(ct);
             format!("the answer was {ct}, not JSON (a captive portal or a proxy's sign-in page?)")
         }
         _ => format!("malformed response ({err})"),
@@ -324,7 +325,7 @@ fn acr_message(body: &[u8]) -> String {
     serde_json::from_slice::<AcrErrors>(body)
         .ok()
         .and_then(|e| e.errors.into_iter().next())
-        .map(|e| e.message)
+        .map(|e| text::server_text(&e.message))
         .unwrap_or_default()
 }
 

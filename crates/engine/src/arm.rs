@@ -13,6 +13,7 @@ use crate::http;
 use crate::login_server::HostPort;
 use crate::resource_id::{self, RegistryId};
 use crate::secret::{Secret, redact_url};
+use crate::text;
 
 const SUBSCRIPTIONS_API: &str = "2022-12-01";
 const REGISTRY_API: &str = "2025-04-01";
@@ -423,17 +424,16 @@ impl<'a> Arm<'a> {
                 .get("azure-asyncoperation")
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
-            let body = resp
-                .bytes()
+            let body = http::read_body(resp)
                 .await
-                .map_err(|e| network(url, http::describe(e), None))?;
+                .map_err(|e| network(url, e.to_string(), None))?;
             if matches!(status, 200..=202) {
                 let head = Head {
                     status,
                     retry_after,
                     async_operation,
                 };
-                return Ok((head, body.to_vec()));
+                return Ok((head, body));
             }
             if status == 429
                 && throttled < THROTTLE_RETRIES
@@ -462,6 +462,11 @@ impl<'a> Arm<'a> {
         resource: &str,
         retry_after: Option<u64>,
     ) -> Error {
+        // ARM's words are shown to the user: on one line, without control characters.
+        let info = ArmErrorInfo {
+            code: text::server_text(&info.code),
+            message: text::server_text(first_line(&info.message)),
+        };
         let name = resource.rsplit('/').next().unwrap_or(resource);
         let registry = |message: String, kind, hint: String| Error::Registry {
             registry: if name.is_empty() {

@@ -9,6 +9,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
+use crate::limits;
+
 /// The claims ACR Tray reads.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Claims {
@@ -47,9 +49,9 @@ impl Claims {
             .or(self.unique_name.as_deref())
     }
 
-    /// The expiry as a time.
+    /// The expiry as a time, kept between 1970 and the year 9999 ([`limits::instant`]).
     pub fn expires_at(&self) -> Option<DateTime<Utc>> {
-        DateTime::from_timestamp(self.exp?, 0)
+        limits::instant(self.exp?)
     }
 }
 

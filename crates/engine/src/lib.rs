@@ -28,6 +28,8 @@
 //! - [`login_server`]: registry names, login servers and the token allow-list.
 //! - [`config`], [`state`], [`paths`]: settings file, remembered state, folders.
 //! - [`secrets`], [`secret`]: the OS keyring and the redacting [`Secret`] type.
+//! - [`limits`], [`text`]: bounds on numbers and bodies from servers, and their text made safe
+//!   to show.
 //! - [`http`], [`env`], [`jwt`], [`fsutil`], [`error`]: plumbing.
 
 pub mod acr;
@@ -51,6 +53,7 @@ pub mod fsutil;
 pub mod http;
 pub mod instance;
 pub mod jwt;
+pub mod limits;
 pub mod logfile;
 pub mod login_server;
 pub mod notify;
@@ -64,6 +67,7 @@ pub mod secret;
 pub mod secrets;
 pub mod service;
 pub mod state;
+pub mod text;
 pub mod token_cache;
 pub mod token_store;
 

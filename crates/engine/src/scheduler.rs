@@ -24,6 +24,7 @@ use crate::error::{Error, Result};
 use crate::events::{Event, EventSink};
 use crate::forecast;
 use crate::instance::InstanceLock;
+use crate::limits;
 use crate::notify::{self, NotificationPolicy, Notifier};
 use crate::refresh::RegistryOutcome;
 use crate::schedule::{self, FailureClass, Policy};
@@ -740,7 +741,7 @@ impl Runner {
             e => FailureClass::of(e.kind()),
         };
         let count = self.failures.get(&key).map_or(0, |f| f.count) + 1;
-        let retry_after = e.retry_after().map(|s| TimeDelta::seconds(s as i64));
+        let retry_after = e.retry_after().map(limits::retry_after_delta);
         let retry_at = self
             .policy
             .backoff

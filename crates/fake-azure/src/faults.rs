@@ -105,6 +105,14 @@ pub enum FaultAction {
     MalformedBody,
     /// 200 with `text/html` (e.g. a captive portal).
     WrongContentType,
+    /// 200 with `application/json` and a body of this many bytes (whitespace after a `{`):
+    /// with a `Content-Length`, or chunked without one.
+    OversizedBody {
+        /// The body's size.
+        bytes: usize,
+        /// Sent chunked, its size not announced.
+        chunked: bool,
+    },
 }
 
 /// A scripted fault.
@@ -264,6 +272,35 @@ pub(crate) fn wrong_content_type() -> Response {
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    response
+}
+
+/// 200 + `application/json` + `bytes` bytes, with a `Content-Length` or chunked.
+pub(crate) fn oversized_body(bytes: usize, chunked: bool) -> Response {
+    const CHUNK: usize = 64 * 1024;
+    let mut response = if chunked {
+        let chunks = (0..bytes.div_ceil(CHUNK)).map(move |i| {
+            let len = CHUNK.min(bytes - i * CHUNK);
+            let mut chunk = vec![b' '; len];
+            if i == 0
+                && let Some(first) = chunk.first_mut()
+            {
+                *first = b'{';
+            }
+            Ok::<_, std::io::Error>(axum::body::Bytes::from(chunk))
+        });
+        Response::new(Body::from_stream(futures::stream::iter(chunks)))
+    } else {
+        let mut body = vec![b' '; bytes];
+        if let Some(first) = body.first_mut() {
+            *first = b'{';
+        }
+        Response::new(Body::from(body))
+    };
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
     );
     response
 }

@@ -317,6 +317,9 @@ async fn with_faults(
         }) => faults::status_response(service, status, body, retry_after, s.now()),
         Some(FaultAction::MalformedBody) => faults::malformed_body(),
         Some(FaultAction::WrongContentType) => faults::wrong_content_type(),
+        Some(FaultAction::OversizedBody { bytes, chunked }) => {
+            faults::oversized_body(bytes, chunked)
+        }
         Some(FaultAction::Delay(delay)) => {
             tokio::time::sleep(delay).await;
             normal.await

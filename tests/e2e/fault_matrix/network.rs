@@ -153,3 +153,77 @@ async fn acr_5xx() {
     let rig = transient_row(exchange, status(503, None), "503", TRANSIENT_RECOVERY).await;
     rig.finish(Reach::One).await;
 }
+
+/// A body over the 1 MiB limit: a chunked one from Entra ID, an announced one from the
+/// registry. Neither is read past the limit, and the error says so, naming the host.
+#[tokio::test(start_paused = true)]
+async fn oversized_body_from_entra() {
+    let rig = transient_row(
+        entra,
+        FaultAction::OversizedBody {
+            bytes: 2 * 1024 * 1024,
+            chunked: true,
+        },
+        "is larger than 1024 KiB",
+        TRANSIENT_RECOVERY,
+    )
+    .await;
+    let failures = rig.failures(Reach::One, ErrorKind::Transient);
+    assert!(
+        failures
+            .iter()
+            .all(|(m, _)| m.contains("the answer from login.")),
+        "{failures:?}"
+    );
+    rig.finish(Reach::One).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn oversized_body_from_the_registry() {
+    let rig = transient_row(
+        exchange,
+        FaultAction::OversizedBody {
+            bytes: 2 * 1024 * 1024,
+            chunked: false,
+        },
+        "is larger than 1024 KiB",
+        TRANSIENT_RECOVERY,
+    )
+    .await;
+    rig.finish(Reach::One).await;
+}
+
+/// A `Retry-After` no scheduler could add to a date (10^17 s): honoured as the longest wait,
+/// one hour, not a panic or an overflow.
+#[tokio::test(start_paused = true)]
+async fn absurd_retry_after_waits_the_cap() {
+    let retry_after = 100_000_000_000_000_000;
+    let cap = TimeDelta::hours(1);
+    let rig = transient_row(
+        exchange,
+        status(429, Some(retry_after)),
+        "429",
+        cap + TRANSIENT_RECOVERY,
+    )
+    .await;
+    let host = rig.target_host();
+    let calls: Vec<_> = rig
+        .sim
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.host == host && r.path == "/oauth2/exchange")
+        .collect();
+    assert!(
+        calls.iter().filter(|r| r.status == 429).count() >= 2,
+        "{calls:?}"
+    );
+    for pair in calls.windows(2) {
+        if pair[0].status == 429 {
+            let gap = pair[1].at - pair[0].at;
+            assert!(gap >= cap, "the cap was waited: {pair:?}");
+            assert!(gap <= cap + TimeDelta::minutes(2), "not more: {pair:?}");
+        }
+    }
+    rig.finish(Reach::One).await;
+}

@@ -10,6 +10,8 @@ use crate::browser::which;
 use crate::entra::AccessToken;
 use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
+use crate::limits;
+use crate::text;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -72,13 +74,14 @@ pub async fn token(
     if !output.status.success() {
         // az's error text names what is wrong; it never holds a token.
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let first = stderr
-            .lines()
-            .map(str::trim)
-            .find(|l| !l.is_empty())
-            .unwrap_or("no error text")
-            .trim_start_matches("ERROR: ")
-            .to_owned();
+        let first = text::server_text(
+            stderr
+                .lines()
+                .map(str::trim)
+                .find(|l| !l.is_empty())
+                .unwrap_or("no error text")
+                .trim_start_matches("ERROR: "),
+        );
         let signed_out = stderr.contains("az login") || stderr.contains("AADSTS");
         return Err(Error::SecretUnavailable {
             identity: "azure-cli".to_owned(),
@@ -106,8 +109,14 @@ pub async fn token(
     })?;
     let expires_at = parsed
         .expires_on_epoch
-        .and_then(|s| DateTime::from_timestamp(s, 0))
-        .or_else(|| parsed.expires_on.as_deref().and_then(parse_local))
+        .or_else(|| {
+            parsed
+                .expires_on
+                .as_deref()
+                .and_then(parse_local)
+                .map(|t| t.timestamp())
+        })
+        .map(|at| limits::expiry_at(now, at))
         .unwrap_or_else(|| now + chrono::TimeDelta::minutes(5));
     Ok(AccessToken::new(parsed.access_token, expires_at))
 }
@@ -140,6 +149,55 @@ mod tests {
         assert_eq!(t.expires_on_epoch, Some(1_795_000_000));
         assert!(parse_local("2026-11-23 10:00:00.000000").is_some());
         assert!(parse_local("2026-11-23 10:00:00").is_some());
+    }
+
+    /// An `az` on a `PATH` of its own that prints `stdout` and `stderr` and exits with `code`.
+    #[cfg(unix)]
+    fn fake_az(dir: &std::path::Path, stdout: &str, stderr: &str, code: i32) -> Env {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::write(dir.join("out"), stdout).expect("write");
+        std::fs::write(dir.join("err"), stderr).expect("write");
+        let az = dir.join("az");
+        std::fs::write(
+            &az,
+            format!(
+                "#!/bin/sh\n/bin/cat '{0}/out'\n/bin/cat '{0}/err' >&2\nexit {code}\n",
+                dir.display()
+            ),
+        )
+        .expect("write");
+        std::fs::set_permissions(&az, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        Env::from_pairs([("PATH", dir.display().to_string())])
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn az_output_is_bounded_and_shown_without_control_characters() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let now = DateTime::from_timestamp(1_800_000_000, 0).expect("now");
+        let env = fake_az(
+            dir.path(),
+            "",
+            "\x1b[31mERROR: \x1b]0;owned\x07AADSTS70043: expired\r\x1b[2K run az login\n",
+            1,
+        );
+        let err = token(&env, "https://management.core.windows.net/", None, now)
+            .await
+            .expect_err("signed out");
+        let text = err.to_string();
+        assert!(text.contains("AADSTS70043: expired"), "{text}");
+        assert!(!text.chars().any(char::is_control), "{text:?}");
+
+        let env = fake_az(
+            dir.path(),
+            r#"{"accessToken":"x","expiresOn":"9999-12-31 23:59:59.000000","expires_on":9223372036854775807}"#,
+            "",
+            0,
+        );
+        let t = token(&env, "https://management.core.windows.net/", None, now)
+            .await
+            .expect("token");
+        assert_eq!(t.expires_at, now + limits::TOKEN_LIFETIME_MAX);
     }
 
     #[tokio::test]

@@ -10,6 +10,8 @@ use serde::Deserialize;
 use crate::entra::AccessToken;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http;
+use crate::limits;
+use crate::text;
 
 /// IMDS's address on every Azure VM.
 pub const DEFAULT_ENDPOINT: &str = "http://169.254.169.254";
@@ -82,13 +84,10 @@ pub async fn token(client: &reqwest::Client, req: ImdsRequest<'_>) -> Result<Acc
         match outcome {
             Ok(token) => return Ok(token),
             Err(Retry(retry_after, err)) if attempt < 6 => {
-                let wait = retry_after
-                    .map(Duration::from_secs)
-                    .unwrap_or(delay)
-                    .max(delay);
+                let wait = retry_wait(retry_after, delay);
                 tracing::info!(attempt, wait_ms = wait.as_millis() as u64, error = %err, "IMDS not ready, retrying");
                 tokio::time::sleep(wait).await;
-                delay *= 2;
+                delay = delay.saturating_mul(2);
                 attempt += 1;
             }
             Err(Retry(_, err)) | Err(Final(err)) => return Err(err),
@@ -118,16 +117,9 @@ async fn answer(
 ) -> std::result::Result<AccessToken, Failure> {
     let status = resp.status().as_u16();
     let retry_after = http::retry_after(resp.headers());
-    let body = resp.bytes().await.map_err(|e| {
-        Retry(
-            None,
-            network(
-                url,
-                format!("reading the answer: {}", http::describe(e)),
-                None,
-            ),
-        )
-    })?;
+    let body = http::read_body(resp)
+        .await
+        .map_err(|e| Retry(None, network(url, e.to_string(), None)))?;
     if status == 200 {
         let parsed: ImdsToken = serde_json::from_slice(&body)
             .map_err(|e| Final(network(url, format!("malformed answer ({e})"), None)))?;
@@ -138,13 +130,11 @@ async fn answer(
         error: String::new(),
         error_description: String::from_utf8_lossy(&body).chars().take(200).collect(),
     });
-    let detail = format!(
+    let detail = text::server_text(&format!(
         "HTTP {status}: {} {}",
         err.error,
         err.error_description.lines().next().unwrap_or_default()
-    )
-    .trim()
-    .to_owned();
+    ));
     match status {
         404 | 410 | 429 | 500..=599 => Err(Retry(retry_after, network(url, detail, retry_after))),
         _ => {
@@ -161,16 +151,28 @@ async fn answer(
     }
 }
 
+/// How long to wait before the next try: the doubling delay, or longer when IMDS asks, but
+/// never more than [`limits::INLINE_RETRY_WAIT_MAX`].
+fn retry_wait(retry_after: Option<u64>, delay: Duration) -> Duration {
+    retry_after
+        .map(Duration::from_secs)
+        .unwrap_or(delay)
+        .max(delay)
+        .min(limits::INLINE_RETRY_WAIT_MAX)
+}
+
+/// The expiry IMDS gives, `expires_on` first, bounded ([`limits`]); `None` when it gives
+/// neither (or nonsense).
 fn expiry(t: &ImdsToken, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     if let Some(on) = t
         .expires_on
         .as_deref()
         .and_then(|s| s.trim().parse::<i64>().ok())
     {
-        return DateTime::from_timestamp(on, 0);
+        return Some(limits::expiry_at(now, on));
     }
     let secs = t.expires_in.as_deref()?.trim().parse::<i64>().ok()?;
-    Some(now + TimeDelta::seconds(secs))
+    limits::expiry_in(now, secs)
 }
 
 fn network(url: &str, detail: String, retry_after: Option<u64>) -> Error {
@@ -192,9 +194,41 @@ mod tests {
             r#"{"access_token":"x","expires_in":"3599","expires_on":"1900000000","not_before":"1","resource":"r","token_type":"Bearer","refresh_token":""}"#,
         )
         .expect("json");
+        let now = DateTime::from_timestamp(1_899_996_401, 0).expect("now");
+        assert_eq!(expiry(&t, now).map(|d| d.timestamp()), Some(1_900_000_000));
+    }
+
+    #[test]
+    fn absurd_numbers_from_imds_are_bounded() {
+        let now = DateTime::from_timestamp(1_800_000_000, 0).expect("now");
+        let token = |json: &str| serde_json::from_str::<ImdsToken>(json).expect("json");
+        for absurd in [
+            r#"{"access_token":"x","expires_on":"9223372036854775807"}"#,
+            r#"{"access_token":"x","expires_in":"9223372036854775807"}"#,
+            r#"{"access_token":"x","expires_in":"1000000000000000"}"#,
+        ] {
+            assert_eq!(
+                expiry(&token(absurd), now),
+                Some(now + limits::TOKEN_LIFETIME_MAX),
+                "{absurd}"
+            );
+        }
         assert_eq!(
-            expiry(&t, Utc::now()).map(|d| d.timestamp()),
-            Some(1_900_000_000)
+            expiry(&token(r#"{"access_token":"x","expires_in":"-5"}"#), now),
+            None
+        );
+        // Retry-After of millennia (already capped to an hour by the header's reader): the
+        // wait is the inline cap; the doubling delay never overflows.
+        let base = Duration::from_secs(1);
+        assert_eq!(retry_wait(None, base), base);
+        assert_eq!(retry_wait(Some(3), base), Duration::from_secs(3));
+        assert_eq!(
+            retry_wait(Some(u64::MAX), base),
+            limits::INLINE_RETRY_WAIT_MAX
+        );
+        assert_eq!(
+            retry_wait(None, Duration::MAX.saturating_mul(2)),
+            limits::INLINE_RETRY_WAIT_MAX
         );
     }
 }

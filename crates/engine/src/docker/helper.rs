@@ -13,6 +13,7 @@ use crate::browser::which;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
+use crate::{limits, text};
 
 /// Docker's "no credentials" answer from `get`.
 pub const NOT_FOUND: &str = "credentials not found in native keychain";
@@ -161,8 +162,11 @@ impl Helper {
         let mut stdout = child.stdout.take();
         let reader = std::thread::spawn(move || {
             let mut out = String::new();
+            // A credential is a few KiB; more is not read (the helper then sees a closed pipe).
             if let Some(s) = stdout.as_mut() {
-                let _ = s.read_to_string(&mut out);
+                let _ = s
+                    .take(u64::try_from(limits::MAX_BODY).unwrap_or(u64::MAX))
+                    .read_to_string(&mut out);
             }
             out
         });
@@ -190,7 +194,12 @@ impl Helper {
     fn failed(&self, message: &str) -> Error {
         Error::DockerHelperFailed {
             helper: self.name.clone(),
-            message: format!("docker-credential-{}: {}", self.name, first_line(message)),
+            // The helper's words, shown to the user: one line, without control characters.
+            message: format!(
+                "docker-credential-{}: {}",
+                self.name,
+                text::server_text(first_line(message))
+            ),
             hint: "check the helper (e.g. is its keyring unlocked?), or run `acr-tray-cli doctor`"
                 .to_owned(),
         }
@@ -296,6 +305,18 @@ mod tests {
             err.to_string().contains("keyring locked: <redacted>"),
             "{err}"
         );
+        script(
+            dir.path(),
+            "docker-credential-loud",
+            r"cat > /dev/null; printf '\033]0;owned\007\033[2Jlocked\r\033[2Kfine\n'; exit 1",
+        );
+        let err = Helper::find("loud", &env)
+            .expect("found")
+            .store("r", "u", &Secret::new("s3cret"))
+            .expect_err("fails");
+        let shown = err.to_string();
+        assert!(shown.contains("]0;owned[2Jlocked [2Kfine"), "{shown:?}");
+        assert!(!shown.chars().any(char::is_control), "{shown:?}");
     }
 
     #[test]

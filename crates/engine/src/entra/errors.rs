@@ -7,6 +7,7 @@ use url::Url;
 use crate::entra::transport::HttpFailure;
 use crate::error::{EntraError, Error, ErrorKind};
 use crate::secret::redact_url;
+use crate::text;
 
 /// Entra's error body.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -33,13 +34,15 @@ impl std::fmt::Display for EntraErrorResponse {
 impl oauth2::ErrorResponse for EntraErrorResponse {}
 
 impl EntraErrorResponse {
+    /// The description's first line (or else the code), on one line and without control
+    /// characters: it is shown to the user.
     fn first_line(&self) -> String {
         self.error_description
             .as_deref()
             .and_then(|d| d.lines().next())
-            .map(|l| l.trim().to_owned())
+            .map(text::server_text)
             .filter(|l| !l.is_empty())
-            .unwrap_or_else(|| self.error.clone())
+            .unwrap_or_else(|| text::server_text(&self.error))
     }
 
     /// The AADSTS numbers, from `error_codes` or else from the description's `AADSTS<n>:`.
@@ -117,7 +120,13 @@ impl ErrorContext<'_> {
                     .and_then(serde_json::from_value::<EntraErrorResponse>)
                 {
                     Ok(entra) => self.entra(&entra, None, None),
-                    Err(_) => network(format!("unexpected error answer: {resp}"), None),
+                    Err(_) => network(
+                        format!(
+                            "unexpected error answer: {}",
+                            text::server_text(&resp.to_string())
+                        ),
+                        None,
+                    ),
                 }
             }
             RequestTokenError::Request(HttpFailure::Transport(detail)) => network(detail, None),
@@ -148,7 +157,7 @@ impl ErrorContext<'_> {
         let kind = kind.unwrap_or_else(|| classify(&resp.error, &aadsts));
         Error::Entra(Box::new(EntraError {
             identity: self.identity.to_owned(),
-            code: resp.error.clone(),
+            code: text::server_text(&resp.error),
             hint: self.hint(&aadsts, kind),
             aadsts,
             description: resp.first_line(),

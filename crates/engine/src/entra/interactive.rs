@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::browser::{self, BrowserOpener};
 use crate::entra::{EntraClient, OAuthHttp, UserTokens, context, user_tokens};
 use crate::error::{Error, ErrorKind, Result};
+use crate::{limits, text};
 
 /// Scopes a user sign-in asks for besides the resource: a refresh token and an ID token.
 const SESSION_SCOPES: [&str; 3] = ["offline_access", "openid", "profile"];
@@ -38,6 +39,8 @@ struct EntraDeviceFields {
 }
 
 impl ExtraDeviceAuthorizationFields for EntraDeviceFields {}
+
+type DeviceAnswer = DeviceAuthorizationResponse<EntraDeviceFields>;
 
 /// Who is signing in where.
 #[derive(Debug, Clone, Copy)]
@@ -72,16 +75,21 @@ pub async fn device_code(
         .set_device_authorization_url(DeviceAuthorizationUrl::from_url(url.clone()));
     let http = OAuthHttp(entra.http.clone());
     let ctx = context(req.client_id, req.tenant, req.client_id, &url, true);
-    let details: DeviceAuthorizationResponse<EntraDeviceFields> = client
+    let details: DeviceAnswer = client
         .exchange_device_code()
         .add_scopes(req.scopes())
         .request_async(&http)
         .await
         .map_err(|e| ctx.convert(e))?;
+    let details = bounded(details)?;
     show(&DeviceCodePrompt {
-        user_code: details.user_code().secret().clone(),
+        user_code: text::server_text(details.user_code().secret()),
         verification_uri: details.verification_uri().to_string(),
-        message: details.extra_fields().message.clone(),
+        message: details
+            .extra_fields()
+            .message
+            .as_deref()
+            .map(text::server_text),
         expires_in: details.expires_in(),
     });
     let ctx = context(req.client_id, req.tenant, req.client_id, &token_url, true);
@@ -92,6 +100,35 @@ pub async fn device_code(
     match result {
         Ok(resp) => Ok(user_tokens(&resp, entra.now())),
         Err(e) => Err(explain_interactive(ctx.convert(e), "--device-code")),
+    }
+}
+
+/// The device code's answer with its lifetime and polling interval bounded
+/// ([`limits::device_code_lifetime`], [`limits::device_code_interval`]): the polling loop
+/// then neither waits for ever, nor polls in a tight loop, nor overflows adding `slow_down`'s
+/// five seconds.
+fn bounded(details: DeviceAnswer) -> Result<DeviceAnswer> {
+    let lifetime = limits::device_code_lifetime(details.expires_in());
+    let interval = limits::device_code_interval(details.interval());
+    if lifetime == details.expires_in() && interval == details.interval() {
+        return Ok(details);
+    }
+    // The parser's words could quote the device code: not shown.
+    let unusable = |_: serde_json::Error| {
+        sign_in_failed_device("Entra ID's device code answer cannot be used".to_owned())
+    };
+    let mut value = serde_json::to_value(&details).map_err(unusable)?;
+    if let Some(fields) = value.as_object_mut() {
+        fields.insert("expires_in".to_owned(), lifetime.as_secs().into());
+        fields.insert("interval".to_owned(), interval.as_secs().into());
+    }
+    serde_json::from_value(value).map_err(unusable)
+}
+
+fn sign_in_failed_device(message: String) -> Error {
+    Error::SignIn {
+        message,
+        hint: "run `acr-tray-cli login --device-code` again".to_owned(),
     }
 }
 
@@ -167,4 +204,47 @@ fn explain_interactive(err: Error, flag: &str) -> Error {
         e.kind = ErrorKind::SignInRequired;
     }
     Error::Entra(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(expires_in: u64, interval: u64) -> DeviceAnswer {
+        serde_json::from_value(serde_json::json!({
+            "device_code": "DAQABIQ",
+            "user_code": "ABCD1234",
+            "verification_uri": "https://login.example/device",
+            "expires_in": expires_in,
+            "interval": interval,
+            "message": "Enter the code ABCD1234",
+        }))
+        .expect("answer")
+    }
+
+    #[test]
+    fn device_code_timing_from_the_server_is_bounded() {
+        let fine = bounded(answer(900, 5)).expect("bounded");
+        assert_eq!(fine.expires_in(), Duration::from_secs(900));
+        assert_eq!(fine.interval(), Duration::from_secs(5));
+        let absurd = bounded(answer(u64::MAX, u64::MAX)).expect("bounded");
+        assert_eq!(absurd.expires_in(), limits::DEVICE_CODE_LIFETIME_MAX);
+        assert_eq!(absurd.interval(), limits::DEVICE_CODE_INTERVAL_MAX);
+        // `slow_down` adds five seconds to the interval: no overflow now.
+        assert!(
+            absurd
+                .interval()
+                .checked_add(Duration::from_secs(5))
+                .is_some()
+        );
+        let zero = bounded(answer(900, 0)).expect("bounded");
+        assert_eq!(zero.interval(), limits::DEVICE_CODE_INTERVAL_DEFAULT);
+        // The rest of the answer is kept.
+        assert_eq!(absurd.user_code().secret(), "ABCD1234");
+        assert_eq!(absurd.device_code().secret(), "DAQABIQ");
+        assert_eq!(
+            absurd.extra_fields().message.as_deref(),
+            Some("Enter the code ABCD1234")
+        );
+    }
 }

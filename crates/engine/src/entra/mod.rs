@@ -24,6 +24,7 @@ pub(crate) use transport::OAuthHttp;
 
 use crate::error::{Error, Result};
 use crate::jwt;
+use crate::limits;
 use crate::secret::{Secret, redact_url};
 
 /// The Azure CLI's public client id, which ACR Tray uses for user sign-in by default (as many
@@ -259,13 +260,17 @@ pub(crate) fn context<'a>(
 
 pub(crate) fn access_token(resp: &EntraTokenResponse, now: DateTime<Utc>) -> AccessToken {
     let token = resp.access_token().secret().clone();
-    let expires_at = match resp.expires_in() {
-        Some(d) => now + Duration::from_std(d).unwrap_or(Duration::minutes(60)),
-        None => jwt::decode_claims(&token)
-            .as_ref()
-            .and_then(jwt::Claims::expires_at)
-            .unwrap_or_else(|| now + Duration::minutes(5)),
-    };
+    // `expires_in` bounded; without a usable one, the token's own `exp` (bounded too), or
+    // else five minutes.
+    let expires_at = resp
+        .expires_in()
+        .and_then(|d| limits::expiry_after(now, d))
+        .or_else(|| {
+            jwt::decode_claims(&token)
+                .and_then(|c| c.exp)
+                .map(|exp| limits::expiry_at(now, exp))
+        })
+        .unwrap_or_else(|| now + Duration::minutes(5));
     AccessToken::new(token, expires_at)
 }
 
@@ -345,5 +350,38 @@ mod tests {
             assert!(!shown.contains(secret), "{secret}: {shown}");
         }
         assert!(shown.contains("id_token"), "the field is named: {shown}");
+    }
+
+    fn response(expires_in: Option<u64>, token: &str) -> EntraTokenResponse {
+        let mut body = serde_json::json!({"access_token": token, "token_type": "Bearer"});
+        if let Some(e) = expires_in {
+            body["expires_in"] = e.into();
+        }
+        serde_json::from_value(body).expect("response")
+    }
+
+    #[test]
+    fn absurd_lifetimes_are_capped_not_a_panic() {
+        let now = DateTime::from_timestamp(1_800_000_000, 0).expect("now");
+        let t = |expires_in, token| access_token(&response(expires_in, token), now).expires_at;
+        assert_eq!(t(Some(3599), "x"), now + Duration::seconds(3599));
+        // Beyond what a date can hold, or what chrono can add: the longest lifetime believed.
+        for absurd in [1_000_000_000_000_000, u64::MAX, 99_999_999_999] {
+            assert_eq!(
+                t(Some(absurd), "x"),
+                now + limits::TOKEN_LIFETIME_MAX,
+                "{absurd}"
+            );
+        }
+        // Zero: as if not said; then the token's own `exp` (bounded too), or five minutes.
+        assert_eq!(t(Some(0), "x"), now + Duration::minutes(5));
+        let far_exp = format!(
+            "e30.{}.sig",
+            base64::Engine::encode(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                format!("{{\"exp\":{}}}", i64::MAX)
+            )
+        );
+        assert_eq!(t(None, &far_exp), now + limits::TOKEN_LIFETIME_MAX);
     }
 }

@@ -43,10 +43,9 @@ impl<'c> oauth2::AsyncHttpClient<'c> for OAuthHttp {
                 .map_err(|e| HttpFailure::Transport(http::describe(e)))?;
             let status = response.status();
             let headers = response.headers().clone();
-            let body = response
-                .bytes()
+            let body = http::read_body(response)
                 .await
-                .map_err(|e| HttpFailure::Transport(http::describe(e)))?;
+                .map_err(|e| HttpFailure::Transport(e.to_string()))?;
             if status.as_u16() == 429 || status.is_server_error() {
                 return Err(HttpFailure::Status {
                     status: status.as_u16(),
@@ -59,7 +58,7 @@ impl<'c> oauth2::AsyncHttpClient<'c> for OAuthHttp {
                 builder = builder.header(name.as_str(), value.as_bytes());
             }
             builder
-                .body(body.to_vec())
+                .body(body)
                 .map_err(|e| HttpFailure::Transport(e.to_string()))
         })
     }

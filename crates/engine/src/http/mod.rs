@@ -12,6 +12,7 @@ use rustls_pki_types::CertificateDer;
 
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::limits;
 
 #[cfg(all(unix, not(target_vendor = "apple"), not(target_os = "android")))]
 mod trust;
@@ -20,6 +21,9 @@ mod trust;
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time allowed for a whole request.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Time allowed to connect to IMDS (a link-local address: it answers at once or not at all).
+pub const IMDS_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Options for [`build_client`].
 #[derive(Debug, Clone, Default)]
@@ -111,7 +115,7 @@ pub fn build_imds_client(options: &HttpOptions) -> Result<reqwest::Client> {
     .with_no_client_auth();
     reqwest::Client::builder()
         .no_proxy()
-        .connect_timeout(Duration::from_secs(3))
+        .connect_timeout(options.connect_timeout.unwrap_or(IMDS_CONNECT_TIMEOUT))
         .timeout(options.request_timeout.unwrap_or(REQUEST_TIMEOUT))
         .redirect(reqwest::redirect::Policy::none())
         .tls_backend_preconfigured(no_tls)
@@ -222,15 +226,62 @@ pub fn describe(err: reqwest::Error) -> String {
     }
 }
 
-/// The `Retry-After` header in seconds, if present and numeric.
+/// The `Retry-After` header in seconds, at most [`limits::RETRY_AFTER_MAX_SECS`]
+/// ([`limits::retry_after_secs`]).
 pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<u64> {
-    headers
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
+    limits::retry_after_secs(headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?)
+}
+
+/// Why a response body could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BodyError {
+    /// The body is larger than the limit (by its `Content-Length` or as it arrived).
+    #[error(
+        "the answer from {host} is larger than {} KiB, more than any real answer; ACR Tray stopped reading it",
+        .limit / 1024
+    )]
+    TooLarge {
+        /// The host that sent it.
+        host: String,
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The connection failed while the body arrived.
+    #[error("reading the answer: {0}")]
+    Transport(String),
+}
+
+/// Reads a response body, at most [`limits::MAX_BODY`] bytes: every body the engine reads
+/// comes through here.
+pub async fn read_body(resp: reqwest::Response) -> std::result::Result<Vec<u8>, BodyError> {
+    read_body_limited(resp, limits::MAX_BODY).await
+}
+
+/// [`read_body`] with another limit.
+async fn read_body_limited(
+    mut resp: reqwest::Response,
+    limit: usize,
+) -> std::result::Result<Vec<u8>, BodyError> {
+    let too_large = |resp: &reqwest::Response| BodyError::TooLarge {
+        host: resp.url().host_str().unwrap_or("the server").to_owned(),
+        limit,
+    };
+    let announced = resp.content_length().unwrap_or(0);
+    if usize::try_from(announced).map_or(true, |n| n > limit) {
+        return Err(too_large(&resp));
+    }
+    let mut body = Vec::with_capacity(usize::try_from(announced).unwrap_or(0));
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| BodyError::Transport(describe(e)))?
+    {
+        if chunk.len() > limit.saturating_sub(body.len()) {
+            return Err(too_large(&resp));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 #[cfg(test)]
@@ -286,5 +337,89 @@ mod tests {
         let mut h = reqwest::header::HeaderMap::new();
         h.insert(reqwest::header::RETRY_AFTER, "7".parse().expect("value"));
         assert_eq!(retry_after(&h), Some(7));
+        h.insert(
+            reqwest::header::RETRY_AFTER,
+            "99999999999".parse().expect("value"),
+        );
+        assert_eq!(retry_after(&h), Some(limits::RETRY_AFTER_MAX_SECS));
+    }
+
+    /// A plain-HTTP server on loopback answering every connection with `head` and then
+    /// `body_chunks` chunks of 64 KiB (chunked when `head` says so), until the client goes away.
+    async fn serve(head: &'static str, body_chunks: usize) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .expect("bind");
+        let url = format!("http://{}/", listener.local_addr().expect("addr"));
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 4096];
+                    let _ = s.read(&mut buf).await;
+                    s.write_all(head.as_bytes()).await?;
+                    let chunk = vec![b'a'; 64 * 1024];
+                    let chunked = head.contains("chunked");
+                    for _ in 0..body_chunks {
+                        if chunked {
+                            s.write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+                                .await?;
+                        }
+                        s.write_all(&chunk).await?;
+                        if chunked {
+                            s.write_all(b"\r\n").await?;
+                        }
+                    }
+                    if chunked {
+                        s.write_all(b"0\r\n\r\n").await?;
+                    }
+                    s.shutdown().await
+                });
+            }
+        });
+        url
+    }
+
+    async fn fetch(url: &str) -> std::result::Result<Vec<u8>, BodyError> {
+        let client = build_imds_client(&HttpOptions::default()).expect("client");
+        let resp = client.get(url).send().await.expect("send");
+        read_body(resp).await
+    }
+
+    #[tokio::test]
+    async fn bodies_are_read_up_to_the_limit() {
+        // 17 chunks of 64 KiB: just over 1 MiB, without a Content-Length (chunked).
+        let url = serve(
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+            17,
+        )
+        .await;
+        let err = fetch(&url).await.expect_err("too large");
+        assert!(
+            matches!(&err, BodyError::TooLarge { host, limit } if host == "127.0.0.1" && *limit == limits::MAX_BODY),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("larger than 1024 KiB"), "{err}");
+        // A chunked stream that never ends is cut at the limit too.
+        let url = serve(
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+            usize::MAX,
+        )
+        .await;
+        assert!(matches!(fetch(&url).await, Err(BodyError::TooLarge { .. })));
+        // A Content-Length over the limit is refused before the body is read.
+        let url = serve(
+            "HTTP/1.1 200 OK\r\nContent-Length: 1073741824\r\nConnection: close\r\n\r\n",
+            0,
+        )
+        .await;
+        assert!(matches!(fetch(&url).await, Err(BodyError::TooLarge { .. })));
+        // Exactly 1 MiB is fine.
+        let url = serve(
+            "HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\nConnection: close\r\n\r\n",
+            16,
+        )
+        .await;
+        assert_eq!(fetch(&url).await.expect("1 MiB").len(), limits::MAX_BODY);
     }
 }

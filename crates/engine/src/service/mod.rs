@@ -490,11 +490,12 @@ struct Prompt {
 
 impl LoginPrompt for Prompt {
     fn device_code(&mut self, prompt: &interactive::DeviceCodePrompt) {
+        let now = self.clock.now();
         let expires_in = chrono::TimeDelta::from_std(prompt.expires_in).unwrap_or_default();
         (self.on_code)(DeviceCodePrompt {
             user_code: prompt.user_code.clone(),
             verification_uri: prompt.verification_uri.clone(),
-            expires_at: self.clock.now() + expires_in,
+            expires_at: now.checked_add_signed(expires_in).unwrap_or(now),
             message: prompt.message.clone().unwrap_or_else(|| {
                 format!(
                     "To sign in, open {} and enter the code {}.",
