@@ -219,4 +219,31 @@ mod tests {
         assert!(back.secret == cred.secret);
         assert!(!file.exists());
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(crate::proptest_config(128))]
+
+            /// Whatever is in the keyring entry or the file (edited by hand or by malware), a
+            /// read gives a credential or none.
+            #[test]
+            fn hostile_cache_contents_are_read_or_ignored(
+                entry in prop_oneof![any::<String>(), ".{0,10}".prop_map(|u| format!(r#"{{"username":"{u}","secret":"s","expires_at":"+262143-12-31T23:59:59Z"}}"#))],
+                file in proptest::collection::vec(any::<u8>(), 0..200),
+            ) {
+                let dir = tempfile::tempdir().expect("tmp");
+                let path = dir.path().join("acr-tokens.json");
+                std::fs::write(&path, &file).expect("write");
+                let keyring = MemoryStore::new();
+                keyring.set("acr-token/r.azurecr.io", &Secret::new(entry)).expect("set");
+                let cache = TokenStore::new(&keyring, path);
+                let _ = cache.get("r.azurecr.io");
+                keyring.set_unavailable(Some("no keyring"));
+                let _ = cache.get("r.azurecr.io");
+            }
+        }
+    }
 }

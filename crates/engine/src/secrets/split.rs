@@ -594,4 +594,44 @@ mod tests {
             assert_eq!(Header::parse(bad), None, "{bad}");
         }
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(crate::proptest_config(64))]
+
+            /// Any sequence of values (any characters, any length) written under Windows'
+            /// limits reads back as the last one written, leaving only its own entries.
+            #[test]
+            fn any_values_round_trip(values in proptest::collection::vec(
+                prop_oneof![".{0,1500}", "[a-zA-Z0-9._-]{1200,4000}", any::<String>()], 1..4)
+            ) {
+                let store = windows();
+                for value in &values {
+                    store.set("k", &Secret::new(value.clone())).expect("set");
+                    let back = store.get("k").expect("get").expect("some");
+                    prop_assert!(back.expose() == value.as_str());
+                    let parts = split(value, WINDOWS_UNITS).len();
+                    let plain = parts == 1 && !is_header(value);
+                    prop_assert_eq!(store.inner().keys().len(), if plain { 1 } else { parts + 1 });
+                }
+                store.delete("k").expect("delete");
+                prop_assert!(store.inner().keys().is_empty());
+            }
+
+            #[test]
+            fn any_header_text_is_read_or_refused(text in any::<String>(), tail in ".{0,80}") {
+                let _ = Header::parse(&text);
+                let _ = Header::parse(&format!("{VERSION} {tail}"));
+                // As an entry: read as a plain value, or refused as damage; never a panic.
+                let store = windows();
+                store.inner().set("k", &Secret::new(format!("{MAGIC}{tail}"))).expect("set");
+                let _ = store.get("k");
+                store.set("k", &Secret::new("new")).expect("a write repairs it");
+                prop_assert_eq!(store.get("k").expect("get").map(|s| s.expose().to_owned()), Some("new".to_owned()));
+            }
+        }
+    }
 }
