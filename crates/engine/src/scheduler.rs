@@ -740,7 +740,9 @@ impl Runner {
             e => FailureClass::of(e.kind()),
         };
         let count = self.failures.get(&key).map_or(0, |f| f.count) + 1;
-        let retry_after = e.retry_after().map(|s| TimeDelta::seconds(s as i64));
+        let retry_after = e
+            .retry_after()
+            .map(|s| crate::clock::seconds(i64::try_from(s).unwrap_or(i64::MAX)));
         let retry_at = self
             .policy
             .backoff

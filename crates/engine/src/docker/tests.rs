@@ -358,10 +358,31 @@ mod properties {
         let not_docker = |k: &String| !matches!(k.as_str(), "auths" | "credHelpers" | "credsStore");
         let not_ours = |k: &String| k != OURS;
         (
-            proptest::collection::vec((".{0,12}".prop_filter("not Docker's", not_docker), json_value()), 0..4),
-            proptest::collection::vec(("[a-z0-9.:/-]{1,24}".prop_filter("not ours", not_ours), json_value()), 0..4),
-            proptest::collection::vec(("[a-z0-9.:-]{1,24}".prop_filter("not ours", not_ours), "[a-z-]{1,12}"), 0..3),
-            proptest::option::of(proptest::collection::vec(("[a-zA-Z]{1,10}", json_value()), 0..3)),
+            proptest::collection::vec(
+                (
+                    ".{0,12}".prop_filter("not Docker's", not_docker),
+                    json_value(),
+                ),
+                0..4,
+            ),
+            proptest::collection::vec(
+                (
+                    "[a-z0-9.:/-]{1,24}".prop_filter("not ours", not_ours),
+                    json_value(),
+                ),
+                0..4,
+            ),
+            proptest::collection::vec(
+                (
+                    "[a-z0-9.:-]{1,24}".prop_filter("not ours", not_ours),
+                    "[a-z-]{1,12}",
+                ),
+                0..3,
+            ),
+            proptest::option::of(proptest::collection::vec(
+                ("[a-zA-Z]{1,10}", json_value()),
+                0..3,
+            )),
         )
             .prop_map(|(top, auths, helpers, ours)| {
                 let mut root: Map<String, Value> = top.into_iter().collect();

@@ -297,7 +297,8 @@ mod tests {
         use proptest::prelude::*;
 
         fn explained(resp: &EntraErrorResponse) -> Error {
-            let url = Url::parse("https://login.example/t/oauth2/v2.0/token").unwrap_or_else(|_| unreachable!());
+            let url = Url::parse("https://login.example/t/oauth2/v2.0/token")
+                .unwrap_or_else(|_| unreachable!());
             let err = ctx(&url).entra(resp, None, None);
             let _ = (err.to_string(), err.hint(), err.kind());
             err

@@ -251,7 +251,7 @@ pub(crate) fn context<'a>(
 pub(crate) fn access_token(resp: &EntraTokenResponse, now: DateTime<Utc>) -> AccessToken {
     let token = resp.access_token().secret().clone();
     let expires_at = match resp.expires_in() {
-        Some(d) => now + Duration::from_std(d).unwrap_or(Duration::minutes(60)),
+        Some(d) => crate::clock::later(now, Duration::from_std(d).unwrap_or(Duration::MAX)),
         None => jwt::decode_claims(&token)
             .as_ref()
             .and_then(jwt::Claims::expires_at)

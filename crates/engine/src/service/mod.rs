@@ -469,7 +469,7 @@ impl LoginPrompt for Prompt {
         (self.on_code)(DeviceCodePrompt {
             user_code: prompt.user_code.clone(),
             verification_uri: prompt.verification_uri.clone(),
-            expires_at: self.clock.now() + expires_in,
+            expires_at: crate::clock::later(self.clock.now(), expires_in),
             message: prompt.message.clone().unwrap_or_else(|| {
                 format!(
                     "To sign in, open {} and enter the code {}.",
