@@ -129,7 +129,7 @@ mod tests {
                 let mut encoded = URL_SAFE_NO_PAD.encode(payload.to_string());
                 if padded {
                     // Some issuers pad; the decoder accepts it.
-                    while encoded.len() % 4 != 0 {
+                    while !encoded.len().is_multiple_of(4) {
                         encoded.push('=');
                     }
                 }
