@@ -328,4 +328,62 @@ mod tests {
         use std::os::unix::process::ExitStatusExt;
         assert_eq!(status.signal(), Some(15));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(proptest::test_runner::Config {
+                cases: 512,
+                failure_persistence: None,
+                ..proptest::test_runner::Config::default()
+            })]
+
+            /// Whatever a line of /proc/self/maps holds, a mapping is a non-empty range.
+            #[test]
+            fn any_maps_line(line in prop_oneof![
+                any::<String>(),
+                ("[0-9a-fA-F]{0,20}", "[0-9a-fA-F]{0,20}", ".{0,30}", "/?.{0,30}")
+                    .prop_map(|(a, b, mid, path)| format!("{a}-{b} {mid} {path}")),
+            ]) {
+                if let Some((start, end, path)) = mapping(&line) {
+                    prop_assert!(end > start);
+                    prop_assert!(path.starts_with('/'));
+                    let _ = window_only(path);
+                }
+            }
+
+            /// Printing a maps line and reading it back gives the same range and path.
+            #[test]
+            fn maps_lines_round_trip(
+                start in any::<usize>(),
+                len in 1..=usize::MAX,
+                path in "/[a-zA-Z0-9._/-]{0,40}",
+            ) {
+                let end = start.saturating_add(len);
+                prop_assume!(end > start);
+                let line = format!("{start:x}-{end:x} r-xp 00000000 08:01 1234 {path}");
+                prop_assert_eq!(mapping(&line), Some((start, end, path.as_str())));
+            }
+
+            /// A stat line's comm may hold anything, parentheses and spaces included.
+            #[test]
+            fn any_stat_line(
+                text in any::<String>(),
+                comm in ".{0,16}",
+                ppid in any::<u32>(),
+            ) {
+                let _ = parent_pid(&text);
+                prop_assert_eq!(parent_pid(&format!("42 ({comm}) S {ppid} 1 1 0")), Some(ppid));
+            }
+
+            #[test]
+            fn any_cmdline(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+                if let Some(name) = program_name(&bytes) {
+                    prop_assert!(!name.is_empty() && !name.contains('/') && !name.contains('\0'));
+                }
+            }
+        }
+    }
 }

@@ -603,6 +603,23 @@ fn the_helper_program_answers_from_the_cache_and_hands_a_refresh_to_the_cli() {
     };
     assert_eq!(exchanges(&w), 1);
     assert!(w.home.path().join("state/acr-tokens.json").exists());
+    // Kept in a file for want of a keyring: the doctor says so.
+    let report = w.cli(&["doctor", "--json"]).json();
+    let finding = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "token-file")
+        .cloned()
+        .expect("token-file");
+    assert_eq!(finding["severity"], "warning", "{finding}");
+    assert!(
+        finding["message"]
+            .as_str()
+            .unwrap()
+            .contains("acr-tokens.json"),
+        "{finding}"
+    );
 
     // Then from the cache, in the helper alone.
     w.fake.clear_requests();

@@ -22,6 +22,7 @@ mod helpers;
 mod notifications;
 mod pipeline;
 mod proxy;
+mod secret_limits;
 mod secret_service;
 mod service;
 mod signin_app;

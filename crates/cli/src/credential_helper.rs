@@ -326,4 +326,92 @@ mod tests {
             "myreg.azurecr.localhost:8443"
         );
     }
+
+    mod properties {
+        use super::*;
+        use acr_tray_engine::secret::Secret;
+        use acr_tray_engine::secrets::MemoryStore;
+        use proptest::prelude::*;
+
+        const SERVER: &str = "myreg.azurecr.io";
+
+        /// An ACR Tray home with one registry, whose cached entry in the keyring is `entry`.
+        fn home(entry: Option<&str>) -> (tempfile::TempDir, Env, MemoryStore) {
+            let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+            std::fs::write(
+                dir.path().join("config.toml"),
+                format!(
+                    "[[registry]]\nname = \"myreg\"\nlogin_server = \"{SERVER}\"\nauth = \"admin-password\"\nadmin_username = \"u\"\n"
+                ),
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+            let env = Env::from_pairs([("ACR_TRAY_HOME", dir.path().display().to_string())]);
+            Settings::load(&dir.path().join("config.toml")).unwrap_or_else(|e| panic!("{e}"));
+            let store = MemoryStore::new();
+            if let Some(entry) = entry {
+                store
+                    .set(&format!("acr-token/{SERVER}"), &Secret::new(entry))
+                    .unwrap_or_else(|e| panic!("{e}"));
+            }
+            (dir, env, store)
+        }
+
+        fn now() -> chrono::DateTime<chrono::Utc> {
+            chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default()
+        }
+
+        proptest! {
+            #![proptest_config(proptest::test_runner::Config {
+                cases: 128,
+                failure_persistence: None,
+                ..proptest::test_runner::Config::default()
+            })]
+
+            /// Whatever Docker (or anyone) writes to the helper's stdin, with any action, the
+            /// helper answers: "not found" for hosts it does not serve, a JSON answer for the
+            /// one it does.
+            #[test]
+            fn any_stdin_gets_an_answer(
+                action in prop_oneof![Just("get".to_owned()), Just("store".to_owned()), Just("erase".to_owned()), Just("list".to_owned()), ".{0,8}"],
+                stdin in prop_oneof![
+                    proptest::collection::vec(any::<u8>(), 0..300),
+                    "(https?://)?[a-zA-Z0-9.:-]{0,30}(/.{0,20})?".prop_map(String::into_bytes),
+                    Just(format!("https://{SERVER}/v2/").into_bytes()),
+                ],
+                secret in "[A-Za-z0-9._-]{1,40}",
+            ) {
+                let entry = serde_json::json!({"username": "u", "secret": secret}).to_string();
+                let (_dir, env, store) = home(Some(&entry));
+                let input = read_input(&action, &mut stdin.as_slice());
+                let input = input.trim();
+                match respond(&action, input, &env, &store, now()) {
+                    Response::Done { code, text } if action == "get" => {
+                        if host_of(input) == SERVER {
+                            prop_assert_eq!(code, 0);
+                            let answer: serde_json::Value = serde_json::from_str(&text).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                            prop_assert_eq!(answer["ServerURL"].as_str(), Some(input));
+                            prop_assert_eq!(answer["Secret"].as_str(), Some(secret.as_str()));
+                        } else {
+                            prop_assert_eq!((code, text.as_str()), (1, NOT_FOUND));
+                        }
+                    }
+                    Response::Done { .. } => {}
+                    Response::Refresh { server } => prop_assert_eq!(server.as_str(), input),
+                }
+            }
+
+            /// A cached entry edited by hand or by malware gives an answer or a refresh.
+            #[test]
+            fn hostile_cache_entries(entry in prop_oneof![
+                any::<String>(),
+                (".{0,10}", ".{0,10}", prop_oneof![Just("null".to_owned()), Just("\"+262143-12-31T23:59:59Z\"".to_owned()), Just("\"-262143-01-01T00:00:00Z\"".to_owned()), ".{0,12}"])
+                    .prop_map(|(u, s, e)| format!(r#"{{"username":{u:?},"secret":{s:?},"expires_at":{e}}}"#)),
+            ]) {
+                let (_dir, env, store) = home(Some(&entry));
+                for action in ["get", "list", "erase"] {
+                    let _ = respond(action, SERVER, &env, &store, now());
+                }
+            }
+        }
+    }
 }

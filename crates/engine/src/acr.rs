@@ -404,4 +404,89 @@ mod tests {
             ]
         );
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A parameter value as a server would quote it (`\` and `"` escaped).
+        fn quoted(v: &str) -> String {
+            format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""))
+        }
+
+        proptest! {
+            #![proptest_config(crate::proptest_config(512))]
+
+            #[test]
+            fn any_challenge_header_is_parsed_or_refused(header in any::<String>()) {
+                let _ = parse_challenge(&header, &server(), &allow());
+                let _ = parse_params(&header);
+            }
+
+            #[test]
+            fn bearer_headers_with_hostile_parts(
+                scheme in prop_oneof![
+                    Just("Bearer".to_owned()),
+                    Just("bearer".to_owned()),
+                    Just("Basic".to_owned()),
+                    ".{0,8}",
+                ],
+                realm in prop_oneof![
+                    Just("https://myreg.azurecr.io/oauth2/token".to_owned()),
+                    Just("https://evil.example/oauth2/token".to_owned()),
+                    "https?://[a-z.:@0-9\\[\\]]{0,30}/.{0,10}",
+                    ".{0,40}",
+                ],
+                service in ".{0,30}",
+                extra in proptest::collection::vec(("[a-zA-Z]{0,6}", ".{0,20}"), 0..4),
+            ) {
+                let mut header = format!("{scheme} realm={},service={}", quoted(&realm), quoted(&service));
+                for (k, v) in &extra {
+                    header.push_str(&format!(",{k}={}", quoted(v)));
+                }
+                if let Ok(c) = parse_challenge(&header, &server(), &allow()) {
+                    // Only an HTTPS realm on the registry (or an allowed host) is accepted.
+                    prop_assert_eq!(c.realm.scheme(), "https");
+                    let host = c.realm.host_str().unwrap_or_default().to_owned();
+                    prop_assert!(host == "myreg.azurecr.io" || allow().check(&host).is_ok(), "{}", host);
+                }
+            }
+
+            /// Printing parameters as a server quotes them and parsing them back gives them again.
+            #[test]
+            fn params_round_trip(
+                params in proptest::collection::vec(("[a-zA-Z][a-zA-Z0-9_-]{0,10}", ".{0,30}"), 0..6),
+            ) {
+                let params: Vec<(String, String)> = params
+                    .into_iter()
+                    .map(|(k, v)| (k, v.trim().to_owned()))
+                    .collect();
+                let printed = params
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", quoted(v)))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                prop_assert_eq!(parse_params(&printed), params);
+            }
+
+            #[test]
+            fn any_acr_error_body_gives_a_message(body in proptest::collection::vec(any::<u8>(), 0..256)) {
+                let _ = with_message(&body);
+            }
+
+            #[test]
+            fn structured_acr_error_bodies(
+                errors in proptest::collection::vec((".{0,20}", ".{0,60}"), 0..3),
+                noise in ".{0,20}",
+            ) {
+                let body = serde_json::json!({
+                    "errors": errors.iter().map(|(code, message)| serde_json::json!({
+                        "code": code, "message": message, "detail": noise,
+                    })).collect::<Vec<_>>(),
+                });
+                let message = acr_message(body.to_string().as_bytes());
+                prop_assert_eq!(message, errors.first().map(|e| e.1.clone()).unwrap_or_default());
+            }
+        }
+    }
 }

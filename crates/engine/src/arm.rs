@@ -600,4 +600,61 @@ mod tests {
         );
         assert_eq!(err.kind(), ErrorKind::Configuration);
     }
+
+    use proptest::prelude::*;
+
+    /// Turns an error answer into our error, as [`Arm::send`] does.
+    fn explained(status: u16, body: &[u8]) -> Error {
+        let http = reqwest::Client::new();
+        let base = Url::parse("https://management.example/").unwrap_or_else(|_| unreachable!());
+        let token = Secret::new("t");
+        let arm = Arm::new(&http, &base, &token, "app");
+        let info = serde_json::from_slice::<ArmErrorBody>(body)
+            .map(|b| b.error)
+            .unwrap_or(ArmErrorInfo {
+                code: String::new(),
+                message: String::new(),
+            });
+        let err = arm.explain(
+            status,
+            info,
+            &base,
+            "/subscriptions/s/resourceGroups/g/providers/Microsoft.ContainerRegistry/registries/r",
+            None,
+        );
+        let _ = (err.to_string(), err.hint(), err.kind());
+        err
+    }
+
+    proptest! {
+        #![proptest_config(crate::proptest_config(256))]
+
+        #[test]
+        fn any_error_body_is_explained(
+            status in any::<u16>(),
+            body in proptest::collection::vec(any::<u8>(), 0..300),
+        ) {
+            explained(status, &body);
+        }
+
+        #[test]
+        fn hostile_error_bodies_are_explained_on_one_line(
+            status in prop_oneof![Just(400u16), Just(401), Just(403), Just(404), Just(429), Just(503), any::<u16>()],
+            code in ".{0,40}",
+            message in ".{0,120}",
+        ) {
+            let body = serde_json::json!({"error": {"code": code, "message": message, "details": [{}]}});
+            let err = explained(status, body.to_string().as_bytes());
+            if let Error::Registry { message: m, .. } = &err {
+                prop_assert!(m.lines().count() <= 1 || code.contains('\n'), "{}", m);
+            }
+        }
+
+        #[test]
+        fn operation_status_bodies(body in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = serde_json::from_slice::<OperationStatus>(&body);
+            let _ = serde_json::from_slice::<CredentialsBody>(&body);
+            let _ = serde_json::from_slice::<Page>(&body);
+        }
+    }
 }

@@ -22,6 +22,35 @@ impl Clock for SystemClock {
     }
 }
 
+/// `t + d`, or the last representable time when that is out of range: for lifetimes servers
+/// announce, which may be anything (a token "valid for 10^12 seconds" must not stop the engine).
+pub fn later(t: DateTime<Utc>, d: TimeDelta) -> DateTime<Utc> {
+    t.checked_add_signed(d).unwrap_or(if d < TimeDelta::zero() {
+        DateTime::<Utc>::MIN_UTC
+    } else {
+        DateTime::<Utc>::MAX_UTC
+    })
+}
+
+/// `t - d`, or the first (last) representable time when that is out of range.
+pub fn earlier(t: DateTime<Utc>, d: TimeDelta) -> DateTime<Utc> {
+    t.checked_sub_signed(d).unwrap_or(if d < TimeDelta::zero() {
+        DateTime::<Utc>::MAX_UTC
+    } else {
+        DateTime::<Utc>::MIN_UTC
+    })
+}
+
+/// A number of seconds a server announced, as a duration (the longest or shortest one when
+/// it is out of range).
+pub fn seconds(secs: i64) -> TimeDelta {
+    TimeDelta::try_seconds(secs).unwrap_or(if secs < 0 {
+        TimeDelta::MIN
+    } else {
+        TimeDelta::MAX
+    })
+}
+
 /// The system clock, shared.
 pub fn system() -> Arc<dyn Clock> {
     Arc::new(SystemClock)
@@ -86,5 +115,32 @@ mod tests {
         assert_eq!(clock.now(), start + TimeDelta::hours(1));
         clock.jump(TimeDelta::hours(5));
         assert_eq!(clock.now(), start + TimeDelta::hours(6));
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(crate::proptest_config(512))]
+
+            #[test]
+            fn sums_saturate(
+                secs in (DateTime::<Utc>::MIN_UTC.timestamp()..=DateTime::<Utc>::MAX_UTC.timestamp()),
+                delta in any::<i64>(),
+            ) {
+                let t = DateTime::from_timestamp(secs, 0).unwrap_or_default();
+                let d = seconds(delta);
+                let (l, e) = (later(t, d), earlier(t, d));
+                if delta >= 0 {
+                    prop_assert!(l >= t && e <= t);
+                } else {
+                    prop_assert!(l <= t && e >= t);
+                }
+                if let Some(exact) = t.checked_add_signed(d) {
+                    prop_assert_eq!(l, exact);
+                }
+            }
+        }
     }
 }

@@ -165,7 +165,20 @@ impl Engine {
                 }
             }
         }
-        let cache = TokenStore::new(self.secrets.as_ref(), self.paths.token_file());
+        let token_file = self.paths.token_file();
+        if token_file.exists() {
+            findings.push(finding(
+                "token-file",
+                Severity::Warning,
+                None,
+                format!(
+                    "registry tokens are kept in {} (readable by you only), not in the OS keyring, because the keyring was not available when they were written; any program running as you can read them there",
+                    token_file.display()
+                ),
+                None,
+            ));
+        }
+        let cache = TokenStore::new(self.secrets.as_ref(), token_file);
         for reg in &self.settings.registries {
             let host = reg.login_server.to_string();
             let store = config.store_for(&host, &self.env);

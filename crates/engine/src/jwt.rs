@@ -92,4 +92,58 @@ mod tests {
         assert!(decode_claims("a.b.c.d").is_none());
         assert!(decode_claims("a.!!!.c").is_none());
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(crate::proptest_config(512))]
+
+            #[test]
+            fn any_token_is_decoded_or_refused(token in any::<String>()) {
+                if let Some(c) = decode_claims(&token) {
+                    let _ = (c.expires_at(), c.username());
+                }
+            }
+
+            #[test]
+            fn any_payload_is_decoded_or_refused(payload in proptest::collection::vec(any::<u8>(), 0..200)) {
+                let token = format!("h.{}.s", URL_SAFE_NO_PAD.encode(&payload));
+                if let Some(c) = decode_claims(&token) {
+                    let _ = (c.expires_at(), c.username());
+                }
+            }
+
+            /// Claims written into a token are read back as they were, whatever their values.
+            #[test]
+            fn claims_round_trip(
+                exp in any::<i64>(),
+                tid in ".{0,40}",
+                upn in proptest::option::of(".{0,40}"),
+                actions in proptest::collection::vec(".{0,8}", 0..4),
+                padded in any::<bool>(),
+            ) {
+                let payload = serde_json::json!({
+                    "exp": exp, "tid": tid, "upn": upn, "permissions": {"actions": actions},
+                    "unknown": {"nested": [1, "x", null]},
+                });
+                let mut encoded = URL_SAFE_NO_PAD.encode(payload.to_string());
+                if padded {
+                    // Some issuers pad; the decoder accepts it.
+                    while !encoded.len().is_multiple_of(4) {
+                        encoded.push('=');
+                    }
+                }
+                let c = decode_claims(&format!("eyJhbGciOiJSUzI1NiJ9.{encoded}.sig"));
+                prop_assert!(c.is_some());
+                let c = c.unwrap_or_default();
+                prop_assert_eq!(c.exp, Some(exp));
+                prop_assert_eq!(c.tid.clone(), Some(tid));
+                prop_assert_eq!(c.upn.clone(), upn);
+                prop_assert_eq!(c.permissions.as_ref().map(|p| p.actions.clone()), Some(actions));
+                prop_assert_eq!(c.expires_at().map(|t| t.timestamp()).unwrap_or(exp), exp);
+            }
+        }
+    }
 }

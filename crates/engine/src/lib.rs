@@ -71,6 +71,18 @@ pub mod text;
 pub mod token_cache;
 pub mod token_store;
 
+/// The property tests' settings: `cases` inputs each (the whole set runs in seconds in a debug
+/// build), and no `proptest-regressions` files written into the source tree; a failure prints
+/// its minimal input, which then becomes an ordinary test.
+#[cfg(test)]
+pub(crate) fn proptest_config(cases: u32) -> proptest::test_runner::Config {
+    proptest::test_runner::Config {
+        cases,
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    }
+}
+
 pub use engine::{Account, Engine, EngineOptions};
 pub use env::Env;
 pub use error::{Error, ErrorKind, Result};

@@ -6,6 +6,7 @@ use std::hash::{Hash, Hasher};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+use crate::clock::{earlier, later};
 use crate::config::RefreshSettings;
 use crate::error::ErrorKind;
 
@@ -65,15 +66,16 @@ impl Policy {
     ) -> Option<DateTime<Utc>> {
         let last = last_refresh?;
         let early = scale(self.jitter, unit(key, last.timestamp()));
-        let by_interval = last + self.interval - early;
+        // `exp` comes from the token: any time at all, so every sum saturates.
+        let by_interval = earlier(later(last, self.interval), early);
         let Some(exp) = expires_at else {
             return Some(by_interval);
         };
-        let due = by_interval.min(exp - self.min_remaining);
-        if due >= last + MIN_GAP {
+        let due = by_interval.min(earlier(exp, self.min_remaining));
+        if due >= later(last, MIN_GAP) {
             Some(due)
         } else {
-            Some(last + ((exp - last) / 2).max(TimeDelta::minutes(1)))
+            Some(later(last, ((exp - last) / 2).max(TimeDelta::minutes(1))))
         }
     }
 }
@@ -135,7 +137,7 @@ impl Backoff {
         let asked = retry_after
             .unwrap_or_default()
             .clamp(TimeDelta::zero(), self.max_retry_after);
-        now + wait.max(asked)
+        later(now, wait.max(asked))
     }
 }
 
@@ -186,7 +188,9 @@ fn unit(key: &str, salt: i64) -> f64 {
 }
 
 fn scale(d: TimeDelta, factor: f64) -> TimeDelta {
-    TimeDelta::milliseconds((d.num_milliseconds() as f64 * factor).round() as i64)
+    // `as` saturates; the one value a TimeDelta cannot hold, i64::MIN ms, becomes the shortest.
+    let ms = (d.num_milliseconds() as f64 * factor).round() as i64;
+    TimeDelta::try_milliseconds(ms).unwrap_or(TimeDelta::MIN)
 }
 
 #[cfg(test)]
@@ -385,5 +389,63 @@ mod tests {
             !clock_jumped(s(-3600), s(60)),
             "set back: not a jump forward"
         );
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Any time, with the ends of the range (where sums overflow) as likely as the rest.
+        fn any_time() -> impl Strategy<Value = DateTime<Utc>> {
+            let (min, max) = (
+                DateTime::<Utc>::MIN_UTC.timestamp(),
+                DateTime::<Utc>::MAX_UTC.timestamp(),
+            );
+            let week: i64 = 7 * 24 * 3600;
+            prop_oneof![
+                min..=max,
+                min..=min + 7200,
+                max - 7200..=max,
+                1_700_000_000_i64..=1_700_000_000 + week,
+            ]
+            .prop_map(|s| DateTime::from_timestamp(s, 0).unwrap_or_default())
+        }
+
+        proptest! {
+            #![proptest_config(crate::proptest_config(512))]
+
+            /// The `exp` of a registry's token is whatever the server put in it: a token that
+            /// "expires" in year -262,000 made `exp - 75 min` panic.
+            #[test]
+            fn due_at_takes_any_expiry(
+                last in any_time(),
+                exp in proptest::option::of(any_time()),
+                key in ".{0,12}",
+            ) {
+                let policy = Policy::default();
+                let due = policy.due_at(&key, Some(last), exp);
+                prop_assert!(due.is_some());
+                if let (Some(due), Some(exp)) = (due, exp)
+                    && exp > later(last, TimeDelta::days(1))
+                {
+                    // A token that outlives the interval changes nothing.
+                    prop_assert_eq!(Some(due), policy.due_at(&key, Some(last), None));
+                }
+            }
+
+            /// `Retry-After` is whatever a server or proxy sent.
+            #[test]
+            fn retry_at_takes_any_wait(
+                now in any_time(),
+                failures in any::<u32>(),
+                retry_after in proptest::option::of(any::<u64>()),
+                needs_fix in any::<bool>(),
+            ) {
+                let class = if needs_fix { FailureClass::NeedsFix } else { FailureClass::Transient };
+                let asked = retry_after.map(|s| crate::clock::seconds(i64::try_from(s).unwrap_or(i64::MAX)));
+                let at = Backoff::default().retry_at("k", now, failures, class, asked);
+                prop_assert!(at >= now);
+            }
+        }
     }
 }

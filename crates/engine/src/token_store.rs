@@ -1,6 +1,10 @@
 //! ACR credentials kept for `docker-credential-acr-tray` and `acr-tray-cli token`: in the OS
 //! keyring (`acr-token/<login server>`), or — on machines without a keyring — in a user-only
 //! (0600) file in the state folder, which is no more exposed than Docker's own config.json.
+//!
+//! Only a keyring that is not there ([`Error::KeyringUnavailable`]: no Secret Service, no
+//! access) sends a credential to the file, and each such write is logged as a warning. A
+//! keyring that is there but refuses an entry fails the write: nothing falls back to the file.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -78,7 +82,13 @@ impl<'a> TokenStore<'a> {
             .keyring
             .set(&Self::key(login_server), &Secret::new(json))
         {
-            Err(Error::KeyringUnavailable { .. }) => {
+            Err(Error::KeyringUnavailable { detail }) => {
+                tracing::warn!(
+                    registry = %login_server,
+                    file = %self.file.display(),
+                    keyring = %detail,
+                    "the OS keyring is not available: the registry credential is kept in a file only you can read"
+                );
                 let mut all = self.read_file()?;
                 all.insert(login_server.to_ascii_lowercase(), stored);
                 self.write_file(&all)
@@ -172,5 +182,68 @@ mod tests {
         }
         cache.remove("r.azurecr.io").expect("remove");
         assert!(cache.get("r.azurecr.io").expect("get").is_none());
+    }
+
+    #[test]
+    fn a_keyring_that_refuses_an_entry_is_not_a_reason_for_the_file() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let file = dir.path().join("acr-tokens.json");
+        // Windows' limit without the splitting layer: the entry is refused.
+        let keyring = MemoryStore::with_windows_limits();
+        let cache = TokenStore::new(&keyring, file.clone());
+        let cred = CachedCredential {
+            username: "00000000-0000-0000-0000-000000000000".into(),
+            secret: Secret::new("t".repeat(3000)),
+            expires_at: None,
+        };
+        let err = cache.put("r.azurecr.io", &cred).expect_err("refused");
+        assert!(!matches!(err, Error::KeyringUnavailable { .. }), "{err:?}");
+        assert!(!file.exists(), "fell back to {}", file.display());
+
+        // The same through the `keyring` crate: its TooLong (Windows) is a refusal too.
+        keyring::set_default_credential_builder(keyring::mock::default_credential_builder());
+        let store = crate::secrets::KeyringStore::through_keyring_crate();
+        crate::secrets::refuse_next_call_for_tests(&store, "acr-token/r.azurecr.io");
+        let cache = TokenStore::new(&store, file.clone());
+        cache.put("r.azurecr.io", &cred).expect_err("refused");
+        assert!(!file.exists(), "fell back to {}", file.display());
+
+        // With the splitting layer, Windows' limit takes the credential.
+        let split = crate::secrets::SplitStore::new(
+            MemoryStore::with_windows_limits(),
+            Some(crate::secrets::WINDOWS_UNITS),
+        );
+        let cache = TokenStore::new(&split, file.clone());
+        cache.put("r.azurecr.io", &cred).expect("split");
+        let back = cache.get("r.azurecr.io").expect("get").expect("some");
+        assert!(back.secret == cred.secret);
+        assert!(!file.exists());
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(crate::proptest_config(128))]
+
+            /// Whatever is in the keyring entry or the file (edited by hand or by malware), a
+            /// read gives a credential or none.
+            #[test]
+            fn hostile_cache_contents_are_read_or_ignored(
+                entry in prop_oneof![any::<String>(), ".{0,10}".prop_map(|u| format!(r#"{{"username":"{u}","secret":"s","expires_at":"+262143-12-31T23:59:59Z"}}"#))],
+                file in proptest::collection::vec(any::<u8>(), 0..200),
+            ) {
+                let dir = tempfile::tempdir().expect("tmp");
+                let path = dir.path().join("acr-tokens.json");
+                std::fs::write(&path, &file).expect("write");
+                let keyring = MemoryStore::new();
+                keyring.set("acr-token/r.azurecr.io", &Secret::new(entry)).expect("set");
+                let cache = TokenStore::new(&keyring, path);
+                let _ = cache.get("r.azurecr.io");
+                keyring.set_unavailable(Some("no keyring"));
+                let _ = cache.get("r.azurecr.io");
+            }
+        }
     }
 }

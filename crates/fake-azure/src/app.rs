@@ -40,6 +40,15 @@ pub(crate) struct Shared {
     pub(crate) issuers: Mutex<HashMap<String, Arc<SigningKey>>>,
     /// The IMDS listener's port (plain HTTP on 127.0.0.1).
     pub(crate) imds_port: u16,
+    /// Issue refresh tokens as long as the real services' ([`crate::FakeAzure::set_long_tokens`]).
+    pub(crate) long_tokens: std::sync::atomic::AtomicBool,
+}
+
+impl Shared {
+    /// Whether refresh tokens are issued at the real services' lengths.
+    pub(crate) fn long_tokens(&self) -> bool {
+        self.long_tokens.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 /// Where a request goes.

@@ -344,7 +344,10 @@ pub(crate) fn rotated_refresh_token(
     client_id: &str,
     signed_in: DateTime<Utc>,
 ) -> String {
-    let token = format!("1.A{}", random_token(300));
+    let token = format!(
+        "1.A{}",
+        random_token(if s.long_tokens() { 1500 } else { 300 })
+    );
     lock(&s.dir).refresh_tokens.insert(
         token.clone(),
         RtRec {

@@ -217,6 +217,7 @@ impl FakeAzureBuilder {
             latency: Mutex::default(),
             issuers: Mutex::default(),
             imds_port,
+            long_tokens: std::sync::atomic::AtomicBool::new(false),
         });
         directory::init(&shared);
         let routers = server::Routers {
@@ -385,6 +386,15 @@ impl FakeAzure {
             .registry(name)
             .map(|r| r.public.login_server.clone());
         custom.unwrap_or_else(|| format!("{}.{}", name.to_ascii_lowercase(), self.acr_suffix()))
+    }
+
+    /// Issues refresh tokens as long as Entra's and ACR's can be (about 2,000 and 3,000
+    /// characters), over the 1,280 characters a Windows Credential Manager entry holds; by
+    /// default they are shorter (about 400 and 1,000).
+    pub fn set_long_tokens(&self, long: bool) {
+        self.shared()
+            .long_tokens
+            .store(long, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Adds this to every response's delay (benchmarks). Does not block other requests.

@@ -231,4 +231,41 @@ mod tests {
             limits::INLINE_RETRY_WAIT_MAX
         );
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn now() -> DateTime<Utc> {
+            DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default()
+        }
+
+        proptest! {
+            #![proptest_config(crate::proptest_config(512))]
+
+            /// IMDS's string numbers, whatever they hold: out-of-range lifetimes such as
+            /// `"expires_in": "9223372036854775807"` used to panic on the way to a time.
+            #[test]
+            fn any_lifetime_gives_a_time_or_none(
+                expires_in in prop_oneof![any::<i64>().prop_map(|n| n.to_string()), ".{0,24}"],
+                expires_on in proptest::option::of(prop_oneof![any::<i64>().prop_map(|n| n.to_string()), ".{0,24}"]),
+            ) {
+                let body = serde_json::json!({"access_token": "x", "expires_in": expires_in, "expires_on": expires_on});
+                let t: ImdsToken = serde_json::from_value(body).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let at = expiry(&t, now());
+                if let (None, Ok(secs)) = (&expires_on, expires_in.trim().parse::<i64>()) {
+                    let at = at.unwrap_or_default();
+                    prop_assert!((secs >= 0) == (at >= now()), "{} -> {}", secs, at);
+                }
+            }
+
+            #[test]
+            fn any_body_is_read_or_refused(body in proptest::collection::vec(any::<u8>(), 0..200)) {
+                if let Ok(t) = serde_json::from_slice::<ImdsToken>(&body) {
+                    let _ = expiry(&t, now());
+                }
+                let _ = serde_json::from_slice::<ImdsError>(&body);
+            }
+        }
+    }
 }

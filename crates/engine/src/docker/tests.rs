@@ -558,3 +558,156 @@ fn backups_are_private_and_only_the_newest_three_kept() {
         assert_eq!(mode & 0o777, 0o600, "{name}");
     }
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    const OURS: &str = "ours.azurecr.io";
+
+    /// Any JSON value Docker or another tool could leave (numbers are integers: serde_json
+    /// reads floats to the nearest value only within a last digit, and config.json holds none).
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            ".{0,20}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::vec((".{0,8}", inner), 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// A config.json of other tools' entries (and maybe an entry of ours with fields of theirs).
+    fn foreign_config() -> impl Strategy<Value = Value> {
+        let not_docker = |k: &String| !matches!(k.as_str(), "auths" | "credHelpers" | "credsStore");
+        let not_ours = |k: &String| k != OURS;
+        (
+            proptest::collection::vec(
+                (
+                    ".{0,12}".prop_filter("not Docker's", not_docker),
+                    json_value(),
+                ),
+                0..4,
+            ),
+            proptest::collection::vec(
+                (
+                    "[a-z0-9.:/-]{1,24}".prop_filter("not ours", not_ours),
+                    json_value(),
+                ),
+                0..4,
+            ),
+            proptest::collection::vec(
+                (
+                    "[a-z0-9.:-]{1,24}".prop_filter("not ours", not_ours),
+                    "[a-z-]{1,12}",
+                ),
+                0..3,
+            ),
+            proptest::option::of(proptest::collection::vec(
+                ("[a-zA-Z]{1,10}", json_value()),
+                0..3,
+            )),
+        )
+            .prop_map(|(top, auths, helpers, ours)| {
+                let mut root: Map<String, Value> = top.into_iter().collect();
+                let mut auths: Map<String, Value> = auths.into_iter().collect();
+                if let Some(fields) = ours {
+                    auths.insert(OURS.to_owned(), Value::Object(fields.into_iter().collect()));
+                }
+                root.insert("auths".to_owned(), Value::Object(auths));
+                let helpers: Map<String, Value> = helpers
+                    .into_iter()
+                    .map(|(k, v)| (k, Value::String(v)))
+                    .collect();
+                if !helpers.is_empty() {
+                    root.insert("credHelpers".to_owned(), Value::Object(helpers));
+                }
+                Value::Object(root)
+            })
+    }
+
+    proptest! {
+        #![proptest_config(crate::proptest_config(128))]
+
+        #[test]
+        fn any_bytes_are_read_or_refused_and_reprinted_faithfully(
+            bytes in proptest::collection::vec(any::<u8>(), 0..200),
+        ) {
+            if let Ok(config) = DockerConfig::parse(Path::new("config.json"), &bytes) {
+                let again = DockerConfig::parse(Path::new("config.json"), &config.to_bytes());
+                prop_assert!(again.is_ok());
+                prop_assert_eq!(again.map(|c| c.root).unwrap_or_default(), config.root);
+            }
+        }
+
+        #[test]
+        fn any_json_is_read_or_refused_and_reprinted_faithfully(value in json_value()) {
+            let bytes = value.to_string().into_bytes();
+            if let Ok(config) = DockerConfig::parse(Path::new("config.json"), &bytes) {
+                prop_assert_eq!(Value::Object(config.root.clone()), value);
+                let _ = (config.creds_store(), config.cred_helpers(), config.entry(OURS), config.has_secrets(OURS));
+                let again = DockerConfig::parse(Path::new("config.json"), &config.to_bytes());
+                prop_assert_eq!(again.map(|c| c.root).unwrap_or_default(), config.root);
+            }
+        }
+
+        /// Writing our entry never drops, alters or reorders anything of another tool's.
+        #[test]
+        fn merge_never_drops_a_foreign_entry(
+            before in foreign_config(),
+            token in "[A-Za-z0-9._-]{1,64}",
+            identity_form in any::<bool>(),
+            pretty in any::<bool>(),
+        ) {
+            let dir = tempfile::tempdir().expect("tmp");
+            let text = if pretty {
+                serde_json::to_string_pretty(&before).unwrap_or_default()
+            } else {
+                before.to_string()
+            };
+            let path = write(dir.path(), &text);
+            let form = if identity_form { EntryForm::IdentityToken } else { EntryForm::Password };
+            write_creds(&path, &[(OURS.to_owned(), cred(&token, form))]).expect("written");
+            let after = read_json(&path);
+
+            let keys = |v: &Value| -> Vec<String> {
+                v.as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default()
+            };
+            for (key, value) in before.as_object().into_iter().flatten() {
+                if key != "auths" {
+                    prop_assert_eq!(&after[key], value, "top-level {}", key);
+                }
+            }
+            let theirs = |v: &Value| -> Vec<String> {
+                keys(&v["auths"]).into_iter().filter(|k| k != OURS).collect()
+            };
+            prop_assert_eq!(theirs(&after), theirs(&before));
+            for (registry, entry) in before["auths"].as_object().into_iter().flatten() {
+                if registry == OURS {
+                    // Fields of other tools in our entry stay; the credential fields are ours.
+                    for (field, value) in entry.as_object().into_iter().flatten() {
+                        if !SECRET_FIELDS.contains(&field.as_str()) {
+                            prop_assert_eq!(&after["auths"][OURS][field], value, "{}", field);
+                        }
+                    }
+                } else {
+                    prop_assert_eq!(&after["auths"][registry], entry, "{}", registry);
+                }
+            }
+            let top = |v: &Value| -> Vec<String> { keys(v).into_iter().filter(|k| k != "auths").collect() };
+            prop_assert_eq!(top(&after), top(&before));
+
+            let config = DockerConfig::load(&path).expect("load");
+            let entry = config.entry(OURS).expect("our entry");
+            prop_assert_eq!(entry.username.as_str(), ZERO_GUID);
+            prop_assert_eq!(entry.acr_token().map(|s| s.expose().to_owned()), Some(token));
+        }
+    }
+}

@@ -300,4 +300,63 @@ mod tests {
         assert_eq!(e.aadsts, vec![70043]);
         assert!(err.hint().expect("hint").contains("sign-in frequency"));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn explained(resp: &EntraErrorResponse) -> Error {
+            let url = Url::parse("https://login.example/t/oauth2/v2.0/token")
+                .unwrap_or_else(|_| unreachable!());
+            let err = ctx(&url).entra(resp, None, None);
+            let _ = (err.to_string(), err.hint(), err.kind());
+            err
+        }
+
+        proptest! {
+            #![proptest_config(crate::proptest_config(512))]
+
+            #[test]
+            fn any_error_body_is_read_or_refused(body in proptest::collection::vec(any::<u8>(), 0..300)) {
+                if let Ok(resp) = serde_json::from_slice::<EntraErrorResponse>(&body) {
+                    explained(&resp);
+                }
+            }
+
+            #[test]
+            fn hostile_error_bodies(
+                error in ".{0,30}",
+                number in any::<u64>(),
+                tail in ".{0,60}",
+                description in proptest::option::of(".{0,80}"),
+                codes in proptest::collection::vec(any::<u32>(), 0..4),
+                with_prefix in any::<bool>(),
+            ) {
+                let description = if with_prefix {
+                    Some(format!("AADSTS{number}:{tail}\r\nTrace ID: x"))
+                } else {
+                    description
+                };
+                let body = serde_json::json!({
+                    "error": error, "error_description": description, "error_codes": codes,
+                    "timestamp": "2024-01-01", "trace_id": tail,
+                });
+                let resp = serde_json::from_slice::<EntraErrorResponse>(body.to_string().as_bytes());
+                prop_assert!(resp.is_ok());
+                let Ok(resp) = resp else { unreachable!() };
+                let Error::Entra(e) = explained(&resp) else { unreachable!() };
+                // The codes are the list when there is one, else the description's number
+                // when it is one.
+                let expected: Vec<u32> = if !codes.is_empty() {
+                    codes
+                } else if with_prefix {
+                    u32::try_from(number).ok().into_iter().collect()
+                } else {
+                    e.aadsts.clone()
+                };
+                prop_assert_eq!(&e.aadsts, &expected);
+                prop_assert!(!e.description.contains('\n'));
+            }
+        }
+    }
 }

@@ -384,4 +384,36 @@ mod tests {
         );
         assert_eq!(t(None, &far_exp), now + limits::TOKEN_LIFETIME_MAX);
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(crate::proptest_config(256))]
+
+            /// Whatever lifetime a token endpoint announces (a custom cloud's authority may be
+            /// anyone's), reading the answer gives a time; `expires_in` past year 262,143 used
+            /// to panic.
+            #[test]
+            fn any_announced_lifetime_gives_a_time(
+                expires_in in prop_oneof![
+                    any::<u64>(),
+                    0..100_000_u64,
+                    8_000_000_000_000..=10_000_000_000_000_000_u64,
+                    u64::MAX - 1000..=u64::MAX,
+                ],
+                token in prop_oneof![Just("opaque".to_owned()), ".{0,40}"],
+            ) {
+                let body = serde_json::json!({
+                    "access_token": token, "token_type": "Bearer", "expires_in": expires_in,
+                });
+                let resp = serde_json::from_value::<EntraTokenResponse>(body);
+                prop_assert!(resp.is_ok());
+                let Ok(resp) = resp else { unreachable!() };
+                let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
+                let _ = access_token(&resp, now);
+            }
+        }
+    }
 }

@@ -12,6 +12,17 @@ use crate::secret::Secret;
 
 #[cfg(target_os = "linux")]
 mod secret_service;
+mod split;
+
+pub use split::{MAX_PARTS, SplitStore, WINDOWS_BLOB_BYTES, WINDOWS_UNITS};
+
+/// The most UTF-16 code units one keyring entry holds here: Windows' Credential Manager takes
+/// 2,560 bytes; the macOS Keychain and the Secret Service take any secret ACR Tray keeps.
+pub const PLATFORM_UNITS: Option<usize> = if cfg!(windows) {
+    Some(WINDOWS_UNITS)
+} else {
+    None
+};
 
 /// The keyring service name ACR Tray's entries are filed under.
 pub const KEYRING_SERVICE: &str = "acr-tray";
@@ -29,8 +40,14 @@ pub trait SecretStore: Send + Sync {
 
 /// The OS keyring: on Linux the Secret Service over one connection per process
 /// ([`secret_service`]); the Keychain on macOS and the Credential Manager on Windows through
-/// the `keyring` crate.
+/// the `keyring` crate. Secrets longer than an entry holds ([`PLATFORM_UNITS`]) are split
+/// across entries ([`SplitStore`]).
 pub struct KeyringStore {
+    split: SplitStore<Raw>,
+}
+
+/// The keyring's entries as they are.
+struct Raw {
     backend: Backend,
 }
 
@@ -55,17 +72,23 @@ impl KeyringStore {
         let backend = Backend::SecretService(secret_service::SecretServiceStore::default());
         #[cfg(not(target_os = "linux"))]
         let backend = Backend::Entries(Mutex::default());
-        Self { backend }
+        Self::on(backend)
     }
 
     /// A store on whatever the `keyring` crate's default credential builder makes (its mock in
     /// tests).
     pub fn through_keyring_crate() -> Self {
-        Self {
-            backend: Backend::Entries(Mutex::default()),
-        }
+        Self::on(Backend::Entries(Mutex::default()))
     }
 
+    fn on(backend: Backend) -> Self {
+        Self {
+            split: SplitStore::new(Raw { backend }, PLATFORM_UNITS),
+        }
+    }
+}
+
+impl Raw {
     fn entry(
         entries: &Mutex<HashMap<String, Arc<keyring::Entry>>>,
         key: &str,
@@ -81,6 +104,20 @@ impl KeyringStore {
 }
 
 impl SecretStore for KeyringStore {
+    fn get(&self, key: &str) -> Result<Option<Secret>> {
+        self.split.get(key)
+    }
+
+    fn set(&self, key: &str, secret: &Secret) -> Result<()> {
+        self.split.set(key, secret)
+    }
+
+    fn delete(&self, key: &str) -> Result<()> {
+        self.split.delete(key)
+    }
+}
+
+impl SecretStore for Raw {
     fn get(&self, key: &str) -> Result<Option<Secret>> {
         match &self.backend {
             #[cfg(target_os = "linux")]
@@ -115,11 +152,45 @@ impl SecretStore for KeyringStore {
     }
 }
 
+/// Makes the `keyring` crate's mock entry under `key` fail its next call as Windows fails an
+/// entry that is too long.
+#[cfg(test)]
+pub(crate) fn refuse_next_call_for_tests(store: &KeyringStore, key: &str) {
+    let Backend::Entries(entries) = &store.split.inner().backend else {
+        unreachable!("the keyring crate's entries")
+    };
+    let Ok(entry) = Raw::entry(entries, key) else {
+        unreachable!("a mock entry")
+    };
+    if let Some(mock) = entry
+        .get_credential()
+        .downcast_ref::<keyring::mock::MockCredential>()
+    {
+        mock.set_error(keyring::Error::TooLong("password".into(), 2560));
+    }
+}
+
 fn unavailable(e: keyring::Error) -> Error {
     // The keyring's errors describe the platform failure; none of them carries the secret.
-    Error::KeyringUnavailable {
-        detail: e.to_string(),
+    match e {
+        keyring::Error::PlatformFailure(_) | keyring::Error::NoStorageAccess(_) => {
+            Error::KeyringUnavailable {
+                detail: e.to_string(),
+            }
+        }
+        // A keyring that works but will not take this entry: not a machine without a keyring,
+        // so nothing may fall back to a file.
+        other => refused(&other.to_string()),
     }
+}
+
+/// The error for an entry the keyring will not take (too long, not valid for it).
+pub(crate) fn refused(detail: &str) -> Error {
+    Error::invalid_input(
+        format!("the OS keyring refused an entry: {detail}"),
+        "nothing was stored in its place; check the keyring (Credential Manager, Keychain \
+         Access, Passwords and Keys) and try again, and report this if it persists",
+    )
 }
 
 /// Secrets in memory, for tests and for `--demo`.
@@ -127,12 +198,23 @@ fn unavailable(e: keyring::Error) -> Error {
 pub struct MemoryStore {
     map: Mutex<HashMap<String, Secret>>,
     unavailable: Mutex<Option<String>>,
+    /// Refuses entries over this many bytes of UTF-16, as Windows does.
+    max_utf16_bytes: Option<usize>,
 }
 
 impl MemoryStore {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty store with the Credential Manager's limit on every platform: an entry over
+    /// 2,560 bytes of UTF-16 is refused, as the `keyring` crate refuses it on Windows.
+    pub fn with_windows_limits() -> Self {
+        Self {
+            max_utf16_bytes: Some(WINDOWS_BLOB_BYTES),
+            ..Self::default()
+        }
     }
 
     /// Makes every call fail as a missing keyring does (for "no keyring on this machine" tests).
@@ -176,6 +258,14 @@ impl SecretStore for MemoryStore {
 
     fn set(&self, key: &str, secret: &Secret) -> Result<()> {
         self.check()?;
+        if let Some(max) = self.max_utf16_bytes {
+            let bytes = secret.expose().encode_utf16().count().saturating_mul(2);
+            if bytes > max {
+                return Err(refused(&format!(
+                    "an entry of {bytes} bytes is over the platform limit of {max}"
+                )));
+            }
+        }
         self.map
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -369,10 +459,10 @@ mod tests {
     fn keyring_failures_become_keyring_unavailable_with_alternatives() {
         keyring::set_default_credential_builder(keyring::mock::default_credential_builder());
         let store = KeyringStore::through_keyring_crate();
-        let Backend::Entries(entries) = &store.backend else {
+        let Backend::Entries(entries) = &store.split.inner().backend else {
             unreachable!("the keyring crate's entries")
         };
-        let entry = KeyringStore::entry(entries, "k").expect("entry");
+        let entry = Raw::entry(entries, "k").expect("entry");
         let mock = entry
             .get_credential()
             .downcast_ref::<keyring::mock::MockCredential>()

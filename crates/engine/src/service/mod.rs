@@ -495,7 +495,7 @@ impl LoginPrompt for Prompt {
         (self.on_code)(DeviceCodePrompt {
             user_code: prompt.user_code.clone(),
             verification_uri: prompt.verification_uri.clone(),
-            expires_at: now.checked_add_signed(expires_in).unwrap_or(now),
+            expires_at: crate::clock::later(now, expires_in),
             message: prompt.message.clone().unwrap_or_else(|| {
                 format!(
                     "To sign in, open {} and enter the code {}.",
