@@ -22,7 +22,7 @@ pub const TOKEN_LIFETIME_MAX: TimeDelta = TimeDelta::hours(48);
 
 /// The latest instant read from a server (the end of year 9999): far enough for any real
 /// `exp` or `expires_on`, near enough that adding days or hours to it never overflows.
-const LATEST_SECS: i64 = 253_402_300_799;
+pub(crate) const LATEST_SECS: i64 = 253_402_300_799;
 
 /// The longest device-code lifetime believed (Entra gives 15 minutes).
 pub const DEVICE_CODE_LIFETIME_MAX: Duration = Duration::from_secs(3600);
