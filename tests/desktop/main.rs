@@ -488,4 +488,14 @@ fn sign_in_add_registries_and_see_a_session_end() {
         eprintln!("desktop: flow done in {:?}", started.elapsed());
     });
     drop(driver);
+    // Everything the app made is the user's alone: its settings, state and logs, and the
+    // Docker config it wrote tokens into.
+    #[cfg(unix)]
+    {
+        acr_tray_tests::assert_private_tree(
+            w.home.path(),
+            &["config.toml", "state.json", "acr-tray."],
+        );
+        acr_tray_tests::assert_private_tree(w.docker_dir.path(), &["config.json"]);
+    }
 }

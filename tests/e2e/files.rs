@@ -2,7 +2,7 @@
 //! fresh home (no `ACR_TRAY_HOME`, platform folders, Docker's default `~/.docker`) and the
 //! usual umask, creates no file or folder another user could read.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use acr_tray_tests::World;
@@ -38,19 +38,6 @@ fn cli(home: &Path, args: &[&str], stdin: &str) -> String {
     );
     assert!(out.status.success(), "acr-tray-cli {args:?}:\n{text}");
     text
-}
-
-/// Every file and folder under `dir`, with its permission bits (symlinks not followed).
-fn tree(dir: &Path, out: &mut Vec<(PathBuf, u32)>) {
-    use std::os::unix::fs::PermissionsExt;
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let entry = entry.unwrap();
-        let meta = std::fs::symlink_metadata(entry.path()).unwrap();
-        out.push((entry.path(), meta.permissions().mode() & 0o777));
-        if meta.is_dir() {
-            tree(&entry.path(), out);
-        }
-    }
 }
 
 #[test]
@@ -105,32 +92,18 @@ fn a_fresh_tree_made_by_the_cli_is_private() {
     cli(&home, &["run", "--once"], "");
     cli(&home, &["docker", "use-helper"], "");
 
-    let mut found = Vec::new();
-    tree(&home, &mut found);
-    let names: Vec<String> = found
-        .iter()
-        .map(|(p, _)| p.strip_prefix(&home).unwrap().display().to_string())
-        .collect();
     // What the commands above must have made: settings, state, the token file, logs,
     // engine.lock, Docker's config, its lock and a backup.
-    for expected in [
-        "config.toml",
-        "acr-tokens.json",
-        "engine.lock",
-        "acr-tray-cli.",
-        ".docker/config.json",
-        ".docker/.acr-tray.lock",
-        ".docker/config.json.acr-tray-backup-",
-    ] {
-        assert!(
-            names.iter().any(|n| n.contains(expected)),
-            "{expected} not made: {names:#?}"
-        );
-    }
-    let open: Vec<String> = found
-        .iter()
-        .filter(|(_, mode)| mode & 0o077 != 0)
-        .map(|(p, mode)| format!("{:o} {}", mode, p.display()))
-        .collect();
-    assert!(open.is_empty(), "readable by others:\n{}", open.join("\n"));
+    acr_tray_tests::assert_private_tree(
+        &home,
+        &[
+            "config.toml",
+            "acr-tokens.json",
+            "engine.lock",
+            "acr-tray-cli.",
+            ".docker/config.json",
+            ".docker/.acr-tray.lock",
+            ".docker/config.json.acr-tray-backup-",
+        ],
+    );
 }

@@ -497,3 +497,49 @@ pub fn assert_no_secrets(what: &str, text: &str, secrets: &[&str]) {
         "{what} holds something shaped like a JWT:\n{text}"
     );
 }
+
+/// Every file and folder under `dir` with its permission bits, as paths relative to `dir`
+/// (symlinks not followed).
+#[cfg(unix)]
+pub fn tree_modes(dir: &Path) -> Vec<(PathBuf, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, u32)>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            out.push((
+                path.strip_prefix(root).unwrap().to_path_buf(),
+                meta.permissions().mode() & 0o777,
+            ));
+            if meta.is_dir() {
+                walk(root, &path, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// Asserts that everything under `dir` is the user's alone (no permission bit for group or
+/// others), and that each of `expected` names part of some path there (so an empty tree does
+/// not pass).
+#[cfg(unix)]
+#[track_caller]
+pub fn assert_private_tree(dir: &Path, expected: &[&str]) {
+    let found = tree_modes(dir);
+    let names: Vec<String> = found.iter().map(|(p, _)| p.display().to_string()).collect();
+    for e in expected {
+        assert!(
+            names.iter().any(|n| n.contains(e)),
+            "{e} not made under {}: {names:#?}",
+            dir.display()
+        );
+    }
+    let open: Vec<String> = found
+        .iter()
+        .filter(|(_, mode)| mode & 0o077 != 0)
+        .map(|(p, mode)| format!("{mode:o} {}", dir.join(p).display()))
+        .collect();
+    assert!(open.is_empty(), "readable by others:\n{}", open.join("\n"));
+}
