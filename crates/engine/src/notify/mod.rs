@@ -84,8 +84,8 @@
 //! # Parts
 //!
 //! - this module: the notifications ([`Notification`], [`Urgency`], [`NotificationAction`]) and
-//!   where they are shown ([`Notifier`], [`LogNotifier`]; [`CollectNotifications`] for
-//!   tests);
+//!   where they are shown ([`Notifier`], [`LogNotifier`]; `CollectNotifications` for tests,
+//!   with the `test-support` feature);
 //! - `incidents`: the persisted model ([`Incidents`], [`Incident`], [`Subject`],
 //!   [`Announcement`]), incident keys, urgency and click actions;
 //! - `policy`: the state machine ([`NotificationPolicy`]);
@@ -143,10 +143,12 @@ impl Notifier for LogNotifier {
     }
 }
 
-/// Keeps every notification (tests).
+/// Keeps every notification (tests; with the `test-support` feature only).
+#[cfg(feature = "test-support")]
 #[derive(Debug, Default)]
 pub struct CollectNotifications(std::sync::Mutex<Vec<Notification>>);
 
+#[cfg(feature = "test-support")]
 impl CollectNotifications {
     /// The notifications so far.
     pub fn notifications(&self) -> Vec<Notification> {
@@ -154,6 +156,7 @@ impl CollectNotifications {
     }
 }
 
+#[cfg(feature = "test-support")]
 impl Notifier for CollectNotifications {
     fn show(&self, n: &Notification) {
         self.0
