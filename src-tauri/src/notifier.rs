@@ -40,7 +40,7 @@ pub fn reads_markup() -> bool {
 /// A one-off notification outside the engine's policy (e.g. the app could not start).
 pub fn show_once(summary: &str, body: &str) {
     let body = if reads_markup() {
-        acr_tray_engine::notify::escape_markup(body)
+        acr_tray_engine::notify::text::escape_markup(body)
     } else {
         body.to_owned()
     };
@@ -74,7 +74,7 @@ pub fn destination(n: &Notification) -> Option<Navigate> {
 impl<R: Runtime> Notifier for DesktopNotifier<R> {
     fn show(&self, n: &Notification) {
         let body = if self.markup {
-            acr_tray_engine::notify::escape_markup(&n.body)
+            acr_tray_engine::notify::text::escape_markup(&n.body)
         } else {
             n.body.clone()
         };

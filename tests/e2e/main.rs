@@ -28,4 +28,5 @@ mod service;
 mod signin_app;
 mod signin_user;
 mod soak;
+mod test_support_feature;
 mod trust;

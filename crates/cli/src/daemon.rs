@@ -106,7 +106,7 @@ fn body_for_server(body: &str) -> String {
             notify_rust::get_capabilities().is_ok_and(|c| c.iter().any(|c| c == "body-markup"))
         });
         if markup {
-            return acr_tray_engine::notify::escape_markup(body);
+            return acr_tray_engine::notify::text::escape_markup(body);
         }
     }
     body.to_owned()

@@ -10,7 +10,7 @@ use crate::cloud::{Audience, Cloud};
 use crate::config::{IdentityKind, RegistryAuth, Settings};
 use crate::doctor::{DoctorReport, Severity};
 use crate::engine::Engine;
-use crate::notify::local_time;
+use crate::notify::text::local_time;
 use crate::scheduler::Status;
 use crate::state::State;
 
