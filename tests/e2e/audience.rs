@@ -1,5 +1,6 @@
-//! Audience negotiation (protocol.md §2.8): ACR audience first, ARM where Entra cannot mint ACR
-//! tokens, back to ACR where a registry refuses ARM tokens; the working choice is remembered.
+//! Audience negotiation (docs/protocol.md#acr-audience): ACR audience first, ARM where Entra cannot
+//! mint ACR tokens, back to ACR where a registry refuses ARM tokens; the working choice is
+//! remembered.
 
 use acr_tray_tests::World;
 use fake_azure::Role;

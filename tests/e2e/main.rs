@@ -11,6 +11,7 @@ mod arm_hosts;
 mod audience;
 mod authority;
 mod child_env;
+mod citations;
 mod cli;
 mod daemon;
 mod docker_file;

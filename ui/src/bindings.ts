@@ -177,7 +177,7 @@ adminAccount: AdminAccountView | null, };
 
 /**
  * What a registry's identity may do there, from the ACR refresh token's `permissions` claim,
- * named after the built-in role that grants it (protocol.md §5.1).
+ * named after the built-in role that grants it (docs/protocol.md#roles).
  */
 export type RegistryRole = "AcrPull" | "AcrPush" | "Owner" | "None";
 

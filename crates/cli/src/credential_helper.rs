@@ -1,4 +1,5 @@
-//! `docker-credential-acr-tray`: Docker's credential-helper protocol (protocol.md §6.5) over
+//! `docker-credential-acr-tray`: Docker's credential-helper protocol
+//! (docs/protocol.md#credential-helper) over
 //! ACR Tray's own cache. `get` answers for configured registries — refreshing first when the
 //! cached token has less than 75 minutes left, so a fresh cache costs no network — and gives
 //! Docker's "credentials not found" for every other host.

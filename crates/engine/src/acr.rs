@@ -1,5 +1,6 @@
-//! The registry side of a login (protocol.md §3): the `/v2/` challenge and the
-//! `/oauth2/exchange` of an Entra access token for an ACR refresh token, as `az acr login` does.
+//! The registry side of a login: the `/v2/` challenge (docs/protocol.md#acr-challenge) and the
+//! `/oauth2/exchange` of an Entra access token for an ACR refresh token
+//! (docs/protocol.md#acr-exchange), as `az acr login` does.
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -193,7 +194,7 @@ struct AcrErrorInfo {
     message: String,
 }
 
-/// `POST /oauth2/exchange` with `grant_type=access_token` (protocol.md §3.2).
+/// `POST /oauth2/exchange` with `grant_type=access_token` (docs/protocol.md#acr-exchange).
 pub async fn exchange(
     http: &reqwest::Client,
     registry: &str,
@@ -286,7 +287,7 @@ fn unparsable(content_type: Option<&str>, err: &serde_json::Error) -> String {
 }
 
 /// Whether the registry accepts a user name and password (`GET /oauth2/token` with Basic auth,
-/// protocol.md §3.4): `Ok(false)` on 401.
+/// docs/protocol.md#acr-basic-login): `Ok(false)` on 401.
 pub async fn basic_login_works(
     http: &reqwest::Client,
     challenge: &Challenge,

@@ -1,4 +1,5 @@
-//! The admin-account watch (protocol.md §4.5) and what a registry's identity may do (§5.1).
+//! The admin-account watch (docs/protocol.md#admin-watch) and what a registry's identity may do
+//! (docs/protocol.md#roles).
 //!
 //! With every refresh of a registry (the hourly cycle, and `refresh` on demand) the identity
 //! that signs in for it reads the registry's ARM resource: `adminUserEnabled` going on or off is
@@ -41,7 +42,7 @@ fn hashes_key(login_server: &str) -> String {
 }
 
 /// What a registry's identity may do there, from the ACR refresh token's `permissions` claim,
-/// named after the built-in role that grants it (protocol.md §5.1).
+/// named after the built-in role that grants it (docs/protocol.md#roles).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub enum RegistryRole {

@@ -1,4 +1,4 @@
-//! Azure Resource Manager, as far as ACR Tray needs it (protocol.md §4): find a registry's
+//! Azure Resource Manager, as far as ACR Tray needs it (docs/protocol.md#arm): find a registry's
 //! resource, and read its admin credentials. The ARM token goes to the cloud's ARM host only:
 //! [`Arm::send`], the one place that attaches it, refuses any other URL (a `nextLink` or an
 //! `Azure-AsyncOperation` elsewhere, whatever ARM or the settings say); and registry ids are
@@ -66,7 +66,7 @@ pub struct Sku {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RegistryProperties {
-    /// Always read the login server from here (protocol.md §1).
+    /// Always read the login server from here (docs/protocol.md#clouds).
     pub login_server: String,
     /// Whether the admin account is enabled.
     #[serde(default)]
@@ -319,7 +319,8 @@ impl<'a> Arm<'a> {
     }
 
     /// `PATCH {id}` with `properties.adminUserEnabled`, following the long-running operation
-    /// when ARM answers 201 (or 202) with `Azure-AsyncOperation` (protocol.md §4.2) until it ends.
+    /// when ARM answers 201 (or 202) with `Azure-AsyncOperation` (docs/protocol.md#arm-async)
+    /// until it ends.
     pub async fn set_admin_enabled(&self, registry_id: &RegistryId, enabled: bool) -> Result<()> {
         let url = self.resource_url(registry_id, "")?;
         let body = serde_json::json!({"properties": {"adminUserEnabled": enabled}});

@@ -1,4 +1,5 @@
-//! Azure clouds: where Entra ID, ARM and ACR live, and which audiences they use (protocol.md §1).
+//! Azure clouds: where Entra ID, ARM and ACR live, and which audiences they use
+//! (docs/protocol.md#clouds).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -266,7 +267,8 @@ fn describe(name: CloudName, authority: &str) -> String {
     }
 }
 
-/// Which audience an Entra token for a registry exchange is minted for (protocol.md §2.8).
+/// Which audience an Entra token for a registry exchange is minted for
+/// (docs/protocol.md#acr-audience).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Audience {

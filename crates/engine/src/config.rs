@@ -110,7 +110,8 @@ pub struct IdentityConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum IdentityKind {
-    /// An app registration with a client secret (protocol.md §2.5) or a certificate (§2.6).
+    /// An app registration with a client secret (docs/protocol.md#entra-client-secret) or a
+    /// certificate (docs/protocol.md#entra-client-assertion).
     ServicePrincipal {
         /// Tenant id or domain.
         tenant: String,
@@ -137,7 +138,8 @@ pub enum IdentityKind {
         /// Where the refresh token is kept (the OS keyring, or a user-only file).
         refresh_token: SecretSource,
     },
-    /// The Azure VM's (or other Azure host's) managed identity, through IMDS (protocol.md §2.7).
+    /// The Azure VM's (or other Azure host's) managed identity, through IMDS
+    /// (docs/protocol.md#imds).
     ManagedIdentity {
         /// A user-assigned identity's client id; `None` for the system-assigned one.
         #[serde(default, skip_serializing_if = "Option::is_none")]

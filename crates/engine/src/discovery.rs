@@ -1,7 +1,7 @@
 //! Discovery: the registries an identity can read through ARM, in every subscription it sees
 //! (following `nextLink`), and — for the registries already configured for it that ARM does not
-//! show — why (protocol.md §5.1: AcrPull and AcrPush do not show registries in ARM; adding them
-//! by name keeps working).
+//! show — why (docs/protocol.md#roles: AcrPull and AcrPush do not show registries in ARM;
+//! adding them by name keeps working).
 
 use serde::Serialize;
 

@@ -272,7 +272,7 @@ impl Error {
     }
 }
 
-/// Why Entra ID refused a token (protocol.md §2.1).
+/// Why Entra ID refused a token (docs/protocol.md#entra-errors).
 #[derive(Debug, Clone)]
 pub struct EntraError {
     /// The identity that asked.

@@ -1,8 +1,8 @@
 //! Session forecast: when will a user's Entra session need an interactive sign-in again?
 //!
 //! A Conditional-Access **sign-in frequency** policy ends a session a fixed time after the
-//! interactive sign-in, however often its refresh token is used. Entra does not announce the
-//! limit; it names it only when it refuses a token (AADSTS70043, protocol.md §2.4: "...the
+//! interactive sign-in, however often its refresh token is used. Entra does not announce the limit;
+//! it names it only when it refuses a token (AADSTS70043, docs/protocol.md#entra-errors: "...the
 //! maximum allowed lifetime for this request is 43200."). ACR Tray learns it from that error
 //! ([`sign_in_frequency`], kept as `IdentityState::sign_in_frequency_secs`), and from then on
 //! forecasts the end of every session ([`expected_end`]) and warns ahead ([`should_warn`]).

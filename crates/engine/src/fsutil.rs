@@ -1,6 +1,6 @@
-//! Atomic file replacement, the way Docker saves its config (protocol.md §6.3): a temp file in
-//! the same folder, fsync, the old file's mode (and owner) copied, rename over the target, and
-//! symlinks followed so the link itself survives.
+//! Atomic file replacement, the way Docker saves its config (docs/protocol.md#docker-config-write):
+//! a temp file in the same folder, fsync, the old file's mode (and owner) copied, rename over the
+//! target, and symlinks followed so the link itself survives.
 
 use std::fs;
 use std::io::Write;

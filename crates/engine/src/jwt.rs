@@ -28,7 +28,8 @@ pub struct Claims {
     pub unique_name: Option<String>,
     /// Display name.
     pub name: Option<String>,
-    /// What an ACR refresh token allows (protocol.md §3.6, §5.1).
+    /// What an ACR refresh token allows (docs/protocol.md#acr-token-claims,
+    /// docs/protocol.md#roles).
     pub permissions: Option<Permissions>,
 }
 

@@ -1,6 +1,6 @@
-//! ARM registry operations beyond reads (protocol.md §4.2, §4.3): get (shared lookup),
-//! `listCredentials`, `regenerateCredential`, `PATCH` (sync 200, or 201 + `Azure-AsyncOperation`)
-//! and the operation-status URL it points at.
+//! ARM registry operations beyond reads (docs/protocol.md#arm, docs/protocol.md#arm-async,
+//! docs/protocol.md#arm-errors): get (shared lookup), `listCredentials`, `regenerateCredential`,
+//! `PATCH` (sync 200, or 201 + `Azure-AsyncOperation`) and the operation-status URL it points at.
 
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;

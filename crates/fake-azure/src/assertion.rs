@@ -1,5 +1,6 @@
-//! Client assertions (protocol.md §2.6): certificate-signed JWTs (RS256 + `x5t`, PS256 +
-//! `x5t#S256`) and federated tokens from an external OIDC issuer (workload identity).
+//! Client assertions (docs/protocol.md#entra-client-assertion): certificate-signed JWTs (RS256 +
+//! `x5t`, PS256 + `x5t#S256`) and federated tokens from an external OIDC issuer (workload
+//! identity).
 //!
 //! An assertion whose `iss` is the client ID is a certificate assertion; any other `iss` is
 //! looked up among the app's federated credentials.

@@ -1,5 +1,5 @@
-//! Authorization code + PKCE with a loopback redirect (protocol.md §2.3): the browser-facing
-//! `GET /{tenant}/oauth2/v2.0/authorize` (signed in as the "browser user") and the
+//! Authorization code + PKCE with a loopback redirect (docs/protocol.md#entra-auth-code): the
+//! browser-facing `GET /{tenant}/oauth2/v2.0/authorize` (signed in as the "browser user") and the
 //! `authorization_code` grant.
 
 use std::sync::Arc;

@@ -1,5 +1,6 @@
-//! Device code flow (RFC 8628, protocol.md §2.2): `POST /{tenant}/oauth2/v2.0/devicecode`, the
-//! polling grant, and a small `/device` page where the "browser user" can enter a code.
+//! Device code flow (RFC 8628, docs/protocol.md#entra-device-code): `POST
+//! /{tenant}/oauth2/v2.0/devicecode`, the polling grant, and a small `/device` page where the
+//! "browser user" can enter a code.
 
 use std::sync::Arc;
 

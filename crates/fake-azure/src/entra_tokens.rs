@@ -79,7 +79,7 @@ fn scope_resource(scope: &str) -> Option<(String, bool)> {
 }
 
 /// Parses `scope`. App-only grants need exactly one `<resource>/.default`; user grants may name
-/// several resources and the first one wins (protocol.md §2.4).
+/// several resources and the first one wins (docs/protocol.md#entra-refresh).
 pub(crate) fn parse_scopes(
     s: &Shared,
     raw: Option<&str>,
@@ -150,7 +150,7 @@ fn pairwise_sub(oid: &str, client_id: &str) -> String {
     URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(format!("{oid}|{client_id}")))
 }
 
-/// v1 access-token claims (protocol.md §2.9).
+/// v1 access-token claims (docs/protocol.md#entra-token-claims).
 fn access_claims(
     grant: &Grant,
     resource: &str,

@@ -1,4 +1,4 @@
-//! Managed identity via IMDS (protocol.md §2.7) on its own plain-HTTP listener:
+//! Managed identity via IMDS (docs/protocol.md#imds) on its own plain-HTTP listener:
 //! `GET /metadata/identity/oauth2/token?api-version=..&resource=..[&client_id|object_id|msi_res_id]`
 //! with `Metadata: true`. Numbers in the response are strings, as IMDS sends them.
 

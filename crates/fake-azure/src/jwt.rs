@@ -1,6 +1,6 @@
 //! Token signing keys: one RSA key for Entra (published in the JWKS) and one for ACR (trusted by a
 //! distribution registry through `rootcertbundle`). Also the libtrust key fingerprint used as the
-//! ACR token `kid` (protocol.md §7.2).
+//! ACR token `kid` (docs/protocol.md#distribution-tokens).
 
 use anyhow::{Context, Result, anyhow};
 use base64::Engine;
@@ -132,7 +132,7 @@ impl SigningKey {
 }
 
 /// The libtrust key ID: SHA-256 of the SPKI DER, first 30 bytes, base32 (no padding), in 12
-/// colon-separated groups of 4 (protocol.md §7.2).
+/// colon-separated groups of 4 (docs/protocol.md#distribution-tokens).
 pub fn libtrust_fingerprint(spki_der: &[u8]) -> String {
     let digest = sha2::Sha256::digest(spki_der);
     let b32 = base32(&digest[..30]);

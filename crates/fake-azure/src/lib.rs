@@ -1,6 +1,6 @@
 //! A protocol-faithful fake of Entra ID, ARM and the ACR token server, served over HTTPS on
 //! loopback, for tests. The contract is `API.md` next to `Cargo.toml`; the wire reference is
-//! `protocol.md` §2–4, §7.
+//! the repository's `docs/protocol.md`.
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {

@@ -225,7 +225,7 @@ export function signInLabel(s: RegistrySignInView, accounts: AccountView[]): str
   }
 }
 
-/** What the identity may do, named after the role (protocol.md §5.1). */
+/** What the identity may do, named after the role (docs/protocol.md#roles). */
 export function roleText(role: RegistryRole): string {
   switch (role) {
     case "AcrPull":

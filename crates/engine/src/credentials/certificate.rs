@@ -1,5 +1,6 @@
 //! Certificate credentials: a client assertion JWT signed with the certificate's private key
-//! (protocol.md §2.6): PS256 with `x5t#S256`, as Entra's current documentation describes.
+//! (docs/protocol.md#entra-client-assertion): PS256 with `x5t#S256`, as Entra's current
+//! documentation describes.
 
 use std::path::{Path, PathBuf};
 

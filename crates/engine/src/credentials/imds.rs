@@ -1,6 +1,6 @@
-//! Managed identity through the Azure Instance Metadata Service (protocol.md §2.7): plain HTTP
-//! to a link-local address, never through a proxy, `Metadata: true`, numbers as strings, and
-//! the documented retries on 404, 410, 429 and 5xx.
+//! Managed identity through the Azure Instance Metadata Service (docs/protocol.md#imds): plain
+//! HTTP to a link-local address, never through a proxy, `Metadata: true`, numbers as strings,
+//! and the documented retries on 404, 410, 429 and 5xx.
 
 use std::time::Duration;
 

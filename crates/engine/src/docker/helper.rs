@@ -1,6 +1,6 @@
 //! Docker credential helpers (`docker-credential-<name>`), spoken to as Docker does
-//! (protocol.md §6.5): one action as the only argument, JSON or the server URL on stdin, the
-//! answer or an error message on stdout. Secrets only ever travel on stdin and stdout.
+//! (docs/protocol.md#credential-helper): one action as the only argument, JSON or the server URL on
+//! stdin, the answer or an error message on stdout. Secrets only ever travel on stdin and stdout.
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -221,9 +221,9 @@ fn redact(message: &str, secret: &Secret) -> String {
     }
 }
 
-/// The credential store Docker picks for a config without any auth information (protocol.md
-/// §6.4): `osxkeychain` on macOS, `wincred` on Windows, on Linux `pass` when the `pass` program
-/// exists, else `secretservice` — each only when its helper is installed.
+/// The credential store Docker picks for a config without any auth information
+/// (docs/protocol.md#docker-store): `osxkeychain` on macOS, `wincred` on Windows, on Linux `pass`
+/// when the `pass` program exists, else `secretservice` — each only when its helper is installed.
 pub fn default_store(env: &Env) -> Option<String> {
     let candidate = if cfg!(target_os = "macos") {
         "osxkeychain"

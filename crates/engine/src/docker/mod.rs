@@ -1,4 +1,5 @@
-//! Docker's credentials: where they live and how ACR Tray writes its entries (protocol.md §6).
+//! Docker's credentials: where they live and how ACR Tray writes its entries
+//! (docs/protocol.md#docker-config).
 //!
 //! The file is kept as a generic JSON object so every key Docker, Docker Desktop, podman or any
 //! other tool put there survives (Docker itself drops unknown keys; we must not). A file that
@@ -18,7 +19,7 @@ use crate::secret::Secret;
 
 pub mod helper;
 
-/// The user name ACR expects with an ACR refresh token (protocol.md §3.7).
+/// The user name ACR expects with an ACR refresh token (docs/protocol.md#acr-zero-guid).
 pub const ZERO_GUID: &str = "00000000-0000-0000-0000-000000000000";
 
 /// How a registry entry carries the ACR refresh token.
@@ -26,9 +27,10 @@ pub const ZERO_GUID: &str = "00000000-0000-0000-0000-000000000000";
 /// ACR Tray writes [`EntryForm::Password`] by default: `auth` = base64(zero GUID `:` token).
 /// Every client that reads Docker's config understands `auth` (skopeo, podman, buildkit, crane,
 /// .NET SDK containers), and ACR accepts the zero GUID with a refresh token as Basic credentials
-/// on `GET /oauth2/token` (protocol.md §3.4). `az acr login` ends with [`EntryForm::IdentityToken`]
-/// (`auth` with an empty password plus `identitytoken`), which several tools ignore and then
-/// fail with 401 (protocol.md §9.6); it stays available as a setting for parity with az.
+/// on `GET /oauth2/token` (docs/protocol.md#acr-basic-login). `az acr login` ends with
+/// [`EntryForm::IdentityToken`] (`auth` with an empty password plus `identitytoken`), which
+/// several tools ignore and then fail with 401 (docs/protocol.md#docker-entry-forms); it stays
+/// available as a setting for parity with az.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum EntryForm {
@@ -53,7 +55,7 @@ pub struct DockerCredential {
 /// The name of ACR Tray's own helper, `docker-credential-acr-tray`.
 pub const OUR_HELPER: &str = "acr-tray";
 
-/// Where Docker will look for a registry's credentials (protocol.md §6.4).
+/// Where Docker will look for a registry's credentials (docs/protocol.md#docker-store).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CredentialStore {
     /// The `auths` map of config.json.

@@ -1,4 +1,4 @@
-//! Entra's error bodies and how ACR Tray treats them (protocol.md §2.1, §2.4).
+//! Entra's error bodies and how ACR Tray treats them (docs/protocol.md#entra-errors).
 
 use oauth2::RequestTokenError;
 use serde::{Deserialize, Serialize};
@@ -60,7 +60,8 @@ impl EntraErrorResponse {
     }
 }
 
-/// AADSTS codes meaning the user must sign in interactively again (protocol.md §2.4).
+/// AADSTS codes meaning the user must sign in interactively again
+/// (docs/protocol.md#entra-errors).
 const SIGN_IN_REQUIRED: &[u32] = &[
     50173, 70008, 700082, 70043, 50089, 50132, 50133, 50076, 50079, 50078, 50072, 65001, 50058,
     700084, 70000,

@@ -1,6 +1,6 @@
 //! A person's sign-in: authorization code + PKCE through the system browser with a loopback
 //! redirect (what `az login` does), or the device-code flow for machines without a browser
-//! (protocol.md §2.2, §2.3).
+//! (docs/protocol.md#entra-auth-code, docs/protocol.md#entra-device-code).
 
 use std::time::Duration;
 

@@ -161,7 +161,7 @@ impl EntraClient {
             .set_auth_type(AuthType::RequestBody))
     }
 
-    /// Client-credentials grant with a client secret (protocol.md §2.5).
+    /// Client-credentials grant with a client secret (docs/protocol.md#entra-client-secret).
     pub async fn client_credentials(
         &self,
         identity: &str,
@@ -186,8 +186,8 @@ impl EntraClient {
             .map_err(|e| ctx.convert(e))
     }
 
-    /// Client-credentials grant with a client assertion: a certificate-signed JWT (protocol.md
-    /// §2.6) or a federated token (workload identity).
+    /// Client-credentials grant with a client assertion: a certificate-signed JWT or a federated
+    /// token (workload identity) (docs/protocol.md#entra-client-assertion).
     pub async fn client_assertion(
         &self,
         identity: &str,
@@ -215,8 +215,8 @@ impl EntraClient {
             .map_err(|e| ctx.convert(e))
     }
 
-    /// Refresh-token grant of a user's session (protocol.md §2.4). Entra answers with a new
-    /// refresh token, which replaces the old one.
+    /// Refresh-token grant of a user's session (docs/protocol.md#entra-refresh). Entra answers with
+    /// a new refresh token, which replaces the old one.
     pub async fn refresh(
         &self,
         identity: &str,
