@@ -5,7 +5,8 @@
 //!
 //! ## Layout
 //!
-//! - [`commands`]: the settings window's commands, one line each over the service.
+//! - [`commands`]: the settings window's commands, one line each over the service; their names
+//!   in [`command_names`].
 //! - [`tray`]: the tray icon, its tooltip and menu ([`tray::TrayItem`] ids).
 //! - [`window`]: opening, focusing and navigating the settings window.
 //! - [`notifier`]: desktop notifications with their "Sign in" action.
@@ -14,6 +15,8 @@
 //! - [`args`], [`logging`]: the command line and the log file.
 
 pub mod args;
+/// The names of the settings window's commands, listed once (the build step reads them too).
+pub mod command_names;
 pub mod commands;
 #[cfg(feature = "demo")]
 pub mod demo;
