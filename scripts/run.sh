@@ -13,5 +13,5 @@ features=()
 for arg in "$@"; do
   [[ $arg == --demo ]] && features=(--features demo)
 done
-cargo build --release --locked -p acr-tray "${features[@]}"
+cargo build --release --locked -p acr-tray ${features[@]+"${features[@]}"}
 exec target/release/acr-tray "$@"
