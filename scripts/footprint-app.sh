@@ -28,7 +28,8 @@
 #   scripts/footprint-app.sh                                     # settle 15 s, after-close 30 s
 #   FOOTPRINT_SETTLE=5 FOOTPRINT_AFTER=5 scripts/footprint-app.sh  # a quick trial
 #   FOOTPRINT_KEEP=1 ...                                         # keep the work folder (logs, shots)
-#   FOOTPRINT_BIN=/path/to/acr-tray ...                          # measure that build, no build step
+#   FOOTPRINT_BIN=/path/to/acr-tray ...                          # measure that build (with the
+#                                                                #   `demo` feature), no build step
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -40,7 +41,9 @@ BIN=${FOOTPRINT_BIN:-$TARGET_DIR/release/acr-tray}
 if [ "${1:-}" != "--inside" ]; then
     if [ -z "${FOOTPRINT_BIN:-}" ]; then
         scripts/build-ui.sh
-        cargo build --release --locked -q -p acr-tray
+        # It measures `--demo`, which only a build with the `demo` feature has (a package,
+        # without the fake Azure inside, is that much smaller).
+        cargo build --release --locked -q -p acr-tray --features demo
     fi
     for tool in xvfb-run dbus-run-session gdbus xdotool xprop python3 import; do
         command -v "$tool" >/dev/null || { echo "footprint-app: $tool is missing" >&2; exit 1; }

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh machine: installs what the tests need, checks formatting and lints,
-# builds the settings UI and the whole workspace, runs the unit and end-to-end tests (the tray
-# app's included, and the check that the UI's TypeScript bindings match the Rust types), the
-# UI's tests in Chromium, the real app under Xvfb, real clients (skopeo, docker) through a real
-# registry, the tests that need a real D-Bus session with a Secret Service keyring
-# (gnome-keyring inside dbus-run-session), and checks the fake Azure against Microsoft's own
-# MSAL for Python. Prints each step's wall time at the end.
+# builds the settings UI, the whole workspace and its API docs (no warning allowed), runs the
+# unit and end-to-end tests (the tray app's included, and the check that the UI's TypeScript
+# bindings match the Rust types), the UI's tests in Chromium, the real app under Xvfb, real
+# clients (skopeo, docker) through a real registry, the tests that need a real D-Bus session
+# with a Secret Service keyring (gnome-keyring inside dbus-run-session), and checks the fake
+# Azure against Microsoft's own MSAL for Python. Prints each step's wall time at the end.
 #
 # Every cargo command names --workspace: one feature set for the whole workspace, so each crate
 # is compiled once (a `-p` build unifies features differently and compiles much again). Steps
@@ -103,6 +103,10 @@ step "cargo fmt --check" cargo fmt --all --check
 await "build the settings UI"
 step "clippy" cargo clippy --locked --workspace --all-targets --test real -- -D warnings
 step "build the workspace and its tests" cargo build --locked --workspace --lib --bins --tests --test real
+# The API docs build without a warning (broken or private links, stray HTML): cargo doc takes
+# the build lock, so it cannot run beside the builds; about 20 s on two cores, as it only
+# checks and documents the workspace's own crates (the dependencies are checked by now).
+step "cargo doc (warnings denied)" env RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps
 await "install MSAL for Python"
 
 # The settings UI in a real browser (Debian's Chromium), with Tauri's IPC mocked: beside the

@@ -9,7 +9,7 @@ use std::process::Command;
 
 fn main() {
     build_ui_if_missing();
-    let manifest = tauri_build::AppManifest::new().commands(acr_tray_commands());
+    let manifest = tauri_build::AppManifest::new().commands(COMMANDS);
     if let Err(e) = tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)) {
         panic!("tauri build step failed: {e:#}");
     }
@@ -43,26 +43,5 @@ fn build_ui_if_missing() {
     }
 }
 
-/// Every `#[tauri::command]` of `src/commands.rs`.
-fn acr_tray_commands() -> &'static [&'static str] {
-    &[
-        "get_overview",
-        "sign_in_user",
-        "cancel_sign_in",
-        "sign_in_service_principal",
-        "sign_in_managed_identity",
-        "sign_in_azure_cli",
-        "sign_out",
-        "add_registry",
-        "remove_registry",
-        "set_admin_account",
-        "refresh_now",
-        "discover_registries",
-        "doctor",
-        "doctor_fix",
-        "set_general",
-        "preview_cloud",
-        "set_cloud",
-        "open_logs",
-    ]
-}
+// `COMMANDS`: every command of `src/commands.rs`, listed once for the build and the app.
+include!("src/command_names.rs");

@@ -10,10 +10,15 @@ Options:
   --settings   open the settings window at start
   --hidden     start in the tray only (how the login item starts it)
   --demo       run against a built-in fake Azure with a throwaway home folder and Docker config,
-               to see the app work without an Azure account
+               to see the app work without an Azure account (only in a build with the `demo`
+               feature, which packages leave out: `scripts/run.sh --demo` builds one)
   -h, --help   print this help
 
 The headless engine and every command line operation are in `acr-tray-cli`.";
+
+/// Why `--demo` is refused by a build without the fake Azure.
+const NO_DEMO: &str = "this build has no demo (packages leave the fake Azure out): run \
+`scripts/run.sh --demo` from the source tree, or build with `cargo build -p acr-tray --features demo`";
 
 /// Parsed switches.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -31,11 +36,18 @@ pub struct Args {
 impl Args {
     /// Parses the switches (without the program name).
     pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Self, String> {
+        Self::parse_for(args, cfg!(feature = "demo"))
+    }
+
+    /// Parses the switches for a build with or without the demo (`demo_built`): `--demo` where
+    /// the fake Azure is not built in is refused, never run against the user's real Azure.
+    fn parse_for(args: impl IntoIterator<Item = String>, demo_built: bool) -> Result<Self, String> {
         let mut out = Self::default();
         for arg in args {
             match arg.as_str() {
                 "--settings" => out.settings = true,
                 "--hidden" => out.hidden = true,
+                "--demo" if !demo_built => return Err(NO_DEMO.to_owned()),
                 "--demo" => out.demo = true,
                 "-h" | "--help" => out.help = true,
                 other => return Err(format!("unknown argument {other:?}")),
@@ -67,5 +79,14 @@ mod tests {
                 .unwrap_err()
                 .contains("--frobnicate")
         );
+    }
+
+    #[test]
+    fn a_build_without_the_demo_refuses_demo_and_says_how_to_get_it() {
+        let without = |a: &[&str]| Args::parse_for(a.iter().map(|s| (*s).to_owned()), false);
+        let refused = without(&["--demo"]).unwrap_err();
+        assert!(refused.contains("--features demo"), "{refused}");
+        assert!(refused.contains("scripts/run.sh --demo"), "{refused}");
+        assert!(without(&["--settings"]).unwrap().settings);
     }
 }

@@ -5,15 +5,18 @@
 //!
 //! ## Layout
 //!
-//! - [`commands`]: the settings window's commands, one line each over the service.
+//! - [`commands`]: the settings window's commands, one line each over the service; their names
+//!   in [`command_names`].
 //! - [`tray`]: the tray icon, its tooltip and menu ([`tray::TrayItem`] ids).
 //! - [`window`]: opening, focusing and navigating the settings window.
 //! - [`notifier`]: desktop notifications with their "Sign in" action.
 //! - `webkit` (Linux): ends WebKit's network process once no window is left.
-//! - [`demo`]: `--demo`, the fake Azure in-process.
+//! - `demo` (the `demo` feature, which packages leave out): `--demo`, the fake Azure in-process.
 //! - [`args`], [`logging`]: the command line and the log file.
 
 pub mod args;
+/// The names of the settings window's commands, listed once (the build step reads them too).
+pub mod command_names;
 pub mod commands;
 #[cfg(feature = "demo")]
 pub mod demo;
@@ -247,5 +250,47 @@ mod tests {
         assert!(!manages_login_item(&parse(&["--demo"])));
         assert!(manages_login_item(&parse(&[])));
         assert!(manages_login_item(&parse(&["--hidden"])));
+    }
+
+    /// A package (`cargo build --release -p acr-tray`, `cargo tauri build`) has no fake Azure
+    /// inside: it comes only with the `demo` feature, which no default feature turns on; the
+    /// tests turn it on (a dev-dependency on this crate), so the demo is still tested.
+    #[test]
+    fn packages_leave_the_fake_azure_out() {
+        let text = include_str!("../Cargo.toml");
+        let manifest: toml::Table = toml::from_str(text).expect("Cargo.toml");
+        let fake = &manifest["dependencies"]["fake-azure"];
+        assert_eq!(fake.get("optional").and_then(|o| o.as_bool()), Some(true));
+        let features = manifest["features"].as_table().expect("features");
+        // Every feature a default build turns on, following features that name others.
+        let mut on: Vec<String> = vec!["default".to_owned()];
+        let mut seen = 0;
+        while seen < on.len() {
+            let turned = features
+                .get(&on[seen])
+                .and_then(|f| f.as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|f| f.as_str())
+                .map(|f| f.strip_prefix("dep:").unwrap_or(f).to_owned());
+            for f in turned.collect::<Vec<_>>() {
+                if !on.contains(&f) {
+                    on.push(f);
+                }
+            }
+            seen += 1;
+        }
+        assert!(
+            !on.iter()
+                .any(|f| f == "demo" || f.starts_with("fake-azure")),
+            "a default build turns on {on:?}"
+        );
+        let itself = &manifest["dev-dependencies"]["acr-tray"]["features"];
+        assert!(
+            itself
+                .as_array()
+                .is_some_and(|f| f.iter().any(|f| f.as_str() == Some("demo"))),
+            "the tests no longer build the demo: {itself}"
+        );
     }
 }

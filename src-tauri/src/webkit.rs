@@ -9,7 +9,7 @@
 //! The window also leaves code behind in our own process: WebKit's and JavaScriptCore's, and
 //! the GL driver WebKit loaded for it (Mesa; with llvmpipe 44 MiB of libLLVM). Nothing runs that
 //! code once the window is gone, but its pages stay resident. Once the network process is
-//! ended, [`page_out_window_code`] asks the kernel to reclaim them (`MADV_PAGEOUT`): clean file
+//! ended, `page_out_window_code` asks the kernel to reclaim them (`MADV_PAGEOUT`): clean file
 //! pages are simply dropped, and read back from the page cache if the window opens again. The
 //! tray then costs what it cost before the window was first opened (docs/benchmarks.md).
 
@@ -27,7 +27,7 @@ const GRACE: Duration = Duration::from_secs(2);
 
 /// Called when the app starts in the tray only: the dynamic loader read WebKit's (and its
 /// speech synthesiser's) relocation tables at start, which leaves megabytes of their pages
-/// resident though no window exists; after [`GRACE`], unless a window opened meanwhile, they
+/// resident though no window exists; after `GRACE`, unless a window opened meanwhile, they
 /// are paged out like the window's code is when it closes.
 pub fn started_without_window<R: Runtime>(app: &AppHandle<R>) {
     let app = app.clone();
@@ -54,7 +54,7 @@ pub fn window_opening() {
 }
 
 /// Called when a window is destroyed: unless a webview is left (or opened meanwhile), ends
-/// WebKit's network process after [`GRACE`].
+/// WebKit's network process after `GRACE`.
 ///
 /// The check and the signal run on the main thread, where WebKit creates webviews and spawns
 /// their network process: no window can start between them. A window being built from

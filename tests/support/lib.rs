@@ -14,6 +14,8 @@ use acr_tray_engine::secrets::{KeyringStore, MemoryStore, SecretStore};
 use base64::Engine as _;
 use fake_azure::{FakeAzure, ServicePrincipal};
 
+#[cfg(test)]
+mod manifests;
 pub mod real;
 pub mod sim;
 

@@ -40,7 +40,7 @@ pid=$!
 { read -r _ <&3; kill \"$pid\" 2>/dev/null; } &
 wait \"$pid\"";
 
-/// A running `docker-registry serve CONFIG` (under [`WATCHDOG`]); stopped on drop. Its output
+/// A running `docker-registry serve CONFIG` (under `WATCHDOG`); stopped on drop. Its output
 /// goes to `log`.
 pub struct RegistryProcess {
     child: Child,

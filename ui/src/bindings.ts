@@ -68,7 +68,7 @@ id: string,
  */
 kind: IdentityKindName, 
 /**
- * The user's sign-in name, or "service principal <client id>", ...
+ * The user's sign-in name, or `service principal <client id>`, ...
  */
 label: string, 
 /**

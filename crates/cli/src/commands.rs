@@ -534,13 +534,14 @@ async fn token(engine: &Engine, registry: &str, json: bool, io: &mut Io) -> Resu
         .credential(registry, chrono::TimeDelta::minutes(75))
         .await?;
     if json {
-        let value = serde_json::json!({
-            "loginServer": reg.login_server.to_string(),
-            "username": cred.username,
-            "accessToken": cred.secret.expose(),
-            "expiresOn": cred.expires_at,
-        });
-        let _ = writeln!(io.stdout, "{value:#}");
+        let token = crate::json::Token {
+            login_server: reg.login_server.to_string(),
+            username: &cred.username,
+            access_token: cred.secret.expose(),
+            expires_on: cred.expires_at,
+        };
+        let _ = serde_json::to_writer_pretty(&mut io.stdout, &token);
+        let _ = writeln!(io.stdout);
     } else {
         let _ = writeln!(io.stdout, "{}", cred.secret.expose());
         let _ = writeln!(

@@ -5,7 +5,7 @@
 //! Docker's "credentials not found" for every other host.
 //!
 //! Docker runs the helper for every registry it names, on every pull, push and build, so
-//! everything but a refresh is answered from the settings and the cache alone ([`respond`]),
+//! everything but a refresh is answered from the settings and the cache alone (`respond`),
 //! before any logging, runtime or engine is set up. The product's binary ([`run_standalone`])
 //! does not even contain the engine: the one refresh a `get` may need runs in `acr-tray-cli`
 //! (`acr-tray-cli credential-helper get`, which is [`run`]), so the binary Docker starts

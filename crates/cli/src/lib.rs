@@ -7,7 +7,7 @@
 //! ## Layout
 //! - `args`: the clap definitions and the exit-code table.
 //! - `commands`: one function per command, calling the engine.
-//! - `output`: human and JSON rendering.
+//! - `output`: human and JSON rendering; `json`: the typed shapes of `--json` output.
 //! - `logging`: stderr and log-file set-up.
 //! - `credential_helper`: `docker-credential-acr-tray`.
 
@@ -15,6 +15,7 @@ mod args;
 mod commands;
 pub mod credential_helper;
 mod daemon;
+mod json;
 mod logging;
 mod output;
 

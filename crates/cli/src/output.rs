@@ -7,11 +7,14 @@ use acr_tray_engine::config::Settings;
 use acr_tray_engine::discovery::Discovery;
 use acr_tray_engine::{Engine, RegistryOutcome};
 use chrono::{DateTime, Local, Utc};
-use serde_json::{Value, json};
+use serde::Serialize;
+
+use crate::json;
 
 type Out = Box<dyn Write + Send>;
 
-fn print_json(out: &mut Out, value: &Value) {
+/// One `--json` document, indented, and a newline.
+fn print_json(out: &mut Out, value: &impl Serialize) {
     let _ = serde_json::to_writer_pretty(&mut *out, value);
     let _ = writeln!(out);
 }
@@ -42,19 +45,7 @@ pub fn when(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
 
 pub fn cloud(out: &mut Out, cloud: &Cloud, as_json: bool) {
     if as_json {
-        print_json(
-            out,
-            &json!({
-                "name": cloud.name.to_string(),
-                "authority": cloud.authority.as_str().trim_end_matches('/'),
-                "arm": cloud.arm.as_str(),
-                "armAudience": cloud.arm_audience,
-                "acrSuffix": cloud.acr_suffix.to_string(),
-                "acrAudience": cloud.acr_audience,
-                "caFile": cloud.ca_file,
-                "imdsEndpoint": cloud.imds_endpoint,
-            }),
-        );
+        print_json(out, &json::CloudJson::from(cloud));
         return;
     }
     let _ = writeln!(out, "cloud:         {}", cloud.name);
@@ -77,21 +68,9 @@ pub fn cloud(out: &mut Out, cloud: &Cloud, as_json: bool) {
 
 pub fn registries(out: &mut Out, settings: &Settings, as_json: bool) {
     if as_json {
-        let list: Vec<Value> = settings
-            .registries
-            .iter()
-            .map(|r| {
-                json!({
-                    "name": r.name,
-                    "loginServer": r.login_server.to_string(),
-                    "identity": r.identity,
-                    "auth": r.auth,
-                    "adminUsername": r.admin_username,
-                    "trustedCustomDomain": r.trusted_custom_domain,
-                })
-            })
-            .collect();
-        print_json(out, &Value::Array(list));
+        let list: Vec<json::RegistryJson<'_>> =
+            settings.registries.iter().map(Into::into).collect();
+        print_json(out, &list);
         return;
     }
     if settings.registries.is_empty() {
@@ -133,17 +112,8 @@ pub fn discovery(
     as_json: bool,
 ) {
     if as_json {
-        let list: Vec<Value> = found
-            .iter()
-            .map(|(id, r)| match r {
-                Ok(d) => serde_json::to_value(d).unwrap_or_default(),
-                Err(e) => json!({
-                    "identity": id,
-                    "error": {"kind": e.kind(), "message": e.to_string(), "hint": e.hint()},
-                }),
-            })
-            .collect();
-        print_json(out, &Value::Array(list));
+        let list: Vec<json::DiscoveryJson<'_>> = found.iter().map(Into::into).collect();
+        print_json(out, &list);
         return;
     }
     for (n, (id, result)) in found.iter().enumerate() {
@@ -246,21 +216,7 @@ fn table<const N: usize>(out: &mut Out, header: [&str; N], rows: &[[String; N]])
 pub fn refresh(out: &mut Out, outcomes: &[RegistryOutcome], as_json: bool) {
     let now = Utc::now();
     if as_json {
-        let results: Vec<Value> = outcomes
-            .iter()
-            .map(|o| match &o.result {
-                Ok(r) => json!({
-                    "name": o.name, "loginServer": o.login_server, "identity": o.identity,
-                    "ok": true, "audience": r.audience, "expiresAt": r.expires_at,
-                }),
-                Err(e) => json!({
-                    "name": o.name, "loginServer": o.login_server, "identity": o.identity,
-                    "ok": false,
-                    "error": {"kind": e.kind(), "message": e.to_string(), "hint": e.hint()},
-                }),
-            })
-            .collect();
-        print_json(out, &json!({ "results": results }));
+        print_json(out, &json::RefreshJson::new(outcomes));
         return;
     }
     for o in outcomes {
@@ -299,39 +255,23 @@ pub fn status(out: &mut Out, engine: &Engine, as_json: bool) {
         .docker_config_path()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|e| e.to_string());
-    let identities: Vec<Value> = engine
-        .settings()
-        .identities
-        .iter()
-        .map(|i| json!({"id": i.id, "kind": i.kind.describe(), "tenant": i.kind.tenant()}))
-        .collect();
     if as_json {
-        let regs: Vec<Value> = statuses
-            .iter()
-            .map(|s| {
-                json!({
-                    "name": s.name, "loginServer": s.login_server, "identity": s.identity,
-                    "audience": s.audience, "lastRefresh": s.last_refresh, "expiresAt": s.expires_at,
-                    "role": s.role, "can": s.role.map(|r| r.can()),
-                    "adminAccount": s.admin.as_ref().map(|a| json!({
-                        "enabled": a.enabled, "checkedAt": a.checked_at,
-                        "passwordsWatched": a.passwords_readable, "notWatched": a.not_watched,
-                    })),
-                    "lastError": s.last_error.as_ref().map(|e| json!({
-                        "at": e.at, "kind": e.kind, "message": e.message, "hint": e.hint,
-                    })),
+        let status = json::StatusJson {
+            cloud: engine.cloud().name.to_string(),
+            docker_config: docker,
+            identities: engine
+                .settings()
+                .identities
+                .iter()
+                .map(|i| json::IdentityJson {
+                    id: &i.id,
+                    kind: i.kind.describe(),
+                    tenant: i.kind.tenant(),
                 })
-            })
-            .collect();
-        print_json(
-            out,
-            &json!({
-                "cloud": engine.cloud().name.to_string(),
-                "dockerConfig": docker,
-                "identities": identities,
-                "registries": regs,
-            }),
-        );
+                .collect(),
+            registries: statuses.iter().map(Into::into).collect(),
+        };
+        print_json(out, &status);
         return;
     }
     let _ = writeln!(
@@ -407,7 +347,7 @@ pub fn doctor(
     fixed: bool,
 ) {
     if as_json {
-        print_json(out, &serde_json::to_value(report).unwrap_or_default());
+        print_json(out, report);
         return;
     }
     let now = Utc::now();
@@ -455,7 +395,7 @@ pub fn accounts(out: &mut Out, engine: &Engine, as_json: bool) {
     let now = Utc::now();
     let accounts = engine.accounts();
     if as_json {
-        print_json(out, &serde_json::to_value(&accounts).unwrap_or_default());
+        print_json(out, &accounts);
         return;
     }
     if accounts.is_empty() {
@@ -507,5 +447,334 @@ mod tests {
         assert!(when(now + chrono::TimeDelta::minutes(179), now).ends_with("(in 2h 59m)"));
         assert!(when(now - chrono::TimeDelta::minutes(5), now).ends_with("(5m ago)"));
         assert!(when(now - chrono::TimeDelta::milliseconds(500), now).ends_with("(just now)"));
+    }
+
+    /// What a renderer wrote, with `--json`.
+    fn json_of(render: impl FnOnce(&mut Out)) -> String {
+        let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl Write for Shared {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0
+                    .lock()
+                    .map_err(|_| std::io::ErrorKind::Other)?
+                    .extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut out: Out = Box::new(Shared(buf.clone()));
+        render(&mut out);
+        let bytes = buf.lock().map(|b| b.clone()).unwrap_or_default();
+        String::from_utf8(bytes).expect("utf-8")
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s)
+            .expect("time")
+            .with_timezone(&Utc)
+    }
+
+    // The `--json` shapes, whole and byte for byte (field names, order, null fields and value
+    // formats are what scripts and the README rely on).
+
+    #[test]
+    fn cloud_json() {
+        let cloud = Cloud::from_settings(&Default::default()).expect("cloud");
+        let json = json_of(|out| super::cloud(out, &cloud, true));
+        assert_eq!(
+            json,
+            r#"{
+  "name": "AzureCloud",
+  "authority": "https://login.microsoftonline.com",
+  "arm": "https://management.azure.com/",
+  "armAudience": "https://management.core.windows.net/",
+  "acrSuffix": "azurecr.io",
+  "acrAudience": "https://containerregistry.azure.net",
+  "caFile": null,
+  "imdsEndpoint": null
+}
+"#
+        );
+    }
+
+    #[test]
+    fn registries_json() {
+        use acr_tray_engine::config::{RegistryAuth, RegistryConfig};
+        use acr_tray_engine::login_server::HostPort;
+        let mut settings = Settings {
+            registries: vec![
+                RegistryConfig {
+                    name: "alpha".into(),
+                    login_server: HostPort::parse("alpha.azurecr.io").expect("host"),
+                    identity: Some("app".into()),
+                    auth: RegistryAuth::Identity,
+                    admin_username: None,
+                    arm_id: None,
+                    trusted_custom_domain: false,
+                },
+                RegistryConfig {
+                    name: "beta".into(),
+                    login_server: HostPort::parse("registry.example.com:8443").expect("host"),
+                    identity: None,
+                    auth: RegistryAuth::AdminPassword,
+                    admin_username: Some("beta".into()),
+                    arm_id: None,
+                    trusted_custom_domain: true,
+                },
+            ],
+            ..Default::default()
+        };
+        assert_eq!(
+            json_of(|out| registries(out, &settings, true)),
+            r#"[
+  {
+    "name": "alpha",
+    "loginServer": "alpha.azurecr.io",
+    "identity": "app",
+    "auth": "identity",
+    "adminUsername": null,
+    "trustedCustomDomain": false
+  },
+  {
+    "name": "beta",
+    "loginServer": "registry.example.com:8443",
+    "identity": null,
+    "auth": "admin-password",
+    "adminUsername": "beta",
+    "trustedCustomDomain": true
+  }
+]
+"#
+        );
+        settings.registries.clear();
+        assert_eq!(json_of(|out| registries(out, &settings, true)), "[]\n");
+    }
+
+    #[test]
+    fn refresh_json() {
+        use acr_tray_engine::Refreshed;
+        use acr_tray_engine::cloud::Audience;
+        let outcomes = [
+            RegistryOutcome {
+                name: "alpha".into(),
+                login_server: "alpha.azurecr.io".into(),
+                identity: "app".into(),
+                result: Ok(Refreshed {
+                    audience: Some(Audience::Acr),
+                    expires_at: Some(at("2026-11-23T17:05:00Z")),
+                    role: None,
+                }),
+            },
+            RegistryOutcome {
+                name: "beta".into(),
+                login_server: "beta.azurecr.io".into(),
+                identity: "admin".into(),
+                result: Ok(Refreshed {
+                    audience: None,
+                    expires_at: None,
+                    role: None,
+                }),
+            },
+            RegistryOutcome {
+                name: "gamma".into(),
+                login_server: "gamma.azurecr.io".into(),
+                identity: "app".into(),
+                result: Err(acr_tray_engine::Error::invalid_input(
+                    "no such thing",
+                    "add it",
+                )),
+            },
+        ];
+        assert_eq!(
+            json_of(|out| refresh(out, &outcomes, true)),
+            r#"{
+  "results": [
+    {
+      "name": "alpha",
+      "loginServer": "alpha.azurecr.io",
+      "identity": "app",
+      "ok": true,
+      "audience": "acr",
+      "expiresAt": "2026-11-23T17:05:00Z"
+    },
+    {
+      "name": "beta",
+      "loginServer": "beta.azurecr.io",
+      "identity": "admin",
+      "ok": true,
+      "audience": null,
+      "expiresAt": null
+    },
+    {
+      "name": "gamma",
+      "loginServer": "gamma.azurecr.io",
+      "identity": "app",
+      "ok": false,
+      "error": {
+        "kind": "configuration",
+        "message": "no such thing",
+        "hint": "add it"
+      }
+    }
+  ]
+}
+"#
+        );
+    }
+
+    #[test]
+    fn discovery_json() {
+        use acr_tray_engine::discovery::{DiscoveredRegistry, UnlistedRegistry};
+        let found = vec![
+            (
+                "app".to_owned(),
+                Ok(Discovery {
+                    identity: "app".into(),
+                    registries: vec![DiscoveredRegistry {
+                        name: "alpha".into(),
+                        login_server: "alpha.azurecr.io".into(),
+                        subscription: "sub".into(),
+                        resource_group: "rg".into(),
+                        sku: Some("Basic".into()),
+                        admin_user_enabled: Some(false),
+                        arm_audience_accepted: None,
+                        added: true,
+                    }],
+                    unlisted: vec![UnlistedRegistry {
+                        name: "beta".into(),
+                        login_server: "beta.azurecr.io".into(),
+                        reason: "not visible".into(),
+                    }],
+                    notice: None,
+                }),
+            ),
+            (
+                "user@example.com".to_owned(),
+                Err(acr_tray_engine::Error::invalid_input(
+                    "cannot list",
+                    "sign in",
+                )),
+            ),
+        ];
+        let mut err = Vec::new();
+        let json = json_of(|out| discovery(out, &mut err, &found, true));
+        let ok = serde_json::to_string_pretty(&found[0].1.as_ref().expect("found")).expect("json");
+        let indented = ok.replace('\n', "\n  ");
+        assert_eq!(
+            json,
+            format!(
+                r#"[
+  {indented},
+  {{
+    "identity": "user@example.com",
+    "error": {{
+      "kind": "configuration",
+      "message": "cannot list",
+      "hint": "sign in"
+    }}
+  }}
+]
+"#
+            )
+        );
+        assert!(err.is_empty());
+    }
+
+    #[test]
+    fn registry_status_json() {
+        use acr_tray_engine::RegistryStatus;
+        use acr_tray_engine::admin_watch::{AdminWatchState, RegistryRole};
+        use acr_tray_engine::cloud::Audience;
+        use acr_tray_engine::state::StoredError;
+        let full = RegistryStatus {
+            name: "alpha".into(),
+            login_server: "alpha.azurecr.io".into(),
+            identity: "app".into(),
+            audience: Some(Audience::Arm),
+            last_refresh: Some(at("2026-11-23T14:05:00Z")),
+            expires_at: Some(at("2026-11-23T17:05:00Z")),
+            last_error: Some(StoredError {
+                at: at("2026-11-23T15:00:00Z"),
+                kind: acr_tray_engine::ErrorKind::Transient,
+                message: "HTTP 503".into(),
+                hint: None,
+            }),
+            role: Some(RegistryRole::AcrPush),
+            admin: Some(AdminWatchState {
+                enabled: Some(true),
+                checked_at: Some(at("2026-11-23T14:00:00Z")),
+                passwords_readable: Some(false),
+                ..Default::default()
+            }),
+        };
+        let bare = RegistryStatus {
+            name: "beta".into(),
+            login_server: "beta.azurecr.io".into(),
+            identity: "app".into(),
+            audience: None,
+            last_refresh: None,
+            expires_at: None,
+            last_error: None,
+            role: None,
+            admin: None,
+        };
+        let statuses = [full, bare];
+        let list: Vec<json::RegistryStatusJson<'_>> = statuses.iter().map(Into::into).collect();
+        assert_eq!(
+            json_of(|out| print_json(out, &list)),
+            r#"[
+  {
+    "name": "alpha",
+    "loginServer": "alpha.azurecr.io",
+    "identity": "app",
+    "audience": "arm",
+    "lastRefresh": "2026-11-23T14:05:00Z",
+    "expiresAt": "2026-11-23T17:05:00Z",
+    "role": "AcrPush",
+    "can": "push",
+    "adminAccount": {
+      "enabled": true,
+      "checkedAt": "2026-11-23T14:00:00Z",
+      "passwordsWatched": false,
+      "notWatched": null
+    },
+    "lastError": {
+      "at": "2026-11-23T15:00:00Z",
+      "kind": "transient",
+      "message": "HTTP 503",
+      "hint": null
+    }
+  },
+  {
+    "name": "beta",
+    "loginServer": "beta.azurecr.io",
+    "identity": "app",
+    "audience": null,
+    "lastRefresh": null,
+    "expiresAt": null,
+    "role": null,
+    "can": null,
+    "adminAccount": null,
+    "lastError": null
+  }
+]
+"#
+        );
+    }
+
+    /// A CA file whose path is not UTF-8 is shown as it reads (the JSON built with `json!`
+    /// panicked on it).
+    #[cfg(unix)]
+    #[test]
+    fn cloud_json_shows_a_ca_file_path_that_is_not_utf8() {
+        use std::os::unix::ffi::OsStrExt;
+        let mut cloud = Cloud::from_settings(&Default::default()).expect("cloud");
+        cloud.ca_file = Some(std::ffi::OsStr::from_bytes(b"/etc/ca-\xff.pem").into());
+        let json = json_of(|out| super::cloud(out, &cloud, true));
+        let value: serde_json::Value = serde_json::from_str(&json).expect("json");
+        assert_eq!(value["caFile"], "/etc/ca-\u{fffd}.pem");
     }
 }

@@ -1,6 +1,6 @@
 //! Azure Resource Manager, as far as ACR Tray needs it (docs/protocol.md#arm): find a registry's
 //! resource, and read its admin credentials. The ARM token goes to the cloud's ARM host only:
-//! [`Arm::send`], the one place that attaches it, refuses any other URL (a `nextLink` or an
+//! `Arm::send`, the one place that attaches it, refuses any other URL (a `nextLink` or an
 //! `Azure-AsyncOperation` elsewhere, whatever ARM or the settings say); and registry ids are
 //! [`RegistryId`]s, which cannot hold a URL of their own.
 

@@ -35,9 +35,9 @@ const SECRET_LAST_WORDS: [&str; 6] = [
 /// Endings that mark a credential (`OPENAI_API_KEY`, `AWS_SECRET_ACCESS_KEY`).
 const SECRET_ENDINGS: [&str; 3] = ["_API_KEY", "_ACCESS_KEY", "_PRIVATE_KEY"];
 
-/// Whether a child process must not inherit this variable: one of [`SECRET_NAMES`], a name with
+/// Whether a child process must not inherit this variable: one of `SECRET_NAMES`, a name with
 /// the word `SECRET` anywhere (`AWS_SECRET_ACCESS_KEY`, `MSI_SECRET`), a name whose last word
-/// is one of [`SECRET_LAST_WORDS`], or one of [`SECRET_ENDINGS`]. Settings that merely mention
+/// is one of `SECRET_LAST_WORDS`, or one of `SECRET_ENDINGS`. Settings that merely mention
 /// a word elsewhere stay (`PASSWORD_STORE_DIR` for `pass`, `ACTIONS_ID_TOKEN_REQUEST_URL`,
 /// `PWD`), so credential helpers, the browser and `az` keep working. Case-insensitive, as
 /// Windows' environment is.

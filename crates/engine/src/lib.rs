@@ -30,7 +30,7 @@
 //! - [`secrets`], [`secret`]: the OS keyring and the redacting [`Secret`] type.
 //! - [`limits`], [`text`]: bounds on numbers and bodies from servers, and their text made safe
 //!   to show.
-//! - [`http`], [`env`], [`jwt`], [`fsutil`], [`error`]: plumbing.
+//! - [`http`], [`env`](mod@env), [`jwt`], [`fsutil`], [`error`]: plumbing.
 
 pub mod acr;
 pub mod admin_watch;

@@ -39,7 +39,7 @@ pub trait SecretStore: Send + Sync {
 }
 
 /// The OS keyring: on Linux the Secret Service over one connection per process
-/// ([`secret_service`]); the Keychain on macOS and the Credential Manager on Windows through
+/// (`secret_service`); the Keychain on macOS and the Credential Manager on Windows through
 /// the `keyring` crate. Secrets longer than an entry holds ([`PLATFORM_UNITS`]) are split
 /// across entries ([`SplitStore`]).
 pub struct KeyringStore {

@@ -7,7 +7,7 @@
 //!
 //! - [`view`]: the serialisable views (the IPC contract with the web UI).
 //! - [`overview`]: builds an [`Overview`] from the settings, the state and the scheduler.
-//! - [`bindings`]: the TypeScript declarations of the views (built in tests only).
+//! - `bindings`: the TypeScript declarations of the views (built in tests only).
 //! - [`wording`]: hints in the app's words (its menu and window, not `acr-tray-cli`).
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! What the settings window and the tray see: plain serialisable views built from the
 //! settings, the remembered state and the scheduler's status. They are the IPC contract with
 //! the web UI; with the `ts` feature their TypeScript declarations are generated into
-//! `ui/src/bindings.ts` (see [`super::bindings`]). None of them can hold a secret: the inputs
+//! `ui/src/bindings.ts` (see `service::bindings`). None of them can hold a secret: the inputs
 //! that carry one (`SpCredentialInput`, `RegistrySignInInput`) are deserialise-only.
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -95,7 +95,7 @@ pub struct AccountView {
     pub id: String,
     /// What kind.
     pub kind: IdentityKindName,
-    /// The user's sign-in name, or "service principal <client id>", ...
+    /// The user's sign-in name, or `service principal <client id>`, ...
     pub label: String,
     /// Its tenant, when known.
     pub tenant: Option<String>,

@@ -1,0 +1,265 @@
+//! The shapes of `--json` output: typed, camelCase, fields in the order they are printed.
+//! Scripts read these (README's command table), so a field's name, place and value format
+//! only change on purpose; `output::tests` pins each shape whole. Nothing here holds a secret
+//! except [`Token`], which is what `acr-tray-cli token --json` is asked for.
+
+use acr_tray_engine::admin_watch::RegistryRole;
+use acr_tray_engine::cloud::{Audience, Cloud};
+use acr_tray_engine::config::{RegistryAuth, RegistryConfig};
+use acr_tray_engine::discovery::Discovery;
+use acr_tray_engine::state::StoredError;
+use acr_tray_engine::{Error, ErrorKind, RegistryOutcome, RegistryStatus};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// An error: its kind (as in exit codes and `state.json`), message and what to do.
+#[derive(Debug, Serialize)]
+pub struct ErrorJson {
+    kind: ErrorKind,
+    message: String,
+    hint: Option<String>,
+}
+
+impl From<&Error> for ErrorJson {
+    fn from(e: &Error) -> Self {
+        Self {
+            kind: e.kind(),
+            message: e.to_string(),
+            hint: e.hint(),
+        }
+    }
+}
+
+/// `cloud show --json`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CloudJson<'a> {
+    name: String,
+    /// Without the trailing slash.
+    authority: &'a str,
+    arm: &'a str,
+    arm_audience: &'a str,
+    acr_suffix: String,
+    acr_audience: &'a str,
+    ca_file: Option<String>,
+    imds_endpoint: Option<&'a str>,
+}
+
+impl<'a> From<&'a Cloud> for CloudJson<'a> {
+    fn from(cloud: &'a Cloud) -> Self {
+        Self {
+            name: cloud.name.to_string(),
+            authority: cloud.authority.as_str().trim_end_matches('/'),
+            arm: cloud.arm.as_str(),
+            arm_audience: &cloud.arm_audience,
+            acr_suffix: cloud.acr_suffix.to_string(),
+            acr_audience: &cloud.acr_audience,
+            // Shown as the path reads (a path that is not UTF-8 is shown, not refused).
+            ca_file: cloud.ca_file.as_ref().map(|p| p.display().to_string()),
+            imds_endpoint: cloud.imds_endpoint.as_deref(),
+        }
+    }
+}
+
+/// One entry of `registry list --json`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegistryJson<'a> {
+    name: &'a str,
+    login_server: String,
+    identity: Option<&'a str>,
+    auth: RegistryAuth,
+    admin_username: Option<&'a str>,
+    trusted_custom_domain: bool,
+}
+
+impl<'a> From<&'a RegistryConfig> for RegistryJson<'a> {
+    fn from(r: &'a RegistryConfig) -> Self {
+        Self {
+            name: &r.name,
+            login_server: r.login_server.to_string(),
+            identity: r.identity.as_deref(),
+            auth: r.auth,
+            admin_username: r.admin_username.as_deref(),
+            trusted_custom_domain: r.trusted_custom_domain,
+        }
+    }
+}
+
+/// One entry of `registry discover --json`: what an identity can read, or why it could not
+/// list.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum DiscoveryJson<'a> {
+    /// The identity's registries.
+    Found(&'a Discovery),
+    /// Listing failed.
+    Failed { identity: &'a str, error: ErrorJson },
+}
+
+impl<'a> From<&'a (String, acr_tray_engine::Result<Discovery>)> for DiscoveryJson<'a> {
+    fn from((identity, result): &'a (String, acr_tray_engine::Result<Discovery>)) -> Self {
+        match result {
+            Ok(d) => Self::Found(d),
+            Err(e) => Self::Failed {
+                identity,
+                error: e.into(),
+            },
+        }
+    }
+}
+
+/// `refresh --json`.
+#[derive(Debug, Serialize)]
+pub struct RefreshJson<'a> {
+    results: Vec<RefreshResultJson<'a>>,
+}
+
+impl<'a> RefreshJson<'a> {
+    pub fn new(outcomes: &'a [RegistryOutcome]) -> Self {
+        let results = outcomes
+            .iter()
+            .map(|o| RefreshResultJson {
+                name: &o.name,
+                login_server: &o.login_server,
+                identity: &o.identity,
+                ok: o.result.is_ok(),
+                result: match &o.result {
+                    Ok(r) => RefreshResult::Refreshed {
+                        audience: r.audience,
+                        expires_at: r.expires_at,
+                    },
+                    Err(e) => RefreshResult::Failed { error: e.into() },
+                },
+            })
+            .collect();
+        Self { results }
+    }
+}
+
+/// One registry's refresh.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RefreshResultJson<'a> {
+    name: &'a str,
+    login_server: &'a str,
+    identity: &'a str,
+    ok: bool,
+    #[serde(flatten)]
+    result: RefreshResult,
+}
+
+/// What follows `ok`: the new credential's audience and expiry, or the error.
+#[derive(Debug, Serialize)]
+#[serde(untagged, rename_all_fields = "camelCase")]
+enum RefreshResult {
+    Refreshed {
+        /// `None` for admin accounts.
+        audience: Option<Audience>,
+        /// `None` for admin passwords, which do not expire.
+        expires_at: Option<DateTime<Utc>>,
+    },
+    Failed {
+        error: ErrorJson,
+    },
+}
+
+/// `status --json`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusJson<'a> {
+    pub cloud: String,
+    /// Docker's config.json, or why it cannot be found.
+    pub docker_config: String,
+    pub identities: Vec<IdentityJson<'a>>,
+    pub registries: Vec<RegistryStatusJson<'a>>,
+}
+
+/// A signed-in identity.
+#[derive(Debug, Serialize)]
+pub struct IdentityJson<'a> {
+    pub id: &'a str,
+    /// In words (`service principal (secret)`, …).
+    pub kind: &'static str,
+    pub tenant: Option<&'a str>,
+}
+
+/// A registry's state in `status --json`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegistryStatusJson<'a> {
+    name: &'a str,
+    login_server: &'a str,
+    identity: &'a str,
+    audience: Option<Audience>,
+    last_refresh: Option<DateTime<Utc>>,
+    expires_at: Option<DateTime<Utc>>,
+    role: Option<RegistryRole>,
+    /// The role in a word: `pull`, `push`, `all` or `none`.
+    can: Option<&'static str>,
+    admin_account: Option<AdminAccountJson<'a>>,
+    last_error: Option<LastErrorJson<'a>>,
+}
+
+/// The admin account as last seen.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AdminAccountJson<'a> {
+    enabled: Option<bool>,
+    checked_at: Option<DateTime<Utc>>,
+    passwords_watched: Option<bool>,
+    not_watched: Option<&'a str>,
+}
+
+/// The last refresh's error.
+#[derive(Debug, Serialize)]
+struct LastErrorJson<'a> {
+    at: DateTime<Utc>,
+    kind: ErrorKind,
+    message: &'a str,
+    hint: Option<&'a str>,
+}
+
+impl<'a> From<&'a StoredError> for LastErrorJson<'a> {
+    fn from(e: &'a StoredError) -> Self {
+        Self {
+            at: e.at,
+            kind: e.kind,
+            message: &e.message,
+            hint: e.hint.as_deref(),
+        }
+    }
+}
+
+impl<'a> From<&'a RegistryStatus> for RegistryStatusJson<'a> {
+    fn from(s: &'a RegistryStatus) -> Self {
+        Self {
+            name: &s.name,
+            login_server: &s.login_server,
+            identity: &s.identity,
+            audience: s.audience,
+            last_refresh: s.last_refresh,
+            expires_at: s.expires_at,
+            role: s.role,
+            can: s.role.map(RegistryRole::can),
+            admin_account: s.admin.as_ref().map(|a| AdminAccountJson {
+                enabled: a.enabled,
+                checked_at: a.checked_at,
+                passwords_watched: a.passwords_readable,
+                not_watched: a.not_watched.as_deref(),
+            }),
+            last_error: s.last_error.as_ref().map(LastErrorJson::from),
+        }
+    }
+}
+
+/// `token NAME --json`: the registry's current credential (a secret, asked for; no `Debug`,
+/// so it is never logged).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Token<'a> {
+    pub login_server: String,
+    pub username: &'a str,
+    pub access_token: &'a str,
+    pub expires_on: Option<DateTime<Utc>>,
+}
