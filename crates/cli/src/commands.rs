@@ -12,28 +12,8 @@ use acr_tray_engine::ops::{
 use acr_tray_engine::{Engine, EngineOptions, Error, Secret};
 
 use crate::args::{CloudCommand, CloudSetArgs, Command, DockerCommand, LoginArgs, RegistryCommand};
-use crate::logging::SharedWriter;
 use crate::output;
-use crate::{EXIT_FAILED, EXIT_OK, exit_code};
-
-/// The command's streams.
-pub struct Io {
-    pub stdin: Box<dyn Read + Send>,
-    pub stdout: Box<dyn Write + Send>,
-    pub stderr: SharedWriter,
-    /// stdin and stderr are a terminal: a command may ask the user.
-    pub terminal: bool,
-}
-
-impl Io {
-    /// Prints an error and its hint on stderr.
-    pub fn error(&mut self, err: &Error) {
-        let _ = writeln!(self.stderr, "error: {err}");
-        if let Some(hint) = err.hint() {
-            let _ = writeln!(self.stderr, "  hint: {hint}");
-        }
-    }
-}
+use crate::{EXIT_FAILED, EXIT_OK, Io, exit_code, pass_exit_code};
 
 /// Runs a command and returns the exit code.
 pub async fn dispatch(command: Command, options: EngineOptions, io: &mut Io) -> i32 {
@@ -467,21 +447,6 @@ async fn registry(engine: &mut Engine, cmd: RegistryCommand, io: &mut Io) -> Res
             }
             Ok(EXIT_OK)
         }
-    }
-}
-
-/// The exit code of a pass: 0 when every registry refreshed, the failures' code when they
-/// agree, else 1.
-pub fn pass_exit_code(outcomes: &[acr_tray_engine::RegistryOutcome]) -> i32 {
-    let codes: Vec<i32> = outcomes
-        .iter()
-        .filter_map(|o| o.result.as_ref().err())
-        .map(exit_code)
-        .collect();
-    match codes.as_slice() {
-        [] => EXIT_OK,
-        [first, rest @ ..] if rest.iter().all(|c| c == first) => *first,
-        _ => EXIT_FAILED,
     }
 }
 

@@ -11,8 +11,7 @@ use acr_tray_engine::scheduler::Scheduler;
 use acr_tray_engine::{EngineOptions, Error};
 use chrono::{DateTime, Local, Utc};
 
-use crate::commands::{Io, pass_exit_code};
-use crate::{EXIT_OK, exit_code};
+use crate::{EXIT_OK, Io, exit_code, pass_exit_code};
 
 /// The program name a second engine is told about.
 const PROGRAM: &str = "acr-tray-cli run";

@@ -160,7 +160,7 @@ where
         retry_base,
         clock,
     };
-    let mut io = commands::Io {
+    let mut io = Io {
         stdin,
         stdout,
         stderr: stderr.clone(),
@@ -169,6 +169,40 @@ where
     let code = runtime.block_on(commands::dispatch(cli.command, options, &mut io));
     let _ = io.stdout.flush();
     code
+}
+
+/// The command's streams.
+pub(crate) struct Io {
+    pub(crate) stdin: Box<dyn Read + Send>,
+    pub(crate) stdout: Box<dyn Write + Send>,
+    pub(crate) stderr: logging::SharedWriter,
+    /// stdin and stderr are a terminal: a command may ask the user.
+    pub(crate) terminal: bool,
+}
+
+impl Io {
+    /// Prints an error and its hint on stderr.
+    pub(crate) fn error(&mut self, err: &Error) {
+        let _ = writeln!(self.stderr, "error: {err}");
+        if let Some(hint) = err.hint() {
+            let _ = writeln!(self.stderr, "  hint: {hint}");
+        }
+    }
+}
+
+/// The exit code of a pass: 0 when every registry refreshed, the failures' code when they
+/// agree, else 1.
+pub(crate) fn pass_exit_code(outcomes: &[acr_tray_engine::RegistryOutcome]) -> i32 {
+    let codes: Vec<i32> = outcomes
+        .iter()
+        .filter_map(|o| o.result.as_ref().err())
+        .map(exit_code)
+        .collect();
+    match codes.as_slice() {
+        [] => EXIT_OK,
+        [first, rest @ ..] if rest.iter().all(|c| c == first) => *first,
+        _ => EXIT_FAILED,
+    }
 }
 
 /// The exit code for an error.

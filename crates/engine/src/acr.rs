@@ -3,7 +3,7 @@
 //! (docs/protocol.md#acr-exchange), as `az acr login` does.
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -32,6 +32,58 @@ impl Challenge {
     }
 }
 
+/// What a registry's identity may do there, from the ACR refresh token's `permissions` claim,
+/// named after the built-in role that grants it (docs/protocol.md#roles).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub enum RegistryRole {
+    /// Pull only.
+    AcrPull,
+    /// Pull and push.
+    AcrPush,
+    /// Everything (`*`: Owner or Contributor).
+    Owner,
+    /// Nothing (a token without actions).
+    None,
+}
+
+impl RegistryRole {
+    /// From the `permissions.actions` of an ACR refresh token (`*`, `read`, `write`,
+    /// `delete`).
+    pub fn from_actions(actions: &[String]) -> Self {
+        let has = |a: &str| actions.iter().any(|x| x.eq_ignore_ascii_case(a));
+        if has("*") {
+            Self::Owner
+        } else if has("write") {
+            Self::AcrPush
+        } else if has("read") {
+            Self::AcrPull
+        } else {
+            Self::None
+        }
+    }
+
+    /// What it allows, in a word: `pull`, `push` (and pull), `all` or `none`.
+    pub fn can(self) -> &'static str {
+        match self {
+            Self::AcrPull => "pull",
+            Self::AcrPush => "push",
+            Self::Owner => "all",
+            Self::None => "none",
+        }
+    }
+
+    /// The role's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::AcrPull => "AcrPull",
+            Self::AcrPush => "AcrPush",
+            Self::Owner => "Owner",
+            Self::None => "no role",
+        }
+    }
+}
+
 /// An ACR refresh token and when it runs out.
 #[derive(Debug, Clone)]
 pub struct AcrRefreshToken {
@@ -40,7 +92,7 @@ pub struct AcrRefreshToken {
     /// Its `exp`, when readable.
     pub expires_at: Option<DateTime<Utc>>,
     /// What it allows (its `permissions` claim), when readable.
-    pub role: Option<crate::admin_watch::RegistryRole>,
+    pub role: Option<RegistryRole>,
 }
 
 /// The outcome of an exchange that got an answer.
@@ -246,7 +298,7 @@ pub async fn exchange(
             let expires_at = claims.as_ref().and_then(jwt::Claims::expires_at);
             let role = claims
                 .and_then(|c| c.permissions)
-                .map(|p| crate::admin_watch::RegistryRole::from_actions(&p.actions));
+                .map(|p| RegistryRole::from_actions(&p.actions));
             Ok(Exchange::Issued(AcrRefreshToken {
                 token: Secret::new(parsed.refresh_token),
                 expires_at,
@@ -339,6 +391,19 @@ fn with_message(body: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn roles_from_permission_actions() {
+        use super::RegistryRole;
+        let role = |a: &[&str]| {
+            RegistryRole::from_actions(&a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())
+        };
+        assert_eq!(role(&["read"]), RegistryRole::AcrPull);
+        assert_eq!(role(&["read", "write"]), RegistryRole::AcrPush);
+        assert_eq!(role(&["*"]), RegistryRole::Owner);
+        assert_eq!(role(&[]), RegistryRole::None);
+        assert_eq!(role(&["delete"]), RegistryRole::None);
+    }
+
     #[test]
     fn an_answer_that_is_not_json_says_what_it_was() {
         let err = serde_json::from_slice::<serde_json::Value>(b"<html>").expect_err("not JSON");

@@ -1,5 +1,4 @@
-//! The admin-account watch (docs/protocol.md#admin-watch) and what a registry's identity may do
-//! (docs/protocol.md#roles).
+//! The admin-account watch (docs/protocol.md#admin-watch).
 //!
 //! With every refresh of a registry (the hourly cycle, and `refresh` on demand) the identity
 //! that signs in for it reads the registry's ARM resource: `adminUserEnabled` going on or off is
@@ -16,7 +15,6 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use hmac::{Hmac, Mac};
-use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use crate::arm::{AdminCredentials, Arm, ArmRegistry};
@@ -25,10 +23,9 @@ use crate::config::{RegistryAuth, RegistryConfig};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::Event;
-use crate::resource_id::RegistryId;
 use crate::secret::Secret;
 use crate::secrets::SecretStore;
-use crate::state::State;
+use crate::state::{AdminWatchState, State};
 
 /// How long an identity that cannot read a registry in ARM is left alone.
 pub const NOT_VISIBLE_RETRY: TimeDelta = TimeDelta::hours(24);
@@ -39,89 +36,6 @@ const HASH_KEY: &str = "admin-watch/key";
 /// The keyring key of a registry's password hashes.
 fn hashes_key(login_server: &str) -> String {
     format!("admin-watch/{}", login_server.to_ascii_lowercase())
-}
-
-/// What a registry's identity may do there, from the ACR refresh token's `permissions` claim,
-/// named after the built-in role that grants it (docs/protocol.md#roles).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS))]
-pub enum RegistryRole {
-    /// Pull only.
-    AcrPull,
-    /// Pull and push.
-    AcrPush,
-    /// Everything (`*`: Owner or Contributor).
-    Owner,
-    /// Nothing (a token without actions).
-    None,
-}
-
-impl RegistryRole {
-    /// From the `permissions.actions` of an ACR refresh token (`*`, `read`, `write`,
-    /// `delete`).
-    pub fn from_actions(actions: &[String]) -> Self {
-        let has = |a: &str| actions.iter().any(|x| x.eq_ignore_ascii_case(a));
-        if has("*") {
-            Self::Owner
-        } else if has("write") {
-            Self::AcrPush
-        } else if has("read") {
-            Self::AcrPull
-        } else {
-            Self::None
-        }
-    }
-
-    /// What it allows, in a word: `pull`, `push` (and pull), `all` or `none`.
-    pub fn can(self) -> &'static str {
-        match self {
-            Self::AcrPull => "pull",
-            Self::AcrPush => "push",
-            Self::Owner => "all",
-            Self::None => "none",
-        }
-    }
-
-    /// The role's name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::AcrPull => "AcrPull",
-            Self::AcrPush => "AcrPush",
-            Self::Owner => "Owner",
-            Self::None => "no role",
-        }
-    }
-}
-
-/// What the watch remembers about a registry (in `state.json`; never a password or a hash).
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct AdminWatchState {
-    /// The registry's ARM resource id, once found (a malformed one is dropped when read).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::resource_id::deserialize_lenient"
-    )]
-    pub arm_id: Option<RegistryId>,
-    /// `adminUserEnabled` as last read.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// When it was last read.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub checked_at: Option<DateTime<Utc>>,
-    /// Whether the identity may read the admin passwords (`None`: not known yet).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub passwords_readable: Option<bool>,
-    /// The passwords were refused; not asked for again before this.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub passwords_retry_at: Option<DateTime<Utc>>,
-    /// Why the registry is not watched (the identity cannot read it in ARM), if so.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub not_watched: Option<String>,
-    /// Not asked again before this.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retry_at: Option<DateTime<Utc>>,
 }
 
 /// One registry's watch: its new state and the events it brings.
@@ -546,18 +460,6 @@ impl<'a> Hasher<'a> {
 mod tests {
     use super::*;
     use crate::secrets::MemoryStore;
-
-    #[test]
-    fn roles_from_permission_actions() {
-        let role = |a: &[&str]| {
-            RegistryRole::from_actions(&a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())
-        };
-        assert_eq!(role(&["read"]), RegistryRole::AcrPull);
-        assert_eq!(role(&["read", "write"]), RegistryRole::AcrPush);
-        assert_eq!(role(&["*"]), RegistryRole::Owner);
-        assert_eq!(role(&[]), RegistryRole::None);
-        assert_eq!(role(&["delete"]), RegistryRole::None);
-    }
 
     #[test]
     fn keyed_hashes_are_stable_per_key_and_differ_between_keys() {

@@ -384,6 +384,32 @@ fn sync_dir(dir: &Path) {
     let _ = dir;
 }
 
+/// Refuses a file other users can read (it holds a secret).
+#[cfg(unix)]
+pub(crate) fn check_private(
+    path: &Path,
+    meta: &std::fs::Metadata,
+) -> std::result::Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(format!(
+            "{} can be read by other users (mode {mode:o}); a secret file must be mode 600",
+            path.display()
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a file other users can read (it holds a secret).
+#[cfg(not(unix))]
+pub(crate) fn check_private(
+    _path: &Path,
+    _meta: &std::fs::Metadata,
+) -> std::result::Result<(), String> {
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

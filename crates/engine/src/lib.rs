@@ -15,14 +15,15 @@
 //! - [`arm`]: finding registries and reading admin credentials through ARM; [`resource_id`]:
 //!   the registry resource ids that may be put into an ARM URL.
 //! - [`discovery`]: the registries an identity can read through ARM, and why others are not listed.
-//! - [`admin_watch`]: admin-account changes, and what each registry's identity may do.
+//! - [`admin_watch`]: admin-account changes.
 //! - [`service`]: the engine as the tray app runs it, and the views its window shows.
 //! - [`events`]: what happens, for notifications and the CLI.
 //! - [`notify`]: which events become desktop notifications, and when (calm, exactly once).
 //! - [`forecast`]: when a sign-in-frequency policy will end a session, and when to warn.
 //! - [`cloud`]: Azure clouds, their endpoints and audiences.
 //! - [`entra`]: Entra ID token requests and error classification.
-//! - [`acr`]: the registry's `/v2/` challenge and `/oauth2/exchange`.
+//! - [`acr`]: the registry's `/v2/` challenge and `/oauth2/exchange`, and what a token allows
+//!   ([`acr::RegistryRole`]).
 //! - [`token_cache`]: one Entra token per identity and audience, fetched once.
 //! - [`docker`]: Docker's config.json, kept intact, written atomically.
 //! - [`login_server`]: registry names, login servers and the token allow-list.
@@ -31,6 +32,9 @@
 //! - [`limits`], [`text`]: bounds on numbers and bodies from servers, and their text made safe
 //!   to show.
 //! - [`http`], [`env`](mod@env), [`jwt`], [`fsutil`], [`error`]: plumbing.
+//!
+//! Modules depend one way: none imports a module that imports it back (the test
+//! `tests/architecture` fails on any cycle and names the imports that make it).
 
 pub mod acr;
 pub mod admin_watch;

@@ -44,7 +44,7 @@ pub struct Refreshed {
     pub expires_at: Option<DateTime<Utc>>,
     /// What the identity may do there (`None` for admin accounts, or when the token does not
     /// say).
-    pub role: Option<crate::admin_watch::RegistryRole>,
+    pub role: Option<crate::acr::RegistryRole>,
 }
 
 /// A registry's status, for `status` and the settings window.
@@ -65,9 +65,9 @@ pub struct RegistryStatus {
     /// The last error, if the last attempt failed.
     pub last_error: Option<StoredError>,
     /// What the identity may do there, from its last ACR token.
-    pub role: Option<crate::admin_watch::RegistryRole>,
+    pub role: Option<crate::acr::RegistryRole>,
     /// The admin-account watch.
-    pub admin: Option<crate::admin_watch::AdminWatchState>,
+    pub admin: Option<crate::state::AdminWatchState>,
 }
 
 impl Engine {
@@ -198,7 +198,7 @@ impl Engine {
                     entry.last_error = Some(StoredError::new(e, now));
                     if matches!(e, Error::NoRole { .. }) {
                         // The registry refused every token: the identity may do nothing there.
-                        entry.role = Some(crate::admin_watch::RegistryRole::None);
+                        entry.role = Some(crate::acr::RegistryRole::None);
                     }
                     tracing::warn!(registry = %reg.login_server, error = %e, "refresh failed");
                     let valid_until = entry.expires_at.filter(|exp| *exp > now);

@@ -8,9 +8,11 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::acr::RegistryRole;
 use crate::cloud::Audience;
 use crate::error::{Error, ErrorKind, Result};
 use crate::fsutil;
+use crate::resource_id::RegistryId;
 
 const VERSION: u32 = 1;
 
@@ -80,10 +82,41 @@ pub struct RegistryState {
     pub failing_since: Option<DateTime<Utc>>,
     /// What the identity may do there, from its last ACR refresh token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<crate::admin_watch::RegistryRole>,
+    pub role: Option<RegistryRole>,
     /// The admin-account watch (never a password or a hash).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub admin: Option<crate::admin_watch::AdminWatchState>,
+    pub admin: Option<AdminWatchState>,
+}
+
+/// What the watch remembers about a registry (in `state.json`; never a password or a hash).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminWatchState {
+    /// The registry's ARM resource id, once found (a malformed one is dropped when read).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::resource_id::deserialize_lenient"
+    )]
+    pub arm_id: Option<RegistryId>,
+    /// `adminUserEnabled` as last read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// When it was last read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_at: Option<DateTime<Utc>>,
+    /// Whether the identity may read the admin passwords (`None`: not known yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passwords_readable: Option<bool>,
+    /// The passwords were refused; not asked for again before this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passwords_retry_at: Option<DateTime<Utc>>,
+    /// Why the registry is not watched (the identity cannot read it in ARM), if so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_watched: Option<String>,
+    /// Not asked again before this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_at: Option<DateTime<Utc>>,
 }
 
 /// An error as remembered and shown later.

@@ -53,7 +53,7 @@ impl Certificate {
             )
         };
         let meta = std::fs::metadata(path).map_err(|e| bad(format!("cannot read it ({e})")))?;
-        crate::secrets::check_private(path, &meta).map_err(|why| {
+        crate::fsutil::check_private(path, &meta).map_err(|why| {
             Error::invalid_input(why, "the file holds a private key: chmod 600 it")
         })?;
         let text =

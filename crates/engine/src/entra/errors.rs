@@ -4,10 +4,24 @@ use oauth2::RequestTokenError;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::entra::transport::HttpFailure;
 use crate::error::{EntraError, Error, ErrorKind};
 use crate::secret::redact_url;
 use crate::text;
+
+/// Why an HTTP exchange for `oauth2` failed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum HttpFailure {
+    /// No response (connection, TLS, time-out).
+    #[error("{0}")]
+    Transport(String),
+    /// A 429 or 5xx response: kept apart so its status and `Retry-After` survive.
+    #[error("HTTP {status}")]
+    Status {
+        status: u16,
+        retry_after: Option<u64>,
+        body: Option<EntraErrorResponse>,
+    },
+}
 
 /// Entra's error body.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -4,23 +4,8 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::entra::errors::EntraErrorResponse;
+use crate::entra::errors::HttpFailure;
 use crate::http;
-
-/// Why an HTTP exchange for `oauth2` failed.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum HttpFailure {
-    /// No response (connection, TLS, time-out).
-    #[error("{0}")]
-    Transport(String),
-    /// A 429 or 5xx response: kept apart so its status and `Retry-After` survive.
-    #[error("HTTP {status}")]
-    Status {
-        status: u16,
-        retry_after: Option<u64>,
-        body: Option<EntraErrorResponse>,
-    },
-}
 
 /// Our HTTP client, as `oauth2` sees it.
 pub(crate) struct OAuthHttp(pub(crate) reqwest::Client);

@@ -376,7 +376,7 @@ pub fn read_secret(
 /// can read.
 pub fn write_secret_file(path: &Path, secret: &Secret) -> Result<()> {
     if let Ok(meta) = std::fs::metadata(path) {
-        check_private(path, &meta).map_err(|detail| {
+        crate::fsutil::check_private(path, &meta).map_err(|detail| {
             Error::invalid_input(detail, "chmod 600 the file, or name a new file")
         })?;
     }
@@ -393,7 +393,7 @@ pub fn write_secret_file(path: &Path, secret: &Secret) -> Result<()> {
 fn read_secret_file(path: &Path) -> std::result::Result<Secret, String> {
     let meta =
         std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    check_private(path, &meta)?;
+    crate::fsutil::check_private(path, &meta)?;
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let secret = text.trim_end_matches(['\r', '\n']);
@@ -401,32 +401,6 @@ fn read_secret_file(path: &Path) -> std::result::Result<Secret, String> {
         return Err(format!("{} is empty", path.display()));
     }
     Ok(Secret::new(secret))
-}
-
-/// Refuses a file other users can read (it holds a secret).
-#[cfg(unix)]
-pub(crate) fn check_private(
-    path: &Path,
-    meta: &std::fs::Metadata,
-) -> std::result::Result<(), String> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = meta.permissions().mode() & 0o777;
-    if mode & 0o077 != 0 {
-        return Err(format!(
-            "{} can be read by other users (mode {mode:o}); a secret file must be mode 600",
-            path.display()
-        ));
-    }
-    Ok(())
-}
-
-/// Refuses a file other users can read (it holds a secret).
-#[cfg(not(unix))]
-pub(crate) fn check_private(
-    _path: &Path,
-    _meta: &std::fs::Metadata,
-) -> std::result::Result<(), String> {
-    Ok(())
 }
 
 #[cfg(test)]

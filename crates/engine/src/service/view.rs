@@ -178,7 +178,7 @@ pub struct RegistryView {
     /// The login server is a custom domain the user trusted.
     pub trusted_custom_domain: bool,
     /// What its identity may do there (from the last ACR token), once known.
-    pub role: Option<crate::admin_watch::RegistryRole>,
+    pub role: Option<crate::acr::RegistryRole>,
     /// The admin account, as the watch last saw it.
     pub admin_account: Option<AdminAccountView>,
 }
@@ -311,36 +311,8 @@ pub struct CloudView {
     pub ca_file: Option<String>,
 }
 
-/// Log verbosity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[cfg_attr(test, derive(TS))]
-#[serde(rename_all = "camelCase")]
-pub enum LogLevel {
-    /// Errors only.
-    Error,
-    /// Warnings and errors.
-    Warn,
-    /// What happens (the default).
-    #[default]
-    Info,
-    /// Request by request.
-    Debug,
-    /// Everything.
-    Trace,
-}
-
-impl LogLevel {
-    /// The `tracing` filter directive.
-    pub fn directive(self) -> &'static str {
-        match self {
-            Self::Error => "error",
-            Self::Warn => "warn",
-            Self::Info => "info",
-            Self::Debug => "debug",
-            Self::Trace => "trace",
-        }
-    }
-}
+/// Log verbosity (the `[app]` table's `log_level`), shown on the General page.
+pub use crate::config::LogLevel;
 
 /// The General page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
