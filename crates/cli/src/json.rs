@@ -3,7 +3,7 @@
 //! only change on purpose; `output::tests` pins each shape whole. Nothing here holds a secret
 //! except [`Token`], which is what `acr-tray-cli token --json` is asked for.
 
-use acr_tray_engine::admin_watch::RegistryRole;
+use acr_tray_engine::acr::RegistryRole;
 use acr_tray_engine::cloud::{Audience, Cloud};
 use acr_tray_engine::config::{RegistryAuth, RegistryConfig};
 use acr_tray_engine::discovery::Discovery;

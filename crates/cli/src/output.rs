@@ -686,8 +686,9 @@ mod tests {
     #[test]
     fn registry_status_json() {
         use acr_tray_engine::RegistryStatus;
-        use acr_tray_engine::admin_watch::{AdminWatchState, RegistryRole};
+        use acr_tray_engine::acr::RegistryRole;
         use acr_tray_engine::cloud::Audience;
+        use acr_tray_engine::state::AdminWatchState;
         use acr_tray_engine::state::StoredError;
         let full = RegistryStatus {
             name: "alpha".into(),
