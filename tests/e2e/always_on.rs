@@ -18,6 +18,8 @@ fn exchanges(sim: &Sim) -> usize {
 #[tokio::test(start_paused = true)]
 async fn keeps_every_token_fresh_for_a_day_with_hourly_refreshes() {
     let sim = Sim::start().await;
+    // Time moves only when the test moves it (see `Sim::hold_clock`).
+    let _hold = sim.hold_clock();
     let sp = sim.signed_in_principal().await;
     let names = ["alpha", "bravo", "charlie"];
     for n in names {
@@ -36,7 +38,7 @@ async fn keeps_every_token_fresh_for_a_day_with_hourly_refreshes() {
 
     let hours = 24;
     for minute in 1..=hours * 60 {
-        sim.pass(TimeDelta::minutes(1)).await;
+        sim.advance(TimeDelta::minutes(1)).await;
         let now = sim.now();
         scheduler.settled(now).await;
         for (host, exp) in sim.docker_token_expiry() {
@@ -63,6 +65,8 @@ async fn keeps_every_token_fresh_for_a_day_with_hourly_refreshes() {
 #[tokio::test(start_paused = true)]
 async fn a_wall_clock_jump_refreshes_at_once() {
     let sim = Sim::start().await;
+    // Time moves only when the test moves it (see `Sim::hold_clock`).
+    let _hold = sim.hold_clock();
     let sp = sim.signed_in_principal().await;
     let r = sim
         .registry("delta", &sp.object_id, &sp.client_id, Role::AcrPull)
@@ -74,7 +78,7 @@ async fn a_wall_clock_jump_refreshes_at_once() {
     // The laptop sleeps for five hours: the wall clock moves, tokio's timers do not.
     sim.clock.jump(TimeDelta::hours(5));
     assert!(before < sim.now(), "the token ran out during the sleep");
-    sim.pass(TimeDelta::seconds(61)).await;
+    sim.advance(TimeDelta::seconds(61)).await;
     scheduler.settled(sim.now()).await;
     let after = sim.docker_token_expiry()[&r.login_server];
     assert!(
@@ -88,6 +92,8 @@ async fn a_wall_clock_jump_refreshes_at_once() {
 #[tokio::test(start_paused = true)]
 async fn refresh_now_ignores_the_schedule_and_a_second_engine_is_refused() {
     let sim = Sim::start().await;
+    // Time moves only when the test moves it (see `Sim::hold_clock`).
+    let _hold = sim.hold_clock();
     let sp = sim.signed_in_principal().await;
     sim.registry("echo1", &sp.object_id, &sp.client_id, Role::AcrPull)
         .await;
@@ -115,6 +121,8 @@ async fn refresh_now_ignores_the_schedule_and_a_second_engine_is_refused() {
 #[tokio::test(start_paused = true)]
 async fn an_entry_removed_from_docker_is_written_again_within_a_minute() {
     let sim = Sim::start().await;
+    // Time moves only when the test moves it (see `Sim::hold_clock`).
+    let _hold = sim.hold_clock();
     let sp = sim.signed_in_principal().await;
     let a = sim
         .registry("foxtrot", &sp.object_id, &sp.client_id, Role::AcrPull)
@@ -134,7 +142,7 @@ async fn an_entry_removed_from_docker_is_written_again_within_a_minute() {
         .remove(&a.login_server);
     cfg["auths"]["ghcr.io"] = serde_json::json!({"auth": "dXNlcjpwYXNz"});
     std::fs::write(&path, cfg.to_string()).unwrap();
-    sim.pass(TimeDelta::seconds(61)).await;
+    sim.advance(TimeDelta::seconds(61)).await;
     scheduler.settled(sim.now()).await;
     let tokens = sim.docker_token_expiry();
     assert!(
@@ -149,7 +157,7 @@ async fn an_entry_removed_from_docker_is_written_again_within_a_minute() {
 
     // The whole file deleted.
     std::fs::remove_file(&path).unwrap();
-    sim.pass(TimeDelta::seconds(61)).await;
+    sim.advance(TimeDelta::seconds(61)).await;
     scheduler.settled(sim.now()).await;
     let tokens = sim.docker_token_expiry();
     assert!(
@@ -163,6 +171,8 @@ async fn an_entry_removed_from_docker_is_written_again_within_a_minute() {
 #[tokio::test(start_paused = true)]
 async fn a_sign_in_from_another_process_refreshes_at_once() {
     let sim = Sim::start().await;
+    // Time moves only when the test moves it (see `Sim::hold_clock`).
+    let _hold = sim.hold_clock();
     let tenant = sim.fake.default_tenant();
     let user = sim.fake.add_user(&tenant, "dev@contoso.example");
     sim.fake.set_device_code_timing(600, 1);
@@ -186,14 +196,14 @@ async fn a_sign_in_from_another_process_refreshes_at_once() {
     sim.fake.revoke_refresh_tokens(&user.object_id);
     let outcomes = scheduler.refresh_now(vec![]).await.unwrap();
     assert!(outcomes[0].result.is_err());
-    sim.pass(TimeDelta::minutes(5)).await;
+    sim.advance(TimeDelta::minutes(5)).await;
     scheduler.settled(sim.now()).await;
     let before = exchanges(&sim);
 
     // Signed in again in a terminal: the running engine refreshes the registry within a
     // minute, not at its next scheduled refresh an hour later.
     sim.cli(&["login", "--device-code"]).await.expect_code(0);
-    sim.pass(TimeDelta::seconds(61)).await;
+    sim.advance(TimeDelta::seconds(61)).await;
     scheduler.settled(sim.now()).await;
     assert_eq!(exchanges(&sim), before + 1);
     assert!(sim.docker_token_expiry()[&reg.login_server] > first);
@@ -205,6 +215,8 @@ async fn a_sign_in_from_another_process_refreshes_at_once() {
 #[tokio::test(start_paused = true)]
 async fn refreshes_falling_due_together_share_a_pass() {
     let sim = Sim::start().await;
+    // Time moves only when the test moves it (see `Sim::hold_clock`).
+    let _hold = sim.hold_clock();
     let sp = sim.signed_in_principal().await;
     let names: Vec<String> = (0..12).map(|i| format!("kilo{i:02}")).collect();
     for n in &names {
@@ -215,7 +227,7 @@ async fn refreshes_falling_due_together_share_a_pass() {
     scheduler.settled(sim.now()).await;
     assert_eq!(scheduler.status().borrow().passes, 1);
     for _ in 0..65 {
-        sim.pass(TimeDelta::minutes(1)).await;
+        sim.advance(TimeDelta::minutes(1)).await;
         scheduler.settled(sim.now()).await;
     }
     // Each registry's hourly refresh comes up to 3 minutes early, differently per registry, so

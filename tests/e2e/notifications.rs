@@ -3,6 +3,7 @@
 //! policy instead of failing in the middle of a build.
 
 use acr_tray_engine::notify::{Notification, NotificationAction, Urgency};
+use acr_tray_engine::schedule::Backoff;
 use acr_tray_engine::scheduler::Scheduler;
 use acr_tray_engine::{Event, Secret};
 use acr_tray_tests::sim::Sim;
@@ -16,6 +17,8 @@ fn shown(sim: &Sim) -> Vec<Notification> {
 #[tokio::test(start_paused = true)]
 async fn a_removed_role_notifies_once_and_its_return_once() {
     let sim = Sim::start().await;
+    // Time moves only when the test moves it (see `Sim::hold_clock`).
+    let _hold = sim.hold_clock();
     let sp = sim.signed_in_principal().await;
     let ok = sim
         .registry("steady1", &sp.object_id, &sp.client_id, Role::AcrPull)
@@ -31,7 +34,7 @@ async fn a_removed_role_notifies_once_and_its_return_once() {
         .assign_role(&broken.name, &sp.object_id, Role::None);
     // Three hours of failures: the token Docker has runs out, the retries go on.
     for _ in 0..180 {
-        sim.pass(TimeDelta::minutes(1)).await;
+        sim.advance(TimeDelta::minutes(1)).await;
         scheduler.settled(sim.now()).await;
     }
     let failures = sim.events_where(|e| matches!(e, Event::RefreshFailed { .. }));
@@ -45,12 +48,16 @@ async fn a_removed_role_notifies_once_and_its_return_once() {
     );
     assert!(!notes[0].body.contains("steady1"), "{notes:#?}");
 
-    // The role comes back: within the needs-fix backoff (at most an hour) it is logged in
+    // The role comes back: within the needs-fix backoff (at most an hour, scaled by its
+    // jitter, which depends on the registry's name and port) and one wake it is logged in
     // again, and one short notification says so.
     sim.fake
         .assign_role(&broken.name, &sp.object_id, Role::AcrPull);
-    for _ in 0..61 {
-        sim.pass(TimeDelta::minutes(1)).await;
+    let backoff = Backoff::default();
+    let longest_wait = backoff.permanent_cap.num_seconds() as f64 * (1.0 + backoff.jitter);
+    let minutes = (longest_wait / 60.0).ceil() as i64 + 1;
+    for _ in 0..minutes {
+        sim.advance(TimeDelta::minutes(1)).await;
         scheduler.settled(sim.now()).await;
     }
     let notes = shown(&sim);
@@ -66,7 +73,7 @@ async fn a_removed_role_notifies_once_and_its_return_once() {
     // The incidents survive a restart: nothing is shown again.
     scheduler.stop().await;
     let again = Scheduler::start(sim.options(), "test", sim.notifier.clone()).unwrap();
-    sim.pass(TimeDelta::minutes(5)).await;
+    sim.advance(TimeDelta::minutes(5)).await;
     again.settled(sim.now()).await;
     assert_eq!(shown(&sim).len(), 2);
     again.stop().await;
@@ -75,6 +82,8 @@ async fn a_removed_role_notifies_once_and_its_return_once() {
 #[tokio::test(start_paused = true)]
 async fn the_session_forecast_warns_before_the_sign_in_frequency_ends_it() {
     let sim = Sim::start().await;
+    // Time moves only when the test moves it (see `Sim::hold_clock`).
+    let _hold = sim.hold_clock();
     let tenant = sim.fake.default_tenant();
     let user = sim.fake.add_user(&tenant, "dev@contoso.example");
     sim.fake
@@ -99,7 +108,7 @@ async fn the_session_forecast_warns_before_the_sign_in_frequency_ends_it() {
     scheduler.settled(signed_in).await;
     // The first session: nothing is known of the policy until Entra answers AADSTS70043.
     while sim.now() - signed_in < TimeDelta::hours(11) {
-        sim.pass(TimeDelta::minutes(1)).await;
+        sim.advance(TimeDelta::minutes(1)).await;
         scheduler.settled(sim.now()).await;
     }
     let ended = sim.events_where(|e| matches!(e, Event::SignInRequired { .. }));
@@ -113,7 +122,7 @@ async fn the_session_forecast_warns_before_the_sign_in_frequency_ends_it() {
         })
     );
     let asked = sim.fake.requests().len();
-    sim.pass(TimeDelta::hours(2)).await;
+    sim.advance(TimeDelta::hours(2)).await;
     scheduler.settled(sim.now()).await;
     assert_eq!(
         sim.fake.requests().len(),
@@ -127,7 +136,7 @@ async fn the_session_forecast_warns_before_the_sign_in_frequency_ends_it() {
         .set_device_code_auto_approve(Some((user.clone(), 0)));
     sim.cli(&["login", "--device-code"]).await.expect_code(0);
     let second = sim.now();
-    sim.pass(TimeDelta::minutes(1)).await;
+    sim.advance(TimeDelta::minutes(1)).await;
     scheduler.settled(sim.now()).await;
     assert!(
         sim.docker_token_expiry()[&reg.login_server] - sim.now() > TimeDelta::hours(2),
@@ -140,7 +149,7 @@ async fn the_session_forecast_warns_before_the_sign_in_frequency_ends_it() {
     );
     let mut warned_at = None;
     while sim.now() - second < TimeDelta::hours(9) {
-        sim.pass(TimeDelta::minutes(1)).await;
+        sim.advance(TimeDelta::minutes(1)).await;
         scheduler.settled(sim.now()).await;
         if warned_at.is_none()
             && !sim
