@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use acr_tray_tests::World;
+use acr_tray_tests::{World, argv};
 use fake_azure::Role;
 
 /// Runs per figure (after [`WARMUP`]); the median is printed.
@@ -122,21 +122,14 @@ impl Setup {
             registry,
             login_server: reg.login_server,
         };
-        let mut login = vec![
-            "login",
-            "--service-principal",
-            "--tenant",
-            &sp.tenant,
-            "--client-id",
-            &sp.client_id,
-            "--secret-stdin",
-        ];
         let secret_file = setup.world.home.path().join("sp-secret");
         let secret_file = secret_file.display().to_string();
-        if setup.bus.is_none() {
-            login.extend(["--secret-file", &secret_file]);
-        }
-        setup.once(cli, &login, &format!("{}\n", sp.secret));
+        let login = if setup.bus.is_none() {
+            argv::login_secret_file(&sp, &secret_file)
+        } else {
+            argv::login_service_principal(&sp, &["--secret-stdin"])
+        };
+        setup.once(cli, &argv::strs(&login), &format!("{}\n", sp.secret));
         setup.once(cli, &["registry", "add", &setup.registry.clone()], "");
         // The first refresh fills the token cache the helper answers from.
         setup.once(cli, &["refresh", &setup.registry.clone()], "");

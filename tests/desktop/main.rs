@@ -139,7 +139,7 @@ fn sign_in_add_registries_and_see_a_session_end() {
     let scratch = tempfile::tempdir().unwrap();
     let env: Vec<(String, String)> = [
         ("ACR_TRAY_HOME", w.home.path().to_path_buf()),
-        ("DOCKER_CONFIG", w.docker_dir.path().to_path_buf()),
+        ("DOCKER_CONFIG", w.home.docker_dir().to_path_buf()),
         ("HOME", scratch.path().join("home")),
         ("XDG_CONFIG_HOME", scratch.path().join("config")),
         ("XDG_CACHE_HOME", scratch.path().join("cache")),
@@ -496,6 +496,6 @@ fn sign_in_add_registries_and_see_a_session_end() {
             w.home.path(),
             &["config.toml", "state.json", "acr-tray."],
         );
-        acr_tray_tests::assert_private_tree(w.docker_dir.path(), &["config.json"]);
+        acr_tray_tests::assert_private_tree(w.home.docker_dir(), &["config.json"]);
     }
 }

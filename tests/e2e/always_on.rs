@@ -132,7 +132,7 @@ async fn an_entry_removed_from_docker_is_written_again_within_a_minute() {
         .await;
     let scheduler = Scheduler::start(sim.options(), "test", sim.notifier.clone()).unwrap();
     scheduler.settled(sim.now()).await;
-    let path = sim.docker_dir.path().join("config.json");
+    let path = sim.home.docker_dir().join("config.json");
 
     // `docker logout` of one registry, next to another tool's entry.
     let mut cfg = sim.docker_config();

@@ -2,7 +2,7 @@
 //! tokens go only to the cloud it signed in to. Two fakes play two clouds; the second one's
 //! request log must never see a credential of an identity signed in to the first.
 
-use acr_tray_tests::World;
+use acr_tray_tests::{World, argv};
 use fake_azure::{FakeAzure, LoggedRequest, Role, Service};
 
 /// A second cloud: another fake, with its own CA, authority and registries.
@@ -157,19 +157,7 @@ fn a_terminal_asks_before_signing_out_and_no_keeps_the_cloud() {
     assert_eq!(shown["authority"], other.authority_url());
     // Signing in again on the new cloud binds the identity to it.
     let sp2 = other.add_service_principal(&other.default_tenant());
-    w.cli_stdin(
-        &[
-            "login",
-            "--service-principal",
-            "--tenant",
-            &sp2.tenant,
-            "--client-id",
-            &sp2.client_id,
-            "--secret-stdin",
-        ],
-        &format!("{}\n", sp2.secret),
-    )
-    .expect_code(0);
+    w.login(&sp2).expect_code(0);
     let config = std::fs::read_to_string(w.home.path().join("config.toml")).unwrap();
     assert!(config.contains(&other.authority_url()), "{config}");
 }
@@ -307,16 +295,10 @@ fn certificates_and_managed_identities_are_bound_too() {
         std::fs::set_permissions(&pem, std::fs::Permissions::from_mode(0o600)).unwrap();
     }
     let pem_arg = pem.display().to_string();
-    w.cli(&[
-        "login",
-        "--service-principal",
-        "--tenant",
-        &sp.tenant,
-        "--client-id",
-        &sp.client_id,
-        "--certificate",
-        &pem_arg,
-    ])
+    w.cli(&argv::strs(&argv::login_service_principal(
+        &sp,
+        &["--certificate", &pem_arg],
+    )))
     .expect_code(0);
     let cert_reg = w.registry_for("certreg", &sp.object_id, Role::AcrPull);
     w.cli(&[

@@ -1,6 +1,6 @@
 //! The command line itself: secrets handling, listings, exit codes.
 
-use acr_tray_tests::{World, assert_no_secrets};
+use acr_tray_tests::{World, argv, assert_no_secrets};
 use fake_azure::Role;
 
 #[test]
@@ -26,21 +26,7 @@ fn without_a_keyring_login_offers_the_alternatives() {
     // A user-only file named by the user.
     let secret_file = w.home.path().join("sp-secret");
     let path = secret_file.display().to_string();
-    w.cli_stdin(
-        &[
-            "login",
-            "--service-principal",
-            "--tenant",
-            &sp.tenant,
-            "--client-id",
-            &sp.client_id,
-            "--secret-stdin",
-            "--secret-file",
-            &path,
-        ],
-        &sp.secret,
-    )
-    .expect_code(0);
+    w.login_secret_file(&sp, &path).expect_code(0);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -67,15 +53,10 @@ fn secret_from_env_is_read_at_run_time_only() {
     let sp = w.service_principal();
     w.extra_env
         .push(("AZURE_CLIENT_SECRET".into(), sp.secret.clone()));
-    w.cli(&[
-        "login",
-        "--service-principal",
-        "--tenant",
-        &sp.tenant,
-        "--client-id",
-        &sp.client_id,
-        "--secret-from-env",
-    ])
+    w.cli(&argv::strs(&argv::login_service_principal(
+        &sp,
+        &["--secret-from-env"],
+    )))
     .expect_code(0);
     assert!(w.secrets.keys().is_empty());
     let r = w.registry("tango111", &sp, Role::AcrPull);

@@ -1,6 +1,6 @@
 //! Failures: each is reported clearly, and nothing good is lost.
 
-use acr_tray_tests::World;
+use acr_tray_tests::{World, argv};
 use fake_azure::{Fault, FaultAction, FaultTarget, Role, Service};
 
 #[test]
@@ -10,15 +10,7 @@ fn wrong_client_secret_is_explained_and_nothing_is_written() {
     let settings_before = std::fs::read(w.home.path().join("config.toml")).unwrap();
     let out = w
         .cli_stdin(
-            &[
-                "login",
-                "--service-principal",
-                "--tenant",
-                &sp.tenant,
-                "--client-id",
-                &sp.client_id,
-                "--secret-stdin",
-            ],
+            &argv::strs(&argv::login_service_principal(&sp, &["--secret-stdin"])),
             "not-the-secret\n",
         )
         .expect_code(3);

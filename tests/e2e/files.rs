@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use acr_tray_tests::World;
+use acr_tray_tests::{World, argv};
 use fake_azure::Role;
 
 const BIN: &str = env!("CARGO_BIN_EXE_acr-tray-cli-e2e");
@@ -48,43 +48,15 @@ fn a_fresh_tree_made_by_the_cli_is_private() {
     let root = tempfile::tempdir().unwrap();
     let home = root.path().join("home");
     std::fs::create_dir(&home).unwrap();
-    let (authority, arm, suffix) = (
-        w.fake.authority_url(),
-        w.fake.arm_url(),
-        w.fake.acr_suffix(),
-    );
-    let ca = w.fake.ca_path().display().to_string();
     cli(
         &home,
-        &[
-            "cloud",
-            "set",
-            "custom",
-            "--authority",
-            &authority,
-            "--arm",
-            &arm,
-            "--acr-suffix",
-            &suffix,
-            "--ca-file",
-            &ca,
-        ],
+        &argv::strs(&argv::cloud_set_custom(&w.fake, true)),
         "",
     );
     let secret_file = home.join("sp-secret").display().to_string();
     cli(
         &home,
-        &[
-            "login",
-            "--service-principal",
-            "--tenant",
-            &sp.tenant,
-            "--client-id",
-            &sp.client_id,
-            "--secret-stdin",
-            "--secret-file",
-            &secret_file,
-        ],
+        &argv::strs(&argv::login_secret_file(&sp, &secret_file)),
         &sp.secret,
     );
     cli(&home, &["registry", "add", &reg.name], "");

@@ -207,7 +207,7 @@ fn our_helper_never_waits_for_the_docker_config_lock() {
         .create(true)
         .truncate(false)
         .write(true)
-        .open(w.docker_dir.path().join(".acr-tray.lock"))
+        .open(w.home.docker_dir().join(".acr-tray.lock"))
         .unwrap();
     lock.lock().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
@@ -288,7 +288,7 @@ fn use_helper_and_stop_helper() {
         out.stdout
     );
     let backups = || {
-        std::fs::read_dir(w.docker_dir.path())
+        std::fs::read_dir(w.home.docker_dir())
             .unwrap()
             .filter_map(|e| e.ok())
             .filter(|e| e.file_name().to_string_lossy().contains("acr-tray-backup"))
@@ -530,21 +530,7 @@ fn the_helper_program_answers_from_the_cache_and_hands_a_refresh_to_the_cli() {
     let sp = w.service_principal();
     let r = w.registry("ownprocess", &sp, Role::AcrPush);
     let secret_file = w.home.path().join("sp-secret").display().to_string();
-    w.cli_stdin(
-        &[
-            "login",
-            "--service-principal",
-            "--tenant",
-            &sp.tenant,
-            "--client-id",
-            &sp.client_id,
-            "--secret-stdin",
-            "--secret-file",
-            &secret_file,
-        ],
-        &sp.secret,
-    )
-    .expect_code(0);
+    w.login_secret_file(&sp, &secret_file).expect_code(0);
     w.cli(&["registry", "add", &r.name]).expect_code(0);
     let helper = |action: &str, input: &str| {
         use std::io::Write;

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use acr_tray_tests::{ClosedPort, World};
+use acr_tray_tests::{ClosedPort, World, argv};
 use fake_azure::{Fault, FaultAction, FaultTarget, Role, Service};
 
 fn private_file(dir: &Path, name: &str, contents: &str) -> PathBuf {
@@ -26,16 +26,10 @@ fn certificate_service_principal_end_to_end() {
     let reg = w.registry_for("certreg1", &sp.object_id, Role::AcrPush);
     let pem = private_file(w.home.path(), "sp.pem", &cert.combined_pem);
     let pem_arg = pem.display().to_string();
-    w.cli(&[
-        "login",
-        "--service-principal",
-        "--tenant",
-        &sp.tenant,
-        "--client-id",
-        &sp.client_id,
-        "--certificate",
-        &pem_arg,
-    ])
+    w.cli(&argv::strs(&argv::login_service_principal(
+        &sp,
+        &["--certificate", &pem_arg],
+    )))
     .expect_code(0);
     w.cli(&["registry", "add", &reg.name]).expect_code(0);
     w.cli(&["refresh"]).expect_code(0);
@@ -64,16 +58,10 @@ fn certificate_with_the_wrong_key_is_explained() {
     let mixed = format!("{}{}", cert.cert_pem, other.key_pem);
     let pem = private_file(w.home.path(), "mixed.pem", &mixed);
     let out = w
-        .cli(&[
-            "login",
-            "--service-principal",
-            "--tenant",
-            &sp.tenant,
-            "--client-id",
-            &sp.client_id,
-            "--certificate",
-            &pem.display().to_string(),
-        ])
+        .cli(&argv::strs(&argv::login_service_principal(
+            &sp,
+            &["--certificate", &pem.display().to_string()],
+        )))
         .expect_code(3);
     assert!(out.stderr.contains("AADSTS700027"), "{}", out.stderr);
     assert!(
@@ -99,16 +87,10 @@ fn certificate_file_readable_by_others_is_refused() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&pem, std::fs::Permissions::from_mode(0o644)).unwrap();
         let out = w
-            .cli(&[
-                "login",
-                "--service-principal",
-                "--tenant",
-                &sp.tenant,
-                "--client-id",
-                &sp.client_id,
-                "--certificate",
-                &pem.display().to_string(),
-            ])
+            .cli(&argv::strs(&argv::login_service_principal(
+                &sp,
+                &["--certificate", &pem.display().to_string()],
+            )))
             .expect_code(2);
         assert!(out.stderr.contains("chmod 600"), "{}", out.stderr);
     }
@@ -255,28 +237,10 @@ fn imds_endpoint_from_the_cloud_settings() {
     let w = World::new();
     let mi = w.fake.add_managed_identity(&w.fake.default_tenant());
     w.fake.set_system_assigned_identity(Some(mi.clone()));
-    let (authority, arm, suffix) = (
-        w.fake.authority_url(),
-        w.fake.arm_url(),
-        w.fake.acr_suffix(),
-    );
-    let (ca, imds) = (w.fake.ca_path().display().to_string(), w.fake.imds_url());
-    w.cli(&[
-        "cloud",
-        "set",
-        "custom",
-        "--authority",
-        &authority,
-        "--arm",
-        &arm,
-        "--acr-suffix",
-        &suffix,
-        "--ca-file",
-        &ca,
-        "--imds-endpoint",
-        &imds,
-    ])
-    .expect_code(0);
+    let imds = w.fake.imds_url();
+    let mut cloud = argv::cloud_set_custom(&w.fake, true);
+    cloud.extend(["--imds-endpoint".to_owned(), imds.clone()]);
+    w.cli(&argv::strs(&cloud)).expect_code(0);
     let shown = w.cli(&["cloud", "show", "--json"]).expect_code(0).json();
     assert_eq!(shown["imdsEndpoint"], imds);
     w.cli(&["login", "--managed-identity"]).expect_code(0);

@@ -18,21 +18,7 @@ fn skopeo_pushes_with_docker_credential_acr_tray() {
     // The helper runs as its own process, without the tests' in-memory keyring: the secret
     // lives in a user-only file, and the token cache falls back to the state folder.
     let secret_file = w.home.path().join("sp-secret").display().to_string();
-    w.cli_stdin(
-        &[
-            "login",
-            "--service-principal",
-            "--tenant",
-            &sp.tenant,
-            "--client-id",
-            &sp.client_id,
-            "--secret-stdin",
-            "--secret-file",
-            &secret_file,
-        ],
-        &sp.secret,
-    )
-    .expect_code(0);
+    w.login_secret_file(&sp, &secret_file).expect_code(0);
     w.cli(&["registry", "add", reg.name()]).expect_code(0);
     w.cli(&["docker", "use-helper"]).expect_code(0);
     let cfg = w.docker_config();
@@ -73,11 +59,11 @@ fn skopeo_pushes_with_docker_credential_acr_tray() {
     let remote = format!("docker://{}/helper/image:1", reg.login_server);
     w.fake.clear_requests();
     ok(
-        clients.skopeo_copy(w.docker_dir.path(), &image.reference(), &remote),
+        clients.skopeo_copy(w.home.docker_dir(), &image.reference(), &remote),
         &reg,
     );
     let inspect = ok(
-        clients.skopeo_inspect(w.docker_dir.path(), &remote, false),
+        clients.skopeo_inspect(w.home.docker_dir(), &remote, false),
         &reg,
     )
     .json();
@@ -99,6 +85,6 @@ fn skopeo_pushes_with_docker_credential_acr_tray() {
     );
     // Without the helper on PATH, skopeo cannot authenticate: the token really came from it.
     clients.set_env("PATH", "/usr/bin:/bin");
-    let denied = clients.skopeo_inspect(w.docker_dir.path(), &remote, false);
+    let denied = clients.skopeo_inspect(w.home.docker_dir(), &remote, false);
     assert!(!denied.ok(), "{denied}");
 }

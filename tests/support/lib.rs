@@ -14,10 +14,14 @@ use acr_tray_engine::secrets::{KeyringStore, MemoryStore, SecretStore};
 use base64::Engine as _;
 use fake_azure::{FakeAzure, ServicePrincipal};
 
+pub mod argv;
+mod home;
 #[cfg(test)]
 mod manifests;
 pub mod real;
 pub mod sim;
+
+pub use home::Home;
 
 /// The zero GUID ACR uses as the user name for tokens.
 pub const ZERO_GUID: &str = "00000000-0000-0000-0000-000000000000";
@@ -92,10 +96,8 @@ pub struct World {
     pub rt: tokio::runtime::Runtime,
     /// The fake.
     pub fake: FakeAzure,
-    /// `ACR_TRAY_HOME`.
-    pub home: tempfile::TempDir,
-    /// `DOCKER_CONFIG`.
-    pub docker_dir: tempfile::TempDir,
+    /// `ACR_TRAY_HOME` and `DOCKER_CONFIG`.
+    pub home: Home,
     /// The keyring (in memory unless [`World::real_keyring`] was called).
     pub secrets: Arc<MemoryStore>,
     /// Replaces the in-memory keyring for every command.
@@ -174,8 +176,7 @@ impl World {
         let world = Self {
             rt,
             fake,
-            home: tempfile::tempdir().unwrap(),
-            docker_dir: tempfile::tempdir().unwrap(),
+            home: Home::new(),
             secrets: Arc::new(MemoryStore::new()),
             store: None,
             extra_env: Vec::new(),
@@ -187,25 +188,11 @@ impl World {
 
     /// `cloud set custom` at the fake, trusting its CA through `--ca-file` (or not).
     pub fn point_at_fake(&self, with_ca_file: bool) {
-        let authority = self.fake.authority_url();
-        let arm = self.fake.arm_url();
-        let suffix = self.fake.acr_suffix();
-        let ca = self.fake.ca_path().display().to_string();
-        let mut args = vec![
-            "cloud",
-            "set",
-            "custom",
-            "--authority",
-            &authority,
-            "--arm",
-            &arm,
-            "--acr-suffix",
-            &suffix,
-        ];
-        if with_ca_file {
-            args.extend(["--ca-file", &ca]);
-        }
-        self.cli(&args).expect_code(0);
+        self.cli(&argv::strs(&argv::cloud_set_custom(
+            &self.fake,
+            with_ca_file,
+        )))
+        .expect_code(0);
     }
 
     /// Uses the OS keyring, as the real program does.
@@ -215,14 +202,7 @@ impl World {
 
     /// The environment every command sees.
     pub fn env(&self) -> Env {
-        let mut env = Env::from_pairs([
-            ("ACR_TRAY_HOME", self.home.path().display().to_string()),
-            (
-                "DOCKER_CONFIG",
-                self.docker_dir.path().display().to_string(),
-            ),
-            ("HOME", self.home.path().join("home").display().to_string()),
-        ]);
+        let mut env = self.home.env();
         for (k, v) in &self.extra_env {
             env.set(k.clone(), v.clone());
         }
@@ -275,17 +255,23 @@ impl World {
     /// Signs a service principal in through the CLI.
     pub fn login(&self, sp: &ServicePrincipal) -> Output {
         self.cli_stdin(
-            &[
-                "login",
-                "--service-principal",
-                "--tenant",
-                &sp.tenant,
-                "--client-id",
-                &sp.client_id,
-                "--secret-stdin",
-            ],
+            &argv::strs(&argv::login_service_principal(sp, &["--secret-stdin"])),
             &format!("{}\n", sp.secret),
         )
+    }
+
+    /// Signs a service principal in through the CLI with its secret (from stdin) kept in the
+    /// user-only `secret_file`, as CLI processes (no in-memory keyring) need.
+    pub fn login_secret_file(&self, sp: &ServicePrincipal, secret_file: &str) -> Output {
+        self.cli_stdin(
+            &argv::strs(&argv::login_secret_file(sp, secret_file)),
+            &sp.secret,
+        )
+    }
+
+    /// `registry add NAME` through the CLI (the default identity).
+    pub fn add_registry(&self, name: &str) -> Output {
+        self.cli(&argv::strs(&argv::registry_add(name, None)))
     }
 
     /// Adds a registry to the fake and gives `principal` a role on it.
@@ -300,12 +286,14 @@ impl World {
 
     /// Docker's config.json path.
     pub fn docker_config_path(&self) -> PathBuf {
-        self.docker_dir.path().join("config.json")
+        self.home.docker_config_path()
     }
 
     /// Docker's config.json, parsed.
     pub fn docker_config(&self) -> serde_json::Value {
-        serde_json::from_slice(&std::fs::read(self.docker_config_path()).unwrap()).unwrap()
+        self.home
+            .docker_config()
+            .unwrap_or_else(|| panic!("no {}", self.docker_config_path().display()))
     }
 
     /// The (user, password) in a registry's `auth` entry.

@@ -17,7 +17,7 @@ use base64::Engine as _;
 use chrono::{DateTime, TimeDelta, Utc};
 use fake_azure::{FakeAzure, ServicePrincipal};
 
-use crate::{Output, REQUEST_TIMEOUT, run_cli_at};
+use crate::{Home, Output, REQUEST_TIMEOUT, argv, run_cli_at};
 
 /// A fake Azure and an ACR Tray home on a paused clock.
 pub struct Sim {
@@ -25,10 +25,8 @@ pub struct Sim {
     pub fake: FakeAzure,
     /// The wall clock both read.
     pub clock: Arc<TokioClock>,
-    /// `ACR_TRAY_HOME`.
-    pub home: tempfile::TempDir,
-    /// `DOCKER_CONFIG`.
-    pub docker_dir: tempfile::TempDir,
+    /// `ACR_TRAY_HOME` and `DOCKER_CONFIG`.
+    pub home: Home,
     /// The keyring.
     pub secrets: Arc<dyn SecretStore>,
     /// The same keyring, for switching it off ([`MemoryStore::set_unavailable`]).
@@ -59,47 +57,21 @@ impl Sim {
         let sim = Self {
             fake,
             clock,
-            home: tempfile::tempdir().unwrap(),
-            docker_dir: tempfile::tempdir().unwrap(),
+            home: Home::new(),
             secrets: keyring.clone(),
             keyring,
             events: Arc::new(CollectEvents::new()),
             notifier: Arc::new(CollectNotifications::default()),
         };
-        let (authority, arm, suffix, ca) = (
-            sim.fake.authority_url(),
-            sim.fake.arm_url(),
-            sim.fake.acr_suffix(),
-            sim.fake.ca_path().display().to_string(),
-        );
-        sim.cli(&[
-            "cloud",
-            "set",
-            "custom",
-            "--authority",
-            &authority,
-            "--arm",
-            &arm,
-            "--acr-suffix",
-            &suffix,
-            "--ca-file",
-            &ca,
-        ])
-        .await
-        .expect_code(0);
+        sim.cli(&argv::strs(&argv::cloud_set_custom(&sim.fake, true)))
+            .await
+            .expect_code(0);
         sim
     }
 
     /// The environment the engine and the CLI see.
     pub fn env(&self) -> Env {
-        Env::from_pairs([
-            ("ACR_TRAY_HOME", self.home.path().display().to_string()),
-            (
-                "DOCKER_CONFIG",
-                self.docker_dir.path().display().to_string(),
-            ),
-            ("HOME", self.home.path().join("home").display().to_string()),
-        ])
+        self.home.env()
     }
 
     /// Runs the CLI on a blocking thread, at the simulated time (which stands still meanwhile:
@@ -151,15 +123,7 @@ impl Sim {
     pub async fn signed_in_principal_in(&self, tenant: &fake_azure::Tenant) -> ServicePrincipal {
         let sp = self.fake.add_service_principal(tenant);
         self.cli_stdin(
-            &[
-                "login",
-                "--service-principal",
-                "--tenant",
-                &sp.tenant,
-                "--client-id",
-                &sp.client_id,
-                "--secret-stdin",
-            ],
+            &argv::strs(&argv::login_service_principal(&sp, &["--secret-stdin"])),
             &format!("{}\n", sp.secret),
         )
         .await
@@ -177,7 +141,7 @@ impl Sim {
     ) -> fake_azure::Registry {
         let r = self.fake.add_registry(fake_azure::RegistrySpec::new(name));
         self.fake.assign_role(name, object_id, role);
-        self.cli(&["registry", "add", name, "--identity", identity])
+        self.cli(&argv::strs(&argv::registry_add(name, Some(identity))))
             .await
             .expect_code(0);
         r
@@ -185,10 +149,7 @@ impl Sim {
 
     /// Docker's config.json, parsed (`null` when missing).
     pub fn docker_config(&self) -> serde_json::Value {
-        match std::fs::read(self.docker_dir.path().join("config.json")) {
-            Ok(bytes) => serde_json::from_slice(&bytes).unwrap(),
-            Err(_) => serde_json::Value::Null,
-        }
+        self.home.docker_config().unwrap_or(serde_json::Value::Null)
     }
 
     /// Each registry in Docker's `auths` with the `exp` of the ACR token it holds.

@@ -157,7 +157,7 @@ impl Rig {
         .expect_code(0);
 
         std::fs::write(
-            sim.docker_dir.path().join("config.json"),
+            sim.home.docker_dir().join("config.json"),
             foreign_config().to_string(),
         )
         .unwrap();
