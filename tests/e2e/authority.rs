@@ -59,9 +59,7 @@ fn signed_in_world() -> (World, fake_azure::ServicePrincipal, String) {
     w.login(&sp).expect_code(0);
     w.cli(&["registry", "add", &sp_reg.name, "--identity", &sp.client_id])
         .expect_code(0);
-    let user = w.user("dev@contoso.localhost");
-    w.fake.set_device_code_timing(60, 1);
-    w.fake.set_device_code_auto_approve(Some((user.clone(), 0)));
+    let user = w.device_code_user("dev@contoso.localhost", 0);
     w.cli(&["login", "--device-code"]).expect_code(0);
     let accounts = w.cli(&["accounts", "--json"]).expect_code(0).json();
     let user_id = accounts

@@ -27,6 +27,16 @@ fn recording_helper(dir: &Path, name: &str) -> PathBuf {
     bin
 }
 
+/// A world whose `PATH` starts with a [`recording_helper`] called `name`, recording under
+/// the returned folder; the helper's folder is returned second.
+fn world_with_recording_helper(name: &str) -> (World, PathBuf, PathBuf) {
+    let mut w = World::new();
+    let dir = w.home.path().join("helper");
+    let bin = recording_helper(&dir, name);
+    with_path(&mut w, &bin);
+    (w, dir, bin)
+}
+
 fn with_path(w: &mut World, bin: &Path) {
     w.extra_env.retain(|(k, _)| k != "PATH");
     w.extra_env
@@ -43,10 +53,7 @@ fn signed_in(w: &World, name: &str) -> fake_azure::Registry {
 
 #[test]
 fn creds_store_helper_gets_the_token_on_stdin_never_argv() {
-    let mut w = World::new();
-    let dir = w.home.path().join("helper");
-    let bin = recording_helper(&dir, "recorder");
-    with_path(&mut w, &bin);
+    let (w, dir, _) = world_with_recording_helper("recorder");
     let r = signed_in(&w, "helpered1");
     std::fs::write(
         w.docker_config_path(),
@@ -81,10 +88,7 @@ fn creds_store_helper_gets_the_token_on_stdin_never_argv() {
 
 #[test]
 fn an_empty_config_uses_dockers_default_store() {
-    let mut w = World::new();
-    let dir = w.home.path().join("helper");
-    let bin = recording_helper(&dir, "secretservice");
-    with_path(&mut w, &bin);
+    let (w, dir, _) = world_with_recording_helper("secretservice");
     signed_in(&w, "defaultst");
     w.cli(&["refresh"]).expect_code(0);
     assert!(
@@ -355,10 +359,7 @@ fn token_prints_the_current_refresh_token() {
 
 #[test]
 fn doctor_finds_each_planted_problem_and_fix_repairs_it() {
-    let mut w = World::new();
-    let dir = w.home.path().join("helper");
-    let bin = recording_helper(&dir, "recorder");
-    with_path(&mut w, &bin);
+    let (w, _, _) = world_with_recording_helper("recorder");
     let a = signed_in(&w, "doctora1");
     let b = w
         .fake
@@ -478,15 +479,12 @@ fn base64_std(s: &str) -> String {
 
 #[test]
 fn tokens_too_large_for_wincred_are_flagged_and_moved_to_our_helper() {
-    let mut w = World::new();
-    let dir = w.home.path().join("helper");
-    let bin = recording_helper(&dir, "wincred");
+    let (w, dir, bin) = world_with_recording_helper("wincred");
     std::os::unix::fs::symlink(
         env!("CARGO_BIN_EXE_acr-tray-credential-helper"),
         bin.join("docker-credential-acr-tray"),
     )
     .unwrap();
-    with_path(&mut w, &bin);
     let r = signed_in(&w, "wincredreg");
     std::fs::write(w.docker_config_path(), r#"{"credsStore":"wincred"}"#).unwrap();
     // What the Credential Manager would be asked to keep: a token over its 2,560-byte limit.

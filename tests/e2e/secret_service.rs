@@ -107,9 +107,7 @@ fn no_secret_service_is_reported_with_alternatives() {
 fn user_refresh_token_is_stored_read_and_rotated_in_the_secret_service() {
     let mut w = World::new();
     w.real_keyring();
-    let user = w.user("keyring-user@contoso.localhost");
-    w.fake.set_device_code_timing(60, 1);
-    w.fake.set_device_code_auto_approve(Some((user.clone(), 0)));
+    let user = w.device_code_user("keyring-user@contoso.localhost", 0);
     let reg = w.registry_for("keyringuser", &user.object_id, Role::AcrPull);
     w.cli(&["login", "--device-code"]).expect_code(0);
     let key = acr_tray_engine::secrets::refresh_token_key(

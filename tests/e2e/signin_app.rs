@@ -112,19 +112,13 @@ fn with_imds(w: &mut World) -> ClosedPort {
 /// cap (a minute, on a paused clock), not the years, then gets its token.
 #[tokio::test(start_paused = true)]
 async fn imds_retry_after_of_millennia_waits_the_cap() {
-    use acr_tray_engine::clock::{Clock, TokioClock};
+    use acr_tray_engine::clock::Clock;
     use acr_tray_engine::credentials::imds;
-    use acr_tray_engine::http::{HttpOptions, build_imds_client};
+    use acr_tray_engine::http::build_imds_client;
     use acr_tray_engine::limits::INLINE_RETRY_WAIT_MAX;
     use std::time::Duration;
 
-    let clock = TokioClock::starting_at(chrono::Utc::now());
-    let time = clock.clone();
-    let fake = fake_azure::FakeAzure::builder()
-        .time_source(move || time.now())
-        .start()
-        .await
-        .unwrap();
+    let (clock, fake) = acr_tray_tests::sim::paused_fake().await;
     let mi = fake.add_managed_identity(&fake.default_tenant());
     fake.set_system_assigned_identity(Some(mi));
     fake.add_fault(
@@ -139,12 +133,7 @@ async fn imds_retry_after_of_millennia_waits_the_cap() {
         .times(1),
     );
     // Time-outs far beyond the wait: only the wait moves the paused clock.
-    let http = build_imds_client(&HttpOptions {
-        request_timeout: Some(Duration::from_secs(86_400)),
-        connect_timeout: Some(Duration::from_secs(86_400)),
-        ..Default::default()
-    })
-    .unwrap();
+    let http = build_imds_client(&acr_tray_tests::sim::patient_http()).unwrap();
     let endpoint = fake.imds_url();
     let start = tokio::time::Instant::now();
     let token = imds::token(

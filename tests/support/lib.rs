@@ -355,6 +355,30 @@ impl World {
         self.fake.add_user(&self.fake.default_tenant(), upn)
     }
 
+    /// A user in the fake's default tenant who approves the next device code after
+    /// `pending_polls` polls (which it asks for every second, the code lasting a minute).
+    pub fn device_code_user(&self, upn: &str, pending_polls: u32) -> fake_azure::User {
+        let user = self.user(upn);
+        self.fake.set_device_code_timing(60, 1);
+        self.fake
+            .set_device_code_auto_approve(Some((user.clone(), pending_polls)));
+        user
+    }
+
+    /// A user signed in with a device code (approved at once) and `registry`, where they may
+    /// pull, added to ACR Tray.
+    pub fn device_code_signed_in(
+        &self,
+        upn: &str,
+        registry: &str,
+    ) -> (fake_azure::User, fake_azure::Registry) {
+        let user = self.device_code_user(upn, 0);
+        let reg = self.registry_for(registry, &user.object_id, fake_azure::Role::AcrPull);
+        self.cli(&["login", "--device-code"]).expect_code(0);
+        self.add_registry(&reg.name).expect_code(0);
+        (user, reg)
+    }
+
     /// Gives a principal a role on a new registry.
     pub fn registry_for(
         &self,

@@ -47,12 +47,7 @@ impl Sim {
     pub async fn start_with(
         adjust: impl FnOnce(fake_azure::FakeAzureBuilder) -> fake_azure::FakeAzureBuilder,
     ) -> Self {
-        let clock = TokioClock::starting_at(Utc::now());
-        let time = clock.clone();
-        let fake = adjust(FakeAzure::builder().time_source(move || time.now()))
-            .start()
-            .await
-            .unwrap();
+        let (clock, fake) = paused_fake_with(adjust).await;
         let keyring = Arc::new(MemoryStore::new());
         let sim = Self {
             fake,
@@ -207,6 +202,35 @@ impl Sim {
     /// Lets `d` of simulated time pass.
     pub async fn pass(&self, d: TimeDelta) {
         tokio::time::sleep(d.to_std().unwrap()).await;
+    }
+}
+
+/// A fake Azure reading its time from a [`TokioClock`] that starts now (on a paused runtime it
+/// moves only as tokio's clock does).
+pub async fn paused_fake() -> (Arc<TokioClock>, FakeAzure) {
+    paused_fake_with(|b| b).await
+}
+
+/// [`paused_fake`] with the fake's builder adjusted.
+pub async fn paused_fake_with(
+    adjust: impl FnOnce(fake_azure::FakeAzureBuilder) -> fake_azure::FakeAzureBuilder,
+) -> (Arc<TokioClock>, FakeAzure) {
+    let clock = TokioClock::starting_at(Utc::now());
+    let time = clock.clone();
+    let fake = adjust(FakeAzure::builder().time_source(move || time.now()))
+        .start()
+        .await
+        .unwrap();
+    (clock, fake)
+}
+
+/// HTTP options whose time-outs (a day) are far beyond any wait a test makes on a paused
+/// clock, so only the wait under test moves it.
+pub fn patient_http() -> HttpOptions {
+    HttpOptions {
+        request_timeout: Some(Duration::from_secs(86_400)),
+        connect_timeout: Some(Duration::from_secs(86_400)),
+        ..Default::default()
     }
 }
 
