@@ -1,7 +1,7 @@
 //! The registry's admin account: read through ARM by an identity with Contributor/Owner, or
 //! typed by the user; written to Docker's config as user name and password.
 
-use acr_tray_tests::World;
+use acr_tray_tests::{World, argv};
 use fake_azure::{RegistrySpec, Role};
 
 #[test]
@@ -88,15 +88,7 @@ fn typed_admin_password_goes_to_the_keyring() {
     let (user, passwords) = w.fake.admin_credentials(&reg.name).unwrap();
     let out = w
         .cli_stdin(
-            &[
-                "registry",
-                "add",
-                &reg.name,
-                "--admin",
-                "--username",
-                &user,
-                "--password-stdin",
-            ],
+            &argv::strs(&argv::registry_add_admin(&reg.name, &user)),
             "wrong\n",
         )
         .expect_code(2);
@@ -107,15 +99,7 @@ fn typed_admin_password_goes_to_the_keyring() {
         out.stderr
     );
     w.cli_stdin(
-        &[
-            "registry",
-            "add",
-            &reg.name,
-            "--admin",
-            "--username",
-            &user,
-            "--password-stdin",
-        ],
+        &argv::strs(&argv::registry_add_admin(&reg.name, &user)),
         &format!("{}\n", passwords[1]),
     )
     .expect_code(0);

@@ -55,6 +55,18 @@ fn status_of(w: &World, name: &str) -> Value {
         .unwrap()
 }
 
+/// ARM answering 429 with a `Retry-After` of `retry_after` seconds.
+fn arm_throttled(retry_after: u64) -> fake_azure::Fault {
+    fake_azure::Fault::new(
+        FaultTarget::service(Service::Arm),
+        FaultAction::Status {
+            status: 429,
+            body: None,
+            retry_after: Some(retry_after),
+        },
+    )
+}
+
 #[test]
 fn each_admin_change_is_one_event_and_nothing_secret_is_kept() {
     let w = World::new();
@@ -293,17 +305,7 @@ fn arm_throttling_is_waited_out_as_asked() {
         .assign_role("throttled1", &sp.object_id, Role::Reader);
     w.login(&sp).expect_code(0);
     w.fake.clear_requests();
-    w.fake.add_fault(
-        fake_azure::Fault::new(
-            FaultTarget::service(Service::Arm),
-            FaultAction::Status {
-                status: 429,
-                body: None,
-                retry_after: Some(1),
-            },
-        )
-        .times(2),
-    );
+    w.fake.add_fault(arm_throttled(1).times(2));
     let started = std::time::Instant::now();
     let found = w
         .cli(&["registry", "discover", "--json"])
@@ -322,17 +324,7 @@ fn arm_throttling_is_waited_out_as_asked() {
     assert_eq!(&arm[..3], [429, 429, 200]);
 
     // A long Retry-After is not slept on in the command: it fails with a clear error.
-    w.fake.add_fault(
-        fake_azure::Fault::new(
-            FaultTarget::service(Service::Arm),
-            FaultAction::Status {
-                status: 429,
-                body: None,
-                retry_after: Some(3600),
-            },
-        )
-        .times(1),
-    );
+    w.fake.add_fault(arm_throttled(3600).times(1));
     let out = w.cli(&["registry", "discover"]);
     assert_ne!(out.code, 0);
     assert!(out.stderr.contains("429"), "{}", out.stderr);
@@ -477,12 +469,7 @@ fn a_refresh_by_hand_reads_the_admin_account_at_most_every_half_interval() {
     // Right after: the credential is refreshed, ARM is not asked again.
     w.fake.clear_requests();
     w.cli(&["refresh"]).expect_code(0);
-    let exchanges = w
-        .fake
-        .requests()
-        .iter()
-        .filter(|r| r.path == "/oauth2/exchange")
-        .count();
+    let exchanges = w.exchange_count();
     assert_eq!(exchanges, 1, "{:#?}", w.fake.requests());
     assert_eq!(arm_requests(&w), 0, "{:#?}", w.fake.requests());
 

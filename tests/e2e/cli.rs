@@ -28,17 +28,7 @@ fn without_a_keyring_login_offers_the_alternatives() {
     let path = secret_file.display().to_string();
     w.login_secret_file(&sp, &path).expect_code(0);
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        assert_eq!(
-            std::fs::metadata(&secret_file)
-                .unwrap()
-                .permissions()
-                .mode()
-                & 0o777,
-            0o600
-        );
-    }
+    assert_eq!(acr_tray_tests::file_mode(&secret_file), 0o600);
     let r = w.registry("sierra11", &sp, Role::AcrPull);
     w.cli(&["registry", "add", &r.name]).expect_code(0);
     w.cli(&["refresh"]).expect_code(0);

@@ -61,12 +61,7 @@ fn new_config_is_private() {
     w.cli(&["refresh"]).expect_code(0);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(w.docker_config_path())
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o777;
+        let mode = acr_tray_tests::file_mode(&w.docker_config_path());
         assert_eq!(mode, 0o600);
     }
 }

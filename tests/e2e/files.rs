@@ -3,7 +3,7 @@
 //! usual umask, creates no file or folder another user could read.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use acr_tray_tests::{World, argv};
 use fake_azure::Role;
@@ -13,24 +13,14 @@ const BIN: &str = env!("CARGO_BIN_EXE_acr-tray-cli-e2e");
 /// Runs the CLI as a process in `home`, with nothing else of the environment but `PATH` (so no
 /// keyring: tokens go to the user-only file, as on a server).
 fn cli(home: &Path, args: &[&str], stdin: &str) -> String {
-    use std::io::Write;
-    let mut child = Command::new(BIN)
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = acr_tray_tests::run_process(
+        Command::new(BIN)
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", home),
+        stdin,
+    );
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),

@@ -431,17 +431,7 @@ fn doctor_finds_each_planted_problem_and_fix_repairs_it() {
     let (_, token) = w.docker_auth(&b.login_server);
     assert_ne!(token, expired);
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        assert_eq!(
-            std::fs::metadata(w.docker_config_path())
-                .unwrap()
-                .permissions()
-                .mode()
-                & 0o777,
-            0o600
-        );
-    }
+    assert_eq!(acr_tray_tests::file_mode(&w.docker_config_path()), 0o600);
 }
 
 #[test]
@@ -531,26 +521,15 @@ fn the_helper_program_answers_from_the_cache_and_hands_a_refresh_to_the_cli() {
     w.login_secret_file(&sp, &secret_file).expect_code(0);
     w.cli(&["registry", "add", &r.name]).expect_code(0);
     let helper = |action: &str, input: &str| {
-        use std::io::Write;
-        let mut child =
+        let out = acr_tray_tests::run_process(
             std::process::Command::new(env!("CARGO_BIN_EXE_acr-tray-credential-helper"))
                 .arg(action)
                 .env_clear()
                 .envs(w.env().vars())
                 .env("PATH", "/usr/bin:/bin")
-                .env("DBUS_SESSION_BUS_ADDRESS", "disabled:")
-                .stdin(std::process::Stdio::piped())
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
+                .env("DBUS_SESSION_BUS_ADDRESS", "disabled:"),
+            input,
+        );
         (
             out.status.code(),
             String::from_utf8(out.stdout).unwrap(),
@@ -578,14 +557,7 @@ fn the_helper_program_answers_from_the_cache_and_hands_a_refresh_to_the_cli() {
             .0,
         200
     );
-    let exchanges = |w: &World| {
-        w.fake
-            .requests()
-            .iter()
-            .filter(|r| r.path == "/oauth2/exchange")
-            .count()
-    };
-    assert_eq!(exchanges(&w), 1);
+    assert_eq!(w.exchange_count(), 1);
     assert!(w.home.path().join("state/acr-tokens.json").exists());
     // Kept in a file for want of a keyring: the doctor says so.
     let report = w.cli(&["doctor", "--json"]).json();

@@ -46,12 +46,7 @@ fn service_principal_keeps_three_registries_logged_in() {
     assert_eq!(cfg["newFeature"]["a"], serde_json::json!([1, 2, 3]));
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(w.docker_config_path())
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o777;
+        let mode = acr_tray_tests::file_mode(&w.docker_config_path());
         // Group-readable, and now holding tokens: made private as Docker makes it, said once.
         assert_eq!(mode, 0o600, "config.json readable by others");
         assert!(

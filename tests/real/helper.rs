@@ -68,12 +68,7 @@ fn skopeo_pushes_with_docker_credential_acr_tray() {
     )
     .json();
     assert_eq!(inspect["Digest"], image.manifest_digest.as_str());
-    let exchanges = w
-        .fake
-        .requests()
-        .iter()
-        .filter(|r| r.path == "/oauth2/exchange")
-        .count();
+    let exchanges = w.exchange_count();
     assert_eq!(
         exchanges, 1,
         "the helper refreshed once, then answered from its cache"

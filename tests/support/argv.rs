@@ -50,6 +50,14 @@ pub fn registry_add(name: &str, identity: Option<&str>) -> Vec<String> {
     argv
 }
 
+/// `registry add NAME --admin --username USER --password-stdin`: an admin account, its
+/// password on stdin.
+pub fn registry_add_admin(name: &str, user: &str) -> Vec<String> {
+    let mut argv = registry_add(name, None);
+    argv.extend(words(&["--admin", "--username", user, "--password-stdin"]));
+    argv
+}
+
 /// The words of a command line as `&str`s, as the harnesses' `cli` takes them.
 pub fn strs(argv: &[String]) -> Vec<&str> {
     argv.iter().map(String::as_str).collect()

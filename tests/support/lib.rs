@@ -31,19 +31,7 @@ pub const ZERO_GUID: &str = "00000000-0000-0000-0000-000000000000";
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Runs `acr-tray-cli` in-process (it builds its own runtime: call it outside one, or through
-/// `spawn_blocking`).
-pub fn run_cli(env: Env, secrets: Arc<dyn SecretStore>, args: &[&str], stdin: &str) -> Output {
-    run_cli_at(
-        env,
-        secrets,
-        acr_tray_engine::clock::system(),
-        REQUEST_TIMEOUT,
-        args,
-        stdin,
-    )
-}
-
-/// [`run_cli`] with the given wall clock and request time-out.
+/// `spawn_blocking`) with the given wall clock and request time-out.
 pub fn run_cli_at(
     env: Env,
     secrets: Arc<dyn SecretStore>,
@@ -216,22 +204,15 @@ impl World {
 
     /// Runs the CLI in-process with the given stdin.
     pub fn cli_stdin(&self, args: &[&str], stdin: &str) -> Output {
-        let secrets: Arc<dyn SecretStore> = match &self.store {
-            Some(store) => store.clone(),
-            None => self.secrets.clone(),
-        };
-        run_cli_at(
-            self.env(),
-            secrets,
-            acr_tray_engine::clock::system(),
-            self.request_timeout,
-            args,
-            stdin,
-        )
+        self.run_cli(args, stdin, false)
     }
 
     /// Runs the CLI in-process as if typed in a terminal, answering its questions with `stdin`.
     pub fn cli_terminal(&self, args: &[&str], stdin: &str) -> Output {
+        self.run_cli(args, stdin, true)
+    }
+
+    fn run_cli(&self, args: &[&str], stdin: &str, terminal: bool) -> Output {
         let secrets: Arc<dyn SecretStore> = match &self.store {
             Some(store) => store.clone(),
             None => self.secrets.clone(),
@@ -243,7 +224,7 @@ impl World {
             self.request_timeout,
             args,
             stdin,
-            true,
+            terminal,
         )
     }
 
@@ -282,6 +263,15 @@ impl World {
         role: fake_azure::Role,
     ) -> fake_azure::Registry {
         self.registry_for(name, &principal.object_id, role)
+    }
+
+    /// How many token exchanges (`/oauth2/exchange`) the fake logged since its log was cleared.
+    pub fn exchange_count(&self) -> usize {
+        self.fake
+            .requests()
+            .iter()
+            .filter(|r| r.path == "/oauth2/exchange")
+            .count()
     }
 
     /// Docker's config.json path.
@@ -437,6 +427,24 @@ impl Default for World {
     }
 }
 
+/// Runs `command` as a process with piped stdio, writes `stdin` to it and waits for it to exit.
+pub fn run_process(command: &mut std::process::Command, stdin: &str) -> std::process::Output {
+    use std::process::Stdio;
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
 /// A loopback port where nothing listens, for as long as the value lives: bound, never listened
 /// on, so every connection is refused and nothing else can take the port meanwhile.
 pub struct ClosedPort {
@@ -510,6 +518,13 @@ pub fn assert_no_secrets(what: &str, text: &str, secrets: &[&str]) {
         !text.contains("eyJ"),
         "{what} holds something shaped like a JWT:\n{text}"
     );
+}
+
+/// A file's permission bits (`mode & 0o777`).
+#[cfg(unix)]
+pub fn file_mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
 /// Every file and folder under `dir` with its permission bits, as paths relative to `dir`
