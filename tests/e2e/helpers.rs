@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use acr_tray_tests::{World, ZERO_GUID};
+use acr_tray_tests::{World, ZERO_GUID, assert_contains};
 use fake_azure::Role;
 
 /// A recording credential helper: argv to `calls.log`, each `store` input to `store.json`.
@@ -344,7 +344,7 @@ fn token_prints_the_current_refresh_token() {
             .0,
         200
     );
-    assert!(out.stderr.contains("--password-stdin"), "{}", out.stderr);
+    assert_contains(&out.stderr, "--password-stdin");
     let json = w.cli(&["token", &r.name, "--json"]).expect_code(0).json();
     assert_eq!(json["loginServer"], r.login_server);
     assert_eq!(json["username"], ZERO_GUID);
@@ -413,15 +413,11 @@ fn doctor_finds_each_planted_problem_and_fix_repairs_it() {
         "doctor alone changes nothing"
     );
     let human = w.cli(&["doctor"]).expect_code(1).stdout;
-    assert!(human.contains("doctor --fix"), "{human}");
+    assert_contains(&human, "doctor --fix");
 
     let out = w.cli(&["doctor", "--fix"]).expect_code(0);
-    assert!(out.stdout.contains("No problems found"), "{}", out.stdout);
-    assert!(
-        out.stdout.contains("Backup of config.json"),
-        "{}",
-        out.stdout
-    );
+    assert_contains(&out.stdout, "No problems found");
+    assert_contains(&out.stdout, "Backup of config.json");
     let cfg = w.docker_config();
     assert_eq!(
         cfg["auths"]["ghcr.io"]["auth"], "eDp5",
@@ -598,5 +594,5 @@ fn the_helper_program_answers_from_the_cache_and_hands_a_refresh_to_the_cli() {
     std::fs::remove_file(&secret_file).unwrap();
     let (code, text, _) = helper("get", &r.login_server);
     assert_eq!(code, Some(1), "{text}");
-    assert!(text.contains("sp-secret"), "{text}");
+    assert_contains(&text, "sp-secret");
 }

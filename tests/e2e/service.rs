@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use acr_tray_engine::service::Service;
 use acr_tray_engine::service::view::*;
-use acr_tray_tests::sim::Sim;
+use acr_tray_tests::{assert_contains, sim::Sim};
 use fake_azure::Role;
 
 /// Signing `sp` in with `secret`.
@@ -236,11 +236,7 @@ async fn device_code_sign_in_and_an_ended_session() {
     assert_eq!(ended.accounts[0].health, AccountHealth::SignInRequired);
     assert!(ended.accounts[0].sign_in_required.is_some());
     assert_eq!(ended.registries[0].health, RegistryHealth::SignInRequired);
-    assert!(
-        ended.summary.contains("dev@contoso.example"),
-        "{}",
-        ended.summary
-    );
+    assert_contains(&ended.summary, "dev@contoso.example");
     // The app speaks of its own menu and window, not of `acr-tray-cli` commands: in the error
     // the window shows, and in the notification.
     let error = outcomes[0].error.as_ref().unwrap();
@@ -250,7 +246,7 @@ async fn device_code_sign_in_and_an_ended_session() {
         error.hint.clone().unwrap_or_default()
     );
     assert!(!said.contains("acr-tray-cli"), "{said}");
-    assert!(said.contains("“Sign in again…” in the tray menu"), "{said}");
+    assert_contains(&said, "“Sign in again…” in the tray menu");
     let shown = sim.notifier.notifications();
     assert!(!shown.is_empty());
     for n in &shown {

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use acr_tray_tests::{ClosedPort, World, argv};
+use acr_tray_tests::{ClosedPort, World, argv, assert_contains};
 use fake_azure::{Fault, FaultAction, FaultTarget, Role, Service};
 
 fn private_file(dir: &Path, name: &str, contents: &str) -> PathBuf {
@@ -63,7 +63,7 @@ fn certificate_with_the_wrong_key_is_explained() {
             &["--certificate", &pem.display().to_string()],
         )))
         .expect_code(3);
-    assert!(out.stderr.contains("AADSTS700027"), "{}", out.stderr);
+    assert_contains(&out.stderr, "AADSTS700027");
     assert!(
         out.stderr.contains("certificate"),
         "the hint explains: {}",
@@ -92,7 +92,7 @@ fn certificate_file_readable_by_others_is_refused() {
                 &["--certificate", &pem.display().to_string()],
             )))
             .expect_code(2);
-        assert!(out.stderr.contains("chmod 600"), "{}", out.stderr);
+        assert_contains(&out.stderr, "chmod 600");
     }
 }
 
@@ -218,7 +218,7 @@ fn user_assigned_managed_identity_by_client_id() {
         "00000000-1111-2222-3333-444444444444",
     ]);
     assert_ne!(out.code, 0);
-    assert!(out.stderr.contains("managed identity"), "{}", out.stderr);
+    assert_contains(&out.stderr, "managed identity");
 }
 
 #[test]
@@ -244,7 +244,7 @@ fn no_imds_is_explained() {
     w.extra_env
         .push(("ACR_TRAY_IMDS_ENDPOINT".into(), nothing.url()));
     let out = w.cli(&["login", "--managed-identity"]).expect_code(1);
-    assert!(out.stderr.contains("is this an Azure VM"), "{}", out.stderr);
+    assert_contains(&out.stderr, "is this an Azure VM");
 }
 
 /// Puts a stand-in `az` on PATH that prints what a signed-in Azure CLI would.
@@ -302,15 +302,15 @@ fn azure_cli_missing_or_signed_out_is_explained() {
     let mut w = World::new();
     w.extra_env.push(("PATH".into(), "/nonexistent".into()));
     let out = w.cli(&["login", "--azure-cli"]).expect_code(3);
-    assert!(out.stderr.contains("not installed"), "{}", out.stderr);
+    assert_contains(&out.stderr, "not installed");
 
     fake_az(
         &mut w,
         "echo \"ERROR: Please run 'az login' to setup account.\" >&2; exit 1",
     );
     let out = w.cli(&["login", "--azure-cli"]).expect_code(3);
-    assert!(out.stderr.contains("not signed in"), "{}", out.stderr);
-    assert!(out.stderr.contains("run `az login`"), "{}", out.stderr);
+    assert_contains(&out.stderr, "not signed in");
+    assert_contains(&out.stderr, "run `az login`");
 }
 
 #[test]
@@ -346,9 +346,5 @@ fn workload_identity_uses_the_federated_token_file() {
     );
     std::fs::write(&file, rotated).unwrap();
     let out = w.cli(&["refresh"]).expect_code(3);
-    assert!(
-        out.stdout.contains("federated credential"),
-        "{}",
-        out.stdout
-    );
+    assert_contains(&out.stdout, "federated credential");
 }

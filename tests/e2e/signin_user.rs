@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use acr_tray_engine::events::{CollectEvents, Event};
 use acr_tray_engine::{Engine, EngineOptions};
-use acr_tray_tests::World;
+use acr_tray_tests::{World, assert_contains};
 use fake_azure::Role;
 
 const UPN: &str = "dev@contoso.localhost";
@@ -49,11 +49,7 @@ fn browser_sign_in_with_pkce_then_refresh() {
     let (w, user, log) = browser_world("intercept");
     let reg = w.registry_for("browserreg", &user.object_id, Role::AcrPush);
     let out = w.cli(&["login", "--browser"]).expect_code(0);
-    assert!(
-        out.stdout.contains("If it does not open, visit"),
-        "{}",
-        out.stdout
-    );
+    assert_contains(&out.stdout, "If it does not open, visit");
     assert!(
         out.stdout
             .contains(&format!("Signed in {UPN} (user, tenant {})", user.tenant)),
@@ -68,7 +64,7 @@ fn browser_sign_in_with_pkce_then_refresh() {
         browser.contains("intercepted: HTTP 400") && browser.contains("501481"),
         "{browser}"
     );
-    assert!(browser.contains("app answered HTTP 200"), "{browser}");
+    assert_contains(&browser, "app answered HTTP 200");
     // The authorize request used S256 PKCE and a loopback redirect.
     let authorize = w
         .fake
@@ -111,16 +107,8 @@ fn forged_state_is_refused_and_the_real_redirect_still_signs_in() {
     w.cli(&["login", "--browser"]).expect_code(0);
     // The forged redirect got a 400 and did not end the sign-in; the real one finished it.
     let browser = browser_log_when_done(&log);
-    assert!(
-        browser.contains("forged: HTTP 400; app answered HTTP 200"),
-        "{browser}"
-    );
-    let token_requests: Vec<_> = w
-        .fake
-        .requests()
-        .into_iter()
-        .filter(|r| r.grant_type.as_deref() == Some("authorization_code"))
-        .collect();
+    assert_contains(&browser, "forged: HTTP 400; app answered HTTP 200");
+    let token_requests: Vec<_> = w.token_requests("authorization_code");
     assert_eq!(
         token_requests.len(),
         1,
@@ -139,10 +127,7 @@ fn the_redirect_may_come_to_the_ipv6_loopback() {
     let (w, _, log) = browser_world("ipv6");
     w.cli(&["login", "--browser"]).expect_code(0);
     let browser = browser_log_when_done(&log);
-    assert!(
-        browser.contains("redirected to [::1]; app answered HTTP 200"),
-        "{browser}"
-    );
+    assert_contains(&browser, "redirected to [::1]; app answered HTTP 200");
     let accounts = w.cli(&["accounts", "--json"]).expect_code(0).json();
     assert_eq!(accounts[0]["id"], UPN);
 }
@@ -153,7 +138,7 @@ fn declined_browser_sign_in_is_explained() {
     w.fake.set_browser_user(None);
     w.use_test_browser(env!("CARGO_BIN_EXE_test-browser"), "normal");
     let out = w.cli(&["login", "--browser"]).expect_code(3);
-    assert!(out.stderr.contains("access_denied"), "{}", out.stderr);
+    assert_contains(&out.stderr, "access_denied");
 }
 
 #[test]
@@ -163,7 +148,7 @@ fn browser_sign_in_times_out() {
     let out = w
         .cli(&["login", "--browser", "--timeout", "1"])
         .expect_code(3);
-    assert!(out.stderr.contains("no sign-in arrived"), "{}", out.stderr);
+    assert_contains(&out.stderr, "no sign-in arrived");
 }
 
 #[test]
@@ -183,12 +168,7 @@ fn device_code_shows_the_code_and_polls_at_the_interval() {
         "the verification URL is shown: {}",
         out.stdout
     );
-    let polls: Vec<_> = w
-        .fake
-        .requests()
-        .into_iter()
-        .filter(|r| r.grant_type.as_deref() == Some("urn:ietf:params:oauth:grant-type:device_code"))
-        .collect();
+    let polls: Vec<_> = w.token_requests("urn:ietf:params:oauth:grant-type:device_code");
     assert!(polls.len() >= 3, "{polls:?}");
     for pair in polls.windows(2) {
         let gap = pair[1].at - pair[0].at;
@@ -253,12 +233,7 @@ fn device_code_slow_down_adds_five_seconds() {
     w.fake.set_device_code_slow_down(1);
     w.fake.set_device_code_auto_approve(Some((user, 1)));
     w.cli(&["login", "--device-code"]).expect_code(0);
-    let polls: Vec<_> = w
-        .fake
-        .requests()
-        .into_iter()
-        .filter(|r| r.grant_type.as_deref() == Some("urn:ietf:params:oauth:grant-type:device_code"))
-        .collect();
+    let polls: Vec<_> = w.token_requests("urn:ietf:params:oauth:grant-type:device_code");
     let gaps: Vec<_> = polls.windows(2).map(|p| p[1].at - p[0].at).collect();
     assert!(
         gaps.iter()
@@ -272,7 +247,7 @@ fn device_code_expiring_or_declined_is_explained() {
     let w = World::new();
     w.fake.set_device_code_timing(2, 1);
     let out = w.cli(&["login", "--device-code"]).expect_code(3);
-    assert!(out.stderr.contains("expired"), "{}", out.stderr);
+    assert_contains(&out.stderr, "expired");
     assert!(
         out.stderr.contains("--device-code"),
         "the hint says what to run: {}",
@@ -298,7 +273,7 @@ fn device_code_expiring_or_declined_is_explained() {
         handle.join().unwrap()
     });
     let out = code.expect_code(3);
-    assert!(out.stderr.contains("declined"), "{}", out.stderr);
+    assert_contains(&out.stderr, "declined");
 }
 
 fn engine(w: &World, events: &Arc<CollectEvents>) -> Engine {
@@ -371,9 +346,9 @@ fn revoked_session_raises_one_event_and_stops_asking() {
     );
 
     let accounts = w.cli(&["accounts"]).expect_code(0).stdout;
-    assert!(accounts.contains("SIGN-IN REQUIRED"), "{accounts}");
+    assert_contains(&accounts, "SIGN-IN REQUIRED");
     let out = w.cli(&["refresh"]).expect_code(3);
-    assert!(out.stdout.contains("must sign in again"), "{}", out.stdout);
+    assert_contains(&out.stdout, "must sign in again");
     // Signing in again clears it.
     w.fake.set_device_code_auto_approve(Some((user, 0)));
     w.cli(&["login", "--device-code"]).expect_code(0);
@@ -386,8 +361,8 @@ fn sign_in_frequency_policy_is_explained() {
     let (user, _) = w.device_code_signed_in(UPN, "frequency");
     w.fake.expire_sessions(&user.object_id, 70043);
     let out = w.cli(&["refresh"]).expect_code(3);
-    assert!(out.stdout.contains("AADSTS70043"), "{}", out.stdout);
-    assert!(out.stdout.contains("sign-in frequency"), "{}", out.stdout);
+    assert_contains(&out.stdout, "AADSTS70043");
+    assert_contains(&out.stdout, "sign-in frequency");
 }
 
 #[test]

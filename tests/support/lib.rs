@@ -31,19 +31,8 @@ pub const ZERO_GUID: &str = "00000000-0000-0000-0000-000000000000";
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Runs `acr-tray-cli` in-process (it builds its own runtime: call it outside one, or through
-/// `spawn_blocking`) with the given wall clock and request time-out.
-pub fn run_cli_at(
-    env: Env,
-    secrets: Arc<dyn SecretStore>,
-    clock: Arc<dyn acr_tray_engine::clock::Clock>,
-    request_timeout: Duration,
-    args: &[&str],
-    stdin: &str,
-) -> Output {
-    run_cli_in(env, secrets, clock, request_timeout, args, stdin, false)
-}
-
-/// [`run_cli_at`], saying whether stdin is a terminal (where the CLI may ask yes/no questions).
+/// `spawn_blocking`) with the given wall clock and request time-out, saying whether stdin is a
+/// terminal (where the CLI may ask yes/no questions).
 pub fn run_cli_in(
     env: Env,
     secrets: Arc<dyn SecretStore>,
@@ -274,6 +263,41 @@ impl World {
             .count()
     }
 
+    /// The requests to the fake's token endpoints with this `grant_type`.
+    pub fn token_requests(&self, grant_type: &str) -> Vec<fake_azure::LoggedRequest> {
+        self.fake
+            .requests()
+            .into_iter()
+            .filter(|r| r.grant_type.as_deref() == Some(grant_type))
+            .collect()
+    }
+
+    /// The registry called `name` in `status --json`.
+    pub fn registry_status(&self, name: &str) -> serde_json::Value {
+        let status = self.cli(&["status", "--json"]).expect_code(0).json();
+        status["registries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {name} in {status:#}"))
+    }
+
+    /// A new service principal signed in, and a new registry where it has `role`, added to ACR
+    /// Tray.
+    pub fn signed_in_registry(
+        &self,
+        name: &str,
+        role: fake_azure::Role,
+    ) -> (ServicePrincipal, fake_azure::Registry) {
+        let sp = self.service_principal();
+        let r = self.registry(name, &sp, role);
+        self.login(&sp).expect_code(0);
+        self.add_registry(&r.name).expect_code(0);
+        (sp, r)
+    }
+
     /// Docker's config.json path.
     pub fn docker_config_path(&self) -> PathBuf {
         self.home.docker_config_path()
@@ -376,8 +400,18 @@ impl World {
         object_id: &str,
         role: fake_azure::Role,
     ) -> fake_azure::Registry {
-        let r = self.fake.add_registry(fake_azure::RegistrySpec::new(name));
-        self.fake.assign_role(name, object_id, role);
+        self.registry_as(fake_azure::RegistrySpec::new(name), object_id, role)
+    }
+
+    /// Gives a principal a role on a new registry made as `spec` says.
+    pub fn registry_as(
+        &self,
+        spec: fake_azure::RegistrySpec,
+        object_id: &str,
+        role: fake_azure::Role,
+    ) -> fake_azure::Registry {
+        let r = self.fake.add_registry(spec);
+        self.fake.assign_role(&r.name, object_id, role);
         r
     }
 
@@ -503,6 +537,12 @@ fn walk(dir: &Path, out: &mut Vec<(PathBuf, String)>) {
             out.push((p, String::from_utf8_lossy(&bytes).into_owned()));
         }
     }
+}
+
+/// Asserts that `text` contains `fragment`, showing the whole text when it does not.
+#[track_caller]
+pub fn assert_contains(text: &str, fragment: &str) {
+    assert!(text.contains(fragment), "expected {fragment:?} in:\n{text}");
 }
 
 /// Asserts that no text holds any of the secrets, nor anything shaped like a JWT.

@@ -11,13 +11,14 @@ use acr_tray_engine::clock::{Clock, FixedClock, TokioClock};
 use acr_tray_engine::events::{CollectEvents, Event};
 use acr_tray_engine::http::HttpOptions;
 use acr_tray_engine::notify::CollectNotifications;
+use acr_tray_engine::scheduler::Scheduler;
 use acr_tray_engine::secrets::{MemoryStore, SecretStore};
 use acr_tray_engine::{EngineOptions, Env};
 use base64::Engine as _;
 use chrono::{DateTime, TimeDelta, Utc};
 use fake_azure::{FakeAzure, ServicePrincipal};
 
-use crate::{Home, Output, REQUEST_TIMEOUT, argv, run_cli_at};
+use crate::{Home, Output, REQUEST_TIMEOUT, argv, run_cli_in};
 
 /// A fake Azure and an ACR Tray home on a paused clock.
 pub struct Sim {
@@ -64,6 +65,14 @@ impl Sim {
         sim
     }
 
+    /// [`Sim::start`] with the clock held ([`Sim::hold_clock`]): time moves only when the test
+    /// moves it, for as long as the returned hold lives.
+    pub async fn start_held() -> (Self, ClockHold) {
+        let sim = Self::start().await;
+        let hold = sim.hold_clock();
+        (sim, hold)
+    }
+
     /// The environment the engine and the CLI see.
     pub fn env(&self) -> Env {
         self.home.env()
@@ -82,7 +91,7 @@ impl Sim {
         let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
         tokio::task::spawn_blocking(move || {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            run_cli_at(env, secrets, clock, REQUEST_TIMEOUT, &args, &stdin)
+            run_cli_in(env, secrets, clock, REQUEST_TIMEOUT, &args, &stdin, false)
         })
         .await
         .unwrap()
@@ -101,6 +110,18 @@ impl Sim {
             retry_base: Duration::from_secs(1),
             clock: self.clock.clone(),
         }
+    }
+
+    /// The scheduler on [`Sim::options`], showing notifications to [`Sim::notifier`].
+    pub fn scheduler(&self) -> Scheduler {
+        Scheduler::start(self.options(), "test", self.notifier.clone()).unwrap()
+    }
+
+    /// [`Sim::scheduler`], once it has settled (its next wake is after the time it started).
+    pub async fn settled_scheduler(&self) -> Scheduler {
+        let scheduler = self.scheduler();
+        scheduler.settled(self.now()).await;
+        scheduler
     }
 
     /// The simulated time.
@@ -140,6 +161,17 @@ impl Sim {
             .await
             .expect_code(0);
         r
+    }
+
+    /// A registry in the fake where `sp` may pull, added to ACR Tray for it.
+    pub async fn pull_registry(&self, name: &str, sp: &ServicePrincipal) -> fake_azure::Registry {
+        self.registry(
+            name,
+            &sp.object_id,
+            &sp.client_id,
+            fake_azure::Role::AcrPull,
+        )
+        .await
     }
 
     /// Docker's config.json, parsed (`null` when missing).

@@ -161,8 +161,7 @@ impl Rig {
             foreign_config().to_string(),
         )
         .unwrap();
-        let scheduler = Scheduler::start(sim.options(), "test", sim.notifier.clone()).unwrap();
-        scheduler.settled(sim.now()).await;
+        let scheduler = sim.settled_scheduler().await;
         let rig = Self {
             notes_before: sim.notifier.notifications().len(),
             events_before: 0,
