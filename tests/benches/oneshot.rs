@@ -207,14 +207,21 @@ fn measure(program: &Path, args: &[&str], stdin: &str, env: &[(String, String)])
     }
 }
 
-/// [`spawn`] as timed: stdout read to the end, stderr discarded; the exit code.
-fn spawn_quiet(program: &Path, args: &[&str], stdin: &str, env: &[(String, String)]) -> i32 {
-    let mut child = Command::new(program)
+/// The program with exactly `env`, stdin and stdout piped.
+fn command(program: &Path, args: &[&str], env: &[(String, String)]) -> Command {
+    let mut command = Command::new(program);
+    command
         .args(args)
         .env_clear()
         .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
+        .stdout(Stdio::piped());
+    command
+}
+
+/// [`spawn`] as timed: stdout read to the end, stderr discarded; the exit code.
+fn spawn_quiet(program: &Path, args: &[&str], stdin: &str, env: &[(String, String)]) -> i32 {
+    let mut child = command(program, args, env)
         .stderr(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
@@ -233,12 +240,7 @@ fn spawn(
     stdin: &str,
     env: &[(String, String)],
 ) -> (i32, String, String) {
-    let mut child = Command::new(program)
-        .args(args)
-        .env_clear()
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
+    let mut child = command(program, args, env)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));

@@ -211,14 +211,7 @@ fn sign_in_add_registries_and_see_a_session_end() {
             ui.find("#reg-signin").await.prop("value").await.unwrap(),
             Some(format!("identity:{sp_id}"))
         );
-        ui.click("#add-submit").await;
-        ui.gone("#add-dialog").await;
-        ui.wait_text(
-            "li[data-registry='contosobuilds'] .badge",
-            "logs contosobuilds in",
-            |t| t == "Logged in",
-        )
-        .await;
+        ui.submit_registry("contosobuilds").await;
         let (user_name, token) = docker_entry(&w, &builds);
         assert_eq!(user_name, ZERO_GUID);
         assert_eq!(registry_accepts(&w, &builds, &token).await, 200);
@@ -274,14 +267,7 @@ fn sign_in_add_registries_and_see_a_session_end() {
             ui.find("#reg-signin").await.prop("value").await.unwrap(),
             Some(format!("identity:{user_id}"))
         );
-        ui.click("#add-submit").await;
-        ui.gone("#add-dialog").await;
-        ui.wait_text(
-            "li[data-registry='contosoapps'] .badge",
-            "logs contosoapps in",
-            |t| t == "Logged in",
-        )
-        .await;
+        ui.submit_registry("contosoapps").await;
         ui.wait_text("#summary", "sums up two logged-in registries", |t| {
             t.starts_with("2 registries logged in")
         })

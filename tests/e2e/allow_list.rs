@@ -54,7 +54,7 @@ fn trusted_custom_domain_works_only_when_trusted() {
     w.cli(&["refresh"]).expect_code(0);
     let (_, token) = w.docker_auth(&host);
     assert_eq!(
-        w.acr_access_token(&host, &token, "repository:a:pull").0,
+        w.password_form_status(&host, &token, "repository:a:pull"),
         200
     );
 }

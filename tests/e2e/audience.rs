@@ -77,8 +77,7 @@ fn registry_refusing_arm_tokens_gets_acr_tokens_again() {
     );
     let (_, token) = w.docker_auth(&strict.login_server);
     assert_eq!(
-        w.acr_access_token(&strict.login_server, &token, "repository:a:pull")
-            .0,
+        w.password_form_status(&strict.login_server, &token, "repository:a:pull"),
         200
     );
 }

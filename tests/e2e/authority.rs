@@ -2,7 +2,7 @@
 //! tokens go only to the cloud it signed in to. Two fakes play two clouds; the second one's
 //! request log must never see a credential of an identity signed in to the first.
 
-use acr_tray_tests::{World, argv, assert_contains};
+use acr_tray_tests::{World, assert_contains};
 use fake_azure::{FakeAzure, LoggedRequest, Role, Service};
 
 /// A second cloud: another fake, with its own CA, authority and registries.
@@ -267,9 +267,7 @@ fn certificates_and_managed_identities_are_bound_too() {
     let mut w = World::new();
     w.extra_env
         .push(("ACR_TRAY_IMDS_ENDPOINT".into(), w.fake.imds_url()));
-    let (sp, cert) = w
-        .fake
-        .add_service_principal_with_certificate(&w.fake.default_tenant());
+    let (sp, cert) = w.certificate_principal();
     let pem = w.home.path().join("sp.pem");
     std::fs::write(&pem, &cert.combined_pem).unwrap();
     #[cfg(unix)]
@@ -277,12 +275,7 @@ fn certificates_and_managed_identities_are_bound_too() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&pem, std::fs::Permissions::from_mode(0o600)).unwrap();
     }
-    let pem_arg = pem.display().to_string();
-    w.cli(&argv::strs(&argv::login_service_principal(
-        &sp,
-        &["--certificate", &pem_arg],
-    )))
-    .expect_code(0);
+    w.login_certificate(&sp, &pem).expect_code(0);
     let cert_reg = w.registry_for("certreg", &sp.object_id, Role::AcrPull);
     w.cli(&[
         "registry",

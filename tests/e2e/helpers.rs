@@ -67,8 +67,7 @@ fn creds_store_helper_gets_the_token_on_stdin_never_argv() {
     assert_eq!(stored["Username"], ZERO_GUID);
     let token = stored["Secret"].as_str().unwrap();
     assert_eq!(
-        w.acr_access_token(&r.login_server, token, "repository:a:pull")
-            .0,
+        w.password_form_status(&r.login_server, token, "repository:a:pull"),
         200
     );
     let argv = std::fs::read_to_string(dir.join("calls.log")).unwrap();
@@ -149,8 +148,7 @@ fn our_helper_answers_from_the_cache_without_network() {
     assert_eq!(answer["Username"], ZERO_GUID);
     let token = answer["Secret"].as_str().unwrap().to_owned();
     assert_eq!(
-        w.acr_access_token(&r.login_server, &token, "repository:a:push")
-            .0,
+        w.password_form_status(&r.login_server, &token, "repository:a:push"),
         200
     );
     assert!(!w.fake.requests().is_empty(), "the first get refreshed");
@@ -229,8 +227,7 @@ fn our_helper_never_waits_for_the_docker_config_lock() {
         let answer: serde_json::Value = serde_json::from_str(&text).unwrap();
         let token = answer["Secret"].as_str().unwrap();
         assert_eq!(
-            w.acr_access_token(&r.login_server, token, "repository:a:pull")
-                .0,
+            w.password_form_status(&r.login_server, token, "repository:a:pull"),
             200
         );
         assert_eq!(
@@ -340,8 +337,7 @@ fn token_prints_the_current_refresh_token() {
     let out = w.cli(&["token", &r.name]).expect_code(0);
     let token = out.stdout.trim().to_owned();
     assert_eq!(
-        w.acr_access_token(&r.login_server, &token, "repository:a:pull")
-            .0,
+        w.password_form_status(&r.login_server, &token, "repository:a:pull"),
         200
     );
     assert_contains(&out.stderr, "--password-stdin");
@@ -513,8 +509,7 @@ fn the_helper_program_answers_from_the_cache_and_hands_a_refresh_to_the_cli() {
     let w = World::new();
     let sp = w.service_principal();
     let r = w.registry("ownprocess", &sp, Role::AcrPush);
-    let secret_file = w.home.path().join("sp-secret").display().to_string();
-    w.login_secret_file(&sp, &secret_file).expect_code(0);
+    w.login_secret_in_home(&sp).expect_code(0);
     w.cli(&["registry", "add", &r.name]).expect_code(0);
     let helper = |action: &str, input: &str| {
         let out = acr_tray_tests::run_process(
@@ -549,8 +544,7 @@ fn the_helper_program_answers_from_the_cache_and_hands_a_refresh_to_the_cli() {
     assert_eq!(answer["Username"], ZERO_GUID);
     let token = answer["Secret"].as_str().unwrap().to_owned();
     assert_eq!(
-        w.acr_access_token(&r.login_server, &token, "repository:a:push")
-            .0,
+        w.password_form_status(&r.login_server, &token, "repository:a:push"),
         200
     );
     assert_eq!(w.exchange_count(), 1);
@@ -591,7 +585,7 @@ fn the_helper_program_answers_from_the_cache_and_hands_a_refresh_to_the_cli() {
 
     // A refresh that fails says why, on stdout (where Docker reads it), with the CLI's code.
     assert_eq!(helper("erase", &r.login_server).0, Some(0));
-    std::fs::remove_file(&secret_file).unwrap();
+    std::fs::remove_file(w.home.path().join("sp-secret")).unwrap();
     let (code, text, _) = helper("get", &r.login_server);
     assert_eq!(code, Some(1), "{text}");
     assert_contains(&text, "sp-secret");

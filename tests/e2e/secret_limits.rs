@@ -53,8 +53,7 @@ fn long_tokens_sign_in_and_refresh_under_windows_limits() {
             token.len()
         );
         assert_eq!(
-            w.acr_access_token(&reg.login_server, &token, "repository:a:pull")
-                .0,
+            w.password_form_status(&reg.login_server, &token, "repository:a:pull"),
             200
         );
         // Two split secrets, each a header and the parts of one generation: nothing stale.

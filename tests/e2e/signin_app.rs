@@ -20,23 +20,15 @@ fn private_file(dir: &Path, name: &str, contents: &str) -> PathBuf {
 #[test]
 fn certificate_service_principal_end_to_end() {
     let w = World::new();
-    let (sp, cert) = w
-        .fake
-        .add_service_principal_with_certificate(&w.fake.default_tenant());
+    let (sp, cert) = w.certificate_principal();
     let reg = w.registry_for("certreg1", &sp.object_id, Role::AcrPush);
     let pem = private_file(w.home.path(), "sp.pem", &cert.combined_pem);
-    let pem_arg = pem.display().to_string();
-    w.cli(&argv::strs(&argv::login_service_principal(
-        &sp,
-        &["--certificate", &pem_arg],
-    )))
-    .expect_code(0);
+    w.login_certificate(&sp, &pem).expect_code(0);
     w.cli(&["registry", "add", &reg.name]).expect_code(0);
     w.cli(&["refresh"]).expect_code(0);
     let (_, token) = w.docker_auth(&reg.login_server);
     assert_eq!(
-        w.acr_access_token(&reg.login_server, &token, "repository:x:push")
-            .0,
+        w.password_form_status(&reg.login_server, &token, "repository:x:push"),
         200
     );
     let accounts = w.cli(&["accounts", "--json"]).expect_code(0).json();
@@ -48,21 +40,12 @@ fn certificate_service_principal_end_to_end() {
 #[test]
 fn certificate_with_the_wrong_key_is_explained() {
     let w = World::new();
-    let (sp, cert) = w
-        .fake
-        .add_service_principal_with_certificate(&w.fake.default_tenant());
-    let (_, other) = w
-        .fake
-        .add_service_principal_with_certificate(&w.fake.default_tenant());
+    let (sp, cert) = w.certificate_principal();
+    let (_, other) = w.certificate_principal();
     // sp's certificate, but another key: the assertion's signature cannot verify.
     let mixed = format!("{}{}", cert.cert_pem, other.key_pem);
     let pem = private_file(w.home.path(), "mixed.pem", &mixed);
-    let out = w
-        .cli(&argv::strs(&argv::login_service_principal(
-            &sp,
-            &["--certificate", &pem.display().to_string()],
-        )))
-        .expect_code(3);
+    let out = w.login_certificate(&sp, &pem).expect_code(3);
     assert_contains(&out.stderr, "AADSTS700027");
     assert!(
         out.stderr.contains("certificate"),
@@ -78,20 +61,13 @@ fn certificate_with_the_wrong_key_is_explained() {
 #[test]
 fn certificate_file_readable_by_others_is_refused() {
     let w = World::new();
-    let (sp, cert) = w
-        .fake
-        .add_service_principal_with_certificate(&w.fake.default_tenant());
+    let (sp, cert) = w.certificate_principal();
     let pem = private_file(w.home.path(), "sp.pem", &cert.combined_pem);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&pem, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let out = w
-            .cli(&argv::strs(&argv::login_service_principal(
-                &sp,
-                &["--certificate", &pem.display().to_string()],
-            )))
-            .expect_code(2);
+        let out = w.login_certificate(&sp, &pem).expect_code(2);
         assert_contains(&out.stderr, "chmod 600");
     }
 }

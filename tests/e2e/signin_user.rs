@@ -79,8 +79,7 @@ fn browser_sign_in_with_pkce_then_refresh() {
     w.cli(&["refresh"]).expect_code(0);
     let (_, token) = w.docker_auth(&reg.login_server);
     assert_eq!(
-        w.acr_access_token(&reg.login_server, &token, "repository:a:push")
-            .0,
+        w.password_form_status(&reg.login_server, &token, "repository:a:push"),
         200
     );
     let after = refresh_token_in_keyring(&w, UPN);

@@ -17,8 +17,7 @@ fn world() -> (World, String) {
     let w = World::new();
     let sp = w.service_principal();
     let r = w.registry("trustreg", &sp, Role::AcrPull);
-    let secret_file = w.home.path().join("sp-secret").display().to_string();
-    w.login_secret_file(&sp, &secret_file).expect_code(0);
+    w.login_secret_in_home(&sp).expect_code(0);
     w.cli(&["registry", "add", &r.name]).expect_code(0);
     w.point_at_fake(false);
     (w, r.login_server)

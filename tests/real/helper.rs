@@ -11,14 +11,10 @@ use crate::common::ok;
 
 #[test]
 fn skopeo_pushes_with_docker_credential_acr_tray() {
-    let w = World::new();
-    let sp = w.service_principal();
-    let reg = RealRegistry::start(&w, "realhelper");
-    w.fake.assign_role(reg.name(), &sp.object_id, Role::AcrPush);
+    let (w, sp, reg) = crate::common::pusher("realhelper");
     // The helper runs as its own process, without the tests' in-memory keyring: the secret
     // lives in a user-only file, and the token cache falls back to the state folder.
-    let secret_file = w.home.path().join("sp-secret").display().to_string();
-    w.login_secret_file(&sp, &secret_file).expect_code(0);
+    w.login_secret_in_home(&sp).expect_code(0);
     w.cli(&["registry", "add", reg.name()]).expect_code(0);
     w.cli(&["docker", "use-helper"]).expect_code(0);
     let cfg = w.docker_config();

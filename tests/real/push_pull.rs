@@ -11,10 +11,7 @@ use crate::common::{basic_auth_config, ok, refresh_into_docker, says_denied};
 
 #[test]
 fn acr_push_identity_pushes_and_pulls_with_skopeo() {
-    let w = World::new();
-    let sp = w.service_principal();
-    let reg = RealRegistry::start(&w, "realpush");
-    w.fake.assign_role(reg.name(), &sp.object_id, Role::AcrPush);
+    let (w, sp, reg) = crate::common::pusher("realpush");
     refresh_into_docker(&w, &sp, &reg);
     let (user, token) = w.docker_auth(&reg.login_server);
     assert_eq!(user, ZERO_GUID);

@@ -222,6 +222,12 @@ impl World {
         self.fake.add_service_principal(&self.fake.default_tenant())
     }
 
+    /// A new service principal in the fake's default tenant that signs in with a certificate.
+    pub fn certificate_principal(&self) -> (ServicePrincipal, fake_azure::CertificateCredential) {
+        self.fake
+            .add_service_principal_with_certificate(&self.fake.default_tenant())
+    }
+
     /// Signs a service principal in through the CLI.
     pub fn login(&self, sp: &ServicePrincipal) -> Output {
         self.cli_stdin(
@@ -237,6 +243,21 @@ impl World {
             &argv::strs(&argv::login_secret_file(sp, secret_file)),
             &sp.secret,
         )
+    }
+
+    /// Signs a service principal in through the CLI with the certificate (and key) in `pem`.
+    pub fn login_certificate(&self, sp: &ServicePrincipal, pem: &Path) -> Output {
+        let pem = pem.display().to_string();
+        self.cli(&argv::strs(&argv::login_service_principal(
+            sp,
+            &["--certificate", &pem],
+        )))
+    }
+
+    /// [`World::login_secret_file`] with the secret kept in `sp-secret` in the ACR Tray home.
+    pub fn login_secret_in_home(&self, sp: &ServicePrincipal) -> Output {
+        let file = self.home.path().join("sp-secret");
+        self.login_secret_file(sp, &file.display().to_string())
     }
 
     /// `registry add NAME` through the CLI (the default identity).
@@ -418,6 +439,17 @@ impl World {
     /// Reads back the test browser's log.
     pub fn browser_log(path: &Path) -> String {
         std::fs::read_to_string(path).unwrap_or_default()
+    }
+
+    /// The status of the first request of [`World::acr_access_token`]: Docker's password form
+    /// (GET + Basic, zero GUID).
+    pub fn password_form_status(
+        &self,
+        login_server: &str,
+        refresh_token: &str,
+        scope: &str,
+    ) -> u16 {
+        self.acr_access_token(login_server, refresh_token, scope).0
     }
 
     /// Asks the fake registry for an access token with an ACR refresh token, the way Docker does
