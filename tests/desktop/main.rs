@@ -176,11 +176,7 @@ fn sign_in_add_registries_and_see_a_session_end() {
         ui.nav("accounts").await;
         ui.click("#sign-in").await;
         ui.find("#sign-in-dialog").await;
-        ui.find_xpath("//label[input[@name='method' and @value='servicePrincipal']]")
-            .await
-            .click()
-            .await
-            .unwrap();
+        ui.pick_sign_in_method("servicePrincipal").await;
         ui.type_into("#si-tenant", &sp.tenant).await;
         ui.type_into("#si-client", &sp.client_id).await;
         ui.type_into("#si-secret", &sp.secret).await;
@@ -219,11 +215,7 @@ fn sign_in_add_registries_and_see_a_session_end() {
         // ---- A person, signed in with a device code shown in the window.
         ui.nav("accounts").await;
         ui.click("#sign-in").await;
-        ui.find_xpath("//label[input[@name='method' and @value='deviceCode']]")
-            .await
-            .click()
-            .await
-            .unwrap();
+        ui.pick_sign_in_method("deviceCode").await;
         ui.click("#sign-in-submit").await;
         let code = ui
             .wait_text("#device-code", "shows a device code", |t| !t.is_empty())
@@ -425,11 +417,7 @@ fn sign_in_add_registries_and_see_a_session_end() {
             ui.attr("#nav-accounts", "aria-current").await.as_deref(),
             Some("page")
         );
-        ui.find_xpath("//label[input[@name='method' and @value='deviceCode']]")
-            .await
-            .click()
-            .await
-            .unwrap();
+        ui.pick_sign_in_method("deviceCode").await;
         ui.click("#sign-in-submit").await;
         let code = ui
             .wait_text("#device-code", "shows a new device code", |t| {

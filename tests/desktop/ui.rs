@@ -69,6 +69,17 @@ impl Ui {
         .await
     }
 
+    /// Picks a sign-in method (`servicePrincipal`, `deviceCode`, …) in the sign-in dialog.
+    pub async fn pick_sign_in_method(&self, method: &str) {
+        self.find_xpath(&format!(
+            "//label[input[@name='method' and @value='{method}']]"
+        ))
+        .await
+        .click()
+        .await
+        .unwrap();
+    }
+
     /// Submits the add-registry dialog and waits until the registry `name` is logged in.
     pub async fn submit_registry(&self, name: &str) {
         self.click("#add-submit").await;

@@ -159,10 +159,7 @@ async fn a_sign_in_from_another_process_refreshes_at_once() {
     let (sim, _hold) = Sim::start_held().await;
     let tenant = sim.fake.default_tenant();
     let user = sim.fake.add_user(&tenant, "dev@contoso.example");
-    sim.fake.set_device_code_timing(600, 1);
-    sim.fake
-        .set_device_code_auto_approve(Some((user.clone(), 0)));
-    sim.cli(&["login", "--device-code"]).await.expect_code(0);
+    sim.sign_in_with_device_code(&user).await;
     let reg = sim
         .fake
         .add_registry(fake_azure::RegistrySpec::new("india1"));

@@ -80,10 +80,7 @@ async fn the_session_forecast_warns_before_the_sign_in_frequency_ends_it() {
     let user = sim.fake.add_user(&tenant, "dev@contoso.example");
     sim.fake
         .set_sign_in_frequency(&tenant.id, Some(std::time::Duration::from_secs(10 * 3600)));
-    sim.fake.set_device_code_timing(600, 1);
-    sim.fake
-        .set_device_code_auto_approve(Some((user.clone(), 0)));
-    sim.cli(&["login", "--device-code"]).await.expect_code(0);
+    sim.sign_in_with_device_code(&user).await;
     let accounts = sim.cli(&["accounts", "--json"]).await.expect_code(0).json();
     let id = accounts[0]["id"].as_str().unwrap().to_owned();
     let reg = sim

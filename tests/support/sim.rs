@@ -147,6 +147,14 @@ impl Sim {
         sp
     }
 
+    /// Signs `user` in with a device code, approved at once.
+    pub async fn sign_in_with_device_code(&self, user: &fake_azure::User) {
+        self.fake.set_device_code_timing(600, 1);
+        self.fake
+            .set_device_code_auto_approve(Some((user.clone(), 0)));
+        self.cli(&["login", "--device-code"]).await.expect_code(0);
+    }
+
     /// A registry in the fake where `object_id` has `role`, added to ACR Tray for `identity`.
     pub async fn registry(
         &self,
