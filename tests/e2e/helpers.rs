@@ -37,6 +37,17 @@ fn world_with_recording_helper(name: &str) -> (World, PathBuf, PathBuf) {
     (w, dir, bin)
 }
 
+/// The doctor's finding with this `code` in its `--json` report.
+fn finding(report: &serde_json::Value, code: &str) -> serde_json::Value {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == code)
+        .cloned()
+        .unwrap_or_else(|| panic!("no {code} in {report:#}"))
+}
+
 fn with_path(w: &mut World, bin: &Path) {
     w.extra_env.retain(|(k, _)| k != "PATH");
     w.extra_env
@@ -44,11 +55,7 @@ fn with_path(w: &mut World, bin: &Path) {
 }
 
 fn signed_in(w: &World, name: &str) -> fake_azure::Registry {
-    let sp = w.service_principal();
-    let r = w.registry(name, &sp, Role::AcrPush);
-    w.login(&sp).expect_code(0);
-    w.cli(&["registry", "add", &r.name]).expect_code(0);
-    r
+    w.signed_in_registry(name, Role::AcrPush).1
 }
 
 #[test]
@@ -484,13 +491,7 @@ fn tokens_too_large_for_wincred_are_flagged_and_moved_to_our_helper() {
     )
     .unwrap();
     let report = w.cli(&["doctor", "--json"]).expect_code(1).json();
-    let finding = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == "wincred-size")
-        .cloned()
-        .expect("wincred-size");
+    let finding = finding(&report, "wincred-size");
     assert!(
         finding["message"].as_str().unwrap().contains("2560"),
         "{finding}"
@@ -551,13 +552,7 @@ fn the_helper_program_answers_from_the_cache_and_hands_a_refresh_to_the_cli() {
     assert!(w.home.path().join("state/acr-tokens.json").exists());
     // Kept in a file for want of a keyring: the doctor says so.
     let report = w.cli(&["doctor", "--json"]).json();
-    let finding = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == "token-file")
-        .cloned()
-        .expect("token-file");
+    let finding = finding(&report, "token-file");
     assert_eq!(finding["severity"], "warning", "{finding}");
     assert!(
         finding["message"]
