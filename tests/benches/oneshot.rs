@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use acr_tray_tests::World;
+use acr_tray_tests::{World, argv};
 use fake_azure::Role;
 
 /// Runs per figure (after [`WARMUP`]); the median is printed.
@@ -122,21 +122,14 @@ impl Setup {
             registry,
             login_server: reg.login_server,
         };
-        let mut login = vec![
-            "login",
-            "--service-principal",
-            "--tenant",
-            &sp.tenant,
-            "--client-id",
-            &sp.client_id,
-            "--secret-stdin",
-        ];
         let secret_file = setup.world.home.path().join("sp-secret");
         let secret_file = secret_file.display().to_string();
-        if setup.bus.is_none() {
-            login.extend(["--secret-file", &secret_file]);
-        }
-        setup.once(cli, &login, &format!("{}\n", sp.secret));
+        let login = if setup.bus.is_none() {
+            argv::login_secret_file(&sp, &secret_file)
+        } else {
+            argv::login_service_principal(&sp, &["--secret-stdin"])
+        };
+        setup.once(cli, &argv::strs(&login), &format!("{}\n", sp.secret));
         setup.once(cli, &["registry", "add", &setup.registry.clone()], "");
         // The first refresh fills the token cache the helper answers from.
         setup.once(cli, &["refresh", &setup.registry.clone()], "");
@@ -214,14 +207,21 @@ fn measure(program: &Path, args: &[&str], stdin: &str, env: &[(String, String)])
     }
 }
 
-/// [`spawn`] as timed: stdout read to the end, stderr discarded; the exit code.
-fn spawn_quiet(program: &Path, args: &[&str], stdin: &str, env: &[(String, String)]) -> i32 {
-    let mut child = Command::new(program)
+/// The program with exactly `env`, stdin and stdout piped.
+fn command(program: &Path, args: &[&str], env: &[(String, String)]) -> Command {
+    let mut command = Command::new(program);
+    command
         .args(args)
         .env_clear()
         .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
+        .stdout(Stdio::piped());
+    command
+}
+
+/// [`spawn`] as timed: stdout read to the end, stderr discarded; the exit code.
+fn spawn_quiet(program: &Path, args: &[&str], stdin: &str, env: &[(String, String)]) -> i32 {
+    let mut child = command(program, args, env)
         .stderr(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
@@ -240,12 +240,7 @@ fn spawn(
     stdin: &str,
     env: &[(String, String)],
 ) -> (i32, String, String) {
-    let mut child = Command::new(program)
-        .args(args)
-        .env_clear()
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
+    let mut child = command(program, args, env)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));

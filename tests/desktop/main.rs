@@ -139,7 +139,7 @@ fn sign_in_add_registries_and_see_a_session_end() {
     let scratch = tempfile::tempdir().unwrap();
     let env: Vec<(String, String)> = [
         ("ACR_TRAY_HOME", w.home.path().to_path_buf()),
-        ("DOCKER_CONFIG", w.docker_dir.path().to_path_buf()),
+        ("DOCKER_CONFIG", w.home.docker_dir().to_path_buf()),
         ("HOME", scratch.path().join("home")),
         ("XDG_CONFIG_HOME", scratch.path().join("config")),
         ("XDG_CACHE_HOME", scratch.path().join("cache")),
@@ -176,11 +176,7 @@ fn sign_in_add_registries_and_see_a_session_end() {
         ui.nav("accounts").await;
         ui.click("#sign-in").await;
         ui.find("#sign-in-dialog").await;
-        ui.find_xpath("//label[input[@name='method' and @value='servicePrincipal']]")
-            .await
-            .click()
-            .await
-            .unwrap();
+        ui.pick_sign_in_method("servicePrincipal").await;
         ui.type_into("#si-tenant", &sp.tenant).await;
         ui.type_into("#si-client", &sp.client_id).await;
         ui.type_into("#si-secret", &sp.secret).await;
@@ -211,14 +207,7 @@ fn sign_in_add_registries_and_see_a_session_end() {
             ui.find("#reg-signin").await.prop("value").await.unwrap(),
             Some(format!("identity:{sp_id}"))
         );
-        ui.click("#add-submit").await;
-        ui.gone("#add-dialog").await;
-        ui.wait_text(
-            "li[data-registry='contosobuilds'] .badge",
-            "logs contosobuilds in",
-            |t| t == "Logged in",
-        )
-        .await;
+        ui.submit_registry("contosobuilds").await;
         let (user_name, token) = docker_entry(&w, &builds);
         assert_eq!(user_name, ZERO_GUID);
         assert_eq!(registry_accepts(&w, &builds, &token).await, 200);
@@ -226,11 +215,7 @@ fn sign_in_add_registries_and_see_a_session_end() {
         // ---- A person, signed in with a device code shown in the window.
         ui.nav("accounts").await;
         ui.click("#sign-in").await;
-        ui.find_xpath("//label[input[@name='method' and @value='deviceCode']]")
-            .await
-            .click()
-            .await
-            .unwrap();
+        ui.pick_sign_in_method("deviceCode").await;
         ui.click("#sign-in-submit").await;
         let code = ui
             .wait_text("#device-code", "shows a device code", |t| !t.is_empty())
@@ -274,14 +259,7 @@ fn sign_in_add_registries_and_see_a_session_end() {
             ui.find("#reg-signin").await.prop("value").await.unwrap(),
             Some(format!("identity:{user_id}"))
         );
-        ui.click("#add-submit").await;
-        ui.gone("#add-dialog").await;
-        ui.wait_text(
-            "li[data-registry='contosoapps'] .badge",
-            "logs contosoapps in",
-            |t| t == "Logged in",
-        )
-        .await;
+        ui.submit_registry("contosoapps").await;
         ui.wait_text("#summary", "sums up two logged-in registries", |t| {
             t.starts_with("2 registries logged in")
         })
@@ -439,11 +417,7 @@ fn sign_in_add_registries_and_see_a_session_end() {
             ui.attr("#nav-accounts", "aria-current").await.as_deref(),
             Some("page")
         );
-        ui.find_xpath("//label[input[@name='method' and @value='deviceCode']]")
-            .await
-            .click()
-            .await
-            .unwrap();
+        ui.pick_sign_in_method("deviceCode").await;
         ui.click("#sign-in-submit").await;
         let code = ui
             .wait_text("#device-code", "shows a new device code", |t| {
@@ -496,6 +470,6 @@ fn sign_in_add_registries_and_see_a_session_end() {
             w.home.path(),
             &["config.toml", "state.json", "acr-tray."],
         );
-        acr_tray_tests::assert_private_tree(w.docker_dir.path(), &["config.json"]);
+        acr_tray_tests::assert_private_tree(w.home.docker_dir(), &["config.json"]);
     }
 }

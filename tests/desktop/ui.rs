@@ -54,24 +54,42 @@ impl Ui {
 
     /// The element once it exists.
     pub async fn find(&self, css: &str) -> Element {
-        eventually(&format!("found {css}"), || async {
-            self.client
-                .find(Locator::Css(css))
-                .await
-                .map_err(|e| e.to_string())
-        })
-        .await
+        self.find_by(css, Locator::Css(css)).await
     }
 
     /// The element found by XPath once it exists.
     pub async fn find_xpath(&self, xpath: &str) -> Element {
-        eventually(&format!("found {xpath}"), || async {
-            self.client
-                .find(Locator::XPath(xpath))
-                .await
-                .map_err(|e| e.to_string())
+        self.find_by(xpath, Locator::XPath(xpath)).await
+    }
+
+    async fn find_by(&self, what: &str, locator: Locator<'_>) -> Element {
+        eventually(&format!("found {what}"), || async {
+            self.client.find(locator).await.map_err(|e| e.to_string())
         })
         .await
+    }
+
+    /// Picks a sign-in method (`servicePrincipal`, `deviceCode`, …) in the sign-in dialog.
+    pub async fn pick_sign_in_method(&self, method: &str) {
+        self.find_xpath(&format!(
+            "//label[input[@name='method' and @value='{method}']]"
+        ))
+        .await
+        .click()
+        .await
+        .unwrap();
+    }
+
+    /// Submits the add-registry dialog and waits until the registry `name` is logged in.
+    pub async fn submit_registry(&self, name: &str) {
+        self.click("#add-submit").await;
+        self.gone("#add-dialog").await;
+        self.wait_text(
+            &format!("li[data-registry='{name}'] .badge"),
+            &format!("logs {name} in"),
+            |t| t == "Logged in",
+        )
+        .await;
     }
 
     /// Clicks the element once it exists.

@@ -1,27 +1,23 @@
 //! The registry's admin account: read through ARM by an identity with Contributor/Owner, or
 //! typed by the user; written to Docker's config as user name and password.
 
-use acr_tray_tests::World;
+use acr_tray_tests::{World, argv, assert_contains};
 use fake_azure::{RegistrySpec, Role};
 
 #[test]
 fn admin_password_read_through_arm() {
     let w = World::new();
     let sp = w.service_principal();
-    let reg = w
-        .fake
-        .add_registry(RegistrySpec::new("adminarm1").admin_enabled(true));
-    w.fake
-        .assign_role(&reg.name, &sp.object_id, Role::Contributor);
+    let reg = w.registry_as(
+        RegistrySpec::new("adminarm1").admin_enabled(true),
+        &sp.object_id,
+        Role::Contributor,
+    );
     w.login(&sp).expect_code(0);
     let out = w
         .cli(&["registry", "add", &reg.name, "--admin"])
         .expect_code(0);
-    assert!(
-        out.stderr.contains("recommends keeping it disabled"),
-        "{}",
-        out.stderr
-    );
+    assert_contains(&out.stderr, "recommends keeping it disabled");
     w.cli(&["refresh"]).expect_code(0);
     let (user, password) = w.docker_auth(&reg.login_server);
     let (admin_user, passwords) = w.fake.admin_credentials(&reg.name).unwrap();
@@ -45,27 +41,17 @@ fn admin_password_read_through_arm() {
 fn admin_disabled_or_not_allowed_is_explained() {
     let w = World::new();
     let sp = w.service_principal();
-    let disabled = w.fake.add_registry(RegistrySpec::new("adminoff1"));
-    w.fake
-        .assign_role(&disabled.name, &sp.object_id, Role::Owner);
-    let pull_only = w
-        .fake
-        .add_registry(RegistrySpec::new("adminpull").admin_enabled(true));
-    w.fake
-        .assign_role(&pull_only.name, &sp.object_id, Role::AcrPull);
+    let disabled = w.registry_as(RegistrySpec::new("adminoff1"), &sp.object_id, Role::Owner);
+    let pull_only = w.registry_as(
+        RegistrySpec::new("adminpull").admin_enabled(true),
+        &sp.object_id,
+        Role::AcrPull,
+    );
     w.login(&sp).expect_code(0);
     let out = w.cli(&["registry", "add", &disabled.name, "--admin"]);
     assert_ne!(out.code, 0);
-    assert!(
-        out.stderr.contains("admin account is disabled"),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        out.stderr.contains("--admin-enabled true"),
-        "{}",
-        out.stderr
-    );
+    assert_contains(&out.stderr, "admin account is disabled");
+    assert_contains(&out.stderr, "--admin-enabled true");
     let out = w.cli(&["registry", "add", &pull_only.name, "--admin"]);
     assert_ne!(out.code, 0);
     assert!(
@@ -88,15 +74,7 @@ fn typed_admin_password_goes_to_the_keyring() {
     let (user, passwords) = w.fake.admin_credentials(&reg.name).unwrap();
     let out = w
         .cli_stdin(
-            &[
-                "registry",
-                "add",
-                &reg.name,
-                "--admin",
-                "--username",
-                &user,
-                "--password-stdin",
-            ],
+            &argv::strs(&argv::registry_add_admin(&reg.name, &user)),
             "wrong\n",
         )
         .expect_code(2);
@@ -107,15 +85,7 @@ fn typed_admin_password_goes_to_the_keyring() {
         out.stderr
     );
     w.cli_stdin(
-        &[
-            "registry",
-            "add",
-            &reg.name,
-            "--admin",
-            "--username",
-            &user,
-            "--password-stdin",
-        ],
+        &argv::strs(&argv::registry_add_admin(&reg.name, &user)),
         &format!("{}\n", passwords[1]),
     )
     .expect_code(0);
@@ -129,7 +99,7 @@ fn typed_admin_password_goes_to_the_keyring() {
         (user, passwords[1].clone())
     );
     let list = w.cli(&["registry", "list"]).expect_code(0).stdout;
-    assert!(list.contains("admin account"), "{list}");
+    assert_contains(&list, "admin account");
     w.cli(&["registry", "remove", &reg.name]).expect_code(0);
     assert!(
         w.secrets.keys().is_empty(),

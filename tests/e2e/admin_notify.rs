@@ -4,7 +4,6 @@
 
 use acr_tray_engine::Event;
 use acr_tray_engine::notify::{Notification, NotificationAction, Urgency};
-use acr_tray_engine::scheduler::Scheduler;
 use acr_tray_tests::sim::Sim;
 use base64::Engine as _;
 use chrono::TimeDelta;
@@ -65,8 +64,7 @@ async fn each_admin_change_is_one_notification_within_one_poll() {
         .await;
 
     let _hold = sim.hold_clock();
-    let scheduler = Scheduler::start(sim.options(), "test", sim.notifier.clone()).unwrap();
-    scheduler.settled(sim.now()).await;
+    let scheduler = sim.settled_scheduler().await;
     let (_, first) = docker_basic(&sim, &admin.login_server);
     assert_eq!(first, sim.fake.admin_credentials(&admin.name).unwrap().1[0]);
     let mut seen = Seen(0);

@@ -4,7 +4,7 @@
 //! read. Notifications on the always-on scheduler are in `admin_notify`.
 
 use acr_tray_engine::secrets::SecretStore;
-use acr_tray_tests::World;
+use acr_tray_tests::{World, assert_contains};
 use fake_azure::{
     FaultAction, FaultTarget, Registry, RegistrySpec, Role, Service, ServicePrincipal,
 };
@@ -44,15 +44,26 @@ fn admin_events(events: &[Value]) -> Vec<Value> {
         .collect()
 }
 
-fn status_of(w: &World, name: &str) -> Value {
-    let status = w.cli(&["status", "--json"]).expect_code(0).json();
-    status["registries"]
-        .as_array()
-        .unwrap()
+/// The status of each ARM request the fake logged.
+fn arm_statuses(w: &World) -> Vec<u16> {
+    w.fake
+        .requests()
         .iter()
-        .find(|r| r["name"] == name)
-        .cloned()
-        .unwrap()
+        .filter(|r| r.service == Service::Arm)
+        .map(|r| r.status)
+        .collect()
+}
+
+/// ARM answering 429 with a `Retry-After` of `retry_after` seconds.
+fn arm_throttled(retry_after: u64) -> fake_azure::Fault {
+    fake_azure::Fault::new(
+        FaultTarget::service(Service::Arm),
+        FaultAction::Status {
+            status: 429,
+            body: None,
+            retry_after: Some(retry_after),
+        },
+    )
 }
 
 #[test]
@@ -68,7 +79,7 @@ fn each_admin_change_is_one_event_and_nothing_secret_is_kept() {
 
     // The first read only remembers.
     assert_eq!(admin_events(&run_once(&w)), Vec::<Value>::new());
-    let status = status_of(&w, &reg.name);
+    let status = w.registry_status(&reg.name);
     assert_eq!(status["adminAccount"]["enabled"], false);
     assert_eq!(status["role"], "Owner");
     assert_eq!(status["can"], "all");
@@ -92,7 +103,7 @@ fn each_admin_change_is_one_event_and_nothing_secret_is_kept() {
     // Noticed once: the next poll is quiet (and learns the passwords).
     assert_eq!(admin_events(&run_once(&w)), Vec::<Value>::new());
     assert_eq!(
-        status_of(&w, &reg.name)["adminAccount"]["passwordsWatched"],
+        w.registry_status(&reg.name)["adminAccount"]["passwordsWatched"],
         true
     );
 
@@ -174,23 +185,23 @@ fn roles_show_what_each_identity_can_do() {
     w.cli(&["registry", "add", "canpull"]).expect_code(0);
     w.cli(&["registry", "add", "canpush"]).expect_code(0);
     w.cli(&["refresh"]).expect_code(0);
-    let pull = status_of(&w, "canpull");
+    let pull = w.registry_status("canpull");
     assert_eq!(
         (&pull["role"], &pull["can"]),
         (&"AcrPull".into(), &"pull".into())
     );
-    let push = status_of(&w, "canpush");
+    let push = w.registry_status("canpush");
     assert_eq!(
         (&push["role"], &push["can"]),
         (&"AcrPush".into(), &"push".into())
     );
     let text = w.cli(&["status"]).expect_code(0).stdout;
-    assert!(text.contains("can:           pull (AcrPull)"), "{text}");
-    assert!(text.contains("can:           push (AcrPush)"), "{text}");
+    assert_contains(&text, "can:           pull (AcrPull)");
+    assert_contains(&text, "can:           push (AcrPush)");
     // A role taken away: the registry refuses the token, and the status says "none".
     w.fake.assign_role("canpush", &sp.object_id, Role::None);
     w.cli(&["refresh", "canpush"]).expect_code(1);
-    let none = status_of(&w, "canpush");
+    let none = w.registry_status("canpush");
     assert_eq!(
         (&none["role"], &none["can"]),
         (&"None".into(), &"none".into())
@@ -267,8 +278,8 @@ fn discovery_lists_exactly_what_the_identity_can_read() {
     );
 
     let text = w.cli(&["registry", "discover"]).expect_code(0).stdout;
-    assert!(text.contains("can read 3 registries"), "{text}");
-    assert!(text.contains("Not listed: pullonly1"), "{text}");
+    assert_contains(&text, "can read 3 registries");
+    assert_contains(&text, "Not listed: pullonly1");
     assert!(!text.contains("stranger1"), "{text}");
 }
 
@@ -279,9 +290,9 @@ fn an_acr_pull_only_identity_is_told_why_nothing_is_listed() {
     signed_in_with(&w, RegistrySpec::new("onlypull"), Role::AcrPull);
     w.cli(&["refresh"]).expect_code(0);
     let out = w.cli(&["registry", "discover"]).expect_code(0).stdout;
-    assert!(out.contains("no registries listed"), "{out}");
-    assert!(out.contains("add it by name"), "{out}");
-    assert!(out.contains("Not listed: onlypull"), "{out}");
+    assert_contains(&out, "no registries listed");
+    assert_contains(&out, "add it by name");
+    assert_contains(&out, "Not listed: onlypull");
 }
 
 #[test]
@@ -293,17 +304,7 @@ fn arm_throttling_is_waited_out_as_asked() {
         .assign_role("throttled1", &sp.object_id, Role::Reader);
     w.login(&sp).expect_code(0);
     w.fake.clear_requests();
-    w.fake.add_fault(
-        fake_azure::Fault::new(
-            FaultTarget::service(Service::Arm),
-            FaultAction::Status {
-                status: 429,
-                body: None,
-                retry_after: Some(1),
-            },
-        )
-        .times(2),
-    );
+    w.fake.add_fault(arm_throttled(1).times(2));
     let started = std::time::Instant::now();
     let found = w
         .cli(&["registry", "discover", "--json"])
@@ -312,30 +313,14 @@ fn arm_throttling_is_waited_out_as_asked() {
     assert_eq!(found[0]["registries"][0]["name"], "throttled1");
     // Two 429s, each waited out (Retry-After: 1), then the answer.
     assert!(started.elapsed() >= std::time::Duration::from_secs(2));
-    let arm: Vec<u16> = w
-        .fake
-        .requests()
-        .iter()
-        .filter(|r| r.service == Service::Arm)
-        .map(|r| r.status)
-        .collect();
+    let arm: Vec<u16> = arm_statuses(&w);
     assert_eq!(&arm[..3], [429, 429, 200]);
 
     // A long Retry-After is not slept on in the command: it fails with a clear error.
-    w.fake.add_fault(
-        fake_azure::Fault::new(
-            FaultTarget::service(Service::Arm),
-            FaultAction::Status {
-                status: 429,
-                body: None,
-                retry_after: Some(3600),
-            },
-        )
-        .times(1),
-    );
+    w.fake.add_fault(arm_throttled(3600).times(1));
     let out = w.cli(&["registry", "discover"]);
     assert_ne!(out.code, 0);
-    assert!(out.stderr.contains("429"), "{}", out.stderr);
+    assert_contains(&out.stderr, "429");
 }
 
 #[test]
@@ -379,22 +364,22 @@ fn disabling_the_admin_account_follows_the_long_running_operation() {
     );
     // The user's own change is not announced back to them.
     assert_eq!(admin_events(&run_once(&w)), Vec::<Value>::new());
-    assert_eq!(status_of(&w, &reg.name)["adminAccount"]["enabled"], false);
+    assert_eq!(
+        w.registry_status(&reg.name)["adminAccount"]["enabled"],
+        false
+    );
 
     // A registry that signs in with the admin account is not cut off by accident.
-    let admin = w
-        .fake
-        .add_registry(RegistrySpec::new("adminuse1").admin_enabled(true));
-    w.fake.assign_role(&admin.name, &sp.object_id, Role::Owner);
+    let admin = w.registry_as(
+        RegistrySpec::new("adminuse1").admin_enabled(true),
+        &sp.object_id,
+        Role::Owner,
+    );
     w.cli(&["registry", "add", &admin.name, "--admin"])
         .expect_code(0);
     let out = w.cli(&["registry", "admin-account", &admin.name, "--disable"]);
     assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(
-        out.stderr.contains("switch it to an Entra identity first"),
-        "{}",
-        out.stderr
-    );
+    assert_contains(&out.stderr, "switch it to an Entra identity first");
     let found = w
         .cli(&["registry", "discover", "--json"])
         .expect_code(0)
@@ -422,7 +407,10 @@ fn losing_arm_read_access_is_explained_not_announced() {
     let (sp, reg) = signed_in_with(&w, RegistrySpec::new("lost1"), Role::AcrPull);
     w.fake.assign_role(&reg.name, &sp.object_id, Role::Reader);
     run_once(&w);
-    assert_eq!(status_of(&w, &reg.name)["adminAccount"]["enabled"], false);
+    assert_eq!(
+        w.registry_status(&reg.name)["adminAccount"]["enabled"],
+        false
+    );
 
     // Reader is taken away: ARM answers the registry's GET with 403 AuthorizationFailed.
     w.fake.assign_role(&reg.name, &sp.object_id, Role::None);
@@ -431,15 +419,9 @@ fn losing_arm_read_access_is_explained_not_announced() {
     let events = run_once(&w);
     assert_eq!(admin_events(&events), Vec::<Value>::new());
     assert!(events.iter().any(|e| e["event"] == "refreshed"));
-    let got: Vec<u16> = w
-        .fake
-        .requests()
-        .iter()
-        .filter(|r| r.service == Service::Arm)
-        .map(|r| r.status)
-        .collect();
+    let got: Vec<u16> = arm_statuses(&w);
     assert_eq!(got, [403]);
-    let status = status_of(&w, &reg.name);
+    let status = w.registry_status(&reg.name);
     assert!(
         status["adminAccount"]["notWatched"]
             .as_str()
@@ -472,17 +454,15 @@ fn a_refresh_by_hand_reads_the_admin_account_at_most_every_half_interval() {
         arm_requests(&w) > 0,
         "the first refresh reads the admin account"
     );
-    assert_eq!(status_of(&w, &reg.name)["adminAccount"]["enabled"], false);
+    assert_eq!(
+        w.registry_status(&reg.name)["adminAccount"]["enabled"],
+        false
+    );
 
     // Right after: the credential is refreshed, ARM is not asked again.
     w.fake.clear_requests();
     w.cli(&["refresh"]).expect_code(0);
-    let exchanges = w
-        .fake
-        .requests()
-        .iter()
-        .filter(|r| r.path == "/oauth2/exchange")
-        .count();
+    let exchanges = w.exchange_count();
     assert_eq!(exchanges, 1, "{:#?}", w.fake.requests());
     assert_eq!(arm_requests(&w), 0, "{:#?}", w.fake.requests());
 
@@ -490,17 +470,21 @@ fn a_refresh_by_hand_reads_the_admin_account_at_most_every_half_interval() {
     w.fake.set_admin_enabled(&reg.name, true);
     w.fake.clear_requests();
     let later = chrono::Utc::now() + chrono::TimeDelta::minutes(31);
-    acr_tray_tests::run_cli_at(
+    acr_tray_tests::run_cli_in(
         w.env(),
         w.secrets.clone(),
         std::sync::Arc::new(acr_tray_engine::clock::FixedClock(later)),
         acr_tray_tests::REQUEST_TIMEOUT,
         &["refresh"],
         "",
+        false,
     )
     .expect_code(0);
     assert!(arm_requests(&w) > 0, "read again half an interval later");
-    assert_eq!(status_of(&w, &reg.name)["adminAccount"]["enabled"], true);
+    assert_eq!(
+        w.registry_status(&reg.name)["adminAccount"]["enabled"],
+        true
+    );
 
     // The refresh cycle (`run --once`) reads it whenever it runs.
     w.fake.clear_requests();

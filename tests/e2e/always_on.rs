@@ -17,16 +17,14 @@ fn exchanges(sim: &Sim) -> usize {
 
 #[tokio::test(start_paused = true)]
 async fn keeps_every_token_fresh_for_a_day_with_hourly_refreshes() {
-    let sim = Sim::start().await;
-    // Time moves only when the test moves it (see `Sim::hold_clock`).
-    let _hold = sim.hold_clock();
+    // Time moves only when the test moves it.
+    let (sim, _hold) = Sim::start_held().await;
     let sp = sim.signed_in_principal().await;
     let names = ["alpha", "bravo", "charlie"];
     for n in names {
-        sim.registry(n, &sp.object_id, &sp.client_id, Role::AcrPull)
-            .await;
+        sim.pull_registry(n, &sp).await;
     }
-    let scheduler = Scheduler::start(sim.options(), "test", sim.notifier.clone()).unwrap();
+    let scheduler = sim.scheduler();
     let start = sim.now();
     scheduler.settled(start).await;
     assert_eq!(
@@ -64,15 +62,11 @@ async fn keeps_every_token_fresh_for_a_day_with_hourly_refreshes() {
 
 #[tokio::test(start_paused = true)]
 async fn a_wall_clock_jump_refreshes_at_once() {
-    let sim = Sim::start().await;
-    // Time moves only when the test moves it (see `Sim::hold_clock`).
-    let _hold = sim.hold_clock();
+    // Time moves only when the test moves it.
+    let (sim, _hold) = Sim::start_held().await;
     let sp = sim.signed_in_principal().await;
-    let r = sim
-        .registry("delta", &sp.object_id, &sp.client_id, Role::AcrPull)
-        .await;
-    let scheduler = Scheduler::start(sim.options(), "test", sim.notifier.clone()).unwrap();
-    scheduler.settled(sim.now()).await;
+    let r = sim.pull_registry("delta", &sp).await;
+    let scheduler = sim.settled_scheduler().await;
     let before = sim.docker_token_expiry()[&r.login_server];
 
     // The laptop sleeps for five hours: the wall clock moves, tokio's timers do not.
@@ -91,14 +85,11 @@ async fn a_wall_clock_jump_refreshes_at_once() {
 
 #[tokio::test(start_paused = true)]
 async fn refresh_now_ignores_the_schedule_and_a_second_engine_is_refused() {
-    let sim = Sim::start().await;
-    // Time moves only when the test moves it (see `Sim::hold_clock`).
-    let _hold = sim.hold_clock();
+    // Time moves only when the test moves it.
+    let (sim, _hold) = Sim::start_held().await;
     let sp = sim.signed_in_principal().await;
-    sim.registry("echo1", &sp.object_id, &sp.client_id, Role::AcrPull)
-        .await;
-    let scheduler = Scheduler::start(sim.options(), "test", sim.notifier.clone()).unwrap();
-    scheduler.settled(sim.now()).await;
+    sim.pull_registry("echo1", &sp).await;
+    let scheduler = sim.settled_scheduler().await;
     assert_eq!(exchanges(&sim), 1);
     let outcomes = scheduler.refresh_now(vec!["echo1".into()]).await.unwrap();
     assert!(outcomes[0].result.is_ok(), "{outcomes:?}");
@@ -120,19 +111,13 @@ async fn refresh_now_ignores_the_schedule_and_a_second_engine_is_refused() {
 
 #[tokio::test(start_paused = true)]
 async fn an_entry_removed_from_docker_is_written_again_within_a_minute() {
-    let sim = Sim::start().await;
-    // Time moves only when the test moves it (see `Sim::hold_clock`).
-    let _hold = sim.hold_clock();
+    // Time moves only when the test moves it.
+    let (sim, _hold) = Sim::start_held().await;
     let sp = sim.signed_in_principal().await;
-    let a = sim
-        .registry("foxtrot", &sp.object_id, &sp.client_id, Role::AcrPull)
-        .await;
-    let b = sim
-        .registry("golf1", &sp.object_id, &sp.client_id, Role::AcrPull)
-        .await;
-    let scheduler = Scheduler::start(sim.options(), "test", sim.notifier.clone()).unwrap();
-    scheduler.settled(sim.now()).await;
-    let path = sim.docker_dir.path().join("config.json");
+    let a = sim.pull_registry("foxtrot", &sp).await;
+    let b = sim.pull_registry("golf1", &sp).await;
+    let scheduler = sim.settled_scheduler().await;
+    let path = sim.home.docker_dir().join("config.json");
 
     // `docker logout` of one registry, next to another tool's entry.
     let mut cfg = sim.docker_config();
@@ -170,15 +155,11 @@ async fn an_entry_removed_from_docker_is_written_again_within_a_minute() {
 
 #[tokio::test(start_paused = true)]
 async fn a_sign_in_from_another_process_refreshes_at_once() {
-    let sim = Sim::start().await;
-    // Time moves only when the test moves it (see `Sim::hold_clock`).
-    let _hold = sim.hold_clock();
+    // Time moves only when the test moves it.
+    let (sim, _hold) = Sim::start_held().await;
     let tenant = sim.fake.default_tenant();
     let user = sim.fake.add_user(&tenant, "dev@contoso.example");
-    sim.fake.set_device_code_timing(600, 1);
-    sim.fake
-        .set_device_code_auto_approve(Some((user.clone(), 0)));
-    sim.cli(&["login", "--device-code"]).await.expect_code(0);
+    sim.sign_in_with_device_code(&user).await;
     let reg = sim
         .fake
         .add_registry(fake_azure::RegistrySpec::new("india1"));
@@ -187,8 +168,7 @@ async fn a_sign_in_from_another_process_refreshes_at_once() {
     sim.cli(&["registry", "add", &reg.name])
         .await
         .expect_code(0);
-    let scheduler = Scheduler::start(sim.options(), "test", sim.notifier.clone()).unwrap();
-    scheduler.settled(sim.now()).await;
+    let scheduler = sim.settled_scheduler().await;
     let first = sim.docker_token_expiry()[&reg.login_server];
 
     // The session is revoked and "refresh now" finds out: the registry waits for a sign-in,
@@ -214,17 +194,14 @@ async fn a_sign_in_from_another_process_refreshes_at_once() {
 
 #[tokio::test(start_paused = true)]
 async fn refreshes_falling_due_together_share_a_pass() {
-    let sim = Sim::start().await;
-    // Time moves only when the test moves it (see `Sim::hold_clock`).
-    let _hold = sim.hold_clock();
+    // Time moves only when the test moves it.
+    let (sim, _hold) = Sim::start_held().await;
     let sp = sim.signed_in_principal().await;
     let names: Vec<String> = (0..12).map(|i| format!("kilo{i:02}")).collect();
     for n in &names {
-        sim.registry(n, &sp.object_id, &sp.client_id, Role::AcrPull)
-            .await;
+        sim.pull_registry(n, &sp).await;
     }
-    let scheduler = Scheduler::start(sim.options(), "test", sim.notifier.clone()).unwrap();
-    scheduler.settled(sim.now()).await;
+    let scheduler = sim.settled_scheduler().await;
     assert_eq!(scheduler.status().borrow().passes, 1);
     for _ in 0..65 {
         sim.advance(TimeDelta::minutes(1)).await;

@@ -6,7 +6,7 @@
 //! (as an unknown host) and logs every request it gets, so "no request reached it" is checked
 //! in the fake's request log, and each test shows the log does see requests to it.
 
-use acr_tray_tests::World;
+use acr_tray_tests::{World, assert_contains};
 use fake_azure::{FaultAction, FaultTarget, Registry, RegistrySpec, Role, Service};
 use serde_json::json;
 
@@ -107,7 +107,7 @@ fn a_remembered_resource_id_that_is_not_a_registry_id_is_dropped_and_found_again
         "the id is found again through ARM: {text}"
     );
     // The rest of the state was kept: the registry's last refresh is still there.
-    assert!(text.contains("last_refresh"), "{text}");
+    assert_contains(&text, "last_refresh");
     the_log_sees_the_other_host(&w);
 }
 
@@ -215,11 +215,7 @@ fn an_async_operation_on_another_host_is_not_polled() {
     let out = w.cli(&["registry", "admin-account", &reg.name, "--disable"]);
     assert_eq!(reached_elsewhere(&w), Vec::<String>::new());
     assert_ne!(out.code, 0, "{}", out.stdout);
-    assert!(
-        out.stderr.contains("refused to send the ARM token there"),
-        "{}",
-        out.stderr
-    );
+    assert_contains(&out.stderr, "refused to send the ARM token there");
     let patched = w
         .fake
         .requests()

@@ -2,7 +2,7 @@
 //! mint ACR tokens, back to ACR where a registry refuses ARM tokens; the working choice is
 //! remembered.
 
-use acr_tray_tests::World;
+use acr_tray_tests::{World, assert_contains};
 use fake_azure::Role;
 
 fn scopes(w: &World) -> Vec<String> {
@@ -15,14 +15,7 @@ fn scopes(w: &World) -> Vec<String> {
 }
 
 fn audience_of(w: &World, name: &str) -> String {
-    let status = w.cli(&["status", "--json"]).expect_code(0).json();
-    let reg = status["registries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["name"] == name)
-        .unwrap()
-        .clone();
+    let reg = w.registry_status(name);
     reg["audience"].as_str().unwrap_or_default().to_owned()
 }
 
@@ -84,8 +77,7 @@ fn registry_refusing_arm_tokens_gets_acr_tokens_again() {
     );
     let (_, token) = w.docker_auth(&strict.login_server);
     assert_eq!(
-        w.acr_access_token(&strict.login_server, &token, "repository:a:pull")
-            .0,
+        w.password_form_status(&strict.login_server, &token, "repository:a:pull"),
         200
     );
 }
@@ -100,17 +92,9 @@ fn registry_refusing_arm_where_entra_cannot_mint_acr_explains_both() {
     w.login(&sp).expect_code(0);
     w.cli(&["registry", "add", &r.name]).expect_code(0);
     let out = w.cli(&["refresh"]).expect_code(1);
-    assert!(out.stdout.contains("AADSTS500011"), "{}", out.stdout);
-    assert!(
-        out.stdout.contains("refused the ARM-audience token"),
-        "{}",
-        out.stdout
-    );
-    assert!(
-        out.stdout.contains("authentication-as-arm"),
-        "{}",
-        out.stdout
-    );
+    assert_contains(&out.stdout, "AADSTS500011");
+    assert_contains(&out.stdout, "refused the ARM-audience token");
+    assert_contains(&out.stdout, "authentication-as-arm");
 }
 
 /// The `/oauth2/exchange` requests that reached `host`.
@@ -145,11 +129,7 @@ fn a_registry_on_a_trusted_custom_domain_gets_only_acr_audience_tokens() {
     w.fake.set_entra_refuses_acr_audience(true);
     w.fake.clear_requests();
     let out = w.cli(&["refresh", &host]).expect_code(1);
-    assert!(
-        out.stdout.contains("never sent an ARM-audience token"),
-        "{}",
-        out.stdout
-    );
+    assert_contains(&out.stdout, "never sent an ARM-audience token");
     assert_eq!(exchanges_at(&w, custom), 0, "{:?}", w.fake.requests());
 
     // With ACR-audience tokens it works.
@@ -168,6 +148,6 @@ fn a_registry_on_a_trusted_custom_domain_gets_only_acr_audience_tokens() {
     // A refused ACR-audience token is not followed by an ARM-audience one.
     w.fake.clear_requests();
     let out = w.cli(&["refresh", &other]).expect_code(1);
-    assert!(out.stdout.contains("no role"), "{}", out.stdout);
+    assert_contains(&out.stdout, "no role");
     assert_eq!(exchanges_at(&w, no_role), 1, "{:?}", w.fake.requests());
 }

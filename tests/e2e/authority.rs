@@ -2,7 +2,7 @@
 //! tokens go only to the cloud it signed in to. Two fakes play two clouds; the second one's
 //! request log must never see a credential of an identity signed in to the first.
 
-use acr_tray_tests::World;
+use acr_tray_tests::{World, assert_contains};
 use fake_azure::{FakeAzure, LoggedRequest, Role, Service};
 
 /// A second cloud: another fake, with its own CA, authority and registries.
@@ -59,9 +59,7 @@ fn signed_in_world() -> (World, fake_azure::ServicePrincipal, String) {
     w.login(&sp).expect_code(0);
     w.cli(&["registry", "add", &sp_reg.name, "--identity", &sp.client_id])
         .expect_code(0);
-    let user = w.user("dev@contoso.localhost");
-    w.fake.set_device_code_timing(60, 1);
-    w.fake.set_device_code_auto_approve(Some((user.clone(), 0)));
+    let user = w.device_code_user("dev@contoso.localhost", 0);
     w.cli(&["login", "--device-code"]).expect_code(0);
     let accounts = w.cli(&["accounts", "--json"]).expect_code(0).json();
     let user_id = accounts
@@ -87,9 +85,9 @@ fn after_a_cloud_switch_a_refresh_sends_no_credential_to_the_new_cloud() {
     // Without a terminal and without --yes: refused, listing who would be signed out.
     let config_before = std::fs::read(w.home.path().join("config.toml")).unwrap();
     let out = w.cli(&refs(&args)).expect_code(2);
-    assert!(out.stderr.contains(&sp.client_id), "{}", out.stderr);
-    assert!(out.stderr.contains(&user_id), "{}", out.stderr);
-    assert!(out.stderr.contains("--yes"), "{}", out.stderr);
+    assert_contains(&out.stderr, &sp.client_id);
+    assert_contains(&out.stderr, &user_id);
+    assert_contains(&out.stderr, "--yes");
     assert_eq!(
         std::fs::read(w.home.path().join("config.toml")).unwrap(),
         config_before,
@@ -105,11 +103,7 @@ fn after_a_cloud_switch_a_refresh_sends_no_credential_to_the_new_cloud() {
         "{}",
         out.stdout
     );
-    assert!(
-        out.stdout.contains(&format!("Signed out: {user_id}")),
-        "{}",
-        out.stdout
-    );
+    assert_contains(&out.stdout, &format!("Signed out: {user_id}"));
     // The next refresh asks nothing of the new cloud for them, and says why.
     let out = w.cli(&["refresh"]);
     let leaked = credential_requests(&other);
@@ -118,7 +112,7 @@ fn after_a_cloud_switch_a_refresh_sends_no_credential_to_the_new_cloud() {
         "credentials went to the new cloud: {leaked:#?}"
     );
     let out = out.expect_code(3);
-    assert!(out.stderr.contains("sign"), "{}", out.stderr);
+    assert_contains(&out.stderr, "sign");
     // Their secrets are gone from the keyring.
     let kept: Vec<String> = w
         .secrets
@@ -146,32 +140,20 @@ fn a_terminal_asks_before_signing_out_and_no_keeps_the_cloud() {
     let other = second_cloud(&w);
     let args = cloud_args(&w, &other);
     let out = w.cli_terminal(&refs(&args), "n\n").expect_code(1);
-    assert!(out.stderr.contains("[y/N]"), "{}", out.stderr);
-    assert!(out.stderr.contains("not changed"), "{}", out.stderr);
+    assert_contains(&out.stderr, "[y/N]");
+    assert_contains(&out.stderr, "not changed");
     let shown = w.cli(&["cloud", "show", "--json"]).expect_code(0).json();
     assert_eq!(shown["authority"], w.fake.authority_url());
 
     let out = w.cli_terminal(&refs(&args), "y\n").expect_code(0);
-    assert!(out.stdout.contains("Signed out"), "{}", out.stdout);
+    assert_contains(&out.stdout, "Signed out");
     let shown = w.cli(&["cloud", "show", "--json"]).expect_code(0).json();
     assert_eq!(shown["authority"], other.authority_url());
     // Signing in again on the new cloud binds the identity to it.
     let sp2 = other.add_service_principal(&other.default_tenant());
-    w.cli_stdin(
-        &[
-            "login",
-            "--service-principal",
-            "--tenant",
-            &sp2.tenant,
-            "--client-id",
-            &sp2.client_id,
-            "--secret-stdin",
-        ],
-        &format!("{}\n", sp2.secret),
-    )
-    .expect_code(0);
+    w.login(&sp2).expect_code(0);
     let config = std::fs::read_to_string(w.home.path().join("config.toml")).unwrap();
-    assert!(config.contains(&other.authority_url()), "{config}");
+    assert_contains(&config, &other.authority_url());
 }
 
 /// Someone edits config.toml to point the cloud elsewhere: nothing carrying a secret follows,
@@ -200,13 +182,9 @@ fn a_hand_edited_cloud_gets_no_credential() {
         other.requests()
     );
     let out = out.expect_code(3);
-    assert!(out.stderr.contains("signed in to"), "{}", out.stderr);
+    assert_contains(&out.stderr, "signed in to");
     let accounts = w.cli(&["accounts"]).expect_code(0);
-    assert!(
-        accounts.stdout.contains("SIGN-IN REQUIRED"),
-        "{}",
-        accounts.stdout
-    );
+    assert_contains(&accounts.stdout, "SIGN-IN REQUIRED");
 
     // A hand edit deletes nothing: the secrets stay under the first cloud's keys.
     let keys = w.secrets.keys();
@@ -238,11 +216,7 @@ fn rewriting_the_recorded_cloud_too_finds_no_secret_to_send() {
     let leaked = credential_requests(&other);
     assert!(leaked.is_empty(), "{leaked:#?}");
     let out = out.expect_code(3);
-    assert!(
-        out.stdout.contains("not in the OS keyring"),
-        "{}",
-        out.stdout
-    );
+    assert_contains(&out.stdout, "not in the OS keyring");
 }
 
 /// Settings from before identities recorded their cloud: bound, once, to the configured cloud,
@@ -250,10 +224,7 @@ fn rewriting_the_recorded_cloud_too_finds_no_secret_to_send() {
 #[test]
 fn settings_without_a_recorded_cloud_are_bound_to_the_configured_one() {
     let w = World::new();
-    let sp = w.service_principal();
-    let r = w.registry("legacyreg", &sp, Role::AcrPull);
-    w.login(&sp).expect_code(0);
-    w.cli(&["registry", "add", &r.name]).expect_code(0);
+    let (sp, _) = w.signed_in_registry("legacyreg", Role::AcrPull);
     // Rewrite as an older version left it: no [identity.cloud], the secret under the old key.
     let path = w.home.path().join("config.toml");
     let text = std::fs::read_to_string(&path).unwrap();
@@ -278,8 +249,8 @@ fn settings_without_a_recorded_cloud_are_bound_to_the_configured_one() {
 
     w.cli(&["refresh"]).expect_code(0);
     let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.contains("[identity.cloud]"), "{text}");
-    assert!(text.contains(&w.fake.authority_url()), "{text}");
+    assert_contains(&text, "[identity.cloud]");
+    assert_contains(&text, &w.fake.authority_url());
     assert_eq!(w.secrets.keys().iter().filter(|k| **k == old).count(), 0);
     assert_eq!(
         w.secrets.get(&bound).unwrap().unwrap().expose(),
@@ -296,9 +267,7 @@ fn certificates_and_managed_identities_are_bound_too() {
     let mut w = World::new();
     w.extra_env
         .push(("ACR_TRAY_IMDS_ENDPOINT".into(), w.fake.imds_url()));
-    let (sp, cert) = w
-        .fake
-        .add_service_principal_with_certificate(&w.fake.default_tenant());
+    let (sp, cert) = w.certificate_principal();
     let pem = w.home.path().join("sp.pem");
     std::fs::write(&pem, &cert.combined_pem).unwrap();
     #[cfg(unix)]
@@ -306,18 +275,7 @@ fn certificates_and_managed_identities_are_bound_too() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&pem, std::fs::Permissions::from_mode(0o600)).unwrap();
     }
-    let pem_arg = pem.display().to_string();
-    w.cli(&[
-        "login",
-        "--service-principal",
-        "--tenant",
-        &sp.tenant,
-        "--client-id",
-        &sp.client_id,
-        "--certificate",
-        &pem_arg,
-    ])
-    .expect_code(0);
+    w.login_certificate(&sp, &pem).expect_code(0);
     let cert_reg = w.registry_for("certreg", &sp.object_id, Role::AcrPull);
     w.cli(&[
         "registry",

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use acr_tray_tests::World;
+use acr_tray_tests::{World, assert_contains};
 use fake_azure::Role;
 
 /// Secret-like variables put into every command's environment, and a value each must not leak.
@@ -61,7 +61,7 @@ fn assert_clean(dump: &Path) {
             "{name} was taken away:\n{env}"
         );
     }
-    assert!(env.contains("PATH="), "{env}");
+    assert_contains(&env, "PATH=");
 }
 
 fn bin_dir(w: &World) -> PathBuf {
@@ -85,10 +85,7 @@ fn a_credential_helper_gets_no_secret_variables() {
     );
     with_secrets_in_env(&mut w, &bin);
     std::fs::write(w.docker_config_path(), r#"{"credsStore":"dumper"}"#).unwrap();
-    let sp = w.service_principal();
-    let reg = w.registry("dumper01", &sp, Role::AcrPull);
-    w.login(&sp).expect_code(0);
-    w.cli(&["registry", "add", &reg.name]).expect_code(0);
+    w.signed_in_registry("dumper01", Role::AcrPull);
     w.cli(&["refresh"]).expect_code(0);
     assert_clean(&dump);
 }

@@ -1,6 +1,6 @@
 //! The command line itself: secrets handling, listings, exit codes.
 
-use acr_tray_tests::{World, assert_no_secrets};
+use acr_tray_tests::{World, argv, assert_contains, assert_no_secrets};
 use fake_azure::Role;
 
 #[test]
@@ -10,11 +10,7 @@ fn without_a_keyring_login_offers_the_alternatives() {
     w.secrets
         .set_unavailable(Some("org.freedesktop.DBus.Error.ServiceUnknown"));
     let out = w.login(&sp).expect_code(3);
-    assert!(
-        out.stderr.contains("keyring is not available"),
-        "{}",
-        out.stderr
-    );
+    assert_contains(&out.stderr, "keyring is not available");
     assert!(
         out.stderr.contains("AZURE_CLIENT_SECRET") && out.stderr.contains("--secret-file"),
         "{}",
@@ -26,38 +22,14 @@ fn without_a_keyring_login_offers_the_alternatives() {
     // A user-only file named by the user.
     let secret_file = w.home.path().join("sp-secret");
     let path = secret_file.display().to_string();
-    w.cli_stdin(
-        &[
-            "login",
-            "--service-principal",
-            "--tenant",
-            &sp.tenant,
-            "--client-id",
-            &sp.client_id,
-            "--secret-stdin",
-            "--secret-file",
-            &path,
-        ],
-        &sp.secret,
-    )
-    .expect_code(0);
+    w.login_secret_file(&sp, &path).expect_code(0);
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        assert_eq!(
-            std::fs::metadata(&secret_file)
-                .unwrap()
-                .permissions()
-                .mode()
-                & 0o777,
-            0o600
-        );
-    }
+    assert_eq!(acr_tray_tests::file_mode(&secret_file), 0o600);
     let r = w.registry("sierra11", &sp, Role::AcrPull);
     w.cli(&["registry", "add", &r.name]).expect_code(0);
     w.cli(&["refresh"]).expect_code(0);
     let settings = std::fs::read_to_string(w.home.path().join("config.toml")).unwrap();
-    assert!(settings.contains("sp-secret"), "{settings}");
+    assert_contains(&settings, "sp-secret");
     assert_no_secrets("settings", &settings, &[&sp.secret]);
 }
 
@@ -67,15 +39,10 @@ fn secret_from_env_is_read_at_run_time_only() {
     let sp = w.service_principal();
     w.extra_env
         .push(("AZURE_CLIENT_SECRET".into(), sp.secret.clone()));
-    w.cli(&[
-        "login",
-        "--service-principal",
-        "--tenant",
-        &sp.tenant,
-        "--client-id",
-        &sp.client_id,
-        "--secret-from-env",
-    ])
+    w.cli(&argv::strs(&argv::login_service_principal(
+        &sp,
+        &["--secret-from-env"],
+    )))
     .expect_code(0);
     assert!(w.secrets.keys().is_empty());
     let r = w.registry("tango111", &sp, Role::AcrPull);
@@ -83,11 +50,7 @@ fn secret_from_env_is_read_at_run_time_only() {
     w.cli(&["refresh"]).expect_code(0);
     w.extra_env.clear();
     let out = w.cli(&["refresh"]).expect_code(3);
-    assert!(
-        out.stdout.contains("AZURE_CLIENT_SECRET is not set"),
-        "{}",
-        out.stdout
-    );
+    assert_contains(&out.stdout, "AZURE_CLIENT_SECRET is not set");
 }
 
 #[test]
@@ -114,7 +77,7 @@ fn secrets_are_never_taken_from_the_command_line() {
             "04b07795-8ddb-461a-bbee-02f9e1bf7b46",
         ])
         .expect_code(2);
-    assert!(out.stderr.contains("--secret-stdin"), "{}", out.stderr);
+    assert_contains(&out.stderr, "--secret-stdin");
 }
 
 #[test]
@@ -124,7 +87,7 @@ fn registry_add_list_remove_and_logout() {
     w.cli(&["registry", "add", "uniform1"]).expect_code(2);
     w.login(&sp).expect_code(0);
     let out = w.cli(&["registry", "add", "UniForm1"]).expect_code(0);
-    assert!(out.stderr.contains("lower case"), "{}", out.stderr);
+    assert_contains(&out.stderr, "lower case");
     w.cli(&["registry", "add", "bad_name"]).expect_code(2);
     w.cli(&["registry", "add", "abc"]).expect_code(2);
     let list = w.cli(&["registry", "list", "--json"]).expect_code(0).json();
@@ -134,11 +97,7 @@ fn registry_add_list_remove_and_logout() {
     w.cli(&["refresh", "nosuchreg"]).expect_code(2);
     // After sign-out the registry stays configured and asks for a sign-in.
     let out = w.cli(&["logout", &sp.client_id]).expect_code(0);
-    assert!(
-        out.stdout.contains("uniform1 will not be refreshed"),
-        "{}",
-        out.stdout
-    );
+    assert_contains(&out.stdout, "uniform1 will not be refreshed");
     let out = w.cli(&["refresh"]).expect_code(3);
     assert!(
         out.stdout.contains("not signed in") && out.stdout.contains("acr-tray-cli login"),
@@ -183,7 +142,7 @@ fn cloud_show_and_set() {
             "x.example",
         ])
         .expect_code(2);
-    assert!(out.stderr.contains("https://"), "{}", out.stderr);
+    assert_contains(&out.stderr, "https://");
     w.cli(&["cloud", "set", "Mars"]).expect_code(2);
     let shown = w.cli(&["cloud", "show", "--json"]).expect_code(0).json();
     assert_eq!(

@@ -19,22 +19,7 @@ const PATIENCE: Duration = Duration::from_secs(120);
 fn world() -> (World, String, String) {
     let w = World::new();
     let sp = w.service_principal();
-    let file = w.home.path().join("sp-secret").display().to_string();
-    w.cli_stdin(
-        &[
-            "login",
-            "--service-principal",
-            "--tenant",
-            &sp.tenant,
-            "--client-id",
-            &sp.client_id,
-            "--secret-stdin",
-            "--secret-file",
-            &file,
-        ],
-        &sp.secret,
-    )
-    .expect_code(0);
+    w.login_secret_in_home(&sp).expect_code(0);
     let good = w.registry("daemon1", &sp, Role::AcrPull);
     let bad = w.registry("daemon2", &sp, Role::None);
     w.cli(&["registry", "add", &good.name]).expect_code(0);

@@ -1,13 +1,10 @@
 //! Docker's config.json: malformed files, symlinks, credential helpers.
 
-use acr_tray_tests::World;
+use acr_tray_tests::{World, assert_contains};
 use fake_azure::Role;
 
 fn one_registry(w: &World) -> fake_azure::Registry {
-    let sp = w.service_principal();
-    let r = w.registry("romeo111", &sp, Role::AcrPull);
-    w.login(&sp).expect_code(0);
-    w.cli(&["registry", "add", &r.name]).expect_code(0);
+    let (_, r) = w.signed_in_registry("romeo111", Role::AcrPull);
     r
 }
 
@@ -24,7 +21,7 @@ fn malformed_config_stays_byte_identical() {
         "{}",
         out.stdout
     );
-    assert!(out.stdout.contains("left it untouched"), "{}", out.stdout);
+    assert_contains(&out.stdout, "left it untouched");
     assert_eq!(std::fs::read(w.docker_config_path()).unwrap(), body);
     assert!(
         w.fake.requests().is_empty(),
@@ -61,12 +58,7 @@ fn new_config_is_private() {
     w.cli(&["refresh"]).expect_code(0);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(w.docker_config_path())
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o777;
+        let mode = acr_tray_tests::file_mode(&w.docker_config_path());
         assert_eq!(mode, 0o600);
     }
 }
@@ -85,7 +77,7 @@ fn a_missing_credential_helper_is_reported_before_any_request() {
         "{}",
         out.stdout
     );
-    assert!(out.stdout.contains("doctor --fix"), "{}", out.stdout);
+    assert_contains(&out.stdout, "doctor --fix");
     assert_eq!(
         std::fs::read_to_string(w.docker_config_path()).unwrap(),
         body

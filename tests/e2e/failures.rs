@@ -1,6 +1,6 @@
 //! Failures: each is reported clearly, and nothing good is lost.
 
-use acr_tray_tests::World;
+use acr_tray_tests::{World, argv, assert_contains};
 use fake_azure::{Fault, FaultAction, FaultTarget, Role, Service};
 
 #[test]
@@ -10,19 +10,11 @@ fn wrong_client_secret_is_explained_and_nothing_is_written() {
     let settings_before = std::fs::read(w.home.path().join("config.toml")).unwrap();
     let out = w
         .cli_stdin(
-            &[
-                "login",
-                "--service-principal",
-                "--tenant",
-                &sp.tenant,
-                "--client-id",
-                &sp.client_id,
-                "--secret-stdin",
-            ],
+            &argv::strs(&argv::login_service_principal(&sp, &["--secret-stdin"])),
             "not-the-secret\n",
         )
         .expect_code(3);
-    assert!(out.stderr.contains("AADSTS7000215"), "{}", out.stderr);
+    assert_contains(&out.stderr, "AADSTS7000215");
     assert!(
         out.stderr.contains("hint:") && out.stderr.contains("--secret-stdin"),
         "{}",
@@ -43,10 +35,7 @@ fn wrong_client_secret_is_explained_and_nothing_is_written() {
 #[test]
 fn rotated_secret_fails_refresh_without_touching_docker() {
     let w = World::new();
-    let sp = w.service_principal();
-    let r = w.registry("echoreg", &sp, Role::AcrPull);
-    w.login(&sp).expect_code(0);
-    w.cli(&["registry", "add", &r.name]).expect_code(0);
+    let (sp, _) = w.signed_in_registry("echoreg", Role::AcrPull);
     w.cli(&["refresh"]).expect_code(0);
     let before = std::fs::read(w.docker_config_path()).unwrap();
     // The keyring now holds a secret Entra no longer accepts.
@@ -62,7 +51,7 @@ fn rotated_secret_fails_refresh_without_touching_docker() {
     )
     .unwrap();
     let out = w.cli(&["refresh"]).expect_code(3);
-    assert!(out.stdout.contains("AADSTS7000215"), "{}", out.stdout);
+    assert_contains(&out.stdout, "AADSTS7000215");
     assert_eq!(std::fs::read(w.docker_config_path()).unwrap(), before);
 }
 
@@ -97,14 +86,7 @@ fn registry_without_role_fails_alone_naming_the_roles() {
     assert!(cfg["auths"][&good1.login_server].is_object());
     assert!(cfg["auths"][&good2.login_server].is_object());
     assert!(cfg["auths"].get(&bad.login_server).is_none());
-    let status = w.cli(&["status", "--json"]).expect_code(0).json();
-    let bad_status = status["registries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["name"] == "hotel333")
-        .unwrap()
-        .clone();
+    let bad_status = w.registry_status("hotel333");
     assert!(
         bad_status["lastError"]["hint"]
             .as_str()
@@ -151,14 +133,7 @@ fn acr_5xx_on_exchange_keeps_the_old_entry() {
         cfg["auths"][&other.login_server], old_other,
         "the healthy registry was refreshed"
     );
-    let status = w.cli(&["status", "--json"]).expect_code(0).json();
-    let s = status["registries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|x| x["name"] == "india444")
-        .unwrap()
-        .clone();
+    let s = w.registry_status("india444");
     assert_eq!(s["lastError"]["kind"], "transient");
     assert!(
         s["lastRefresh"].is_string(),
@@ -204,7 +179,7 @@ fn hanging_entra_times_out_with_a_clear_error() {
         times: Some(1),
     });
     let out = w.login(&sp).expect_code(1);
-    assert!(out.stderr.contains("timed out"), "{}", out.stderr);
+    assert_contains(&out.stderr, "timed out");
 }
 
 /// A server's words reach the terminal, the log and notifications: escape sequences, carriage
@@ -259,11 +234,7 @@ fn control_characters_from_servers_never_reach_the_terminal() {
         },
     ));
     let out = w.cli(&["refresh"]).expect_code(1);
-    assert!(
-        out.stderr.contains("HTTP 400: no[31m way2J"),
-        "{}",
-        out.stderr
-    );
+    assert_contains(&out.stderr, "HTTP 400: no[31m way2J");
     assert!(
         !out.stderr.contains(['\u{1b}', '\u{9b}', '\u{200f}']),
         "{:?}",

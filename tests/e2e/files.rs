@@ -3,9 +3,9 @@
 //! usual umask, creates no file or folder another user could read.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use acr_tray_tests::World;
+use acr_tray_tests::{World, argv};
 use fake_azure::Role;
 
 const BIN: &str = env!("CARGO_BIN_EXE_acr-tray-cli-e2e");
@@ -13,24 +13,14 @@ const BIN: &str = env!("CARGO_BIN_EXE_acr-tray-cli-e2e");
 /// Runs the CLI as a process in `home`, with nothing else of the environment but `PATH` (so no
 /// keyring: tokens go to the user-only file, as on a server).
 fn cli(home: &Path, args: &[&str], stdin: &str) -> String {
-    use std::io::Write;
-    let mut child = Command::new(BIN)
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = acr_tray_tests::run_process(
+        Command::new(BIN)
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", home),
+        stdin,
+    );
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -48,43 +38,15 @@ fn a_fresh_tree_made_by_the_cli_is_private() {
     let root = tempfile::tempdir().unwrap();
     let home = root.path().join("home");
     std::fs::create_dir(&home).unwrap();
-    let (authority, arm, suffix) = (
-        w.fake.authority_url(),
-        w.fake.arm_url(),
-        w.fake.acr_suffix(),
-    );
-    let ca = w.fake.ca_path().display().to_string();
     cli(
         &home,
-        &[
-            "cloud",
-            "set",
-            "custom",
-            "--authority",
-            &authority,
-            "--arm",
-            &arm,
-            "--acr-suffix",
-            &suffix,
-            "--ca-file",
-            &ca,
-        ],
+        &argv::strs(&argv::cloud_set_custom(&w.fake, true)),
         "",
     );
     let secret_file = home.join("sp-secret").display().to_string();
     cli(
         &home,
-        &[
-            "login",
-            "--service-principal",
-            "--tenant",
-            &sp.tenant,
-            "--client-id",
-            &sp.client_id,
-            "--secret-stdin",
-            "--secret-file",
-            &secret_file,
-        ],
+        &argv::strs(&argv::login_secret_file(&sp, &secret_file)),
         &sp.secret,
     );
     cli(&home, &["registry", "add", &reg.name], "");

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use acr_tray_tests::{World, ZERO_GUID};
+use acr_tray_tests::{World, ZERO_GUID, assert_contains};
 use fake_azure::Role;
 
 /// A recording credential helper: argv to `calls.log`, each `store` input to `store.json`.
@@ -27,6 +27,27 @@ fn recording_helper(dir: &Path, name: &str) -> PathBuf {
     bin
 }
 
+/// A world whose `PATH` starts with a [`recording_helper`] called `name`, recording under
+/// the returned folder; the helper's folder is returned second.
+fn world_with_recording_helper(name: &str) -> (World, PathBuf, PathBuf) {
+    let mut w = World::new();
+    let dir = w.home.path().join("helper");
+    let bin = recording_helper(&dir, name);
+    with_path(&mut w, &bin);
+    (w, dir, bin)
+}
+
+/// The doctor's finding with this `code` in its `--json` report.
+fn finding(report: &serde_json::Value, code: &str) -> serde_json::Value {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == code)
+        .cloned()
+        .unwrap_or_else(|| panic!("no {code} in {report:#}"))
+}
+
 fn with_path(w: &mut World, bin: &Path) {
     w.extra_env.retain(|(k, _)| k != "PATH");
     w.extra_env
@@ -34,19 +55,12 @@ fn with_path(w: &mut World, bin: &Path) {
 }
 
 fn signed_in(w: &World, name: &str) -> fake_azure::Registry {
-    let sp = w.service_principal();
-    let r = w.registry(name, &sp, Role::AcrPush);
-    w.login(&sp).expect_code(0);
-    w.cli(&["registry", "add", &r.name]).expect_code(0);
-    r
+    w.signed_in_registry(name, Role::AcrPush).1
 }
 
 #[test]
 fn creds_store_helper_gets_the_token_on_stdin_never_argv() {
-    let mut w = World::new();
-    let dir = w.home.path().join("helper");
-    let bin = recording_helper(&dir, "recorder");
-    with_path(&mut w, &bin);
+    let (w, dir, _) = world_with_recording_helper("recorder");
     let r = signed_in(&w, "helpered1");
     std::fs::write(
         w.docker_config_path(),
@@ -60,8 +74,7 @@ fn creds_store_helper_gets_the_token_on_stdin_never_argv() {
     assert_eq!(stored["Username"], ZERO_GUID);
     let token = stored["Secret"].as_str().unwrap();
     assert_eq!(
-        w.acr_access_token(&r.login_server, token, "repository:a:pull")
-            .0,
+        w.password_form_status(&r.login_server, token, "repository:a:pull"),
         200
     );
     let argv = std::fs::read_to_string(dir.join("calls.log")).unwrap();
@@ -81,10 +94,7 @@ fn creds_store_helper_gets_the_token_on_stdin_never_argv() {
 
 #[test]
 fn an_empty_config_uses_dockers_default_store() {
-    let mut w = World::new();
-    let dir = w.home.path().join("helper");
-    let bin = recording_helper(&dir, "secretservice");
-    with_path(&mut w, &bin);
+    let (w, dir, _) = world_with_recording_helper("secretservice");
     signed_in(&w, "defaultst");
     w.cli(&["refresh"]).expect_code(0);
     assert!(
@@ -145,8 +155,7 @@ fn our_helper_answers_from_the_cache_without_network() {
     assert_eq!(answer["Username"], ZERO_GUID);
     let token = answer["Secret"].as_str().unwrap().to_owned();
     assert_eq!(
-        w.acr_access_token(&r.login_server, &token, "repository:a:push")
-            .0,
+        w.password_form_status(&r.login_server, &token, "repository:a:push"),
         200
     );
     assert!(!w.fake.requests().is_empty(), "the first get refreshed");
@@ -207,7 +216,7 @@ fn our_helper_never_waits_for_the_docker_config_lock() {
         .create(true)
         .truncate(false)
         .write(true)
-        .open(w.docker_dir.path().join(".acr-tray.lock"))
+        .open(w.home.docker_dir().join(".acr-tray.lock"))
         .unwrap();
     lock.lock().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
@@ -225,8 +234,7 @@ fn our_helper_never_waits_for_the_docker_config_lock() {
         let answer: serde_json::Value = serde_json::from_str(&text).unwrap();
         let token = answer["Secret"].as_str().unwrap();
         assert_eq!(
-            w.acr_access_token(&r.login_server, token, "repository:a:pull")
-                .0,
+            w.password_form_status(&r.login_server, token, "repository:a:pull"),
             200
         );
         assert_eq!(
@@ -288,7 +296,7 @@ fn use_helper_and_stop_helper() {
         out.stdout
     );
     let backups = || {
-        std::fs::read_dir(w.docker_dir.path())
+        std::fs::read_dir(w.home.docker_dir())
             .unwrap()
             .filter_map(|e| e.ok())
             .filter(|e| e.file_name().to_string_lossy().contains("acr-tray-backup"))
@@ -336,11 +344,10 @@ fn token_prints_the_current_refresh_token() {
     let out = w.cli(&["token", &r.name]).expect_code(0);
     let token = out.stdout.trim().to_owned();
     assert_eq!(
-        w.acr_access_token(&r.login_server, &token, "repository:a:pull")
-            .0,
+        w.password_form_status(&r.login_server, &token, "repository:a:pull"),
         200
     );
-    assert!(out.stderr.contains("--password-stdin"), "{}", out.stderr);
+    assert_contains(&out.stderr, "--password-stdin");
     let json = w.cli(&["token", &r.name, "--json"]).expect_code(0).json();
     assert_eq!(json["loginServer"], r.login_server);
     assert_eq!(json["username"], ZERO_GUID);
@@ -355,10 +362,7 @@ fn token_prints_the_current_refresh_token() {
 
 #[test]
 fn doctor_finds_each_planted_problem_and_fix_repairs_it() {
-    let mut w = World::new();
-    let dir = w.home.path().join("helper");
-    let bin = recording_helper(&dir, "recorder");
-    with_path(&mut w, &bin);
+    let (w, _, _) = world_with_recording_helper("recorder");
     let a = signed_in(&w, "doctora1");
     let b = w
         .fake
@@ -412,15 +416,11 @@ fn doctor_finds_each_planted_problem_and_fix_repairs_it() {
         "doctor alone changes nothing"
     );
     let human = w.cli(&["doctor"]).expect_code(1).stdout;
-    assert!(human.contains("doctor --fix"), "{human}");
+    assert_contains(&human, "doctor --fix");
 
     let out = w.cli(&["doctor", "--fix"]).expect_code(0);
-    assert!(out.stdout.contains("No problems found"), "{}", out.stdout);
-    assert!(
-        out.stdout.contains("Backup of config.json"),
-        "{}",
-        out.stdout
-    );
+    assert_contains(&out.stdout, "No problems found");
+    assert_contains(&out.stdout, "Backup of config.json");
     let cfg = w.docker_config();
     assert_eq!(
         cfg["auths"]["ghcr.io"]["auth"], "eDp5",
@@ -430,17 +430,7 @@ fn doctor_finds_each_planted_problem_and_fix_repairs_it() {
     let (_, token) = w.docker_auth(&b.login_server);
     assert_ne!(token, expired);
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        assert_eq!(
-            std::fs::metadata(w.docker_config_path())
-                .unwrap()
-                .permissions()
-                .mode()
-                & 0o777,
-            0o600
-        );
-    }
+    assert_eq!(acr_tray_tests::file_mode(&w.docker_config_path()), 0o600);
 }
 
 #[test]
@@ -478,15 +468,12 @@ fn base64_std(s: &str) -> String {
 
 #[test]
 fn tokens_too_large_for_wincred_are_flagged_and_moved_to_our_helper() {
-    let mut w = World::new();
-    let dir = w.home.path().join("helper");
-    let bin = recording_helper(&dir, "wincred");
+    let (w, dir, bin) = world_with_recording_helper("wincred");
     std::os::unix::fs::symlink(
         env!("CARGO_BIN_EXE_acr-tray-credential-helper"),
         bin.join("docker-credential-acr-tray"),
     )
     .unwrap();
-    with_path(&mut w, &bin);
     let r = signed_in(&w, "wincredreg");
     std::fs::write(w.docker_config_path(), r#"{"credsStore":"wincred"}"#).unwrap();
     // What the Credential Manager would be asked to keep: a token over its 2,560-byte limit.
@@ -504,13 +491,7 @@ fn tokens_too_large_for_wincred_are_flagged_and_moved_to_our_helper() {
     )
     .unwrap();
     let report = w.cli(&["doctor", "--json"]).expect_code(1).json();
-    let finding = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == "wincred-size")
-        .cloned()
-        .expect("wincred-size");
+    let finding = finding(&report, "wincred-size");
     assert!(
         finding["message"].as_str().unwrap().contains("2560"),
         "{finding}"
@@ -529,44 +510,18 @@ fn the_helper_program_answers_from_the_cache_and_hands_a_refresh_to_the_cli() {
     let w = World::new();
     let sp = w.service_principal();
     let r = w.registry("ownprocess", &sp, Role::AcrPush);
-    let secret_file = w.home.path().join("sp-secret").display().to_string();
-    w.cli_stdin(
-        &[
-            "login",
-            "--service-principal",
-            "--tenant",
-            &sp.tenant,
-            "--client-id",
-            &sp.client_id,
-            "--secret-stdin",
-            "--secret-file",
-            &secret_file,
-        ],
-        &sp.secret,
-    )
-    .expect_code(0);
+    w.login_secret_in_home(&sp).expect_code(0);
     w.cli(&["registry", "add", &r.name]).expect_code(0);
     let helper = |action: &str, input: &str| {
-        use std::io::Write;
-        let mut child =
+        let out = acr_tray_tests::run_process(
             std::process::Command::new(env!("CARGO_BIN_EXE_acr-tray-credential-helper"))
                 .arg(action)
                 .env_clear()
                 .envs(w.env().vars())
                 .env("PATH", "/usr/bin:/bin")
-                .env("DBUS_SESSION_BUS_ADDRESS", "disabled:")
-                .stdin(std::process::Stdio::piped())
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
+                .env("DBUS_SESSION_BUS_ADDRESS", "disabled:"),
+            input,
+        );
         (
             out.status.code(),
             String::from_utf8(out.stdout).unwrap(),
@@ -590,28 +545,14 @@ fn the_helper_program_answers_from_the_cache_and_hands_a_refresh_to_the_cli() {
     assert_eq!(answer["Username"], ZERO_GUID);
     let token = answer["Secret"].as_str().unwrap().to_owned();
     assert_eq!(
-        w.acr_access_token(&r.login_server, &token, "repository:a:push")
-            .0,
+        w.password_form_status(&r.login_server, &token, "repository:a:push"),
         200
     );
-    let exchanges = |w: &World| {
-        w.fake
-            .requests()
-            .iter()
-            .filter(|r| r.path == "/oauth2/exchange")
-            .count()
-    };
-    assert_eq!(exchanges(&w), 1);
+    assert_eq!(w.exchange_count(), 1);
     assert!(w.home.path().join("state/acr-tokens.json").exists());
     // Kept in a file for want of a keyring: the doctor says so.
     let report = w.cli(&["doctor", "--json"]).json();
-    let finding = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == "token-file")
-        .cloned()
-        .expect("token-file");
+    let finding = finding(&report, "token-file");
     assert_eq!(finding["severity"], "warning", "{finding}");
     assert!(
         finding["message"]
@@ -639,8 +580,8 @@ fn the_helper_program_answers_from_the_cache_and_hands_a_refresh_to_the_cli() {
 
     // A refresh that fails says why, on stdout (where Docker reads it), with the CLI's code.
     assert_eq!(helper("erase", &r.login_server).0, Some(0));
-    std::fs::remove_file(&secret_file).unwrap();
+    std::fs::remove_file(w.home.path().join("sp-secret")).unwrap();
     let (code, text, _) = helper("get", &r.login_server);
     assert_eq!(code, Some(1), "{text}");
-    assert!(text.contains("sp-secret"), "{text}");
+    assert_contains(&text, "sp-secret");
 }

@@ -4,7 +4,6 @@
 
 use acr_tray_engine::notify::{Notification, NotificationAction, Urgency};
 use acr_tray_engine::schedule::Backoff;
-use acr_tray_engine::scheduler::Scheduler;
 use acr_tray_engine::{Event, Secret};
 use acr_tray_tests::sim::Sim;
 use chrono::TimeDelta;
@@ -16,18 +15,12 @@ fn shown(sim: &Sim) -> Vec<Notification> {
 
 #[tokio::test(start_paused = true)]
 async fn a_removed_role_notifies_once_and_its_return_once() {
-    let sim = Sim::start().await;
-    // Time moves only when the test moves it (see `Sim::hold_clock`).
-    let _hold = sim.hold_clock();
+    // Time moves only when the test moves it.
+    let (sim, _hold) = Sim::start_held().await;
     let sp = sim.signed_in_principal().await;
-    let ok = sim
-        .registry("steady1", &sp.object_id, &sp.client_id, Role::AcrPull)
-        .await;
-    let broken = sim
-        .registry("broken1", &sp.object_id, &sp.client_id, Role::AcrPull)
-        .await;
-    let scheduler = Scheduler::start(sim.options(), "test", sim.notifier.clone()).unwrap();
-    scheduler.settled(sim.now()).await;
+    let ok = sim.pull_registry("steady1", &sp).await;
+    let broken = sim.pull_registry("broken1", &sp).await;
+    let scheduler = sim.settled_scheduler().await;
     assert!(shown(&sim).is_empty(), "{:?}", shown(&sim));
 
     sim.fake
@@ -72,7 +65,7 @@ async fn a_removed_role_notifies_once_and_its_return_once() {
     }
     // The incidents survive a restart: nothing is shown again.
     scheduler.stop().await;
-    let again = Scheduler::start(sim.options(), "test", sim.notifier.clone()).unwrap();
+    let again = sim.scheduler();
     sim.advance(TimeDelta::minutes(5)).await;
     again.settled(sim.now()).await;
     assert_eq!(shown(&sim).len(), 2);
@@ -81,17 +74,13 @@ async fn a_removed_role_notifies_once_and_its_return_once() {
 
 #[tokio::test(start_paused = true)]
 async fn the_session_forecast_warns_before_the_sign_in_frequency_ends_it() {
-    let sim = Sim::start().await;
-    // Time moves only when the test moves it (see `Sim::hold_clock`).
-    let _hold = sim.hold_clock();
+    // Time moves only when the test moves it.
+    let (sim, _hold) = Sim::start_held().await;
     let tenant = sim.fake.default_tenant();
     let user = sim.fake.add_user(&tenant, "dev@contoso.example");
     sim.fake
         .set_sign_in_frequency(&tenant.id, Some(std::time::Duration::from_secs(10 * 3600)));
-    sim.fake.set_device_code_timing(600, 1);
-    sim.fake
-        .set_device_code_auto_approve(Some((user.clone(), 0)));
-    sim.cli(&["login", "--device-code"]).await.expect_code(0);
+    sim.sign_in_with_device_code(&user).await;
     let accounts = sim.cli(&["accounts", "--json"]).await.expect_code(0).json();
     let id = accounts[0]["id"].as_str().unwrap().to_owned();
     let reg = sim
@@ -103,7 +92,7 @@ async fn the_session_forecast_warns_before_the_sign_in_frequency_ends_it() {
         .await
         .expect_code(0);
 
-    let scheduler = Scheduler::start(sim.options(), "test", sim.notifier.clone()).unwrap();
+    let scheduler = sim.scheduler();
     let signed_in = sim.now();
     scheduler.settled(signed_in).await;
     // The first session: nothing is known of the policy until Entra answers AADSTS70043.

@@ -1,7 +1,7 @@
 //! The whole pipeline: sign in a service principal, add three registries, refresh, and check
 //! what Docker will read.
 
-use acr_tray_tests::{World, ZERO_GUID, assert_no_secrets};
+use acr_tray_tests::{World, ZERO_GUID, assert_contains, assert_no_secrets};
 use fake_azure::Role;
 
 #[test]
@@ -33,11 +33,7 @@ fn service_principal_keeps_three_registries_logged_in() {
         w.cli(&["registry", "add", &r.name]).expect_code(0);
     }
     let out = w.cli(&["-vv", "refresh"]).expect_code(0);
-    assert!(
-        out.stdout.contains("3 of 3 registries refreshed"),
-        "{}",
-        out.stdout
-    );
+    assert_contains(&out.stdout, "3 of 3 registries refreshed");
 
     let cfg = w.docker_config();
     assert_eq!(cfg["auths"]["ghcr.io"]["auth"], "dXNlcjpwYXNz");
@@ -46,12 +42,7 @@ fn service_principal_keeps_three_registries_logged_in() {
     assert_eq!(cfg["newFeature"]["a"], serde_json::json!([1, 2, 3]));
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(w.docker_config_path())
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o777;
+        let mode = acr_tray_tests::file_mode(&w.docker_config_path());
         // Group-readable, and now holding tokens: made private as Docker makes it, said once.
         assert_eq!(mode, 0o600, "config.json readable by others");
         assert!(
@@ -150,10 +141,7 @@ fn service_principal_keeps_three_registries_logged_in() {
 #[test]
 fn identity_token_form_is_available_for_az_parity() {
     let w = World::new();
-    let sp = w.service_principal();
-    let r = w.registry("deltaa", &sp, Role::AcrPull);
-    w.login(&sp).expect_code(0);
-    w.cli(&["registry", "add", &r.name]).expect_code(0);
+    let (_, r) = w.signed_in_registry("deltaa", Role::AcrPull);
     let cfg = w.home.path().join("config.toml");
     let text = std::fs::read_to_string(&cfg).unwrap();
     std::fs::write(

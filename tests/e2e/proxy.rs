@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use acr_tray_tests::World;
+use acr_tray_tests::{World, assert_contains};
 use fake_azure::Role;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
@@ -58,10 +58,7 @@ fn https_proxy_carries_every_request_and_no_proxy_exempts() {
         "https_proxy".into(),
         format!("http://127.0.0.1:{proxy_port}"),
     ));
-    let sp = w.service_principal();
-    let r = w.registry("whiskey1", &sp, Role::AcrPull);
-    w.login(&sp).expect_code(0);
-    w.cli(&["registry", "add", &r.name]).expect_code(0);
+    w.signed_in_registry("whiskey1", Role::AcrPull);
     w.cli(&["refresh"]).expect_code(0);
     let port = w.fake.port();
     let targets = seen.lock().unwrap().clone();
@@ -79,7 +76,7 @@ fn https_proxy_carries_every_request_and_no_proxy_exempts() {
         .push(("NO_PROXY".into(), ".azurecr.fake.test".into()));
     seen.lock().unwrap().clear();
     let out = w.cli(&["refresh"]).expect_code(1);
-    assert!(out.stdout.contains("whiskey1"), "{}", out.stdout);
+    assert_contains(&out.stdout, "whiskey1");
     assert!(
         !seen.lock().unwrap().iter().any(|t| t.contains("azurecr")),
         "{:?}",

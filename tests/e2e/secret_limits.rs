@@ -7,7 +7,6 @@ use acr_tray_engine::secrets::{
     MemoryStore, SecretStore, SplitStore, WINDOWS_UNITS, refresh_token_key,
 };
 use acr_tray_tests::World;
-use fake_azure::Role;
 
 const UPN: &str = "long@contoso.localhost";
 
@@ -21,12 +20,7 @@ fn long_tokens_sign_in_and_refresh_under_windows_limits() {
         Some(WINDOWS_UNITS),
     ));
     w.store = Some(store.clone());
-    let user = w.user(UPN);
-    w.fake.set_device_code_timing(60, 1);
-    w.fake.set_device_code_auto_approve(Some((user.clone(), 0)));
-    let reg = w.registry_for("longtokens", &user.object_id, Role::AcrPull);
-    w.cli(&["login", "--device-code"]).expect_code(0);
-    w.cli(&["registry", "add", &reg.name]).expect_code(0);
+    let (_, reg) = w.device_code_signed_in(UPN, "longtokens");
     // Docker asks our helper, which answers from the keyring: the cache must hold the token.
     w.cli(&["docker", "use-helper"]).expect_code(0);
 
@@ -59,8 +53,7 @@ fn long_tokens_sign_in_and_refresh_under_windows_limits() {
             token.len()
         );
         assert_eq!(
-            w.acr_access_token(&reg.login_server, &token, "repository:a:pull")
-                .0,
+            w.password_form_status(&reg.login_server, &token, "repository:a:pull"),
             200
         );
         // Two split secrets, each a header and the parts of one generation: nothing stale.

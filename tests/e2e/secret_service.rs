@@ -4,7 +4,7 @@
 
 use acr_tray_engine::Secret;
 use acr_tray_engine::secrets::{KeyringStore, SecretStore};
-use acr_tray_tests::World;
+use acr_tray_tests::{World, assert_contains};
 use fake_azure::Role;
 
 #[test]
@@ -58,10 +58,7 @@ fn secret_service_entries_are_shared_with_the_keyring_crate() {
 fn login_and_refresh_through_the_secret_service() {
     let mut w = World::new();
     w.real_keyring();
-    let sp = w.service_principal();
-    let r = w.registry("victor11", &sp, Role::AcrPull);
-    w.login(&sp).expect_code(0);
-    w.cli(&["registry", "add", &r.name]).expect_code(0);
+    let (sp, _) = w.signed_in_registry("victor11", Role::AcrPull);
     // Every command builds a new keyring handle: the secret must come from the keyring.
     w.cli(&["refresh"]).expect_code(0);
     let key = acr_tray_engine::secrets::client_secret_key(
@@ -94,12 +91,8 @@ fn no_secret_service_is_reported_with_alternatives() {
         started.elapsed() < std::time::Duration::from_secs(20),
         "fails fast, no hang"
     );
-    assert!(
-        out.stderr.contains("keyring is not available"),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stderr.contains("--secret-file"), "{}", out.stderr);
+    assert_contains(&out.stderr, "keyring is not available");
+    assert_contains(&out.stderr, "--secret-file");
 }
 
 #[test]
@@ -107,9 +100,7 @@ fn no_secret_service_is_reported_with_alternatives() {
 fn user_refresh_token_is_stored_read_and_rotated_in_the_secret_service() {
     let mut w = World::new();
     w.real_keyring();
-    let user = w.user("keyring-user@contoso.localhost");
-    w.fake.set_device_code_timing(60, 1);
-    w.fake.set_device_code_auto_approve(Some((user.clone(), 0)));
+    let user = w.device_code_user("keyring-user@contoso.localhost", 0);
     let reg = w.registry_for("keyringuser", &user.object_id, Role::AcrPull);
     w.cli(&["login", "--device-code"]).expect_code(0);
     let key = acr_tray_engine::secrets::refresh_token_key(

@@ -6,8 +6,19 @@ use std::time::Duration;
 
 use acr_tray_engine::service::Service;
 use acr_tray_engine::service::view::*;
-use acr_tray_tests::sim::Sim;
+use acr_tray_tests::{assert_contains, sim::Sim};
 use fake_azure::Role;
+
+/// Signing `sp` in with `secret`.
+fn secret_sign_in(sp: &fake_azure::ServicePrincipal, secret: &str) -> ServicePrincipalSignIn {
+    ServicePrincipalSignIn {
+        tenant: sp.tenant.clone(),
+        client_id: sp.client_id.clone(),
+        credential: SpCredentialInput::Secret {
+            secret: secret.to_owned(),
+        },
+    }
+}
 
 /// Waits (in simulated time) until the overview satisfies `pick`.
 async fn until(service: &Service, what: &str, pick: impl Fn(&Overview) -> bool) -> Overview {
@@ -37,13 +48,7 @@ async fn sign_in_add_refresh_discover_and_remove() {
 
     // A wrong secret changes nothing and says what to do.
     let wrong = service
-        .sign_in_service_principal(ServicePrincipalSignIn {
-            tenant: sp.tenant.clone(),
-            client_id: sp.client_id.clone(),
-            credential: SpCredentialInput::Secret {
-                secret: "not-the-secret".into(),
-            },
-        })
+        .sign_in_service_principal(secret_sign_in(&sp, "not-the-secret"))
         .await
         .unwrap_err();
     assert_eq!(wrong.code, ErrorCode::Config, "{wrong:?}");
@@ -52,13 +57,7 @@ async fn sign_in_add_refresh_discover_and_remove() {
     assert!(service.overview().borrow().accounts.is_empty());
 
     let account = service
-        .sign_in_service_principal(ServicePrincipalSignIn {
-            tenant: sp.tenant.clone(),
-            client_id: sp.client_id.clone(),
-            credential: SpCredentialInput::Secret {
-                secret: sp.secret.clone(),
-            },
-        })
+        .sign_in_service_principal(secret_sign_in(&sp, &sp.secret))
         .await
         .unwrap();
     assert_eq!(account.kind, IdentityKindName::ServicePrincipal);
@@ -237,11 +236,7 @@ async fn device_code_sign_in_and_an_ended_session() {
     assert_eq!(ended.accounts[0].health, AccountHealth::SignInRequired);
     assert!(ended.accounts[0].sign_in_required.is_some());
     assert_eq!(ended.registries[0].health, RegistryHealth::SignInRequired);
-    assert!(
-        ended.summary.contains("dev@contoso.example"),
-        "{}",
-        ended.summary
-    );
+    assert_contains(&ended.summary, "dev@contoso.example");
     // The app speaks of its own menu and window, not of `acr-tray-cli` commands: in the error
     // the window shows, and in the notification.
     let error = outcomes[0].error.as_ref().unwrap();
@@ -251,7 +246,7 @@ async fn device_code_sign_in_and_an_ended_session() {
         error.hint.clone().unwrap_or_default()
     );
     assert!(!said.contains("acr-tray-cli"), "{said}");
-    assert!(said.contains("“Sign in again…” in the tray menu"), "{said}");
+    assert_contains(&said, "“Sign in again…” in the tray menu");
     let shown = sim.notifier.notifications();
     assert!(!shown.is_empty());
     for n in &shown {
@@ -317,13 +312,7 @@ async fn a_cloud_change_is_previewed_then_signs_out_the_other_clouds_identities(
     let sp = sim.fake.add_service_principal(&sim.fake.default_tenant());
     let service = Service::start(sim.options(), "test", sim.notifier.clone()).unwrap();
     let account = service
-        .sign_in_service_principal(ServicePrincipalSignIn {
-            tenant: sp.tenant.clone(),
-            client_id: sp.client_id.clone(),
-            credential: SpCredentialInput::Secret {
-                secret: sp.secret.clone(),
-            },
-        })
+        .sign_in_service_principal(secret_sign_in(&sp, &sp.secret))
         .await
         .unwrap();
     let o = until(&service, "shows the account", |o| o.accounts.len() == 1).await;

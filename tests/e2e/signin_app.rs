@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use acr_tray_tests::{ClosedPort, World};
+use acr_tray_tests::{ClosedPort, World, argv, assert_contains};
 use fake_azure::{Fault, FaultAction, FaultTarget, Role, Service};
 
 fn private_file(dir: &Path, name: &str, contents: &str) -> PathBuf {
@@ -20,29 +20,15 @@ fn private_file(dir: &Path, name: &str, contents: &str) -> PathBuf {
 #[test]
 fn certificate_service_principal_end_to_end() {
     let w = World::new();
-    let (sp, cert) = w
-        .fake
-        .add_service_principal_with_certificate(&w.fake.default_tenant());
+    let (sp, cert) = w.certificate_principal();
     let reg = w.registry_for("certreg1", &sp.object_id, Role::AcrPush);
     let pem = private_file(w.home.path(), "sp.pem", &cert.combined_pem);
-    let pem_arg = pem.display().to_string();
-    w.cli(&[
-        "login",
-        "--service-principal",
-        "--tenant",
-        &sp.tenant,
-        "--client-id",
-        &sp.client_id,
-        "--certificate",
-        &pem_arg,
-    ])
-    .expect_code(0);
+    w.login_certificate(&sp, &pem).expect_code(0);
     w.cli(&["registry", "add", &reg.name]).expect_code(0);
     w.cli(&["refresh"]).expect_code(0);
     let (_, token) = w.docker_auth(&reg.login_server);
     assert_eq!(
-        w.acr_access_token(&reg.login_server, &token, "repository:x:push")
-            .0,
+        w.password_form_status(&reg.login_server, &token, "repository:x:push"),
         200
     );
     let accounts = w.cli(&["accounts", "--json"]).expect_code(0).json();
@@ -54,28 +40,13 @@ fn certificate_service_principal_end_to_end() {
 #[test]
 fn certificate_with_the_wrong_key_is_explained() {
     let w = World::new();
-    let (sp, cert) = w
-        .fake
-        .add_service_principal_with_certificate(&w.fake.default_tenant());
-    let (_, other) = w
-        .fake
-        .add_service_principal_with_certificate(&w.fake.default_tenant());
+    let (sp, cert) = w.certificate_principal();
+    let (_, other) = w.certificate_principal();
     // sp's certificate, but another key: the assertion's signature cannot verify.
     let mixed = format!("{}{}", cert.cert_pem, other.key_pem);
     let pem = private_file(w.home.path(), "mixed.pem", &mixed);
-    let out = w
-        .cli(&[
-            "login",
-            "--service-principal",
-            "--tenant",
-            &sp.tenant,
-            "--client-id",
-            &sp.client_id,
-            "--certificate",
-            &pem.display().to_string(),
-        ])
-        .expect_code(3);
-    assert!(out.stderr.contains("AADSTS700027"), "{}", out.stderr);
+    let out = w.login_certificate(&sp, &pem).expect_code(3);
+    assert_contains(&out.stderr, "AADSTS700027");
     assert!(
         out.stderr.contains("certificate"),
         "the hint explains: {}",
@@ -90,27 +61,14 @@ fn certificate_with_the_wrong_key_is_explained() {
 #[test]
 fn certificate_file_readable_by_others_is_refused() {
     let w = World::new();
-    let (sp, cert) = w
-        .fake
-        .add_service_principal_with_certificate(&w.fake.default_tenant());
+    let (sp, cert) = w.certificate_principal();
     let pem = private_file(w.home.path(), "sp.pem", &cert.combined_pem);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&pem, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let out = w
-            .cli(&[
-                "login",
-                "--service-principal",
-                "--tenant",
-                &sp.tenant,
-                "--client-id",
-                &sp.client_id,
-                "--certificate",
-                &pem.display().to_string(),
-            ])
-            .expect_code(2);
-        assert!(out.stderr.contains("chmod 600"), "{}", out.stderr);
+        let out = w.login_certificate(&sp, &pem).expect_code(2);
+        assert_contains(&out.stderr, "chmod 600");
     }
 }
 
@@ -130,19 +88,13 @@ fn with_imds(w: &mut World) -> ClosedPort {
 /// cap (a minute, on a paused clock), not the years, then gets its token.
 #[tokio::test(start_paused = true)]
 async fn imds_retry_after_of_millennia_waits_the_cap() {
-    use acr_tray_engine::clock::{Clock, TokioClock};
+    use acr_tray_engine::clock::Clock;
     use acr_tray_engine::credentials::imds;
-    use acr_tray_engine::http::{HttpOptions, build_imds_client};
+    use acr_tray_engine::http::build_imds_client;
     use acr_tray_engine::limits::INLINE_RETRY_WAIT_MAX;
     use std::time::Duration;
 
-    let clock = TokioClock::starting_at(chrono::Utc::now());
-    let time = clock.clone();
-    let fake = fake_azure::FakeAzure::builder()
-        .time_source(move || time.now())
-        .start()
-        .await
-        .unwrap();
+    let (clock, fake) = acr_tray_tests::sim::paused_fake().await;
     let mi = fake.add_managed_identity(&fake.default_tenant());
     fake.set_system_assigned_identity(Some(mi));
     fake.add_fault(
@@ -157,12 +109,7 @@ async fn imds_retry_after_of_millennia_waits_the_cap() {
         .times(1),
     );
     // Time-outs far beyond the wait: only the wait moves the paused clock.
-    let http = build_imds_client(&HttpOptions {
-        request_timeout: Some(Duration::from_secs(86_400)),
-        connect_timeout: Some(Duration::from_secs(86_400)),
-        ..Default::default()
-    })
-    .unwrap();
+    let http = build_imds_client(&acr_tray_tests::sim::patient_http()).unwrap();
     let endpoint = fake.imds_url();
     let start = tokio::time::Instant::now();
     let token = imds::token(
@@ -247,7 +194,7 @@ fn user_assigned_managed_identity_by_client_id() {
         "00000000-1111-2222-3333-444444444444",
     ]);
     assert_ne!(out.code, 0);
-    assert!(out.stderr.contains("managed identity"), "{}", out.stderr);
+    assert_contains(&out.stderr, "managed identity");
 }
 
 #[test]
@@ -255,28 +202,10 @@ fn imds_endpoint_from_the_cloud_settings() {
     let w = World::new();
     let mi = w.fake.add_managed_identity(&w.fake.default_tenant());
     w.fake.set_system_assigned_identity(Some(mi.clone()));
-    let (authority, arm, suffix) = (
-        w.fake.authority_url(),
-        w.fake.arm_url(),
-        w.fake.acr_suffix(),
-    );
-    let (ca, imds) = (w.fake.ca_path().display().to_string(), w.fake.imds_url());
-    w.cli(&[
-        "cloud",
-        "set",
-        "custom",
-        "--authority",
-        &authority,
-        "--arm",
-        &arm,
-        "--acr-suffix",
-        &suffix,
-        "--ca-file",
-        &ca,
-        "--imds-endpoint",
-        &imds,
-    ])
-    .expect_code(0);
+    let imds = w.fake.imds_url();
+    let mut cloud = argv::cloud_set_custom(&w.fake, true);
+    cloud.extend(["--imds-endpoint".to_owned(), imds.clone()]);
+    w.cli(&argv::strs(&cloud)).expect_code(0);
     let shown = w.cli(&["cloud", "show", "--json"]).expect_code(0).json();
     assert_eq!(shown["imdsEndpoint"], imds);
     w.cli(&["login", "--managed-identity"]).expect_code(0);
@@ -291,7 +220,7 @@ fn no_imds_is_explained() {
     w.extra_env
         .push(("ACR_TRAY_IMDS_ENDPOINT".into(), nothing.url()));
     let out = w.cli(&["login", "--managed-identity"]).expect_code(1);
-    assert!(out.stderr.contains("is this an Azure VM"), "{}", out.stderr);
+    assert_contains(&out.stderr, "is this an Azure VM");
 }
 
 /// Puts a stand-in `az` on PATH that prints what a signed-in Azure CLI would.
@@ -349,15 +278,15 @@ fn azure_cli_missing_or_signed_out_is_explained() {
     let mut w = World::new();
     w.extra_env.push(("PATH".into(), "/nonexistent".into()));
     let out = w.cli(&["login", "--azure-cli"]).expect_code(3);
-    assert!(out.stderr.contains("not installed"), "{}", out.stderr);
+    assert_contains(&out.stderr, "not installed");
 
     fake_az(
         &mut w,
         "echo \"ERROR: Please run 'az login' to setup account.\" >&2; exit 1",
     );
     let out = w.cli(&["login", "--azure-cli"]).expect_code(3);
-    assert!(out.stderr.contains("not signed in"), "{}", out.stderr);
-    assert!(out.stderr.contains("run `az login`"), "{}", out.stderr);
+    assert_contains(&out.stderr, "not signed in");
+    assert_contains(&out.stderr, "run `az login`");
 }
 
 #[test]
@@ -393,9 +322,5 @@ fn workload_identity_uses_the_federated_token_file() {
     );
     std::fs::write(&file, rotated).unwrap();
     let out = w.cli(&["refresh"]).expect_code(3);
-    assert!(
-        out.stdout.contains("federated credential"),
-        "{}",
-        out.stdout
-    );
+    assert_contains(&out.stdout, "federated credential");
 }

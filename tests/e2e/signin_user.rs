@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use acr_tray_engine::events::{CollectEvents, Event};
 use acr_tray_engine::{Engine, EngineOptions};
-use acr_tray_tests::World;
+use acr_tray_tests::{World, assert_contains};
 use fake_azure::Role;
 
 const UPN: &str = "dev@contoso.localhost";
@@ -34,19 +34,22 @@ fn browser_log_when_done(path: &std::path::Path) -> String {
     }
 }
 
-#[test]
-fn browser_sign_in_with_pkce_then_refresh() {
+/// A world where the browser signs [`UPN`] in, through the test browser in `mode` (its log is
+/// the returned path).
+fn browser_world(mode: &str) -> (World, fake_azure::User, std::path::PathBuf) {
     let mut w = World::new();
     let user = w.user(UPN);
     w.fake.set_browser_user(Some(user.clone()));
+    let log = w.use_test_browser(env!("CARGO_BIN_EXE_test-browser"), mode);
+    (w, user, log)
+}
+
+#[test]
+fn browser_sign_in_with_pkce_then_refresh() {
+    let (w, user, log) = browser_world("intercept");
     let reg = w.registry_for("browserreg", &user.object_id, Role::AcrPush);
-    let log = w.use_test_browser(env!("CARGO_BIN_EXE_test-browser"), "intercept");
     let out = w.cli(&["login", "--browser"]).expect_code(0);
-    assert!(
-        out.stdout.contains("If it does not open, visit"),
-        "{}",
-        out.stdout
-    );
+    assert_contains(&out.stdout, "If it does not open, visit");
     assert!(
         out.stdout
             .contains(&format!("Signed in {UPN} (user, tenant {})", user.tenant)),
@@ -61,7 +64,7 @@ fn browser_sign_in_with_pkce_then_refresh() {
         browser.contains("intercepted: HTTP 400") && browser.contains("501481"),
         "{browser}"
     );
-    assert!(browser.contains("app answered HTTP 200"), "{browser}");
+    assert_contains(&browser, "app answered HTTP 200");
     // The authorize request used S256 PKCE and a loopback redirect.
     let authorize = w
         .fake
@@ -76,8 +79,7 @@ fn browser_sign_in_with_pkce_then_refresh() {
     w.cli(&["refresh"]).expect_code(0);
     let (_, token) = w.docker_auth(&reg.login_server);
     assert_eq!(
-        w.acr_access_token(&reg.login_server, &token, "repository:a:push")
-            .0,
+        w.password_form_status(&reg.login_server, &token, "repository:a:push"),
         200
     );
     let after = refresh_token_in_keyring(&w, UPN);
@@ -100,23 +102,12 @@ fn browser_sign_in_with_pkce_then_refresh() {
 
 #[test]
 fn forged_state_is_refused_and_the_real_redirect_still_signs_in() {
-    let mut w = World::new();
-    let user = w.user(UPN);
-    w.fake.set_browser_user(Some(user));
-    let log = w.use_test_browser(env!("CARGO_BIN_EXE_test-browser"), "tamper-state");
+    let (w, _, log) = browser_world("tamper-state");
     w.cli(&["login", "--browser"]).expect_code(0);
     // The forged redirect got a 400 and did not end the sign-in; the real one finished it.
     let browser = browser_log_when_done(&log);
-    assert!(
-        browser.contains("forged: HTTP 400; app answered HTTP 200"),
-        "{browser}"
-    );
-    let token_requests: Vec<_> = w
-        .fake
-        .requests()
-        .into_iter()
-        .filter(|r| r.grant_type.as_deref() == Some("authorization_code"))
-        .collect();
+    assert_contains(&browser, "forged: HTTP 400; app answered HTTP 200");
+    let token_requests: Vec<_> = w.token_requests("authorization_code");
     assert_eq!(
         token_requests.len(),
         1,
@@ -132,16 +123,10 @@ fn the_redirect_may_come_to_the_ipv6_loopback() {
         eprintln!("SKIPPED: this machine has no IPv6 loopback ([::1])");
         return;
     }
-    let mut w = World::new();
-    let user = w.user(UPN);
-    w.fake.set_browser_user(Some(user));
-    let log = w.use_test_browser(env!("CARGO_BIN_EXE_test-browser"), "ipv6");
+    let (w, _, log) = browser_world("ipv6");
     w.cli(&["login", "--browser"]).expect_code(0);
     let browser = browser_log_when_done(&log);
-    assert!(
-        browser.contains("redirected to [::1]; app answered HTTP 200"),
-        "{browser}"
-    );
+    assert_contains(&browser, "redirected to [::1]; app answered HTTP 200");
     let accounts = w.cli(&["accounts", "--json"]).expect_code(0).json();
     assert_eq!(accounts[0]["id"], UPN);
 }
@@ -152,7 +137,7 @@ fn declined_browser_sign_in_is_explained() {
     w.fake.set_browser_user(None);
     w.use_test_browser(env!("CARGO_BIN_EXE_test-browser"), "normal");
     let out = w.cli(&["login", "--browser"]).expect_code(3);
-    assert!(out.stderr.contains("access_denied"), "{}", out.stderr);
+    assert_contains(&out.stderr, "access_denied");
 }
 
 #[test]
@@ -162,15 +147,13 @@ fn browser_sign_in_times_out() {
     let out = w
         .cli(&["login", "--browser", "--timeout", "1"])
         .expect_code(3);
-    assert!(out.stderr.contains("no sign-in arrived"), "{}", out.stderr);
+    assert_contains(&out.stderr, "no sign-in arrived");
 }
 
 #[test]
 fn device_code_shows_the_code_and_polls_at_the_interval() {
     let w = World::new();
-    let user = w.user(UPN);
-    w.fake.set_device_code_timing(60, 1);
-    w.fake.set_device_code_auto_approve(Some((user.clone(), 2)));
+    let user = w.device_code_user(UPN, 2);
     let reg = w.registry_for("devicereg", &user.object_id, Role::AcrPull);
     let out = w.cli(&["login", "--device-code"]).expect_code(0);
     let code = w.fake.last_device_code().expect("a device code").user_code;
@@ -184,12 +167,7 @@ fn device_code_shows_the_code_and_polls_at_the_interval() {
         "the verification URL is shown: {}",
         out.stdout
     );
-    let polls: Vec<_> = w
-        .fake
-        .requests()
-        .into_iter()
-        .filter(|r| r.grant_type.as_deref() == Some("urn:ietf:params:oauth:grant-type:device_code"))
-        .collect();
+    let polls: Vec<_> = w.token_requests("urn:ietf:params:oauth:grant-type:device_code");
     assert!(polls.len() >= 3, "{polls:?}");
     for pair in polls.windows(2) {
         let gap = pair[1].at - pair[0].at;
@@ -206,33 +184,18 @@ fn device_code_shows_the_code_and_polls_at_the_interval() {
 /// minute, on a paused clock), not never, and the sign-in completes.
 #[tokio::test(start_paused = true)]
 async fn device_code_with_an_absurd_interval_is_polled_at_the_cap() {
-    use acr_tray_engine::clock::{Clock, TokioClock};
     use acr_tray_engine::entra::{AZURE_CLI_CLIENT_ID, EntraClient, interactive};
-    use acr_tray_engine::http::{HttpOptions, build_client};
+    use acr_tray_engine::http::build_client;
     use acr_tray_engine::limits::DEVICE_CODE_INTERVAL_MAX;
 
-    let clock = TokioClock::starting_at(chrono::Utc::now());
-    let time = clock.clone();
-    let fake = fake_azure::FakeAzure::builder()
-        .time_source(move || time.now())
-        .start()
-        .await
-        .unwrap();
+    let (clock, fake) = acr_tray_tests::sim::paused_fake().await;
     let user = fake.add_user(&fake.default_tenant(), UPN);
     fake.set_device_code_timing(900, u64::MAX);
     fake.set_device_code_auto_approve(Some((user, 1)));
     // Time-outs far beyond the wait: only the polling interval moves the paused clock.
     let env =
         acr_tray_engine::Env::from_pairs([("SSL_CERT_FILE", fake.ca_path().display().to_string())]);
-    let http = build_client(
-        &env,
-        &HttpOptions {
-            request_timeout: Some(Duration::from_secs(86_400)),
-            connect_timeout: Some(Duration::from_secs(86_400)),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let http = build_client(&env, &acr_tray_tests::sim::patient_http()).unwrap();
     let entra = EntraClient::new(http, url::Url::parse(&fake.authority_url()).unwrap())
         .with_clock(clock.clone());
     let scope = format!("{}/.default", fake.arm_url());
@@ -269,12 +232,7 @@ fn device_code_slow_down_adds_five_seconds() {
     w.fake.set_device_code_slow_down(1);
     w.fake.set_device_code_auto_approve(Some((user, 1)));
     w.cli(&["login", "--device-code"]).expect_code(0);
-    let polls: Vec<_> = w
-        .fake
-        .requests()
-        .into_iter()
-        .filter(|r| r.grant_type.as_deref() == Some("urn:ietf:params:oauth:grant-type:device_code"))
-        .collect();
+    let polls: Vec<_> = w.token_requests("urn:ietf:params:oauth:grant-type:device_code");
     let gaps: Vec<_> = polls.windows(2).map(|p| p[1].at - p[0].at).collect();
     assert!(
         gaps.iter()
@@ -288,7 +246,7 @@ fn device_code_expiring_or_declined_is_explained() {
     let w = World::new();
     w.fake.set_device_code_timing(2, 1);
     let out = w.cli(&["login", "--device-code"]).expect_code(3);
-    assert!(out.stderr.contains("expired"), "{}", out.stderr);
+    assert_contains(&out.stderr, "expired");
     assert!(
         out.stderr.contains("--device-code"),
         "the hint says what to run: {}",
@@ -314,7 +272,7 @@ fn device_code_expiring_or_declined_is_explained() {
         handle.join().unwrap()
     });
     let out = code.expect_code(3);
-    assert!(out.stderr.contains("declined"), "{}", out.stderr);
+    assert_contains(&out.stderr, "declined");
 }
 
 fn engine(w: &World, events: &Arc<CollectEvents>) -> Engine {
@@ -332,9 +290,7 @@ fn engine(w: &World, events: &Arc<CollectEvents>) -> Engine {
 #[test]
 fn revoked_session_raises_one_event_and_stops_asking() {
     let w = World::new();
-    let user = w.user(UPN);
-    w.fake.set_device_code_timing(60, 1);
-    w.fake.set_device_code_auto_approve(Some((user.clone(), 0)));
+    let user = w.device_code_user(UPN, 0);
     let regs: Vec<_> = ["revoked1", "revoked2"]
         .iter()
         .map(|n| w.registry_for(n, &user.object_id, Role::AcrPull))
@@ -389,9 +345,9 @@ fn revoked_session_raises_one_event_and_stops_asking() {
     );
 
     let accounts = w.cli(&["accounts"]).expect_code(0).stdout;
-    assert!(accounts.contains("SIGN-IN REQUIRED"), "{accounts}");
+    assert_contains(&accounts, "SIGN-IN REQUIRED");
     let out = w.cli(&["refresh"]).expect_code(3);
-    assert!(out.stdout.contains("must sign in again"), "{}", out.stdout);
+    assert_contains(&out.stdout, "must sign in again");
     // Signing in again clears it.
     w.fake.set_device_code_auto_approve(Some((user, 0)));
     w.cli(&["login", "--device-code"]).expect_code(0);
@@ -401,27 +357,17 @@ fn revoked_session_raises_one_event_and_stops_asking() {
 #[test]
 fn sign_in_frequency_policy_is_explained() {
     let w = World::new();
-    let user = w.user(UPN);
-    w.fake.set_device_code_timing(60, 1);
-    w.fake.set_device_code_auto_approve(Some((user.clone(), 0)));
-    let reg = w.registry_for("frequency", &user.object_id, Role::AcrPull);
-    w.cli(&["login", "--device-code"]).expect_code(0);
-    w.cli(&["registry", "add", &reg.name]).expect_code(0);
+    let (user, _) = w.device_code_signed_in(UPN, "frequency");
     w.fake.expire_sessions(&user.object_id, 70043);
     let out = w.cli(&["refresh"]).expect_code(3);
-    assert!(out.stdout.contains("AADSTS70043"), "{}", out.stdout);
-    assert!(out.stdout.contains("sign-in frequency"), "{}", out.stdout);
+    assert_contains(&out.stdout, "AADSTS70043");
+    assert_contains(&out.stdout, "sign-in frequency");
 }
 
 #[test]
 fn transient_entra_failure_is_retried() {
     let w = World::new();
-    let user = w.user(UPN);
-    w.fake.set_device_code_timing(60, 1);
-    w.fake.set_device_code_auto_approve(Some((user.clone(), 0)));
-    let reg = w.registry_for("transient", &user.object_id, Role::AcrPull);
-    w.cli(&["login", "--device-code"]).expect_code(0);
-    w.cli(&["registry", "add", &reg.name]).expect_code(0);
+    w.device_code_signed_in(UPN, "transient");
     w.fake.clear_requests();
     w.fake.add_fault(fake_azure::Fault {
         target: fake_azure::FaultTarget {
@@ -451,11 +397,9 @@ fn transient_entra_failure_is_retried() {
 #[test]
 fn two_identities_in_two_tenants() {
     let w = World::new();
-    let user = w.user(UPN);
+    let user = w.device_code_user(UPN, 0);
     let other_tenant = w.fake.add_tenant();
     let sp = w.fake.add_service_principal(&other_tenant);
-    w.fake.set_device_code_timing(60, 1);
-    w.fake.set_device_code_auto_approve(Some((user.clone(), 0)));
     let mine = w.registry_for("mineaaaa", &user.object_id, Role::AcrPull);
     // A registry of the other tenant (in one of its subscriptions).
     let sub = w.fake.default_subscription(&other_tenant);

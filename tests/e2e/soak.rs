@@ -88,7 +88,7 @@ async fn two_hundred_registries_in_five_tenants_for_a_day_and_more() {
     let start = sim.now();
     scheduler.settled(start).await;
 
-    let path = sim.docker_dir.path().join("config.json");
+    let path = sim.home.docker_dir().join("config.json");
     let mut tokens = DockerTokens::default();
     let registries = TENANTS * PER_TENANT;
     for minute in 1..=hours * 60 {

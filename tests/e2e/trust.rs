@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use acr_tray_tests::World;
+use acr_tray_tests::{World, assert_contains};
 use fake_azure::Role;
 
 const BIN: &str = env!("CARGO_BIN_EXE_acr-tray-cli-e2e");
@@ -17,22 +17,7 @@ fn world() -> (World, String) {
     let w = World::new();
     let sp = w.service_principal();
     let r = w.registry("trustreg", &sp, Role::AcrPull);
-    let secret_file = w.home.path().join("sp-secret").display().to_string();
-    w.cli_stdin(
-        &[
-            "login",
-            "--service-principal",
-            "--tenant",
-            &sp.tenant,
-            "--client-id",
-            &sp.client_id,
-            "--secret-stdin",
-            "--secret-file",
-            &secret_file,
-        ],
-        &sp.secret,
-    )
-    .expect_code(0);
+    w.login_secret_in_home(&sp).expect_code(0);
     w.cli(&["registry", "add", &r.name]).expect_code(0);
     w.point_at_fake(false);
     (w, r.login_server)
@@ -82,7 +67,7 @@ fn an_authority_only_the_certificate_folder_holds_is_trusted() {
     std::fs::create_dir(&empty).unwrap();
     let (code, text) = refresh(&w, &bundle, &empty);
     assert_eq!(code, Some(1), "{text}");
-    assert!(text.contains("certificate"), "{text}");
+    assert_contains(&text, "certificate");
     assert!(
         !w.docker_config_path().exists() || w.docker_config()["auths"][&login_server].is_null(),
         "{text}"

@@ -6,6 +6,16 @@ use acr_tray_tests::real::clients::Run;
 use base64::Engine as _;
 use fake_azure::ServicePrincipal;
 
+/// A world with a new service principal that may push to a new real registry.
+pub fn pusher(name: &str) -> (World, ServicePrincipal, RealRegistry) {
+    let w = World::new();
+    let sp = w.service_principal();
+    let reg = RealRegistry::start(&w, name);
+    w.fake
+        .assign_role(reg.name(), &sp.object_id, fake_azure::Role::AcrPush);
+    (w, sp, reg)
+}
+
 /// Signs `sp` in, adds the registry and refreshes: Docker's config then holds our entry.
 pub fn refresh_into_docker(w: &World, sp: &ServicePrincipal, reg: &RealRegistry) {
     w.login(sp).expect_code(0);

@@ -23,7 +23,7 @@ fn docker_login_and_logout_keep_our_entry_and_theirs() {
     w.fake.assign_role(reg.name(), &sp.object_id, Role::AcrPush);
     let clients = Clients::new(&w);
     clients.add_host(&reg.login_server);
-    let dc = w.docker_dir.path();
+    let dc = w.home.docker_dir();
     let login = || clients.docker_login(dc, &plain.address, &plain.user, &plain.password);
     let theirs = serde_json::json!({"auth": plain.auth()});
 

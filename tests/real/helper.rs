@@ -11,28 +11,10 @@ use crate::common::ok;
 
 #[test]
 fn skopeo_pushes_with_docker_credential_acr_tray() {
-    let w = World::new();
-    let sp = w.service_principal();
-    let reg = RealRegistry::start(&w, "realhelper");
-    w.fake.assign_role(reg.name(), &sp.object_id, Role::AcrPush);
+    let (w, sp, reg) = crate::common::pusher("realhelper");
     // The helper runs as its own process, without the tests' in-memory keyring: the secret
     // lives in a user-only file, and the token cache falls back to the state folder.
-    let secret_file = w.home.path().join("sp-secret").display().to_string();
-    w.cli_stdin(
-        &[
-            "login",
-            "--service-principal",
-            "--tenant",
-            &sp.tenant,
-            "--client-id",
-            &sp.client_id,
-            "--secret-stdin",
-            "--secret-file",
-            &secret_file,
-        ],
-        &sp.secret,
-    )
-    .expect_code(0);
+    w.login_secret_in_home(&sp).expect_code(0);
     w.cli(&["registry", "add", reg.name()]).expect_code(0);
     w.cli(&["docker", "use-helper"]).expect_code(0);
     let cfg = w.docker_config();
@@ -73,21 +55,16 @@ fn skopeo_pushes_with_docker_credential_acr_tray() {
     let remote = format!("docker://{}/helper/image:1", reg.login_server);
     w.fake.clear_requests();
     ok(
-        clients.skopeo_copy(w.docker_dir.path(), &image.reference(), &remote),
+        clients.skopeo_copy(w.home.docker_dir(), &image.reference(), &remote),
         &reg,
     );
     let inspect = ok(
-        clients.skopeo_inspect(w.docker_dir.path(), &remote, false),
+        clients.skopeo_inspect(w.home.docker_dir(), &remote, false),
         &reg,
     )
     .json();
     assert_eq!(inspect["Digest"], image.manifest_digest.as_str());
-    let exchanges = w
-        .fake
-        .requests()
-        .iter()
-        .filter(|r| r.path == "/oauth2/exchange")
-        .count();
+    let exchanges = w.exchange_count();
     assert_eq!(
         exchanges, 1,
         "the helper refreshed once, then answered from its cache"
@@ -99,6 +76,6 @@ fn skopeo_pushes_with_docker_credential_acr_tray() {
     );
     // Without the helper on PATH, skopeo cannot authenticate: the token really came from it.
     clients.set_env("PATH", "/usr/bin:/bin");
-    let denied = clients.skopeo_inspect(w.docker_dir.path(), &remote, false);
+    let denied = clients.skopeo_inspect(w.home.docker_dir(), &remote, false);
     assert!(!denied.ok(), "{denied}");
 }

@@ -11,10 +11,7 @@ use crate::common::{basic_auth_config, ok, refresh_into_docker, says_denied};
 
 #[test]
 fn acr_push_identity_pushes_and_pulls_with_skopeo() {
-    let w = World::new();
-    let sp = w.service_principal();
-    let reg = RealRegistry::start(&w, "realpush");
-    w.fake.assign_role(reg.name(), &sp.object_id, Role::AcrPush);
+    let (w, sp, reg) = crate::common::pusher("realpush");
     refresh_into_docker(&w, &sp, &reg);
     let (user, token) = w.docker_auth(&reg.login_server);
     assert_eq!(user, ZERO_GUID);
@@ -24,7 +21,7 @@ fn acr_push_identity_pushes_and_pulls_with_skopeo() {
     let work = tempfile::tempdir().unwrap();
     let image = OciImage::build(&work.path().join("src"), "1", "hello.txt", b"hello, ACR\n");
     let remote = format!("docker://{}/hello/world:1", reg.login_server);
-    let docker = w.docker_dir.path();
+    let docker = w.home.docker_dir();
 
     ok(
         clients.skopeo_copy(docker, &image.reference(), &remote),
@@ -117,7 +114,7 @@ fn acr_pull_identity_pulls_but_cannot_push() {
     let sp = w.service_principal();
     w.fake.assign_role(reg.name(), &sp.object_id, Role::AcrPull);
     refresh_into_docker(&w, &sp, &reg);
-    let docker = w.docker_dir.path();
+    let docker = w.home.docker_dir();
 
     let inspect = ok(clients.skopeo_inspect(docker, &remote("1"), false), &reg).json();
     assert_eq!(inspect["Digest"], image.manifest_digest.as_str());
@@ -159,7 +156,7 @@ fn admin_mode_pulls_with_a_regenerated_password() {
     let work = tempfile::tempdir().unwrap();
     let remote = format!("docker://{}/admin/app:1", reg.login_server);
     let image = OciImage::build(&work.path().join("src"), "1", "app.txt", b"admin\n");
-    let docker = w.docker_dir.path();
+    let docker = w.home.docker_dir();
     ok(
         clients.skopeo_copy(docker, &image.reference(), &remote),
         &reg,

@@ -66,7 +66,7 @@ fn acr_tray_writer_and_docker_cli_interleave_on_one_config() {
     let w = World::new();
     let plain = PlainRegistry::start("stressuser", "stresspass");
     let clients = Arc::new(Clients::new(&w));
-    let dir = w.docker_dir.path().to_owned();
+    let dir = w.home.docker_dir().to_owned();
     let path = w.docker_config_path();
     std::fs::write(
         &path,

@@ -14,10 +14,14 @@ use acr_tray_engine::secrets::{KeyringStore, MemoryStore, SecretStore};
 use base64::Engine as _;
 use fake_azure::{FakeAzure, ServicePrincipal};
 
+pub mod argv;
+mod home;
 #[cfg(test)]
 mod manifests;
 pub mod real;
 pub mod sim;
+
+pub use home::Home;
 
 /// The zero GUID ACR uses as the user name for tokens.
 pub const ZERO_GUID: &str = "00000000-0000-0000-0000-000000000000";
@@ -27,31 +31,8 @@ pub const ZERO_GUID: &str = "00000000-0000-0000-0000-000000000000";
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Runs `acr-tray-cli` in-process (it builds its own runtime: call it outside one, or through
-/// `spawn_blocking`).
-pub fn run_cli(env: Env, secrets: Arc<dyn SecretStore>, args: &[&str], stdin: &str) -> Output {
-    run_cli_at(
-        env,
-        secrets,
-        acr_tray_engine::clock::system(),
-        REQUEST_TIMEOUT,
-        args,
-        stdin,
-    )
-}
-
-/// [`run_cli`] with the given wall clock and request time-out.
-pub fn run_cli_at(
-    env: Env,
-    secrets: Arc<dyn SecretStore>,
-    clock: Arc<dyn acr_tray_engine::clock::Clock>,
-    request_timeout: Duration,
-    args: &[&str],
-    stdin: &str,
-) -> Output {
-    run_cli_in(env, secrets, clock, request_timeout, args, stdin, false)
-}
-
-/// [`run_cli_at`], saying whether stdin is a terminal (where the CLI may ask yes/no questions).
+/// `spawn_blocking`) with the given wall clock and request time-out, saying whether stdin is a
+/// terminal (where the CLI may ask yes/no questions).
 pub fn run_cli_in(
     env: Env,
     secrets: Arc<dyn SecretStore>,
@@ -92,10 +73,8 @@ pub struct World {
     pub rt: tokio::runtime::Runtime,
     /// The fake.
     pub fake: FakeAzure,
-    /// `ACR_TRAY_HOME`.
-    pub home: tempfile::TempDir,
-    /// `DOCKER_CONFIG`.
-    pub docker_dir: tempfile::TempDir,
+    /// `ACR_TRAY_HOME` and `DOCKER_CONFIG`.
+    pub home: Home,
     /// The keyring (in memory unless [`World::real_keyring`] was called).
     pub secrets: Arc<MemoryStore>,
     /// Replaces the in-memory keyring for every command.
@@ -174,8 +153,7 @@ impl World {
         let world = Self {
             rt,
             fake,
-            home: tempfile::tempdir().unwrap(),
-            docker_dir: tempfile::tempdir().unwrap(),
+            home: Home::new(),
             secrets: Arc::new(MemoryStore::new()),
             store: None,
             extra_env: Vec::new(),
@@ -187,25 +165,11 @@ impl World {
 
     /// `cloud set custom` at the fake, trusting its CA through `--ca-file` (or not).
     pub fn point_at_fake(&self, with_ca_file: bool) {
-        let authority = self.fake.authority_url();
-        let arm = self.fake.arm_url();
-        let suffix = self.fake.acr_suffix();
-        let ca = self.fake.ca_path().display().to_string();
-        let mut args = vec![
-            "cloud",
-            "set",
-            "custom",
-            "--authority",
-            &authority,
-            "--arm",
-            &arm,
-            "--acr-suffix",
-            &suffix,
-        ];
-        if with_ca_file {
-            args.extend(["--ca-file", &ca]);
-        }
-        self.cli(&args).expect_code(0);
+        self.cli(&argv::strs(&argv::cloud_set_custom(
+            &self.fake,
+            with_ca_file,
+        )))
+        .expect_code(0);
     }
 
     /// Uses the OS keyring, as the real program does.
@@ -215,14 +179,7 @@ impl World {
 
     /// The environment every command sees.
     pub fn env(&self) -> Env {
-        let mut env = Env::from_pairs([
-            ("ACR_TRAY_HOME", self.home.path().display().to_string()),
-            (
-                "DOCKER_CONFIG",
-                self.docker_dir.path().display().to_string(),
-            ),
-            ("HOME", self.home.path().join("home").display().to_string()),
-        ]);
+        let mut env = self.home.env();
         for (k, v) in &self.extra_env {
             env.set(k.clone(), v.clone());
         }
@@ -236,22 +193,15 @@ impl World {
 
     /// Runs the CLI in-process with the given stdin.
     pub fn cli_stdin(&self, args: &[&str], stdin: &str) -> Output {
-        let secrets: Arc<dyn SecretStore> = match &self.store {
-            Some(store) => store.clone(),
-            None => self.secrets.clone(),
-        };
-        run_cli_at(
-            self.env(),
-            secrets,
-            acr_tray_engine::clock::system(),
-            self.request_timeout,
-            args,
-            stdin,
-        )
+        self.run_cli(args, stdin, false)
     }
 
     /// Runs the CLI in-process as if typed in a terminal, answering its questions with `stdin`.
     pub fn cli_terminal(&self, args: &[&str], stdin: &str) -> Output {
+        self.run_cli(args, stdin, true)
+    }
+
+    fn run_cli(&self, args: &[&str], stdin: &str, terminal: bool) -> Output {
         let secrets: Arc<dyn SecretStore> = match &self.store {
             Some(store) => store.clone(),
             None => self.secrets.clone(),
@@ -263,7 +213,7 @@ impl World {
             self.request_timeout,
             args,
             stdin,
-            true,
+            terminal,
         )
     }
 
@@ -272,20 +222,47 @@ impl World {
         self.fake.add_service_principal(&self.fake.default_tenant())
     }
 
+    /// A new service principal in the fake's default tenant that signs in with a certificate.
+    pub fn certificate_principal(&self) -> (ServicePrincipal, fake_azure::CertificateCredential) {
+        self.fake
+            .add_service_principal_with_certificate(&self.fake.default_tenant())
+    }
+
     /// Signs a service principal in through the CLI.
     pub fn login(&self, sp: &ServicePrincipal) -> Output {
         self.cli_stdin(
-            &[
-                "login",
-                "--service-principal",
-                "--tenant",
-                &sp.tenant,
-                "--client-id",
-                &sp.client_id,
-                "--secret-stdin",
-            ],
+            &argv::strs(&argv::login_service_principal(sp, &["--secret-stdin"])),
             &format!("{}\n", sp.secret),
         )
+    }
+
+    /// Signs a service principal in through the CLI with its secret (from stdin) kept in the
+    /// user-only `secret_file`, as CLI processes (no in-memory keyring) need.
+    pub fn login_secret_file(&self, sp: &ServicePrincipal, secret_file: &str) -> Output {
+        self.cli_stdin(
+            &argv::strs(&argv::login_secret_file(sp, secret_file)),
+            &sp.secret,
+        )
+    }
+
+    /// Signs a service principal in through the CLI with the certificate (and key) in `pem`.
+    pub fn login_certificate(&self, sp: &ServicePrincipal, pem: &Path) -> Output {
+        let pem = pem.display().to_string();
+        self.cli(&argv::strs(&argv::login_service_principal(
+            sp,
+            &["--certificate", &pem],
+        )))
+    }
+
+    /// [`World::login_secret_file`] with the secret kept in `sp-secret` in the ACR Tray home.
+    pub fn login_secret_in_home(&self, sp: &ServicePrincipal) -> Output {
+        let file = self.home.path().join("sp-secret");
+        self.login_secret_file(sp, &file.display().to_string())
+    }
+
+    /// `registry add NAME` through the CLI (the default identity).
+    pub fn add_registry(&self, name: &str) -> Output {
+        self.cli(&argv::strs(&argv::registry_add(name, None)))
     }
 
     /// Adds a registry to the fake and gives `principal` a role on it.
@@ -298,14 +275,60 @@ impl World {
         self.registry_for(name, &principal.object_id, role)
     }
 
+    /// How many token exchanges (`/oauth2/exchange`) the fake logged since its log was cleared.
+    pub fn exchange_count(&self) -> usize {
+        self.fake
+            .requests()
+            .iter()
+            .filter(|r| r.path == "/oauth2/exchange")
+            .count()
+    }
+
+    /// The requests to the fake's token endpoints with this `grant_type`.
+    pub fn token_requests(&self, grant_type: &str) -> Vec<fake_azure::LoggedRequest> {
+        self.fake
+            .requests()
+            .into_iter()
+            .filter(|r| r.grant_type.as_deref() == Some(grant_type))
+            .collect()
+    }
+
+    /// The registry called `name` in `status --json`.
+    pub fn registry_status(&self, name: &str) -> serde_json::Value {
+        let status = self.cli(&["status", "--json"]).expect_code(0).json();
+        status["registries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {name} in {status:#}"))
+    }
+
+    /// A new service principal signed in, and a new registry where it has `role`, added to ACR
+    /// Tray.
+    pub fn signed_in_registry(
+        &self,
+        name: &str,
+        role: fake_azure::Role,
+    ) -> (ServicePrincipal, fake_azure::Registry) {
+        let sp = self.service_principal();
+        let r = self.registry(name, &sp, role);
+        self.login(&sp).expect_code(0);
+        self.add_registry(&r.name).expect_code(0);
+        (sp, r)
+    }
+
     /// Docker's config.json path.
     pub fn docker_config_path(&self) -> PathBuf {
-        self.docker_dir.path().join("config.json")
+        self.home.docker_config_path()
     }
 
     /// Docker's config.json, parsed.
     pub fn docker_config(&self) -> serde_json::Value {
-        serde_json::from_slice(&std::fs::read(self.docker_config_path()).unwrap()).unwrap()
+        self.home
+            .docker_config()
+            .unwrap_or_else(|| panic!("no {}", self.docker_config_path().display()))
     }
 
     /// The (user, password) in a registry's `auth` entry.
@@ -367,6 +390,30 @@ impl World {
         self.fake.add_user(&self.fake.default_tenant(), upn)
     }
 
+    /// A user in the fake's default tenant who approves the next device code after
+    /// `pending_polls` polls (which it asks for every second, the code lasting a minute).
+    pub fn device_code_user(&self, upn: &str, pending_polls: u32) -> fake_azure::User {
+        let user = self.user(upn);
+        self.fake.set_device_code_timing(60, 1);
+        self.fake
+            .set_device_code_auto_approve(Some((user.clone(), pending_polls)));
+        user
+    }
+
+    /// A user signed in with a device code (approved at once) and `registry`, where they may
+    /// pull, added to ACR Tray.
+    pub fn device_code_signed_in(
+        &self,
+        upn: &str,
+        registry: &str,
+    ) -> (fake_azure::User, fake_azure::Registry) {
+        let user = self.device_code_user(upn, 0);
+        let reg = self.registry_for(registry, &user.object_id, fake_azure::Role::AcrPull);
+        self.cli(&["login", "--device-code"]).expect_code(0);
+        self.add_registry(&reg.name).expect_code(0);
+        (user, reg)
+    }
+
     /// Gives a principal a role on a new registry.
     pub fn registry_for(
         &self,
@@ -374,14 +421,35 @@ impl World {
         object_id: &str,
         role: fake_azure::Role,
     ) -> fake_azure::Registry {
-        let r = self.fake.add_registry(fake_azure::RegistrySpec::new(name));
-        self.fake.assign_role(name, object_id, role);
+        self.registry_as(fake_azure::RegistrySpec::new(name), object_id, role)
+    }
+
+    /// Gives a principal a role on a new registry made as `spec` says.
+    pub fn registry_as(
+        &self,
+        spec: fake_azure::RegistrySpec,
+        object_id: &str,
+        role: fake_azure::Role,
+    ) -> fake_azure::Registry {
+        let r = self.fake.add_registry(spec);
+        self.fake.assign_role(&r.name, object_id, role);
         r
     }
 
     /// Reads back the test browser's log.
     pub fn browser_log(path: &Path) -> String {
         std::fs::read_to_string(path).unwrap_or_default()
+    }
+
+    /// The status of the first request of [`World::acr_access_token`]: Docker's password form
+    /// (GET + Basic, zero GUID).
+    pub fn password_form_status(
+        &self,
+        login_server: &str,
+        refresh_token: &str,
+        scope: &str,
+    ) -> u16 {
+        self.acr_access_token(login_server, refresh_token, scope).0
     }
 
     /// Asks the fake registry for an access token with an ACR refresh token, the way Docker does
@@ -423,6 +491,24 @@ impl Default for World {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// Runs `command` as a process with piped stdio, writes `stdin` to it and waits for it to exit.
+pub fn run_process(command: &mut std::process::Command, stdin: &str) -> std::process::Output {
+    use std::process::Stdio;
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
 }
 
 /// A loopback port where nothing listens, for as long as the value lives: bound, never listened
@@ -485,6 +571,12 @@ fn walk(dir: &Path, out: &mut Vec<(PathBuf, String)>) {
     }
 }
 
+/// Asserts that `text` contains `fragment`, showing the whole text when it does not.
+#[track_caller]
+pub fn assert_contains(text: &str, fragment: &str) {
+    assert!(text.contains(fragment), "expected {fragment:?} in:\n{text}");
+}
+
 /// Asserts that no text holds any of the secrets, nor anything shaped like a JWT.
 #[track_caller]
 pub fn assert_no_secrets(what: &str, text: &str, secrets: &[&str]) {
@@ -498,6 +590,13 @@ pub fn assert_no_secrets(what: &str, text: &str, secrets: &[&str]) {
         !text.contains("eyJ"),
         "{what} holds something shaped like a JWT:\n{text}"
     );
+}
+
+/// A file's permission bits (`mode & 0o777`).
+#[cfg(unix)]
+pub fn file_mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
 /// Every file and folder under `dir` with its permission bits, as paths relative to `dir`

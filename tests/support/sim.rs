@@ -11,13 +11,14 @@ use acr_tray_engine::clock::{Clock, FixedClock, TokioClock};
 use acr_tray_engine::events::{CollectEvents, Event};
 use acr_tray_engine::http::HttpOptions;
 use acr_tray_engine::notify::CollectNotifications;
+use acr_tray_engine::scheduler::Scheduler;
 use acr_tray_engine::secrets::{MemoryStore, SecretStore};
 use acr_tray_engine::{EngineOptions, Env};
 use base64::Engine as _;
 use chrono::{DateTime, TimeDelta, Utc};
 use fake_azure::{FakeAzure, ServicePrincipal};
 
-use crate::{Output, REQUEST_TIMEOUT, run_cli_at};
+use crate::{Home, Output, REQUEST_TIMEOUT, argv, run_cli_in};
 
 /// A fake Azure and an ACR Tray home on a paused clock.
 pub struct Sim {
@@ -25,10 +26,8 @@ pub struct Sim {
     pub fake: FakeAzure,
     /// The wall clock both read.
     pub clock: Arc<TokioClock>,
-    /// `ACR_TRAY_HOME`.
-    pub home: tempfile::TempDir,
-    /// `DOCKER_CONFIG`.
-    pub docker_dir: tempfile::TempDir,
+    /// `ACR_TRAY_HOME` and `DOCKER_CONFIG`.
+    pub home: Home,
     /// The keyring.
     pub secrets: Arc<dyn SecretStore>,
     /// The same keyring, for switching it off ([`MemoryStore::set_unavailable`]).
@@ -49,57 +48,34 @@ impl Sim {
     pub async fn start_with(
         adjust: impl FnOnce(fake_azure::FakeAzureBuilder) -> fake_azure::FakeAzureBuilder,
     ) -> Self {
-        let clock = TokioClock::starting_at(Utc::now());
-        let time = clock.clone();
-        let fake = adjust(FakeAzure::builder().time_source(move || time.now()))
-            .start()
-            .await
-            .unwrap();
+        let (clock, fake) = paused_fake_with(adjust).await;
         let keyring = Arc::new(MemoryStore::new());
         let sim = Self {
             fake,
             clock,
-            home: tempfile::tempdir().unwrap(),
-            docker_dir: tempfile::tempdir().unwrap(),
+            home: Home::new(),
             secrets: keyring.clone(),
             keyring,
             events: Arc::new(CollectEvents::new()),
             notifier: Arc::new(CollectNotifications::default()),
         };
-        let (authority, arm, suffix, ca) = (
-            sim.fake.authority_url(),
-            sim.fake.arm_url(),
-            sim.fake.acr_suffix(),
-            sim.fake.ca_path().display().to_string(),
-        );
-        sim.cli(&[
-            "cloud",
-            "set",
-            "custom",
-            "--authority",
-            &authority,
-            "--arm",
-            &arm,
-            "--acr-suffix",
-            &suffix,
-            "--ca-file",
-            &ca,
-        ])
-        .await
-        .expect_code(0);
+        sim.cli(&argv::strs(&argv::cloud_set_custom(&sim.fake, true)))
+            .await
+            .expect_code(0);
         sim
+    }
+
+    /// [`Sim::start`] with the clock held ([`Sim::hold_clock`]): time moves only when the test
+    /// moves it, for as long as the returned hold lives.
+    pub async fn start_held() -> (Self, ClockHold) {
+        let sim = Self::start().await;
+        let hold = sim.hold_clock();
+        (sim, hold)
     }
 
     /// The environment the engine and the CLI see.
     pub fn env(&self) -> Env {
-        Env::from_pairs([
-            ("ACR_TRAY_HOME", self.home.path().display().to_string()),
-            (
-                "DOCKER_CONFIG",
-                self.docker_dir.path().display().to_string(),
-            ),
-            ("HOME", self.home.path().join("home").display().to_string()),
-        ])
+        self.home.env()
     }
 
     /// Runs the CLI on a blocking thread, at the simulated time (which stands still meanwhile:
@@ -115,7 +91,7 @@ impl Sim {
         let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
         tokio::task::spawn_blocking(move || {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            run_cli_at(env, secrets, clock, REQUEST_TIMEOUT, &args, &stdin)
+            run_cli_in(env, secrets, clock, REQUEST_TIMEOUT, &args, &stdin, false)
         })
         .await
         .unwrap()
@@ -136,6 +112,18 @@ impl Sim {
         }
     }
 
+    /// The scheduler on [`Sim::options`], showing notifications to [`Sim::notifier`].
+    pub fn scheduler(&self) -> Scheduler {
+        Scheduler::start(self.options(), "test", self.notifier.clone()).unwrap()
+    }
+
+    /// [`Sim::scheduler`], once it has settled (its next wake is after the time it started).
+    pub async fn settled_scheduler(&self) -> Scheduler {
+        let scheduler = self.scheduler();
+        scheduler.settled(self.now()).await;
+        scheduler
+    }
+
     /// The simulated time.
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
@@ -151,20 +139,20 @@ impl Sim {
     pub async fn signed_in_principal_in(&self, tenant: &fake_azure::Tenant) -> ServicePrincipal {
         let sp = self.fake.add_service_principal(tenant);
         self.cli_stdin(
-            &[
-                "login",
-                "--service-principal",
-                "--tenant",
-                &sp.tenant,
-                "--client-id",
-                &sp.client_id,
-                "--secret-stdin",
-            ],
+            &argv::strs(&argv::login_service_principal(&sp, &["--secret-stdin"])),
             &format!("{}\n", sp.secret),
         )
         .await
         .expect_code(0);
         sp
+    }
+
+    /// Signs `user` in with a device code, approved at once.
+    pub async fn sign_in_with_device_code(&self, user: &fake_azure::User) {
+        self.fake.set_device_code_timing(600, 1);
+        self.fake
+            .set_device_code_auto_approve(Some((user.clone(), 0)));
+        self.cli(&["login", "--device-code"]).await.expect_code(0);
     }
 
     /// A registry in the fake where `object_id` has `role`, added to ACR Tray for `identity`.
@@ -177,18 +165,26 @@ impl Sim {
     ) -> fake_azure::Registry {
         let r = self.fake.add_registry(fake_azure::RegistrySpec::new(name));
         self.fake.assign_role(name, object_id, role);
-        self.cli(&["registry", "add", name, "--identity", identity])
+        self.cli(&argv::strs(&argv::registry_add(name, Some(identity))))
             .await
             .expect_code(0);
         r
     }
 
+    /// A registry in the fake where `sp` may pull, added to ACR Tray for it.
+    pub async fn pull_registry(&self, name: &str, sp: &ServicePrincipal) -> fake_azure::Registry {
+        self.registry(
+            name,
+            &sp.object_id,
+            &sp.client_id,
+            fake_azure::Role::AcrPull,
+        )
+        .await
+    }
+
     /// Docker's config.json, parsed (`null` when missing).
     pub fn docker_config(&self) -> serde_json::Value {
-        match std::fs::read(self.docker_dir.path().join("config.json")) {
-            Ok(bytes) => serde_json::from_slice(&bytes).unwrap(),
-            Err(_) => serde_json::Value::Null,
-        }
+        self.home.docker_config().unwrap_or(serde_json::Value::Null)
     }
 
     /// Each registry in Docker's `auths` with the `exp` of the ACR token it holds.
@@ -246,6 +242,35 @@ impl Sim {
     /// Lets `d` of simulated time pass.
     pub async fn pass(&self, d: TimeDelta) {
         tokio::time::sleep(d.to_std().unwrap()).await;
+    }
+}
+
+/// A fake Azure reading its time from a [`TokioClock`] that starts now (on a paused runtime it
+/// moves only as tokio's clock does).
+pub async fn paused_fake() -> (Arc<TokioClock>, FakeAzure) {
+    paused_fake_with(|b| b).await
+}
+
+/// [`paused_fake`] with the fake's builder adjusted.
+pub async fn paused_fake_with(
+    adjust: impl FnOnce(fake_azure::FakeAzureBuilder) -> fake_azure::FakeAzureBuilder,
+) -> (Arc<TokioClock>, FakeAzure) {
+    let clock = TokioClock::starting_at(Utc::now());
+    let time = clock.clone();
+    let fake = adjust(FakeAzure::builder().time_source(move || time.now()))
+        .start()
+        .await
+        .unwrap();
+    (clock, fake)
+}
+
+/// HTTP options whose time-outs (a day) are far beyond any wait a test makes on a paused
+/// clock, so only the wait under test moves it.
+pub fn patient_http() -> HttpOptions {
+    HttpOptions {
+        request_timeout: Some(Duration::from_secs(86_400)),
+        connect_timeout: Some(Duration::from_secs(86_400)),
+        ..Default::default()
     }
 }
 

@@ -35,7 +35,7 @@ async fn wall_clock_jumps_5_hours() {
 #[tokio::test(start_paused = true)]
 async fn config_json_malformed_mid_run() {
     let rig = Rig::start(Who::ServicePrincipal).await;
-    let path = rig.sim.docker_dir.path().join("config.json");
+    let path = rig.sim.home.docker_dir().join("config.json");
     let good = std::fs::read(&path).unwrap();
     // Someone's editor saved half a file.
     let broken = &good[..good.len() / 2];
@@ -64,7 +64,7 @@ async fn config_json_malformed_mid_run() {
 #[tokio::test(start_paused = true)]
 async fn config_json_deleted() {
     let rig = Rig::start(Who::ServicePrincipal).await;
-    let path = rig.sim.docker_dir.path().join("config.json");
+    let path = rig.sim.home.docker_dir().join("config.json");
     rig.live(TimeDelta::minutes(10), Checks::one()).await;
     std::fs::remove_file(&path).unwrap();
     // The foreign entries went with the file; ours come back at the next wake.
@@ -122,12 +122,12 @@ impl Drop for ReadOnly {
 #[tokio::test(start_paused = true)]
 async fn docker_config_folder_read_only() {
     let rig = Rig::start(Who::ServicePrincipal).await;
-    let read_only = ReadOnly::new(rig.sim.docker_dir.path());
+    let read_only = ReadOnly::new(rig.sim.home.docker_dir());
     rig.live(TimeDelta::minutes(120), Checks::all()).await;
     let failures = rig.failures(Reach::All, ErrorKind::Transient);
     assert!(
         failures.iter().all(|(m, _)| m.contains(".docker")
-            || m.contains(&rig.sim.docker_dir.path().display().to_string())),
+            || m.contains(&rig.sim.home.docker_dir().display().to_string())),
         "names the folder: {failures:?}"
     );
     drop(read_only);

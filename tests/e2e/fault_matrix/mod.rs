@@ -157,12 +157,11 @@ impl Rig {
         .expect_code(0);
 
         std::fs::write(
-            sim.docker_dir.path().join("config.json"),
+            sim.home.docker_dir().join("config.json"),
             foreign_config().to_string(),
         )
         .unwrap();
-        let scheduler = Scheduler::start(sim.options(), "test", sim.notifier.clone()).unwrap();
-        scheduler.settled(sim.now()).await;
+        let scheduler = sim.settled_scheduler().await;
         let rig = Self {
             notes_before: sim.notifier.notifications().len(),
             events_before: 0,
@@ -365,10 +364,7 @@ fn is_recovery(n: &Notification) -> bool {
 
 /// Signs a person in with a device code (approved at once); returns the identity id.
 async fn sign_in_user(sim: &Sim, user: &User) -> String {
-    sim.fake.set_device_code_timing(600, 1);
-    sim.fake
-        .set_device_code_auto_approve(Some((user.clone(), 0)));
-    sim.cli(&["login", "--device-code"]).await.expect_code(0);
+    sim.sign_in_with_device_code(user).await;
     let accounts = sim.cli(&["accounts", "--json"]).await.expect_code(0).json();
     accounts
         .as_array()

@@ -4,7 +4,7 @@
 
 use acr_tray_engine::error::ErrorKind;
 use chrono::TimeDelta;
-use fake_azure::{Fault, FaultAction, FaultTarget, Service};
+use fake_azure::{Fault, FaultAction, FaultTarget, LoggedRequest, Service};
 
 use super::{Checks, Reach, Rig, Who};
 
@@ -20,6 +20,17 @@ fn exchange(rig: &Rig) -> FaultTarget {
     FaultTarget::service(Service::Acr)
         .host(host)
         .path_prefix("/oauth2/exchange")
+}
+
+/// The target registry's token exchange requests so far.
+fn exchange_calls(rig: &Rig) -> Vec<LoggedRequest> {
+    let host = rig.target_host();
+    rig.sim
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.host == host && r.path == "/oauth2/exchange")
+        .collect()
 }
 
 fn status(status: u16, retry_after: Option<u64>) -> FaultAction {
@@ -62,16 +73,35 @@ async fn transient_row(
 /// Transient backoff tops out at 2 min ± 20 %, plus the minute the check steps by.
 const TRANSIENT_RECOVERY: TimeDelta = TimeDelta::minutes(4);
 
-#[tokio::test(start_paused = true)]
-async fn entra_500() {
-    let rig = transient_row(entra, status(500, None), "AADSTS90033", TRANSIENT_RECOVERY).await;
-    rig.finish(Reach::One).await;
+/// Rows that are a whole [`transient_row`] recovering within [`TRANSIENT_RECOVERY`], with no
+/// checks of their own: `name: (target, action, what the failures say)`.
+macro_rules! transient_rows {
+    ($($(#[$doc:meta])* $name:ident: ($target:expr, $action:expr, $says:expr),)*) => {$(
+        $(#[$doc])*
+        #[tokio::test(start_paused = true)]
+        async fn $name() {
+            transient_row($target, $action, $says, TRANSIENT_RECOVERY)
+                .await
+                .finish(Reach::One)
+                .await;
+        }
+    )*};
 }
 
-#[tokio::test(start_paused = true)]
-async fn entra_503() {
-    let rig = transient_row(entra, status(503, None), "AADSTS90033", TRANSIENT_RECOVERY).await;
-    rig.finish(Reach::One).await;
+transient_rows! {
+    entra_500: (entra, status(500, None), "AADSTS90033"),
+    entra_503: (entra, status(503, None), "AADSTS90033"),
+    connection_reset: (entra, FaultAction::ResetConnection, "token request"),
+    hanging_request_times_out: (exchange, FaultAction::Hang, "timed out"),
+    malformed_json: (entra, FaultAction::MalformedBody, "token request"),
+    wrong_content_type: (exchange, FaultAction::WrongContentType, "not JSON (a captive portal"),
+    acr_5xx: (exchange, status(503, None), "503"),
+    /// A body over the 1 MiB limit, announced (see [`oversized_body_from_entra`]).
+    oversized_body_from_the_registry: (
+        exchange,
+        FaultAction::OversizedBody { bytes: 2 * 1024 * 1024, chunked: false },
+        "is larger than 1024 KiB"
+    ),
 }
 
 #[tokio::test(start_paused = true)]
@@ -85,14 +115,7 @@ async fn throttled_429_honours_retry_after() {
     )
     .await;
     // After each 429 the registry was left alone for the time asked.
-    let host = rig.target_host();
-    let calls: Vec<_> = rig
-        .sim
-        .fake
-        .requests()
-        .into_iter()
-        .filter(|r| r.host == host && r.path == "/oauth2/exchange")
-        .collect();
+    let calls = exchange_calls(&rig);
     let throttled = calls.iter().filter(|r| r.status == 429).count();
     assert!(throttled >= 2, "{calls:?}");
     for pair in calls.windows(2) {
@@ -103,54 +126,6 @@ async fn throttled_429_honours_retry_after() {
             );
         }
     }
-    rig.finish(Reach::One).await;
-}
-
-#[tokio::test(start_paused = true)]
-async fn connection_reset() {
-    let rig = transient_row(
-        entra,
-        FaultAction::ResetConnection,
-        "token request",
-        TRANSIENT_RECOVERY,
-    )
-    .await;
-    rig.finish(Reach::One).await;
-}
-
-#[tokio::test(start_paused = true)]
-async fn hanging_request_times_out() {
-    let rig = transient_row(exchange, FaultAction::Hang, "timed out", TRANSIENT_RECOVERY).await;
-    rig.finish(Reach::One).await;
-}
-
-#[tokio::test(start_paused = true)]
-async fn malformed_json() {
-    let rig = transient_row(
-        entra,
-        FaultAction::MalformedBody,
-        "token request",
-        TRANSIENT_RECOVERY,
-    )
-    .await;
-    rig.finish(Reach::One).await;
-}
-
-#[tokio::test(start_paused = true)]
-async fn wrong_content_type() {
-    let rig = transient_row(
-        exchange,
-        FaultAction::WrongContentType,
-        "not JSON (a captive portal",
-        TRANSIENT_RECOVERY,
-    )
-    .await;
-    rig.finish(Reach::One).await;
-}
-
-#[tokio::test(start_paused = true)]
-async fn acr_5xx() {
-    let rig = transient_row(exchange, status(503, None), "503", TRANSIENT_RECOVERY).await;
     rig.finish(Reach::One).await;
 }
 
@@ -178,21 +153,6 @@ async fn oversized_body_from_entra() {
     rig.finish(Reach::One).await;
 }
 
-#[tokio::test(start_paused = true)]
-async fn oversized_body_from_the_registry() {
-    let rig = transient_row(
-        exchange,
-        FaultAction::OversizedBody {
-            bytes: 2 * 1024 * 1024,
-            chunked: false,
-        },
-        "is larger than 1024 KiB",
-        TRANSIENT_RECOVERY,
-    )
-    .await;
-    rig.finish(Reach::One).await;
-}
-
 /// A `Retry-After` no scheduler could add to a date (10^17 s): honoured as the longest wait,
 /// one hour, not a panic or an overflow.
 #[tokio::test(start_paused = true)]
@@ -206,14 +166,7 @@ async fn absurd_retry_after_waits_the_cap() {
         cap + TRANSIENT_RECOVERY,
     )
     .await;
-    let host = rig.target_host();
-    let calls: Vec<_> = rig
-        .sim
-        .fake
-        .requests()
-        .into_iter()
-        .filter(|r| r.host == host && r.path == "/oauth2/exchange")
-        .collect();
+    let calls = exchange_calls(&rig);
     assert!(
         calls.iter().filter(|r| r.status == 429).count() >= 2,
         "{calls:?}"
