@@ -411,7 +411,7 @@ pub(crate) fn check_private(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -436,7 +436,8 @@ mod tests {
         assert_eq!(leftovers.len(), 1, "no temp files left behind");
     }
 
-    fn files_in(dir: &Path) -> Vec<String> {
+    /// The names in `dir`, sorted (also for the tests of other modules that write files).
+    pub(crate) fn files_in(dir: &Path) -> Vec<String> {
         let mut names: Vec<String> = fs::read_dir(dir)
             .expect("ls")
             .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())

@@ -410,6 +410,29 @@ impl NotificationPolicy {
             .max()
             .unwrap_or(Urgency::Normal);
         let action = Some(action_for(&incidents));
+        self.covering(keys, title, body, urgency, action)
+    }
+
+    /// One "logged in again" for every incident in `keys` (recovered, in opening order).
+    fn recovery_notification(&mut self, keys: &[String]) -> Notification {
+        let incidents: Vec<&Incident> = keys
+            .iter()
+            .filter_map(|k| self.incidents.recovered.get(k))
+            .collect();
+        let (title, body) = text::recovery(&incidents);
+        self.covering(keys, title, body, Urgency::Normal, None)
+    }
+
+    /// A notification about the incidents `keys`: under the one incident's key, or a new
+    /// batch key for several.
+    fn covering(
+        &mut self,
+        keys: &[String],
+        title: String,
+        body: String,
+        urgency: Urgency,
+        action: Option<NotificationAction>,
+    ) -> Notification {
         let incident = match keys {
             [one] => one.clone(),
             _ => self.batch_key(),
@@ -421,27 +444,6 @@ impl NotificationPolicy {
             body,
             urgency,
             action,
-        }
-    }
-
-    /// One "logged in again" for every incident in `keys` (recovered, in opening order).
-    fn recovery_notification(&mut self, keys: &[String]) -> Notification {
-        let incidents: Vec<&Incident> = keys
-            .iter()
-            .filter_map(|k| self.incidents.recovered.get(k))
-            .collect();
-        let (title, body) = text::recovery(&incidents);
-        let incident = match keys {
-            [one] => one.clone(),
-            _ => self.batch_key(),
-        };
-        Notification {
-            incident,
-            covers: keys.to_vec(),
-            title,
-            body,
-            urgency: Urgency::Normal,
-            action: None,
         }
     }
 }
