@@ -1,7 +1,8 @@
 // General view, and what the built bundle may contain under the shell's CSP.
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { calls, expect, reply, test } from "./app";
+import { calls, emit, expect, reply, test } from "./app";
+import { overview } from "./harness/fixtures";
 
 test("refresh interval, start at login, log level", async ({ page, open }) => {
   await open();
@@ -19,6 +20,22 @@ test("refresh interval, start at login, log level", async ({ page, open }) => {
   expect((await calls(page)).find((c) => c.cmd === "set_general")?.args).toEqual({
     general: { refreshIntervalMinutes: 45, startAtLogin: false, logLevel: "debug" },
   });
+});
+
+test("what is typed right after the view opens stays; a changed setting from elsewhere replaces it", async ({ page, open }) => {
+  // Effects run after paint, on timers: with the page's clock paused they wait until it runs, so
+  // the typing below lands before the form's effects, however fast or slow this machine is.
+  await page.clock.install({ time: new Date("2026-03-10T10:00:00Z") });
+  await open();
+  await page.clock.pauseAt(new Date("2026-03-10T11:00:00Z"));
+  await page.getByRole("button", { name: "General" }).click();
+  await page.getByLabel("Refresh every (minutes)").fill("30");
+  await page.clock.runFor(1000);
+  await expect(page.getByLabel("Refresh every (minutes)")).toHaveValue("30");
+  // Another window or the CLI changed the interval: the engine's value is shown.
+  await emit(page, "overview", { ...overview(), general: { refreshIntervalMinutes: 90, startAtLogin: true, logLevel: "info" } });
+  await page.clock.runFor(1000);
+  await expect(page.getByLabel("Refresh every (minutes)")).toHaveValue("90");
 });
 
 test("cloud: named clouds and custom endpoints with a CA file", async ({ page, open }) => {

@@ -1,6 +1,6 @@
 // General: refresh interval, start at login, log level, the cloud, and Docker: which credential
 // store each registry lands in and the doctor's findings, with "Fix" (config.json is backed up first).
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import * as api from "../api";
 import type { AccountView, CloudInput, DoctorView, GeneralSettings, LogLevel, Overview } from "../bindings";
 import { Badge, ErrorNote } from "../components/bits";
@@ -42,8 +42,14 @@ function GeneralForm({ general }: { general: GeneralSettings }) {
   const [startAtLogin, setStart] = useState(general.startAtLogin);
   const [level, setLevel] = useState<LogLevel>(general.logLevel);
   const [error, setError] = useState<api.UiError | null>(null);
-  // A fresh overview (from another window or the CLI) replaces what is shown here.
+  // A fresh overview (from another window or the CLI) that changes these settings replaces what is
+  // shown here. Only a change does: effects run after paint, so resetting on mount too would throw
+  // away what the user typed in the first moment after the view opened.
+  const shown = useRef(general);
   useEffect(() => {
+    const was = shown.current;
+    shown.current = general;
+    if (was.refreshIntervalMinutes === general.refreshIntervalMinutes && was.startAtLogin === general.startAtLogin && was.logLevel === general.logLevel) return;
     setIntervalText(String(general.refreshIntervalMinutes));
     setStart(general.startAtLogin);
     setLevel(general.logLevel);
