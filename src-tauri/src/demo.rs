@@ -9,9 +9,11 @@
 
 use std::sync::{Arc, Mutex};
 
-use acr_tray_engine::cloud::{CloudName, CloudSettings};
-use acr_tray_engine::ops::{RegistrySignIn, SecretStorage, ServicePrincipalLogin, SpCredential};
-use acr_tray_engine::secrets::MemoryStore;
+use acr_tray_engine::azure::cloud::{CloudName, CloudSettings};
+use acr_tray_engine::engine::ops::{
+    RegistrySignIn, SecretStorage, ServicePrincipalLogin, SpCredential,
+};
+use acr_tray_engine::store::secrets::MemoryStore;
 use acr_tray_engine::{Engine, EngineOptions, Env, Secret};
 use anyhow::Context as _;
 use fake_azure::{FakeAzure, RegistrySpec, Role};

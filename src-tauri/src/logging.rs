@@ -3,9 +3,9 @@
 //! Nothing logged holds a secret.
 
 use acr_tray_engine::EngineOptions;
-use acr_tray_engine::config::Settings;
-use acr_tray_engine::logfile::DailyLog;
-use acr_tray_engine::paths::Paths;
+use acr_tray_engine::store::config::Settings;
+use acr_tray_engine::store::logfile::DailyLog;
+use acr_tray_engine::store::paths::Paths;
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::prelude::*;

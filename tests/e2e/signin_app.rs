@@ -88,8 +88,8 @@ fn with_imds(w: &mut World) -> ClosedPort {
 /// cap (a minute, on a paused clock), not the years, then gets its token.
 #[tokio::test(start_paused = true)]
 async fn imds_retry_after_of_millennia_waits_the_cap() {
+    use acr_tray_engine::azure::credentials::imds;
     use acr_tray_engine::clock::Clock;
-    use acr_tray_engine::credentials::imds;
     use acr_tray_engine::http::build_imds_client;
     use acr_tray_engine::limits::INLINE_RETRY_WAIT_MAX;
     use std::time::Duration;

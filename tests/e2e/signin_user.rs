@@ -14,8 +14,8 @@ const UPN: &str = "dev@contoso.localhost";
 const PATIENCE: Duration = Duration::from_secs(120);
 
 fn refresh_token_in_keyring(w: &World, id: &str) -> String {
-    let key = acr_tray_engine::secrets::refresh_token_key(&w.fake.authority_url(), id);
-    acr_tray_engine::secrets::SecretStore::get(w.secrets.as_ref(), &key)
+    let key = acr_tray_engine::store::secrets::refresh_token_key(&w.fake.authority_url(), id);
+    acr_tray_engine::store::secrets::SecretStore::get(w.secrets.as_ref(), &key)
         .unwrap()
         .unwrap_or_else(|| panic!("no refresh token for {id}: {:?}", w.secrets.keys()))
         .expose()
@@ -184,7 +184,7 @@ fn device_code_shows_the_code_and_polls_at_the_interval() {
 /// minute, on a paused clock), not never, and the sign-in completes.
 #[tokio::test(start_paused = true)]
 async fn device_code_with_an_absurd_interval_is_polled_at_the_cap() {
-    use acr_tray_engine::entra::{AZURE_CLI_CLIENT_ID, EntraClient, interactive};
+    use acr_tray_engine::azure::entra::{AZURE_CLI_CLIENT_ID, EntraClient, interactive};
     use acr_tray_engine::http::build_client;
     use acr_tray_engine::limits::DEVICE_CODE_INTERVAL_MAX;
 

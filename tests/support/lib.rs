@@ -10,7 +10,7 @@ use std::time::Duration;
 use acr_tray_cli::Context;
 use acr_tray_engine::Env;
 use acr_tray_engine::http::HttpOptions;
-use acr_tray_engine::secrets::{KeyringStore, MemoryStore, SecretStore};
+use acr_tray_engine::store::secrets::{KeyringStore, MemoryStore, SecretStore};
 use base64::Engine as _;
 use fake_azure::{FakeAzure, ServicePrincipal};
 

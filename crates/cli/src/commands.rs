@@ -2,11 +2,11 @@
 
 use std::io::{Read, Write};
 
+use acr_tray_engine::azure::cloud::{CloudName, CloudSettings};
+use acr_tray_engine::azure::entra::AZURE_CLI_CLIENT_ID;
+use acr_tray_engine::azure::entra::interactive::DeviceCodePrompt;
 use acr_tray_engine::browser::{LoginMethod, SystemBrowser, default_login_method};
-use acr_tray_engine::cloud::{CloudName, CloudSettings};
-use acr_tray_engine::entra::AZURE_CLI_CLIENT_ID;
-use acr_tray_engine::entra::interactive::DeviceCodePrompt;
-use acr_tray_engine::ops::{
+use acr_tray_engine::engine::ops::{
     LoginPrompt, RegistrySignIn, SecretStorage, ServicePrincipalLogin, SpCredential, UserLogin,
 };
 use acr_tray_engine::{Engine, EngineOptions, Error, Secret};
@@ -241,7 +241,7 @@ async fn login_service_principal(
     engine: &mut Engine,
     args: LoginArgs,
     io: &mut Io,
-) -> Result<acr_tray_engine::config::IdentityConfig, Error> {
+) -> Result<acr_tray_engine::store::config::IdentityConfig, Error> {
     let required = |v: Option<String>, flag: &str| {
         v.filter(|s| !s.trim().is_empty()).ok_or_else(|| {
             Error::invalid_input(
@@ -370,7 +370,7 @@ async fn registry(engine: &mut Engine, cmd: RegistryCommand, io: &mut Io) -> Res
                     r.login_server
                 );
             }
-            if r.auth != acr_tray_engine::config::RegistryAuth::Identity {
+            if r.auth != acr_tray_engine::store::config::RegistryAuth::Identity {
                 let _ = writeln!(
                     io.stderr,
                     "note: the admin account is shared by everyone who has its password; Microsoft recommends keeping it disabled and using Entra identities"
@@ -490,7 +490,7 @@ async fn doctor(engine: &Engine, json: bool, fix: bool, io: &mut Io) -> Result<i
     let problems = report
         .findings
         .iter()
-        .any(|f| f.severity == acr_tray_engine::doctor::Severity::Problem);
+        .any(|f| f.severity == acr_tray_engine::engine::doctor::Severity::Problem);
     Ok(if problems { EXIT_FAILED } else { EXIT_OK })
 }
 

@@ -15,12 +15,12 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use acr_tray_engine::config::Settings;
 use acr_tray_engine::docker::helper::NOT_FOUND;
 use acr_tray_engine::docker::{EntryForm, ZERO_GUID};
-use acr_tray_engine::paths::Paths;
-use acr_tray_engine::secrets::SecretStore;
-use acr_tray_engine::token_store::{CachedCredential, TokenStore};
+use acr_tray_engine::store::config::Settings;
+use acr_tray_engine::store::paths::Paths;
+use acr_tray_engine::store::secrets::SecretStore;
+use acr_tray_engine::store::token_store::{CachedCredential, TokenStore};
 use acr_tray_engine::{Engine, EngineOptions, Env, Error};
 
 use crate::Context;
@@ -331,7 +331,7 @@ mod tests {
     mod properties {
         use super::*;
         use acr_tray_engine::secret::Secret;
-        use acr_tray_engine::secrets::MemoryStore;
+        use acr_tray_engine::store::secrets::MemoryStore;
         use proptest::prelude::*;
 
         const SERVER: &str = "myreg.azurecr.io";

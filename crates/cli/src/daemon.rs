@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use acr_tray_engine::events::{Event, EventSink};
 use acr_tray_engine::notify::{LogNotifier, Notification, Notifier, Urgency};
-use acr_tray_engine::scheduler::Scheduler;
+use acr_tray_engine::refresh::scheduler::Scheduler;
 use acr_tray_engine::{EngineOptions, Error};
 use chrono::{DateTime, Local, Utc};
 

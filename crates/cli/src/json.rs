@@ -3,11 +3,11 @@
 //! only change on purpose; `output::tests` pins each shape whole. Nothing here holds a secret
 //! except [`Token`], which is what `acr-tray-cli token --json` is asked for.
 
-use acr_tray_engine::acr::RegistryRole;
-use acr_tray_engine::cloud::{Audience, Cloud};
-use acr_tray_engine::config::{RegistryAuth, RegistryConfig};
-use acr_tray_engine::discovery::Discovery;
-use acr_tray_engine::state::StoredError;
+use acr_tray_engine::azure::acr::RegistryRole;
+use acr_tray_engine::azure::cloud::{Audience, Cloud};
+use acr_tray_engine::engine::discovery::Discovery;
+use acr_tray_engine::store::config::{RegistryAuth, RegistryConfig};
+use acr_tray_engine::store::state::StoredError;
 use acr_tray_engine::{Error, ErrorKind, RegistryOutcome, RegistryStatus};
 use chrono::{DateTime, Utc};
 use serde::Serialize;

@@ -24,7 +24,7 @@ use std::io::{IsTerminal, Read, Write};
 use std::sync::Arc;
 
 use acr_tray_engine::http::HttpOptions;
-use acr_tray_engine::secrets::{KeyringStore, SecretStore};
+use acr_tray_engine::store::secrets::{KeyringStore, SecretStore};
 use acr_tray_engine::{Env, Error, ErrorKind};
 use clap::Parser;
 
@@ -127,7 +127,7 @@ where
         };
         return credential_helper::run(vec!["docker-credential-acr-tray".to_owned(), action], ctx);
     }
-    let log_dir = acr_tray_engine::paths::Paths::from_env(&env)
+    let log_dir = acr_tray_engine::store::paths::Paths::from_env(&env)
         .ok()
         .map(|p| p.log_dir);
     // The engine in the foreground says what it does (info) unless told otherwise.

@@ -36,44 +36,24 @@
 //! Modules depend one way: none imports a module that imports it back (the test
 //! `tests/architecture` fails on any cycle and names the imports that make it).
 
-pub mod acr;
-pub mod admin_watch;
-pub mod arm;
+pub mod azure;
 pub mod browser;
 pub mod clock;
-pub mod cloud;
-pub mod config;
-pub mod credentials;
-pub mod discovery;
 pub mod docker;
-pub mod doctor;
 pub mod engine;
-pub mod entra;
 pub mod env;
 pub mod error;
 pub mod events;
-pub mod forecast;
 pub mod fsutil;
 pub mod http;
-pub mod instance;
-pub mod jwt;
 pub mod limits;
-pub mod logfile;
-pub mod login_server;
 pub mod notify;
-pub mod ops;
-pub mod paths;
 pub mod refresh;
-pub mod resource_id;
 pub mod schedule;
-pub mod scheduler;
 pub mod secret;
-pub mod secrets;
 pub mod service;
-pub mod state;
+pub mod store;
 pub mod text;
-pub mod token_cache;
-pub mod token_store;
 
 /// The property tests' settings: `cases` inputs each (the whole set runs in seconds in a debug
 /// build), and no `proptest-regressions` files written into the source tree; a failure prints

@@ -6,7 +6,7 @@
 use ts_rs::{Config, TS};
 
 use super::view::*;
-use crate::acr::RegistryRole;
+use crate::azure::acr::RegistryRole;
 
 /// Declarations of one type: its doc comment and `export type ...`.
 fn declare<T: TS>(cfg: &Config, out: &mut String) {

@@ -23,19 +23,19 @@ use std::time::Duration;
 use tokio::sync::{Notify, oneshot, watch};
 use tokio::task::JoinHandle;
 
+use crate::azure::cloud::{CloudName, CloudSettings};
+use crate::azure::entra::interactive;
 use crate::browser::{LoginMethod, SystemBrowser};
-use crate::cloud::{CloudName, CloudSettings};
-use crate::config::Settings;
+use crate::engine::ops::{
+    LoginPrompt, RegistrySignIn, SecretStorage, ServicePrincipalLogin, SpCredential, UserLogin,
+};
 use crate::engine::{Engine, EngineOptions};
-use crate::entra::interactive;
 use crate::error::{Error, Result};
 use crate::events::{Event, EventSink};
 use crate::notify::Notifier;
-use crate::ops::{
-    LoginPrompt, RegistrySignIn, SecretStorage, ServicePrincipalLogin, SpCredential, UserLogin,
-};
-use crate::scheduler::Scheduler;
+use crate::refresh::scheduler::Scheduler;
 use crate::secret::Secret;
+use crate::store::config::Settings;
 use view::{
     AccountView, AddRegistry, CloudChangePreview, CloudInput, CloudView, DeviceCodePrompt,
     Discovery, DoctorView, ErrorView, GeneralSettings, Overview, RefreshOutcomeView,
@@ -403,7 +403,7 @@ impl Service {
     pub fn preview_cloud(&self, cloud: CloudInput) -> ViewResult<CloudChangePreview> {
         let settings = cloud_settings(cloud);
         let engine = self.engine()?;
-        let resolved = crate::cloud::Cloud::from_settings(&settings)?;
+        let resolved = crate::azure::cloud::Cloud::from_settings(&settings)?;
         let signs_out = engine.cloud_change_signs_out(&settings)?;
         let latest = self.scheduler.status().borrow().clone();
         let overview = overview::build(&engine, &latest);

@@ -6,13 +6,13 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::cloud::{Audience, Cloud};
-use crate::config::{IdentityKind, RegistryAuth, Settings};
-use crate::doctor::{DoctorReport, Severity};
+use crate::azure::cloud::{Audience, Cloud};
 use crate::engine::Engine;
+use crate::engine::doctor::{DoctorReport, Severity};
 use crate::notify::text::local_time;
-use crate::scheduler::Status;
-use crate::state::State;
+use crate::refresh::scheduler::Status;
+use crate::store::config::{IdentityKind, RegistryAuth, Settings};
+use crate::store::state::State;
 
 use super::view::{
     AccountHealth, AccountView, AdminAccountView, CloudView, DockerStoreView, DoctorView,
@@ -38,9 +38,10 @@ pub fn build(engine: &Engine, status: &Status) -> Overview {
                 // Bound to another cloud (settings edited by hand): no pass has tried it yet.
                 s.sign_in_required = engine
                     .cloud_mismatch(i)
-                    .map(|e| crate::state::StoredError::new(&e, now));
+                    .map(|e| crate::store::state::StoredError::new(&e, now));
             }
-            let expected_session_end = s.expected_session_end().filter(|end| *end > now);
+            let expected_session_end =
+                crate::schedule::forecast::session_end(&s).filter(|end| *end > now);
             let health = if s.sign_in_required.is_some() {
                 AccountHealth::SignInRequired
             } else if expected_session_end.is_some_and(|end| end - now <= EXPIRING_SOON) {

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::error::{Error, ErrorKind};
-use crate::state::StoredError;
+use crate::store::state::StoredError;
 
 /// The tray's state at a glance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -178,7 +178,7 @@ pub struct RegistryView {
     /// The login server is a custom domain the user trusted.
     pub trusted_custom_domain: bool,
     /// What its identity may do there (from the last ACR token), once known.
-    pub role: Option<crate::acr::RegistryRole>,
+    pub role: Option<crate::azure::acr::RegistryRole>,
     /// The admin account, as the watch last saw it.
     pub admin_account: Option<AdminAccountView>,
 }
@@ -312,7 +312,7 @@ pub struct CloudView {
 }
 
 /// Log verbosity (the `[app]` table's `log_level`), shown on the General page.
-pub use crate::config::LogLevel;
+pub use crate::store::config::LogLevel;
 
 /// The General page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -475,7 +475,7 @@ pub struct RefreshOutcomeView {
     pub error: Option<ErrorView>,
 }
 
-pub use crate::discovery::{DiscoveredRegistry, Discovery, UnlistedRegistry};
+pub use crate::engine::discovery::{DiscoveredRegistry, Discovery, UnlistedRegistry};
 
 /// How bad a doctor's finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::cloud::{CloudBinding, CloudSettings};
+use crate::azure::cloud::{CloudBinding, CloudSettings};
+use crate::azure::login_server::HostPort;
+use crate::azure::resource_id::RegistryId;
 use crate::docker::EntryForm;
 use crate::error::{Error, Result};
 use crate::fsutil;
-use crate::login_server::HostPort;
-use crate::resource_id::RegistryId;
 
 /// Everything the user configured.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -424,7 +424,7 @@ mod tests {
                     certificate: None,
                 },
                 cloud: Some(CloudBinding {
-                    name: crate::cloud::CloudName::Custom,
+                    name: crate::azure::cloud::CloudName::Custom,
                     authority: "https://login.localhost:8443".into(),
                     arm: "https://management.localhost:8443/".into(),
                 }),
@@ -501,7 +501,7 @@ mod tests {
                 "config.toml",
                 "arm_id",
                 "is not a registry's ARM resource id",
-                crate::resource_id::EXAMPLE,
+                crate::azure::resource_id::EXAMPLE,
             ] {
                 assert!(err.contains(expected), "{expected}: {err}");
             }

@@ -22,8 +22,8 @@ pub(crate) use errors::ErrorContext;
 pub use errors::{EntraErrorResponse, classify, is_unknown_resource};
 pub(crate) use transport::OAuthHttp;
 
+use crate::azure::jwt;
 use crate::error::{Error, Result};
-use crate::jwt;
 use crate::limits;
 use crate::secret::{Secret, redact_url};
 

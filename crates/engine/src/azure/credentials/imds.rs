@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Deserialize;
 
-use crate::entra::AccessToken;
+use crate::azure::entra::AccessToken;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http;
 use crate::limits;

@@ -1,5 +1,5 @@
 //! The always-on engine: a tokio task that keeps every registry's Docker credential fresh on
-//! the schedule of [`crate::schedule`]. It wakes at least once a minute to notice a wall clock
+//! the schedule of [`crate::schedule::policy`]. It wakes at least once a minute to notice a wall clock
 //! that jumped (resume from suspend), changed settings, a repaired config.json and a user who
 //! signed in again; it backs off after failures (per registry, and per identity when the
 //! identity's sign-in is what failed), waits for the user when a session ended, and hands every
@@ -18,17 +18,17 @@ use serde::Serialize;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
-use crate::config::{RegistryAuth, RegistryConfig, Settings};
 use crate::engine::{Engine, EngineOptions};
 use crate::error::{Error, Result};
 use crate::events::{Event, EventSink};
-use crate::forecast;
-use crate::instance::InstanceLock;
 use crate::limits;
 use crate::notify::{self, NotificationPolicy, Notifier};
 use crate::refresh::RegistryOutcome;
-use crate::schedule::{self, FailureClass, Policy};
-use crate::state::State;
+use crate::schedule::forecast;
+use crate::schedule::policy::{self, FailureClass, Policy};
+use crate::store::config::{RegistryAuth, RegistryConfig, Settings};
+use crate::store::instance::InstanceLock;
+use crate::store::state::State;
 
 /// Scheduled refreshes due within this window are made together (see `Runner::wake`).
 const COALESCE: TimeDelta = TimeDelta::seconds(30);
@@ -320,7 +320,7 @@ impl Runner {
         loop {
             let next = self.wake(Vec::new()).await;
             let now = self.engine.now();
-            let sleep = schedule::sleep_for(now, next);
+            let sleep = policy::sleep_for(now, next);
             self.publish(now, now + sleep);
             let command = tokio::select! {
                 () = tokio::time::sleep(sleep.to_std().unwrap_or_default()) => None,
@@ -393,7 +393,7 @@ impl Runner {
         let mono = tokio::time::Instant::now();
         let wall_elapsed = now - self.last_wall;
         let mono_elapsed = TimeDelta::from_std(mono - self.last_mono).unwrap_or(TimeDelta::MAX);
-        if !self.first && schedule::clock_jumped(wall_elapsed, mono_elapsed) {
+        if !self.first && policy::clock_jumped(wall_elapsed, mono_elapsed) {
             tracing::info!(
                 jumped_minutes = (wall_elapsed - mono_elapsed).num_minutes(),
                 "the clock jumped (resumed from sleep?): checking every registry now"

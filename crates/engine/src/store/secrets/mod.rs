@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use crate::config::SecretSource;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
+use crate::store::config::SecretSource;
 
 #[cfg(target_os = "linux")]
 mod secret_service;
@@ -284,7 +284,7 @@ impl SecretStore for MemoryStore {
 }
 
 /// The keyring key of a service principal's client secret, bound to the authority it was given
-/// for (`authority` as [`crate::cloud::Cloud::authority_id`] spells it). Settings that name
+/// for (`authority` as [`crate::azure::cloud::Cloud::authority_id`] spells it). Settings that name
 /// another authority look for another key and find nothing, so editing the settings cannot
 /// send a stored secret elsewhere.
 pub fn client_secret_key(authority: &str, tenant: &str, client_id: &str) -> String {

@@ -3,24 +3,26 @@
 //! negotiation, or the admin account — then one atomic write of Docker's config, state saved,
 //! events sent. Identities whose session ended are not tried again until the user signs in.
 
+pub mod scheduler;
+
 use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::acr::{self, Exchange};
-use crate::arm::Arm;
-use crate::cloud::Audience;
-use crate::config::{IdentityConfig, RegistryAuth, RegistryConfig};
+use crate::azure::acr::{self, Exchange};
+use crate::azure::arm::Arm;
+use crate::azure::cloud::Audience;
 use crate::docker::{
     self, CredentialStore, DockerConfig, DockerCredential, EntryForm, ZERO_GUID, helper,
 };
 use crate::engine::{Engine, ends_session, is_unknown_resource};
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::Event;
-use crate::secrets;
-use crate::state::{State, StoredError};
-use crate::token_store::{CachedCredential, TokenStore};
+use crate::store::config::{IdentityConfig, RegistryAuth, RegistryConfig};
+use crate::store::secrets;
+use crate::store::state::{State, StoredError};
+use crate::store::token_store::{CachedCredential, TokenStore};
 
 /// The result of refreshing one registry.
 #[derive(Debug, Clone)]
@@ -44,7 +46,7 @@ pub struct Refreshed {
     pub expires_at: Option<DateTime<Utc>>,
     /// What the identity may do there (`None` for admin accounts, or when the token does not
     /// say).
-    pub role: Option<crate::acr::RegistryRole>,
+    pub role: Option<crate::azure::acr::RegistryRole>,
 }
 
 /// A registry's status, for `status` and the settings window.
@@ -65,15 +67,15 @@ pub struct RegistryStatus {
     /// The last error, if the last attempt failed.
     pub last_error: Option<StoredError>,
     /// What the identity may do there, from its last ACR token.
-    pub role: Option<crate::acr::RegistryRole>,
+    pub role: Option<crate::azure::acr::RegistryRole>,
     /// The admin-account watch.
-    pub admin: Option<crate::state::AdminWatchState>,
+    pub admin: Option<crate::store::state::AdminWatchState>,
 }
 
 impl Engine {
     /// Refreshes the named registries (all when `names` is empty), concurrently, and writes
     /// every new credential into Docker's config in one atomic update.
-    /// Each registry's admin account is read too (see [`crate::admin_watch`]).
+    /// Each registry's admin account is read too (see [`crate::engine::admin_watch`]).
     pub async fn refresh(&self, names: &[String]) -> Result<Vec<RegistryOutcome>> {
         self.refresh_pass(names, Pass::Full).await
     }
@@ -198,7 +200,7 @@ impl Engine {
                     entry.last_error = Some(StoredError::new(e, now));
                     if matches!(e, Error::NoRole { .. }) {
                         // The registry refused every token: the identity may do nothing there.
-                        entry.role = Some(crate::acr::RegistryRole::None);
+                        entry.role = Some(crate::azure::acr::RegistryRole::None);
                     }
                     tracing::warn!(registry = %reg.login_server, error = %e, "refresh failed");
                     let valid_until = entry.expires_at.filter(|exp| *exp > now);
@@ -256,7 +258,7 @@ impl Engine {
         newly_ended: &mut HashSet<String>,
     ) {
         let identity = state.identities.entry(id.to_owned()).or_default();
-        if let Some(limit) = crate::forecast::sign_in_frequency(e) {
+        if let Some(limit) = crate::schedule::forecast::sign_in_frequency(e) {
             // Learned: the next session will end the same way; warn ahead.
             identity.sign_in_frequency_secs = Some(limit.num_seconds());
         }
@@ -512,7 +514,7 @@ impl Engine {
                 let username = reg.admin_username.clone().unwrap_or_default();
                 let key = secrets::admin_password_key(&reg.login_server.to_string());
                 let password = self
-                    .read_secret(&username, &crate::config::SecretSource::Keyring, &key)
+                    .read_secret(&username, &crate::store::config::SecretSource::Keyring, &key)
                     .await
                     .map_err(|e| match e {
                         Error::SecretUnavailable { identity, detail, .. } => Error::SecretUnavailable {
@@ -534,7 +536,7 @@ impl Engine {
     pub(crate) async fn admin_credentials(
         &self,
         reg: &RegistryConfig,
-    ) -> Result<crate::arm::AdminCredentials> {
+    ) -> Result<crate::azure::arm::AdminCredentials> {
         let identity = self.identity_of(reg)?;
         let token = self.entra_token(identity, Audience::Arm).await?;
         let http = &self.clients()?.http;

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::azure::login_server::HostPort;
 use crate::error::{Error, Result};
-use crate::login_server::HostPort;
 
 /// The ACR audience every cloud uses for Entra tokens meant for registries.
 pub const ACR_AUDIENCE: &str = "https://containerregistry.azure.net";

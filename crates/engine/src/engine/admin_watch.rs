@@ -17,15 +17,15 @@ use chrono::{DateTime, TimeDelta, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::arm::{AdminCredentials, Arm, ArmRegistry};
-use crate::cloud::Audience;
-use crate::config::{RegistryAuth, RegistryConfig};
+use crate::azure::arm::{AdminCredentials, Arm, ArmRegistry};
+use crate::azure::cloud::Audience;
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::Event;
 use crate::secret::Secret;
-use crate::secrets::SecretStore;
-use crate::state::{AdminWatchState, State};
+use crate::store::config::{RegistryAuth, RegistryConfig};
+use crate::store::secrets::SecretStore;
+use crate::store::state::{AdminWatchState, State};
 
 /// How long an identity that cannot read a registry in ARM is left alone.
 pub const NOT_VISIBLE_RETRY: TimeDelta = TimeDelta::hours(24);
@@ -211,7 +211,10 @@ impl Engine {
             for reg in others {
                 let mut state = previous(reg);
                 let listed_here = listed.iter().any(|l| {
-                    crate::arm::same_login_server(&l.properties.login_server, &reg.login_server)
+                    crate::azure::arm::same_login_server(
+                        &l.properties.login_server,
+                        &reg.login_server,
+                    )
                 });
                 if state.arm_id.is_none() && !listed_here {
                     state.not_watched = Some(cannot_read(&identity.id));
@@ -276,7 +279,7 @@ impl Engine {
                 }
             },
             None => match listing?.iter().find(|r| {
-                crate::arm::same_login_server(&r.properties.login_server, &reg.login_server)
+                crate::azure::arm::same_login_server(&r.properties.login_server, &reg.login_server)
             }) {
                 Some(r) => r.clone(),
                 None => return not_visible(state, cannot_read),
@@ -401,7 +404,7 @@ fn cannot_read(identity: &str) -> String {
 }
 
 fn is_admin_disabled(e: &Error) -> bool {
-    matches!(e, Error::Registry { message, kind: ErrorKind::Configuration, .. } if message == crate::arm::ADMIN_DISABLED)
+    matches!(e, Error::Registry { message, kind: ErrorKind::Configuration, .. } if message == crate::azure::arm::ADMIN_DISABLED)
 }
 
 /// The keyed hash of admin passwords; the key is made on first use and kept in the keyring.
@@ -459,7 +462,7 @@ impl<'a> Hasher<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secrets::MemoryStore;
+    use crate::store::secrets::MemoryStore;
 
     #[test]
     fn keyed_hashes_are_stable_per_key_and_differ_between_keys() {

@@ -8,11 +8,11 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::acr::RegistryRole;
-use crate::cloud::Audience;
+use crate::azure::acr::RegistryRole;
+use crate::azure::cloud::Audience;
+use crate::azure::resource_id::RegistryId;
 use crate::error::{Error, ErrorKind, Result};
 use crate::fsutil;
-use crate::resource_id::RegistryId;
 
 const VERSION: u32 = 1;
 
@@ -43,7 +43,7 @@ pub struct IdentityState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_token: Option<DateTime<Utc>>,
     /// The Conditional-Access sign-in frequency learned from Entra (AADSTS70043), in seconds:
-    /// sessions end this long after the interactive sign-in (see [`crate::forecast`]).
+    /// sessions end this long after the interactive sign-in (the forecast of a session's end uses it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sign_in_frequency_secs: Option<i64>,
 }
@@ -54,11 +54,6 @@ impl IdentityState {
         self.sign_in_frequency_secs
             .filter(|s| *s > 0)
             .and_then(chrono::TimeDelta::try_seconds)
-    }
-
-    /// When the session is expected to end, from the last sign-in and the learned limit.
-    pub fn expected_session_end(&self) -> Option<DateTime<Utc>> {
-        crate::forecast::expected_end(self.last_sign_in, self.sign_in_frequency())
     }
 }
 
@@ -96,7 +91,7 @@ pub struct AdminWatchState {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::resource_id::deserialize_lenient"
+        deserialize_with = "crate::azure::resource_id::deserialize_lenient"
     )]
     pub arm_id: Option<RegistryId>,
     /// `adminUserEnabled` as last read.
@@ -215,7 +210,6 @@ mod tests {
         let alice = s.identities.get("alice").expect("alice").clone();
         assert_eq!(alice.sign_in_frequency_secs, None);
         assert_eq!(alice.sign_in_frequency(), None);
-        assert_eq!(alice.expected_session_end(), None);
         // Not written while unknown.
         s.save(&p).expect("save");
         let text = std::fs::read_to_string(&p).expect("read");
@@ -232,11 +226,6 @@ mod tests {
         assert_eq!(
             alice.sign_in_frequency(),
             Some(chrono::TimeDelta::hours(12))
-        );
-        let signed_in: DateTime<Utc> = "2026-03-02T09:00:00Z".parse().expect("time");
-        assert_eq!(
-            alice.expected_session_end(),
-            Some(signed_in + chrono::TimeDelta::hours(12))
         );
         for bad in [0, -5] {
             let odd = IdentityState {

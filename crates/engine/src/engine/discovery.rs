@@ -8,11 +8,11 @@ use serde::Serialize;
 #[cfg(test)]
 use ts_rs::TS;
 
-use crate::arm::Arm;
-use crate::cloud::Audience;
+use crate::azure::arm::Arm;
+use crate::azure::cloud::Audience;
 use crate::engine::Engine;
 use crate::error::{ErrorKind, Result};
-use crate::state::State;
+use crate::store::state::State;
 
 /// A registry found through ARM.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

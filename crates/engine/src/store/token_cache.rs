@@ -9,8 +9,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 
-use crate::cloud::Audience;
-use crate::entra::AccessToken;
+use crate::azure::cloud::Audience;
+use crate::azure::entra::AccessToken;
 use crate::error::Result;
 
 /// A token is renewed when it has less than this left (a registry exchange must not race expiry).

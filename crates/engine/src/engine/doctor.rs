@@ -9,13 +9,13 @@ use std::path::PathBuf;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 
+use crate::azure::jwt;
 use crate::browser::which;
 use crate::docker::helper::Helper;
 use crate::docker::{self, CredentialStore, DockerConfig, OUR_HELPER};
 use crate::engine::Engine;
 use crate::error::Result;
-use crate::jwt;
-use crate::token_store::TokenStore;
+use crate::store::token_store::TokenStore;
 
 /// The Windows Credential Manager's limit on a stored secret (danieljoos/wincred#18).
 pub const WINCRED_LIMIT: usize = 2560;

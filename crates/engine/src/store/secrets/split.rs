@@ -302,7 +302,7 @@ impl<S: SecretStore> SecretStore for SplitStore<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secrets::MemoryStore;
+    use crate::store::secrets::MemoryStore;
 
     /// The Credential Manager's limits, on every platform.
     fn windows() -> SplitStore<MemoryStore> {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::fsutil;
-use crate::paths::Paths;
+use crate::store::paths::Paths;
 
 /// Held while the engine runs; dropping it releases the lock.
 #[derive(Debug)]

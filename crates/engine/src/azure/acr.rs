@@ -6,10 +6,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::azure::jwt;
+use crate::azure::login_server::{HostPort, TokenAllowList};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http;
-use crate::jwt;
-use crate::login_server::{HostPort, TokenAllowList};
 use crate::secret::{Secret, redact_url};
 use crate::text;
 

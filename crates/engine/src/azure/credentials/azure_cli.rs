@@ -6,8 +6,8 @@ use std::time::Duration;
 use chrono::{DateTime, Local, NaiveDateTime, TimeZone, Utc};
 use serde::Deserialize;
 
+use crate::azure::entra::AccessToken;
 use crate::browser::which;
-use crate::entra::AccessToken;
 use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
 use crate::limits;

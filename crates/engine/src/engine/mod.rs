@@ -2,29 +2,34 @@
 //! the CLI and the tray app share. Token sources for every kind of identity live here; the
 //! refresh pipeline is in [`crate::refresh`].
 
+pub mod admin_watch;
+pub mod discovery;
+pub mod doctor;
+pub mod ops;
+
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use chrono::Utc;
 
+use crate::azure::cloud::{Audience, Cloud, CloudBinding};
+use crate::azure::credentials::certificate::{self, Certificate};
+use crate::azure::credentials::{azure_cli, imds};
+use crate::azure::entra::{self, AccessToken, EntraClient};
+use crate::azure::login_server::TokenAllowList;
 use crate::clock::Clock;
-use crate::cloud::{Audience, Cloud, CloudBinding};
-use crate::config::{IdentityConfig, IdentityKind, SecretSource, Settings};
-use crate::credentials::certificate::{self, Certificate};
-use crate::credentials::{azure_cli, imds};
 use crate::docker;
-use crate::entra::{self, AccessToken, EntraClient};
 use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::{Event, EventSink, NoEvents};
 use crate::http::{self, HttpOptions};
-use crate::login_server::TokenAllowList;
-use crate::paths::Paths;
 use crate::secret::Secret;
-use crate::secrets::{self, SecretStore};
-use crate::state::State;
-use crate::token_cache::TokenCache;
+use crate::store::config::{IdentityConfig, IdentityKind, SecretSource, Settings};
+use crate::store::paths::Paths;
+use crate::store::secrets::{self, SecretStore};
+use crate::store::state::State;
+use crate::store::token_cache::TokenCache;
 
 /// What the engine is built from; the shells pass the real ones, tests their own.
 #[derive(Clone)]
@@ -606,7 +611,7 @@ impl Engine {
                     tenant: i.kind.tenant().map(str::to_owned),
                     sign_in_required: s.sign_in_required.or_else(|| {
                         self.cloud_mismatch(i)
-                            .map(|e| crate::state::StoredError::new(&e, self.clock.now()))
+                            .map(|e| crate::store::state::StoredError::new(&e, self.clock.now()))
                     }),
                     last_sign_in: s.last_sign_in,
                     last_token: s.last_token,
@@ -621,7 +626,7 @@ impl Engine {
         let path = self.paths.state_file();
         let mut state = State::load(&path);
         let entry = state.identities.entry(identity.to_owned()).or_default();
-        entry.sign_in_required = Some(crate::state::StoredError::new(err, self.clock.now()));
+        entry.sign_in_required = Some(crate::store::state::StoredError::new(err, self.clock.now()));
         if let Err(e) = state.save(&path) {
             tracing::warn!(error = %e, "could not save the state");
         }
@@ -682,7 +687,7 @@ pub struct Account {
     /// Its tenant, when known.
     pub tenant: Option<String>,
     /// Set when it must sign in again.
-    pub sign_in_required: Option<crate::state::StoredError>,
+    pub sign_in_required: Option<crate::store::state::StoredError>,
     /// When it last signed in (interactively, for users).
     pub last_sign_in: Option<chrono::DateTime<Utc>>,
     /// When it last obtained a token.
@@ -715,7 +720,7 @@ pub(crate) use entra::is_unknown_resource;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secrets::MemoryStore;
+    use crate::store::secrets::MemoryStore;
 
     const SETTINGS: &str = "[cloud]\nname = \"custom\"\nauthority = \"https://login.one.example\"\narm = \"https://management.one.example/\"\nacr_suffix = \"azurecr.one.example\"\n\n[[identity]]\nid = \"app\"\nkind = \"service-principal\"\ntenant = \"t\"\nclient_id = \"app\"\nsecret = \"keyring\"\n";
 
@@ -777,28 +782,28 @@ mod tests {
     /// endpoint and registry suffix may change without signing anyone out.
     #[test]
     fn a_binding_matches_its_cloud_only() {
-        let one: crate::cloud::CloudSettings = toml::from_str(
+        let one: crate::azure::cloud::CloudSettings = toml::from_str(
             "name = \"custom\"\nauthority = \"https://login.one.example/\"\narm = \"https://management.one.example\"\nacr_suffix = \"azurecr.one.example\"\n",
         )
         .expect("cloud");
         let bound = CloudBinding::of(&Cloud::from_settings(&one).expect("one"));
         assert_eq!(bound.authority, "https://login.one.example");
-        let same = crate::cloud::CloudSettings {
+        let same = crate::azure::cloud::CloudSettings {
             ca_file: Some("/ca.pem".into()),
             acr_suffix: Some("other.example".into()),
             ..one.clone()
         };
         assert!(bound.matches(&Cloud::from_settings(&same).expect("same")));
         for other in [
-            crate::cloud::CloudSettings {
+            crate::azure::cloud::CloudSettings {
                 authority: Some("https://login.two.example".into()),
                 ..one.clone()
             },
-            crate::cloud::CloudSettings {
+            crate::azure::cloud::CloudSettings {
                 arm: Some("https://management.two.example/".into()),
                 ..one.clone()
             },
-            crate::cloud::CloudSettings::default(),
+            crate::azure::cloud::CloudSettings::default(),
         ] {
             assert!(!bound.matches(&Cloud::from_settings(&other).expect("other")));
         }

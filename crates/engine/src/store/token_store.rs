@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::secret::Secret;
-use crate::secrets::SecretStore;
+use crate::store::secrets::SecretStore;
 
 /// A cached registry credential.
 #[derive(Debug, Clone)]
@@ -136,7 +136,7 @@ impl<'a> TokenStore<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secrets::MemoryStore;
+    use crate::store::secrets::MemoryStore;
 
     #[test]
     fn keyring_first_file_without_one() {
@@ -202,16 +202,16 @@ mod tests {
 
         // The same through the `keyring` crate: its TooLong (Windows) is a refusal too.
         keyring::set_default_credential_builder(keyring::mock::default_credential_builder());
-        let store = crate::secrets::KeyringStore::through_keyring_crate();
-        crate::secrets::refuse_next_call_for_tests(&store, "acr-token/r.azurecr.io");
+        let store = crate::store::secrets::KeyringStore::through_keyring_crate();
+        crate::store::secrets::refuse_next_call_for_tests(&store, "acr-token/r.azurecr.io");
         let cache = TokenStore::new(&store, file.clone());
         cache.put("r.azurecr.io", &cred).expect_err("refused");
         assert!(!file.exists(), "fell back to {}", file.display());
 
         // With the splitting layer, Windows' limit takes the credential.
-        let split = crate::secrets::SplitStore::new(
+        let split = crate::store::secrets::SplitStore::new(
             MemoryStore::with_windows_limits(),
-            Some(crate::secrets::WINDOWS_UNITS),
+            Some(crate::store::secrets::WINDOWS_UNITS),
         );
         let cache = TokenStore::new(&split, file.clone());
         cache.put("r.azurecr.io", &cred).expect("split");

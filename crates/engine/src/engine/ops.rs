@@ -6,20 +6,20 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::acr;
-use crate::arm::Arm;
+use crate::azure::acr;
+use crate::azure::arm::Arm;
+use crate::azure::cloud::{Audience, Cloud, CloudBinding, CloudSettings};
+use crate::azure::entra::interactive::{self, DeviceCodePrompt, SignInRequest};
+use crate::azure::entra::{self, AccessToken};
+use crate::azure::login_server::resolve_registry;
 use crate::browser::{BrowserOpener, LoginMethod};
-use crate::cloud::{Audience, Cloud, CloudBinding, CloudSettings};
-use crate::config::{
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use crate::store::config::{
     IdentityConfig, IdentityKind, RegistryAuth, RegistryConfig, SecretSource, Settings,
 };
-use crate::engine::Engine;
-use crate::entra::interactive::{self, DeviceCodePrompt, SignInRequest};
-use crate::entra::{self, AccessToken};
-use crate::error::{Error, Result};
-use crate::login_server::resolve_registry;
-use crate::secret::Secret;
-use crate::secrets;
+use crate::store::secrets;
 
 /// Where a secret given at sign-in is kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -478,12 +478,15 @@ impl Engine {
         Ok(registry)
     }
 
-    fn allow_list_for(&self, registry: &RegistryConfig) -> crate::login_server::TokenAllowList {
+    fn allow_list_for(
+        &self,
+        registry: &RegistryConfig,
+    ) -> crate::azure::login_server::TokenAllowList {
         let mut trusted: Vec<String> = Vec::new();
         if registry.trusted_custom_domain {
             trusted.push(registry.login_server.host().to_owned());
         }
-        crate::login_server::TokenAllowList::new(self.cloud().acr_suffix.clone(), trusted)
+        crate::azure::login_server::TokenAllowList::new(self.cloud().acr_suffix.clone(), trusted)
     }
 
     fn pick_identity(&self, id: Option<&str>) -> Result<String> {
@@ -515,7 +518,7 @@ impl Engine {
                 &registry.login_server.to_string(),
             ))?;
         }
-        crate::token_store::TokenStore::new(self.secret_store(), self.paths().token_file())
+        crate::store::token_store::TokenStore::new(self.secret_store(), self.paths().token_file())
             .remove(&registry.login_server.to_string())?;
         self.update_settings(|s| {
             s.registries

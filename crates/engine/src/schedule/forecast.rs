@@ -18,6 +18,8 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+use crate::store::state::IdentityState;
+
 use crate::error::Error;
 
 /// The AADSTS code of a sign-in-frequency refusal.
@@ -91,6 +93,12 @@ pub fn expected_end(
     last_sign_in?.checked_add_signed(limit?)
 }
 
+/// When an identity's session is expected to end, from what is remembered of it: its last
+/// interactive sign-in and the limit learned from Entra.
+pub fn session_end(identity: &IdentityState) -> Option<DateTime<Utc>> {
+    expected_end(identity.last_sign_in, identity.sign_in_frequency())
+}
+
 /// The warning time for a session of a long limit (8 hours or more): two hours before `end`.
 /// Shorter limits warn later (see [`warn_lead`] and the module documentation).
 pub fn warn_at(end: DateTime<Utc>) -> DateTime<Utc> {
@@ -147,6 +155,26 @@ mod tests {
     const FAKE_70043: &str = "AADSTS70043: The refresh token has expired or is invalid due to \
         sign-in frequency checks by conditional access. The token was issued on \
         2026-03-02T09:00:00Z and the maximum allowed lifetime for this request is 43200.";
+
+    #[test]
+    fn an_identity_s_session_ends_its_learned_limit_after_its_last_sign_in() {
+        let signed_in: DateTime<Utc> = "2026-03-02T09:00:00Z".parse().expect("time");
+        let mut alice = IdentityState {
+            last_sign_in: Some(signed_in),
+            ..IdentityState::default()
+        };
+        // The limit is unknown until Entra names it.
+        assert_eq!(session_end(&alice), None);
+        alice.sign_in_frequency_secs = Some(43200);
+        assert_eq!(session_end(&alice), Some(signed_in + TimeDelta::hours(12)));
+        // Not a positive number of seconds: unknown.
+        alice.sign_in_frequency_secs = Some(0);
+        assert_eq!(session_end(&alice), None);
+        // Never signed in interactively: no forecast.
+        alice.sign_in_frequency_secs = Some(43200);
+        alice.last_sign_in = None;
+        assert_eq!(session_end(&alice), None);
+    }
 
     fn entra(aadsts: &[u32], description: &str) -> Error {
         Error::Entra(Box::new(EntraError {

@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::entra::errors::HttpFailure;
+use crate::azure::entra::errors::HttpFailure;
 use crate::http;
 
 /// Our HTTP client, as `oauth2` sees it.

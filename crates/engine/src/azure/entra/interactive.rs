@@ -11,8 +11,8 @@ use oauth2::{
 use oauth2::{DeviceAuthorizationResponse, ExtraDeviceAuthorizationFields};
 use serde::{Deserialize, Serialize};
 
+use crate::azure::entra::{EntraClient, OAuthHttp, UserTokens, context, user_tokens};
 use crate::browser::{self, BrowserOpener};
-use crate::entra::{EntraClient, OAuthHttp, UserTokens, context, user_tokens};
 use crate::error::{Error, ErrorKind, Result};
 use crate::{limits, text};
 

@@ -1,14 +1,14 @@
 //! The refresh schedule's decisions, as pure functions of the time they are given: when a
 //! registry is due, how long to wait after a failure, and how long the scheduler may sleep.
-//! [`crate::scheduler`] only carries them out.
+//! [`crate::refresh::scheduler`] only carries them out.
 
 use std::hash::{Hash, Hasher};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::clock::{earlier, later};
-use crate::config::RefreshSettings;
 use crate::error::ErrorKind;
+use crate::store::config::RefreshSettings;
 
 /// The scheduler wakes at least this often, so it notices a wall clock that jumped (resume
 /// from suspend), changed settings, and a user who signed in again.

@@ -8,10 +8,10 @@ use reqwest::Method;
 use serde::Deserialize;
 use url::Url;
 
+use crate::azure::login_server::HostPort;
+use crate::azure::resource_id::{self, RegistryId};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http;
-use crate::login_server::HostPort;
-use crate::resource_id::{self, RegistryId};
 use crate::secret::{Secret, redact_url};
 use crate::text;
 
