@@ -31,6 +31,7 @@ use std::sync::Arc;
 
 use acr_tray_engine::service::Service;
 use acr_tray_engine::service::view::Overview;
+use acr_tray_engine::service::words::AppWords;
 use acr_tray_engine::{EngineOptions, Error};
 use tauri::{Emitter, Manager, RunEvent, Runtime};
 use tauri_plugin_autostart::ManagerExt;
@@ -185,7 +186,7 @@ fn setup<R: Runtime>(
 
 /// A startup failure the user can act on: the engine's own words, with its hint.
 fn describe(e: Error) -> anyhow::Error {
-    match e.hint() {
+    match e.hint().map(|h| h.render(&AppWords)) {
         Some(hint) if !hint.is_empty() => anyhow::anyhow!("{e}\n  hint: {hint}"),
         _ => anyhow::anyhow!("{e}"),
     }

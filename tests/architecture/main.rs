@@ -28,6 +28,8 @@ use std::path::{Path, PathBuf};
 use proc_macro2::{TokenStream, TokenTree};
 use syn::visit::Visit;
 
+mod words;
+
 /// A module's path below its crate root (`[]` is the root, `["service", "view"]` is
 /// `service::view`).
 type ModPath = Vec<String>;

@@ -1,6 +1,9 @@
 //! The always-on engine on a paused clock: the scheduler keeps every token fresh for days,
 //! notices a wall-clock jump, and answers "refresh now".
 
+use std::sync::Arc;
+
+use acr_tray_cli::CliWords;
 use acr_tray_engine::Event;
 use acr_tray_engine::refresh::scheduler::Scheduler;
 use acr_tray_tests::sim::Sim;
@@ -95,18 +98,28 @@ async fn refresh_now_ignores_the_schedule_and_a_second_engine_is_refused() {
     assert!(outcomes[0].result.is_ok(), "{outcomes:?}");
     assert_eq!(exchanges(&sim), 2);
 
-    let second = Scheduler::start(sim.options(), "second", sim.notifier.clone())
-        .err()
-        .unwrap();
+    let second = Scheduler::start(
+        sim.options(),
+        "second",
+        sim.notifier.clone(),
+        Arc::new(CliWords),
+    )
+    .err()
+    .unwrap();
     assert!(
         second.to_string().contains("already running") && second.to_string().contains("(test)"),
         "{second}"
     );
     scheduler.stop().await;
-    Scheduler::start(sim.options(), "second", sim.notifier.clone())
-        .unwrap()
-        .stop()
-        .await;
+    Scheduler::start(
+        sim.options(),
+        "second",
+        sim.notifier.clone(),
+        Arc::new(CliWords),
+    )
+    .unwrap()
+    .stop()
+    .await;
 }
 
 #[tokio::test(start_paused = true)]

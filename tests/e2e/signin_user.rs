@@ -339,7 +339,8 @@ fn revoked_session_raises_one_event_and_stops_asking() {
     };
     assert_eq!(identity, UPN);
     assert!(
-        hint.as_deref()
+        hint.as_ref()
+            .map(|h| h.render(&acr_tray_cli::CliWords))
             .unwrap_or_default()
             .contains("acr-tray-cli login")
     );

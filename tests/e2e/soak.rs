@@ -5,7 +5,9 @@
 //! (Figures: docs/benchmarks.md.)
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
+use acr_tray_cli::CliWords;
 use acr_tray_engine::Event;
 use acr_tray_engine::refresh::scheduler::Scheduler;
 use acr_tray_tests::sim::{Sim, jwt_exp};
@@ -84,7 +86,13 @@ async fn two_hundred_registries_in_five_tenants_for_a_day_and_more() {
     let set_up_requests = sim.fake.requests().len();
     // Many loopback requests in flight on a paused clock: time moves only when the test says.
     let hold = sim.hold_clock();
-    let scheduler = Scheduler::start(sim.options(), "soak", sim.notifier.clone()).unwrap();
+    let scheduler = Scheduler::start(
+        sim.options(),
+        "soak",
+        sim.notifier.clone(),
+        Arc::new(CliWords),
+    )
+    .unwrap();
     let start = sim.now();
     scheduler.settled(start).await;
 

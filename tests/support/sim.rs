@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use acr_tray_cli::CliWords;
 use acr_tray_engine::clock::{Clock, FixedClock, TokioClock};
 use acr_tray_engine::events::{CollectEvents, Event};
 use acr_tray_engine::http::HttpOptions;
@@ -114,7 +115,13 @@ impl Sim {
 
     /// The scheduler on [`Sim::options`], showing notifications to [`Sim::notifier`].
     pub fn scheduler(&self) -> Scheduler {
-        Scheduler::start(self.options(), "test", self.notifier.clone()).unwrap()
+        Scheduler::start(
+            self.options(),
+            "test",
+            self.notifier.clone(),
+            Arc::new(CliWords),
+        )
+        .unwrap()
     }
 
     /// [`Sim::scheduler`], once it has settled (its next wake is after the time it started).

@@ -200,7 +200,11 @@ notWatched: string | null,
 /**
  * When it was last read.
  */
-checkedAt: string | null, };
+checkedAt: string | null, 
+/**
+ * Why it is worth a warning (enabled: anyone with its password can push and pull).
+ */
+warning: string | null, };
 
 /**
  * A closed set of error kinds the UI may switch on.

@@ -192,7 +192,10 @@ impl Response {
 }
 
 fn describe(e: &Error) -> String {
-    let hint = e.hint().map(|h| format!(" ({h})")).unwrap_or_default();
+    let hint = e
+        .hint()
+        .map(|h| format!(" ({})", crate::words::say(&h)))
+        .unwrap_or_default();
     format!("acr-tray: {e}{hint}")
 }
 

@@ -11,7 +11,7 @@ use acr_tray_engine::refresh::scheduler::Scheduler;
 use acr_tray_engine::{EngineOptions, Error};
 use chrono::{DateTime, Local, Utc};
 
-use crate::{EXIT_OK, Io, exit_code, pass_exit_code};
+use crate::{CliWords, EXIT_OK, Io, exit_code, pass_exit_code};
 
 /// The program name a second engine is told about.
 const PROGRAM: &str = "acr-tray-cli run";
@@ -28,12 +28,12 @@ pub async fn run(options: EngineOptions, once: bool, json: bool, io: &mut Io) ->
         ..options
     };
     if once {
-        return match Scheduler::once(options, PROGRAM, notifier()).await {
+        return match Scheduler::once(options, PROGRAM, notifier(), Arc::new(CliWords)).await {
             Ok(outcomes) => pass_exit_code(&outcomes),
             Err(e) => fail(io, &e),
         };
     }
-    let scheduler = match Scheduler::start(options, PROGRAM, notifier()) {
+    let scheduler = match Scheduler::start(options, PROGRAM, notifier(), Arc::new(CliWords)) {
         Ok(s) => s,
         Err(e) => return fail(io, &e),
     };
@@ -159,6 +159,19 @@ impl EventSink for EventPrinter {
 fn json_line(event: &Event, now: DateTime<Utc>) -> String {
     let mut value = serde_json::to_value(event).unwrap_or_default();
     if let Some(map) = value.as_object_mut() {
+        // The hint as the CLI says it, not its parts.
+        if let Event::RefreshFailed {
+            hint: Some(hint), ..
+        }
+        | Event::SignInRequired {
+            hint: Some(hint), ..
+        } = event
+        {
+            map.insert(
+                "hint".to_owned(),
+                serde_json::Value::String(crate::words::say(hint)),
+            );
+        }
         map.insert("at".to_owned(), serde_json::Value::String(now.to_rfc3339()));
     }
     value.to_string()
@@ -197,7 +210,7 @@ fn text_line(event: &Event, now: DateTime<Local>) -> String {
             };
             let hint = hint
                 .as_ref()
-                .map(|h| format!(" (hint: {h})"))
+                .map(|h| format!(" (hint: {})", crate::words::say(h)))
                 .unwrap_or_default();
             format!("failed {registry} ({login_server}): {message}{kept}{hint}")
         }
@@ -216,7 +229,7 @@ fn text_line(event: &Event, now: DateTime<Local>) -> String {
         } => {
             let hint = hint
                 .as_ref()
-                .map(|h| format!(" (hint: {h})"))
+                .map(|h| format!(" (hint: {})", crate::words::say(h)))
                 .unwrap_or_default();
             format!("sign-in required for {identity}: {message}{hint}")
         }

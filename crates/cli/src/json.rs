@@ -25,7 +25,7 @@ impl From<&Error> for ErrorJson {
         Self {
             kind: e.kind(),
             message: e.to_string(),
-            hint: e.hint(),
+            hint: e.hint().map(|h| crate::words::say(&h)),
         }
     }
 }
@@ -217,7 +217,7 @@ struct LastErrorJson<'a> {
     at: DateTime<Utc>,
     kind: ErrorKind,
     message: &'a str,
-    hint: Option<&'a str>,
+    hint: Option<String>,
 }
 
 impl<'a> From<&'a StoredError> for LastErrorJson<'a> {
@@ -226,7 +226,7 @@ impl<'a> From<&'a StoredError> for LastErrorJson<'a> {
             at: e.at,
             kind: e.kind,
             message: &e.message,
-            hint: e.hint.as_deref(),
+            hint: e.hint.as_ref().map(crate::words::say),
         }
     }
 }

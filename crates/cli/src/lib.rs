@@ -10,6 +10,7 @@
 //! - `output`: human and JSON rendering; `json`: the typed shapes of `--json` output.
 //! - `logging`: stderr and log-file set-up.
 //! - `credential_helper`: `docker-credential-acr-tray`.
+//! - `words`: hints' actions as this CLI's commands ([`CliWords`]).
 
 mod args;
 mod commands;
@@ -18,6 +19,7 @@ mod daemon;
 mod json;
 mod logging;
 mod output;
+mod words;
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Read, Write};
@@ -29,6 +31,7 @@ use acr_tray_engine::{Env, Error, ErrorKind};
 use clap::Parser;
 
 pub use args::EXIT_CODES;
+pub use words::CliWords;
 
 /// Exit code: success.
 pub const EXIT_OK: i32 = 0;
@@ -184,7 +187,7 @@ impl Io {
     /// Prints an error and its hint on stderr.
     pub(crate) fn error(&mut self, err: &Error) {
         let _ = writeln!(self.stderr, "error: {err}");
-        if let Some(hint) = err.hint() {
+        if let Some(hint) = err.hint().map(|h| words::say(&h)) {
             let _ = writeln!(self.stderr, "  hint: {hint}");
         }
     }

@@ -124,7 +124,7 @@ pub fn discovery(
             Ok(d) => d,
             Err(e) => {
                 let _ = writeln!(err, "error: {id} could not list registries: {e}");
-                if let Some(h) = e.hint() {
+                if let Some(h) = e.hint().map(|h| crate::words::say(&h)) {
                     let _ = writeln!(err, "hint: {h}");
                 }
                 continue;
@@ -238,7 +238,7 @@ pub fn refresh(out: &mut Out, outcomes: &[RegistryOutcome], as_json: bool) {
             }
             Err(e) => {
                 let _ = writeln!(out, "FAILED  {} ({}): {e}", o.name, o.login_server);
-                if let Some(h) = e.hint() {
+                if let Some(h) = e.hint().map(|h| crate::words::say(&h)) {
                     let _ = writeln!(out, "        hint: {h}");
                 }
             }
@@ -333,7 +333,7 @@ pub fn status(out: &mut Out, engine: &Engine, as_json: bool) {
         }
         if let Some(e) = &s.last_error {
             let _ = writeln!(out, "  last error:    {} ({})", e.message, when(e.at, now));
-            if let Some(h) = &e.hint {
+            if let Some(h) = e.hint.as_ref().map(crate::words::say) {
                 let _ = writeln!(out, "  hint:          {h}");
             }
         }
@@ -420,7 +420,7 @@ pub fn accounts(out: &mut Out, engine: &Engine, as_json: bool) {
                     when(e.at, now),
                     e.message
                 );
-                if let Some(h) = &e.hint {
+                if let Some(h) = e.hint.as_ref().map(crate::words::say) {
                     let _ = writeln!(out, "  hint:      {h}");
                 }
             }

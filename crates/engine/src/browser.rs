@@ -12,6 +12,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::hint::{Action, Hint};
 use crate::text;
 
 /// Opens a URL in the user's browser.
@@ -276,7 +277,10 @@ impl Loopback {
                         "no sign-in arrived from the browser within {} s",
                         timeout.as_secs()
                     ),
-                    "run `acr-tray-cli login` again, or use --device-code",
+                    Hint::text("")
+                        .run(Action::sign_in_again())
+                        .then(" again")
+                        .cli_note(", or use --device-code"),
                 ))
             })
     }
@@ -308,11 +312,8 @@ impl Loopback {
     }
 }
 
-fn sign_in_failed(message: String, hint: &str) -> Error {
-    Error::SignIn {
-        message,
-        hint: hint.to_owned(),
-    }
+fn sign_in_failed(message: String, hint: Hint) -> Error {
+    Error::SignIn { message, hint }
 }
 
 /// Reads a request head: up to the blank line, [`MAX_HEAD`] bytes or the end of the stream.
@@ -399,7 +400,10 @@ async fn handle(
             } else {
                 format!("Entra ID answered the browser with an error ({detail})")
             },
-            "run `acr-tray-cli login` again (or with --device-code)",
+            Hint::text("")
+                .run(Action::sign_in_again())
+                .then(" again")
+                .cli_note(" (or with --device-code)"),
         )));
     }
     let Some(code) = get("code") else {

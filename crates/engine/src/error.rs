@@ -4,6 +4,8 @@
 
 use std::path::PathBuf;
 
+use crate::hint::{Action, Hint};
+
 /// Result with the engine's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -32,7 +34,7 @@ pub enum Error {
         /// What is wrong.
         message: String,
         /// What to do instead.
-        hint: String,
+        hint: Hint,
     },
     /// A settings or state file cannot be read or written.
     #[error("{}: {message}", path.display())]
@@ -87,7 +89,7 @@ pub enum Error {
         /// How ACR Tray treats it.
         kind: ErrorKind,
         /// What to do about it.
-        hint: String,
+        hint: Hint,
     },
     /// Docker's config.json is not valid JSON (or not an object); it was left untouched.
     #[error("{} is not valid: {detail}; ACR Tray left it untouched", path.display())]
@@ -105,7 +107,7 @@ pub enum Error {
         /// What happened.
         message: String,
         /// What to do.
-        hint: String,
+        hint: Hint,
     },
     /// A file operation failed.
     #[error("cannot {operation} {}: {detail}", path.display())]
@@ -131,7 +133,7 @@ pub enum Error {
         /// Why.
         detail: String,
         /// What to do.
-        hint: String,
+        hint: Hint,
     },
     /// An identity whose session ended earlier; nothing is tried until the user signs in again.
     #[error("{identity} must sign in again: {reason}")]
@@ -141,7 +143,7 @@ pub enum Error {
         /// What Entra said when the session ended.
         reason: String,
         /// What to do.
-        hint: String,
+        hint: Hint,
     },
     /// A person's sign-in (browser or device code) did not complete.
     #[error("sign-in failed: {message}")]
@@ -149,7 +151,7 @@ pub enum Error {
         /// What happened.
         message: String,
         /// What to do.
-        hint: String,
+        hint: Hint,
     },
     /// A registry name that is not configured.
     #[error("no registry named {name} is configured")]
@@ -185,7 +187,7 @@ pub enum Error {
 
 impl Error {
     /// Shorthand for [`Error::InvalidInput`].
-    pub fn invalid_input(message: impl Into<String>, hint: impl Into<String>) -> Self {
+    pub fn invalid_input(message: impl Into<String>, hint: impl Into<Hint>) -> Self {
         Self::InvalidInput {
             message: message.into(),
             hint: hint.into(),
@@ -235,7 +237,7 @@ impl Error {
     }
 
     /// What the user can do about it.
-    pub fn hint(&self) -> Option<String> {
+    pub fn hint(&self) -> Option<Hint> {
         let hint = match self {
             Self::Entra(e) => e.hint.clone(),
             Self::InvalidInput { hint, .. }
@@ -245,30 +247,43 @@ impl Error {
             | Self::SignIn { hint, .. }
             | Self::DockerHelperFailed { hint, .. } => hint.clone(),
             Self::Config { .. } => {
-                "fix or remove the file; `acr-tray-cli` rewrites it on the next change".to_owned()
+                Hint::text("fix or remove the file; ACR Tray rewrites it on the next change")
             }
-            Self::HostNotAllowed { .. } => "check the name; if this is your registry's custom domain, add it with --trust-custom-domain".to_owned(),
-            Self::Network { .. } => {
-                "check the network connection, proxy (HTTPS_PROXY) and CA settings (ca_file, SSL_CERT_FILE); ACR Tray retries on its next pass".to_owned()
-            }
+            Self::HostNotAllowed { .. } => Hint::text("check the name; if this is your registry's custom domain, add it with --trust-custom-domain"),
+            Self::Network { .. } => Hint::text(
+                "check the network connection, proxy (HTTPS_PROXY) and CA settings (ca_file, SSL_CERT_FILE); ACR Tray retries on its next pass",
+            ),
             Self::NoRole {
                 identity, registry, ..
-            } => format!(
-                "assign AcrPull (pull) or AcrPush (push and pull) on {registry} to {identity}, e.g. `az role assignment create --assignee {identity} --role AcrPull --scope <registry id>`"
+            } => Hint::text(format!(
+                "assign AcrPull (pull) or AcrPush (push and pull) on {registry} to {identity}, e.g. "
+            ))
+            .with(Action::shell(format!(
+                "az role assignment create --assignee {identity} --role AcrPull --scope <registry id>"
+            ))),
+            Self::DockerConfigMalformed { .. } => Hint::text(
+                "fix the JSON by hand (or move the file away) and run the refresh again",
             ),
-            Self::DockerConfigMalformed { .. } => {
-                "fix the JSON by hand (or move the file away) and run the refresh again".to_owned()
-            }
-            Self::Io { .. } => "check the folder's permissions and free space".to_owned(),
-            Self::KeyringUnavailable { .. } => "on a machine without a keyring, give the secret at run time in AZURE_CLIENT_SECRET (login with --secret-from-env) or keep it in a file only you can read (login with --secret-file PATH)".to_owned(),
-            Self::UnknownRegistry { .. } => "see `acr-tray-cli registry list`".to_owned(),
-            Self::UnknownIdentity { .. } => {
-                "see `acr-tray-cli status`, or sign in with `acr-tray-cli login`".to_owned()
-            }
-            Self::LockHeld { .. } => "it is tried again on the next refresh; if the process named holds it for long, end it, and if no ACR Tray program is running, another program or user holds the file: delete it (ACR Tray makes a new one)".to_owned(),
-            Self::AlreadyRunning { .. } => "one engine per settings file is enough: stop the other one first (quit the tray app, or `systemctl --user stop acr-tray`), or give this one its own ACR_TRAY_HOME; `acr-tray-cli refresh` still works beside it".to_owned(),
+            Self::Io { .. } => Hint::text("check the folder's permissions and free space"),
+            Self::KeyringUnavailable { .. } => Hint::text(
+                "on a machine without a keyring, give the secret at run time in AZURE_CLIENT_SECRET",
+            )
+            .cli_note(" (login with --secret-from-env)")
+            .then(" or keep it in a file only you can read")
+            .cli_note(" (login with --secret-file PATH)"),
+            Self::UnknownRegistry { .. } => Hint::text("see ").with(Action::ListRegistries),
+            Self::UnknownIdentity { .. } => Hint::text("see ")
+                .with(Action::Status)
+                .then(", or sign in with ")
+                .with(Action::sign_in_again()),
+            Self::LockHeld { .. } => Hint::text("it is tried again on the next refresh; if the process named holds it for long, end it, and if no ACR Tray program is running, another program or user holds the file: delete it (ACR Tray makes a new one)"),
+            Self::AlreadyRunning { .. } => Hint::text("one engine per settings file is enough: stop the other one first (quit the tray app, or ")
+                .with(Action::shell("systemctl --user stop acr-tray"))
+                .then("), or give this one its own ACR_TRAY_HOME; ")
+                .with(Action::RefreshNow)
+                .then(" still works beside it"),
         };
-        Some(hint).filter(|h| !h.is_empty())
+        hint.non_empty()
     }
 }
 
@@ -286,7 +301,7 @@ pub struct EntraError {
     /// How ACR Tray treats it.
     pub kind: ErrorKind,
     /// What to do about it.
-    pub hint: String,
+    pub hint: Hint,
     /// `Retry-After` seconds, when the server sent one.
     pub retry_after: Option<u64>,
 }

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::error::ErrorKind;
+use crate::hint::Hint;
 
 /// An engine event.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -36,7 +37,7 @@ pub enum Event {
         /// The message.
         message: String,
         /// What to do.
-        hint: Option<String>,
+        hint: Option<Hint>,
         /// Until when the credential Docker has keeps working (`None`: Docker has none that
         /// ACR Tray wrote, or it never expires).
         valid_until: Option<DateTime<Utc>>,
@@ -59,7 +60,7 @@ pub enum Event {
         /// Why.
         message: String,
         /// What to do.
-        hint: Option<String>,
+        hint: Option<Hint>,
     },
     /// The user signed an identity in (again).
     SignedIn {

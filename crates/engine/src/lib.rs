@@ -45,6 +45,7 @@ pub mod env;
 pub mod error;
 pub mod events;
 pub mod fsutil;
+pub mod hint;
 pub mod http;
 pub mod limits;
 pub mod notify;

@@ -277,7 +277,7 @@ impl Rig {
                 if login_server == self.target.login_server {
                     assert_eq!(k, kind, "{message}");
                     assert!(hint.is_some(), "a hint for {message}");
-                    out.push((message, hint));
+                    out.push((message, hint.map(|h| h.render(&acr_tray_cli::CliWords))));
                 }
             }
         }

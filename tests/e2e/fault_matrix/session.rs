@@ -43,7 +43,7 @@ async fn session_row(end: fn(&Rig), says: &str) {
     assert_eq!(ended.len(), 1, "{ended:?}");
     assert!(
         matches!(&ended[0], Event::SignInRequired { identity, hint: Some(h), .. }
-            if *identity == rig.target_identity && h.contains("login")),
+            if *identity == rig.target_identity && h.render(&acr_tray_cli::CliWords).contains("login")),
         "{ended:?}"
     );
     let status = rig.scheduler.status().borrow().clone();

@@ -197,7 +197,7 @@ function RegistryCard({ reg, accounts, busy, onRefresh, onRemove, onSignIn, onDi
         {reg.adminAccount && (
           <div>
             <dt>Admin account</dt>
-            <dd class={reg.adminAccount.enabled ? "admin-account warn-text" : "admin-account"} title={reg.adminAccount.notWatched ?? (reg.adminAccount.enabled ? ADMIN_WARNING : undefined)}>
+            <dd class={reg.adminAccount.enabled ? "admin-account warn-text" : "admin-account"} title={reg.adminAccount.notWatched ?? reg.adminAccount.warning ?? undefined}>
               {adminText(reg.adminAccount)}
               {reg.adminAccount.enabled && reg.signIn.kind === "identity" && (
                 <button type="button" class="link" onClick={onDisableAdmin} aria-label={`Disable the admin account of ${reg.name}`}>
@@ -238,8 +238,6 @@ export function roleText(role: RegistryRole): string {
       return "Nothing: no role";
   }
 }
-
-const ADMIN_WARNING = "Anyone with its password can push and pull. The ACR docs recommend keeping the admin account disabled.";
 
 function adminText(a: AdminAccountView): string {
   if (a.notWatched) return "Not watched: needs Reader";

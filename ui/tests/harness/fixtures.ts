@@ -45,12 +45,15 @@ export function overview(): Overview {
       {
         name: "contosoprod", loginServer: "contosoprod.azurecr.io", signIn: { kind: "identity", identity: "user-dana" }, health: "ok",
         lastRefresh: at(-12), expiresAt: at(168.5), nextRefresh: at(46.5), lastError: null, audience: "acr", trustedCustomDomain: false,
-        role: "AcrPush", adminAccount: { enabled: false, passwordsWatched: false, notWatched: null, checkedAt: at(-12) },
+        role: "AcrPush", adminAccount: { enabled: false, passwordsWatched: false, notWatched: null, checkedAt: at(-12), warning: null },
       },
       {
         name: "contosobuild", loginServer: "contosobuild.azurecr.io", signIn: { kind: "adminArm", identity: "user-dana" }, health: "ok",
         lastRefresh: at(-3), expiresAt: null, nextRefresh: at(57.5), lastError: null, audience: "arm", trustedCustomDomain: false,
-        role: null, adminAccount: { enabled: true, passwordsWatched: true, notWatched: null, checkedAt: at(-3) },
+        role: null, adminAccount: {
+          enabled: true, passwordsWatched: true, notWatched: null, checkedAt: at(-3),
+          warning: "Anyone with its password can push and pull. The ACR docs recommend keeping the admin account disabled (as the engine says it).",
+        },
       },
       {
         name: "legacyimages", loginServer: "legacyimages.azurecr.io", signIn: { kind: "identity", identity: "sp-ci" }, health: "failing",
@@ -62,7 +65,7 @@ export function overview(): Overview {
         },
         audience: "acr", trustedCustomDomain: false, role: "AcrPull",
         adminAccount: {
-          enabled: null, passwordsWatched: false, checkedAt: at(-1),
+          enabled: null, passwordsWatched: false, checkedAt: at(-1), warning: null,
           notWatched: "ci-deployer cannot read this registry in ARM (AcrPull and AcrPush do not show registries; Reader or more does), so admin-account changes are not watched",
         },
       },

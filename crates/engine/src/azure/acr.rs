@@ -9,6 +9,7 @@ use url::Url;
 use crate::azure::jwt;
 use crate::azure::login_server::{HostPort, TokenAllowList};
 use crate::error::{Error, ErrorKind, Result};
+use crate::hint::{Action, Hint};
 use crate::http;
 use crate::secret::{Secret, redact_url};
 use crate::text;
@@ -131,7 +132,7 @@ pub async fn challenge(
         registry: registry.clone(),
         message,
         kind,
-        hint: hint.to_owned(),
+        hint: hint.into(),
     };
     match (status, header) {
         (401, Some(h)) => parse_challenge(&h, login_server, allow).map_err(|why| {
@@ -319,8 +320,9 @@ pub async fn exchange(
                 with_message(&body)
             ),
             kind: ErrorKind::Configuration,
-            hint: "check the registry name and the cloud settings (`acr-tray-cli cloud show`)"
-                .to_owned(),
+            hint: Hint::text("check the registry name and the cloud settings (")
+                .with(Action::ShowCloud)
+                .then(")"),
         }),
     }
 }

@@ -11,6 +11,7 @@ use url::Url;
 use crate::azure::login_server::HostPort;
 use crate::azure::resource_id::{self, RegistryId};
 use crate::error::{Error, ErrorKind, Result};
+use crate::hint::{Action, Hint};
 use crate::http;
 use crate::secret::{Secret, redact_url};
 use crate::text;
@@ -402,7 +403,11 @@ impl<'a> Arm<'a> {
                     redact_url(self.base.as_str())
                 ),
                 kind: ErrorKind::Configuration,
-                hint: "check the cloud's ARM endpoint (`acr-tray-cli cloud show`): the server answering there is not behaving like Azure Resource Manager".to_owned(),
+                hint: Hint::text("check the cloud's ARM endpoint (")
+                    .with(Action::ShowCloud)
+                    .then(
+                        "): the server answering there is not behaving like Azure Resource Manager",
+                    ),
             });
         }
         let mut throttled = 0;
@@ -469,7 +474,7 @@ impl<'a> Arm<'a> {
             message: text::server_text(first_line(&info.message)),
         };
         let name = resource.rsplit('/').next().unwrap_or(resource);
-        let registry = |message: String, kind, hint: String| Error::Registry {
+        let registry = |message: String, kind, hint: Hint| Error::Registry {
             registry: if name.is_empty() {
                 "ARM".to_owned()
             } else {
@@ -483,9 +488,13 @@ impl<'a> Arm<'a> {
             (400, "UnAuthorizedForCredentialOperations") => registry(
                 ADMIN_DISABLED.to_owned(),
                 ErrorKind::Configuration,
-                format!(
-                    "enable it (`az acr update -n {name} --admin-enabled true`) or, better, sign in with an Entra identity (`acr-tray-cli registry add {name} --identity ID`)"
-                ),
+                Hint::text("enable it (")
+                    .with(Action::shell(format!(
+                        "az acr update -n {name} --admin-enabled true"
+                    )))
+                    .then(") or, better, sign in with an Entra identity (")
+                    .with(Action::registry_to_identity(name))
+                    .then(")"),
             ),
             (403, _) => registry(
                 format!(
@@ -495,7 +504,7 @@ impl<'a> Arm<'a> {
                     first_line(&info.message)
                 ),
                 ErrorKind::Permission,
-                "reading admin credentials needs Contributor or Owner on the registry".to_owned(),
+                "reading admin credentials needs Contributor or Owner on the registry".into(),
             ),
             (401, _) => registry(
                 format!(
@@ -505,7 +514,7 @@ impl<'a> Arm<'a> {
                     first_line(&info.message)
                 ),
                 ErrorKind::SignInRequired,
-                "sign in again with `acr-tray-cli login`".to_owned(),
+                Hint::text("sign in again with ").with(Action::sign_in(self.identity)),
             ),
             (429 | 500..=599, _) => network(
                 url,
@@ -521,7 +530,7 @@ impl<'a> Arm<'a> {
                     first_line(&info.message)
                 ),
                 ErrorKind::Configuration,
-                "check the registry and the cloud settings".to_owned(),
+                "check the registry and the cloud settings".into(),
             ),
         }
     }

@@ -9,6 +9,7 @@ use url::Url;
 
 use crate::azure::login_server::HostPort;
 use crate::error::{Error, Result};
+use crate::hint::{Action, Hint};
 
 /// The ACR audience every cloud uses for Entra tokens meant for registries.
 pub const ACR_AUDIENCE: &str = "https://containerregistry.azure.net";
@@ -153,7 +154,7 @@ impl Cloud {
         let missing = |what: &str| {
             Error::invalid_input(
                 format!("a custom cloud needs {what}"),
-                "run `acr-tray-cli cloud set custom --authority URL --arm URL --acr-suffix SUFFIX`",
+                Hint::text("").run(Action::SetCustomCloud),
             )
         };
         let authority = https_url(

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::browser::which;
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::hint::{Action, Hint};
 use crate::secret::Secret;
 use crate::{limits, text};
 
@@ -82,16 +83,20 @@ impl Helper {
                 message: format!(
                     "Docker's config.json names the credential helper {shown:?}, which is not a helper name (letters, digits, `.`, `_` and `-` only); ACR Tray runs no program for it and left config.json untouched"
                 ),
-                hint: "correct \"credsStore\" or \"credHelpers\" in Docker's config.json (e.g. \"desktop\", \"osxkeychain\", \"wincred\", \"secretservice\", \"pass\")".to_owned(),
+                hint: Hint::text(
+                    "correct \"credsStore\" or \"credHelpers\" in Docker's config.json (e.g. \"desktop\", \"osxkeychain\", \"wincred\", \"secretservice\", \"pass\")",
+                ),
             });
         }
         let program_name = format!("docker-credential-{name}");
         let program = which(env, &program_name).ok_or_else(|| Error::DockerHelperFailed {
             helper: name.to_owned(),
             message: format!("{program_name} is not installed (or not on PATH)"),
-            hint: format!(
-                "install {program_name}, or stop Docker from using it (`acr-tray-cli doctor --fix` can do that, with a backup)"
-            ),
+            hint: Hint::text(format!(
+                "install {program_name}, or stop Docker from using it ("
+            ))
+            .with(Action::DoctorFix)
+            .then(" can do that, with a backup)"),
         })?;
         Ok(Self {
             name: name.to_owned(),
@@ -200,8 +205,8 @@ impl Helper {
                 self.name,
                 text::server_text(first_line(message))
             ),
-            hint: "check the helper (e.g. is its keyring unlocked?), or run `acr-tray-cli doctor`"
-                .to_owned(),
+            hint: Hint::text("check the helper (e.g. is its keyring unlocked?), or ")
+                .run(Action::Doctor),
         }
     }
 }

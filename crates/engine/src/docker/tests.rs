@@ -198,7 +198,7 @@ fn missing_helpers_are_reported_and_the_file_untouched() {
             .contains("docker-credential-desktop is not installed"),
         "{err}"
     );
-    assert!(err.hint().expect("hint").contains("doctor --fix"));
+    assert!(err.hint().expect("hint").plain().contains("DoctorFix"));
     assert_eq!(std::fs::read_to_string(&p).expect("read"), body);
 }
 
@@ -396,7 +396,10 @@ fn a_helper_name_that_is_a_path_runs_nothing_and_leaves_config_json_untouched() 
                 && err.to_string().contains("config.json"),
             "{err}"
         );
-        assert!(err.hint().expect("hint").contains("credsStore"), "{err:?}");
+        assert!(
+            err.hint().expect("hint").plain().contains("credsStore"),
+            "{err:?}"
+        );
         assert!(!ran.exists(), "the program was run for {body}");
         assert_eq!(std::fs::read_to_string(&p).expect("read"), body);
     }
@@ -433,7 +436,7 @@ fn a_held_lock_is_waited_for_within_a_bound_and_named() {
         "{text}"
     );
     assert!(
-        err.hint().is_some_and(|h| h.contains("delete it")),
+        err.hint().is_some_and(|h| h.plain().contains("delete it")),
         "{err:?}"
     );
     assert_eq!(

@@ -22,6 +22,7 @@ use crate::azure::cloud::Audience;
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::Event;
+use crate::hint::{Action, Hint};
 use crate::secret::Secret;
 use crate::store::config::{RegistryAuth, RegistryConfig};
 use crate::store::secrets::SecretStore;
@@ -54,10 +55,9 @@ impl Engine {
         if reg.auth != RegistryAuth::Identity {
             return Err(Error::invalid_input(
                 format!("{} signs in with its admin account", reg.name),
-                format!(
-                    "switch it to an Entra identity first (`acr-tray-cli registry add {} --identity ID`)",
-                    reg.name
-                ),
+                Hint::text("switch it to an Entra identity first (")
+                    .with(Action::registry_to_identity(&reg.name))
+                    .then(")"),
             ));
         }
         let identity = self.identity_of(&reg)?;
@@ -78,9 +78,9 @@ impl Engine {
                         registry: reg.login_server.to_string(),
                         message: cannot_read(&identity.id),
                         kind: ErrorKind::Permission,
-                        hint:
-                            "changing the admin account needs Contributor or Owner on the registry"
-                                .to_owned(),
+                        hint: Hint::text(
+                            "changing the admin account needs Contributor or Owner on the registry",
+                        ),
                     })?
                     .id
             }

@@ -23,6 +23,7 @@ use crate::docker;
 use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::{Event, EventSink, NoEvents};
+use crate::hint::{Action, Hint, SignInMethod};
 use crate::http::{self, HttpOptions};
 use crate::secret::Secret;
 use crate::store::config::{IdentityConfig, IdentityKind, SecretSource, Settings};
@@ -213,11 +214,8 @@ impl Engine {
         Some(Error::SignInRequired {
             identity: identity.id.clone(),
             reason,
-            hint: format!(
-                "sign {} in again for this cloud: {}",
-                identity.id,
-                sign_in_command(&identity.kind)
-            ),
+            hint: Hint::text(format!("sign {} in again for this cloud: ", identity.id))
+                .then_hint(sign_in_hint(&identity.id, &identity.kind)),
         })
     }
 
@@ -422,7 +420,10 @@ impl Engine {
             }
             IdentityKind::ServicePrincipal { .. } => Err(Error::invalid_input(
                 format!("identity {id} has neither a secret nor a certificate"),
-                "sign it in again with `acr-tray-cli login --service-principal ...`",
+                Hint::text("sign it in again with ").with(Action::sign_in_with(
+                    Some(id),
+                    SignInMethod::ServicePrincipal,
+                )),
             )),
             IdentityKind::User {
                 tenant,
@@ -478,7 +479,7 @@ impl Engine {
                 .ok_or_else(|| Error::SecretUnavailable {
                     identity: "workload identity".to_owned(),
                     detail: format!("{var} is not set"),
-                    hint: "run where the platform sets AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE (AKS workload identity, GitHub OIDC), or give them at sign-in".to_owned(),
+                    hint: "run where the platform sets AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE (AKS workload identity, GitHub OIDC), or give them at sign-in".into(),
                 })
         };
         let tenant = pick(tenant, "AZURE_TENANT_ID")?;
@@ -703,14 +704,17 @@ pub(crate) fn ends_session(err: &Error) -> Option<&str> {
     }
 }
 
-/// The command that signs an identity of this kind in.
-pub(crate) fn sign_in_command(kind: &IdentityKind) -> &'static str {
+/// How an identity of this kind signs in (`id`).
+pub(crate) fn sign_in_hint(id: &str, kind: &IdentityKind) -> Hint {
+    let with = |method| Hint::from(Action::sign_in_with(Some(id), method));
     match kind {
-        IdentityKind::ServicePrincipal { .. } => "`acr-tray-cli login --service-principal ...`",
-        IdentityKind::User { .. } => "`acr-tray-cli login`",
-        IdentityKind::ManagedIdentity { .. } => "`acr-tray-cli login --managed-identity`",
-        IdentityKind::AzureCli { .. } => "`az login`, then `acr-tray-cli login --azure-cli`",
-        IdentityKind::WorkloadIdentity { .. } => "`acr-tray-cli login --workload-identity`",
+        IdentityKind::ServicePrincipal { .. } => with(SignInMethod::ServicePrincipal),
+        IdentityKind::User { .. } => with(SignInMethod::Again),
+        IdentityKind::ManagedIdentity { .. } => with(SignInMethod::ManagedIdentity),
+        IdentityKind::AzureCli { .. } => Hint::from(Action::shell("az login"))
+            .then(", then ")
+            .with(Action::sign_in_with(Some(id), SignInMethod::AzureCli)),
+        IdentityKind::WorkloadIdentity { .. } => with(SignInMethod::WorkloadIdentity),
     }
 }
 

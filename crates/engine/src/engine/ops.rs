@@ -15,6 +15,7 @@ use crate::azure::login_server::resolve_registry;
 use crate::browser::{BrowserOpener, LoginMethod};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::hint::{Action, Hint, SignInMethod};
 use crate::secret::Secret;
 use crate::store::config::{
     IdentityConfig, IdentityKind, RegistryAuth, RegistryConfig, SecretSource, Settings,
@@ -128,7 +129,8 @@ impl Engine {
                 if secret.is_empty() {
                     return Err(Error::invalid_input(
                         "the client secret is empty",
-                        "pipe the secret into --secret-stdin, e.g. `printf %s \"$SECRET\" | acr-tray-cli login ...`",
+                        Hint::text("pipe the secret into --secret-stdin, e.g. ")
+                            .with(Action::sign_in_with(None, SignInMethod::PipedSecret)),
                     ));
                 }
                 self.check_client_secret(&tenant, &client_id, secret)
@@ -438,7 +440,7 @@ impl Engine {
                     registry: registry.login_server.to_string(),
                     message: format!("{id} cannot see this registry in ARM"),
                     kind: crate::error::ErrorKind::Permission,
-                    hint: "reading admin credentials needs Contributor or Owner on the registry; or give the admin password with --username and --password-stdin".to_owned(),
+                    hint: "reading admin credentials needs Contributor or Owner on the registry; or give the admin password with --username and --password-stdin".into(),
                 })?;
                 arm.list_credentials(&found.id).await?;
                 registry.arm_id = Some(found.id);
@@ -496,7 +498,8 @@ impl Engine {
                 [only] => Ok(only.id.clone()),
                 [] => Err(Error::invalid_input(
                     "no identity is signed in",
-                    "sign in first with `acr-tray-cli login ...`",
+                    Hint::text("sign in first with ")
+                        .with(Action::sign_in_with(None, SignInMethod::Any)),
                 )),
                 many => {
                     let ids: Vec<&str> = many.iter().map(|i| i.id.as_str()).collect();
@@ -560,7 +563,7 @@ impl Engine {
         if hosts.is_empty() {
             return Err(Error::invalid_input(
                 "no registry is configured",
-                "add one with `acr-tray-cli registry add NAME`",
+                Hint::text("add one with ").with(Action::AddRegistry),
             ));
         }
         let path = self.docker_config_path()?;

@@ -14,6 +14,7 @@ use super::{NotificationAction, Urgency};
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::Event;
 use crate::fsutil;
+use crate::hint::Hint;
 
 /// A transient failure is announced once Docker's credential is less than this far from
 /// running out.
@@ -66,7 +67,7 @@ pub struct Incident {
     pub message: String,
     /// The latest hint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
+    pub hint: Option<Hint>,
     /// Until when Docker's credential keeps working (registries), as of the latest event.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_until: Option<DateTime<Utc>>,

@@ -3,6 +3,7 @@
 //! the documentation of [`super`]; the words come from [`super::text`].
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -14,6 +15,7 @@ use super::text;
 use super::{Notification, NotificationAction, Urgency};
 use crate::error::ErrorKind;
 use crate::events::Event;
+use crate::hint::HintWords;
 
 /// A transient failure that lasted longer than this is announced anyway.
 pub const QUIET_FOR: TimeDelta = TimeDelta::hours(2);
@@ -28,15 +30,26 @@ pub const RATE_LIMIT: usize = 3;
 const NEW_EXPECTED_TIME: TimeDelta = TimeDelta::minutes(1);
 
 /// Decides which events become notifications; the rules are in the documentation of [`super`].
-#[derive(Debug, Clone, Default)]
+#[derive(Clone)]
 pub struct NotificationPolicy {
     incidents: Incidents,
+    /// How the shell that shows the notifications says the hints' actions.
+    words: Arc<dyn HintWords>,
+}
+
+impl std::fmt::Debug for NotificationPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NotificationPolicy")
+            .field("incidents", &self.incidents)
+            .finish_non_exhaustive()
+    }
 }
 
 impl NotificationPolicy {
-    /// A policy continuing from a saved state (or `Incidents::default()`).
-    pub fn new(incidents: Incidents) -> Self {
-        Self { incidents }
+    /// A policy continuing from a saved state (or `Incidents::default()`), saying the hints'
+    /// actions in `words` (the shell's that shows the notifications).
+    pub fn new(incidents: Incidents, words: Arc<dyn HintWords>) -> Self {
+        Self { incidents, words }
     }
 
     /// The state, to save.
@@ -401,8 +414,8 @@ impl NotificationPolicy {
             .filter_map(|k| self.incidents.open.get(k))
             .collect();
         let (title, body) = match incidents.as_slice() {
-            [one] => text::single_problem(now, one),
-            many => text::several_problems(now, many),
+            [one] => text::single_problem(now, one, self.words.as_ref()),
+            many => text::several_problems(now, many, self.words.as_ref()),
         };
         let urgency = incidents
             .iter()

@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Local, TimeDelta, Utc};
 
 use super::{Announcement, Incident, Subject};
+use crate::hint::{Hint, HintWords};
 
 /// Names listed in a coalesced notification before "and N more".
 const MAX_NAMES: usize = 5;
@@ -94,14 +95,19 @@ fn session_sentence(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
     )
 }
 
-/// The title and text of one problem.
-pub(super) fn single_problem(now: DateTime<Utc>, incident: &Incident) -> (String, String) {
+/// The title and text of one problem, its hint in `words`.
+pub(super) fn single_problem(
+    now: DateTime<Utc>,
+    incident: &Incident,
+    words: &dyn HintWords,
+) -> (String, String) {
+    let hint = incident.hint.as_ref().map(|h| h.render(words));
     match &incident.subject {
         Subject::Registry { registry, .. } => {
             let lines: Vec<String> = [
                 Some(incident.message.clone()).filter(|m| !m.is_empty()),
                 consequence(incident, now),
-                incident.hint.clone(),
+                hint,
             ]
             .into_iter()
             .flatten()
@@ -110,7 +116,7 @@ pub(super) fn single_problem(now: DateTime<Utc>, incident: &Incident) -> (String
         }
         Subject::Identity { identity } => (
             format!("{identity} must sign in again"),
-            incident.hint.clone().unwrap_or_else(|| {
+            hint.unwrap_or_else(|| {
                 format!("Sign in again as {identity} to keep Docker logged in.")
             }),
         ),
@@ -121,8 +127,12 @@ pub(super) fn single_problem(now: DateTime<Utc>, incident: &Incident) -> (String
     }
 }
 
-/// The title and text of a notification about several problems.
-pub(super) fn several_problems(now: DateTime<Utc>, incidents: &[&Incident]) -> (String, String) {
+/// The title and text of a notification about several problems, their hint in `words`.
+pub(super) fn several_problems(
+    now: DateTime<Utc>,
+    incidents: &[&Incident],
+    words: &dyn HintWords,
+) -> (String, String) {
     let registries: Vec<&Incident> = incidents
         .iter()
         .copied()
@@ -138,9 +148,9 @@ pub(super) fn several_problems(now: DateTime<Utc>, incidents: &[&Incident]) -> (
             comma_list(many)
         )),
     };
-    let hints: BTreeSet<Option<&str>> = incidents.iter().map(|i| i.hint.as_deref()).collect();
+    let hints: BTreeSet<Option<&Hint>> = incidents.iter().map(|i| i.hint.as_ref()).collect();
     let shared_hint = match hints.into_iter().collect::<Vec<_>>().as_slice() {
-        [Some(hint)] => (*hint).to_owned(),
+        [Some(hint)] => hint.render(words),
         _ => "Open ACR Tray for the details.".to_owned(),
     };
     if registries.len() == incidents.len() {

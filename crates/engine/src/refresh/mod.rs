@@ -19,6 +19,7 @@ use crate::docker::{
 use crate::engine::{Engine, ends_session, is_unknown_resource};
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::Event;
+use crate::hint::{Action, Hint, RegistrySignIn};
 use crate::store::config::{IdentityConfig, RegistryAuth, RegistryConfig};
 use crate::store::secrets;
 use crate::store::state::{State, StoredError};
@@ -444,7 +445,7 @@ impl Engine {
             registry: key.clone(),
             message: "the refreshed credential could not be kept".to_owned(),
             kind: ErrorKind::Transient,
-            hint: "see the log for the keyring error".to_owned(),
+            hint: "see the log for the keyring error".into(),
         })?;
         Ok((reg, cached))
     }
@@ -465,14 +466,16 @@ impl Engine {
 
     pub(crate) fn identity_of(&self, reg: &RegistryConfig) -> Result<&IdentityConfig> {
         let id = reg.identity.as_deref().unwrap_or_default();
-        self.settings.identity(id).map_err(|_| Error::SecretUnavailable {
-            identity: id.to_owned(),
-            detail: "it is not signed in".to_owned(),
-            hint: format!(
-                "sign {id} in again with `acr-tray-cli login`, or give {} another identity with `acr-tray-cli registry add {} --identity ID`",
-                reg.name, reg.name
-            ),
-        })
+        self.settings
+            .identity(id)
+            .map_err(|_| Error::SecretUnavailable {
+                identity: id.to_owned(),
+                detail: "it is not signed in".to_owned(),
+                hint: Hint::text(format!("sign {id} in again with "))
+                    .with(Action::sign_in(id))
+                    .then(format!(", or give {} another identity with ", reg.name))
+                    .with(Action::registry_to_identity(&reg.name)),
+            })
     }
 
     /// One registry's credential, by its sign-in mode.
@@ -506,7 +509,7 @@ impl Engine {
                             registry: reg.login_server.to_string(),
                             message: "ARM returned no admin password".to_owned(),
                             kind: ErrorKind::Transient,
-                            hint: String::new(),
+                            hint: Hint::none(),
                         })?;
                 Ok((no_expiry, admin(creds.username, password)))
             }
@@ -514,15 +517,25 @@ impl Engine {
                 let username = reg.admin_username.clone().unwrap_or_default();
                 let key = secrets::admin_password_key(&reg.login_server.to_string());
                 let password = self
-                    .read_secret(&username, &crate::store::config::SecretSource::Keyring, &key)
+                    .read_secret(
+                        &username,
+                        &crate::store::config::SecretSource::Keyring,
+                        &key,
+                    )
                     .await
                     .map_err(|e| match e {
-                        Error::SecretUnavailable { identity, detail, .. } => Error::SecretUnavailable {
+                        Error::SecretUnavailable {
+                            identity, detail, ..
+                        } => Error::SecretUnavailable {
                             identity,
                             detail,
-                            hint: format!(
-                                "add it again with `acr-tray-cli registry add {} --admin --username {username} --password-stdin`",
-                                reg.name
+                            hint: Hint::text("add it again with ").with(
+                                Action::ChangeRegistrySignIn {
+                                    registry: reg.name.clone(),
+                                    to: RegistrySignIn::Admin {
+                                        username: username.clone(),
+                                    },
+                                },
                             ),
                         },
                         other => other,
@@ -684,9 +697,9 @@ fn session_ended(reg: &RegistryConfig, ended: &BTreeMap<String, StoredError>) ->
     Some(Error::SignInRequired {
         identity: id.to_owned(),
         reason: stored.message.clone(),
-        hint: format!(
-            "sign {id} in again with `acr-tray-cli login`; nothing is tried for it until then"
-        ),
+        hint: Hint::text(format!("sign {id} in again with "))
+            .with(Action::sign_in(id))
+            .then("; nothing is tried for it until then"),
     })
 }
 
@@ -697,7 +710,7 @@ fn not_visible(reg: &RegistryConfig, identity: &str) -> Error {
             "{identity} cannot see this registry in ARM (it needs Reader or more on it; AcrPull alone does not show registries)"
         ),
         kind: ErrorKind::Permission,
-        hint: "reading admin credentials needs Contributor or Owner on the registry".to_owned(),
+        hint: "reading admin credentials needs Contributor or Owner on the registry".into(),
     }
 }
 
@@ -717,10 +730,14 @@ fn explain_refusal(
                 identity.id
             ),
             kind: ErrorKind::Permission,
-            hint: format!(
-                "assign AcrPull or AcrPush on the registry to {}; if that is done, enable ARM-audience tokens with `az acr config authentication-as-arm update -r {} --status enabled`",
-                identity.id, reg.name
-            ),
+            hint: Hint::text(format!(
+                "assign AcrPull or AcrPush on the registry to {}; if that is done, enable ARM-audience tokens with ",
+                identity.id
+            ))
+            .with(Action::shell(format!(
+                "az acr config authentication-as-arm update -r {} --status enabled",
+                reg.name
+            ))),
         },
         (Some(entra_err), []) if reg.trusted_custom_domain => Error::Registry {
             registry,
@@ -728,7 +745,9 @@ fn explain_refusal(
                 "Entra ID cannot issue ACR-audience tokens here ({entra_err}), and a registry on a custom domain is never sent an ARM-audience token (it is good at Azure Resource Manager too)"
             ),
             kind: ErrorKind::Configuration,
-            hint: "add the registry by its own login server (under the cloud's ACR suffix, see `acr-tray-cli cloud show`) instead of the custom domain".to_owned(),
+            hint: Hint::text("add the registry by its own login server (under the cloud's ACR suffix, see ")
+                .with(Action::ShowCloud)
+                .then(") instead of the custom domain"),
         },
         (Some(entra_err), []) => entra_err,
         (_, refused) => {

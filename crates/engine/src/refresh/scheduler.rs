@@ -21,6 +21,7 @@ use tokio::task::JoinHandle;
 use crate::engine::{Engine, EngineOptions};
 use crate::error::{Error, Result};
 use crate::events::{Event, EventSink};
+use crate::hint::HintWords;
 use crate::limits;
 use crate::notify::{self, NotificationPolicy, Notifier};
 use crate::refresh::RegistryOutcome;
@@ -90,13 +91,15 @@ pub struct Scheduler {
 
 impl Scheduler {
     /// Opens the engine, takes the single-engine lock and starts the task on the current tokio
-    /// runtime. `program` names the holder for a second engine's error message.
+    /// runtime. `program` names the holder for a second engine's error message; `words` say
+    /// the hints in its notifications as the shell that shows them does.
     pub fn start(
         options: EngineOptions,
         program: &str,
         notifier: Arc<dyn Notifier>,
+        words: Arc<dyn HintWords>,
     ) -> Result<Self> {
-        let (runner, status, lock) = Runner::prepare(options, program, notifier)?;
+        let (runner, status, lock) = Runner::prepare(options, program, notifier, words)?;
         let (commands, rx) = mpsc::unbounded_channel();
         let task = tokio::spawn(runner.run(rx));
         Ok(Self {
@@ -113,8 +116,9 @@ impl Scheduler {
         options: EngineOptions,
         program: &str,
         notifier: Arc<dyn Notifier>,
+        words: Arc<dyn HintWords>,
     ) -> Result<Vec<RegistryOutcome>> {
-        let (mut runner, _status, _lock) = Runner::prepare(options, program, notifier)?;
+        let (mut runner, _status, _lock) = Runner::prepare(options, program, notifier, words)?;
         let all = runner
             .engine
             .settings()
@@ -272,6 +276,7 @@ impl Runner {
         options: EngineOptions,
         program: &str,
         notifier: Arc<dyn Notifier>,
+        words: Arc<dyn HintWords>,
     ) -> Result<(Self, watch::Receiver<Status>, InstanceLock)> {
         let buffer = Arc::new(Buffer {
             outer: options.events.clone(),
@@ -284,7 +289,7 @@ impl Runner {
         let lock = InstanceLock::acquire(engine.paths(), program)?;
         let now = engine.now();
         let incidents_file = engine.paths().incidents_file();
-        let notifications = NotificationPolicy::new(notify::load_incidents(&incidents_file));
+        let notifications = NotificationPolicy::new(notify::load_incidents(&incidents_file), words);
         let (status_tx, status) = watch::channel(Status {
             observed: now,
             next_wake: now,

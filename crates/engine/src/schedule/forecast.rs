@@ -272,7 +272,7 @@ mod tests {
                 Error::SignInRequired {
                     identity: "alice".into(),
                     reason: format!("Entra ID refused a token for alice: {FAKE_70043}"),
-                    hint: String::new(),
+                    hint: crate::hint::Hint::none(),
                 },
                 secs(43200),
             ),
@@ -282,7 +282,7 @@ mod tests {
                     identity: "alice".into(),
                     reason: "AADSTS700082: ... maximum allowed lifetime for this request is 5"
                         .into(),
-                    hint: String::new(),
+                    hint: crate::hint::Hint::none(),
                 },
                 None,
             ),

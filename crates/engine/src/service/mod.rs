@@ -8,13 +8,13 @@
 //! - [`view`]: the serialisable views (the IPC contract with the web UI).
 //! - [`overview`]: builds an [`Overview`] from the settings, the state and the scheduler.
 //! - `bindings`: the TypeScript declarations of the views (built in tests only).
-//! - [`wording`]: hints in the app's words (its menu and window, not `acr-tray-cli`).
+//! - [`words`]: the app's words: hints' actions said as places in its menu and window.
 
 #[cfg(test)]
 pub mod bindings;
 pub mod overview;
 pub mod view;
-pub mod wording;
+pub mod words;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -42,6 +42,7 @@ use view::{
     RegistrySignInInput, RegistryView, ServicePrincipalSignIn, SignInMethod, SpCredentialInput,
     UserSignIn,
 };
+use words::AppWords;
 
 /// The Azure CLI's public client id, the default for a person's sign-in (as `az login`).
 pub const AZURE_CLI_CLIENT_ID: &str = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
@@ -92,8 +93,7 @@ impl Service {
             }),
             ..options
         };
-        let notifier: Arc<dyn Notifier> = Arc::new(wording::AppWording(notifier));
-        let scheduler = Scheduler::start(options.clone(), program, notifier)?;
+        let scheduler = Scheduler::start(options.clone(), program, notifier, Arc::new(AppWords))?;
         let mut status = scheduler.status();
         // A copy of the status: building reads files, and the scheduler must not wait on that.
         let latest = status.borrow().clone();

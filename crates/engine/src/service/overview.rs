@@ -12,17 +12,30 @@ use crate::engine::doctor::{DoctorReport, Severity};
 use crate::notify::text::local_time;
 use crate::refresh::scheduler::Status;
 use crate::store::config::{IdentityKind, RegistryAuth, Settings};
-use crate::store::state::State;
+use crate::store::state::{AdminWatchState, State};
 
 use super::view::{
     AccountHealth, AccountView, AdminAccountView, CloudView, DockerStoreView, DoctorView,
     EXPIRING_SOON, ErrorView, FindingSeverity, FindingView, GeneralSettings, IdentityKindName,
     Overview, RegistryHealth, RegistrySignInView, RegistryView, TrayState,
 };
+use super::words::ADMIN_ENABLED_WARNING;
 
 /// A credential with less than this left makes the tray ask for attention (the scheduler
 /// renews it 75 minutes before it runs out, so this only happens when renewals fail).
 const LOW: TimeDelta = TimeDelta::minutes(60);
+
+/// What the admin-account watch last saw, with the warning an enabled one deserves.
+pub(super) fn admin_view(a: &AdminWatchState) -> AdminAccountView {
+    let enabled = a.enabled.filter(|_| a.not_watched.is_none());
+    AdminAccountView {
+        enabled,
+        passwords_watched: a.passwords_readable == Some(true),
+        not_watched: a.not_watched.clone(),
+        checked_at: a.checked_at,
+        warning: (enabled == Some(true)).then(|| ADMIN_ENABLED_WARNING.to_owned()),
+    }
+}
 
 /// The overview at the engine's `now`.
 pub fn build(engine: &Engine, status: &Status) -> Overview {
@@ -121,12 +134,7 @@ pub fn build(engine: &Engine, status: &Status) -> Overview {
                 }),
                 trusted_custom_domain: r.trusted_custom_domain,
                 role: s.role,
-                admin_account: s.admin.as_ref().map(|a| AdminAccountView {
-                    enabled: a.enabled.filter(|_| a.not_watched.is_none()),
-                    passwords_watched: a.passwords_readable == Some(true),
-                    not_watched: a.not_watched.clone(),
-                    checked_at: a.checked_at,
-                }),
+                admin_account: s.admin.as_ref().map(admin_view),
             }
         })
         .collect();

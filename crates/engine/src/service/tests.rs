@@ -1,8 +1,9 @@
 #![allow(clippy::cloned_ref_to_slice_refs)] // the tables read better with clones
 use chrono::{TimeDelta, TimeZone, Utc};
 
-use super::overview::tray_state;
+use super::overview::{admin_view, tray_state};
 use super::view::*;
+use crate::store::state::AdminWatchState;
 
 fn account(id: &str, health: AccountHealth, registries: u32) -> AccountView {
     AccountView {
@@ -124,4 +125,31 @@ fn cloud_inputs_parse_as_the_ui_sends_them() {
             ..
         }
     ));
+}
+
+#[test]
+fn an_enabled_admin_account_carries_the_engines_warning() {
+    let watched = |enabled| AdminWatchState {
+        enabled,
+        ..Default::default()
+    };
+    let on = admin_view(&watched(Some(true)));
+    assert_eq!(
+        on.warning.as_deref(),
+        Some(super::words::ADMIN_ENABLED_WARNING)
+    );
+    assert!(
+        on.warning
+            .unwrap()
+            .contains("recommend keeping the admin account disabled")
+    );
+    assert_eq!(admin_view(&watched(Some(false))).warning, None);
+    assert_eq!(admin_view(&watched(None)).warning, None);
+    // Not watched: nothing is known, so nothing is claimed.
+    let unwatched = AdminWatchState {
+        enabled: Some(true),
+        not_watched: Some("needs Reader".into()),
+        ..Default::default()
+    };
+    assert_eq!(admin_view(&unwatched).warning, None);
 }

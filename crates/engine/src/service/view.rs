@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 #[cfg(test)]
 use ts_rs::TS;
 
+use super::words::AppWords;
 use crate::error::{Error, ErrorKind};
 use crate::store::state::StoredError;
 
@@ -196,6 +197,8 @@ pub struct AdminAccountView {
     pub not_watched: Option<String>,
     /// When it was last read.
     pub checked_at: Option<DateTime<Utc>>,
+    /// Why it is worth a warning (enabled: anyone with its password can push and pull).
+    pub warning: Option<String>,
 }
 
 /// A closed set of error kinds the UI may switch on.
@@ -246,11 +249,8 @@ impl ErrorView {
         };
         Self {
             code,
-            message: super::wording::for_the_app(&err.to_string()),
-            hint: err
-                .hint()
-                .filter(|h| !h.is_empty())
-                .map(|h| super::wording::for_the_app(&h)),
+            message: err.to_string(),
+            hint: err.hint().map(|h| h.render(&AppWords)),
             at: None,
         }
     }
@@ -259,8 +259,12 @@ impl ErrorView {
     pub fn from_stored(err: &StoredError) -> Self {
         Self {
             code: code_of(err.kind),
-            message: super::wording::for_the_app(&err.message),
-            hint: err.hint.as_deref().map(super::wording::for_the_app),
+            message: err.message.clone(),
+            hint: err
+                .hint
+                .as_ref()
+                .map(|h| h.render(&AppWords))
+                .filter(|h| !h.is_empty()),
             at: Some(err.at),
         }
     }

@@ -55,7 +55,10 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("config.toml"), "{text}");
-        assert!(err.hint().is_some_and(|h| h.contains("stop the other")));
+        assert!(
+            err.hint()
+                .is_some_and(|h| h.plain().contains("stop the other"))
+        );
         drop(first);
         let again = InstanceLock::acquire(&paths, "ACR Tray").expect("after release");
         drop(again);

@@ -13,6 +13,7 @@ use crate::azure::cloud::Audience;
 use crate::azure::resource_id::RegistryId;
 use crate::error::{Error, ErrorKind, Result};
 use crate::fsutil;
+use crate::hint::Hint;
 
 const VERSION: u32 = 1;
 
@@ -125,7 +126,7 @@ pub struct StoredError {
     pub message: String,
     /// What to do.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
+    pub hint: Option<Hint>,
 }
 
 impl StoredError {
@@ -234,5 +235,36 @@ mod tests {
             };
             assert_eq!(odd.sign_in_frequency(), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_state_file_with_plain_string_hints_still_loads() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let p = dir.path().join("state.json");
+        // As versions before typed hints wrote it.
+        std::fs::write(
+            &p,
+            r#"{"version":1,
+            "registries":{"r.azurecr.io":{"last_error":{"at":"2026-03-02T09:00:00Z",
+                "kind":"permission","message":"denied","hint":"assign AcrPull"}}},
+            "identities":{"alice":{"sign_in_required":{"at":"2026-03-02T09:00:00Z",
+                "kind":"sign-in-required","message":"ended","hint":"sign alice in again"}}}}"#,
+        )
+        .expect("write");
+        let s = State::load(&p);
+        let error = s.registries["r.azurecr.io"]
+            .last_error
+            .as_ref()
+            .expect("error");
+        assert_eq!(error.hint, Some(Hint::text("assign AcrPull")));
+        assert_eq!(error.message, "denied");
+        let ended = s.identities["alice"]
+            .sign_in_required
+            .as_ref()
+            .expect("ended");
+        assert_eq!(ended.hint, Some(Hint::text("sign alice in again")));
+        // Written back structured, read back the same.
+        s.save(&p).expect("save");
+        assert_eq!(State::load(&p), s);
     }
 }

@@ -10,6 +10,7 @@ use crate::azure::entra::AccessToken;
 use crate::browser::which;
 use crate::env::Env;
 use crate::error::{Error, ErrorKind, Result};
+use crate::hint::{Action, Hint};
 use crate::limits;
 use crate::text;
 
@@ -36,7 +37,10 @@ pub async fn token(
     let az = which(env, "az").ok_or_else(|| Error::SecretUnavailable {
         identity: "azure-cli".to_owned(),
         detail: "the Azure CLI (az) is not installed or not on PATH".to_owned(),
-        hint: "install the Azure CLI (https://aka.ms/InstallAzureCli), or sign in another way with `acr-tray-cli login`".to_owned(),
+        hint: Hint::text(
+            "install the Azure CLI (https://aka.ms/InstallAzureCli), or sign in another way with ",
+        )
+        .with(Action::sign_in_again()),
     })?;
     let mut cmd = tokio::process::Command::new(&az);
     cmd.args([
@@ -91,13 +95,16 @@ pub async fn token(
                 format!("`az account get-access-token` failed: {first}")
             },
             hint: if signed_out {
-                format!(
-                    "run `az login{}` and try again",
-                    tenant.map(|t| format!(" --tenant {t}")).unwrap_or_default()
-                )
+                Hint::text("")
+                    .run(Action::shell(format!(
+                        "az login{}",
+                        tenant.map(|t| format!(" --tenant {t}")).unwrap_or_default()
+                    )))
+                    .then(" and try again")
             } else {
-                "run `az account get-access-token --resource ...` yourself to see what is wrong"
-                    .to_owned()
+                Hint::text("")
+                    .run(Action::shell("az account get-access-token --resource ..."))
+                    .then(" yourself to see what is wrong")
             },
         });
     }
@@ -135,7 +142,7 @@ fn failed(detail: String, kind: ErrorKind) -> Error {
         registry: "Azure CLI".to_owned(),
         message: detail,
         kind,
-        hint: "run `az account get-access-token` yourself to see what is wrong".to_owned(),
+        hint: "run `az account get-access-token` yourself to see what is wrong".into(),
     }
 }
 
@@ -212,6 +219,11 @@ mod tests {
         .await
         .expect_err("missing");
         assert!(err.to_string().contains("not installed"), "{err}");
-        assert!(err.hint().expect("hint").contains("aka.ms/InstallAzureCli"));
+        assert!(
+            err.hint()
+                .expect("hint")
+                .plain()
+                .contains("aka.ms/InstallAzureCli")
+        );
     }
 }

@@ -131,15 +131,14 @@ pub fn read_federated_token(path: &PathBuf) -> Result<Secret> {
             "cannot read the federated token file {}: {e}",
             path.display()
         ),
-        hint: "check AZURE_FEDERATED_TOKEN_FILE (the platform writes and rotates this file)"
-            .to_owned(),
+        hint: "check AZURE_FEDERATED_TOKEN_FILE (the platform writes and rotates this file)".into(),
     })?;
     let token = text.trim();
     if token.is_empty() {
         return Err(Error::SecretUnavailable {
             identity: "workload identity".to_owned(),
             detail: format!("the federated token file {} is empty", path.display()),
-            hint: "check AZURE_FEDERATED_TOKEN_FILE".to_owned(),
+            hint: "check AZURE_FEDERATED_TOKEN_FILE".into(),
         });
     }
     Ok(Secret::new(token))

@@ -145,7 +145,7 @@ async fn answer(
                 registry: "IMDS".to_owned(),
                 message: format!("the managed identity endpoint refused a token for {which}: {detail}"),
                 kind: ErrorKind::Configuration,
-                hint: "check that the identity is assigned to this VM (`az vm identity show`), and give --client-id when it has several".to_owned(),
+                hint: "check that the identity is assigned to this VM (`az vm identity show`), and give --client-id when it has several".into(),
             }))
         }
     }

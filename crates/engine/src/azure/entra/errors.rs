@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::error::{EntraError, Error, ErrorKind};
+use crate::hint::{Action, Hint, SignInMethod};
 use crate::secret::redact_url;
 use crate::text;
 
@@ -181,56 +182,77 @@ impl ErrorContext<'_> {
         }))
     }
 
-    fn hint(&self, codes: &[u32], kind: ErrorKind) -> String {
+    fn hint(&self, codes: &[u32], kind: ErrorKind) -> Hint {
         let (tenant, client) = (self.tenant, self.client_id);
         let has = |c: u32| codes.contains(&c);
+        let sign_in = || Action::sign_in(self.identity);
         if has(7000215) || has(7000222) {
-            format!(
-                "the client secret of app {client} is wrong or expired: create a new one (e.g. `az ad app credential reset --id {client}`) and sign in again with `acr-tray-cli login --service-principal --tenant {tenant} --client-id {client} --secret-stdin`"
-            )
+            Hint::text(format!(
+                "the client secret of app {client} is wrong or expired: create a new one (e.g. "
+            ))
+            .with(Action::shell(format!(
+                "az ad app credential reset --id {client}"
+            )))
+            .then(") and sign in again with ")
+            .with(Action::sign_in_with(
+                Some(self.identity),
+                SignInMethod::ServicePrincipalSecret {
+                    tenant: Some(tenant.to_owned()),
+                    client_id: Some(client.to_owned()),
+                },
+            ))
         } else if has(700027) {
-            format!(
-                "the certificate's key does not match a certificate of app {client}: upload the certificate to the app registration (`az ad app credential reset --id {client} --cert @cert.pem --append`) or point --certificate at the right PEM file"
-            )
+            Hint::text(format!(
+                "the certificate's key does not match a certificate of app {client}: upload the certificate to the app registration ("
+            ))
+            .with(Action::shell(format!(
+                "az ad app credential reset --id {client} --cert @cert.pem --append"
+            )))
+            .then(") or point --certificate at the right PEM file")
         } else if has(700024) {
             "the client assertion is outside its valid time window: check this machine's clock"
-                .to_owned()
+                .into()
         } else if has(70021) || has(700211) || has(700213) {
             format!(
                 "no federated credential of app {client} matches this token's issuer, subject and audience (api://AzureADTokenExchange): check the app's federated credentials"
-            )
+            ).into()
         } else if has(700016) {
             format!("no app {client} exists in tenant {tenant}: check --client-id and --tenant")
+                .into()
         } else if has(90002) {
             format!("tenant {tenant} was not found: check --tenant (its GUID or a verified domain)")
+                .into()
         } else if has(500011) || has(50001) {
-            "this cloud's Entra ID cannot issue tokens for that resource; check the cloud's audiences (`acr-tray-cli cloud show`)".to_owned()
-        } else if has(70043) {
-            format!(
-                "your organisation's sign-in frequency policy ended the session of {}: sign in again with `acr-tray-cli login`",
-                self.identity
+            Hint::text(
+                "this cloud's Entra ID cannot issue tokens for that resource; check the cloud's audiences (",
             )
+            .with(Action::ShowCloud)
+            .then(")")
+        } else if has(70043) {
+            Hint::text(format!(
+                "your organisation's sign-in frequency policy ended the session of {}: sign in again with ",
+                self.identity
+            ))
+            .with(sign_in())
         } else {
             match kind {
-                ErrorKind::SignInRequired if self.interactive => format!(
-                    "sign in again: `acr-tray-cli login` (add --device-code without a browser) for {}",
-                    self.identity
-                ),
+                ErrorKind::SignInRequired if self.interactive => Hint::text("sign in again: ")
+                    .with(sign_in())
+                    .cli_note(" (add --device-code without a browser)")
+                    .then(format!(" for {}", self.identity)),
                 ErrorKind::SignInRequired => {
-                    format!("sign {} in again with `acr-tray-cli login`", self.identity)
+                    Hint::text(format!("sign {} in again with ", self.identity)).with(sign_in())
                 }
                 ErrorKind::Permission => {
-                    "an Entra ID policy blocks this sign-in; ask your Entra ID administrator"
-                        .to_owned()
+                    "an Entra ID policy blocks this sign-in; ask your Entra ID administrator".into()
                 }
-                ErrorKind::Transient => {
-                    "Entra ID is having trouble; ACR Tray tries again".to_owned()
-                }
+                ErrorKind::Transient => "Entra ID is having trouble; ACR Tray tries again".into(),
                 _ => match codes.first() {
                     Some(code) => format!(
                         "see https://login.microsoftonline.com/error?code={code} for what this code means"
-                    ),
-                    None => "check the identity's settings".to_owned(),
+                    )
+                    .into(),
+                    None => "check the identity's settings".into(),
                 },
             }
         }
@@ -293,7 +315,12 @@ mod tests {
             None,
         );
         assert_eq!(err.kind(), ErrorKind::Configuration);
-        assert!(err.hint().expect("hint").contains("--secret-stdin"));
+        assert!(
+            err.hint()
+                .expect("hint")
+                .plain()
+                .contains("ServicePrincipalSecret")
+        );
     }
 
     #[test]
@@ -313,7 +340,12 @@ mod tests {
             panic!("{err}")
         };
         assert_eq!(e.aadsts, vec![70043]);
-        assert!(err.hint().expect("hint").contains("sign-in frequency"));
+        assert!(
+            err.hint()
+                .expect("hint")
+                .plain()
+                .contains("sign-in frequency")
+        );
     }
 
     mod properties {

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::azure::entra::{EntraClient, OAuthHttp, UserTokens, context, user_tokens};
 use crate::browser::{self, BrowserOpener};
 use crate::error::{Error, ErrorKind, Result};
+use crate::hint::{Action, Hint, SignInMethod};
 use crate::{limits, text};
 
 /// Scopes a user sign-in asks for besides the resource: a refresh token and an ID token.
@@ -99,7 +100,10 @@ pub async fn device_code(
         .await;
     match result {
         Ok(resp) => Ok(user_tokens(&resp, entra.now())),
-        Err(e) => Err(explain_interactive(ctx.convert(e), "--device-code")),
+        Err(e) => Err(explain_interactive(
+            ctx.convert(e),
+            SignInMethod::DeviceCode,
+        )),
     }
 }
 
@@ -128,7 +132,9 @@ fn bounded(details: DeviceAnswer) -> Result<DeviceAnswer> {
 fn sign_in_failed_device(message: String) -> Error {
     Error::SignIn {
         message,
-        hint: "run `acr-tray-cli login --device-code` again".to_owned(),
+        hint: Hint::text("")
+            .run(Action::sign_in_with(None, SignInMethod::DeviceCode))
+            .then(" again"),
     }
 }
 
@@ -176,27 +182,24 @@ pub async fn browser(
         .await;
     match result {
         Ok(resp) => Ok(user_tokens(&resp, entra.now())),
-        Err(e) => Err(explain_interactive(ctx.convert(e), "")),
+        Err(e) => Err(explain_interactive(ctx.convert(e), SignInMethod::Again)),
     }
 }
 
 /// Gives the device-code and browser failures a hint a person can act on.
-fn explain_interactive(err: Error, flag: &str) -> Error {
+fn explain_interactive(err: Error, method: SignInMethod) -> Error {
     let Error::Entra(mut e) = err else { return err };
-    let retry = format!(
-        "run `acr-tray-cli login{}{flag}` again",
-        if flag.is_empty() { "" } else { " " }
-    );
+    let retry = |before: &str| {
+        Hint::text(before)
+            .run(Action::sign_in_with(None, method.clone()))
+            .then(" again")
+    };
     let hint = match e.code.as_str() {
-        "expired_token" => Some(format!(
-            "the code expired before the sign-in was finished: {retry}"
-        )),
-        "authorization_declined" | "access_denied" => Some(format!(
-            "the sign-in was declined in the browser: {retry} to try again"
-        )),
-        "bad_verification_code" => Some(format!(
-            "Entra ID did not recognise the device code: {retry}"
-        )),
+        "expired_token" => Some(retry("the code expired before the sign-in was finished: ")),
+        "authorization_declined" | "access_denied" => {
+            Some(retry("the sign-in was declined in the browser: ").then(" to try again"))
+        }
+        "bad_verification_code" => Some(retry("Entra ID did not recognise the device code: ")),
         _ => None,
     };
     if let Some(hint) = hint {

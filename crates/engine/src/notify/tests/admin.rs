@@ -4,7 +4,7 @@ use super::*;
 
 #[test]
 fn each_admin_change_is_announced_once() {
-    let mut p = NotificationPolicy::default();
+    let mut p = policy();
     let shown = p.on_events(t0(), &[admin_enabled("acra", false)]);
     assert_eq!(shown.len(), 1);
     assert_eq!(shown[0].title, "Admin account enabled on acra");
@@ -29,7 +29,7 @@ fn each_admin_change_is_announced_once() {
 
 #[test]
 fn admin_changes_in_one_pass_share_one_notification() {
-    let mut p = NotificationPolicy::default();
+    let mut p = policy();
     let shown = p.on_events(
         t0(),
         &[
@@ -45,7 +45,7 @@ fn admin_changes_in_one_pass_share_one_notification() {
 
 #[test]
 fn admin_disabled_in_admin_mode_covers_the_refresh_failure_it_causes() {
-    let mut p = NotificationPolicy::default();
+    let mut p = policy();
     let broken = failed(
         "acra",
         Some("alice"),
@@ -79,7 +79,7 @@ fn admin_disabled_in_admin_mode_covers_the_refresh_failure_it_causes() {
 
 #[test]
 fn admin_news_waits_for_the_rate_cap_and_survives_a_restart() {
-    let mut p = NotificationPolicy::default();
+    let mut p = policy();
     for (i, r) in ["acra", "acrb", "acrc"].iter().enumerate() {
         let shown = p.on_events(t0() + mins(i as i64), &[denied(r)]);
         assert_eq!(shown.len(), 1);
@@ -93,7 +93,7 @@ fn admin_news_waits_for_the_rate_cap_and_survives_a_restart() {
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("notifications.json");
     save_incidents(&path, p.incidents()).expect("save");
-    let mut p = NotificationPolicy::new(load_incidents(&path));
+    let mut p = NotificationPolicy::new(load_incidents(&path), std::sync::Arc::new(Kinds));
     let shown = p.on_events(t0() + mins(10), &[]);
     assert_eq!(shown.len(), 1, "{shown:#?}");
     assert_eq!(shown[0].title, "Admin account enabled on acrd");

@@ -14,7 +14,7 @@ fn the_state_survives_a_restart() {
     save_incidents(&path, p.incidents()).expect("save");
     let loaded = load_incidents(&path);
     assert_eq!(&loaded, p.incidents());
-    let mut again = NotificationPolicy::new(loaded);
+    let mut again = NotificationPolicy::new(loaded, std::sync::Arc::new(Kinds));
     assert!(
         again
             .on_events(t0() + mins(2), &[denied("acr-a"), sign_in_required("bob")])
@@ -47,4 +47,25 @@ fn a_garbage_state_file_starts_fresh() {
     // An older file with fewer fields loads.
     std::fs::write(&path, "{}").expect("write");
     assert_eq!(load_incidents(&path), Incidents::default());
+}
+
+#[test]
+fn an_incident_file_with_plain_string_hints_still_loads() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("notifications.json");
+    // As versions before typed hints wrote it.
+    std::fs::write(
+        &path,
+        r#"{"open":{"identity:bob":{"subject":{"type":"identity","identity":"bob"},"seq":0,
+        "since":"2026-03-02T09:00:00Z","kind":"sign-in-required","message":"ended",
+        "hint":"sign bob in again","shown":true}},"recovered":{},"shown":[],"nextSeq":1}"#,
+    )
+    .expect("write");
+    let loaded = load_incidents(&path);
+    let bob = &loaded.open["identity:bob"];
+    assert_eq!(bob.hint, Some(Hint::text("sign bob in again")));
+    assert!(bob.shown);
+    // Written back as parts, and read again.
+    save_incidents(&path, &loaded).expect("save");
+    assert_eq!(load_incidents(&path), loaded);
 }

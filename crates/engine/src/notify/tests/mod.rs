@@ -10,6 +10,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use super::*;
 use crate::error::ErrorKind;
 use crate::events::Event;
+use crate::hint::{Action, Hint, HintWords};
 
 fn t0() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-03-02T09:00:00Z")
@@ -38,7 +39,7 @@ fn failed(
         identity: identity.map(str::to_owned),
         kind,
         message: format!("refresh of {registry} failed"),
-        hint: hint.map(str::to_owned),
+        hint: hint.map(Hint::text),
         valid_until,
     }
 }
@@ -77,7 +78,9 @@ fn sign_in_required(identity: &str) -> Event {
     Event::SignInRequired {
         identity: identity.into(),
         message: "AADSTS70043: the session is over".into(),
-        hint: Some(format!("run `acr-tray-cli login` as {identity}")),
+        hint: Some(Hint::text(format!(
+            "run `acr-tray-cli login` as {identity}"
+        ))),
     }
 }
 
@@ -94,8 +97,24 @@ fn expiring(identity: &str, at: DateTime<Utc>) -> Event {
     }
 }
 
+/// Says an action by its kind in angle brackets ("<sign-in>"), to see where it lands.
+struct Kinds;
+
+impl HintWords for Kinds {
+    fn action(&self, action: &Action) -> String {
+        let value = serde_json::to_value(action).unwrap_or_default();
+        format!("<{}>", value["action"].as_str().unwrap_or_default())
+    }
+    fn run(&self, action: &Action) -> String {
+        format!("do {}", self.action(action))
+    }
+    fn cli_notes(&self) -> bool {
+        false
+    }
+}
+
 fn policy() -> NotificationPolicy {
-    NotificationPolicy::new(Incidents::default())
+    NotificationPolicy::new(Incidents::default(), std::sync::Arc::new(Kinds))
 }
 
 fn admin_enabled(registry: &str, admin_mode: bool) -> Event {

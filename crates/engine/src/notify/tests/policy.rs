@@ -606,3 +606,41 @@ fn next_check_names_the_moment_a_quiet_failure_becomes_due() {
         Some(t0() + QUIET_FOR + TimeDelta::seconds(1))
     );
 }
+
+#[test]
+fn hints_are_said_in_the_words_of_the_shell_that_shows_them() {
+    let hint = Hint::text("sign in again with ")
+        .with(Action::sign_in("alice"))
+        .cli_note(" (add a flag)")
+        .then(", or ")
+        .run(Action::DoctorFix);
+    let mut p = policy();
+    let shown = p.on_events(
+        t0(),
+        &[Event::SignInRequired {
+            identity: "alice".into(),
+            message: "the session is over".into(),
+            hint: Some(hint.clone()),
+        }],
+    );
+    assert_eq!(
+        shown[0].body,
+        "sign in again with <sign-in>, or do <doctor-fix>"
+    );
+    // The same hint shared by several registries.
+    let mut p = policy();
+    let ended = |r: &str| Event::RefreshFailed {
+        registry: r.into(),
+        login_server: login_server(r),
+        identity: Some("bob".into()),
+        kind: ErrorKind::Permission,
+        message: "denied".into(),
+        hint: Some(hint.clone()),
+        valid_until: None,
+    };
+    let shown = p.on_events(t0(), &[ended("acr-a"), ended("acr-b")]);
+    assert_eq!(
+        shown[0].body,
+        "2 registries could not refresh: acr-a, acr-b.\nsign in again with <sign-in>, or do <doctor-fix>"
+    );
+}

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::hint::{Action, Hint, SignInMethod};
 use crate::secret::Secret;
 use crate::store::config::SecretSource;
 
@@ -342,16 +343,22 @@ pub fn read_secret(
     store: &dyn SecretStore,
     env: &Env,
 ) -> Result<Secret> {
-    let missing = |detail: String, hint: &str| Error::SecretUnavailable {
+    let missing = |detail: String, hint: Hint| Error::SecretUnavailable {
         identity: identity.to_owned(),
         detail,
-        hint: hint.to_owned(),
+        hint,
     };
     match source {
         SecretSource::Keyring => store.get(keyring_key)?.ok_or_else(|| {
             missing(
                 "it is not in the OS keyring".to_owned(),
-                "sign in again with `acr-tray-cli login --service-principal ... --secret-stdin`",
+                Hint::text("sign in again with ").with(Action::sign_in_with(
+                    Some(identity),
+                    SignInMethod::ServicePrincipalSecret {
+                        tenant: None,
+                        client_id: None,
+                    },
+                )),
             )
         }),
         SecretSource::Env => env
@@ -360,13 +367,14 @@ pub fn read_secret(
             .ok_or_else(|| {
                 missing(
                     "AZURE_CLIENT_SECRET is not set".to_owned(),
-                    "set AZURE_CLIENT_SECRET in the environment that runs acr-tray-cli",
+                    Hint::text("set AZURE_CLIENT_SECRET in the environment that runs ")
+                        .with(Action::Program),
                 )
             }),
         SecretSource::File(path) => read_secret_file(path).map_err(|detail| {
             missing(
                 detail,
-                "the file must exist and be readable by you only (chmod 600)",
+                "the file must exist and be readable by you only (chmod 600)".into(),
             )
         }),
     }
@@ -444,7 +452,7 @@ mod tests {
         mock.set_error(keyring::Error::PlatformFailure("no secret service".into()));
         let err = store.set("k", &Secret::new("x")).expect_err("fails");
         assert!(matches!(err, Error::KeyringUnavailable { .. }));
-        let hint = err.hint().expect("hint");
+        let hint = err.hint().expect("hint").plain();
         assert!(
             hint.contains("AZURE_CLIENT_SECRET") && hint.contains("--secret-file"),
             "{hint}"
@@ -491,6 +499,6 @@ mod tests {
             &Env::default(),
         )
         .expect_err("missing");
-        assert!(err.hint().expect("hint").contains("login"));
+        assert!(err.hint().expect("hint").plain().contains("SignIn"));
     }
 }

@@ -168,7 +168,7 @@ fn damaged(key: &str, detail: &str) -> Error {
         detail: format!("its parts in the OS keyring do not fit together ({detail})"),
         hint: "sign in again (or add the registry again) so a new one is stored; removing the \
                entry first is not needed"
-            .to_owned(),
+            .into(),
     }
 }
 
@@ -536,7 +536,7 @@ mod tests {
         let err = store.get("k").expect_err("damaged");
         assert!(matches!(err, Error::SecretUnavailable { .. }), "{err:?}");
         assert!(err.to_string().contains("checksum"), "{err}");
-        assert!(err.hint().expect("hint").contains("sign in again"));
+        assert!(err.hint().expect("hint").plain().contains("sign in again"));
 
         // A part deleted by hand.
         store.inner().delete(&part).expect("delete");
