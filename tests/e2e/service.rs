@@ -351,3 +351,119 @@ async fn a_cloud_change_is_previewed_then_signs_out_the_other_clouds_identities(
     assert!(why.message.contains("AzureChinaCloud"), "{why:?}");
     service.stop().await;
 }
+
+/// The app speaks of its own menu and window, never of `acr-tray-cli` commands or the CLI's
+/// flags: in every error a command returns, every error the overview remembers and every
+/// notification, through failures whose hints name different actions.
+#[tokio::test(start_paused = true)]
+async fn the_app_never_names_a_cli_command() {
+    let sim = Sim::start().await;
+    let sp = sim.fake.add_service_principal(&sim.fake.default_tenant());
+    let service = Service::start(sim.options(), "test", sim.notifier.clone()).unwrap();
+    let mut said: Vec<String> = Vec::new();
+    let mut error = |e: &ErrorView| {
+        said.push(format!(
+            "{} {}",
+            e.message,
+            e.hint.clone().unwrap_or_default()
+        ));
+    };
+
+    // A wrong secret: sign the service principal in again with its secret.
+    let wrong = service
+        .sign_in_service_principal(secret_sign_in(&sp, "not-the-secret"))
+        .await
+        .unwrap_err();
+    error(&wrong);
+    let account = service
+        .sign_in_service_principal(secret_sign_in(&sp, &sp.secret))
+        .await
+        .unwrap();
+    // A registry that is not configured: see the list of registries.
+    error(&service.remove_registry("nosuch1").unwrap_err());
+    // A registry that signs in with its admin account: switch it to an identity first.
+    sim.fake
+        .add_registry(fake_azure::RegistrySpec::new("admin1").admin_enabled(true));
+    let (username, passwords) = sim.fake.admin_credentials("admin1").unwrap();
+    service
+        .add_registry(AddRegistry {
+            name_or_login_server: "admin1".into(),
+            sign_in: RegistrySignInInput::AdminPassword {
+                username,
+                password: passwords[0].clone(),
+            },
+            trust_custom_domain: false,
+        })
+        .await
+        .unwrap();
+    error(
+        &service
+            .set_admin_account("admin1", false)
+            .await
+            .unwrap_err(),
+    );
+    // No role: another tool's command (`az role assignment create …`) stays as written.
+    sim.fake
+        .add_registry(fake_azure::RegistrySpec::new("norole1"));
+    let identity = RegistrySignInInput::Identity {
+        identity: account.id.clone(),
+    };
+    service
+        .add_registry(AddRegistry {
+            name_or_login_server: "norole1".into(),
+            sign_in: identity.clone(),
+            trust_custom_domain: false,
+        })
+        .await
+        .unwrap();
+    for outcome in service.refresh_now(vec!["norole1".into()]).await.unwrap() {
+        error(outcome.error.as_ref().unwrap());
+    }
+    // Docker uses a credential helper that is not installed: the doctor's fix.
+    std::fs::write(
+        sim.home.docker_config_path(),
+        r#"{"credsStore": "acrtraymissing"}"#,
+    )
+    .unwrap();
+    for outcome in service.refresh_now(vec!["admin1".into()]).await.unwrap() {
+        error(outcome.error.as_ref().unwrap());
+    }
+    let failing = until(&service, "shows both failures", |o| {
+        o.registries
+            .iter()
+            .filter(|r| r.last_error.is_some())
+            .count()
+            == 2
+    })
+    .await;
+    for r in &failing.registries {
+        error(r.last_error.as_ref().unwrap());
+    }
+    sim.pass(chrono::TimeDelta::minutes(30)).await;
+    let shown = sim.notifier.notifications();
+    assert!(!shown.is_empty());
+    for n in &shown {
+        said.push(format!("{} {}", n.title, n.body));
+    }
+
+    for text in &said {
+        for cli in [
+            "acr-tray-cli",
+            "--secret-stdin",
+            "--device-code",
+            "--identity ID",
+        ] {
+            assert!(!text.contains(cli), "{cli} in: {text}");
+        }
+    }
+    let all = said.join("\n");
+    for place in [
+        "“Sign in again…” in the tray menu, or Accounts in Settings",
+        "the Registries page in Settings",
+        "“Change…” next to the registry's sign-in in Settings",
+        "`az role assignment create --assignee",
+        "“Fix” under Docker in Settings → General",
+    ] {
+        assert_contains(&all, place);
+    }
+}
