@@ -103,10 +103,11 @@ step "cargo fmt --check" cargo fmt --all --check
 await "build the settings UI"
 step "clippy" cargo clippy --locked --workspace --all-targets --test real -- -D warnings
 step "build the workspace and its tests" cargo build --locked --workspace --lib --bins --tests --test real
-# The API docs build without a warning (broken or private links, stray HTML): cargo doc takes
-# the build lock, so it cannot run beside the builds; about 20 s on two cores, as it only
-# checks and documents the workspace's own crates (the dependencies are checked by now).
-step "cargo doc (warnings denied)" env RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps
+# The API docs, private items included (they are for contributors too), build without a
+# warning (broken links, stray HTML): cargo doc takes the build lock, so it cannot run beside
+# the builds; about 20 s on two cores, as it only checks and documents the workspace's own
+# crates (the dependencies are checked by now).
+step "cargo doc (warnings denied)" env RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps --document-private-items
 await "install MSAL for Python"
 
 # The settings UI in a real browser (Debian's Chromium), with Tauri's IPC mocked: beside the

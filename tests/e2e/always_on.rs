@@ -2,7 +2,7 @@
 //! notices a wall-clock jump, and answers "refresh now".
 
 use acr_tray_engine::Event;
-use acr_tray_engine::refresh::scheduler::Scheduler;
+use acr_tray_engine::Scheduler;
 use acr_tray_tests::sim::Sim;
 use chrono::TimeDelta;
 use fake_azure::Role;

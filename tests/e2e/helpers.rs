@@ -128,7 +128,7 @@ fn helper_cli(w: &World, action: &str, stdin: &str) -> (i32, String) {
         secrets: w.secrets.clone(),
         http: Default::default(),
         retry_base: std::time::Duration::from_millis(10),
-        clock: acr_tray_engine::clock::system(),
+        clock: acr_tray_engine::system_clock(),
         terminal: false,
     };
     let code = acr_tray_cli::credential_helper::run(

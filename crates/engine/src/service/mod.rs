@@ -11,10 +11,10 @@
 //! - [`wording`]: hints in the app's words (its menu and window, not `acr-tray-cli`).
 
 #[cfg(test)]
-pub mod bindings;
-pub mod overview;
+mod bindings;
+mod overview;
 pub mod view;
-pub mod wording;
+mod wording;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
