@@ -8,8 +8,6 @@ mod exchange;
 pub mod scheduler;
 mod sinks;
 
-pub use sinks::podman_auth_file;
-
 use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
