@@ -126,7 +126,7 @@ step "desktop test (real app)" scripts/desktop-tests.sh
 # The real keyring: gnome-keyring's Secret Service inside a private D-Bus session...
 step "Secret Service keyring" dbus-run-session -- scripts/with-keyring.sh \
   cargo test --locked --workspace --test e2e -- --ignored \
-    secret_service::secret_service secret_service::login secret_service::user_refresh_token
+    secrets::keyring::secret_service secrets::keyring::login secrets::keyring::user_refresh_token
 # ...and a machine with no session bus at all (a headless VM).
 step "no session bus" env -u DBUS_SESSION_BUS_ADDRESS -u DISPLAY \
-  cargo test --locked --workspace --test e2e -- --ignored secret_service::no_secret_service
+  cargo test --locked --workspace --test e2e -- --ignored secrets::keyring::no_secret_service

@@ -283,7 +283,7 @@ fn a_token_for_a_registry_docker_keeps_in_its_config_leaves_its_status_alone() {
 }
 
 #[test]
-fn use_helper_and_stop_helper() {
+fn use_helper_moves_tokens_to_our_helper_and_stop_helper_back_keeping_three_private_backups() {
     let w = World::new();
     let r = signed_in(&w, "switchreg");
     w.cli(&["refresh"]).expect_code(0);

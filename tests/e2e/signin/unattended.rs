@@ -18,7 +18,7 @@ fn private_file(dir: &Path, name: &str, contents: &str) -> PathBuf {
 }
 
 #[test]
-fn certificate_service_principal_end_to_end() {
+fn certificate_service_principal_signs_in_and_pushes_without_its_key_in_settings() {
     let w = World::new();
     let (sp, cert) = w.certificate_principal();
     let reg = w.registry_for("certreg1", &sp.object_id, Role::AcrPush);

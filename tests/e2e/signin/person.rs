@@ -395,7 +395,7 @@ fn transient_entra_failure_is_retried() {
 }
 
 #[test]
-fn two_identities_in_two_tenants() {
+fn two_identities_in_two_tenants_each_refresh_the_registry_added_for_it() {
     let w = World::new();
     let user = w.device_code_user(UPN, 0);
     let other_tenant = w.fake.add_tenant();

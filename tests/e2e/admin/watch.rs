@@ -1,7 +1,7 @@
 //! The admin-account watch, roles and discovery through ARM (issue #7), through the CLI:
 //! `run --once --json` prints each change once; `status --json` shows what each identity may do
 //! and whether its registry is watched; `registry discover` lists exactly what the identity can
-//! read. Notifications on the always-on scheduler are in `admin_notify`.
+//! read. Notifications on the always-on scheduler are in `admin::notifications`.
 
 use acr_tray_engine::SecretStore;
 use acr_tray_tests::{World, assert_contains};
