@@ -103,10 +103,11 @@ step "cargo fmt --check" cargo fmt --all --check
 await "build the settings UI"
 step "clippy" cargo clippy --locked --workspace --all-targets --test real -- -D warnings
 step "build the workspace and its tests" cargo build --locked --workspace --lib --bins --tests --test real
-# The API docs build without a warning (broken or private links, stray HTML): cargo doc takes
-# the build lock, so it cannot run beside the builds; about 20 s on two cores, as it only
-# checks and documents the workspace's own crates (the dependencies are checked by now).
-step "cargo doc (warnings denied)" env RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps
+# The API docs, private items included (they are for contributors too), build without a
+# warning (broken links, stray HTML): cargo doc takes the build lock, so it cannot run beside
+# the builds; about 20 s on two cores, as it only checks and documents the workspace's own
+# crates (the dependencies are checked by now).
+step "cargo doc (warnings denied)" env RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps --document-private-items
 await "install MSAL for Python"
 
 # The settings UI in a real browser (Debian's Chromium), with Tauri's IPC mocked: beside the
@@ -125,7 +126,7 @@ step "desktop test (real app)" scripts/desktop-tests.sh
 # The real keyring: gnome-keyring's Secret Service inside a private D-Bus session...
 step "Secret Service keyring" dbus-run-session -- scripts/with-keyring.sh \
   cargo test --locked --workspace --test e2e -- --ignored \
-    secret_service::secret_service secret_service::login secret_service::user_refresh_token
+    secrets::keyring::secret_service secrets::keyring::login secrets::keyring::user_refresh_token
 # ...and a machine with no session bus at all (a headless VM).
 step "no session bus" env -u DBUS_SESSION_BUS_ADDRESS -u DISPLAY \
-  cargo test --locked --workspace --test e2e -- --ignored secret_service::no_secret_service
+  cargo test --locked --workspace --test e2e -- --ignored secrets::keyring::no_secret_service

@@ -9,12 +9,10 @@
 
 use std::sync::{Arc, Mutex};
 
-use acr_tray_engine::azure::cloud::{CloudName, CloudSettings};
-use acr_tray_engine::engine::ops::{
-    RegistrySignIn, SecretStorage, ServicePrincipalLogin, SpCredential,
-};
-use acr_tray_engine::store::secrets::MemoryStore;
+use acr_tray_engine::MemoryStore;
+use acr_tray_engine::{CloudName, CloudSettings};
 use acr_tray_engine::{Engine, EngineOptions, Env, Secret};
+use acr_tray_engine::{RegistrySignIn, SecretStorage, ServicePrincipalLogin, SpCredential};
 use anyhow::Context as _;
 use fake_azure::{FakeAzure, RegistrySpec, Role};
 
@@ -101,7 +99,7 @@ pub async fn populate(options: EngineOptions) -> anyhow::Result<EngineOptions> {
     }
     // Entries (without credentials yet) make the config one "with auth information": Docker,
     // and ACR Tray choosing as Docker does, then keep the tokens in this file.
-    acr_tray_engine::docker::update(&engine.docker_config_path()?, |cfg| {
+    acr_tray_engine::update_docker_config(&engine.docker_config_path()?, |cfg| {
         servers
             .iter()
             .fold(false, |changed, server| cfg.clear_secrets(server) | changed)

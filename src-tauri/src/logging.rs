@@ -2,10 +2,10 @@
 //! seven kept) and stderr, at the level chosen in the settings (`ACR_TRAY_LOG` overrides it).
 //! Nothing logged holds a secret.
 
+use acr_tray_engine::DailyLog;
 use acr_tray_engine::EngineOptions;
-use acr_tray_engine::store::config::Settings;
-use acr_tray_engine::store::logfile::DailyLog;
-use acr_tray_engine::store::paths::Paths;
+use acr_tray_engine::Paths;
+use acr_tray_engine::Settings;
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::prelude::*;

@@ -2,8 +2,8 @@
 //! say (once per incident); this shows it through notify-rust and acts on a click — "Sign in"
 //! for an ended session opens the sign-in, anything else opens the settings.
 
-use acr_tray_engine::notify::{LogNotifier, Notification, NotificationAction, Notifier, Urgency};
 use acr_tray_engine::service::view::{Navigate, View};
+use acr_tray_engine::{LogNotifier, Notification, NotificationAction, Notifier, Urgency};
 use tauri::{AppHandle, Runtime};
 
 use crate::window;
@@ -40,7 +40,7 @@ pub fn reads_markup() -> bool {
 /// A one-off notification outside the engine's policy (e.g. the app could not start).
 pub fn show_once(summary: &str, body: &str) {
     let body = if reads_markup() {
-        acr_tray_engine::notify::text::escape_markup(body)
+        acr_tray_engine::escape_markup(body)
     } else {
         body.to_owned()
     };
@@ -74,7 +74,7 @@ pub fn destination(n: &Notification) -> Option<Navigate> {
 impl<R: Runtime> Notifier for DesktopNotifier<R> {
     fn show(&self, n: &Notification) {
         let body = if self.markup {
-            acr_tray_engine::notify::text::escape_markup(&n.body)
+            acr_tray_engine::escape_markup(&n.body)
         } else {
             n.body.clone()
         };

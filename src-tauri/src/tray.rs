@@ -2,7 +2,7 @@
 //! expires, and its menu lists every registry with "Refresh now", "Sign in again…" (only when
 //! needed), "Settings…", "Open logs", "Start at login" and "Quit".
 
-use acr_tray_engine::notify::text::local_time;
+use acr_tray_engine::local_time;
 use acr_tray_engine::service::view::{
     AccountHealth, GeneralSettings, Navigate, Overview, RegistryHealth, RegistryView, TrayState,
     View,

@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use acr_tray_engine::Env;
-use acr_tray_engine::browser::{BrowserOpener, SystemBrowser};
 use acr_tray_engine::service::view::Navigate;
+use acr_tray_engine::{BrowserOpener, SystemBrowser};
 use tauri::webview::NewWindowResponse;
 use tauri::{AppHandle, Emitter, Manager, Runtime, WebviewUrl, WebviewWindowBuilder, WindowEvent};
 
@@ -128,8 +128,7 @@ fn open_external(url: &url::Url) {
 /// Opens a folder in the platform's file manager.
 pub fn open_folder(dir: &Path) -> std::io::Result<()> {
     // ACR Tray's own folder (the logs): made as private as the engine makes it.
-    acr_tray_engine::fsutil::ensure_private_dir(dir)
-        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    acr_tray_engine::ensure_private_dir(dir).map_err(|e| std::io::Error::other(e.to_string()))?;
     #[cfg(target_os = "macos")]
     let program = "open";
     #[cfg(target_os = "windows")]

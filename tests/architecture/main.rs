@@ -462,6 +462,90 @@ fn describe_cycles(krate: &Crate) -> Vec<String> {
     out
 }
 
+/// The layers of one folder's modules (the children of `parent`; unit-test modules left
+/// out): layer 0 uses none of its siblings, and every other module sits one above the highest
+/// sibling it uses. Each layer's modules are listed by name.
+fn layers(krate: &Crate, parent: &ModPath) -> Vec<Vec<String>> {
+    let graphs = arrows(krate);
+    let edges = graphs.get(parent).cloned().unwrap_or_default();
+    let children: Vec<String> = krate
+        .modules
+        .iter()
+        .filter(|m| m.len() == parent.len() + 1 && m.starts_with(parent))
+        .filter_map(|m| m.last().cloned())
+        .filter(|name| name != "tests")
+        .collect();
+    fn layer_of(
+        node: &str,
+        edges: &BTreeMap<(String, String), Vec<String>>,
+        memo: &mut BTreeMap<String, usize>,
+        visiting: &mut BTreeSet<String>,
+    ) -> usize {
+        if let Some(&known) = memo.get(node) {
+            return known;
+        }
+        if !visiting.insert(node.to_owned()) {
+            return 0; // a cycle: reported by the other check
+        }
+        let deps: Vec<String> = edges
+            .keys()
+            .filter(|(from, to)| from == node && to != "tests")
+            .map(|(_, to)| to.clone())
+            .collect();
+        let layer = deps
+            .iter()
+            .map(|d| layer_of(d, edges, memo, visiting) + 1)
+            .max()
+            .unwrap_or(0);
+        visiting.remove(node);
+        memo.insert(node.to_owned(), layer);
+        layer
+    }
+    let mut memo = BTreeMap::new();
+    let mut out: Vec<Vec<String>> = Vec::new();
+    for child in &children {
+        let layer = layer_of(child, &edges, &mut memo, &mut BTreeSet::new());
+        if out.len() <= layer {
+            out.resize(layer + 1, Vec::new());
+        }
+        out[layer].push(child.clone());
+    }
+    out
+}
+
+/// The engine's layers as docs/architecture.md shows them: the top level, then every folder.
+fn layer_table(krate: &Crate) -> String {
+    let mut folders: Vec<ModPath> = vec![ModPath::new()];
+    folders.extend(
+        krate
+            .modules
+            .iter()
+            .filter(|m| {
+                !m.is_empty()
+                    && m.last().is_some_and(|name| name != "tests")
+                    && krate.modules.iter().any(|c| {
+                        c.len() == m.len() + 1
+                            && c.starts_with(m)
+                            && c.last().is_some_and(|n| n != "tests")
+                    })
+            })
+            .cloned(),
+    );
+    let mut text = String::from("| folder | layer | modules |\n|---|---|---|\n");
+    for folder in folders {
+        let name = if folder.is_empty() {
+            "(top level)".to_owned()
+        } else {
+            format!("`{}/`", folder.join("/"))
+        };
+        for (i, modules) in layers(krate, &folder).iter().enumerate() {
+            let list: Vec<String> = modules.iter().map(|m| format!("`{m}`")).collect();
+            text.push_str(&format!("| {name} | {i} | {} |\n", list.join(" ")));
+        }
+    }
+    text
+}
+
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -503,6 +587,26 @@ fn assert_acyclic(lib: &str, min_arrows: usize) {
 #[test]
 fn engine_modules_depend_one_way() {
     assert_acyclic("crates/engine/src/lib.rs", 50);
+}
+
+/// docs/architecture.md shows the engine's layers as they are: the table between its
+/// `layers` markers is the one computed from the sources.
+#[test]
+fn the_architecture_doc_shows_the_engine_s_layers() {
+    let krate = read_crate(&workspace().join("crates/engine/src/lib.rs")).expect("engine");
+    let doc_path = workspace().join("docs/architecture.md");
+    let doc = std::fs::read_to_string(&doc_path).expect("docs/architecture.md");
+    let begin = "<!-- layers: begin (tests/architecture writes the table) -->\n";
+    let end = "<!-- layers: end -->";
+    let (Some(start), Some(stop)) = (doc.find(begin), doc.find(end)) else {
+        panic!("docs/architecture.md has no `{begin}` … `{end}` markers");
+    };
+    let shown = &doc[start + begin.len()..stop];
+    let actual = layer_table(&krate);
+    assert!(
+        shown == actual,
+        "docs/architecture.md's layer table is out of date; between its markers it should be:\n\n{actual}"
+    );
 }
 
 #[test]

@@ -13,9 +13,7 @@ mod ui;
 
 use std::path::{Path, PathBuf};
 
-use acr_tray_engine::store::secrets::{
-    KeyringStore, SecretStore, client_secret_key, refresh_token_key,
-};
+use acr_tray_engine::{KeyringStore, SecretStore, client_secret_key, refresh_token_key};
 use acr_tray_tests::{World, ZERO_GUID};
 use base64::Engine as _;
 use fake_azure::{Role, Service};

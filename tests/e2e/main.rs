@@ -1,33 +1,13 @@
 //! End-to-end tests: the CLI, in-process, against the fake Azure over TLS on loopback.
-//! One test binary (faster to link); one module per area.
+//! One test binary (faster to link); one folder per feature, one module per area of it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod admin;
-mod admin_notify;
-mod admin_watch;
-mod allow_list;
-mod always_on;
-mod arm_hosts;
-mod audience;
-mod authority;
-mod child_env;
-mod citations;
 mod cli;
 mod daemon;
-mod docker_file;
-mod failures;
+mod docker;
 mod fault_matrix;
-#[cfg(unix)]
-mod files;
-mod helpers;
-mod notifications;
-mod pipeline;
-mod proxy;
-mod secret_limits;
-mod secret_service;
-mod service;
-mod signin_app;
-mod signin_user;
-mod soak;
-mod test_support_feature;
-mod trust;
+mod network;
+mod repository;
+mod secrets;
+mod signin;

@@ -14,8 +14,8 @@ use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
 use acr_tray_engine::Env;
-use acr_tray_engine::docker::{DockerCredential, EntryForm, ZERO_GUID, write_credentials};
-use acr_tray_engine::secret::Secret;
+use acr_tray_engine::Secret;
+use acr_tray_engine::{DockerCredential, EntryForm, ZERO_GUID, write_credentials};
 use acr_tray_tests::World;
 use acr_tray_tests::real::clients::Clients;
 use acr_tray_tests::real::{PlainRegistry, have};

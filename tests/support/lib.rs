@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use acr_tray_cli::Context;
 use acr_tray_engine::Env;
-use acr_tray_engine::http::HttpOptions;
-use acr_tray_engine::store::secrets::{KeyringStore, MemoryStore, SecretStore};
+use acr_tray_engine::HttpOptions;
+use acr_tray_engine::{KeyringStore, MemoryStore, SecretStore};
 use base64::Engine as _;
 use fake_azure::{FakeAzure, ServicePrincipal};
 
@@ -36,7 +36,7 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 pub fn run_cli_in(
     env: Env,
     secrets: Arc<dyn SecretStore>,
-    clock: Arc<dyn acr_tray_engine::clock::Clock>,
+    clock: Arc<dyn acr_tray_engine::Clock>,
     request_timeout: Duration,
     args: &[&str],
     stdin: &str,
@@ -209,7 +209,7 @@ impl World {
         run_cli_in(
             self.env(),
             secrets,
-            acr_tray_engine::clock::system(),
+            acr_tray_engine::system_clock(),
             self.request_timeout,
             args,
             stdin,

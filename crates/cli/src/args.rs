@@ -142,6 +142,8 @@ pub enum CloudCommand {
 }
 
 #[derive(Debug, Args)]
+// The field docs are `--help` text, where a URL reads best as typed.
+#[allow(rustdoc::bare_urls)]
 pub struct CloudSetArgs {
     /// AzureCloud, AzureChinaCloud, AzureUSGovernment or custom.
     pub name: String,

@@ -2,14 +2,14 @@
 
 use std::io::{Read, Write};
 
-use acr_tray_engine::azure::cloud::{CloudName, CloudSettings};
-use acr_tray_engine::azure::entra::AZURE_CLI_CLIENT_ID;
-use acr_tray_engine::azure::entra::interactive::DeviceCodePrompt;
-use acr_tray_engine::browser::{LoginMethod, SystemBrowser, default_login_method};
-use acr_tray_engine::engine::ops::{
+use acr_tray_engine::AZURE_CLI_CLIENT_ID;
+use acr_tray_engine::interactive::DeviceCodePrompt;
+use acr_tray_engine::{CloudName, CloudSettings};
+use acr_tray_engine::{Engine, EngineOptions, Error, Secret};
+use acr_tray_engine::{LoginMethod, SystemBrowser, default_login_method};
+use acr_tray_engine::{
     LoginPrompt, RegistrySignIn, SecretStorage, ServicePrincipalLogin, SpCredential, UserLogin,
 };
-use acr_tray_engine::{Engine, EngineOptions, Error, Secret};
 
 use crate::args::{CloudCommand, CloudSetArgs, Command, DockerCommand, LoginArgs, RegistryCommand};
 use crate::output;
@@ -241,7 +241,7 @@ async fn login_service_principal(
     engine: &mut Engine,
     args: LoginArgs,
     io: &mut Io,
-) -> Result<acr_tray_engine::store::config::IdentityConfig, Error> {
+) -> Result<acr_tray_engine::IdentityConfig, Error> {
     let required = |v: Option<String>, flag: &str| {
         v.filter(|s| !s.trim().is_empty()).ok_or_else(|| {
             Error::invalid_input(
@@ -370,7 +370,7 @@ async fn registry(engine: &mut Engine, cmd: RegistryCommand, io: &mut Io) -> Res
                     r.login_server
                 );
             }
-            if r.auth != acr_tray_engine::store::config::RegistryAuth::Identity {
+            if r.auth != acr_tray_engine::RegistryAuth::Identity {
                 let _ = writeln!(
                     io.stderr,
                     "note: the admin account is shared by everyone who has its password; Microsoft recommends keeping it disabled and using Entra identities"
@@ -468,7 +468,7 @@ fn report_backup(io: &mut Io, backup: Option<&std::path::Path>) {
             io.stdout,
             "Backup of config.json: {} (it holds the same credentials, so only you can read it; ACR Tray keeps the newest {})",
             b.display(),
-            acr_tray_engine::docker::BACKUPS_KEPT
+            acr_tray_engine::BACKUPS_KEPT
         );
     }
 }
@@ -490,7 +490,7 @@ async fn doctor(engine: &Engine, json: bool, fix: bool, io: &mut Io) -> Result<i
     let problems = report
         .findings
         .iter()
-        .any(|f| f.severity == acr_tray_engine::engine::doctor::Severity::Problem);
+        .any(|f| f.severity == acr_tray_engine::Severity::Problem);
     Ok(if problems { EXIT_FAILED } else { EXIT_OK })
 }
 
@@ -523,8 +523,7 @@ async fn docker(engine: &Engine, cmd: DockerCommand, io: &mut Io) -> Result<i32,
         DockerCommand::UseHelper { registries } => {
             let backup = engine.use_helper(&registries).await?;
             report_backup(io, backup.as_deref());
-            if acr_tray_engine::browser::which(engine.env(), "docker-credential-acr-tray").is_none()
-            {
+            if acr_tray_engine::find_program(engine.env(), "docker-credential-acr-tray").is_none() {
                 let _ = writeln!(
                     io.stderr,
                     "warning: docker-credential-acr-tray is not on PATH; Docker needs it there (install it next to acr-tray-cli)"

@@ -15,13 +15,13 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use acr_tray_engine::docker::helper::NOT_FOUND;
-use acr_tray_engine::docker::{EntryForm, ZERO_GUID};
-use acr_tray_engine::store::config::Settings;
-use acr_tray_engine::store::paths::Paths;
-use acr_tray_engine::store::secrets::SecretStore;
-use acr_tray_engine::store::token_store::{CachedCredential, TokenStore};
+use acr_tray_engine::CREDENTIALS_NOT_FOUND;
+use acr_tray_engine::Paths;
+use acr_tray_engine::SecretStore;
+use acr_tray_engine::Settings;
+use acr_tray_engine::{CachedCredential, TokenStore};
 use acr_tray_engine::{Engine, EngineOptions, Env, Error};
+use acr_tray_engine::{EntryForm, ZERO_GUID};
 
 use crate::Context;
 
@@ -60,7 +60,7 @@ pub fn run(args: Vec<String>, ctx: Context) -> i32 {
         env,
         secrets,
         http,
-        events: std::sync::Arc::new(acr_tray_engine::events::NoEvents),
+        events: std::sync::Arc::new(acr_tray_engine::NoEvents),
         retry_base,
         clock,
     };
@@ -242,7 +242,7 @@ fn respond(
     match action {
         "get" => {
             let Some(login_server) = configured(input) else {
-                return Response::failed(NOT_FOUND.to_owned());
+                return Response::failed(CREDENTIALS_NOT_FOUND.to_owned());
             };
             match cache.get(&login_server) {
                 Ok(Some(cred)) if cred.expires_at.is_none_or(|exp| exp - now >= MIN_LEFT) => {
@@ -309,7 +309,7 @@ async fn refresh_and_answer(server: &str, options: EngineOptions) -> Result<Stri
         .iter()
         .find(|r| r.login_server.to_string() == host)
     else {
-        return Err(NOT_FOUND.to_owned());
+        return Err(CREDENTIALS_NOT_FOUND.to_owned());
     };
     let (_, cred) = engine
         .credential(&reg.login_server.to_string(), MIN_LEFT)
@@ -333,8 +333,8 @@ mod tests {
 
     mod properties {
         use super::*;
-        use acr_tray_engine::secret::Secret;
-        use acr_tray_engine::store::secrets::MemoryStore;
+        use acr_tray_engine::MemoryStore;
+        use acr_tray_engine::Secret;
         use proptest::prelude::*;
 
         const SERVER: &str = "myreg.azurecr.io";
@@ -402,7 +402,7 @@ mod tests {
                             prop_assert_eq!(answer["ServerURL"].as_str(), Some(input));
                             prop_assert_eq!(answer["Secret"].as_str(), Some(secret.as_str()));
                         } else {
-                            prop_assert_eq!((code, text.as_str()), (1, NOT_FOUND));
+                            prop_assert_eq!((code, text.as_str()), (1, CREDENTIALS_NOT_FOUND));
                         }
                     }
                     Response::Done { .. } => {}

@@ -5,10 +5,10 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use acr_tray_engine::events::{Event, EventSink};
-use acr_tray_engine::notify::{LogNotifier, Notification, Notifier, Urgency};
-use acr_tray_engine::refresh::scheduler::Scheduler;
+use acr_tray_engine::Scheduler;
 use acr_tray_engine::{EngineOptions, Error};
+use acr_tray_engine::{Event, EventSink};
+use acr_tray_engine::{LogNotifier, Notification, Notifier, Urgency};
 use chrono::{DateTime, Local, Utc};
 
 use crate::{CliWords, EXIT_OK, Io, exit_code, pass_exit_code};
@@ -105,7 +105,7 @@ fn body_for_server(body: &str) -> String {
             notify_rust::get_capabilities().is_ok_and(|c| c.iter().any(|c| c == "body-markup"))
         });
         if markup {
-            return acr_tray_engine::notify::text::escape_markup(body);
+            return acr_tray_engine::escape_markup(body);
         }
     }
     body.to_owned()

@@ -3,12 +3,12 @@
 //! only change on purpose; `output::tests` pins each shape whole. Nothing here holds a secret
 //! except [`Token`], which is what `acr-tray-cli token --json` is asked for.
 
-use acr_tray_engine::azure::acr::RegistryRole;
-use acr_tray_engine::azure::cloud::{Audience, Cloud};
-use acr_tray_engine::engine::discovery::Discovery;
-use acr_tray_engine::store::config::{RegistryAuth, RegistryConfig};
-use acr_tray_engine::store::state::StoredError;
+use acr_tray_engine::Discovery;
+use acr_tray_engine::RegistryRole;
+use acr_tray_engine::StoredError;
+use acr_tray_engine::{Audience, Cloud};
 use acr_tray_engine::{Error, ErrorKind, RegistryOutcome, RegistryStatus};
+use acr_tray_engine::{RegistryAuth, RegistryConfig};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 

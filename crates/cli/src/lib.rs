@@ -25,9 +25,9 @@ use std::ffi::OsString;
 use std::io::{IsTerminal, Read, Write};
 use std::sync::Arc;
 
-use acr_tray_engine::http::HttpOptions;
-use acr_tray_engine::store::secrets::{KeyringStore, SecretStore};
+use acr_tray_engine::HttpOptions;
 use acr_tray_engine::{Env, Error, ErrorKind};
+use acr_tray_engine::{KeyringStore, SecretStore};
 use clap::Parser;
 
 pub use args::EXIT_CODES;
@@ -61,7 +61,7 @@ pub struct Context {
     /// The first delay between retries (tests shorten it).
     pub retry_base: std::time::Duration,
     /// The wall clock (the system's; tests give their own).
-    pub clock: Arc<dyn acr_tray_engine::clock::Clock>,
+    pub clock: Arc<dyn acr_tray_engine::Clock>,
     /// Standard input and error are a terminal, so a command may ask the user (a yes/no
     /// question); otherwise it must be told (`--yes`).
     pub terminal: bool,
@@ -78,7 +78,7 @@ impl Context {
             secrets: Arc::new(KeyringStore::new()),
             http: HttpOptions::default(),
             retry_base: std::time::Duration::from_secs(1),
-            clock: acr_tray_engine::clock::system(),
+            clock: acr_tray_engine::system_clock(),
             terminal: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
         }
     }
@@ -130,7 +130,7 @@ where
         };
         return credential_helper::run(vec!["docker-credential-acr-tray".to_owned(), action], ctx);
     }
-    let log_dir = acr_tray_engine::store::paths::Paths::from_env(&env)
+    let log_dir = acr_tray_engine::Paths::from_env(&env)
         .ok()
         .map(|p| p.log_dir);
     // The engine in the foreground says what it does (info) unless told otherwise.
@@ -159,7 +159,7 @@ where
         env,
         secrets,
         http,
-        events: Arc::new(acr_tray_engine::events::NoEvents),
+        events: Arc::new(acr_tray_engine::NoEvents),
         retry_base,
         clock,
     };

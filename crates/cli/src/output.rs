@@ -2,9 +2,9 @@
 
 use std::io::Write;
 
-use acr_tray_engine::azure::cloud::Cloud;
-use acr_tray_engine::engine::discovery::Discovery;
-use acr_tray_engine::store::config::Settings;
+use acr_tray_engine::Cloud;
+use acr_tray_engine::Discovery;
+use acr_tray_engine::Settings;
 use acr_tray_engine::{Engine, RegistryOutcome};
 use chrono::{DateTime, Local, Utc};
 use serde::Serialize;
@@ -340,12 +340,7 @@ pub fn status(out: &mut Out, engine: &Engine, as_json: bool) {
     }
 }
 
-pub fn doctor(
-    out: &mut Out,
-    report: &acr_tray_engine::engine::doctor::DoctorReport,
-    as_json: bool,
-    fixed: bool,
-) {
+pub fn doctor(out: &mut Out, report: &acr_tray_engine::DoctorReport, as_json: bool, fixed: bool) {
     if as_json {
         print_json(out, report);
         return;
@@ -370,8 +365,8 @@ pub fn doctor(
     }
     for f in &report.findings {
         let mark = match f.severity {
-            acr_tray_engine::engine::doctor::Severity::Problem => "problem",
-            acr_tray_engine::engine::doctor::Severity::Warning => "warning",
+            acr_tray_engine::Severity::Problem => "problem",
+            acr_tray_engine::Severity::Warning => "warning",
         };
         let scope = f
             .registry
@@ -502,8 +497,8 @@ mod tests {
 
     #[test]
     fn registries_json() {
-        use acr_tray_engine::azure::login_server::HostPort;
-        use acr_tray_engine::store::config::{RegistryAuth, RegistryConfig};
+        use acr_tray_engine::HostPort;
+        use acr_tray_engine::{RegistryAuth, RegistryConfig};
         let mut settings = Settings {
             registries: vec![
                 RegistryConfig {
@@ -555,8 +550,8 @@ mod tests {
 
     #[test]
     fn refresh_json() {
+        use acr_tray_engine::Audience;
         use acr_tray_engine::Refreshed;
-        use acr_tray_engine::azure::cloud::Audience;
         let outcomes = [
             RegistryOutcome {
                 name: "alpha".into(),
@@ -627,7 +622,7 @@ mod tests {
 
     #[test]
     fn discovery_json() {
-        use acr_tray_engine::engine::discovery::{DiscoveredRegistry, UnlistedRegistry};
+        use acr_tray_engine::{DiscoveredRegistry, UnlistedRegistry};
         let found = vec![
             (
                 "app".to_owned(),
@@ -685,11 +680,11 @@ mod tests {
 
     #[test]
     fn registry_status_json() {
+        use acr_tray_engine::AdminWatchState;
+        use acr_tray_engine::Audience;
+        use acr_tray_engine::RegistryRole;
         use acr_tray_engine::RegistryStatus;
-        use acr_tray_engine::azure::acr::RegistryRole;
-        use acr_tray_engine::azure::cloud::Audience;
-        use acr_tray_engine::store::state::AdminWatchState;
-        use acr_tray_engine::store::state::StoredError;
+        use acr_tray_engine::StoredError;
         let full = RegistryStatus {
             name: "alpha".into(),
             login_server: "alpha.azurecr.io".into(),

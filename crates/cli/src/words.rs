@@ -1,7 +1,7 @@
 //! The CLI's words for what the user can do: a hint's actions as `acr-tray-cli` commands, in
 //! backticks, and its flag advice.
 
-use acr_tray_engine::hint::{Action, Hint, HintWords, RegistrySignIn, SignInMethod};
+use acr_tray_engine::{Action, Hint, HintWords, SignInAs, SignInMethod};
 
 /// The program, as a user types it.
 const PROGRAM: &str = "acr-tray-cli";
@@ -36,10 +36,10 @@ impl CliWords {
                 SignInMethod::WorkloadIdentity => format!("{PROGRAM} login --workload-identity"),
             },
             Action::ChangeRegistrySignIn { registry, to } => match to {
-                RegistrySignIn::Identity => {
+                SignInAs::Identity => {
                     format!("{PROGRAM} registry add {registry} --identity ID")
                 }
-                RegistrySignIn::Admin { username } => format!(
+                SignInAs::Admin { username } => format!(
                     "{PROGRAM} registry add {registry} --admin --username {username} --password-stdin"
                 ),
             },
@@ -113,7 +113,7 @@ mod tests {
             .then(") or (")
             .with(Action::ChangeRegistrySignIn {
                 registry: "a".into(),
-                to: RegistrySignIn::Admin {
+                to: SignInAs::Admin {
                     username: "u".into(),
                 },
             })

@@ -228,6 +228,7 @@ impl Loopback {
     }
 
     /// Changes how long each connection has to send its request head ([`HEAD_DEADLINE`]).
+    #[cfg(test)]
     pub fn with_head_deadline(mut self, deadline: Duration) -> Self {
         self.head_deadline = deadline;
         self
@@ -239,6 +240,7 @@ impl Loopback {
     }
 
     /// Whether the listener also listens on `[::1]`.
+    #[cfg(test)]
     pub fn listens_on_ipv6(&self) -> bool {
         self.v6.is_some()
     }

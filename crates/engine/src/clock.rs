@@ -43,6 +43,7 @@ pub fn earlier(t: DateTime<Utc>, d: TimeDelta) -> DateTime<Utc> {
 
 /// A number of seconds a server announced, as a duration (the longest or shortest one when
 /// it is out of range).
+#[cfg(test)]
 pub fn seconds(secs: i64) -> TimeDelta {
     TimeDelta::try_seconds(secs).unwrap_or(if secs < 0 {
         TimeDelta::MIN

@@ -50,7 +50,7 @@ pub enum Action {
         /// The registry's short name.
         registry: String,
         /// To what.
-        to: RegistrySignIn,
+        to: SignInAs,
     },
     /// Add a registry.
     AddRegistry,
@@ -113,7 +113,7 @@ pub enum SignInMethod {
 /// What a registry signs in with.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum RegistrySignIn {
+pub enum SignInAs {
     /// An Entra identity.
     Identity,
     /// The admin account, with this user name.
@@ -177,11 +177,6 @@ impl Hint {
     pub fn cli_note(mut self, text: impl Into<String>) -> Self {
         self.0.push(Part::CliNote(text.into()));
         self
-    }
-
-    /// The parts, in reading order.
-    pub fn parts(&self) -> &[Part] {
-        &self.0
     }
 
     /// Every action it names.
@@ -265,7 +260,7 @@ impl Action {
     pub fn registry_to_identity(registry: impl Into<String>) -> Self {
         Self::ChangeRegistrySignIn {
             registry: registry.into(),
-            to: RegistrySignIn::Identity,
+            to: SignInAs::Identity,
         }
     }
 

@@ -1,7 +1,7 @@
 //! Rows that every registry shares: the wall clock, Docker's config.json and its folder.
 
+use acr_tray_engine::ErrorKind;
 use acr_tray_engine::Event;
-use acr_tray_engine::error::ErrorKind;
 use chrono::TimeDelta;
 
 use super::{Checks, Reach, Rig, Who};

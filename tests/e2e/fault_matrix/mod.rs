@@ -11,10 +11,10 @@ mod files;
 mod network;
 mod session;
 
+use acr_tray_engine::ErrorKind;
 use acr_tray_engine::Event;
-use acr_tray_engine::error::ErrorKind;
-use acr_tray_engine::notify::Notification;
-use acr_tray_engine::refresh::scheduler::Scheduler;
+use acr_tray_engine::Notification;
+use acr_tray_engine::Scheduler;
 use acr_tray_tests::sim::Sim;
 use chrono::{DateTime, TimeDelta, Utc};
 use fake_azure::{Registry, RegistrySpec, Role, User};

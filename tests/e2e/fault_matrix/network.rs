@@ -2,7 +2,7 @@
 //! backoff (15 s doubling to 2 min, or what `Retry-After` asks), quiet while Docker's
 //! credential has time left, and logged in again within minutes of the fault clearing.
 
-use acr_tray_engine::error::ErrorKind;
+use acr_tray_engine::ErrorKind;
 use chrono::TimeDelta;
 use fake_azure::{Fault, FaultAction, FaultTarget, LoggedRequest, Service};
 

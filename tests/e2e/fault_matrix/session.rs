@@ -2,9 +2,9 @@
 //! sign-in), a removed role and a deleted registry (retried slowly until fixed), and a keyring
 //! that cannot be reached (retried like a network fault).
 
+use acr_tray_engine::ErrorKind;
 use acr_tray_engine::Event;
-use acr_tray_engine::error::ErrorKind;
-use acr_tray_engine::notify::NotificationAction;
+use acr_tray_engine::NotificationAction;
 use chrono::TimeDelta;
 use fake_azure::{RegistrySpec, Role, Service};
 

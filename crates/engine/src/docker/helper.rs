@@ -46,6 +46,7 @@ struct StoreRequest<'a> {
 pub struct HelperCredential {
     /// The user name (`<token>` for identity tokens).
     #[serde(rename = "Username", default)]
+    #[cfg_attr(not(test), allow(dead_code))]
     pub username: String,
     /// The secret.
     #[serde(rename = "Secret", default)]
@@ -105,11 +106,6 @@ impl Helper {
         })
     }
 
-    /// The helper's name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
     /// `store`: the credentials go in as JSON on stdin.
     pub fn store(&self, server_url: &str, username: &str, secret: &Secret) -> Result<()> {
         let request = StoreRequest {
@@ -141,6 +137,7 @@ impl Helper {
     }
 
     /// `erase`.
+    #[cfg(test)]
     pub fn erase(&self, server_url: &str) -> Result<()> {
         let (ok, out) = self.run("erase", server_url.as_bytes())?;
         if ok || out.contains(NOT_FOUND) {

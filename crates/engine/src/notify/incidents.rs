@@ -110,7 +110,7 @@ pub struct Incidents {
     /// Closed incidents that were announced, whose "logged in again" is still to be shown.
     #[serde(default)]
     pub recovered: BTreeMap<String, Incident>,
-    /// When notifications were shown within the last [`RATE_WINDOW`](super::RATE_WINDOW).
+    /// When notifications were shown within the last [`RATE_WINDOW`](super::policy::RATE_WINDOW).
     #[serde(default)]
     pub shown: Vec<DateTime<Utc>>,
     /// The next incident sequence or batch number.

@@ -2,7 +2,7 @@
 //! developer who keeps Docker logged in all day.
 //!
 //! The policy is pure: it reads no clock (`now` is passed in) and does no I/O except
-//! [`load_incidents`] / [`save_incidents`], which keep its state ([`Incidents`]) across restarts.
+//! [`load_incidents`] / [`save_incidents`], which keep its state ([`Incidents`](incidents::Incidents)) across restarts.
 //! The tray feeds it the events of each refresh pass (or burst) with
 //! [`NotificationPolicy::on_events`], shows what comes back, and saves the state. Calling it with
 //! no events is fine and is how deferred notifications and time-based rules catch up;
@@ -17,8 +17,8 @@
 //!
 //! - **Transient failures** (offline, 5xx, throttling) are quiet while Docker still holds a
 //!   credential that keeps working: they are announced only once the credential is *at risk*
-//!   (`valid_until` unknown, or less than [`AT_RISK`] = 30 minutes away, or past) or the
-//!   incident has lasted more than [`QUIET_FOR`] = 2 hours. Other failures (permission,
+//!   (`valid_until` unknown, or less than [`AT_RISK`](incidents::AT_RISK) = 30 minutes away, or past) or the
+//!   incident has lasted more than [`QUIET_FOR`](policy::QUIET_FOR) = 2 hours. Other failures (permission,
 //!   configuration, Docker's config, sign-in) are announced at once.
 //! - A registry whose identity has an open sign-in incident is **covered** by it: the sign-in
 //!   notification says all there is to do. When the identity signs in, the registry incidents it
@@ -58,7 +58,7 @@
 //! - All incidents that become due in one call are **coalesced** into one notification
 //!   ("3 registries could not refresh: acr-a, acr-b, acr-c." with their hint when they share
 //!   one), and all recoveries into one more. At most two notifications per call.
-//! - **Rate cap**: at most [`RATE_LIMIT`] = 3 notifications in any [`RATE_WINDOW`] = 10 minutes
+//! - **Rate cap**: at most [`RATE_LIMIT`](policy::RATE_LIMIT) = 3 notifications in any [`RATE_WINDOW`](policy::RATE_WINDOW) = 10 minutes
 //!   (sliding). What does not fit stays pending and comes, merged into one summary, on the first
 //!   call after the window allows; with room for only one, problems and recoveries share it.
 //!   A pending problem that is resolved before it was shown is never shown; a pending "logged in
@@ -86,7 +86,7 @@
 //! - this module: the notifications ([`Notification`], [`Urgency`], [`NotificationAction`]) and
 //!   where they are shown ([`Notifier`], [`LogNotifier`]; `CollectNotifications` for tests,
 //!   with the `test-support` feature);
-//! - `incidents`: the persisted model ([`Incidents`], [`Incident`], [`Subject`],
+//! - `incidents`: the persisted model ([`Incidents`](incidents::Incidents), [`Incident`], [`Subject`],
 //!   [`Announcement`]), incident keys, urgency and click actions;
 //! - `policy`: the state machine ([`NotificationPolicy`]);
 //! - [`text`]: every sentence and time format.
@@ -99,10 +99,13 @@ mod incidents;
 mod policy;
 pub mod text;
 
-pub use incidents::{
-    AT_RISK, Announcement, Incident, Incidents, Subject, load_incidents, save_incidents,
+pub use incidents::{Announcement, Incident, Subject, load_incidents, save_incidents};
+pub use policy::NotificationPolicy;
+#[cfg(test)]
+use {
+    incidents::{AT_RISK, Incidents},
+    policy::QUIET_FOR,
 };
-pub use policy::{NotificationPolicy, QUIET_FOR, RATE_LIMIT, RATE_WINDOW};
 
 /// How loudly to notify.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

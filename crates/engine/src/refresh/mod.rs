@@ -2,26 +2,24 @@
 //! its sign-in mode — an Entra identity's token exchanged at `/oauth2/exchange` with audience
 //! negotiation, or the admin account — then one atomic write of Docker's config, state saved,
 //! events sent. Identities whose session ended are not tried again until the user signs in.
+//! The credential itself comes from `exchange.rs`; `sinks.rs` puts it where Docker reads it.
 
+mod exchange;
 pub mod scheduler;
+mod sinks;
 
 use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::azure::acr::{self, Exchange};
-use crate::azure::arm::Arm;
 use crate::azure::cloud::Audience;
-use crate::docker::{
-    self, CredentialStore, DockerConfig, DockerCredential, EntryForm, ZERO_GUID, helper,
-};
-use crate::engine::{Engine, ends_session, is_unknown_resource};
+use crate::docker::{CredentialStore, DockerConfig};
+use crate::engine::{Engine, ends_session};
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::Event;
-use crate::hint::{Action, Hint, RegistrySignIn};
-use crate::store::config::{IdentityConfig, RegistryAuth, RegistryConfig};
-use crate::store::secrets;
+use crate::hint::{Action, Hint};
+use crate::store::config::{RegistryAuth, RegistryConfig};
 use crate::store::state::{State, StoredError};
 use crate::store::token_store::{CachedCredential, TokenStore};
 
@@ -317,108 +315,6 @@ impl Engine {
         self.watch_admin(&watched, state, &written, fresh_for).await;
     }
 
-    /// Refuses early (before any token is fetched) a registry whose Docker store cannot work:
-    /// a credential helper that is not installed.
-    fn check_store(&self, cfg: &DockerConfig, registry: &str) -> Result<()> {
-        match cfg.store_for(registry, &self.env) {
-            CredentialStore::Helper { helper, .. } => {
-                helper::Helper::find(&helper, &self.env).map(|_| ())
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// Puts every new credential where Docker reads it (and into ACR Tray's own cache, which
-    /// `docker-credential-acr-tray` and `acr-tray-cli token` answer from; and into podman's
-    /// auth.json when that is switched on). Blocking work runs off the async threads.
-    /// With `read_only` (Docker's config as read) only the cache is written.
-    async fn store_credentials<'r>(
-        &self,
-        docker_path: &std::path::Path,
-        read_only: Option<&DockerConfig>,
-        results: Vec<(&'r RegistryConfig, Result<(Refreshed, DockerCredential)>)>,
-    ) -> Vec<(&'r RegistryConfig, Result<Refreshed>)> {
-        let to_write: Vec<(String, DockerCredential)> = results
-            .iter()
-            .filter_map(|(reg, r)| {
-                r.as_ref()
-                    .ok()
-                    .map(|(_, cred)| (reg.login_server.to_string(), cred.clone()))
-            })
-            .collect();
-        let written = if let Some(cfg) = read_only {
-            Ok(to_write
-                .iter()
-                .map(|(registry, _)| Ok(cfg.store_for(registry, &self.env)))
-                .collect())
-        } else if to_write.is_empty() {
-            Ok(Vec::new())
-        } else {
-            let (path, creds, env) = (
-                docker_path.to_path_buf(),
-                to_write.clone(),
-                self.env.clone(),
-            );
-            let podman = self
-                .settings
-                .docker
-                .podman
-                .then(|| podman_auth_file(&self.env))
-                .flatten();
-            let dispatch = tracing::dispatcher::get_default(Clone::clone);
-            tokio::task::spawn_blocking(move || {
-                tracing::dispatcher::with_default(&dispatch, || {
-                    let written = docker::write_credentials(&path, &creds, &env);
-                    if let Some(podman) = podman {
-                        let plain: Vec<(String, DockerCredential)> = creds
-                            .into_iter()
-                            .map(|(r, c)| (r, DockerCredential { form: EntryForm::Password, ..c }))
-                            .collect();
-                        if let Err(e) = docker::write_credentials(&podman, &plain, &env) {
-                            tracing::warn!(path = %podman.display(), error = %e, "could not update podman's auth.json");
-                        }
-                    }
-                    written
-                })
-            })
-            .await
-            .unwrap_or_else(|e| Err(Error::invalid_input(format!("writer task failed: {e}"), "")))
-        };
-        let cache = TokenStore::new(self.secrets.as_ref(), self.paths.token_file());
-        let mut written_iter = match &written {
-            Ok(w) => w.clone().into_iter(),
-            Err(_) => Vec::new().into_iter(),
-        };
-        results
-            .into_iter()
-            .map(|(reg, r)| {
-                let r = match r {
-                    Err(e) => Err(e),
-                    Ok((refreshed, cred)) => match (&written, written_iter.next()) {
-                        (Err(e), _) => Err(e.clone()),
-                        (Ok(_), Some(Err(e))) => Err(e),
-                        (Ok(_), store) => {
-                            let cached = CachedCredential {
-                                username: cred.username.clone(),
-                                secret: cred.secret.clone(),
-                                expires_at: refreshed.expires_at,
-                            };
-                            match (cache.put(&reg.login_server.to_string(), &cached), store) {
-                                (Err(e), Some(Ok(CredentialStore::AcrTray { .. }))) => Err(e),
-                                (Err(e), _) => {
-                                    tracing::warn!(registry = %reg.login_server, error = %e, "could not cache the credential");
-                                    Ok(refreshed)
-                                }
-                                (Ok(()), _) => Ok(refreshed),
-                            }
-                        }
-                    },
-                };
-                (reg, r)
-            })
-            .collect()
-    }
-
     /// A registry's credential from ACR Tray's cache, refreshed first when it has less than
     /// `min_remaining` left (for `docker-credential-acr-tray get` and `acr-tray-cli token`).
     pub async fn credential(
@@ -464,168 +360,6 @@ impl Engine {
         Ok(out)
     }
 
-    pub(crate) fn identity_of(&self, reg: &RegistryConfig) -> Result<&IdentityConfig> {
-        let id = reg.identity.as_deref().unwrap_or_default();
-        self.settings
-            .identity(id)
-            .map_err(|_| Error::SecretUnavailable {
-                identity: id.to_owned(),
-                detail: "it is not signed in".to_owned(),
-                hint: Hint::text(format!("sign {id} in again with "))
-                    .with(Action::sign_in(id))
-                    .then(format!(", or give {} another identity with ", reg.name))
-                    .with(Action::registry_to_identity(&reg.name)),
-            })
-    }
-
-    /// One registry's credential, by its sign-in mode.
-    async fn refresh_one(
-        &self,
-        reg: &RegistryConfig,
-        remembered: Option<Audience>,
-    ) -> Result<(Refreshed, DockerCredential)> {
-        // Checked before any request: a host outside the allow-list never sees a request.
-        self.allow_list().check(reg.login_server.host())?;
-        let admin = |username: String, secret| DockerCredential {
-            username,
-            secret,
-            form: EntryForm::Password,
-        };
-        let no_expiry = Refreshed {
-            audience: None,
-            expires_at: None,
-            role: None,
-        };
-        match reg.auth {
-            RegistryAuth::Identity => self.exchange_for(reg, remembered).await,
-            RegistryAuth::AdminArm => {
-                let creds = self.admin_credentials(reg).await?;
-                let (_, password) =
-                    creds
-                        .passwords
-                        .into_iter()
-                        .next()
-                        .ok_or_else(|| Error::Registry {
-                            registry: reg.login_server.to_string(),
-                            message: "ARM returned no admin password".to_owned(),
-                            kind: ErrorKind::Transient,
-                            hint: Hint::none(),
-                        })?;
-                Ok((no_expiry, admin(creds.username, password)))
-            }
-            RegistryAuth::AdminPassword => {
-                let username = reg.admin_username.clone().unwrap_or_default();
-                let key = secrets::admin_password_key(&reg.login_server.to_string());
-                let password = self
-                    .read_secret(
-                        &username,
-                        &crate::store::config::SecretSource::Keyring,
-                        &key,
-                    )
-                    .await
-                    .map_err(|e| match e {
-                        Error::SecretUnavailable {
-                            identity, detail, ..
-                        } => Error::SecretUnavailable {
-                            identity,
-                            detail,
-                            hint: Hint::text("add it again with ").with(
-                                Action::ChangeRegistrySignIn {
-                                    registry: reg.name.clone(),
-                                    to: RegistrySignIn::Admin {
-                                        username: username.clone(),
-                                    },
-                                },
-                            ),
-                        },
-                        other => other,
-                    })?;
-                Ok((no_expiry, admin(username, password)))
-            }
-        }
-    }
-
-    /// The admin account's credentials through ARM `listCredentials`.
-    pub(crate) async fn admin_credentials(
-        &self,
-        reg: &RegistryConfig,
-    ) -> Result<crate::azure::arm::AdminCredentials> {
-        let identity = self.identity_of(reg)?;
-        let token = self.entra_token(identity, Audience::Arm).await?;
-        let http = &self.clients()?.http;
-        let arm = Arm::new(http, &self.cloud.arm, &token.token, &identity.id);
-        let id = match &reg.arm_id {
-            Some(id) => id.clone(),
-            None => {
-                arm.find_registry(&reg.login_server)
-                    .await?
-                    .ok_or_else(|| not_visible(reg, &identity.id))?
-                    .id
-            }
-        };
-        arm.list_credentials(&id).await
-    }
-
-    /// Challenge, then Entra token and exchange per audience until one works.
-    async fn exchange_for(
-        &self,
-        reg: &RegistryConfig,
-        remembered: Option<Audience>,
-    ) -> Result<(Refreshed, DockerCredential)> {
-        let identity = self.identity_of(reg)?;
-        let allow = self.allow_list();
-        let http = &self.clients()?.http;
-        let challenge = acr::challenge(http, &reg.login_server, &allow).await?;
-        let first = remembered.unwrap_or(Audience::Acr);
-        let audiences: &[Audience] = if self.acr_audience_only(reg) {
-            &[Audience::Acr]
-        } else {
-            &[first, first.other()]
-        };
-        let mut unmintable: Option<Error> = None;
-        let mut refused: Vec<(Audience, String)> = Vec::new();
-        for &audience in audiences {
-            let token = match self.entra_token(identity, audience).await {
-                Ok(t) => t,
-                Err(e) if is_unknown_resource(&e) => {
-                    unmintable = Some(e);
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-            let tenant = token
-                .tenant_id
-                .clone()
-                .or_else(|| identity.kind.tenant().map(str::to_owned))
-                .unwrap_or_default();
-            let registry = reg.login_server.to_string();
-            match acr::exchange(http, &registry, &challenge, &tenant, &token.token).await? {
-                Exchange::Issued(rt) => {
-                    let cred = DockerCredential {
-                        username: ZERO_GUID.to_owned(),
-                        secret: rt.token,
-                        form: self.settings.docker.entry_form,
-                    };
-                    let refreshed = Refreshed {
-                        audience: Some(audience),
-                        expires_at: rt.expires_at,
-                        role: rt.role,
-                    };
-                    return Ok((refreshed, cred));
-                }
-                Exchange::Refused { message } => refused.push((audience, message)),
-            }
-        }
-        Err(explain_refusal(reg, identity, unmintable, &refused))
-    }
-
-    /// Whether a registry gets ACR-audience tokens only: one outside the cloud's ACR suffix (a
-    /// custom domain the user trusted). An ARM-audience token is good at Azure Resource
-    /// Manager too, as the identity; a host that is not the cloud's own must never hold one.
-    pub(crate) fn acr_audience_only(&self, reg: &RegistryConfig) -> bool {
-        reg.trusted_custom_domain || !reg.login_server.is_under(&self.cloud.acr_suffix)
-    }
-
     /// Every registry's status from the settings and the state file.
     pub fn status(&self) -> Vec<RegistryStatus> {
         let state = State::load(&self.paths.state_file());
@@ -668,25 +402,6 @@ enum Pass {
     CacheOnly,
 }
 
-/// podman's auth.json: `REGISTRY_AUTH_FILE`, else `$XDG_RUNTIME_DIR/containers/auth.json` on
-/// Linux, else `~/.config/containers/auth.json` (containers-auth.json(5)).
-pub fn podman_auth_file(env: &crate::env::Env) -> Option<std::path::PathBuf> {
-    if let Some(f) = env.var("REGISTRY_AUTH_FILE") {
-        return Some(f.into());
-    }
-    if cfg!(target_os = "linux")
-        && let Some(run) = env.var("XDG_RUNTIME_DIR")
-    {
-        return Some(
-            std::path::Path::new(run)
-                .join("containers")
-                .join("auth.json"),
-        );
-    }
-    env.home()
-        .map(|h| h.join(".config").join("containers").join("auth.json"))
-}
-
 /// The stored "sign-in required" of the identity a registry needs, if its session ended.
 fn session_ended(reg: &RegistryConfig, ended: &BTreeMap<String, StoredError>) -> Option<Error> {
     if reg.auth == RegistryAuth::AdminPassword {
@@ -701,71 +416,4 @@ fn session_ended(reg: &RegistryConfig, ended: &BTreeMap<String, StoredError>) ->
             .with(Action::sign_in(id))
             .then("; nothing is tried for it until then"),
     })
-}
-
-fn not_visible(reg: &RegistryConfig, identity: &str) -> Error {
-    Error::Registry {
-        registry: reg.login_server.to_string(),
-        message: format!(
-            "{identity} cannot see this registry in ARM (it needs Reader or more on it; AcrPull alone does not show registries)"
-        ),
-        kind: ErrorKind::Permission,
-        hint: "reading admin credentials needs Contributor or Owner on the registry".into(),
-    }
-}
-
-/// Why no audience worked, in the user's terms.
-fn explain_refusal(
-    reg: &RegistryConfig,
-    identity: &IdentityConfig,
-    unmintable: Option<Error>,
-    refused: &[(Audience, String)],
-) -> Error {
-    let registry = reg.login_server.to_string();
-    match (unmintable, refused) {
-        (Some(entra_err), [(Audience::Arm, _)]) => Error::Registry {
-            registry,
-            message: format!(
-                "the registry refused the ARM-audience token, and Entra ID cannot issue ACR-audience tokens here ({entra_err}); either {} has no role on it, or it accepts only ACR-audience tokens (authentication-as-arm disabled)",
-                identity.id
-            ),
-            kind: ErrorKind::Permission,
-            hint: Hint::text(format!(
-                "assign AcrPull or AcrPush on the registry to {}; if that is done, enable ARM-audience tokens with ",
-                identity.id
-            ))
-            .with(Action::shell(format!(
-                "az acr config authentication-as-arm update -r {} --status enabled",
-                reg.name
-            ))),
-        },
-        (Some(entra_err), []) if reg.trusted_custom_domain => Error::Registry {
-            registry,
-            message: format!(
-                "Entra ID cannot issue ACR-audience tokens here ({entra_err}), and a registry on a custom domain is never sent an ARM-audience token (it is good at Azure Resource Manager too)"
-            ),
-            kind: ErrorKind::Configuration,
-            hint: Hint::text("add the registry by its own login server (under the cloud's ACR suffix, see ")
-                .with(Action::ShowCloud)
-                .then(") instead of the custom domain"),
-        },
-        (Some(entra_err), []) => entra_err,
-        (_, refused) => {
-            let tried: Vec<String> = refused
-                .iter()
-                .map(|(a, m)| {
-                    if m.is_empty() {
-                        format!("{a}-audience token refused")
-                    } else {
-                        format!("{a}-audience token refused: {m}")
-                    }
-                })
-                .collect();
-            Error::NoRole {
-                identity: identity.id.clone(),
-                registry,
-                detail: tried.join("; "),
-            }
-        }
-    }
 }

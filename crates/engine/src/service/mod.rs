@@ -11,8 +11,8 @@
 //! - [`words`]: the app's words: hints' actions said as places in its menu and window.
 
 #[cfg(test)]
-pub mod bindings;
-pub mod overview;
+mod bindings;
+mod overview;
 pub mod view;
 pub mod words;
 

@@ -50,7 +50,7 @@ pub const ADMIN_ENABLED_WARNING: &str = "Anyone with its password can push and p
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hint::{Hint, RegistrySignIn, SignInMethod};
+    use crate::hint::{Hint, SignInAs, SignInMethod};
 
     /// One of every action, every sign-in method and every registry sign-in (the `match` fails
     /// to compile when a variant is added and not listed here).
@@ -99,7 +99,7 @@ mod tests {
             Action::registry_to_identity("beta"),
             Action::ChangeRegistrySignIn {
                 registry: "beta".into(),
-                to: RegistrySignIn::Admin {
+                to: SignInAs::Admin {
                     username: "beta".into(),
                 },
             },

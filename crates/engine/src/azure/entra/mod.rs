@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 pub(crate) use errors::ErrorContext;
-pub use errors::{EntraErrorResponse, classify, is_unknown_resource};
+pub use errors::{EntraErrorResponse, is_unknown_resource};
 pub(crate) use transport::OAuthHttp;
 
 use crate::azure::jwt;

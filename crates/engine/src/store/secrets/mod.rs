@@ -15,7 +15,7 @@ use crate::store::config::SecretSource;
 mod secret_service;
 mod split;
 
-pub use split::{MAX_PARTS, SplitStore, WINDOWS_BLOB_BYTES, WINDOWS_UNITS};
+pub use split::{SplitStore, WINDOWS_BLOB_BYTES, WINDOWS_UNITS};
 
 /// The most UTF-16 code units one keyring entry holds here: Windows' Credential Manager takes
 /// 2,560 bytes; the macOS Keychain and the Secret Service take any secret ACR Tray keeps.

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use acr_tray_cli::CliWords;
 use acr_tray_engine::Event;
-use acr_tray_engine::refresh::scheduler::Scheduler;
+use acr_tray_engine::Scheduler;
 use acr_tray_tests::sim::{Sim, jwt_exp};
 use base64::Engine as _;
 use chrono::{DateTime, TimeDelta, Utc};

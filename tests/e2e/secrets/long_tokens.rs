@@ -3,9 +3,7 @@
 
 use std::sync::Arc;
 
-use acr_tray_engine::store::secrets::{
-    MemoryStore, SecretStore, SplitStore, WINDOWS_UNITS, refresh_token_key,
-};
+use acr_tray_engine::{MemoryStore, SecretStore, SplitStore, WINDOWS_UNITS, refresh_token_key};
 use acr_tray_tests::World;
 
 const UPN: &str = "long@contoso.localhost";

@@ -128,7 +128,7 @@ fn helper_cli(w: &World, action: &str, stdin: &str) -> (i32, String) {
         secrets: w.secrets.clone(),
         http: Default::default(),
         retry_base: std::time::Duration::from_millis(10),
-        clock: acr_tray_engine::clock::system(),
+        clock: acr_tray_engine::system_clock(),
         terminal: false,
     };
     let code = acr_tray_cli::credential_helper::run(
@@ -283,7 +283,7 @@ fn a_token_for_a_registry_docker_keeps_in_its_config_leaves_its_status_alone() {
 }
 
 #[test]
-fn use_helper_and_stop_helper() {
+fn use_helper_moves_tokens_to_our_helper_and_stop_helper_back_keeping_three_private_backups() {
     let w = World::new();
     let r = signed_in(&w, "switchreg");
     w.cli(&["refresh"]).expect_code(0);

@@ -18,7 +18,7 @@ fn private_file(dir: &Path, name: &str, contents: &str) -> PathBuf {
 }
 
 #[test]
-fn certificate_service_principal_end_to_end() {
+fn certificate_service_principal_signs_in_and_pushes_without_its_key_in_settings() {
     let w = World::new();
     let (sp, cert) = w.certificate_principal();
     let reg = w.registry_for("certreg1", &sp.object_id, Role::AcrPush);
@@ -88,10 +88,10 @@ fn with_imds(w: &mut World) -> ClosedPort {
 /// cap (a minute, on a paused clock), not the years, then gets its token.
 #[tokio::test(start_paused = true)]
 async fn imds_retry_after_of_millennia_waits_the_cap() {
-    use acr_tray_engine::azure::credentials::imds;
-    use acr_tray_engine::clock::Clock;
-    use acr_tray_engine::http::build_imds_client;
-    use acr_tray_engine::limits::INLINE_RETRY_WAIT_MAX;
+    use acr_tray_engine::Clock;
+    use acr_tray_engine::INLINE_RETRY_WAIT_MAX;
+    use acr_tray_engine::build_imds_client;
+    use acr_tray_engine::imds;
     use std::time::Duration;
 
     let (clock, fake) = acr_tray_tests::sim::paused_fake().await;

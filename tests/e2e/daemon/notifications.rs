@@ -2,9 +2,9 @@
 //! "logged in again" when it ends, and the session forecast warning ahead of a sign-in-frequency
 //! policy instead of failing in the middle of a build.
 
-use acr_tray_engine::notify::{Notification, NotificationAction, Urgency};
-use acr_tray_engine::schedule::policy::Backoff;
+use acr_tray_engine::Backoff;
 use acr_tray_engine::{Event, Secret};
+use acr_tray_engine::{Notification, NotificationAction, Urgency};
 use acr_tray_tests::sim::Sim;
 use chrono::TimeDelta;
 use fake_azure::Role;
@@ -170,7 +170,7 @@ async fn the_session_forecast_warns_before_the_sign_in_frequency_ends_it() {
     // No secret reaches a notification.
     let rt = sim
         .secrets
-        .get(&acr_tray_engine::store::secrets::refresh_token_key(
+        .get(&acr_tray_engine::refresh_token_key(
             &sim.fake.authority_url(),
             accounts[0]["id"].as_str().unwrap(),
         ))

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use acr_tray_engine::events::{CollectEvents, Event};
+use acr_tray_engine::{CollectEvents, Event};
 use acr_tray_engine::{Engine, EngineOptions};
 use acr_tray_tests::{World, assert_contains};
 use fake_azure::Role;
@@ -14,8 +14,8 @@ const UPN: &str = "dev@contoso.localhost";
 const PATIENCE: Duration = Duration::from_secs(120);
 
 fn refresh_token_in_keyring(w: &World, id: &str) -> String {
-    let key = acr_tray_engine::store::secrets::refresh_token_key(&w.fake.authority_url(), id);
-    acr_tray_engine::store::secrets::SecretStore::get(w.secrets.as_ref(), &key)
+    let key = acr_tray_engine::refresh_token_key(&w.fake.authority_url(), id);
+    acr_tray_engine::SecretStore::get(w.secrets.as_ref(), &key)
         .unwrap()
         .unwrap_or_else(|| panic!("no refresh token for {id}: {:?}", w.secrets.keys()))
         .expose()
@@ -184,9 +184,9 @@ fn device_code_shows_the_code_and_polls_at_the_interval() {
 /// minute, on a paused clock), not never, and the sign-in completes.
 #[tokio::test(start_paused = true)]
 async fn device_code_with_an_absurd_interval_is_polled_at_the_cap() {
-    use acr_tray_engine::azure::entra::{AZURE_CLI_CLIENT_ID, EntraClient, interactive};
-    use acr_tray_engine::http::build_client;
-    use acr_tray_engine::limits::DEVICE_CODE_INTERVAL_MAX;
+    use acr_tray_engine::DEVICE_CODE_INTERVAL_MAX;
+    use acr_tray_engine::build_client;
+    use acr_tray_engine::{AZURE_CLI_CLIENT_ID, EntraClient, interactive};
 
     let (clock, fake) = acr_tray_tests::sim::paused_fake().await;
     let user = fake.add_user(&fake.default_tenant(), UPN);
@@ -282,7 +282,7 @@ fn engine(w: &World, events: &Arc<CollectEvents>) -> Engine {
         http: Default::default(),
         events: events.clone(),
         retry_base: Duration::from_millis(10),
-        clock: acr_tray_engine::clock::system(),
+        clock: acr_tray_engine::system_clock(),
     })
     .unwrap()
 }
@@ -396,7 +396,7 @@ fn transient_entra_failure_is_retried() {
 }
 
 #[test]
-fn two_identities_in_two_tenants() {
+fn two_identities_in_two_tenants_each_refresh_the_registry_added_for_it() {
     let w = World::new();
     let user = w.device_code_user(UPN, 0);
     let other_tenant = w.fake.add_tenant();

@@ -5,7 +5,7 @@ use acr_tray_tests::{World, argv, assert_contains};
 use fake_azure::{RegistrySpec, Role};
 
 #[test]
-fn admin_password_read_through_arm() {
+fn admin_password_is_read_through_arm_and_a_regenerated_one_is_picked_up() {
     let w = World::new();
     let sp = w.service_principal();
     let reg = w.registry_as(

@@ -3,7 +3,7 @@
 //! inside `dbus-run-session` with gnome-keyring, and without a bus.
 
 use acr_tray_engine::Secret;
-use acr_tray_engine::store::secrets::{KeyringStore, SecretStore};
+use acr_tray_engine::{KeyringStore, SecretStore};
 use acr_tray_tests::{World, assert_contains};
 use fake_azure::Role;
 
@@ -31,8 +31,7 @@ fn secret_service_entries_are_shared_with_the_keyring_crate() {
     // Entries written by earlier versions (through the `keyring` crate) are read, and the
     // crate reads ours: the same items, whichever wrote them.
     let key = format!("test/compat/{}", std::process::id());
-    let theirs =
-        keyring::Entry::new(acr_tray_engine::store::secrets::KEYRING_SERVICE, &key).unwrap();
+    let theirs = keyring::Entry::new(acr_tray_engine::KEYRING_SERVICE, &key).unwrap();
     theirs.set_password("written by keyring").unwrap();
     let ours = KeyringStore::new();
     assert_eq!(
@@ -62,11 +61,8 @@ fn login_and_refresh_through_the_secret_service() {
     let (sp, _) = w.signed_in_registry("victor11", Role::AcrPull);
     // Every command builds a new keyring handle: the secret must come from the keyring.
     w.cli(&["refresh"]).expect_code(0);
-    let key = acr_tray_engine::store::secrets::client_secret_key(
-        &w.fake.authority_url(),
-        &sp.tenant,
-        &sp.client_id,
-    );
+    let key =
+        acr_tray_engine::client_secret_key(&w.fake.authority_url(), &sp.tenant, &sp.client_id);
     assert_eq!(
         KeyringStore::new().get(&key).unwrap().unwrap().expose(),
         sp.secret
@@ -104,7 +100,7 @@ fn user_refresh_token_is_stored_read_and_rotated_in_the_secret_service() {
     let user = w.device_code_user("keyring-user@contoso.localhost", 0);
     let reg = w.registry_for("keyringuser", &user.object_id, Role::AcrPull);
     w.cli(&["login", "--device-code"]).expect_code(0);
-    let key = acr_tray_engine::store::secrets::refresh_token_key(
+    let key = acr_tray_engine::refresh_token_key(
         &w.fake.authority_url(),
         "keyring-user@contoso.localhost",
     );

@@ -3,7 +3,7 @@
 //! written into Docker's config, and is told when its access is gone.
 
 use acr_tray_engine::Event;
-use acr_tray_engine::notify::{Notification, NotificationAction, Urgency};
+use acr_tray_engine::{Notification, NotificationAction, Urgency};
 use acr_tray_tests::sim::Sim;
 use base64::Engine as _;
 use chrono::TimeDelta;

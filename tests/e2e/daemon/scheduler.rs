@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use acr_tray_cli::CliWords;
 use acr_tray_engine::Event;
-use acr_tray_engine::refresh::scheduler::Scheduler;
+use acr_tray_engine::Scheduler;
 use acr_tray_tests::sim::Sim;
 use chrono::TimeDelta;
 use fake_azure::Role;

@@ -1,9 +1,9 @@
 //! The admin-account watch, roles and discovery through ARM (issue #7), through the CLI:
 //! `run --once --json` prints each change once; `status --json` shows what each identity may do
 //! and whether its registry is watched; `registry discover` lists exactly what the identity can
-//! read. Notifications on the always-on scheduler are in `admin_notify`.
+//! read. Notifications on the always-on scheduler are in `admin::notifications`.
 
-use acr_tray_engine::store::secrets::SecretStore;
+use acr_tray_engine::SecretStore;
 use acr_tray_tests::{World, assert_contains};
 use fake_azure::{
     FaultAction, FaultTarget, Registry, RegistrySpec, Role, Service, ServicePrincipal,
@@ -473,7 +473,7 @@ fn a_refresh_by_hand_reads_the_admin_account_at_most_every_half_interval() {
     acr_tray_tests::run_cli_in(
         w.env(),
         w.secrets.clone(),
-        std::sync::Arc::new(acr_tray_engine::clock::FixedClock(later)),
+        std::sync::Arc::new(acr_tray_engine::FixedClock(later)),
         acr_tray_tests::REQUEST_TIMEOUT,
         &["refresh"],
         "",
@@ -494,7 +494,7 @@ fn a_refresh_by_hand_reads_the_admin_account_at_most_every_half_interval() {
 
 /// The secret store the tests use, counting reads per key.
 struct CountingStore {
-    inner: std::sync::Arc<acr_tray_engine::store::secrets::MemoryStore>,
+    inner: std::sync::Arc<acr_tray_engine::MemoryStore>,
     reads: std::sync::Mutex<std::collections::BTreeMap<String, usize>>,
 }
 
@@ -536,11 +536,8 @@ fn a_refresh_pass_reads_each_secret_once() {
         w.fake.requests().iter().any(|r| r.service == Service::Arm),
         "the admin watch ran"
     );
-    let key = acr_tray_engine::store::secrets::client_secret_key(
-        &w.fake.authority_url(),
-        &sp.tenant,
-        &sp.client_id,
-    );
+    let key =
+        acr_tray_engine::client_secret_key(&w.fake.authority_url(), &sp.tenant, &sp.client_id);
     assert_eq!(
         counting.reads.lock().unwrap().get(&key),
         Some(&1),

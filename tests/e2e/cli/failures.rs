@@ -39,12 +39,9 @@ fn rotated_secret_fails_refresh_without_touching_docker() {
     w.cli(&["refresh"]).expect_code(0);
     let before = std::fs::read(w.docker_config_path()).unwrap();
     // The keyring now holds a secret Entra no longer accepts.
-    let key = acr_tray_engine::store::secrets::client_secret_key(
-        &w.fake.authority_url(),
-        &sp.tenant,
-        &sp.client_id,
-    );
-    acr_tray_engine::store::secrets::SecretStore::set(
+    let key =
+        acr_tray_engine::client_secret_key(&w.fake.authority_url(), &sp.tenant, &sp.client_id);
+    acr_tray_engine::SecretStore::set(
         w.secrets.as_ref(),
         &key,
         &acr_tray_engine::Secret::new("stale"),

@@ -190,8 +190,8 @@ fn a_hand_edited_cloud_gets_no_credential() {
     let keys = w.secrets.keys();
     let authority = w.fake.authority_url();
     let bound = [
-        acr_tray_engine::store::secrets::client_secret_key(&authority, &sp.tenant, &sp.client_id),
-        acr_tray_engine::store::secrets::refresh_token_key(&authority, &user_id),
+        acr_tray_engine::client_secret_key(&authority, &sp.tenant, &sp.client_id),
+        acr_tray_engine::refresh_token_key(&authority, &user_id),
     ];
     for key in bound {
         assert!(keys.contains(&key), "{key} in {keys:?}");
@@ -236,13 +236,10 @@ fn settings_without_a_recorded_cloud_are_bound_to_the_configured_one() {
     let legacy = format!("{}{}", &text[..start], &text[end..]);
     assert!(!legacy.contains("[identity.cloud]"), "{legacy}");
     std::fs::write(&path, &legacy).unwrap();
-    let bound = acr_tray_engine::store::secrets::client_secret_key(
-        &w.fake.authority_url(),
-        &sp.tenant,
-        &sp.client_id,
-    );
-    let old = acr_tray_engine::store::secrets::legacy_client_secret_key(&sp.tenant, &sp.client_id);
-    use acr_tray_engine::store::secrets::SecretStore;
+    let bound =
+        acr_tray_engine::client_secret_key(&w.fake.authority_url(), &sp.tenant, &sp.client_id);
+    let old = acr_tray_engine::legacy_client_secret_key(&sp.tenant, &sp.client_id);
+    use acr_tray_engine::SecretStore;
     let secret = w.secrets.get(&bound).unwrap().unwrap();
     w.secrets.delete(&bound).unwrap();
     w.secrets.set(&old, &secret).unwrap();

@@ -81,7 +81,7 @@ fn secrets_are_never_taken_from_the_command_line() {
 }
 
 #[test]
-fn registry_add_list_remove_and_logout() {
+fn registries_are_added_listed_and_removed_and_logout_leaves_them_asking_for_a_sign_in() {
     let w = World::new();
     let sp = w.service_principal();
     w.cli(&["registry", "add", "uniform1"]).expect_code(2);
@@ -119,7 +119,7 @@ fn registry_add_list_remove_and_logout() {
 }
 
 #[test]
-fn cloud_show_and_set() {
+fn a_cloud_is_set_by_name_or_https_endpoints_and_a_failed_change_changes_nothing() {
     let w = World::new();
     let shown = w.cli(&["cloud", "show", "--json"]).expect_code(0).json();
     assert_eq!(shown["name"], "custom");

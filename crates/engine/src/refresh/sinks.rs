@@ -1,0 +1,132 @@
+//! Where a refreshed credential goes: Docker's config (its `auths` or a credential helper),
+//! ACR Tray's own cache, and podman's auth.json.
+
+use super::Refreshed;
+use crate::docker::{self, CredentialStore, DockerConfig, DockerCredential, EntryForm, helper};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::store::config::RegistryConfig;
+use crate::store::token_store::{CachedCredential, TokenStore};
+
+impl Engine {
+    /// Refuses early (before any token is fetched) a registry whose Docker store cannot work:
+    /// a credential helper that is not installed.
+    pub(super) fn check_store(&self, cfg: &DockerConfig, registry: &str) -> Result<()> {
+        match cfg.store_for(registry, &self.env) {
+            CredentialStore::Helper { helper, .. } => {
+                helper::Helper::find(&helper, &self.env).map(|_| ())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Puts every new credential where Docker reads it (and into ACR Tray's own cache, which
+    /// `docker-credential-acr-tray` and `acr-tray-cli token` answer from; and into podman's
+    /// auth.json when that is switched on). Blocking work runs off the async threads.
+    /// With `read_only` (Docker's config as read) only the cache is written.
+    pub(super) async fn store_credentials<'r>(
+        &self,
+        docker_path: &std::path::Path,
+        read_only: Option<&DockerConfig>,
+        results: Vec<(&'r RegistryConfig, Result<(Refreshed, DockerCredential)>)>,
+    ) -> Vec<(&'r RegistryConfig, Result<Refreshed>)> {
+        let to_write: Vec<(String, DockerCredential)> = results
+            .iter()
+            .filter_map(|(reg, r)| {
+                r.as_ref()
+                    .ok()
+                    .map(|(_, cred)| (reg.login_server.to_string(), cred.clone()))
+            })
+            .collect();
+        let written = if let Some(cfg) = read_only {
+            Ok(to_write
+                .iter()
+                .map(|(registry, _)| Ok(cfg.store_for(registry, &self.env)))
+                .collect())
+        } else if to_write.is_empty() {
+            Ok(Vec::new())
+        } else {
+            let (path, creds, env) = (
+                docker_path.to_path_buf(),
+                to_write.clone(),
+                self.env.clone(),
+            );
+            let podman = self
+                .settings
+                .docker
+                .podman
+                .then(|| podman_auth_file(&self.env))
+                .flatten();
+            let dispatch = tracing::dispatcher::get_default(Clone::clone);
+            tokio::task::spawn_blocking(move || {
+                tracing::dispatcher::with_default(&dispatch, || {
+                    let written = docker::write_credentials(&path, &creds, &env);
+                    if let Some(podman) = podman {
+                        let plain: Vec<(String, DockerCredential)> = creds
+                            .into_iter()
+                            .map(|(r, c)| (r, DockerCredential { form: EntryForm::Password, ..c }))
+                            .collect();
+                        if let Err(e) = docker::write_credentials(&podman, &plain, &env) {
+                            tracing::warn!(path = %podman.display(), error = %e, "could not update podman's auth.json");
+                        }
+                    }
+                    written
+                })
+            })
+            .await
+            .unwrap_or_else(|e| Err(Error::invalid_input(format!("writer task failed: {e}"), "")))
+        };
+        let cache = TokenStore::new(self.secrets.as_ref(), self.paths.token_file());
+        let mut written_iter = match &written {
+            Ok(w) => w.clone().into_iter(),
+            Err(_) => Vec::new().into_iter(),
+        };
+        results
+            .into_iter()
+            .map(|(reg, r)| {
+                let r = match r {
+                    Err(e) => Err(e),
+                    Ok((refreshed, cred)) => match (&written, written_iter.next()) {
+                        (Err(e), _) => Err(e.clone()),
+                        (Ok(_), Some(Err(e))) => Err(e),
+                        (Ok(_), store) => {
+                            let cached = CachedCredential {
+                                username: cred.username.clone(),
+                                secret: cred.secret.clone(),
+                                expires_at: refreshed.expires_at,
+                            };
+                            match (cache.put(&reg.login_server.to_string(), &cached), store) {
+                                (Err(e), Some(Ok(CredentialStore::AcrTray { .. }))) => Err(e),
+                                (Err(e), _) => {
+                                    tracing::warn!(registry = %reg.login_server, error = %e, "could not cache the credential");
+                                    Ok(refreshed)
+                                }
+                                (Ok(()), _) => Ok(refreshed),
+                            }
+                        }
+                    },
+                };
+                (reg, r)
+            })
+            .collect()
+    }
+}
+
+/// podman's auth.json: `REGISTRY_AUTH_FILE`, else `$XDG_RUNTIME_DIR/containers/auth.json` on
+/// Linux, else `~/.config/containers/auth.json` (containers-auth.json(5)).
+pub fn podman_auth_file(env: &crate::env::Env) -> Option<std::path::PathBuf> {
+    if let Some(f) = env.var("REGISTRY_AUTH_FILE") {
+        return Some(f.into());
+    }
+    if cfg!(target_os = "linux")
+        && let Some(run) = env.var("XDG_RUNTIME_DIR")
+    {
+        return Some(
+            std::path::Path::new(run)
+                .join("containers")
+                .join("auth.json"),
+        );
+    }
+    env.home()
+        .map(|h| h.join(".config").join("containers").join("auth.json"))
+}

@@ -1,0 +1,6 @@
+//! The registries' admin accounts: read or typed and written to Docker's config, watched through
+//! ARM, and the notifications their changes raise.
+
+mod account;
+mod notifications;
+mod watch;
