@@ -288,7 +288,7 @@ fn text_line(event: &Event, now: DateTime<Local>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use acr_tray_engine::ErrorKind;
+    use acr_tray_engine::{Action, ErrorKind, Hint};
 
     #[test]
     fn events_print_as_lines_and_json_objects() {
@@ -315,6 +315,40 @@ mod tests {
         assert_eq!(v["loginServer"], "alpha.azurecr.io");
         assert_eq!(v["kind"], "transient");
         assert_eq!(v["at"], "2026-11-23T14:05:00+00:00");
+    }
+
+    #[test]
+    fn hints_print_as_the_cli_says_them_in_lines_and_json() {
+        let at = Utc::now();
+        let ended = Event::SignInRequired {
+            identity: "dev@contoso.example".into(),
+            message: "the session ended".into(),
+            hint: Some(
+                Hint::text("sign dev@contoso.example in again with ")
+                    .with(Action::sign_in("dev@contoso.example")),
+            ),
+        };
+        let said = "sign dev@contoso.example in again with `acr-tray-cli login`";
+        let line = text_line(&ended, at.with_timezone(&Local));
+        assert!(line.ends_with(&format!("(hint: {said})")), "{line}");
+        let v: serde_json::Value = serde_json::from_str(&json_line(&ended, at)).expect("json");
+        assert_eq!(v["hint"], said);
+        let failed = Event::RefreshFailed {
+            registry: "alpha".into(),
+            login_server: "alpha.azurecr.io".into(),
+            identity: None,
+            kind: ErrorKind::DockerConfig,
+            message: "the helper is missing".into(),
+            hint: Some(Hint::text("").run(Action::DoctorFix)),
+            valid_until: None,
+        };
+        let v: serde_json::Value = serde_json::from_str(&json_line(&failed, at)).expect("json");
+        assert_eq!(v["hint"], "run `acr-tray-cli doctor --fix`");
+        let line = text_line(&failed, at.with_timezone(&Local));
+        assert!(
+            line.ends_with("(hint: run `acr-tray-cli doctor --fix`)"),
+            "{line}"
+        );
     }
 
     #[test]
