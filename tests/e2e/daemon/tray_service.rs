@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use acr_tray_engine::service::Service;
 use acr_tray_engine::service::view::*;
-use acr_tray_tests::{assert_contains, sim::Sim};
+use acr_tray_tests::{argv, assert_contains, sim::Sim};
 use fake_azure::Role;
 
 /// Signing `sp` in with `secret`.
@@ -369,6 +369,26 @@ async fn the_app_never_names_a_cli_command() {
         ));
     };
 
+    // An empty secret: the app asks for it in its form; the CLI says how to pipe it.
+    let empty = service
+        .sign_in_service_principal(secret_sign_in(&sp, ""))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        empty.hint.as_deref(),
+        Some("enter the client secret under Accounts in Settings")
+    );
+    error(&empty);
+    let cli = sim
+        .cli_stdin(
+            &argv::strs(&argv::login_service_principal(&sp, &["--secret-stdin"])),
+            "",
+        )
+        .await;
+    assert_contains(
+        &cli.stderr,
+        "pipe the secret into --secret-stdin, e.g. `printf %s \"$SECRET\" | acr-tray-cli login ...`",
+    );
     // A wrong secret: sign the service principal in again with its secret.
     let wrong = service
         .sign_in_service_principal(secret_sign_in(&sp, "not-the-secret"))

@@ -129,7 +129,9 @@ impl Engine {
                 if secret.is_empty() {
                     return Err(Error::invalid_input(
                         "the client secret is empty",
-                        Hint::text("pipe the secret into --secret-stdin, e.g. ")
+                        // The app asks for the secret in a form: only the CLI pipes it.
+                        Hint::none()
+                            .cli_note("pipe the secret into --secret-stdin, e.g. ")
                             .with(Action::sign_in_with(None, SignInMethod::PipedSecret)),
                     ));
                 }

@@ -2,7 +2,7 @@
 //! (a [`Hint`](crate::hint::Hint)'s actions as the app says them), and the sentences its views
 //! show. A terminal's words are the CLI's own.
 
-use crate::hint::{Action, HintWords};
+use crate::hint::{Action, HintWords, SignInMethod};
 
 /// Where in the app a hint's actions are done. Commands of other tools stay as written; the
 /// CLI's flag advice is left out (the app asks for a sign-in method itself).
@@ -12,6 +12,10 @@ pub struct AppWords;
 impl HintWords for AppWords {
     fn action(&self, action: &Action) -> String {
         match action {
+            Action::SignIn {
+                method: SignInMethod::PipedSecret,
+                ..
+            } => "enter the client secret under Accounts in Settings".to_owned(),
             Action::SignIn { .. } => {
                 "“Sign in again…” in the tray menu, or Accounts in Settings".to_owned()
             }
@@ -50,7 +54,7 @@ pub const ADMIN_ENABLED_WARNING: &str = "Anyone with its password can push and p
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hint::{Hint, SignInAs, SignInMethod};
+    use crate::hint::{Hint, SignInAs};
 
     /// One of every action, every sign-in method and every registry sign-in (the `match` fails
     /// to compile when a variant is added and not listed here).
@@ -183,6 +187,14 @@ mod tests {
         assert_eq!(
             hint.render(&AppWords),
             "install x, or stop Docker from using it (“Fix” under Docker in Settings → General can do that, with a backup)"
+        );
+        // A secret is typed into a form, not piped.
+        let hint = Hint::none()
+            .cli_note("pipe the secret into --secret-stdin, e.g. ")
+            .with(Action::sign_in_with(None, SignInMethod::PipedSecret));
+        assert_eq!(
+            hint.render(&AppWords),
+            "enter the client secret under Accounts in Settings"
         );
         // Other tools' commands stay as written, flags and all.
         let hint = Hint::text("enable it (")
