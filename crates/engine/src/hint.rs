@@ -290,17 +290,33 @@ impl From<Action> for Hint {
     }
 }
 
-/// Reads both forms: the parts, and a plain string (older files), which becomes text.
+/// Reads both forms: the parts, and a plain string (older files), which becomes text. A part
+/// this version does not know (written by a newer one) is left out rather than making the
+/// whole file unreadable.
 impl<'de> Deserialize<'de> for Hint {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
         #[serde(untagged)]
         enum Stored {
-            Parts(Vec<Part>),
+            Parts(Vec<StoredPart>),
             Text(String),
         }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum StoredPart {
+            Known(Part),
+            Unknown(serde::de::IgnoredAny),
+        }
         Ok(match Stored::deserialize(deserializer)? {
-            Stored::Parts(parts) => Self(parts),
+            Stored::Parts(parts) => Self(
+                parts
+                    .into_iter()
+                    .filter_map(|p| match p {
+                        StoredPart::Known(p) => Some(p),
+                        StoredPart::Unknown(_) => None,
+                    })
+                    .collect(),
+            ),
             Stored::Text(text) => Self::text(text),
         })
     }
@@ -366,6 +382,12 @@ mod tests {
         let old: Hint = serde_json::from_str("\"run `something` again\"").expect("old");
         assert_eq!(old, Hint::text("run `something` again"));
         assert!(serde_json::from_str::<Hint>("42").is_err());
+        // Parts a newer version wrote are left out; the rest still reads.
+        let newer: Hint = serde_json::from_str(
+            r#"[{"text":"see "},{"do":{"action":"open-the-moon"}},{"hologram":1},{"do":{"action":"status"}}]"#,
+        )
+        .expect("newer");
+        assert_eq!(newer, Hint::text("see ").with(Action::Status));
     }
 
     #[test]

@@ -101,7 +101,11 @@ pub(super) fn single_problem(
     incident: &Incident,
     words: &dyn HintWords,
 ) -> (String, String) {
-    let hint = incident.hint.as_ref().map(|h| h.render(words));
+    let hint = incident
+        .hint
+        .as_ref()
+        .map(|h| h.render(words))
+        .filter(|h| !h.is_empty());
     match &incident.subject {
         Subject::Registry { registry, .. } => {
             let lines: Vec<String> = [
@@ -150,9 +154,10 @@ pub(super) fn several_problems(
     };
     let hints: BTreeSet<Option<&Hint>> = incidents.iter().map(|i| i.hint.as_ref()).collect();
     let shared_hint = match hints.into_iter().collect::<Vec<_>>().as_slice() {
-        [Some(hint)] => hint.render(words),
-        _ => "Open ACR Tray for the details.".to_owned(),
-    };
+        [Some(hint)] => Some(hint.render(words)).filter(|h| !h.is_empty()),
+        _ => None,
+    }
+    .unwrap_or_else(|| "Open ACR Tray for the details.".to_owned());
     if registries.len() == incidents.len() {
         let title = format!("{} registries could not refresh", registries.len());
         let line = registries_line.unwrap_or_default();

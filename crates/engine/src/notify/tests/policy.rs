@@ -644,3 +644,68 @@ fn hints_are_said_in_the_words_of_the_shell_that_shows_them() {
         "2 registries could not refresh: acr-a, acr-b.\nsign in again with <sign-in>, or do <doctor-fix>"
     );
 }
+
+#[test]
+fn a_hint_that_says_nothing_in_these_words_is_left_out() {
+    // Advice only the CLI shows says nothing in words that leave it out (Kinds does).
+    let cli_only = Hint::none().cli_note("(add --device-code without a browser)");
+    let mut p = policy();
+    let shown = p.on_events(
+        t0(),
+        &[Event::SignInRequired {
+            identity: "alice".into(),
+            message: "the session is over".into(),
+            hint: Some(cli_only.clone()),
+        }],
+    );
+    assert_eq!(
+        shown[0].body,
+        "Sign in again as alice to keep Docker logged in."
+    );
+    let mut p = policy();
+    let shown = p.on_events(
+        t0(),
+        &[failed(
+            "acr-a",
+            None,
+            ErrorKind::Permission,
+            None,
+            Some(t0() + TimeDelta::hours(3)),
+        )],
+    );
+    let without = shown[0].body.clone();
+    let mut p = policy();
+    let mut denied = failed(
+        "acr-a",
+        None,
+        ErrorKind::Permission,
+        None,
+        Some(t0() + TimeDelta::hours(3)),
+    );
+    if let Event::RefreshFailed { hint, .. } = &mut denied {
+        *hint = Some(cli_only.clone());
+    }
+    let shown = p.on_events(
+        t0(),
+        &[denied.clone(), {
+            let mut b = denied.clone();
+            if let Event::RefreshFailed {
+                registry,
+                login_server,
+                ..
+            } = &mut b
+            {
+                *registry = "acr-b".into();
+                *login_server = super::login_server("acr-b");
+            }
+            b
+        }],
+    );
+    assert_eq!(
+        shown[0].body,
+        "2 registries could not refresh: acr-a, acr-b.\nOpen ACR Tray for the details."
+    );
+    let mut p = policy();
+    let shown_one = p.on_events(t0(), &[denied]);
+    assert_eq!(shown_one[0].body, without, "no empty line for the hint");
+}
