@@ -44,6 +44,9 @@ impl CliWords {
                 ),
             },
             Action::AddRegistry => format!("{PROGRAM} registry add NAME"),
+            Action::TrustCustomDomain { host } => {
+                format!("{PROGRAM} registry add {host} --trust-custom-domain")
+            }
             Action::ListRegistries => format!("{PROGRAM} registry list"),
             Action::Status => format!("{PROGRAM} status"),
             Action::Doctor => format!("{PROGRAM} doctor"),

@@ -249,7 +249,10 @@ impl Error {
             Self::Config { .. } => {
                 Hint::text("fix or remove the file; ACR Tray rewrites it on the next change")
             }
-            Self::HostNotAllowed { .. } => Hint::text("check the name; if this is your registry's custom domain, add it with --trust-custom-domain"),
+            Self::HostNotAllowed { host, .. } => Hint::text(
+                "check the name; if this is your registry's custom domain, trust it: ",
+            )
+            .run(Action::TrustCustomDomain { host: host.clone() }),
             Self::Network { .. } => Hint::text(
                 "check the network connection, proxy (HTTPS_PROXY) and CA settings (ca_file, SSL_CERT_FILE); ACR Tray retries on its next pass",
             ),

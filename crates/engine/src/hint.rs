@@ -54,6 +54,11 @@ pub enum Action {
     },
     /// Add a registry.
     AddRegistry,
+    /// Add a registry on a custom domain, trusting that domain with the identity's tokens.
+    TrustCustomDomain {
+        /// The custom domain's host (and port).
+        host: String,
+    },
     /// See the configured registries.
     ListRegistries,
     /// See the status of every registry and identity.

@@ -15,7 +15,7 @@ use crate::azure::login_server::resolve_registry;
 use crate::browser::{BrowserOpener, LoginMethod};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::hint::{Action, Hint, SignInMethod};
+use crate::hint::{Action, Hint, SignInAs, SignInMethod};
 use crate::secret::Secret;
 use crate::store::config::{
     IdentityConfig, IdentityKind, RegistryAuth, RegistryConfig, SecretSource, Settings,
@@ -120,7 +120,7 @@ impl Engine {
         {
             return Err(Error::invalid_input(
                 format!("a service principal signs in to one tenant, not {tenant:?}"),
-                "give the tenant's GUID or domain with --tenant",
+                Hint::text("give the tenant's GUID or domain").cli_note(" with --tenant"),
             ));
         }
         let client_id = login.client_id.to_ascii_lowercase();
@@ -442,7 +442,11 @@ impl Engine {
                     registry: registry.login_server.to_string(),
                     message: format!("{id} cannot see this registry in ARM"),
                     kind: crate::error::ErrorKind::Permission,
-                    hint: "reading admin credentials needs Contributor or Owner on the registry; or give the admin password with --username and --password-stdin".into(),
+                    hint: Hint::text("reading admin credentials needs Contributor or Owner on the registry; or give the admin password: ")
+                        .run(Action::ChangeRegistrySignIn {
+                            registry: registry.name.clone(),
+                            to: SignInAs::Admin { username: registry.name.clone() },
+                        }),
                 })?;
                 arm.list_credentials(&found.id).await?;
                 registry.arm_id = Some(found.id);
@@ -507,7 +511,9 @@ impl Engine {
                     let ids: Vec<&str> = many.iter().map(|i| i.id.as_str()).collect();
                     Err(Error::invalid_input(
                         "several identities are signed in",
-                        format!("choose one with --identity ({})", ids.join(", ")),
+                        Hint::text("choose one")
+                            .cli_note(" with --identity")
+                            .then(format!(" ({})", ids.join(", "))),
                     ))
                 }
             },

@@ -23,6 +23,9 @@ impl HintWords for AppWords {
                 "“Change…” next to the registry's sign-in in Settings".to_owned()
             }
             Action::AddRegistry => "“Add registry” on the Registries page in Settings".to_owned(),
+            Action::TrustCustomDomain { host } => {
+                format!("“Trust {host}” when you add it on the Registries page in Settings")
+            }
             Action::ListRegistries | Action::Status => "the Registries page in Settings".to_owned(),
             Action::Doctor | Action::DoctorFix => {
                 "“Fix” under Docker in Settings → General".to_owned()
@@ -108,6 +111,9 @@ mod tests {
                 },
             },
             Action::AddRegistry,
+            Action::TrustCustomDomain {
+                host: "registry.contoso.example".into(),
+            },
             Action::ListRegistries,
             Action::Status,
             Action::Doctor,
@@ -123,6 +129,7 @@ mod tests {
                 Action::SignIn { .. }
                 | Action::ChangeRegistrySignIn { .. }
                 | Action::AddRegistry
+                | Action::TrustCustomDomain { .. }
                 | Action::ListRegistries
                 | Action::Status
                 | Action::Doctor

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::azure::entra::AccessToken;
 use crate::error::{Error, ErrorKind, Result};
+use crate::hint::{Action, Hint};
 use crate::http;
 use crate::limits;
 use crate::text;
@@ -143,9 +144,15 @@ async fn answer(
             });
             Err(Final(Error::Registry {
                 registry: "IMDS".to_owned(),
-                message: format!("the managed identity endpoint refused a token for {which}: {detail}"),
+                message: format!(
+                    "the managed identity endpoint refused a token for {which}: {detail}"
+                ),
                 kind: ErrorKind::Configuration,
-                hint: "check that the identity is assigned to this VM (`az vm identity show`), and give --client-id when it has several".into(),
+                hint: Hint::text("check that the identity is assigned to this VM (")
+                    .with(Action::shell("az vm identity show"))
+                    .then("), and give its client ID")
+                    .cli_note(" (--client-id)")
+                    .then(" when it has several"),
             }))
         }
     }

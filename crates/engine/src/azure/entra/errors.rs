@@ -208,7 +208,8 @@ impl ErrorContext<'_> {
             .with(Action::shell(format!(
                 "az ad app credential reset --id {client} --cert @cert.pem --append"
             )))
-            .then(") or point --certificate at the right PEM file")
+            .then(") or choose the right PEM file")
+            .cli_note(" with --certificate")
         } else if has(700024) {
             "the client assertion is outside its valid time window: check this machine's clock"
                 .into()
