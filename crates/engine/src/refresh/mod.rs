@@ -98,6 +98,17 @@ impl Engine {
         self.refresh_selected(&registries, &mut state, pass).await
     }
 
+    /// [`Engine::refresh`] of `names`, recording into `state` as the caller loaded it (the
+    /// scheduler reads `state.json` once a wake); `state` is saved, so it is as on disk after.
+    pub(crate) async fn refresh_with_state(
+        &self,
+        names: &[String],
+        state: &mut State,
+    ) -> Result<Vec<RegistryOutcome>> {
+        let registries = self.select(names)?;
+        self.refresh_selected(&registries, state, Pass::Full).await
+    }
+
     /// The pipeline: pre-flight, every registry's credential fetched concurrently, the sinks,
     /// the bookkeeping and its events, the admin watch, the state saved.
     async fn refresh_selected(

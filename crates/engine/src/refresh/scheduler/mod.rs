@@ -22,7 +22,11 @@ use crate::notify::Notifier;
 use crate::refresh::RegistryOutcome;
 use crate::store::instance::InstanceLock;
 
+mod plan;
+mod retries;
 mod runner;
+#[cfg(test)]
+mod tests;
 use runner::Runner;
 
 /// What the scheduler is doing, published after every wake.
@@ -114,7 +118,8 @@ impl Scheduler {
             .iter()
             .map(|r| r.login_server.to_string())
             .collect();
-        let outcomes = runner.pass(all).await;
+        let mut state = runner.load_state();
+        let outcomes = runner.pass(all, &mut state).await;
         let now = runner.engine.now();
         runner.deliver(now);
         outcomes
