@@ -62,6 +62,9 @@ pub(super) struct Runner {
     incidents_file: PathBuf,
     /// Session warnings already sent: (identity, expected end).
     warned: HashSet<(String, DateTime<Utc>)>,
+    /// How often `state.json` was read.
+    #[cfg(test)]
+    state_loads: u32,
 }
 
 impl Runner {
@@ -105,6 +108,8 @@ impl Runner {
             notifications,
             incidents_file,
             warned: HashSet::new(),
+            #[cfg(test)]
+            state_loads: 0,
         };
         Ok((runner, status, lock))
     }
@@ -186,7 +191,11 @@ impl Runner {
     }
 
     /// `state.json` as it is now.
-    pub(super) fn load_state(&self) -> State {
+    pub(super) fn load_state(&mut self) -> State {
+        #[cfg(test)]
+        {
+            self.state_loads += 1;
+        }
         State::load(&self.engine.paths().state_file())
     }
 
@@ -482,5 +491,51 @@ impl Runner {
             registries,
             refreshing: Vec::new(),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::Env;
+    use crate::notify::LogNotifier;
+    use crate::store::secrets::MemoryStore;
+
+    /// A wake that makes a pass reads `state.json` once: the pass records into the state the
+    /// wake read (and saves it), and the plan after it, the session warnings and the status
+    /// are made from that same state, which is then what is on disk.
+    #[tokio::test]
+    async fn a_wake_reads_the_state_once() {
+        let home = tempfile::tempdir().expect("tmp");
+        // The identity is not signed in: the pass fails before any request.
+        std::fs::write(
+            home.path().join("config.toml"),
+            "[[registry]]\nname = \"one\"\nlogin_server = \"one.azurecr.io\"\nidentity = \"app\"\n",
+        )
+        .expect("write");
+        let options = EngineOptions {
+            env: Env::from_pairs([
+                ("ACR_TRAY_HOME", home.path().display().to_string()),
+                (
+                    "DOCKER_CONFIG",
+                    home.path().join("docker").display().to_string(),
+                ),
+            ]),
+            secrets: Arc::new(MemoryStore::new()),
+            ..EngineOptions::from_process()
+        };
+        let (mut runner, _status, _lock) =
+            Runner::prepare(options, "test", Arc::new(LogNotifier)).expect("runner");
+
+        let (next, state) = runner.wake().await;
+        assert_eq!(runner.passes, 1);
+        assert_eq!(runner.state_loads, 1);
+        let recorded = state.registries.get("one.azurecr.io").expect("recorded");
+        assert!(recorded.last_error.is_some());
+        assert_eq!(state, State::load(&runner.engine.paths().state_file()));
+        // The identity backs off; the next wake is when it may be tried again.
+        let failing = &runner.engine.settings().registries[0];
+        assert_eq!(next, runner.retries.retry_at(failing));
+        assert!(next.is_some());
     }
 }
