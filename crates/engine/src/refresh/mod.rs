@@ -2,7 +2,11 @@
 //! its sign-in mode — an Entra identity's token exchanged at `/oauth2/exchange` with audience
 //! negotiation, or the admin account — then one atomic write of Docker's config, state saved,
 //! events sent. Identities whose session ended are not tried again until the user signs in.
-//! The credential itself comes from `exchange.rs`; `sinks.rs` puts it where Docker reads it.
+//!
+//! In parts: this file selects the registries and runs the pass; `exchange.rs` gets one
+//! registry's credential; `sinks.rs` puts the new credentials where Docker reads them and
+//! answers by login server; `record.rs` is the bookkeeping (state, events, what a session's
+//! end teaches), without I/O; [`scheduler`] runs passes on time.
 
 mod exchange;
 mod record;
@@ -168,29 +172,29 @@ impl Engine {
             .store_credentials(&docker_path, read_only, &fresh)
             .await;
 
-        let outcomes: Vec<RegistryOutcome> = fetched
+        let results: Vec<(&RegistryConfig, RegistryOutcome)> = fetched
             .into_iter()
             .map(|(reg, r)| {
                 let login_server = reg.login_server.to_string();
-                // Every credential fetched was given to the sinks, which answer for each.
+                // The sinks answer for every credential they were given, by login server.
                 let result = r.and_then(|(refreshed, _)| {
                     stored
                         .remove(&login_server)
                         .unwrap_or(Ok(()))
                         .map(|()| refreshed)
                 });
-                RegistryOutcome {
+                let outcome = RegistryOutcome {
                     name: reg.name.clone(),
                     login_server,
                     identity: reg.signs_in_as(),
                     result,
-                }
+                };
+                (reg, outcome)
             })
             .collect();
 
-        let attempts: Vec<Attempt<'_>> = registries
+        let attempts: Vec<Attempt<'_>> = results
             .iter()
-            .zip(&outcomes)
             .map(|(reg, outcome)| Attempt {
                 registry: reg,
                 result: &outcome.result,
@@ -213,6 +217,7 @@ impl Engine {
         if !recorded.signed_out.is_empty() {
             tracing::warn!(identities = ?recorded.signed_out, "sign-in required; no more automatic attempts until the user signs in");
         }
+        let outcomes: Vec<RegistryOutcome> = results.into_iter().map(|(_, o)| o).collect();
         let watched_within = match pass {
             // Every registry, whenever it was read last (even "in the future", after the clock
             // was set back).

@@ -6,9 +6,53 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::retries::Retries;
-use crate::schedule::policy::Policy;
+use crate::schedule::policy::{self, Policy};
 use crate::store::config::{RegistryAuth, RegistryConfig};
 use crate::store::state::State;
+
+/// The wall and monotonic times of the last wake, to notice a wall clock that jumped (the
+/// machine slept, or the clock was set) between two wakes.
+#[derive(Debug, Clone)]
+pub(super) struct Wakes {
+    wall: DateTime<Utc>,
+    mono: tokio::time::Instant,
+    first: bool,
+}
+
+impl Wakes {
+    /// Before the first wake, at `wall` and `mono`.
+    pub(super) fn new(wall: DateTime<Utc>, mono: tokio::time::Instant) -> Self {
+        Self {
+            wall,
+            mono,
+            first: true,
+        }
+    }
+
+    /// The wall time of the last wake.
+    pub(super) fn wall(&self) -> DateTime<Utc> {
+        self.wall
+    }
+
+    /// Records a wake at `wall` and `mono`, and says by how much the wall clock ran ahead of
+    /// the monotonic one since the last wake when that was a jump (never on the first wake).
+    pub(super) fn wake(
+        &mut self,
+        wall: DateTime<Utc>,
+        mono: tokio::time::Instant,
+    ) -> Option<TimeDelta> {
+        let wall_elapsed = wall - self.wall;
+        let mono_elapsed = TimeDelta::from_std(mono.saturating_duration_since(self.mono))
+            .unwrap_or(TimeDelta::MAX);
+        let jumped = !self.first && policy::clock_jumped(wall_elapsed, mono_elapsed);
+        *self = Self {
+            wall,
+            mono,
+            first: false,
+        };
+        jumped.then(|| wall_elapsed - mono_elapsed)
+    }
+}
 
 /// Scheduled refreshes due within this window are made together (see [`due_now`]).
 pub(super) const COALESCE: TimeDelta = TimeDelta::seconds(30);

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, watch};
 
 use super::plan;
@@ -52,9 +52,7 @@ pub(super) struct Runner {
     /// Identities waiting for the user to sign in again, and the registries waiting with them.
     blocked: BTreeSet<String>,
     watched: Watched,
-    last_wall: DateTime<Utc>,
-    last_mono: tokio::time::Instant,
-    first: bool,
+    wakes: plan::Wakes,
     passes: u64,
     status: watch::Sender<Status>,
     notifier: Arc<dyn Notifier>,
@@ -95,13 +93,11 @@ impl Runner {
         let runner = Self {
             policy: Policy::from_settings(&engine.settings().refresh),
             watched: Watched::read(&engine),
-            last_wall: now,
-            last_mono: tokio::time::Instant::now(),
+            wakes: plan::Wakes::new(now, tokio::time::Instant::now()),
             engine,
             buffer,
             retries: Retries::default(),
             blocked: BTreeSet::new(),
-            first: true,
             passes: 0,
             status: status_tx,
             notifier,
@@ -204,20 +200,14 @@ impl Runner {
     /// plan after it is made from it. Returns the state too, for the status.
     async fn wake(&mut self) -> (Option<DateTime<Utc>>, State) {
         let now = self.engine.now();
-        let mono = tokio::time::Instant::now();
-        let wall_elapsed = now - self.last_wall;
-        let mono_elapsed = TimeDelta::from_std(mono - self.last_mono).unwrap_or(TimeDelta::MAX);
-        if !self.first && policy::clock_jumped(wall_elapsed, mono_elapsed) {
+        if let Some(jump) = self.wakes.wake(now, tokio::time::Instant::now()) {
             tracing::info!(
-                jumped_minutes = (wall_elapsed - mono_elapsed).num_minutes(),
+                jumped_minutes = jump.num_minutes(),
                 "the clock jumped (resumed from sleep?): checking every registry now"
             );
             // The network that failed before the sleep may be back: retry now.
             self.retries.after_clock_jump();
         }
-        self.first = false;
-        self.last_wall = now;
-        self.last_mono = mono;
 
         let watched = Watched::read(&self.engine);
         if watched.settings != self.watched.settings {
@@ -289,7 +279,7 @@ impl Runner {
             &self.retries,
             &self.blocked,
             &self.policy,
-            self.last_wall,
+            self.wakes.wall(),
         )
     }
 

@@ -389,3 +389,28 @@ fn the_next_wake_is_the_earliest_thing_due() {
     );
     assert_eq!(plan::next_wake(None, None, None, now), None);
 }
+
+/// A wall clock that ran more than two minutes ahead of the monotonic one between two wakes
+/// is a jump (resume from sleep); the first wake, and a wake on time, are not.
+#[test]
+fn a_wall_clock_that_ran_ahead_is_a_jump() {
+    let mono = tokio::time::Instant::now();
+    let mut wakes = plan::Wakes::new(at(0), mono);
+    assert_eq!(wakes.wake(at(600), mono), None, "the first wake is no jump");
+
+    let minute = std::time::Duration::from_secs(60);
+    assert_eq!(wakes.wake(at(601), mono + minute), None, "on time");
+    assert_eq!(wakes.wall(), at(601));
+    assert_eq!(
+        wakes.wake(at(603), mono + 2 * minute),
+        None,
+        "one minute ahead"
+    );
+    assert_eq!(
+        wakes.wake(at(700), mono + 3 * minute),
+        Some(TimeDelta::minutes(96)),
+        "slept for an hour and a half"
+    );
+    // The clock set back is no jump ahead.
+    assert_eq!(wakes.wake(at(600), mono + 4 * minute), None);
+}
