@@ -130,6 +130,33 @@ impl Event {
     }
 }
 
+/// What a backoff or a notification incident is about, as a key: the scheduler backs off per
+/// registry and per identity, and the notification policy keeps its incidents (and
+/// `notifications.json`) under the same keys. Its text — `registry:<login server>`,
+/// `identity:<id>`, `admin:<login server>`, `session:<id>` — is the stored form.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SubjectKey {
+    /// A registry, by login server: its refresh fails.
+    Registry(String),
+    /// An identity: its token cannot be had, or it must sign in again.
+    Identity(String),
+    /// A registry's admin account, by login server.
+    Admin(String),
+    /// An identity's session, which a sign-in-frequency policy will end.
+    Session(String),
+}
+
+impl std::fmt::Display for SubjectKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Registry(login_server) => write!(f, "registry:{login_server}"),
+            Self::Identity(id) => write!(f, "identity:{id}"),
+            Self::Admin(login_server) => write!(f, "admin:{login_server}"),
+            Self::Session(id) => write!(f, "session:{id}"),
+        }
+    }
+}
+
 /// Receives events.
 pub trait EventSink: Send + Sync {
     /// Handles one event; must not block for long.

@@ -236,6 +236,27 @@ impl Hint {
     }
 }
 
+/// Words for tests that need a shell's words but not a shell: each action as its `Debug` form,
+/// CLI notes shown (what [`Hint::plain`] reads).
+#[cfg(test)]
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct PlainWords;
+
+#[cfg(test)]
+impl HintWords for PlainWords {
+    fn action(&self, action: &Action) -> String {
+        format!("{action:?}")
+    }
+
+    fn run(&self, action: &Action) -> String {
+        format!("{action:?}")
+    }
+
+    fn cli_notes(&self) -> bool {
+        true
+    }
+}
+
 impl Action {
     /// Sign `identity` in again, as before.
     pub fn sign_in(identity: impl Into<String>) -> Self {

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::text;
 use super::{NotificationAction, Urgency};
 use crate::error::{Error, ErrorKind, Result};
-use crate::events::Event;
+use crate::events::{Event, SubjectKey};
 use crate::fsutil;
 use crate::hint::Hint;
 
@@ -161,19 +161,19 @@ pub fn save_incidents(path: &Path, incidents: &Incidents) -> Result<()> {
 }
 
 pub(super) fn registry_key(login_server: &str) -> String {
-    format!("registry:{login_server}")
+    SubjectKey::Registry(login_server.to_owned()).to_string()
 }
 
 pub(super) fn identity_key(identity: &str) -> String {
-    format!("identity:{identity}")
+    SubjectKey::Identity(identity.to_owned()).to_string()
 }
 
 pub(super) fn admin_key(login_server: &str) -> String {
-    format!("admin:{login_server}")
+    SubjectKey::Admin(login_server.to_owned()).to_string()
 }
 
 pub(super) fn session_key(identity: &str) -> String {
-    format!("session:{identity}")
+    SubjectKey::Session(identity.to_owned()).to_string()
 }
 
 /// The key of a notification about several incidents or announcements.

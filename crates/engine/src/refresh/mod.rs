@@ -2,26 +2,32 @@
 //! its sign-in mode — an Entra identity's token exchanged at `/oauth2/exchange` with audience
 //! negotiation, or the admin account — then one atomic write of Docker's config, state saved,
 //! events sent. Identities whose session ended are not tried again until the user signs in.
-//! The credential itself comes from `exchange.rs`; `sinks.rs` puts it where Docker reads it.
+//!
+//! In parts: this file selects the registries and runs the pass; `exchange.rs` gets one
+//! registry's credential; `sinks.rs` puts the new credentials where Docker reads them and
+//! answers by login server; `record.rs` is the bookkeeping (state, events, what a session's
+//! end teaches), without I/O; [`scheduler`] runs passes on time.
 
 mod exchange;
+mod record;
 pub mod scheduler;
 mod sinks;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::azure::cloud::Audience;
 use crate::docker::{CredentialStore, DockerConfig};
-use crate::engine::{Engine, ends_session};
+use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
-use crate::events::Event;
 use crate::hint::{Action, Hint};
 use crate::store::config::{RegistryAuth, RegistryConfig};
 use crate::store::state::{State, StoredError};
 use crate::store::token_store::{CachedCredential, TokenStore};
+use record::{Attempt, record};
+use sinks::Fresh;
 
 /// The result of refreshing one registry.
 #[derive(Debug, Clone)]
@@ -91,10 +97,31 @@ impl Engine {
     /// One refresh of `names`, writing what `pass` says.
     async fn refresh_pass(&self, names: &[String], pass: Pass) -> Result<Vec<RegistryOutcome>> {
         let registries = self.select(names)?;
+        let mut state = State::load(&self.paths.state_file());
+        self.refresh_selected(&registries, &mut state, pass).await
+    }
+
+    /// [`Engine::refresh`] of `names`, recording into `state` as the caller loaded it (the
+    /// scheduler reads `state.json` once a wake); `state` is saved, so it is as on disk after.
+    pub(crate) async fn refresh_with_state(
+        &self,
+        names: &[String],
+        state: &mut State,
+    ) -> Result<Vec<RegistryOutcome>> {
+        let registries = self.select(names)?;
+        self.refresh_selected(&registries, state, Pass::Full).await
+    }
+
+    /// The pipeline: pre-flight, every registry's credential fetched concurrently, the sinks,
+    /// the bookkeeping and its events, the admin watch, the state saved.
+    async fn refresh_selected(
+        &self,
+        registries: &[&RegistryConfig],
+        state: &mut State,
+        pass: Pass,
+    ) -> Result<Vec<RegistryOutcome>> {
         let _secrets = self.remember_secrets();
         let docker_path = self.docker_config_path()?;
-        let state_path = self.paths.state_file();
-        let mut state = State::load(&state_path);
         let preflight = DockerConfig::load(&docker_path);
         let ended: BTreeMap<String, StoredError> = state
             .identities
@@ -120,113 +147,76 @@ impl Engine {
                         },
                     },
                 };
-                (reg, result)
+                (*reg, result)
             }
         });
-        let results = futures::future::join_all(attempts).await;
+        let fetched = futures::future::join_all(attempts).await;
 
-        let results: Vec<_> = results.into_iter().map(|(reg, r)| (*reg, r)).collect();
         let read_only = match (pass, &preflight) {
             (Pass::CacheOnly, Ok(cfg)) => Some(cfg),
             _ => None,
         };
-        let results = self
-            .store_credentials(&docker_path, read_only, results)
+        let fresh: Vec<Fresh<'_>> = fetched
+            .iter()
+            .filter_map(|(reg, r)| {
+                let (refreshed, credential) = r.as_ref().ok()?;
+                Some(Fresh {
+                    login_server: reg.login_server.to_string(),
+                    credential,
+                    expires_at: refreshed.expires_at,
+                })
+            })
+            .collect();
+        let mut stored = self
+            .store_credentials(&docker_path, read_only, &fresh)
             .await;
 
-        let now = self.clock.now();
-        let mut outcomes = Vec::new();
-        let mut newly_ended: HashSet<String> = HashSet::new();
-        for (reg, result) in results {
-            // The state and the events speak of the credential Docker uses. A cache-only pass
-            // for a registry whose credential Docker keeps elsewhere leaves both alone (the token
-            // in Docker's config is as it was); only a session that ended is noted.
-            let docker_uses_cache = read_only.is_none_or(|cfg| {
-                matches!(
-                    cfg.store_for(&reg.login_server.to_string(), &self.env),
-                    CredentialStore::AcrTray { .. }
-                )
-            });
-            if !docker_uses_cache {
-                if let Err(e) = &result
-                    && let Some(id) = ends_session(e)
-                {
-                    self.note_session_ended(&mut state, id, e, now, &mut newly_ended);
-                }
-                outcomes.push(RegistryOutcome {
+        let results: Vec<(&RegistryConfig, RegistryOutcome)> = fetched
+            .into_iter()
+            .map(|(reg, r)| {
+                let login_server = reg.login_server.to_string();
+                // The sinks answer for every credential they were given, by login server.
+                let result = r.and_then(|(refreshed, _)| {
+                    stored
+                        .remove(&login_server)
+                        .unwrap_or(Ok(()))
+                        .map(|()| refreshed)
+                });
+                let outcome = RegistryOutcome {
                     name: reg.name.clone(),
-                    login_server: reg.login_server.to_string(),
+                    login_server,
                     identity: reg.signs_in_as(),
                     result,
-                });
-                continue;
-            }
-            let entry = state
-                .registries
-                .entry(reg.login_server.to_string())
-                .or_default();
-            match &result {
-                Ok(r) => {
-                    if let Some(failed) = entry.last_error.take() {
-                        self.emit(Event::Recovered {
-                            registry: reg.name.clone(),
-                            login_server: reg.login_server.to_string(),
-                            failing_since: entry.failing_since.take().unwrap_or(failed.at),
-                        });
-                    }
-                    entry.failing_since = None;
-                    entry.audience = r.audience;
-                    entry.last_refresh = Some(now);
-                    entry.expires_at = r.expires_at;
-                    entry.last_error = None;
-                    if r.role.is_some() {
-                        entry.role = r.role;
-                    }
-                    if let Some(id) = &reg.identity {
-                        state.identities.entry(id.clone()).or_default().last_token = Some(now);
-                    }
-                    tracing::info!(registry = %reg.login_server, "Docker credential refreshed");
-                    self.emit(Event::Refreshed {
-                        registry: reg.name.clone(),
-                        login_server: reg.login_server.to_string(),
-                        expires_at: r.expires_at,
-                    });
-                }
-                Err(e) => {
-                    if entry.last_error.is_none() {
-                        entry.failing_since = Some(now);
-                    }
-                    entry.last_error = Some(StoredError::new(e, now));
-                    if matches!(e, Error::NoRole { .. }) {
-                        // The registry refused every token: the identity may do nothing there.
-                        entry.role = Some(crate::azure::acr::RegistryRole::None);
-                    }
-                    tracing::warn!(registry = %reg.login_server, error = %e, "refresh failed");
-                    let valid_until = entry.expires_at.filter(|exp| *exp > now);
-                    if let Some(id) = ends_session(e) {
-                        self.note_session_ended(&mut state, id, e, now, &mut newly_ended);
-                    }
-                    self.emit(Event::RefreshFailed {
-                        registry: reg.name.clone(),
-                        login_server: reg.login_server.to_string(),
-                        identity: reg.identity.clone(),
-                        kind: e.kind(),
-                        message: e.to_string(),
-                        hint: e.hint(),
-                        valid_until,
-                    });
-                }
-            }
-            outcomes.push(RegistryOutcome {
-                name: reg.name.clone(),
-                login_server: reg.login_server.to_string(),
-                identity: reg.signs_in_as(),
-                result,
-            });
+                };
+                (reg, outcome)
+            })
+            .collect();
+
+        let attempts: Vec<Attempt<'_>> = results
+            .iter()
+            .map(|(reg, outcome)| Attempt {
+                registry: reg,
+                result: &outcome.result,
+                // The state and the events speak of the credential Docker uses.
+                docker_uses_it: read_only.is_none_or(|cfg| {
+                    matches!(
+                        cfg.store_for(&outcome.login_server, &self.env),
+                        CredentialStore::AcrTray { .. }
+                    )
+                }),
+            })
+            .collect();
+        let recorded = record(state, &attempts, self.clock.now());
+        for id in &recorded.signed_out {
+            self.forget_tokens(id);
         }
-        if !newly_ended.is_empty() {
-            tracing::warn!(identities = ?newly_ended, "sign-in required; no more automatic attempts until the user signs in");
+        for event in recorded.events {
+            self.emit(event);
         }
+        if !recorded.signed_out.is_empty() {
+            tracing::warn!(identities = ?recorded.signed_out, "sign-in required; no more automatic attempts until the user signs in");
+        }
+        let outcomes: Vec<RegistryOutcome> = results.into_iter().map(|(_, o)| o).collect();
         let watched_within = match pass {
             // Every registry, whenever it was read last (even "in the future", after the clock
             // was set back).
@@ -237,40 +227,13 @@ impl Engine {
             Pass::CacheOnly => None,
         };
         if let Some(fresh_for) = watched_within {
-            self.watch_admin_in(&registries, &mut state, &outcomes, fresh_for)
+            self.watch_admin_in(registries, state, &outcomes, fresh_for)
                 .await;
         }
-        if let Err(e) = state.save(&state_path) {
+        if let Err(e) = state.save(&self.paths.state_file()) {
             tracing::warn!(error = %e, "could not save the state");
         }
         Ok(outcomes)
-    }
-
-    /// Marks an identity whose session ended as needing a sign-in (once: the first time
-    /// it is seen, with an event), so nothing is tried for it until the user signs in.
-    fn note_session_ended(
-        &self,
-        state: &mut State,
-        id: &str,
-        e: &Error,
-        now: DateTime<Utc>,
-        newly_ended: &mut HashSet<String>,
-    ) {
-        let identity = state.identities.entry(id.to_owned()).or_default();
-        if let Some(limit) = crate::schedule::forecast::sign_in_frequency(e) {
-            // Learned: the next session will end the same way; warn ahead.
-            identity.sign_in_frequency_secs = Some(limit.num_seconds());
-        }
-        if identity.sign_in_required.is_none() {
-            identity.sign_in_required = Some(StoredError::new(e, now));
-            newly_ended.insert(id.to_owned());
-            self.forget_tokens(id);
-            self.emit(Event::SignInRequired {
-                identity: id.to_owned(),
-                message: e.to_string(),
-                hint: e.hint(),
-            });
-        }
     }
 
     /// The admin-account watch of this pass's registries (not of those whose identity must

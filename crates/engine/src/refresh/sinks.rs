@@ -1,11 +1,13 @@
 //! Where a refreshed credential goes: Docker's config (its `auths` or a credential helper),
 //! ACR Tray's own cache, and podman's auth.json.
 
-use super::Refreshed;
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
 use crate::docker::{self, CredentialStore, DockerConfig, DockerCredential, EntryForm, helper};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::store::config::RegistryConfig;
 use crate::store::token_store::{CachedCredential, TokenStore};
 
 impl Engine {
@@ -24,27 +26,24 @@ impl Engine {
     /// `docker-credential-acr-tray` and `acr-tray-cli token` answer from; and into podman's
     /// auth.json when that is switched on). Blocking work runs off the async threads.
     /// With `read_only` (Docker's config as read) only the cache is written.
-    pub(super) async fn store_credentials<'r>(
+    /// Says, by login server, whether each credential is where Docker reads it.
+    pub(super) async fn store_credentials(
         &self,
         docker_path: &std::path::Path,
         read_only: Option<&DockerConfig>,
-        results: Vec<(&'r RegistryConfig, Result<(Refreshed, DockerCredential)>)>,
-    ) -> Vec<(&'r RegistryConfig, Result<Refreshed>)> {
-        let to_write: Vec<(String, DockerCredential)> = results
+        fresh: &[Fresh<'_>],
+    ) -> BTreeMap<String, Result<()>> {
+        let to_write: Vec<(String, DockerCredential)> = fresh
             .iter()
-            .filter_map(|(reg, r)| {
-                r.as_ref()
-                    .ok()
-                    .map(|(_, cred)| (reg.login_server.to_string(), cred.clone()))
-            })
+            .map(|f| (f.login_server.clone(), f.credential.clone()))
             .collect();
         let written = if let Some(cfg) = read_only {
             Ok(to_write
                 .iter()
-                .map(|(registry, _)| Ok(cfg.store_for(registry, &self.env)))
+                .map(|(registry, _)| (registry.clone(), Ok(cfg.store_for(registry, &self.env))))
                 .collect())
         } else if to_write.is_empty() {
-            Ok(Vec::new())
+            Ok(BTreeMap::new())
         } else {
             let (path, creds, env) = (
                 docker_path.to_path_buf(),
@@ -60,7 +59,8 @@ impl Engine {
             let dispatch = tracing::dispatcher::get_default(Clone::clone);
             tokio::task::spawn_blocking(move || {
                 tracing::dispatcher::with_default(&dispatch, || {
-                    let written = docker::write_credentials(&path, &creds, &env);
+                    let written = docker::write_credentials(&path, &creds, &env)
+                        .map(|stores| by_registry(&creds, stores));
                     if let Some(podman) = podman {
                         let plain: Vec<(String, DockerCredential)> = creds
                             .into_iter()
@@ -77,39 +77,54 @@ impl Engine {
             .unwrap_or_else(|e| Err(Error::invalid_input(format!("writer task failed: {e}"), "")))
         };
         let cache = TokenStore::new(self.secrets.as_ref(), self.paths.token_file());
-        let mut written_iter = match &written {
-            Ok(w) => w.clone().into_iter(),
-            Err(_) => Vec::new().into_iter(),
-        };
-        results
-            .into_iter()
-            .map(|(reg, r)| {
-                let r = match r {
-                    Err(e) => Err(e),
-                    Ok((refreshed, cred)) => match (&written, written_iter.next()) {
-                        (Err(e), _) => Err(e.clone()),
-                        (Ok(_), Some(Err(e))) => Err(e),
-                        (Ok(_), store) => {
-                            let cached = CachedCredential {
-                                username: cred.username.clone(),
-                                secret: cred.secret.clone(),
-                                expires_at: refreshed.expires_at,
-                            };
-                            match (cache.put(&reg.login_server.to_string(), &cached), store) {
-                                (Err(e), Some(Ok(CredentialStore::AcrTray { .. }))) => Err(e),
-                                (Err(e), _) => {
-                                    tracing::warn!(registry = %reg.login_server, error = %e, "could not cache the credential");
-                                    Ok(refreshed)
-                                }
-                                (Ok(()), _) => Ok(refreshed),
-                            }
-                        }
-                    },
+        fresh
+            .iter()
+            .map(|f| {
+                let store = match &written {
+                    Err(e) => Err(e.clone()),
+                    Ok(stores) => stores.get(&f.login_server).cloned().transpose(),
                 };
-                (reg, r)
+                let r = store.and_then(|store| {
+                    let cached = CachedCredential {
+                        username: f.credential.username.clone(),
+                        secret: f.credential.secret.clone(),
+                        expires_at: f.expires_at,
+                    };
+                    match (cache.put(&f.login_server, &cached), store) {
+                        (Err(e), Some(CredentialStore::AcrTray { .. })) => Err(e),
+                        (Err(e), _) => {
+                            tracing::warn!(registry = %f.login_server, error = %e, "could not cache the credential");
+                            Ok(())
+                        }
+                        (Ok(()), _) => Ok(()),
+                    }
+                });
+                (f.login_server.clone(), r)
             })
             .collect()
     }
+}
+
+/// A new credential for one registry, for the sinks.
+pub(super) struct Fresh<'a> {
+    /// The registry's login server.
+    pub(super) login_server: String,
+    /// The credential.
+    pub(super) credential: &'a DockerCredential,
+    /// When it runs out.
+    pub(super) expires_at: Option<DateTime<Utc>>,
+}
+
+/// Docker's writer's answers (one per credential, in the order given), by login server.
+fn by_registry(
+    creds: &[(String, DockerCredential)],
+    stores: Vec<Result<CredentialStore>>,
+) -> BTreeMap<String, Result<CredentialStore>> {
+    creds
+        .iter()
+        .map(|(registry, _)| registry.clone())
+        .zip(stores)
+        .collect()
 }
 
 /// podman's auth.json: `REGISTRY_AUTH_FILE`, else `$XDG_RUNTIME_DIR/containers/auth.json` on

@@ -7,6 +7,12 @@
 //!
 //! It waits only on tokio's timers and reads the time only from the engine's
 //! [`Clock`](crate::clock::Clock), so tests run it on a paused tokio clock.
+//!
+//! In parts: this file is the handle ([`Scheduler`]) and what it publishes; `runner.rs` the
+//! loop, which reads `state.json` once a wake; `plan.rs` its decisions (what is due, what is
+//! refreshed now, when to wake, whether the clock jumped) and `retries.rs` the backoff per
+//! registry and identity, keyed by [`SubjectKey`](crate::events::SubjectKey) — both pure,
+//! unit-tested in `tests.rs`.
 
 use std::sync::{Arc, Mutex};
 
@@ -23,7 +29,11 @@ use crate::notify::Notifier;
 use crate::refresh::RegistryOutcome;
 use crate::store::instance::InstanceLock;
 
+mod plan;
+mod retries;
 mod runner;
+#[cfg(test)]
+mod tests;
 use runner::Runner;
 
 /// What the scheduler is doing, published after every wake.
@@ -118,7 +128,8 @@ impl Scheduler {
             .iter()
             .map(|r| r.login_server.to_string())
             .collect();
-        let outcomes = runner.pass(all).await;
+        let mut state = runner.load_state();
+        let outcomes = runner.pass(all, &mut state).await;
         let now = runner.engine.now();
         runner.deliver(now);
         outcomes

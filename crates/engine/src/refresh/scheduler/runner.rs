@@ -1,40 +1,28 @@
 //! The loop behind [`Scheduler`](super::Scheduler): what it remembers between wakes (backoff,
 //! identities waiting for a sign-in, the files it watches) and what it does on each wake.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, watch};
 
+use super::plan;
+use super::retries::Retries;
 use super::{Buffer, Command, Planned, Status};
 use crate::engine::{Engine, EngineOptions};
 use crate::error::{Error, Result};
-use crate::events::Event;
+use crate::events::{Event, SubjectKey};
 use crate::hint::HintWords;
-use crate::limits;
 use crate::notify::{self, NotificationPolicy, Notifier};
 use crate::refresh::RegistryOutcome;
 use crate::schedule::forecast;
-use crate::schedule::policy::{self, FailureClass, Policy};
-use crate::store::config::{RegistryAuth, RegistryConfig, Settings};
+use crate::schedule::policy::{self, Policy};
+use crate::store::config::{RegistryConfig, Settings};
 use crate::store::instance::InstanceLock;
 use crate::store::state::State;
-
-/// Scheduled refreshes due within this window are made together (see `Runner::wake`).
-const COALESCE: TimeDelta = TimeDelta::seconds(30);
-
-/// Failures in a row of one registry (`registry:<login server>`) or one identity
-/// (`identity:<id>`), and when to try again.
-#[derive(Debug, Clone)]
-struct Failures {
-    count: u32,
-    retry_at: DateTime<Utc>,
-    class: FailureClass,
-    kind: crate::error::ErrorKind,
-}
 
 /// The files whose change triggers work: the settings (reload) and Docker's config.json (a
 /// repaired file is retried at once).
@@ -61,13 +49,11 @@ pub(super) struct Runner {
     pub(super) engine: Engine,
     policy: Policy,
     buffer: Arc<Buffer>,
-    failures: HashMap<String, Failures>,
+    retries: Retries,
     /// Identities waiting for the user to sign in again, and the registries waiting with them.
-    blocked: BTreeMap<String, ()>,
+    blocked: BTreeSet<String>,
     watched: Watched,
-    last_wall: DateTime<Utc>,
-    last_mono: tokio::time::Instant,
-    first: bool,
+    wakes: plan::Wakes,
     passes: u64,
     status: watch::Sender<Status>,
     notifier: Arc<dyn Notifier>,
@@ -75,6 +61,9 @@ pub(super) struct Runner {
     incidents_file: PathBuf,
     /// Session warnings already sent: (identity, expected end).
     warned: HashSet<(String, DateTime<Utc>)>,
+    /// How often `state.json` was read.
+    #[cfg(test)]
+    state_loads: u32,
 }
 
 impl Runner {
@@ -106,19 +95,19 @@ impl Runner {
         let runner = Self {
             policy: Policy::from_settings(&engine.settings().refresh),
             watched: Watched::read(&engine),
-            last_wall: now,
-            last_mono: tokio::time::Instant::now(),
+            wakes: plan::Wakes::new(now, tokio::time::Instant::now()),
             engine,
             buffer,
-            failures: HashMap::new(),
-            blocked: BTreeMap::new(),
-            first: true,
+            retries: Retries::default(),
+            blocked: BTreeSet::new(),
             passes: 0,
             status: status_tx,
             notifier,
             notifications,
             incidents_file,
             warned: HashSet::new(),
+            #[cfg(test)]
+            state_loads: 0,
         };
         Ok((runner, status, lock))
     }
@@ -129,10 +118,10 @@ impl Runner {
             "scheduler started"
         );
         loop {
-            let next = self.wake(Vec::new()).await;
+            let (next, state) = self.wake().await;
             let now = self.engine.now();
             let sleep = policy::sleep_for(now, next);
-            self.publish(now, now + sleep);
+            self.publish(&state, now, now + sleep);
             let command = tokio::select! {
                 () = tokio::time::sleep(sleep.to_std().unwrap_or_default()) => None,
                 command = commands.recv() => match command {
@@ -177,7 +166,7 @@ impl Runner {
             out
         };
         for ls in &selected {
-            self.failures.remove(&registry_key(ls));
+            self.retries.clear(&SubjectKey::Registry(ls.clone()));
         }
         // Asked for by a person: check the whole chain again, Entra sign-in included, so a
         // session that ended since the cached access token was issued shows now, not up to an
@@ -193,29 +182,34 @@ impl Runner {
         for id in &identities {
             self.engine.forget_tokens(id);
         }
-        let outcomes = self.pass(selected).await;
-        self.wake(Vec::new()).await;
+        let mut state = self.load_state();
+        let outcomes = self.pass(selected, &mut state).await;
+        self.wake().await;
         outcomes
     }
 
+    /// `state.json` as it is now.
+    pub(super) fn load_state(&mut self) -> State {
+        #[cfg(test)]
+        {
+            self.state_loads += 1;
+        }
+        State::load(&self.engine.paths().state_file())
+    }
+
     /// Notices what changed, refreshes whatever is due, and says when the next thing is due.
-    async fn wake(&mut self, extra: Vec<String>) -> Option<DateTime<Utc>> {
+    /// Reads `state.json` once; the pass records into that same state (and saves it), and the
+    /// plan after it is made from it. Returns the state too, for the status.
+    async fn wake(&mut self) -> (Option<DateTime<Utc>>, State) {
         let now = self.engine.now();
-        let mono = tokio::time::Instant::now();
-        let wall_elapsed = now - self.last_wall;
-        let mono_elapsed = TimeDelta::from_std(mono - self.last_mono).unwrap_or(TimeDelta::MAX);
-        if !self.first && policy::clock_jumped(wall_elapsed, mono_elapsed) {
+        if let Some(jump) = self.wakes.wake(now, tokio::time::Instant::now()) {
             tracing::info!(
-                jumped_minutes = (wall_elapsed - mono_elapsed).num_minutes(),
+                jumped_minutes = jump.num_minutes(),
                 "the clock jumped (resumed from sleep?): checking every registry now"
             );
             // The network that failed before the sleep may be back: retry now.
-            self.failures
-                .retain(|_, f| f.class != FailureClass::Transient);
+            self.retries.after_clock_jump();
         }
-        self.first = false;
-        self.last_wall = now;
-        self.last_mono = mono;
 
         let watched = Watched::read(&self.engine);
         if watched.settings != self.watched.settings {
@@ -224,59 +218,30 @@ impl Runner {
         let docker_changed = watched.docker != self.watched.docker;
         self.watched = watched;
 
-        let state = State::load(&self.engine.paths().state_file());
-        let signed_in_again = self.track_sign_ins(&state);
-
-        let mut due: Vec<String> = extra;
-        due.extend(signed_in_again);
+        let mut state = self.load_state();
+        let mut due = self.track_sign_ins(&state);
         if docker_changed {
             // Someone else changed config.json: a repaired file is worth a try at once, and a
             // registry whose entry vanished (deleted file, `docker logout`) is logged in again.
-            self.failures
-                .retain(|_, f| f.kind != crate::error::ErrorKind::DockerConfig);
+            self.retries.after_docker_config_changed();
             due.extend(self.missing_from_docker(&state));
         }
-        let mut earliest: Option<DateTime<Utc>> = None;
-        for (reg, at) in self.plan(&state) {
-            let Some(at) = at else { continue };
-            // Scheduled refreshes falling due within the next half minute join this pass:
-            // one write of config.json and state.json instead of one per registry. Retries
-            // keep their own time (a server's Retry-After is honoured to the second).
-            let window = if self.is_retrying(reg) {
-                TimeDelta::zero()
-            } else {
-                COALESCE
-            };
-            if at <= now + window {
-                due.push(reg.login_server.to_string());
-            } else {
-                earliest = Some(earliest.map_or(at, |e| e.min(at)));
-            }
-        }
+        let (scheduled, mut earliest) = plan::due_now(&self.plan(&state), &self.retries, now);
+        due.extend(scheduled);
         if !due.is_empty() {
             due.sort();
             due.dedup();
-            let _ = self.pass(due).await;
+            let _ = self.pass(due, &mut state).await;
             // Our own write is not someone else's change.
             self.watched = Watched::read(&self.engine);
             // What the pass changed (new expiry, backoff) decides the next wake.
-            let state = State::load(&self.engine.paths().state_file());
             let now = self.engine.now();
-            earliest = self
-                .plan(&state)
-                .into_iter()
-                .filter_map(|(_, at)| at)
-                .map(|at| at.max(now))
-                .min();
+            earliest = plan::earliest(&self.plan(&state), now);
         }
-        let state = State::load(&self.engine.paths().state_file());
         let now = self.engine.now();
         let warning = self.forecast(&state, now);
         let check = self.deliver(now);
-        [earliest, warning, check.filter(|at| *at > now)]
-            .into_iter()
-            .flatten()
-            .min()
+        (plan::next_wake(earliest, warning, check, now), state)
     }
 
     /// Registries ACR Tray has written to config.json's `auths` before whose entry is gone.
@@ -310,76 +275,25 @@ impl Runner {
 
     /// Each registry with when it is due (`None`: waiting for a sign-in).
     fn plan<'s>(&'s self, state: &State) -> Vec<(&'s RegistryConfig, Option<DateTime<Utc>>)> {
-        self.engine
-            .settings()
-            .registries
-            .iter()
-            .map(|reg| {
-                if self.waiting_for_sign_in(reg).is_some() {
-                    return (reg, None);
-                }
-                let ls = reg.login_server.to_string();
-                let own = self.failures.get(&registry_key(&ls)).map(|f| f.retry_at);
-                let identity = reg
-                    .identity
-                    .as_deref()
-                    .and_then(|id| self.failures.get(&identity_key(id)))
-                    .map(|f| f.retry_at);
-                let at = match (own, identity) {
-                    (None, None) => {
-                        let s = state.registries.get(&ls);
-                        self.policy.due_at(
-                            &ls,
-                            s.and_then(|s| s.last_refresh),
-                            s.and_then(|s| s.expires_at),
-                        )
-                    }
-                    (a, b) => a.max(b),
-                };
-                // `None` from the policy means "never refreshed": due now.
-                (reg, Some(at.unwrap_or(self.last_wall)))
-            })
-            .collect()
-    }
-
-    /// Whether the registry (or its identity) is backing off after a failure.
-    fn is_retrying(&self, reg: &RegistryConfig) -> bool {
-        self.failures
-            .contains_key(&registry_key(&reg.login_server.to_string()))
-            || reg
-                .identity
-                .as_deref()
-                .is_some_and(|id| self.failures.contains_key(&identity_key(id)))
-    }
-
-    fn waiting_for_sign_in<'r>(&self, reg: &'r RegistryConfig) -> Option<&'r str> {
-        if reg.auth == RegistryAuth::AdminPassword {
-            return None;
-        }
-        let id = reg.identity.as_deref()?;
-        self.blocked.contains_key(id).then_some(id)
+        plan::plan(
+            &self.engine.settings().registries,
+            state,
+            &self.retries,
+            &self.blocked,
+            &self.policy,
+            self.wakes.wall(),
+        )
     }
 
     /// Identities whose session ended wait; one whose user signed in again (here or in another
     /// process) is released, and its registries are due at once.
     /// Returns the login servers of the identities signed in again, to refresh now.
     fn track_sign_ins(&mut self, state: &State) -> Vec<String> {
-        let now_blocked: BTreeMap<String, ()> = state
-            .identities
-            .iter()
-            .filter(|(_, s)| s.sign_in_required.is_some())
-            .map(|(id, _)| (id.clone(), ()))
-            .collect();
-        let released: Vec<String> = self
-            .blocked
-            .keys()
-            .filter(|id| !now_blocked.contains_key(*id))
-            .cloned()
-            .collect();
+        let (now_blocked, released) = plan::sign_ins(&self.blocked, state);
         let mut due = Vec::new();
         for id in released {
             tracing::info!(identity = %id, "signed in again: refreshing its registries");
-            self.failures.remove(&identity_key(&id));
+            self.retries.clear(&SubjectKey::Identity(id.clone()));
             // The failure this engine remembers for the old session must not stand in for the
             // new one.
             self.engine.forget_tokens(&id);
@@ -392,7 +306,7 @@ impl Runner {
                 .map(|r| r.login_server.to_string())
                 .collect();
             for ls in registries {
-                self.failures.remove(&registry_key(&ls));
+                self.retries.clear(&SubjectKey::Registry(ls.clone()));
                 due.push(ls);
             }
             if state
@@ -412,11 +326,12 @@ impl Runner {
     pub(super) async fn pass(
         &mut self,
         login_servers: Vec<String>,
+        state: &mut State,
     ) -> Result<Vec<RegistryOutcome>> {
         self.passes += 1;
         self.status
             .send_modify(|s| s.refreshing.clone_from(&login_servers));
-        let mut result = self.engine.refresh(&login_servers).await;
+        let mut result = self.engine.refresh_with_state(&login_servers, state).await;
         if let Ok(outcomes) = &mut result
             && outcomes
                 .iter()
@@ -433,14 +348,10 @@ impl Runner {
                 .iter()
                 .map(|r| r.login_server.to_string())
                 .filter(|ls| !login_servers.contains(ls))
-                .filter(|ls| {
-                    self.failures
-                        .get(&registry_key(ls))
-                        .is_none_or(|f| f.kind != crate::error::ErrorKind::DockerConfig)
-                })
+                .filter(|ls| !self.retries.waits_on_docker_config(ls))
                 .collect();
             if !rest.is_empty()
-                && let Ok(more) = self.engine.refresh(&rest).await
+                && let Ok(more) = self.engine.refresh_with_state(&rest, state).await
             {
                 outcomes.extend(more);
             }
@@ -453,7 +364,8 @@ impl Runner {
                 // The pass could not start (settings or Docker location unusable).
                 tracing::warn!(error = %e, "refresh pass failed");
                 for ls in &login_servers {
-                    self.fail(registry_key(ls), now, e);
+                    let key = SubjectKey::Registry(ls.clone());
+                    self.retries.fail(key, now, e, &self.policy);
                 }
             }
         }
@@ -521,60 +433,8 @@ impl Runner {
             .iter()
             .filter_map(|r| Some((r.login_server.to_string(), r.identity.clone()?)))
             .collect();
-        let mut identities_failed: HashMap<String, Error> = HashMap::new();
-        let mut identities_ok: HashSet<String> = HashSet::new();
-        for o in outcomes {
-            let key = registry_key(&o.login_server);
-            let identity = identity_of.get(&o.login_server);
-            match (&o.result, identity) {
-                (Ok(_), _) => {
-                    self.failures.remove(&key);
-                    identities_ok.extend(identity.cloned());
-                }
-                (Err(e), _) if crate::engine::ends_session(e).is_some() => {
-                    self.failures.remove(&key);
-                }
-                (Err(e), Some(id)) if identity_level(e) => {
-                    self.failures.remove(&key);
-                    identities_failed.insert(id.clone(), e.clone());
-                }
-                (Err(e), _) => self.fail(key, now, e),
-            }
-        }
-        for id in identities_ok {
-            self.failures.remove(&identity_key(&id));
-        }
-        for (id, e) in identities_failed {
-            self.fail(identity_key(&id), now, &e);
-        }
-    }
-
-    fn fail(&mut self, key: String, now: DateTime<Utc>, e: &Error) {
-        let class = match e {
-            Error::KeyringUnavailable { .. } | Error::Io { .. } => FailureClass::Transient,
-            e => FailureClass::of(e.kind()),
-        };
-        let count = self.failures.get(&key).map_or(0, |f| f.count) + 1;
-        let retry_after = e.retry_after().map(limits::retry_after_delta);
-        let retry_at = self
-            .policy
-            .backoff
-            .retry_at(&key, now, count, class, retry_after);
-        tracing::info!(
-            what = %key,
-            failures = count,
-            retry_in_s = (retry_at - now).num_seconds(),
-            "will retry"
-        );
-        self.failures.insert(
-            key,
-            Failures {
-                count,
-                retry_at,
-                class,
-                kind: e.kind(),
-            },
-        );
+        self.retries
+            .count_outcomes(outcomes, &identity_of, now, &self.policy);
     }
 
     fn reload(&mut self) {
@@ -603,28 +463,17 @@ impl Runner {
         }
     }
 
-    fn publish(&self, now: DateTime<Utc>, next_wake: DateTime<Utc>) {
-        let state = State::load(&self.engine.paths().state_file());
+    fn publish(&self, state: &State, now: DateTime<Utc>, next_wake: DateTime<Utc>) {
         let registries = self
-            .plan(&state)
+            .plan(state)
             .into_iter()
-            .map(|(reg, due_at)| {
-                let ls = reg.login_server.to_string();
-                Planned {
-                    name: reg.name.clone(),
-                    login_server: ls.clone(),
-                    due_at,
-                    failures: self
-                        .failures
-                        .get(&registry_key(&ls))
-                        .or_else(|| {
-                            reg.identity
-                                .as_deref()
-                                .and_then(|id| self.failures.get(&identity_key(id)))
-                        })
-                        .map_or(0, |f| f.count),
-                    waiting_for_sign_in: self.waiting_for_sign_in(reg).map(str::to_owned),
-                }
+            .map(|(reg, due_at)| Planned {
+                name: reg.name.clone(),
+                login_server: reg.login_server.to_string(),
+                due_at,
+                failures: self.retries.count(reg),
+                waiting_for_sign_in: plan::waiting_for_sign_in(reg, &self.blocked)
+                    .map(str::to_owned),
             })
             .collect();
         self.status.send_replace(Status {
@@ -637,19 +486,53 @@ impl Runner {
     }
 }
 
-fn registry_key(login_server: &str) -> String {
-    format!("registry:{login_server}")
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::Env;
+    use crate::notify::LogNotifier;
+    use crate::store::secrets::MemoryStore;
 
-fn identity_key(identity: &str) -> String {
-    format!("identity:{identity}")
-}
+    /// A wake that makes a pass reads `state.json` once: the pass records into the state the
+    /// wake read (and saves it), and the plan after it, the session warnings and the status
+    /// are made from that same state, which is then what is on disk.
+    #[tokio::test]
+    async fn a_wake_reads_the_state_once() {
+        let home = tempfile::tempdir().expect("tmp");
+        // The identity is not signed in: the pass fails before any request.
+        std::fs::write(
+            home.path().join("config.toml"),
+            "[[registry]]\nname = \"one\"\nlogin_server = \"one.azurecr.io\"\nidentity = \"app\"\n",
+        )
+        .expect("write");
+        let options = EngineOptions {
+            env: Env::from_pairs([
+                ("ACR_TRAY_HOME", home.path().display().to_string()),
+                (
+                    "DOCKER_CONFIG",
+                    home.path().join("docker").display().to_string(),
+                ),
+            ]),
+            secrets: Arc::new(MemoryStore::new()),
+            ..EngineOptions::from_process()
+        };
+        let (mut runner, _status, _lock) = Runner::prepare(
+            options,
+            "test",
+            Arc::new(LogNotifier),
+            Arc::new(crate::hint::PlainWords),
+        )
+        .expect("runner");
 
-/// Whether a failure is the identity's (its token could not be had) rather than the
-/// registry's: then every registry of the identity waits on one backoff.
-fn identity_level(e: &Error) -> bool {
-    matches!(
-        e,
-        Error::Entra(_) | Error::SecretUnavailable { .. } | Error::KeyringUnavailable { .. }
-    )
+        let (next, state) = runner.wake().await;
+        assert_eq!(runner.passes, 1);
+        assert_eq!(runner.state_loads, 1);
+        let recorded = state.registries.get("one.azurecr.io").expect("recorded");
+        assert!(recorded.last_error.is_some());
+        assert_eq!(state, State::load(&runner.engine.paths().state_file()));
+        // The identity backs off; the next wake is when it may be tried again.
+        let failing = &runner.engine.settings().registries[0];
+        assert_eq!(next, runner.retries.retry_at(failing));
+        assert!(next.is_some());
+    }
 }
