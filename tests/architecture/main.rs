@@ -693,33 +693,33 @@ mod check {
 
     #[test]
     fn a_cycle_is_reported_with_its_references() {
-        let krate = sample(&[
+        let found = the_one_cycle(&[
             ("lib.rs", "mod a; mod b; mod c;"),
             ("a.rs", "use crate::b::X;"),
             ("b.rs", "pub struct X; fn g() { crate::c::h(); }"),
             ("c.rs", "use super::a;"),
         ]);
-        let found = describe_cycles(&krate);
+        assert!(found.starts_with("cycle among a, b, c:"), "{found}");
+        assert!(found.contains("c -> a"), "{found}");
+        assert!(found.contains("c.rs:1: super::a"), "{found}");
+    }
+
+    /// The description of the cycle among the sample crate's `files`, asserting it has exactly
+    /// one.
+    fn the_one_cycle(files: &[(&str, &str)]) -> String {
+        let mut found = describe_cycles(&sample(files));
         assert_eq!(found.len(), 1, "{found:?}");
-        assert!(found[0].starts_with("cycle among a, b, c:"), "{}", found[0]);
-        assert!(found[0].contains("c -> a"), "{}", found[0]);
-        assert!(found[0].contains("c.rs:1: super::a"), "{}", found[0]);
+        found.remove(0)
     }
 
     #[test]
     fn a_cycle_inside_a_folder_is_reported() {
-        let krate = sample(&[
+        let found = the_one_cycle(&[
             ("lib.rs", "mod s;"),
             ("s/mod.rs", "mod x; mod y;"),
             ("s/x.rs", "use super::y::A;"),
             ("s/y.rs", "pub struct A; fn g() { super::x::f(); }"),
         ]);
-        let found = describe_cycles(&krate);
-        assert_eq!(found.len(), 1, "{found:?}");
-        assert!(
-            found[0].starts_with("cycle among s::x, s::y:"),
-            "{}",
-            found[0]
-        );
+        assert!(found.starts_with("cycle among s::x, s::y:"), "{found}");
     }
 }

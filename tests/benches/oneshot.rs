@@ -207,27 +207,34 @@ fn measure(program: &Path, args: &[&str], stdin: &str, env: &[(String, String)])
     }
 }
 
-/// The program with exactly `env`, stdin and stdout piped.
-fn command(program: &Path, args: &[&str], env: &[(String, String)]) -> Command {
-    let mut command = Command::new(program);
-    command
+/// Starts the program with exactly `env`, stdout piped, stderr to `stderr`, and writes `stdin`
+/// to it (then closes it).
+fn started(
+    program: &Path,
+    args: &[&str],
+    stdin: &str,
+    env: &[(String, String)],
+    stderr: Stdio,
+) -> std::process::Child {
+    let mut child = Command::new(program)
         .args(args)
         .env_clear()
         .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::piped())
-        .stdout(Stdio::piped());
-    command
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
+    let mut input = child.stdin.take().unwrap();
+    // Ignoring a broken pipe: a program may exit without reading its input.
+    let _ = input.write_all(stdin.as_bytes());
+    drop(input);
+    child
 }
 
 /// [`spawn`] as timed: stdout read to the end, stderr discarded; the exit code.
 fn spawn_quiet(program: &Path, args: &[&str], stdin: &str, env: &[(String, String)]) -> i32 {
-    let mut child = command(program, args, env)
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
-    let mut input = child.stdin.take().unwrap();
-    let _ = input.write_all(stdin.as_bytes());
-    drop(input);
+    let mut child = started(program, args, stdin, env, Stdio::null());
     let mut out = Vec::new();
     child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
     child.wait().unwrap().code().unwrap_or(-1)
@@ -240,14 +247,7 @@ fn spawn(
     stdin: &str,
     env: &[(String, String)],
 ) -> (i32, String, String) {
-    let mut child = command(program, args, env)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
-    let mut input = child.stdin.take().unwrap();
-    // Ignoring a broken pipe: a program may exit without reading its input.
-    let _ = input.write_all(stdin.as_bytes());
-    drop(input);
+    let mut child = started(program, args, stdin, env, Stdio::piped());
     let mut err = String::new();
     let mut stderr = child.stderr.take().unwrap();
     let reader = std::thread::spawn(move || {

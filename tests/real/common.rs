@@ -34,6 +34,21 @@ pub fn ok(run: Run, reg: &RealRegistry) -> Run {
     run
 }
 
+/// Pulls `remote` (tag `1`) with skopeo through Docker's config in `docker` into an OCI layout
+/// under `work`, and returns the files of its one layer.
+pub fn pulled_files(
+    clients: &acr_tray_tests::real::clients::Clients,
+    docker: &std::path::Path,
+    remote: &str,
+    work: &std::path::Path,
+    reg: &RealRegistry,
+) -> Vec<(String, Vec<u8>)> {
+    let pulled = work.join("pulled");
+    let dest = format!("oci:{}:1", pulled.display());
+    ok(clients.skopeo_copy(docker, remote, &dest), reg);
+    acr_tray_tests::real::oci::OciImage::read_files(&pulled, "1")
+}
+
 /// A Docker config folder whose config.json holds Basic credentials for one registry.
 pub fn basic_auth_config(login_server: &str, user: &str, password: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();

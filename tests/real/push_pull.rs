@@ -7,7 +7,7 @@ use acr_tray_tests::{World, ZERO_GUID};
 use fake_azure::Role;
 use serde_json::json;
 
-use crate::common::{basic_auth_config, ok, refresh_into_docker, says_denied};
+use crate::common::{basic_auth_config, ok, pulled_files, refresh_into_docker, says_denied};
 
 #[test]
 fn acr_push_identity_pushes_and_pulls_with_skopeo() {
@@ -31,11 +31,8 @@ fn acr_push_identity_pushes_and_pulls_with_skopeo() {
     assert_eq!(inspect["Digest"], image.manifest_digest.as_str());
     assert_eq!(inspect["Layers"], json!([image.layer_digest]));
 
-    let pulled = work.path().join("pulled");
-    let dest = format!("oci:{}:1", pulled.display());
-    ok(clients.skopeo_copy(docker, &remote, &dest), &reg);
     assert_eq!(
-        OciImage::read_files(&pulled, "1"),
+        pulled_files(&clients, docker, &remote, work.path(), &reg),
         vec![("hello.txt".to_owned(), b"hello, ACR\n".to_vec())]
     );
 
@@ -118,11 +115,8 @@ fn acr_pull_identity_pulls_but_cannot_push() {
 
     let inspect = ok(clients.skopeo_inspect(docker, &remote("1"), false), &reg).json();
     assert_eq!(inspect["Digest"], image.manifest_digest.as_str());
-    let pulled = work.path().join("pulled");
-    let dest = format!("oci:{}:1", pulled.display());
-    ok(clients.skopeo_copy(docker, &remote("1"), &dest), &reg);
     assert_eq!(
-        OciImage::read_files(&pulled, "1"),
+        pulled_files(&clients, docker, &remote("1"), work.path(), &reg),
         vec![("app.txt".to_owned(), b"v1\n".to_vec())]
     );
 
@@ -182,11 +176,8 @@ fn admin_mode_pulls_with_a_regenerated_password() {
     assert_eq!(regenerated[0]["writtenToDocker"], true);
     let (_, new_password) = w.docker_auth(&reg.login_server);
     assert_ne!(new_password, old_password);
-    let pulled = work.path().join("pulled");
-    let dest = format!("oci:{}:1", pulled.display());
-    ok(clients.skopeo_copy(docker, &remote, &dest), &reg);
     assert_eq!(
-        OciImage::read_files(&pulled, "1"),
+        pulled_files(&clients, docker, &remote, work.path(), &reg),
         vec![("app.txt".to_owned(), b"admin\n".to_vec())]
     );
 }

@@ -296,13 +296,32 @@ impl World {
     /// The registry called `name` in `status --json`.
     pub fn registry_status(&self, name: &str) -> serde_json::Value {
         let status = self.cli(&["status", "--json"]).expect_code(0).json();
-        status["registries"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["name"] == name)
-            .cloned()
-            .unwrap_or_else(|| panic!("no {name} in {status:#}"))
+        element_where(&status["registries"], "name", name)
+    }
+
+    /// Signs `sp` in and adds each of `registries` to ACR Tray (the default identity), each
+    /// step expected to succeed.
+    pub fn login_and_add(&self, sp: &ServicePrincipal, registries: &[&fake_azure::Registry]) {
+        self.login(sp).expect_code(0);
+        for r in registries {
+            self.add_registry(&r.name).expect_code(0);
+        }
+    }
+
+    /// The settings file, `config.toml` in the ACR Tray home.
+    pub fn settings_path(&self) -> PathBuf {
+        self.home.path().join("config.toml")
+    }
+
+    /// The settings file's text.
+    pub fn settings_text(&self) -> String {
+        std::fs::read_to_string(self.settings_path()).unwrap()
+    }
+
+    /// Rewrites the settings file by hand, as someone editing it would: `edit` gets its text
+    /// and returns the new one.
+    pub fn edit_settings(&self, edit: impl FnOnce(String) -> String) {
+        std::fs::write(self.settings_path(), edit(self.settings_text())).unwrap();
     }
 
     /// A new service principal signed in, and a new registry where it has `role`, added to ACR
@@ -312,11 +331,20 @@ impl World {
         name: &str,
         role: fake_azure::Role,
     ) -> (ServicePrincipal, fake_azure::Registry) {
-        let sp = self.service_principal();
-        let r = self.registry(name, &sp, role);
-        self.login(&sp).expect_code(0);
-        self.add_registry(&r.name).expect_code(0);
+        let (sp, [r]) = self.signed_in_registries([(name, role)]);
         (sp, r)
+    }
+
+    /// A new service principal signed in, and a new registry for each `(name, role)` where it
+    /// has that role, each added to ACR Tray.
+    pub fn signed_in_registries<const N: usize>(
+        &self,
+        registries: [(&str, fake_azure::Role); N],
+    ) -> (ServicePrincipal, [fake_azure::Registry; N]) {
+        let sp = self.service_principal();
+        let registries = registries.map(|(name, role)| self.registry(name, &sp, role));
+        self.login_and_add(&sp, &registries.iter().collect::<Vec<_>>());
+        (sp, registries)
     }
 
     /// Docker's config.json path.
@@ -569,6 +597,15 @@ fn walk(dir: &Path, out: &mut Vec<(PathBuf, String)>) {
             out.push((p, String::from_utf8_lossy(&bytes).into_owned()));
         }
     }
+}
+
+/// The element of the JSON array `list` whose `key` is `value`; panics showing the list when
+/// there is none.
+pub fn element_where(list: &serde_json::Value, key: &str, value: &str) -> serde_json::Value {
+    list.as_array()
+        .and_then(|items| items.iter().find(|item| item[key] == value))
+        .cloned()
+        .unwrap_or_else(|| panic!("no {key} = {value} in {list:#}"))
 }
 
 /// Asserts that `text` contains `fragment`, showing the whole text when it does not.

@@ -154,6 +154,11 @@ impl Sim {
         sp
     }
 
+    /// A user in the fake's default tenant with a role on nothing yet.
+    pub fn user(&self, upn: &str) -> fake_azure::User {
+        self.fake.add_user(&self.fake.default_tenant(), upn)
+    }
+
     /// Signs `user` in with a device code, approved at once.
     pub async fn sign_in_with_device_code(&self, user: &fake_azure::User) {
         self.fake.set_device_code_timing(600, 1);
@@ -187,6 +192,21 @@ impl Sim {
             fake_azure::Role::AcrPull,
         )
         .await
+    }
+
+    /// A new service principal, signed in, and a registry where it may pull for each of `names`,
+    /// added to ACR Tray for it.
+    pub async fn signed_in_puller<const N: usize>(
+        &self,
+        names: [&str; N],
+    ) -> (ServicePrincipal, [fake_azure::Registry; N]) {
+        let sp = self.signed_in_principal().await;
+        let mut registries = Vec::with_capacity(N);
+        for name in names {
+            registries.push(self.pull_registry(name, &sp).await);
+        }
+        let registries = registries.try_into().unwrap_or_else(|_| unreachable!());
+        (sp, registries)
     }
 
     /// Docker's config.json, parsed (`null` when missing).
@@ -244,6 +264,12 @@ impl Sim {
     /// Moves held time on by `d`, firing the timers due meanwhile.
     pub async fn advance(&self, d: TimeDelta) {
         tokio::time::advance(d.to_std().unwrap()).await;
+    }
+
+    /// Moves held time on by `d` and waits until `scheduler` has done what fell due meanwhile.
+    pub async fn wake_after(&self, scheduler: &Scheduler, d: TimeDelta) {
+        self.advance(d).await;
+        scheduler.settled(self.now()).await;
     }
 
     /// Lets `d` of simulated time pass.

@@ -71,8 +71,7 @@ async fn each_admin_change_is_one_notification_within_one_poll() {
     assert_eq!(seen.take(&sim), Vec::new(), "the first read only remembers");
     // One poll: the refresh interval (60 minutes, a few earlier with jitter).
     let poll = async || {
-        sim.advance(TimeDelta::minutes(61)).await;
-        scheduler.settled(sim.now()).await;
+        sim.wake_after(&scheduler, TimeDelta::minutes(61)).await;
     };
 
     // Regenerated: the new password is in Docker's config, and the notification says so.

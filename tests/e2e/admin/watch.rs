@@ -16,8 +16,7 @@ fn signed_in_with(w: &World, spec: RegistrySpec, role: Role) -> (ServicePrincipa
     let sp = w.service_principal();
     let reg = w.fake.add_registry(spec);
     w.fake.assign_role(&reg.name, &sp.object_id, role);
-    w.login(&sp).expect_code(0);
-    w.cli(&["registry", "add", &reg.name]).expect_code(0);
+    w.login_and_add(&sp, &[&reg]);
     (sp, reg)
 }
 

@@ -55,14 +55,11 @@ fn rotated_secret_fails_refresh_without_touching_docker() {
 #[test]
 fn registry_without_role_fails_alone_naming_the_roles() {
     let w = World::new();
-    let sp = w.service_principal();
-    let good1 = w.registry("foxtrot1", &sp, Role::AcrPull);
-    let good2 = w.registry("golf2222", &sp, Role::Owner);
-    let bad = w.registry("hotel333", &sp, Role::None);
-    w.login(&sp).expect_code(0);
-    for r in [&good1, &good2, &bad] {
-        w.cli(&["registry", "add", &r.name]).expect_code(0);
-    }
+    let (sp, [good1, good2, bad]) = w.signed_in_registries([
+        ("foxtrot1", Role::AcrPull),
+        ("golf2222", Role::Owner),
+        ("hotel333", Role::None),
+    ]);
     let out = w.cli(&["refresh", "--json"]).expect_code(1);
     let results = out.json()["results"].as_array().unwrap().clone();
     for res in &results {
@@ -95,12 +92,8 @@ fn registry_without_role_fails_alone_naming_the_roles() {
 #[test]
 fn acr_5xx_on_exchange_keeps_the_old_entry() {
     let w = World::new();
-    let sp = w.service_principal();
-    let r = w.registry("india444", &sp, Role::AcrPush);
-    let other = w.registry("juliet55", &sp, Role::AcrPush);
-    w.login(&sp).expect_code(0);
-    w.cli(&["registry", "add", &r.name]).expect_code(0);
-    w.cli(&["registry", "add", &other.name]).expect_code(0);
+    let (_, [r, other]) =
+        w.signed_in_registries([("india444", Role::AcrPush), ("juliet55", Role::AcrPush)]);
     w.cli(&["refresh"]).expect_code(0);
     let old_entry = w.docker_config()["auths"][&r.login_server].clone();
     let old_other = w.docker_config()["auths"][&other.login_server].clone();
@@ -217,8 +210,7 @@ fn control_characters_from_servers_never_reach_the_terminal() {
         "{:?}",
         out.stderr
     );
-    w.login(&sp).expect_code(0);
-    w.cli(&["registry", "add", &r.name]).expect_code(0);
+    w.login_and_add(&sp, &[&r]);
     w.fake.add_fault(Fault::new(
         FaultTarget::service(Service::Acr).path_prefix("/oauth2/exchange"),
         FaultAction::Status {

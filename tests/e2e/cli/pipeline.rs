@@ -142,16 +142,12 @@ fn service_principal_keeps_three_registries_logged_in() {
 fn identity_token_form_is_available_for_az_parity() {
     let w = World::new();
     let (_, r) = w.signed_in_registry("deltaa", Role::AcrPull);
-    let cfg = w.home.path().join("config.toml");
-    let text = std::fs::read_to_string(&cfg).unwrap();
-    std::fs::write(
-        &cfg,
+    w.edit_settings(|text| {
         text.replace(
             "entry_form = \"password\"",
             "entry_form = \"identity-token\"",
-        ),
-    )
-    .unwrap();
+        )
+    });
     w.cli(&["refresh"]).expect_code(0);
     let (user, password) = w.docker_auth(&r.login_server);
     assert_eq!((user.as_str(), password.as_str()), (ZERO_GUID, ""));

@@ -17,9 +17,7 @@ fn shown(sim: &Sim) -> Vec<Notification> {
 async fn a_removed_role_notifies_once_and_its_return_once() {
     // Time moves only when the test moves it.
     let (sim, _hold) = Sim::start_held().await;
-    let sp = sim.signed_in_principal().await;
-    let ok = sim.pull_registry("steady1", &sp).await;
-    let broken = sim.pull_registry("broken1", &sp).await;
+    let (sp, [ok, broken]) = sim.signed_in_puller(["steady1", "broken1"]).await;
     let scheduler = sim.settled_scheduler().await;
     assert!(shown(&sim).is_empty(), "{:?}", shown(&sim));
 
@@ -27,8 +25,7 @@ async fn a_removed_role_notifies_once_and_its_return_once() {
         .assign_role(&broken.name, &sp.object_id, Role::None);
     // Three hours of failures: the token Docker has runs out, the retries go on.
     for _ in 0..180 {
-        sim.advance(TimeDelta::minutes(1)).await;
-        scheduler.settled(sim.now()).await;
+        sim.wake_after(&scheduler, TimeDelta::minutes(1)).await;
     }
     let failures = sim.events_where(|e| matches!(e, Event::RefreshFailed { .. }));
     assert!(failures.len() >= 3, "retried: {failures:?}");
@@ -50,8 +47,7 @@ async fn a_removed_role_notifies_once_and_its_return_once() {
     let longest_wait = backoff.permanent_cap.num_seconds() as f64 * (1.0 + backoff.jitter);
     let minutes = (longest_wait / 60.0).ceil() as i64 + 1;
     for _ in 0..minutes {
-        sim.advance(TimeDelta::minutes(1)).await;
-        scheduler.settled(sim.now()).await;
+        sim.wake_after(&scheduler, TimeDelta::minutes(1)).await;
     }
     let notes = shown(&sim);
     assert_eq!(notes.len(), 2, "{notes:#?}");
@@ -66,8 +62,7 @@ async fn a_removed_role_notifies_once_and_its_return_once() {
     // The incidents survive a restart: nothing is shown again.
     scheduler.stop().await;
     let again = sim.scheduler();
-    sim.advance(TimeDelta::minutes(5)).await;
-    again.settled(sim.now()).await;
+    sim.wake_after(&again, TimeDelta::minutes(5)).await;
     assert_eq!(shown(&sim).len(), 2);
     again.stop().await;
 }
@@ -76,10 +71,11 @@ async fn a_removed_role_notifies_once_and_its_return_once() {
 async fn the_session_forecast_warns_before_the_sign_in_frequency_ends_it() {
     // Time moves only when the test moves it.
     let (sim, _hold) = Sim::start_held().await;
-    let tenant = sim.fake.default_tenant();
-    let user = sim.fake.add_user(&tenant, "dev@contoso.example");
-    sim.fake
-        .set_sign_in_frequency(&tenant.id, Some(std::time::Duration::from_secs(10 * 3600)));
+    let user = sim.user("dev@contoso.example");
+    sim.fake.set_sign_in_frequency(
+        &user.tenant,
+        Some(std::time::Duration::from_secs(10 * 3600)),
+    );
     sim.sign_in_with_device_code(&user).await;
     let accounts = sim.cli(&["accounts", "--json"]).await.expect_code(0).json();
     let id = accounts[0]["id"].as_str().unwrap().to_owned();
@@ -97,8 +93,7 @@ async fn the_session_forecast_warns_before_the_sign_in_frequency_ends_it() {
     scheduler.settled(signed_in).await;
     // The first session: nothing is known of the policy until Entra answers AADSTS70043.
     while sim.now() - signed_in < TimeDelta::hours(11) {
-        sim.advance(TimeDelta::minutes(1)).await;
-        scheduler.settled(sim.now()).await;
+        sim.wake_after(&scheduler, TimeDelta::minutes(1)).await;
     }
     let ended = sim.events_where(|e| matches!(e, Event::SignInRequired { .. }));
     assert_eq!(ended.len(), 1, "{ended:?}");
@@ -111,8 +106,7 @@ async fn the_session_forecast_warns_before_the_sign_in_frequency_ends_it() {
         })
     );
     let asked = sim.fake.requests().len();
-    sim.advance(TimeDelta::hours(2)).await;
-    scheduler.settled(sim.now()).await;
+    sim.wake_after(&scheduler, TimeDelta::hours(2)).await;
     assert_eq!(
         sim.fake.requests().len(),
         asked,
@@ -125,8 +119,7 @@ async fn the_session_forecast_warns_before_the_sign_in_frequency_ends_it() {
         .set_device_code_auto_approve(Some((user.clone(), 0)));
     sim.cli(&["login", "--device-code"]).await.expect_code(0);
     let second = sim.now();
-    sim.advance(TimeDelta::minutes(1)).await;
-    scheduler.settled(sim.now()).await;
+    sim.wake_after(&scheduler, TimeDelta::minutes(1)).await;
     assert!(
         sim.docker_token_expiry()[&reg.login_server] - sim.now() > TimeDelta::hours(2),
         "refreshed after the sign-in"
@@ -138,8 +131,7 @@ async fn the_session_forecast_warns_before_the_sign_in_frequency_ends_it() {
     );
     let mut warned_at = None;
     while sim.now() - second < TimeDelta::hours(9) {
-        sim.advance(TimeDelta::minutes(1)).await;
-        scheduler.settled(sim.now()).await;
+        sim.wake_after(&scheduler, TimeDelta::minutes(1)).await;
         if warned_at.is_none()
             && !sim
                 .events_where(|e| matches!(e, Event::SessionExpiringSoon { .. }))

@@ -75,8 +75,7 @@ async fn a_wall_clock_jump_refreshes_at_once() {
     // The laptop sleeps for five hours: the wall clock moves, tokio's timers do not.
     sim.clock.jump(TimeDelta::hours(5));
     assert!(before < sim.now(), "the token ran out during the sleep");
-    sim.advance(TimeDelta::seconds(61)).await;
-    scheduler.settled(sim.now()).await;
+    sim.wake_after(&scheduler, TimeDelta::seconds(61)).await;
     let after = sim.docker_token_expiry()[&r.login_server];
     assert!(
         after - sim.now() > TimeDelta::hours(2),
@@ -126,9 +125,7 @@ async fn refresh_now_ignores_the_schedule_and_a_second_engine_is_refused() {
 async fn an_entry_removed_from_docker_is_written_again_within_a_minute() {
     // Time moves only when the test moves it.
     let (sim, _hold) = Sim::start_held().await;
-    let sp = sim.signed_in_principal().await;
-    let a = sim.pull_registry("foxtrot", &sp).await;
-    let b = sim.pull_registry("golf1", &sp).await;
+    let (_, [a, b]) = sim.signed_in_puller(["foxtrot", "golf1"]).await;
     let scheduler = sim.settled_scheduler().await;
     let path = sim.home.docker_dir().join("config.json");
 
@@ -140,8 +137,7 @@ async fn an_entry_removed_from_docker_is_written_again_within_a_minute() {
         .remove(&a.login_server);
     cfg["auths"]["ghcr.io"] = serde_json::json!({"auth": "dXNlcjpwYXNz"});
     std::fs::write(&path, cfg.to_string()).unwrap();
-    sim.advance(TimeDelta::seconds(61)).await;
-    scheduler.settled(sim.now()).await;
+    sim.wake_after(&scheduler, TimeDelta::seconds(61)).await;
     let tokens = sim.docker_token_expiry();
     assert!(
         tokens.contains_key(&a.login_server),
@@ -155,8 +151,7 @@ async fn an_entry_removed_from_docker_is_written_again_within_a_minute() {
 
     // The whole file deleted.
     std::fs::remove_file(&path).unwrap();
-    sim.advance(TimeDelta::seconds(61)).await;
-    scheduler.settled(sim.now()).await;
+    sim.wake_after(&scheduler, TimeDelta::seconds(61)).await;
     let tokens = sim.docker_token_expiry();
     assert!(
         tokens.contains_key(&a.login_server) && tokens.contains_key(&b.login_server),
@@ -170,8 +165,7 @@ async fn an_entry_removed_from_docker_is_written_again_within_a_minute() {
 async fn a_sign_in_from_another_process_refreshes_at_once() {
     // Time moves only when the test moves it.
     let (sim, _hold) = Sim::start_held().await;
-    let tenant = sim.fake.default_tenant();
-    let user = sim.fake.add_user(&tenant, "dev@contoso.example");
+    let user = sim.user("dev@contoso.example");
     sim.sign_in_with_device_code(&user).await;
     let reg = sim
         .fake
@@ -189,15 +183,13 @@ async fn a_sign_in_from_another_process_refreshes_at_once() {
     sim.fake.revoke_refresh_tokens(&user.object_id);
     let outcomes = scheduler.refresh_now(vec![]).await.unwrap();
     assert!(outcomes[0].result.is_err());
-    sim.advance(TimeDelta::minutes(5)).await;
-    scheduler.settled(sim.now()).await;
+    sim.wake_after(&scheduler, TimeDelta::minutes(5)).await;
     let before = exchanges(&sim);
 
     // Signed in again in a terminal: the running engine refreshes the registry within a
     // minute, not at its next scheduled refresh an hour later.
     sim.cli(&["login", "--device-code"]).await.expect_code(0);
-    sim.advance(TimeDelta::seconds(61)).await;
-    scheduler.settled(sim.now()).await;
+    sim.wake_after(&scheduler, TimeDelta::seconds(61)).await;
     assert_eq!(exchanges(&sim), before + 1);
     assert!(sim.docker_token_expiry()[&reg.login_server] > first);
     let status = sim.cli(&["status", "--json"]).await.expect_code(0).json();
@@ -217,8 +209,7 @@ async fn refreshes_falling_due_together_share_a_pass() {
     let scheduler = sim.settled_scheduler().await;
     assert_eq!(scheduler.status().borrow().passes, 1);
     for _ in 0..65 {
-        sim.advance(TimeDelta::minutes(1)).await;
-        scheduler.settled(sim.now()).await;
+        sim.wake_after(&scheduler, TimeDelta::minutes(1)).await;
     }
     // Each registry's hourly refresh comes up to 3 minutes early, differently per registry, so
     // alone they would make 12 passes (12 writes of config.json); those due within half a

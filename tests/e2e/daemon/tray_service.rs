@@ -174,8 +174,7 @@ async fn sign_in_add_refresh_discover_and_remove() {
 #[tokio::test(start_paused = true)]
 async fn device_code_sign_in_and_an_ended_session() {
     let sim = Sim::start().await;
-    let tenant = sim.fake.default_tenant();
-    let user = sim.fake.add_user(&tenant, "dev@contoso.example");
+    let user = sim.user("dev@contoso.example");
     sim.fake.set_device_code_timing(600, 1);
     sim.fake
         .set_device_code_auto_approve(Some((user.clone(), 2)));
@@ -255,7 +254,7 @@ async fn device_code_sign_in_and_an_ended_session() {
     // What the window pre-fills for "Sign in again": the session's own tenant.
     assert_eq!(
         ended.accounts[0].tenant.as_deref(),
-        Some(tenant.id.as_str())
+        Some(user.tenant.as_str())
     );
 
     // A sign-in can be cancelled while it waits for the code to be entered.

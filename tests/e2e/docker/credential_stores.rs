@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use acr_tray_tests::{World, ZERO_GUID, assert_contains};
+use acr_tray_tests::{World, ZERO_GUID, assert_contains, element_where};
 use fake_azure::Role;
 
 /// A recording credential helper: argv to `calls.log`, each `store` input to `store.json`.
@@ -39,13 +39,7 @@ fn world_with_recording_helper(name: &str) -> (World, PathBuf, PathBuf) {
 
 /// The doctor's finding with this `code` in its `--json` report.
 fn finding(report: &serde_json::Value, code: &str) -> serde_json::Value {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == code)
-        .cloned()
-        .unwrap_or_else(|| panic!("no {code} in {report:#}"))
+    element_where(&report["findings"], "code", code)
 }
 
 fn with_path(w: &mut World, bin: &Path) {
@@ -441,9 +435,7 @@ fn podman_auth_file_is_kept_in_sync() {
     w.extra_env
         .push(("XDG_RUNTIME_DIR".into(), run.display().to_string()));
     let r = signed_in(&w, "podmanreg");
-    let settings = w.home.path().join("config.toml");
-    let text = std::fs::read_to_string(&settings).unwrap();
-    std::fs::write(&settings, text.replace("podman = false", "podman = true")).unwrap();
+    w.edit_settings(|text| text.replace("podman = false", "podman = true"));
     let auth = run.join("containers/auth.json");
     std::fs::create_dir_all(auth.parent().unwrap()).unwrap();
     std::fs::write(&auth, r#"{"auths":{"quay.io":{"auth":"eDp5"}}}"#).unwrap();

@@ -20,13 +20,12 @@ fn hosts_outside_the_suffix_are_refused_before_any_request() {
         assert_contains(&out.stderr, "refusing to send Azure tokens");
     }
     // A hand-edited settings file cannot smuggle one in either: refresh refuses it.
-    let cfg = w.home.path().join("config.toml");
-    let mut text = std::fs::read_to_string(&cfg).unwrap();
-    text.push_str(&format!(
-        "\n[[registry]]\nname = \"evil\"\nlogin_server = \"evil.{suffix_host}.attacker.localhost:{port}\"\nidentity = \"{}\"\n",
-        sp.client_id
-    ));
-    std::fs::write(&cfg, text).unwrap();
+    w.edit_settings(|text| {
+        text + &format!(
+            "\n[[registry]]\nname = \"evil\"\nlogin_server = \"evil.{suffix_host}.attacker.localhost:{port}\"\nidentity = \"{}\"\n",
+            sp.client_id
+        )
+    });
     let out = w.cli(&["refresh"]).expect_code(2);
     assert_contains(&out.stdout, "refusing to send Azure tokens");
     assert!(

@@ -45,6 +45,13 @@ fn owner_of(w: &World, spec: RegistrySpec) -> Registry {
     reg
 }
 
+/// [`owner_of`], with the registry added to ACR Tray (the default identity).
+fn added_by_its_owner(w: &World, spec: RegistrySpec) -> Registry {
+    let reg = owner_of(w, spec);
+    w.add_registry(&reg.name).expect_code(0);
+    reg
+}
+
 #[test]
 fn a_resource_id_in_config_toml_that_is_not_a_registry_id_is_refused_before_any_request() {
     let w = World::new();
@@ -84,8 +91,7 @@ fn a_resource_id_in_config_toml_that_is_not_a_registry_id_is_refused_before_any_
 #[test]
 fn a_remembered_resource_id_that_is_not_a_registry_id_is_dropped_and_found_again() {
     let w = World::new();
-    let reg = owner_of(&w, RegistrySpec::new("stateid1").admin_enabled(true));
-    w.cli(&["registry", "add", &reg.name]).expect_code(0);
+    let reg = added_by_its_owner(&w, RegistrySpec::new("stateid1").admin_enabled(true));
     w.cli(&["run", "--once"]).expect_code(0);
     let state_path = w.home.path().join("state").join("state.json");
     let state_path = if state_path.exists() {
@@ -206,8 +212,7 @@ fn a_next_link_to_another_host_is_not_followed() {
 #[test]
 fn an_async_operation_on_another_host_is_not_polled() {
     let w = World::new();
-    let reg = owner_of(&w, RegistrySpec::new("asyncop1").admin_enabled(true));
-    w.cli(&["registry", "add", &reg.name]).expect_code(0);
+    let reg = added_by_its_owner(&w, RegistrySpec::new("asyncop1").admin_enabled(true));
     w.fake.set_arm_patch_async(true);
     w.fake.set_arm_link_base(Some(&elsewhere_base(&w)));
     w.fake.clear_requests();

@@ -204,14 +204,12 @@ fn a_hand_edited_cloud_gets_no_credential() {
 fn rewriting_the_recorded_cloud_too_finds_no_secret_to_send() {
     let (w, _sp, _user_id) = signed_in_world();
     let other = second_cloud(&w);
-    let path = w.home.path().join("config.toml");
     let both = both_cas(&w, &other);
-    let text = std::fs::read_to_string(&path)
-        .unwrap()
-        .replace(&w.fake.authority_url(), &other.authority_url())
-        .replace(&w.fake.arm_url(), &other.arm_url())
-        .replace(&w.fake.ca_path().display().to_string(), &both);
-    std::fs::write(&path, text).unwrap();
+    w.edit_settings(|text| {
+        text.replace(&w.fake.authority_url(), &other.authority_url())
+            .replace(&w.fake.arm_url(), &other.arm_url())
+            .replace(&w.fake.ca_path().display().to_string(), &both)
+    });
     let out = w.cli(&["refresh"]);
     let leaked = credential_requests(&other);
     assert!(leaked.is_empty(), "{leaked:#?}");
@@ -226,16 +224,16 @@ fn settings_without_a_recorded_cloud_are_bound_to_the_configured_one() {
     let w = World::new();
     let (sp, _) = w.signed_in_registry("legacyreg", Role::AcrPull);
     // Rewrite as an older version left it: no [identity.cloud], the secret under the old key.
-    let path = w.home.path().join("config.toml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let start = text.find("[identity.cloud]").expect("a recorded cloud");
-    let end = text[start..]
-        .find("\n\n")
-        .map(|e| start + e)
-        .unwrap_or(text.len());
-    let legacy = format!("{}{}", &text[..start], &text[end..]);
-    assert!(!legacy.contains("[identity.cloud]"), "{legacy}");
-    std::fs::write(&path, &legacy).unwrap();
+    w.edit_settings(|text| {
+        let start = text.find("[identity.cloud]").expect("a recorded cloud");
+        let end = text[start..]
+            .find("\n\n")
+            .map(|e| start + e)
+            .unwrap_or(text.len());
+        let legacy = format!("{}{}", &text[..start], &text[end..]);
+        assert!(!legacy.contains("[identity.cloud]"), "{legacy}");
+        legacy
+    });
     let bound =
         acr_tray_engine::client_secret_key(&w.fake.authority_url(), &sp.tenant, &sp.client_id);
     let old = acr_tray_engine::legacy_client_secret_key(&sp.tenant, &sp.client_id);
@@ -245,7 +243,7 @@ fn settings_without_a_recorded_cloud_are_bound_to_the_configured_one() {
     w.secrets.set(&old, &secret).unwrap();
 
     w.cli(&["refresh"]).expect_code(0);
-    let text = std::fs::read_to_string(&path).unwrap();
+    let text = w.settings_text();
     assert_contains(&text, "[identity.cloud]");
     assert_contains(&text, &w.fake.authority_url());
     assert_eq!(w.secrets.keys().iter().filter(|k| **k == old).count(), 0);
@@ -297,17 +295,17 @@ fn certificates_and_managed_identities_are_bound_too() {
     w.cli(&["refresh"]).expect_code(0);
 
     let other = second_cloud(&w);
-    let path = w.home.path().join("config.toml");
-    let original = std::fs::read_to_string(&path).unwrap();
-    let (head, identities) = original.split_at(original.find("[[identity]]").unwrap());
-    let head = head
-        .replace(&w.fake.authority_url(), &other.authority_url())
-        .replace(&w.fake.arm_url(), &other.arm_url())
-        .replace(
-            &w.fake.ca_path().display().to_string(),
-            &both_cas(&w, &other),
-        );
-    std::fs::write(&path, format!("{head}{identities}")).unwrap();
+    w.edit_settings(|original| {
+        let (head, identities) = original.split_at(original.find("[[identity]]").unwrap());
+        let head = head
+            .replace(&w.fake.authority_url(), &other.authority_url())
+            .replace(&w.fake.arm_url(), &other.arm_url())
+            .replace(
+                &w.fake.ca_path().display().to_string(),
+                &both_cas(&w, &other),
+            );
+        format!("{head}{identities}")
+    });
     w.fake.clear_requests();
     let out = w.cli(&["refresh"]);
     let leaked = credential_requests(&other);

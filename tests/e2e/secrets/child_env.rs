@@ -64,18 +64,20 @@ fn assert_clean(dump: &Path) {
     assert_contains(&env, "PATH=");
 }
 
-fn bin_dir(w: &World) -> PathBuf {
+/// A world where `child` will run from a folder of scripts (returned), writing its environment
+/// to the file returned last.
+fn world_for(child: &str) -> (World, PathBuf, PathBuf) {
+    let w = World::new();
     let bin = w.home.path().join("bin");
     std::fs::create_dir_all(&bin).unwrap();
-    bin
+    let dump = w.home.path().join(format!("{child}-env.txt"));
+    (w, bin, dump)
 }
 
 #[cfg(unix)]
 #[test]
 fn a_credential_helper_gets_no_secret_variables() {
-    let mut w = World::new();
-    let bin = bin_dir(&w);
-    let dump = w.home.path().join("helper-env.txt");
+    let (mut w, bin, dump) = world_for("helper");
     script(
         &bin.join("docker-credential-dumper"),
         &format!(
@@ -93,10 +95,8 @@ fn a_credential_helper_gets_no_secret_variables() {
 #[cfg(unix)]
 #[test]
 fn az_gets_no_secret_variables() {
-    let mut w = World::new();
+    let (mut w, bin, dump) = world_for("az");
     let user = w.user("az-env@contoso.localhost");
-    let bin = bin_dir(&w);
-    let dump = w.home.path().join("az-env.txt");
     let (token, expires) =
         w.fake
             .issue_access_token(&user.object_id, &user.tenant, &w.fake.arm_url());
@@ -118,11 +118,9 @@ fn az_gets_no_secret_variables() {
 #[cfg(unix)]
 #[test]
 fn the_browser_gets_no_secret_variables() {
-    let mut w = World::new();
+    let (mut w, bin, dump) = world_for("browser");
     let user = w.user("browser-env@contoso.localhost");
     w.fake.set_browser_user(Some(user));
-    let bin = bin_dir(&w);
-    let dump = w.home.path().join("browser-env.txt");
     // $BROWSER is a script that writes its environment, then hands over to the test browser,
     // which completes the sign-in (so `login` returns only after the environment was written).
     let log = w.use_test_browser(env!("CARGO_BIN_EXE_test-browser"), "normal");

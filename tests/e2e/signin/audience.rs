@@ -28,10 +28,7 @@ fn cloud_without_acr_audience_falls_back_to_arm_once_per_tenant() {
         .iter()
         .map(|n| w.registry(n, &sp, Role::AcrPull))
         .collect();
-    w.login(&sp).expect_code(0);
-    for r in &regs {
-        w.cli(&["registry", "add", &r.name]).expect_code(0);
-    }
+    w.login_and_add(&sp, &regs.iter().collect::<Vec<_>>());
     w.fake.clear_requests();
     w.cli(&["refresh"]).expect_code(0);
     let s = scopes(&w);
@@ -56,12 +53,8 @@ fn cloud_without_acr_audience_falls_back_to_arm_once_per_tenant() {
 fn registry_refusing_arm_tokens_gets_acr_tokens_again() {
     let w = World::new();
     w.fake.set_entra_refuses_acr_audience(true);
-    let sp = w.service_principal();
-    let strict = w.registry("novemberr", &sp, Role::AcrPull);
-    let lax = w.registry("oscarrr1", &sp, Role::AcrPull);
-    w.login(&sp).expect_code(0);
-    w.cli(&["registry", "add", &strict.name]).expect_code(0);
-    w.cli(&["registry", "add", &lax.name]).expect_code(0);
+    let (_, [strict, lax]) =
+        w.signed_in_registries([("novemberr", Role::AcrPull), ("oscarrr1", Role::AcrPull)]);
     w.cli(&["refresh"]).expect_code(0);
     assert_eq!(audience_of(&w, &strict.name), "arm");
 
@@ -89,8 +82,7 @@ fn registry_refusing_arm_where_entra_cannot_mint_acr_explains_both() {
     let sp = w.service_principal();
     let r = w.registry("papaaaa1", &sp, Role::AcrPull);
     w.fake.set_refuse_arm_audience(&r.name, true);
-    w.login(&sp).expect_code(0);
-    w.cli(&["registry", "add", &r.name]).expect_code(0);
+    w.login_and_add(&sp, &[&r]);
     let out = w.cli(&["refresh"]).expect_code(1);
     assert_contains(&out.stdout, "AADSTS500011");
     assert_contains(&out.stdout, "refused the ARM-audience token");
