@@ -93,6 +93,10 @@ await() {
 }
 
 export CARGO_TERM_COLOR=never
+# Snapshot assertions (insta) compare only: a missing or changed snapshot fails the run and
+# nothing is written (tests/README.md says how to review and update snapshots).
+export INSTA_UPDATE=no
+unset INSTA_FORCE_PASS INSTA_FORCE_UPDATE
 # The settings UI (npm packages, vite) needs only Node: built while the Debian packages install.
 background "build the settings UI" scripts/build-ui.sh
 step "install Debian packages" scripts/install-deps.sh --test

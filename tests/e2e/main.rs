@@ -2,6 +2,8 @@
 //! One test binary (faster to link); one folder per feature, one module per area of it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
+mod snapshot;
 mod admin;
 mod cli;
 mod daemon;

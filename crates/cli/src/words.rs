@@ -66,6 +66,8 @@ impl HintWords for CliWords {
     fn action(&self, action: &Action) -> String {
         match action {
             Action::Program => PROGRAM.to_owned(),
+            // A flag, not a command to copy: trusting a domain is a choice to make, not a fix.
+            Action::TrustCustomDomain { .. } => "with --trust-custom-domain".to_owned(),
             other => format!("`{}`", Self::command(other)),
         }
     }
@@ -87,6 +89,18 @@ pub(crate) fn say(hint: &Hint) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trusting_a_custom_domain_is_named_as_a_flag_never_a_command_to_copy() {
+        let refused = acr_tray_engine::Error::HostNotAllowed {
+            host: "azurecr.io.attacker.example".into(),
+            suffix: "azurecr.io".into(),
+        };
+        assert_eq!(
+            say(&refused.hint().expect("a hint")),
+            "check the name; if this is your registry's custom domain, add it with --trust-custom-domain"
+        );
+    }
 
     #[test]
     fn hints_read_as_commands_to_type() {

@@ -250,9 +250,9 @@ impl Error {
                 Hint::text("fix or remove the file; ACR Tray rewrites it on the next change")
             }
             Self::HostNotAllowed { host, .. } => Hint::text(
-                "check the name; if this is your registry's custom domain, trust it: ",
+                "check the name; if this is your registry's custom domain, add it ",
             )
-            .run(Action::TrustCustomDomain { host: host.clone() }),
+            .with(Action::TrustCustomDomain { host: host.clone() }),
             Self::Network { .. } => Hint::text(
                 "check the network connection, proxy (HTTPS_PROXY) and CA settings (ca_file, SSL_CERT_FILE); ACR Tray retries on its next pass",
             ),

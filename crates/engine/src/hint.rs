@@ -54,7 +54,8 @@ pub enum Action {
     },
     /// Add a registry.
     AddRegistry,
-    /// Add a registry on a custom domain, trusting that domain with the identity's tokens.
+    /// Add a registry on a custom domain, trusting that domain with the identity's tokens (said
+    /// as the way to add it, "with …", never as a command to copy: trusting is a choice).
     TrustCustomDomain {
         /// The custom domain's host (and port).
         host: String,

@@ -1,7 +1,8 @@
 //! The registry's admin account: read through ARM by an identity with Contributor/Owner, or
 //! typed by the user; written to Docker's config as user name and password.
 
-use acr_tray_tests::{World, argv, assert_contains};
+use crate::snapshot::names_of;
+use acr_tray_tests::{World, argv};
 use fake_azure::{RegistrySpec, Role};
 
 #[test]
@@ -17,7 +18,7 @@ fn admin_password_is_read_through_arm_and_a_regenerated_one_is_picked_up() {
     let out = w
         .cli(&["registry", "add", &reg.name, "--admin"])
         .expect_code(0);
-    assert_contains(&out.stderr, "recommends keeping it disabled");
+    assert_message!(w, "admin_registry_add_stderr", out.stderr);
     w.cli(&["refresh"]).expect_code(0);
     let (user, password) = w.docker_auth(&reg.login_server);
     let (admin_user, passwords) = w.fake.admin_credentials(&reg.name).unwrap();
@@ -50,14 +51,14 @@ fn admin_disabled_or_not_allowed_is_explained() {
     w.login(&sp).expect_code(0);
     let out = w.cli(&["registry", "add", &disabled.name, "--admin"]);
     assert_ne!(out.code, 0);
-    assert_contains(&out.stderr, "admin account is disabled");
-    assert_contains(&out.stderr, "--admin-enabled true");
+    assert_message!(w, "admin_disabled_registry_add_stderr", out.stderr);
     let out = w.cli(&["registry", "add", &pull_only.name, "--admin"]);
     assert_ne!(out.code, 0);
-    assert!(
-        out.stderr.contains("cannot see this registry") || out.stderr.contains("Contributor"),
-        "{}",
-        out.stderr
+    assert_message!(
+        w,
+        "admin_not_allowed_registry_add_stderr",
+        out.stderr,
+        names_of(&sp)
     );
     assert_eq!(
         w.cli(&["registry", "list", "--json"]).expect_code(0).json(),
@@ -78,12 +79,7 @@ fn typed_admin_password_goes_to_the_keyring() {
             "wrong\n",
         )
         .expect_code(2);
-    assert!(
-        out.stderr
-            .contains("refused the admin user name or password"),
-        "{}",
-        out.stderr
-    );
+    assert_message!(w, "wrong_admin_password_registry_add_stderr", out.stderr);
     w.cli_stdin(
         &argv::strs(&argv::registry_add_admin(&reg.name, &user)),
         &format!("{}\n", passwords[1]),
@@ -99,7 +95,7 @@ fn typed_admin_password_goes_to_the_keyring() {
         (user, passwords[1].clone())
     );
     let list = w.cli(&["registry", "list"]).expect_code(0).stdout;
-    assert_contains(&list, "admin account");
+    assert_message!(w, "admin_registry_list_stdout", list);
     w.cli(&["registry", "remove", &reg.name]).expect_code(0);
     assert!(
         w.secrets.keys().is_empty(),

@@ -4,7 +4,7 @@
 //! read. Notifications on the always-on scheduler are in `admin::notifications`.
 
 use acr_tray_engine::SecretStore;
-use acr_tray_tests::{World, assert_contains};
+use acr_tray_tests::World;
 use fake_azure::{
     FaultAction, FaultTarget, Registry, RegistrySpec, Role, Service, ServicePrincipal,
 };
@@ -195,8 +195,7 @@ fn roles_show_what_each_identity_can_do() {
         (&"AcrPush".into(), &"push".into())
     );
     let text = w.cli(&["status"]).expect_code(0).stdout;
-    assert_contains(&text, "can:           pull (AcrPull)");
-    assert_contains(&text, "can:           push (AcrPush)");
+    assert_message!(w, "roles_status_stdout", text);
     // A role taken away: the registry refuses the token, and the status says "none".
     w.fake.assign_role("canpush", &sp.object_id, Role::None);
     w.cli(&["refresh", "canpush"]).expect_code(1);
@@ -277,8 +276,7 @@ fn discovery_lists_exactly_what_the_identity_can_read() {
     );
 
     let text = w.cli(&["registry", "discover"]).expect_code(0).stdout;
-    assert_contains(&text, "can read 3 registries");
-    assert_contains(&text, "Not listed: pullonly1");
+    assert_message!(w, "discover_stdout", text);
     assert!(!text.contains("stranger1"), "{text}");
 }
 
@@ -289,9 +287,7 @@ fn an_acr_pull_only_identity_is_told_why_nothing_is_listed() {
     signed_in_with(&w, RegistrySpec::new("onlypull"), Role::AcrPull);
     w.cli(&["refresh"]).expect_code(0);
     let out = w.cli(&["registry", "discover"]).expect_code(0).stdout;
-    assert_contains(&out, "no registries listed");
-    assert_contains(&out, "add it by name");
-    assert_contains(&out, "Not listed: onlypull");
+    assert_message!(w, "pull_only_discover_stdout", out);
 }
 
 #[test]
@@ -319,7 +315,7 @@ fn arm_throttling_is_waited_out_as_asked() {
     w.fake.add_fault(arm_throttled(3600).times(1));
     let out = w.cli(&["registry", "discover"]);
     assert_ne!(out.code, 0);
-    assert_contains(&out.stderr, "429");
+    assert_message!(w, "long_throttling_discover_stderr", out.stderr);
 }
 
 #[test]
@@ -337,12 +333,7 @@ fn disabling_the_admin_account_follows_the_long_running_operation() {
     let out = w
         .cli(&["registry", "admin-account", &reg.name, "--disable"])
         .expect_code(0);
-    assert!(
-        out.stdout
-            .contains("Disabled the admin account of patched1"),
-        "{}",
-        out.stdout
-    );
+    assert_message!(w, "disable_admin_account_stdout", out.stdout);
     let arm: Vec<(String, u16)> = w
         .fake
         .requests()
@@ -378,7 +369,7 @@ fn disabling_the_admin_account_follows_the_long_running_operation() {
         .expect_code(0);
     let out = w.cli(&["registry", "admin-account", &admin.name, "--disable"]);
     assert_eq!(out.code, 2, "{}", out.stderr);
-    assert_contains(&out.stderr, "switch it to an Entra identity first");
+    assert_message!(w, "disable_admin_in_use_stderr", out.stderr);
     let found = w
         .cli(&["registry", "discover", "--json"])
         .expect_code(0)

@@ -1,6 +1,7 @@
 //! Failures: each is reported clearly, and nothing good is lost.
 
-use acr_tray_tests::{World, argv, assert_contains};
+use crate::snapshot::names_of;
+use acr_tray_tests::{World, argv};
 use fake_azure::{Fault, FaultAction, FaultTarget, Role, Service};
 
 #[test]
@@ -14,12 +15,7 @@ fn wrong_client_secret_is_explained_and_nothing_is_written() {
             "not-the-secret\n",
         )
         .expect_code(3);
-    assert_contains(&out.stderr, "AADSTS7000215");
-    assert!(
-        out.stderr.contains("hint:") && out.stderr.contains("--secret-stdin"),
-        "{}",
-        out.stderr
-    );
+    assert_message!(w, "wrong_client_secret_stderr", out.stderr, names_of(&sp));
     assert!(!out.stderr.contains("not-the-secret"));
     assert_eq!(
         std::fs::read(w.home.path().join("config.toml")).unwrap(),
@@ -48,7 +44,12 @@ fn rotated_secret_fails_refresh_without_touching_docker() {
     )
     .unwrap();
     let out = w.cli(&["refresh"]).expect_code(3);
-    assert_contains(&out.stdout, "AADSTS7000215");
+    assert_message!(
+        w,
+        "rotated_secret_refresh_stdout",
+        out.stdout,
+        names_of(&sp)
+    );
     assert_eq!(std::fs::read(w.docker_config_path()).unwrap(), before);
 }
 
@@ -112,11 +113,7 @@ fn acr_5xx_on_exchange_keeps_the_old_entry() {
         times: None,
     });
     let out = w.cli(&["refresh"]).expect_code(1);
-    assert!(
-        out.stdout.contains("india444") && out.stdout.contains("503"),
-        "{}",
-        out.stdout
-    );
+    assert_message!(w, "acr_503_refresh_stdout", out.stdout);
     let cfg = w.docker_config();
     assert_eq!(cfg["auths"][&r.login_server], old_entry, "old entry kept");
     assert_ne!(
@@ -138,11 +135,7 @@ fn unreachable_tls_without_trusted_ca_is_a_clear_error() {
     // Point at the fake without trusting its CA: TLS verification must fail, never be skipped.
     w.point_at_fake(false);
     let out = w.login(&sp).expect_code(1);
-    assert!(
-        out.stderr.to_lowercase().contains("certificate"),
-        "{}",
-        out.stderr
-    );
+    assert_message!(w, "untrusted_ca_login_stderr", out.stderr);
     // SSL_CERT_FILE is honoured as an extra trust anchor.
     let mut w = w;
     w.extra_env.push((
@@ -169,7 +162,7 @@ fn hanging_entra_times_out_with_a_clear_error() {
         times: Some(1),
     });
     let out = w.login(&sp).expect_code(1);
-    assert_contains(&out.stderr, "timed out");
+    assert_message!(w, "hanging_entra_login_stderr", out.stderr);
 }
 
 /// A server's words reach the terminal, the log and notifications: escape sequences, carriage
@@ -199,11 +192,11 @@ fn control_characters_from_servers_never_reach_the_terminal() {
         .times(1),
     );
     let out = w.login(&sp).expect_code(1);
-    assert!(
-        out.stderr
-            .contains("AADSTS7000215: Invalid client secret]0;owned [2Ktxt.exe provided."),
-        "{}",
-        out.stderr
+    assert_message!(
+        w,
+        "control_characters_login_stderr",
+        out.stderr,
+        names_of(&sp)
     );
     assert!(
         !out.stderr.contains(['\u{1b}', '\r', '\u{7}', '\u{202e}']),
@@ -223,7 +216,7 @@ fn control_characters_from_servers_never_reach_the_terminal() {
         },
     ));
     let out = w.cli(&["refresh"]).expect_code(1);
-    assert_contains(&out.stderr, "HTTP 400: no[31m way2J");
+    assert_message!(w, "control_characters_refresh_stderr", out.stderr);
     assert!(
         !out.stderr.contains(['\u{1b}', '\u{9b}', '\u{200f}']),
         "{:?}",

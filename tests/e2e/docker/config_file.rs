@@ -1,6 +1,6 @@
 //! Docker's config.json: malformed files, symlinks, credential helpers.
 
-use acr_tray_tests::{World, assert_contains};
+use acr_tray_tests::World;
 use fake_azure::Role;
 
 fn one_registry(w: &World) -> fake_azure::Registry {
@@ -16,12 +16,7 @@ fn malformed_config_stays_byte_identical() {
     std::fs::write(w.docker_config_path(), body).unwrap();
     w.fake.clear_requests();
     let out = w.cli(&["refresh"]).expect_code(4);
-    assert!(
-        out.stdout.contains("is not valid") && out.stdout.contains("line"),
-        "{}",
-        out.stdout
-    );
-    assert_contains(&out.stdout, "left it untouched");
+    assert_message!(w, "malformed_config_refresh_stdout", out.stdout);
     assert_eq!(std::fs::read(w.docker_config_path()).unwrap(), body);
     assert!(
         w.fake.requests().is_empty(),
@@ -71,13 +66,7 @@ fn a_missing_credential_helper_is_reported_before_any_request() {
     std::fs::write(w.docker_config_path(), body).unwrap();
     w.fake.clear_requests();
     let out = w.cli(&["refresh"]).expect_code(4);
-    assert!(
-        out.stdout
-            .contains("docker-credential-desktop is not installed"),
-        "{}",
-        out.stdout
-    );
-    assert_contains(&out.stdout, "doctor --fix");
+    assert_message!(w, "missing_helper_refresh_stdout", out.stdout);
     assert_eq!(
         std::fs::read_to_string(w.docker_config_path()).unwrap(),
         body

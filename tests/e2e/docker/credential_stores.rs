@@ -282,13 +282,7 @@ fn use_helper_moves_tokens_to_our_helper_and_stop_helper_back_keeping_three_priv
     let r = signed_in(&w, "switchreg");
     w.cli(&["refresh"]).expect_code(0);
     let out = w.cli(&["docker", "use-helper"]).expect_code(0);
-    assert!(
-        out.stdout.contains("Backup of config.json")
-            && out.stdout.contains("it holds the same credentials")
-            && out.stdout.contains("keeps the newest 3"),
-        "{}",
-        out.stdout
-    );
+    assert_message!(w, "use_helper_stdout", out.stdout);
     let backups = || {
         std::fs::read_dir(w.home.docker_dir())
             .unwrap()
@@ -341,7 +335,7 @@ fn token_prints_the_current_refresh_token() {
         w.password_form_status(&r.login_server, &token, "repository:a:pull"),
         200
     );
-    assert_contains(&out.stderr, "--password-stdin");
+    assert_message!(w, "token_stderr", out.stderr);
     let json = w.cli(&["token", &r.name, "--json"]).expect_code(0).json();
     assert_eq!(json["loginServer"], r.login_server);
     assert_eq!(json["username"], ZERO_GUID);
@@ -410,11 +404,10 @@ fn doctor_finds_each_planted_problem_and_fix_repairs_it() {
         "doctor alone changes nothing"
     );
     let human = w.cli(&["doctor"]).expect_code(1).stdout;
-    assert_contains(&human, "doctor --fix");
+    assert_message!(w, "doctor_stdout", human);
 
     let out = w.cli(&["doctor", "--fix"]).expect_code(0);
-    assert_contains(&out.stdout, "No problems found");
-    assert_contains(&out.stdout, "Backup of config.json");
+    assert_message!(w, "doctor_fix_stdout", out.stdout);
     let cfg = w.docker_config();
     assert_eq!(
         cfg["auths"]["ghcr.io"]["auth"], "eDp5",

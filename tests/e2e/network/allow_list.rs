@@ -1,6 +1,6 @@
 //! Entra tokens go only to the cloud's registries or to custom domains the user trusted.
 
-use acr_tray_tests::{World, assert_contains};
+use acr_tray_tests::World;
 use fake_azure::{RegistrySpec, Role};
 
 #[test]
@@ -11,14 +11,19 @@ fn hosts_outside_the_suffix_are_refused_before_any_request() {
     w.fake.clear_requests();
     let suffix_host = w.fake.acr_suffix_host();
     let port = w.fake.port();
+    let mut refused = String::new();
     for evil in [
         format!("evil.{suffix_host}.attacker.localhost:{port}"),
         format!("{suffix_host}.evil:{port}"),
         format!("{suffix_host}:{port}"),
     ] {
         let out = w.cli(&["registry", "add", &evil]).expect_code(2);
-        assert_contains(&out.stderr, "refusing to send Azure tokens");
+        refused.push_str(&format!(
+            "$ acr-tray-cli registry add {evil}\n{}",
+            out.stderr
+        ));
     }
+    assert_message!(w, "hosts_outside_the_suffix_registry_add_stderr", refused);
     // A hand-edited settings file cannot smuggle one in either: refresh refuses it.
     w.edit_settings(|text| {
         text + &format!(
@@ -27,7 +32,7 @@ fn hosts_outside_the_suffix_are_refused_before_any_request() {
         )
     });
     let out = w.cli(&["refresh"]).expect_code(2);
-    assert_contains(&out.stdout, "refusing to send Azure tokens");
+    assert_message!(w, "host_outside_the_suffix_refresh_stdout", out.stdout);
     assert!(
         w.fake.requests().is_empty(),
         "no request reached anyone: {:?}",

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use acr_tray_tests::{World, assert_contains};
+use acr_tray_tests::World;
 use fake_azure::Role;
 
 const BIN: &str = env!("CARGO_BIN_EXE_acr-tray-cli-e2e");
@@ -67,7 +67,7 @@ fn an_authority_only_the_certificate_folder_holds_is_trusted() {
     std::fs::create_dir(&empty).unwrap();
     let (code, text) = refresh(&w, &bundle, &empty);
     assert_eq!(code, Some(1), "{text}");
-    assert_contains(&text, "certificate");
+    assert_message!(w, "untrusted_ca_refresh_output", text);
     assert!(
         !w.docker_config_path().exists() || w.docker_config()["auths"][&login_server].is_null(),
         "{text}"

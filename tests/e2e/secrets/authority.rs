@@ -2,6 +2,7 @@
 //! tokens go only to the cloud it signed in to. Two fakes play two clouds; the second one's
 //! request log must never see a credential of an identity signed in to the first.
 
+use crate::snapshot::names_of;
 use acr_tray_tests::{World, assert_contains};
 use fake_azure::{FakeAzure, LoggedRequest, Role, Service};
 
@@ -52,6 +53,13 @@ fn credential_requests(cloud: &FakeAzure) -> Vec<LoggedRequest> {
 
 /// A service principal (secret in the keyring) and a person (device code, refresh token in the
 /// keyring), each with a registry, refreshed once on the first cloud.
+/// What the snapshots name: the service principal's ids and the user's.
+fn names(sp: &fake_azure::ServicePrincipal, user_id: &str) -> Vec<(String, &'static str)> {
+    let mut names = names_of(sp);
+    names.push((user_id.to_owned(), "[USER-ID]"));
+    names
+}
+
 fn signed_in_world() -> (World, fake_azure::ServicePrincipal, String) {
     let w = World::new();
     let sp = w.service_principal();
@@ -79,15 +87,19 @@ fn signed_in_world() -> (World, fake_azure::ServicePrincipal, String) {
 #[test]
 fn after_a_cloud_switch_a_refresh_sends_no_credential_to_the_new_cloud() {
     let (w, sp, user_id) = signed_in_world();
+    let ids = names(&sp, &user_id);
     let other = second_cloud(&w);
     let args = cloud_args(&w, &other);
 
     // Without a terminal and without --yes: refused, listing who would be signed out.
     let config_before = std::fs::read(w.home.path().join("config.toml")).unwrap();
     let out = w.cli(&refs(&args)).expect_code(2);
-    assert_contains(&out.stderr, &sp.client_id);
-    assert_contains(&out.stderr, &user_id);
-    assert_contains(&out.stderr, "--yes");
+    assert_message!(
+        w,
+        "cloud_change_without_yes_stderr",
+        out.stderr,
+        ids.clone()
+    );
     assert_eq!(
         std::fs::read(w.home.path().join("config.toml")).unwrap(),
         config_before,
@@ -97,13 +109,7 @@ fn after_a_cloud_switch_a_refresh_sends_no_credential_to_the_new_cloud() {
     let mut yes = args.clone();
     yes.push("--yes".into());
     let out = w.cli(&refs(&yes)).expect_code(0);
-    assert!(
-        out.stdout
-            .contains(&format!("Signed out: {}", sp.client_id)),
-        "{}",
-        out.stdout
-    );
-    assert_contains(&out.stdout, &format!("Signed out: {user_id}"));
+    assert_message!(w, "cloud_change_with_yes_stdout", out.stdout, ids.clone());
     // The next refresh asks nothing of the new cloud for them, and says why.
     let out = w.cli(&["refresh"]);
     let leaked = credential_requests(&other);
@@ -112,7 +118,9 @@ fn after_a_cloud_switch_a_refresh_sends_no_credential_to_the_new_cloud() {
         "credentials went to the new cloud: {leaked:#?}"
     );
     let out = out.expect_code(3);
+    // The log (stderr) names each registry as its refresh ends, in no set order.
     assert_contains(&out.stderr, "sign");
+    assert_message!(w, "cloud_changed_refresh_stdout", out.stdout, ids.clone());
     // Their secrets are gone from the keyring.
     let kept: Vec<String> = w
         .secrets
@@ -136,17 +144,17 @@ fn after_a_cloud_switch_a_refresh_sends_no_credential_to_the_new_cloud() {
 fn a_terminal_asks_before_signing_out_and_no_keeps_the_cloud() {
     let w = World::new();
     let sp = w.service_principal();
+    let ids = names_of(&sp);
     w.login(&sp).expect_code(0);
     let other = second_cloud(&w);
     let args = cloud_args(&w, &other);
     let out = w.cli_terminal(&refs(&args), "n\n").expect_code(1);
-    assert_contains(&out.stderr, "[y/N]");
-    assert_contains(&out.stderr, "not changed");
+    assert_message!(w, "answered_no_stderr", out.stderr, ids.clone());
     let shown = w.cli(&["cloud", "show", "--json"]).expect_code(0).json();
     assert_eq!(shown["authority"], w.fake.authority_url());
 
     let out = w.cli_terminal(&refs(&args), "y\n").expect_code(0);
-    assert_contains(&out.stdout, "Signed out");
+    assert_message!(w, "answered_yes_stdout", out.stdout, ids.clone());
     let shown = w.cli(&["cloud", "show", "--json"]).expect_code(0).json();
     assert_eq!(shown["authority"], other.authority_url());
     // Signing in again on the new cloud binds the identity to it.
@@ -161,6 +169,7 @@ fn a_terminal_asks_before_signing_out_and_no_keeps_the_cloud() {
 #[test]
 fn a_hand_edited_cloud_gets_no_credential() {
     let (w, sp, user_id) = signed_in_world();
+    let ids = names(&sp, &user_id);
     let other = second_cloud(&w);
     let path = w.home.path().join("config.toml");
     let original = std::fs::read_to_string(&path).unwrap();
@@ -182,9 +191,16 @@ fn a_hand_edited_cloud_gets_no_credential() {
         other.requests()
     );
     let out = out.expect_code(3);
+    // The log (stderr) names each registry as its refresh ends, in no set order.
     assert_contains(&out.stderr, "signed in to");
+    assert_message!(w, "hand_edited_refresh_stdout", out.stdout, ids.clone());
     let accounts = w.cli(&["accounts"]).expect_code(0);
-    assert_contains(&accounts.stdout, "SIGN-IN REQUIRED");
+    assert_message!(
+        w,
+        "hand_edited_cloud_accounts_stdout",
+        accounts.stdout,
+        ids.clone()
+    );
 
     // A hand edit deletes nothing: the secrets stay under the first cloud's keys.
     let keys = w.secrets.keys();
@@ -202,7 +218,8 @@ fn a_hand_edited_cloud_gets_no_credential() {
 /// under the other authority's keys, so nothing is sent.
 #[test]
 fn rewriting_the_recorded_cloud_too_finds_no_secret_to_send() {
-    let (w, _sp, _user_id) = signed_in_world();
+    let (w, sp, user_id) = signed_in_world();
+    let ids = names(&sp, &user_id);
     let other = second_cloud(&w);
     let both = both_cas(&w, &other);
     w.edit_settings(|text| {
@@ -214,7 +231,12 @@ fn rewriting_the_recorded_cloud_too_finds_no_secret_to_send() {
     let leaked = credential_requests(&other);
     assert!(leaked.is_empty(), "{leaked:#?}");
     let out = out.expect_code(3);
-    assert_contains(&out.stdout, "not in the OS keyring");
+    assert_message!(
+        w,
+        "rewritten_recorded_cloud_refresh_stdout",
+        out.stdout,
+        ids.clone()
+    );
 }
 
 /// Settings from before identities recorded their cloud: bound, once, to the configured cloud,

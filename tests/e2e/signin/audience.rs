@@ -2,7 +2,8 @@
 //! mint ACR tokens, back to ACR where a registry refuses ARM tokens; the working choice is
 //! remembered.
 
-use acr_tray_tests::{World, assert_contains};
+use crate::snapshot::names_of;
+use acr_tray_tests::World;
 use fake_azure::Role;
 
 fn scopes(w: &World) -> Vec<String> {
@@ -84,9 +85,12 @@ fn registry_refusing_arm_where_entra_cannot_mint_acr_explains_both() {
     w.fake.set_refuse_arm_audience(&r.name, true);
     w.login_and_add(&sp, &[&r]);
     let out = w.cli(&["refresh"]).expect_code(1);
-    assert_contains(&out.stdout, "AADSTS500011");
-    assert_contains(&out.stdout, "refused the ARM-audience token");
-    assert_contains(&out.stdout, "authentication-as-arm");
+    assert_message!(
+        w,
+        "no_audience_left_refresh_stdout",
+        out.stdout,
+        names_of(&sp)
+    );
 }
 
 /// The `/oauth2/exchange` requests that reached `host`.
@@ -102,6 +106,7 @@ fn exchanges_at(w: &World, host: &str) -> usize {
 fn a_registry_on_a_trusted_custom_domain_gets_only_acr_audience_tokens() {
     let w = World::new();
     let sp = w.service_principal();
+    let ids = names_of(&sp);
     let (custom, no_role) = ("registry.fabrikam.localhost", "other.fabrikam.localhost");
     w.fake
         .add_registry(fake_azure::RegistrySpec::new("romeo111").login_server_host(custom));
@@ -121,7 +126,7 @@ fn a_registry_on_a_trusted_custom_domain_gets_only_acr_audience_tokens() {
     w.fake.set_entra_refuses_acr_audience(true);
     w.fake.clear_requests();
     let out = w.cli(&["refresh", &host]).expect_code(1);
-    assert_contains(&out.stdout, "never sent an ARM-audience token");
+    assert_message!(w, "custom_domain_arm_only_stdout", out.stdout, ids.clone());
     assert_eq!(exchanges_at(&w, custom), 0, "{:?}", w.fake.requests());
 
     // With ACR-audience tokens it works.
@@ -140,6 +145,6 @@ fn a_registry_on_a_trusted_custom_domain_gets_only_acr_audience_tokens() {
     // A refused ACR-audience token is not followed by an ARM-audience one.
     w.fake.clear_requests();
     let out = w.cli(&["refresh", &other]).expect_code(1);
-    assert_contains(&out.stdout, "no role");
+    assert_message!(w, "custom_domain_no_role_stdout", out.stdout, ids.clone());
     assert_eq!(exchanges_at(&w, no_role), 1, "{:?}", w.fake.requests());
 }

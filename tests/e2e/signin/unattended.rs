@@ -1,9 +1,10 @@
 //! Sign-ins without a person: service principal with a certificate, managed identity (IMDS),
 //! the Azure CLI's session, and workload identity federation.
 
+use crate::snapshot::names_of;
 use std::path::{Path, PathBuf};
 
-use acr_tray_tests::{ClosedPort, World, argv, assert_contains};
+use acr_tray_tests::{ClosedPort, World, argv};
 use fake_azure::{Fault, FaultAction, FaultTarget, Role, Service};
 
 fn private_file(dir: &Path, name: &str, contents: &str) -> PathBuf {
@@ -46,12 +47,7 @@ fn certificate_with_the_wrong_key_is_explained() {
     let mixed = format!("{}{}", cert.cert_pem, other.key_pem);
     let pem = private_file(w.home.path(), "mixed.pem", &mixed);
     let out = w.login_certificate(&sp, &pem).expect_code(3);
-    assert_contains(&out.stderr, "AADSTS700027");
-    assert!(
-        out.stderr.contains("certificate"),
-        "the hint explains: {}",
-        out.stderr
-    );
+    assert_message!(w, "wrong_key_login_stderr", out.stderr, names_of(&sp));
     assert_eq!(
         w.cli(&["accounts", "--json"]).expect_code(0).json(),
         serde_json::json!([])
@@ -68,7 +64,7 @@ fn certificate_file_readable_by_others_is_refused() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&pem, std::fs::Permissions::from_mode(0o644)).unwrap();
         let out = w.login_certificate(&sp, &pem).expect_code(2);
-        assert_contains(&out.stderr, "chmod 600");
+        assert_message!(w, "shared_certificate_login_stderr", out.stderr);
     }
 }
 
@@ -194,7 +190,15 @@ fn user_assigned_managed_identity_by_client_id() {
         "00000000-1111-2222-3333-444444444444",
     ]);
     assert_ne!(out.code, 0);
-    assert_contains(&out.stderr, "managed identity");
+    assert_message!(
+        w,
+        "unknown_managed_identity_login_stderr",
+        out.stderr,
+        vec![(
+            "00000000-1111-2222-3333-444444444444".to_string(),
+            "[UNKNOWN-CLIENT-ID]"
+        )]
+    );
 }
 
 #[test]
@@ -220,7 +224,7 @@ fn no_imds_is_explained() {
     w.extra_env
         .push(("ACR_TRAY_IMDS_ENDPOINT".into(), nothing.url()));
     let out = w.cli(&["login", "--managed-identity"]).expect_code(1);
-    assert_contains(&out.stderr, "is this an Azure VM");
+    assert_message!(w, "no_imds_login_stderr", out.stderr);
 }
 
 /// Puts a stand-in `az` on PATH that prints what a signed-in Azure CLI would.
@@ -278,15 +282,14 @@ fn azure_cli_missing_or_signed_out_is_explained() {
     let mut w = World::new();
     w.extra_env.push(("PATH".into(), "/nonexistent".into()));
     let out = w.cli(&["login", "--azure-cli"]).expect_code(3);
-    assert_contains(&out.stderr, "not installed");
+    assert_message!(w, "no_az_login_stderr", out.stderr);
 
     fake_az(
         &mut w,
         "echo \"ERROR: Please run 'az login' to setup account.\" >&2; exit 1",
     );
     let out = w.cli(&["login", "--azure-cli"]).expect_code(3);
-    assert_contains(&out.stderr, "not signed in");
-    assert_contains(&out.stderr, "run `az login`");
+    assert_message!(w, "az_signed_out_login_stderr", out.stderr);
 }
 
 #[test]
@@ -322,5 +325,10 @@ fn workload_identity_uses_the_federated_token_file() {
     );
     std::fs::write(&file, rotated).unwrap();
     let out = w.cli(&["refresh"]).expect_code(3);
-    assert_contains(&out.stdout, "federated credential");
+    assert_message!(
+        w,
+        "unknown_federated_subject_refresh_stdout",
+        out.stdout,
+        names_of(&sp)
+    );
 }

@@ -24,7 +24,7 @@ impl HintWords for AppWords {
             }
             Action::AddRegistry => "“Add registry” on the Registries page in Settings".to_owned(),
             Action::TrustCustomDomain { host } => {
-                format!("“Trust {host}” when you add it on the Registries page in Settings")
+                format!("with “Trust {host}” ticked, on the Registries page in Settings")
             }
             Action::ListRegistries | Action::Status => "the Registries page in Settings".to_owned(),
             Action::Doctor | Action::DoctorFix => {
@@ -162,6 +162,18 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn trusting_a_custom_domain_is_the_add_form_s_checkbox() {
+        let refused = crate::error::Error::HostNotAllowed {
+            host: "registry.contoso.example".into(),
+            suffix: "azurecr.io".into(),
+        };
+        assert_eq!(
+            refused.hint().expect("a hint").render(&AppWords),
+            "check the name; if this is your registry's custom domain, add it with “Trust registry.contoso.example” ticked, on the Registries page in Settings"
+        );
     }
 
     #[test]
