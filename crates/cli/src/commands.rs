@@ -220,10 +220,11 @@ impl LoginPrompt for Prompt<'_> {
         if let Some(message) = &p.message {
             let _ = writeln!(self.0, "({message})");
         }
+        let minutes = p.expires_in.as_secs().div_ceil(60);
+        let unit = if minutes == 1 { "minute" } else { "minutes" };
         let _ = writeln!(
             self.0,
-            "Waiting for the sign-in (the code expires in {} minutes)...",
-            p.expires_in.as_secs().div_ceil(60)
+            "Waiting for the sign-in (the code expires in {minutes} {unit})..."
         );
         let _ = self.0.flush();
     }

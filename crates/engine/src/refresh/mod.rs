@@ -214,7 +214,7 @@ impl Engine {
             self.emit(event);
         }
         if !recorded.signed_out.is_empty() {
-            tracing::warn!(identities = ?recorded.signed_out, "sign-in required; no more automatic attempts until the user signs in");
+            tracing::warn!(identities = ?recorded.signed_out.iter().collect::<std::collections::BTreeSet<_>>(), "sign-in required; no more automatic attempts until the user signs in");
         }
         let outcomes: Vec<RegistryOutcome> = results.into_iter().map(|(_, o)| o).collect();
         let watched_within = match pass {
@@ -372,9 +372,16 @@ fn session_ended(reg: &RegistryConfig, ended: &BTreeMap<String, StoredError>) ->
     }
     let id = reg.identity.as_deref()?;
     let stored = ended.get(id)?;
+    // The remembered message is the whole error ("<id> must sign in again: <reason>"): its
+    // reason is said once.
+    let prefix = format!("{id} must sign in again: ");
+    let reason = stored
+        .message
+        .strip_prefix(&prefix)
+        .unwrap_or(&stored.message);
     Some(Error::SignInRequired {
         identity: id.to_owned(),
-        reason: stored.message.clone(),
+        reason: reason.to_owned(),
         hint: Hint::text(format!("sign {id} in again with "))
             .with(Action::sign_in(id))
             .then("; nothing is tried for it until then"),
