@@ -125,7 +125,7 @@ pub fn discovery(
             Err(e) => {
                 let _ = writeln!(err, "error: {id} could not list registries: {e}");
                 if let Some(h) = e.hint().map(|h| crate::words::say(&h)) {
-                    let _ = writeln!(err, "hint: {h}");
+                    let _ = writeln!(err, "  hint: {h}");
                 }
                 continue;
             }
