@@ -1,11 +1,8 @@
 //! skopeo through ACR Tray's own credential helper: config.json holds no token, and
 //! `docker-credential-acr-tray get` (run by skopeo as a real subprocess) answers.
 
-use acr_tray_tests::World;
-use acr_tray_tests::real::RealRegistry;
 use acr_tray_tests::real::clients::Clients;
 use acr_tray_tests::real::oci::OciImage;
-use fake_azure::Role;
 
 use crate::common::ok;
 

@@ -78,66 +78,41 @@ fn acr_tray_writer_and_docker_cli_interleave_on_one_config() {
         ("HOME", w.home.path().display().to_string()),
     ]);
     let theirs = json!({"auth": plain.auth()});
-    let started = Arc::new(Barrier::new(3));
-    let finished = Arc::new(Barrier::new(3));
-    let errors = Arc::new(Mutex::new(Vec::<String>::new()));
+    let rounds = Arc::new(Rounds::new(3));
 
-    let writer = {
-        let (started, finished, errors, path) = (
-            started.clone(),
-            finished.clone(),
-            errors.clone(),
-            path.clone(),
-        );
-        std::thread::spawn(move || {
-            for round in 0..ROUNDS {
-                started.wait();
-                std::thread::sleep(Duration::from_millis((round as u64 * 37) % 120));
-                let cred = DockerCredential {
-                    username: ZERO_GUID.to_owned(),
-                    secret: Secret::new(token_of(round)),
-                    form: EntryForm::Password,
-                };
-                let creds = [(registry_of(round).to_owned(), cred)];
-                match write_credentials(&path, &creds, &env) {
-                    Ok(results) if results.iter().all(Result::is_ok) => {}
-                    other => errors
-                        .lock()
-                        .unwrap()
-                        .push(format!("round {round}: {other:?}")),
-                }
-                finished.wait();
+    let writer = rounds.spawn({
+        let path = path.clone();
+        move |round| {
+            std::thread::sleep(Duration::from_millis((round as u64 * 37) % 120));
+            let cred = DockerCredential {
+                username: ZERO_GUID.to_owned(),
+                secret: Secret::new(token_of(round)),
+                form: EntryForm::Password,
+            };
+            let creds = [(registry_of(round).to_owned(), cred)];
+            match write_credentials(&path, &creds, &env) {
+                Ok(results) if results.iter().all(Result::is_ok) => None,
+                other => Some(format!("round {round}: {other:?}")),
             }
-        })
-    };
-    let docker = {
-        let (started, finished, errors, clients) = (
-            started.clone(),
-            finished.clone(),
-            errors.clone(),
-            clients.clone(),
-        );
+        }
+    });
+    let docker = rounds.spawn({
+        let clients = clients.clone();
         let (dir, address, user, password) = (
             dir.clone(),
             plain.address.clone(),
             plain.user.clone(),
             plain.password.clone(),
         );
-        std::thread::spawn(move || {
-            for round in 0..ROUNDS {
-                started.wait();
-                let run = if docker_logs_in(round) {
-                    clients.docker_login(&dir, &address, &user, &password)
-                } else {
-                    clients.docker(&dir, &["logout", &address], None)
-                };
-                if !run.ok() {
-                    errors.lock().unwrap().push(format!("round {round}: {run}"));
-                }
-                finished.wait();
-            }
-        })
-    };
+        move |round| {
+            let run = if docker_logs_in(round) {
+                clients.docker_login(&dir, &address, &user, &password)
+            } else {
+                clients.docker(&dir, &["logout", &address], None)
+            };
+            (!run.ok()).then(|| format!("round {round}: {run}"))
+        }
+    });
 
     // A writer blocked for good (say, on a lock) would hang the run: give up loudly instead.
     let done = Arc::new(AtomicBool::new(false));
@@ -156,8 +131,8 @@ fn acr_tray_writer_and_docker_cli_interleave_on_one_config() {
     let begun = Instant::now();
     let mut tally = Tally::default();
     for round in 0..ROUNDS {
-        started.wait();
-        finished.wait();
+        rounds.started.wait();
+        rounds.finished.wait();
         check_round(
             round,
             &std::fs::read(&path).unwrap(),
@@ -177,7 +152,7 @@ fn acr_tray_writer_and_docker_cli_interleave_on_one_config() {
         tally.docker_entry_lost
     );
 
-    let errors = errors.lock().unwrap().clone();
+    let errors = rounds.errors.lock().unwrap().clone();
     assert!(errors.is_empty(), "writes failed:\n{}", errors.join("\n"));
     assert!(tally.problems.is_empty(), "{}", tally.problems.join("\n"));
     assert_eq!(
@@ -201,6 +176,41 @@ fn acr_tray_writer_and_docker_cli_interleave_on_one_config() {
             written.iter().any(|a| a == auth),
             "{registry} missing: {cfg:#}"
         );
+    }
+}
+
+/// The rounds the writers and the checker go through together: every round starts when all
+/// are ready and ends when all are done, and the writers' failures are collected.
+struct Rounds {
+    started: Barrier,
+    finished: Barrier,
+    errors: Mutex<Vec<String>>,
+}
+
+impl Rounds {
+    fn new(parties: usize) -> Self {
+        Self {
+            started: Barrier::new(parties),
+            finished: Barrier::new(parties),
+            errors: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// A writer doing `write(round)` in each of the [`ROUNDS`]; what it returns is a failure.
+    fn spawn(
+        self: &Arc<Self>,
+        mut write: impl FnMut(usize) -> Option<String> + Send + 'static,
+    ) -> std::thread::JoinHandle<()> {
+        let rounds = Arc::clone(self);
+        std::thread::spawn(move || {
+            for round in 0..ROUNDS {
+                rounds.started.wait();
+                if let Some(failed) = write(round) {
+                    rounds.errors.lock().unwrap().push(failed);
+                }
+                rounds.finished.wait();
+            }
+        })
     }
 }
 

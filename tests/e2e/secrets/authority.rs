@@ -60,6 +60,29 @@ fn names(sp: &fake_azure::ServicePrincipal, user_id: &str) -> Vec<(String, &'sta
     names
 }
 
+/// A service principal and a user signed in on the first cloud (see [`signed_in_world`]),
+/// the names their snapshots use, and a second cloud to switch to.
+struct TwoClouds {
+    w: World,
+    sp: fake_azure::ServicePrincipal,
+    user_id: String,
+    ids: Vec<(String, &'static str)>,
+    other: FakeAzure,
+}
+
+fn signed_in_on_two_clouds() -> TwoClouds {
+    let (w, sp, user_id) = signed_in_world();
+    let ids = names(&sp, &user_id);
+    let other = second_cloud(&w);
+    TwoClouds {
+        w,
+        sp,
+        user_id,
+        ids,
+        other,
+    }
+}
+
 fn signed_in_world() -> (World, fake_azure::ServicePrincipal, String) {
     let w = World::new();
     let sp = w.service_principal();
@@ -86,9 +109,7 @@ fn signed_in_world() -> (World, fake_azure::ServicePrincipal, String) {
 
 #[test]
 fn after_a_cloud_switch_a_refresh_sends_no_credential_to_the_new_cloud() {
-    let (w, sp, user_id) = signed_in_world();
-    let ids = names(&sp, &user_id);
-    let other = second_cloud(&w);
+    let TwoClouds { w, ids, other, .. } = signed_in_on_two_clouds();
     let args = cloud_args(&w, &other);
 
     // Without a terminal and without --yes: refused, listing who would be signed out.
@@ -168,9 +189,13 @@ fn a_terminal_asks_before_signing_out_and_no_keeps_the_cloud() {
 /// whether or not they also rewrite the identities' recorded cloud.
 #[test]
 fn a_hand_edited_cloud_gets_no_credential() {
-    let (w, sp, user_id) = signed_in_world();
-    let ids = names(&sp, &user_id);
-    let other = second_cloud(&w);
+    let TwoClouds {
+        w,
+        sp,
+        user_id,
+        ids,
+        other,
+    } = signed_in_on_two_clouds();
     let path = w.home.path().join("config.toml");
     let original = std::fs::read_to_string(&path).unwrap();
     let (old_authority, old_arm) = (w.fake.authority_url(), w.fake.arm_url());
@@ -218,9 +243,7 @@ fn a_hand_edited_cloud_gets_no_credential() {
 /// under the other authority's keys, so nothing is sent.
 #[test]
 fn rewriting_the_recorded_cloud_too_finds_no_secret_to_send() {
-    let (w, sp, user_id) = signed_in_world();
-    let ids = names(&sp, &user_id);
-    let other = second_cloud(&w);
+    let TwoClouds { w, ids, other, .. } = signed_in_on_two_clouds();
     let both = both_cas(&w, &other);
     w.edit_settings(|text| {
         text.replace(&w.fake.authority_url(), &other.authority_url())
