@@ -64,6 +64,14 @@ async fn dispatch(
 }
 
 fn handle(s: &Shared, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Response {
+    if method == Method::GET
+        && uri
+            .path()
+            .trim_matches('/')
+            .eq_ignore_ascii_case("metadata/endpoints")
+    {
+        return crate::arm_metadata::endpoints(s, uri);
+    }
     let token = match authenticate(s, headers) {
         Ok(token) => token,
         Err(response) => return response,
@@ -86,6 +94,7 @@ fn handle(s: &Shared, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u
     let shape: Vec<&str> = lower.iter().map(String::as_str).collect();
     let page = Page { api_version, skip };
     match (method, shape.as_slice()) {
+        (&Method::GET, ["tenants"]) => crate::arm_metadata::list_tenants(s, &token),
         (&Method::GET, ["subscriptions"]) => list_subscriptions(s, &token),
         (&Method::GET, ["subscriptions", _]) => with_subscription(s, &token, segments[1], |sub| {
             errors::json_ok(subscription_json(sub))

@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use crate::state_auth::{DeviceCodeInfo, GuestRec};
+use crate::state_auth::{DeviceCodeInfo, GuestRec, InteractionDemand};
 use crate::{FakeAzure, Tenant, User, device_code, lock};
 
 impl FakeAzure {
@@ -124,6 +124,35 @@ impl FakeAzure {
             }
             None => {
                 dir.auth.sign_in_frequency.remove(&key);
+            }
+        }
+    }
+
+    /// Makes `tenant_id` demand an interactive sign-in from `user` (home or guest account; `None`
+    /// lifts it): redeeming any of the user's refresh tokens for that tenant (its GUID in the
+    /// token endpoint's path, or `organizations`/`common` when it is the home tenant) answers
+    /// `invalid_grant` AADSTS`aadsts` with a `suberror` — 50076 (MFA required) and 50079 (MFA
+    /// registration required) `basic_action`, 53003 (blocked by Conditional Access)
+    /// `message_only` — while the other tenants keep issuing tokens. An interactive sign-in
+    /// at that tenant made after this call (authorization code or device code with the tenant
+    /// in the path) meets the demand: its refresh tokens work there again.
+    pub fn require_interaction_in_tenant(&self, user: &User, tenant_id: &str, aadsts: Option<u32>) {
+        let mut dir = lock(&self.inner.shared.dir);
+        let home = dir
+            .auth
+            .home_of_guest(&user.object_id)
+            .unwrap_or(&user.object_id)
+            .to_owned();
+        let key = (home, tenant_id.to_ascii_lowercase());
+        match aadsts {
+            Some(code) => {
+                let since = dir.sign_ins;
+                dir.auth
+                    .tenant_interaction
+                    .insert(key, InteractionDemand { code, since });
+            }
+            None => {
+                dir.auth.tenant_interaction.remove(&key);
             }
         }
     }

@@ -98,9 +98,16 @@ impl FakeAzure {
     }
 
     /// An Entra refresh token for `user` signed in to `client_id` (any client ID, e.g. a public
-    /// client), as if an interactive flow had happened.
+    /// client), as if an interactive flow had happened at `user.tenant`: pass the guest account
+    /// ([`Self::add_guest`]) for a sign-in at the guest's tenant (the token is the home user's,
+    /// as in Entra).
     pub fn issue_user_refresh_token(&self, user: &User, client_id: &str) -> String {
-        entra_tokens::new_refresh_token(&self.inner.shared, &user.object_id, client_id)
+        let home = lock(&self.inner.shared.dir)
+            .auth
+            .home_of_guest(&user.object_id)
+            .unwrap_or(&user.object_id)
+            .to_owned();
+        entra_tokens::new_refresh_token(&self.inner.shared, &home, client_id, &user.tenant)
     }
 
     /// Revokes every refresh token of a principal issued so far (`invalid_grant` AADSTS50173).

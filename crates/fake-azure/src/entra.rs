@@ -29,6 +29,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/{tenant}/discovery/v2.0/keys", get(keys))
         .route("/{tenant}/discovery/keys", get(keys))
         .route("/{tenant}/oauth2/v2.0/token", post(token))
+        .route("/{tenant}/oauth2/token", post(token_v1))
         .route(
             "/{tenant}/oauth2/v2.0/devicecode",
             post(device_code::devicecode),
@@ -167,21 +168,96 @@ async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let form = Form::parse(&body);
+    token_with(&s, tenant, &headers, &Form::parse(&body))
+}
+
+/// The most a v2 token answer is read back for the v1 endpoint.
+const V1_BODY_LIMIT: usize = 1 << 20;
+
+/// `POST /{tenant}/oauth2/token`, the v1 endpoint: one `resource` instead of `scope`, for the
+/// `refresh_token` and `client_credentials` grants; the same checks and errors as v2 (a
+/// refresh token serves both), and the v1 answer: `expires_in`, `ext_expires_in`,
+/// `expires_on`, `not_before` as strings of seconds, `resource`, and `scope`
+/// `user_impersonation` for a user.
+async fn token_v1(
+    State(s): State<Arc<Shared>>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut form = Form::parse(&body);
+    let grant = form.get("grant_type").unwrap_or_default().to_owned();
+    if grant != "refresh_token" && grant != "client_credentials" {
+        return match grant.as_str() {
+            "" => missing_parameter(&s, "grant_type"),
+            other => errors::entra(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                70003,
+                &format!("The app requested an unsupported grant type '{other}'."),
+                s.now(),
+            ),
+        };
+    }
+    let Some(resource) = form.get("resource").map(str::to_owned) else {
+        return missing_parameter(&s, "resource");
+    };
+    let user = grant == "refresh_token";
+    // `https://management.core.windows.net/` -> `https://management.core.windows.net//.default`,
+    // as v2 spells a resource whose ID ends in a slash.
+    let scope = format!("{resource}/.default");
+    form.set("scope", scope);
     let now = s.now();
-    let resolved = match resolve_tenant(&s, &tenant) {
-        TenantPath::Unknown(t) => return tenant_not_found(&s, &t, "invalid_request"),
+    let response = token_with(&s, tenant, &headers, &form);
+    if response.status() != StatusCode::OK {
+        return response;
+    }
+    let Ok(bytes) = axum::body::to_bytes(response.into_body(), V1_BODY_LIMIT).await else {
+        return errors::json_status(StatusCode::INTERNAL_SERVER_ERROR, json!({}));
+    };
+    let Ok(serde_json::Value::Object(mut v1)) = serde_json::from_slice(&bytes) else {
+        return errors::json_status(StatusCode::INTERNAL_SERVER_ERROR, json!({}));
+    };
+    let seconds =
+        |v: Option<&serde_json::Value>| v.and_then(serde_json::Value::as_i64).unwrap_or(0);
+    let expires_in = seconds(v1.get("expires_in"));
+    let ext = seconds(v1.get("ext_expires_in"));
+    let issued = now.timestamp();
+    v1.insert("expires_in".into(), json!(expires_in.to_string()));
+    v1.insert("ext_expires_in".into(), json!(ext.to_string()));
+    v1.insert(
+        "expires_on".into(),
+        json!(issued.saturating_add(expires_in).to_string()),
+    );
+    v1.insert("not_before".into(), json!(issued.to_string()));
+    v1.insert("resource".into(), json!(resource));
+    if user {
+        v1.insert("scope".into(), json!("user_impersonation"));
+    }
+    let mut response = errors::json_ok(serde_json::Value::Object(v1));
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store, no-cache"),
+    );
+    response
+}
+
+fn token_with(s: &Arc<Shared>, tenant: String, headers: &HeaderMap, form: &Form) -> Response {
+    let s = s.as_ref();
+    let now = s.now();
+    let resolved = match resolve_tenant(s, &tenant) {
+        TenantPath::Unknown(t) => return tenant_not_found(s, &t, "invalid_request"),
         other => other,
     };
     let Some(grant_type) = form.get("grant_type") else {
-        return missing_parameter(&s, "grant_type");
+        return missing_parameter(s, "grant_type");
     };
     let req = TokenReq {
-        s: &s,
+        s,
         tenant: resolved,
         segment: tenant,
-        headers: &headers,
-        form: &form,
+        headers,
+        form,
     };
     match grant_type {
         "client_credentials" => entra_client::client_credentials(&req),

@@ -208,6 +208,52 @@ pub(crate) fn session_error(
     )
 }
 
+/// The answer of a tenant whose policy demands an interactive sign-in there (MFA, MFA
+/// registration, Conditional Access), as Entra's v2 token endpoint gives it to a refresh-token
+/// redemption: `invalid_grant` with `suberror` (`basic_action` for the MFA codes; 53003 is
+/// `message_only`, nothing the user can do but ask the tenant's admin).
+fn tenant_demands_interaction(req: &TokenReq<'_>, code: u32, client_id: &str) -> Response {
+    let resource = req
+        .form
+        .get("scope")
+        .or_else(|| req.form.get("resource"))
+        .and_then(|s| s.split_whitespace().find(|s| s.contains("://")))
+        .map(|s| s.trim_end_matches("/.default").to_owned())
+        .unwrap_or_else(|| client_id.to_owned());
+    let (suberror, message) = match code {
+        50079 => (
+            "basic_action",
+            format!(
+                "Due to a configuration change made by your administrator, or because you moved \
+                 to a new location, you must enroll in multi-factor authentication to access \
+                 '{resource}'."
+            ),
+        ),
+        53003 => (
+            "message_only",
+            "Access has been blocked by Conditional Access policies. The access policy does not \
+             allow token issuance."
+                .to_owned(),
+        ),
+        _ => (
+            "basic_action",
+            format!(
+                "Due to a configuration change made by your administrator, or because you moved \
+                 to a new location, you must use multi-factor authentication to access \
+                 '{resource}'."
+            ),
+        ),
+    };
+    errors::entra_with(
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+        code,
+        &message,
+        req.s.now(),
+        &[("suberror", json!(suberror))],
+    )
+}
+
 /// Tokens for a signed-in user: the account in the request's tenant (or 50020), the scope's
 /// first resource, a refresh token with `offline_access`, an id token with `openid`.
 pub(crate) fn issue_user_tokens(
@@ -233,7 +279,7 @@ pub(crate) fn issue_user_tokens(
     };
     let refresh = scopes
         .offline
-        .then(|| new_refresh_token(s, &home.object_id, client_id));
+        .then(|| new_refresh_token(s, &home.object_id, client_id, &user.tenant));
     let grant = Grant::User {
         user,
         home: home.clone(),
@@ -313,6 +359,17 @@ pub(crate) fn refresh_grant(req: &TokenReq<'_>) -> Response {
         let tenant = crate::entra_client::tenant_label(req);
         return user_not_in_tenant(req, &user, &tenant, &client_id);
     };
+    let demand = lock(&s.dir)
+        .auth
+        .tenant_interaction
+        .get(&(user.object_id.clone(), view.tenant.to_ascii_lowercase()))
+        .copied();
+    if let Some(demand) = demand
+        && !(record.chain.seq > demand.since
+            && record.chain.tenant.eq_ignore_ascii_case(&view.tenant))
+    {
+        return tenant_demands_interaction(req, demand.code, &client_id);
+    }
     let limit = lock(&s.dir)
         .auth
         .sign_in_frequency
@@ -331,7 +388,13 @@ pub(crate) fn refresh_grant(req: &TokenReq<'_>) -> Response {
         Ok(scopes) => scopes,
         Err(response) => return response,
     };
-    let rotated = rotated_refresh_token(s, &user.object_id, &client_id, record.signed_in);
+    let rotated = rotated_refresh_token(
+        s,
+        &user.object_id,
+        &client_id,
+        record.signed_in,
+        record.chain.clone(),
+    );
     let grant = Grant::User {
         user: view,
         home: user,

@@ -12,7 +12,7 @@ use crate::app::{GRAPH_AUDIENCE, Shared, random_token};
 use crate::errors;
 use crate::form::Form;
 use crate::lock;
-use crate::state::{RtRec, ServicePrincipal, User};
+use crate::state::{RtRec, ServicePrincipal, SignIn, User};
 
 /// Access-token lifetime (`expires_in`).
 pub(crate) const ACCESS_TOKEN_SECONDS: i64 = 3599;
@@ -332,8 +332,21 @@ pub(crate) fn token_response(
 
 /// Records and returns a new opaque Entra refresh token for a user + client, starting a new
 /// chain: an interactive sign-in happened now.
-pub(crate) fn new_refresh_token(s: &Shared, object_id: &str, client_id: &str) -> String {
-    rotated_refresh_token(s, object_id, client_id, s.now())
+pub(crate) fn new_refresh_token(
+    s: &Shared,
+    object_id: &str,
+    client_id: &str,
+    tenant: &str,
+) -> String {
+    let chain = {
+        let mut dir = lock(&s.dir);
+        dir.sign_ins = dir.sign_ins.saturating_add(1);
+        SignIn {
+            seq: dir.sign_ins,
+            tenant: tenant.to_ascii_lowercase(),
+        }
+    };
+    rotated_refresh_token(s, object_id, client_id, s.now(), chain)
 }
 
 /// Records and returns a new opaque Entra refresh token for a user + client that continues the
@@ -343,6 +356,7 @@ pub(crate) fn rotated_refresh_token(
     object_id: &str,
     client_id: &str,
     signed_in: DateTime<Utc>,
+    chain: SignIn,
 ) -> String {
     let token = format!(
         "1.A{}",
@@ -355,6 +369,7 @@ pub(crate) fn rotated_refresh_token(
             client_id: client_id.to_owned(),
             issued: s.now(),
             signed_in,
+            chain,
             revoked: false,
         },
     );

@@ -27,6 +27,12 @@ impl Form {
             .filter(|v| !v.is_empty())
     }
 
+    /// Replaces every value of `key` with one `value`.
+    pub(crate) fn set(&mut self, key: &str, value: String) {
+        self.pairs.retain(|(k, _)| k != key);
+        self.pairs.push((key.to_owned(), value));
+    }
+
     /// Every value of `key`.
     pub(crate) fn all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.pairs

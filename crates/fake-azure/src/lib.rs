@@ -32,6 +32,7 @@
 //!   `device_code.rs`; `authorize.rs` — authorization code + PKCE.
 //! - `imds.rs` — managed identity endpoint (second, plain-HTTP listener).
 //! - `acr.rs`, `acr_token.rs` — `/v2/` challenge, `/oauth2/exchange`, `/oauth2/token`.
+//! - `arm_metadata.rs` — ARM's unauthenticated `/metadata/endpoints` and `/tenants`.
 //! - `arm.rs` — subscriptions, registries list (paged); `arm_admin.rs` — get, listCredentials,
 //!   regenerateCredential, PATCH (sync/async), operation status.
 //! - `upstream.rs` — reverse proxy of `/v2/...` to a real registry (`RegistrySpec::upstream`).
@@ -49,6 +50,7 @@ mod acr_token;
 mod app;
 mod arm;
 mod arm_admin;
+mod arm_metadata;
 mod assertion;
 mod authorize;
 mod controls;

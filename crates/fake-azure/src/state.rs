@@ -204,7 +204,19 @@ pub(crate) struct RtRec {
     /// The interactive sign-in (authorization code, device code) that began this token's
     /// chain; rotations keep it (Conditional Access sign-in frequency counts from it).
     pub(crate) signed_in: DateTime<Utc>,
+    /// The interactive sign-in's number (increasing) and the tenant it was made at: a
+    /// tenant's demand for interaction is met only by a later sign-in at that tenant.
+    pub(crate) chain: SignIn,
     pub(crate) revoked: bool,
+}
+
+/// Which interactive sign-in began a refresh token's chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SignIn {
+    /// Increasing number of the sign-in among every sign-in of the fake.
+    pub(crate) seq: u64,
+    /// Lower-case tenant GUID it was made at.
+    pub(crate) tenant: String,
 }
 
 /// The directory.
@@ -219,6 +231,8 @@ pub(crate) struct Directory {
     /// (lower-case registry name, object id) -> roles.
     pub(crate) roles: HashMap<(String, String), BTreeSet<Role>>,
     pub(crate) refresh_tokens: HashMap<String, RtRec>,
+    /// Interactive sign-ins so far (numbers [`SignIn::seq`]).
+    pub(crate) sign_ins: u64,
     /// Tokens-valid-from per revoked principal (for the AADSTS50173 text).
     pub(crate) revoked_at: HashMap<String, DateTime<Utc>>,
     pub(crate) refuse_acr_audience: bool,

@@ -137,6 +137,9 @@ pub(crate) struct AuthState {
     /// Lower-case tenant ID -> Conditional-Access sign-in frequency: refresh tokens whose
     /// chain began with an interactive sign-in longer ago than this fail with AADSTS70043.
     pub(crate) sign_in_frequency: HashMap<String, TimeDelta>,
+    /// (home object ID, lower-case tenant ID) -> that tenant demands an interactive sign-in
+    /// there from this user (see `FakeAzure::require_interaction_in_tenant`).
+    pub(crate) tenant_interaction: HashMap<(String, String), InteractionDemand>,
     pub(crate) certificates: Vec<CertRec>,
     pub(crate) federated: Vec<FederatedRec>,
     /// User-assigned identities attached to the "VM".
@@ -149,6 +152,15 @@ pub(crate) struct AuthState {
     pub(crate) arm_link_base: Option<String>,
     /// ARM operation ID -> status polls so far.
     pub(crate) arm_operations: HashMap<String, ArmOperation>,
+}
+
+/// A tenant's demand for an interactive sign-in.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct InteractionDemand {
+    /// The AADSTS code refresh-token redemptions there answer.
+    pub(crate) code: u32,
+    /// Sign-ins numbered up to this one do not meet it.
+    pub(crate) since: u64,
 }
 
 /// A pending ARM long-running operation (PATCH with `set_arm_patch_async(true)`).

@@ -11,5 +11,6 @@ mod device_code;
 mod entra;
 mod faults;
 mod imds;
+mod tenants;
 mod upstream;
 mod users;
