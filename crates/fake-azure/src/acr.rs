@@ -134,7 +134,7 @@ async fn v2(
     } else if let Some((user, pass)) = basic_credentials(&headers) {
         acr_token::basic_grant(&s, &ctx, &user, &pass)
             .ok()
-            .map(|g| acr_token::grant_access(&g.actions, needed.iter().cloned().collect()))
+            .map(|g| acr_token::grant_access(&g, needed.iter().cloned().collect()))
     } else {
         None
     };
@@ -209,7 +209,7 @@ async fn exchange(
     {
         return unauthorized("the tenant does not match the token's tenant");
     }
-    let (refuses_arm, registry_tenant, actions) = {
+    let (refuses_arm, registry_tenant, actions, access) = {
         let dir = lock(&s.dir);
         let Some(reg) = dir.registry(&ctx.registry) else {
             return unauthorized("registry not found");
@@ -218,6 +218,7 @@ async fn exchange(
             reg.spec.refuse_arm_audience,
             reg.tenant.clone(),
             dir.data_actions(&ctx.registry, &token.oid),
+            dir.has_data_access(&ctx.registry, &token.oid),
         )
     };
     if s.is_arm_audience(&token.aud) {
@@ -230,13 +231,17 @@ async fn exchange(
     } else if !Shared::is_acr_audience(&token.aud) {
         return unauthorized(&format!("the audience '{}' is not accepted", token.aud));
     }
-    if !registry_tenant.eq_ignore_ascii_case(&token.tid) || actions.is_empty() {
+    if !registry_tenant.eq_ignore_ascii_case(&token.tid) || !access {
         return unauthorized(AUTH_REQUIRED);
     }
     let now = s.now();
     let iat = now.timestamp();
+    let jti = Uuid::new_v4().to_string();
+    lock(&s.dir)
+        .acr_refresh_subjects
+        .insert(jti.clone(), token.oid.clone());
     let mut claims = json!({
-        "jti": Uuid::new_v4().to_string(),
+        "jti": jti,
         "sub": token.subject_name,
         "nbf": iat,
         "exp": (now + TimeDelta::seconds(REFRESH_TOKEN_SECONDS)).timestamp(),

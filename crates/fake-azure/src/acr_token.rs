@@ -19,6 +19,7 @@ use crate::app::{AcrCtx, Shared};
 use crate::errors;
 use crate::form::{Form, basic_credentials};
 use crate::lock;
+use crate::state::RepositoryGrants;
 
 /// The user name meaning "the password is an ACR token".
 pub(crate) const ZERO_GUID: &str = "00000000-0000-0000-0000-000000000000";
@@ -88,6 +89,9 @@ pub(crate) struct AcrGrant {
     pub(crate) actions: Vec<String>,
     /// The refresh token to hand back for `offline_token=true` (zero-GUID logins).
     pub(crate) refresh_token: Option<String>,
+    /// On an ABAC registry, the principal's per-repository grants (decided when the access
+    /// token is minted, from the role assignments then); `None` on a legacy registry.
+    pub(crate) repositories: Option<RepositoryGrants>,
 }
 
 /// Repository actions implied by RT permission actions.
@@ -112,17 +116,25 @@ fn repository_actions(permissions: &[String]) -> BTreeSet<&'static str> {
     out
 }
 
-/// The `access` claim: requested scopes cut down to what the permissions allow.
-pub(crate) fn grant_access(permissions: &[String], requested: Vec<Access>) -> Vec<Access> {
-    let allowed = repository_actions(permissions);
+/// The `access` claim: requested scopes cut down to what the grant allows (on an ABAC
+/// registry, per repository and the catalog only through Catalog Lister).
+pub(crate) fn grant_access(grant: &AcrGrant, requested: Vec<Access>) -> Vec<Access> {
+    let allowed = repository_actions(&grant.actions);
     requested
         .into_iter()
         .filter_map(|mut access| {
-            match access.kind.as_str() {
-                "repository" | "artifact-repository" => {
+            match (access.kind.as_str(), &grant.repositories) {
+                ("repository" | "artifact-repository", Some(grants)) => {
+                    let allowed = grants.actions_on(&access.name);
                     access.actions.retain(|a| allowed.contains(a.as_str()));
                 }
-                "registry" if access.name == "catalog" => {
+                ("registry", Some(grants)) if access.name == "catalog" => {
+                    access.actions.retain(|a| a == "*" && grants.catalog);
+                }
+                ("repository" | "artifact-repository", None) => {
+                    access.actions.retain(|a| allowed.contains(a.as_str()));
+                }
+                ("registry", None) if access.name == "catalog" => {
                     access.actions.retain(|a| a == "*" && !allowed.is_empty());
                 }
                 _ => return None,
@@ -164,11 +176,19 @@ fn refresh_token_grant(s: &Shared, ctx: &AcrCtx, token: &str) -> Result<AcrGrant
                 .collect()
         })
         .unwrap_or_default();
+    let repositories = {
+        let dir = lock(&s.dir);
+        match dir.acr_refresh_subjects.get(text("jti")) {
+            Some(oid) => dir.repository_grants(&ctx.registry, oid),
+            None => None,
+        }
+    };
     Ok(AcrGrant {
         sub: text("sub").to_owned(),
         tenant: text("tenant").to_owned(),
         actions,
         refresh_token: Some(token.to_owned()),
+        repositories,
     })
 }
 
@@ -195,21 +215,21 @@ pub(crate) fn basic_grant(
             tenant: reg.tenant.clone(),
             actions: vec!["*".into()],
             refresh_token: None,
+            repositories: None,
         });
     }
     if let Some(sp) = dir.principal(user)
         && sp.secret == password
         && sp.tenant.eq_ignore_ascii_case(&reg.tenant)
+        && dir.has_data_access(&ctx.registry, &sp.object_id)
     {
-        let actions = dir.data_actions(&ctx.registry, &sp.object_id);
-        if !actions.is_empty() {
-            return Ok(AcrGrant {
-                sub: sp.client_id.clone(),
-                tenant: sp.tenant.clone(),
-                actions,
-                refresh_token: None,
-            });
-        }
+        return Ok(AcrGrant {
+            sub: sp.client_id.clone(),
+            tenant: sp.tenant.clone(),
+            actions: dir.data_actions(&ctx.registry, &sp.object_id),
+            refresh_token: None,
+            repositories: dir.repository_grants(&ctx.registry, &sp.object_id),
+        });
     }
     Err(unauthorized(AUTH_REQUIRED))
 }
@@ -302,7 +322,7 @@ pub(crate) async fn token_post(
         )),
     };
     let result = grant.and_then(|grant| {
-        let access = grant_access(&grant.actions, parse_scopes(form.all("scope")));
+        let access = grant_access(&grant, parse_scopes(form.all("scope")));
         mint_access_token(&s, &ctx, &grant, &access)
     });
     match result {
@@ -329,7 +349,7 @@ pub(crate) async fn token_get(
         Ok(grant) => grant,
         Err(response) => return response,
     };
-    let access = grant_access(&grant.actions, parse_scopes(query.all("scope")));
+    let access = grant_access(&grant, parse_scopes(query.all("scope")));
     let token = match mint_access_token(&s, &ctx, &grant, &access) {
         Ok(token) => token,
         Err(response) => return response,

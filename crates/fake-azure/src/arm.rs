@@ -356,6 +356,7 @@ pub(crate) fn registry_json(rec: &RegistryRec) -> Value {
             "publicNetworkAccess": "Enabled",
             "networkRuleBypassOptions": "AzureServices",
             "zoneRedundancy": "Disabled",
+            "roleAssignmentMode": rec.spec.role_assignment_mode.as_str(),
         },
     })
 }

@@ -6,7 +6,8 @@ use crate::app::{Shared, random_token};
 use crate::state::{RegistryRec, Subscription};
 use crate::state_auth::AuthState;
 use crate::{
-    FakeAzure, Registry, RegistrySpec, Role, ServicePrincipal, Tenant, User, entra_tokens, lock,
+    FakeAzure, Registry, RegistrySpec, RepositoryCondition, Role, RoleAssignmentMode,
+    ServicePrincipal, Tenant, User, entra_tokens, lock,
 };
 
 /// The default tenant and its default subscription; ARM page size 50.
@@ -191,6 +192,8 @@ impl FakeAzure {
         let mut dir = lock(&self.inner.shared.dir);
         dir.registries.remove(&name);
         dir.roles.retain(|(registry, _), _| *registry != name);
+        dir.scoped_roles
+            .retain(|(registry, _), _| *registry != name);
     }
 
     /// Turns the registry's refusal of ARM-audience tokens on or off.
@@ -226,8 +229,37 @@ impl FakeAzure {
         let mut dir = lock(&self.inner.shared.dir);
         if role == Role::None {
             dir.roles.remove(&key);
+            dir.scoped_roles.remove(&key);
         } else {
             dir.roles.entry(key).or_default().insert(role);
         }
+    }
+
+    /// Adds a repository role (`RepositoryReader`, `RepositoryWriter`, `RepositoryContributor`)
+    /// limited by an ABAC condition to the repositories it lets through. Only ABAC registries
+    /// honour it (a legacy registry ignores conditioned assignments, as it supports no ABAC
+    /// conditions); [`Self::assign_role`] gives the same roles registry-wide. `Role::None`
+    /// through `assign_role` removes these too.
+    pub fn assign_repository_role(
+        &self,
+        registry_name: &str,
+        principal_object_id: &str,
+        role: Role,
+        condition: RepositoryCondition,
+    ) {
+        let key = (
+            registry_name.to_ascii_lowercase(),
+            principal_object_id.to_owned(),
+        );
+        lock(&self.inner.shared.dir)
+            .scoped_roles
+            .entry(key)
+            .or_default()
+            .insert((role, condition));
+    }
+
+    /// Changes a registry's role-assignment mode (as `az acr update --role-assignment-mode`).
+    pub fn set_role_assignment_mode(&self, registry_name: &str, mode: RoleAssignmentMode) {
+        self.with_registry(registry_name, |r| r.spec.role_assignment_mode = mode);
     }
 }

@@ -89,7 +89,8 @@ pub use faults::{Fault, FaultAction, FaultTarget, Service};
 pub use jwt::{TokenAlgorithm, libtrust_fingerprint};
 pub use log::LoggedRequest;
 pub use state::{
-    Registry, RegistrySpec, Role, ServicePrincipal, Subscription, Tenant, TimeSource, User,
+    Registry, RegistrySpec, RepositoryCondition, Role, RoleAssignmentMode, ServicePrincipal,
+    Subscription, Tenant, TimeSource, User,
 };
 pub use state_auth::{AZURE_CLI_CLIENT_ID, CertificateCredential, DeviceCodeInfo, ManagedIdentity};
 

@@ -69,6 +69,84 @@ pub enum Role {
     Reader,
     /// Everything but role assignment.
     Contributor,
+    /// "Container Registry Repository Reader": pull and read metadata. Honoured on ABAC
+    /// registries (scoped by a condition or registry-wide) and, without a condition, on legacy
+    /// ones.
+    RepositoryReader,
+    /// "Container Registry Repository Writer": Reader plus push.
+    RepositoryWriter,
+    /// "Container Registry Repository Contributor": Writer plus delete.
+    RepositoryContributor,
+    /// "Container Registry Repository Catalog Lister": `registry:catalog:*` only (no
+    /// repository condition applies to it).
+    CatalogLister,
+}
+
+/// A registry's `roleAssignmentMode` (ARM).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RoleAssignmentMode {
+    /// "RBAC Registry Permissions": AcrPull/AcrPush/Owner/Contributor give data access.
+    #[default]
+    LegacyRegistryPermissions,
+    /// "RBAC Registry + ABAC Repository Permissions": only the repository roles give data
+    /// access, optionally scoped to repositories; AcrPull, AcrPush, Owner, Contributor and
+    /// Reader give none.
+    AbacRepositoryPermissions,
+}
+
+impl RoleAssignmentMode {
+    /// The ARM value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::LegacyRegistryPermissions => "LegacyRegistryPermissions",
+            Self::AbacRepositoryPermissions => "AbacRepositoryPermissions",
+        }
+    }
+}
+
+/// The repository condition of an ABAC role assignment, on
+/// `@Request[Microsoft.ContainerRegistry/registries/repositories:name]`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RepositoryCondition {
+    /// `StringEqualsIgnoreCase 'name'`: one repository.
+    Equals(String),
+    /// `StringStartsWithIgnoreCase 'prefix'`: every repository under a prefix (e.g. `team-a/`).
+    StartsWith(String),
+}
+
+impl RepositoryCondition {
+    /// Whether the condition lets `repository` through (case-insensitively, as the operators).
+    pub(crate) fn matches(&self, repository: &str) -> bool {
+        let repository = repository.to_ascii_lowercase();
+        match self {
+            Self::Equals(name) => repository == name.to_ascii_lowercase(),
+            Self::StartsWith(prefix) => repository.starts_with(&prefix.to_ascii_lowercase()),
+        }
+    }
+}
+
+/// What a principal may do on an ABAC registry: per-repository rules and the catalog.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct RepositoryGrants {
+    /// Repository actions (`pull`, `push`, `delete`, `metadata_read`, `metadata_write`), each
+    /// set limited to the repositories its condition lets through (`None` = all).
+    pub(crate) rules: Vec<(Vec<&'static str>, Option<RepositoryCondition>)>,
+    pub(crate) catalog: bool,
+}
+
+impl RepositoryGrants {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.rules.is_empty() && !self.catalog
+    }
+
+    /// The actions granted on `repository`.
+    pub(crate) fn actions_on(&self, repository: &str) -> BTreeSet<&'static str> {
+        self.rules
+            .iter()
+            .filter(|(_, condition)| condition.as_ref().is_none_or(|c| c.matches(repository)))
+            .flat_map(|(actions, _)| actions.iter().copied())
+            .collect()
+    }
 }
 
 impl Role {
@@ -77,13 +155,29 @@ impl Role {
         matches!(self, Role::Reader | Role::Contributor | Role::Owner)
     }
 
-    /// ACR RT `permissions.actions` granted by this role.
-    pub(crate) fn data_actions(self) -> &'static [&'static str] {
+    /// ACR RT `permissions.actions` granted by this role on a registry of `mode`.
+    pub(crate) fn data_actions(self, mode: RoleAssignmentMode) -> &'static [&'static str] {
+        let abac = mode == RoleAssignmentMode::AbacRepositoryPermissions;
         match self {
-            Role::AcrPull => &["read"],
-            Role::AcrPush => &["read", "write"],
-            Role::Owner | Role::Contributor => &["*"],
-            Role::None | Role::Reader => &[],
+            Role::AcrPull if !abac => &["read"],
+            Role::AcrPush if !abac => &["read", "write"],
+            Role::Owner | Role::Contributor if !abac => &["*"],
+            Role::RepositoryReader => &["read"],
+            Role::RepositoryWriter => &["read", "write"],
+            Role::RepositoryContributor => &["read", "write", "delete"],
+            _ => &[],
+        }
+    }
+
+    /// Repository actions of an ABAC repository role.
+    pub(crate) fn repository_actions(self) -> &'static [&'static str] {
+        match self {
+            Role::RepositoryReader => &["pull", "metadata_read"],
+            Role::RepositoryWriter => &["pull", "push", "metadata_read", "metadata_write"],
+            Role::RepositoryContributor => {
+                &["pull", "push", "delete", "metadata_read", "metadata_write"]
+            }
+            _ => &[],
         }
     }
 }
@@ -108,6 +202,8 @@ pub struct RegistrySpec {
     /// A real registry (`http://host:port`) that every `/v2/...` request is forwarded to;
     /// `None` = the fake's own storage-less `/v2/` (see API.md "Upstream registries").
     pub upstream: Option<String>,
+    /// ARM `roleAssignmentMode` (default legacy registry permissions).
+    pub role_assignment_mode: RoleAssignmentMode,
 }
 
 impl RegistrySpec {
@@ -122,7 +218,13 @@ impl RegistrySpec {
             admin_enabled: false,
             login_server_host: None,
             upstream: None,
+            role_assignment_mode: RoleAssignmentMode::default(),
         }
+    }
+    /// Sets the role-assignment mode (ABAC repository permissions or legacy).
+    pub fn role_assignment_mode(mut self, mode: RoleAssignmentMode) -> Self {
+        self.role_assignment_mode = mode;
+        self
     }
     /// Sets the subscription GUID.
     pub fn subscription(mut self, id: impl Into<String>) -> Self {
@@ -230,6 +332,11 @@ pub(crate) struct Directory {
     pub(crate) registries: BTreeMap<String, RegistryRec>,
     /// (lower-case registry name, object id) -> roles.
     pub(crate) roles: HashMap<(String, String), BTreeSet<Role>>,
+    /// (lower-case registry name, object id) -> repository roles scoped by a condition.
+    pub(crate) scoped_roles: HashMap<(String, String), BTreeSet<(Role, RepositoryCondition)>>,
+    /// ACR refresh token `jti` -> the object ID it was exchanged for (ABAC registries decide
+    /// per repository when the token is redeemed).
+    pub(crate) acr_refresh_subjects: HashMap<String, String>,
     pub(crate) refresh_tokens: HashMap<String, RtRec>,
     /// Interactive sign-ins so far (numbers [`SignIn::seq`]).
     pub(crate) sign_ins: u64,
@@ -298,11 +405,66 @@ impl Directory {
             .unwrap_or_default()
     }
 
-    /// ACR RT `permissions.actions` of a principal on a registry (empty = no data access).
+    fn mode(&self, registry: &str) -> RoleAssignmentMode {
+        self.registry(registry)
+            .map(|r| r.spec.role_assignment_mode)
+            .unwrap_or_default()
+    }
+
+    fn scoped_roles(&self, registry: &str, oid: &str) -> BTreeSet<(Role, RepositoryCondition)> {
+        self.scoped_roles
+            .get(&(registry.to_ascii_lowercase(), oid.to_owned()))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// On an ABAC registry, what the principal may do per repository; `None` on a legacy one.
+    pub(crate) fn repository_grants(&self, registry: &str, oid: &str) -> Option<RepositoryGrants> {
+        if self.mode(registry) != RoleAssignmentMode::AbacRepositoryPermissions {
+            return None;
+        }
+        let roles = self.roles(registry, oid);
+        let mut grants = RepositoryGrants {
+            catalog: roles.contains(&Role::CatalogLister),
+            ..RepositoryGrants::default()
+        };
+        for role in roles {
+            if !role.repository_actions().is_empty() {
+                grants
+                    .rules
+                    .push((role.repository_actions().to_vec(), None));
+            }
+        }
+        for (role, condition) in self.scoped_roles(registry, oid) {
+            if !role.repository_actions().is_empty() {
+                grants
+                    .rules
+                    .push((role.repository_actions().to_vec(), Some(condition)));
+            }
+        }
+        Some(grants)
+    }
+
+    /// Whether the principal has any data access to the registry (the exchange's test).
+    pub(crate) fn has_data_access(&self, registry: &str, oid: &str) -> bool {
+        match self.repository_grants(registry, oid) {
+            Some(grants) => !grants.is_empty(),
+            None => !self.data_actions(registry, oid).is_empty(),
+        }
+    }
+
+    /// ACR RT `permissions.actions` of a principal on a registry (empty = no data access):
+    /// on an ABAC registry the union over its repository roles, whatever their conditions.
     pub(crate) fn data_actions(&self, registry: &str, oid: &str) -> Vec<String> {
+        let mode = self.mode(registry);
         let mut actions: BTreeSet<&str> = BTreeSet::new();
         for role in self.roles(registry, oid) {
-            actions.extend(role.data_actions());
+            actions.extend(role.data_actions(mode));
+        }
+        if mode == RoleAssignmentMode::AbacRepositoryPermissions {
+            for (role, _) in self.scoped_roles(registry, oid) {
+                actions.extend(role.data_actions(mode));
+            }
         }
         if actions.contains("*") {
             return vec!["*".into()];

@@ -1,6 +1,7 @@
 //! Integration tests of the fake over real HTTPS on loopback (one test binary).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod abac;
 mod acr;
 mod arm;
 mod arm_admin;
