@@ -218,6 +218,18 @@ pub(crate) fn basic_grant(
             repositories: None,
         });
     }
+    if let Some(login) = crate::scope_maps::basic_login(reg, user, password, s.now()) {
+        return match login {
+            Ok(grants) => Ok(AcrGrant {
+                sub: user.to_owned(),
+                tenant: reg.tenant.clone(),
+                actions: Vec::new(),
+                refresh_token: None,
+                repositories: Some(grants),
+            }),
+            Err(_) => Err(unauthorized(AUTH_REQUIRED)),
+        };
+    }
     if let Some(sp) = dir.principal(user)
         && sp.secret == password
         && sp.tenant.eq_ignore_ascii_case(&reg.tenant)

@@ -171,6 +171,12 @@ fn handle(s: &Shared, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u
                 (&Method::POST, ["regeneratecredential"]) => {
                     arm_admin::regenerate(s, &token, &path, body)
                 }
+                (&Method::GET, [kind @ ("tokens" | "scopemaps")]) => {
+                    crate::scope_maps::arm_get(s, &token, &path, kind, None)
+                }
+                (&Method::GET, [kind @ ("tokens" | "scopemaps"), _]) => {
+                    crate::scope_maps::arm_get(s, &token, &path, kind, Some(segments[9]))
+                }
                 (&Method::GET, ["operationstatuses", _]) => {
                     arm_admin::operation_status(s, &token, &path, segments[9])
                 }

@@ -28,7 +28,7 @@ fn can_write(role: Role) -> bool {
 /// Runs `f` on the registry when it exists in the subscription and resource group and the
 /// caller holds a role that `allowed` accepts; else the ARM 404/403 errors. `f` runs under the
 /// directory lock.
-fn with_registry(
+pub(crate) fn with_registry(
     s: &Shared,
     token: &EntraToken,
     path: &RegistryPath<'_>,

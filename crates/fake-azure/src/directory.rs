@@ -179,6 +179,8 @@ impl FakeAzure {
             tags: serde_json::Map::new(),
             modified: now,
             updating_op: None,
+            scope_maps: std::collections::BTreeMap::new(),
+            tokens: std::collections::BTreeMap::new(),
         };
         dir.registries.insert(spec.name.to_ascii_lowercase(), rec);
         public

@@ -35,6 +35,7 @@
 //! - `arm_metadata.rs` — ARM's unauthenticated `/metadata/endpoints` and `/tenants`.
 //! - `arm.rs` — subscriptions, registries list (paged); `arm_admin.rs` — get, listCredentials,
 //!   regenerateCredential, PATCH (sync/async), operation status.
+//! - `scope_maps.rs` — ACR scope maps and tokens: test controls, ARM reads, basic logins.
 //! - `upstream.rs` — reverse proxy of `/v2/...` to a real registry (`RegistrySpec::upstream`).
 //! - `faults.rs`, `log.rs`, `errors.rs`, `form.rs` — faults, request log, error bodies, forms.
 //!
@@ -67,6 +68,7 @@ mod identities;
 mod imds;
 mod jwt;
 mod log;
+mod scope_maps;
 mod server;
 mod state;
 mod state_auth;
@@ -88,6 +90,7 @@ use tokio_rustls::TlsAcceptor;
 pub use faults::{Fault, FaultAction, FaultTarget, Service};
 pub use jwt::{TokenAlgorithm, libtrust_fingerprint};
 pub use log::LoggedRequest;
+pub use scope_maps::{AcrToken, PasswordName};
 pub use state::{
     Registry, RegistrySpec, RepositoryCondition, Role, RoleAssignmentMode, ServicePrincipal,
     Subscription, Tenant, TimeSource, User,

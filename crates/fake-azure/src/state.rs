@@ -295,6 +295,10 @@ pub(crate) struct RegistryRec {
     pub(crate) modified: DateTime<Utc>,
     /// An ARM PATCH still "Updating" (its operation ID).
     pub(crate) updating_op: Option<String>,
+    /// Scope maps by lower-case name.
+    pub(crate) scope_maps: BTreeMap<String, crate::scope_maps::ScopeMapRec>,
+    /// Tokens (`az acr token`) by lower-case name.
+    pub(crate) tokens: BTreeMap<String, crate::scope_maps::TokenRec>,
 }
 
 /// An Entra refresh token's grant.

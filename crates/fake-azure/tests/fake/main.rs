@@ -3,6 +3,7 @@
 
 mod abac;
 mod acr;
+mod acr_tokens;
 mod arm;
 mod arm_admin;
 mod assertions;
