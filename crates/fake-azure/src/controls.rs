@@ -93,7 +93,8 @@ impl FakeAzure {
 
     /// Ends the user's sessions: every refresh token issued so far fails with `aadsts`
     /// (700082, 70008, 50173, 70043, 65001, 50132, 50089, 53003 ... -> `invalid_grant`;
-    /// 50076, 50079, 50078 -> `interaction_required`); tokens issued later (a new sign-in)
+    /// 50076, 50079, 50078 -> `invalid_grant` + `suberror: basic_action`, as Entra answers a
+    /// refresh-token redemption); tokens issued later (a new sign-in)
     /// work. `object_id` may be the home or a guest object ID.
     pub fn expire_sessions(&self, object_id: &str, aadsts: u32) {
         let now = self.inner.shared.now();

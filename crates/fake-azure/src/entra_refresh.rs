@@ -114,7 +114,7 @@ pub(crate) fn session_error(
             sign_in_frequency_message(issued, SCRIPTED_SIGN_IN_FREQUENCY_SECS),
         ),
         50076 => (
-            "interaction_required",
+            "invalid_grant",
             Some("basic_action"),
             format!(
                 "Due to a configuration change made by your administrator, or because you moved to a \
@@ -122,7 +122,7 @@ pub(crate) fn session_error(
             ),
         ),
         50079 => (
-            "interaction_required",
+            "invalid_grant",
             Some("basic_action"),
             format!(
                 "Due to a configuration change made by your administrator, or because you moved to a \
@@ -131,7 +131,7 @@ pub(crate) fn session_error(
             ),
         ),
         50078 => (
-            "interaction_required",
+            "invalid_grant",
             Some("basic_action"),
             format!(
                 "Presented multi-factor authentication has expired due to policies configured by \
@@ -209,49 +209,10 @@ pub(crate) fn session_error(
 }
 
 /// The answer of a tenant whose policy demands an interactive sign-in there (MFA, MFA
-/// registration, Conditional Access), as Entra's v2 token endpoint gives it to a refresh-token
-/// redemption: `invalid_grant` with `suberror` (`basic_action` for the MFA codes; 53003 is
-/// `message_only`, nothing the user can do but ask the tenant's admin).
+/// registration, Conditional Access): the same bodies as a session ended with that code.
 fn tenant_demands_interaction(req: &TokenReq<'_>, code: u32, client_id: &str) -> Response {
-    let resource = req
-        .form
-        .get("scope")
-        .or_else(|| req.form.get("resource"))
-        .and_then(|s| s.split_whitespace().find(|s| s.contains("://")))
-        .map(|s| s.trim_end_matches("/.default").to_owned())
-        .unwrap_or_else(|| client_id.to_owned());
-    let (suberror, message) = match code {
-        50079 => (
-            "basic_action",
-            format!(
-                "Due to a configuration change made by your administrator, or because you moved \
-                 to a new location, you must enroll in multi-factor authentication to access \
-                 '{resource}'."
-            ),
-        ),
-        53003 => (
-            "message_only",
-            "Access has been blocked by Conditional Access policies. The access policy does not \
-             allow token issuance."
-                .to_owned(),
-        ),
-        _ => (
-            "basic_action",
-            format!(
-                "Due to a configuration change made by your administrator, or because you moved \
-                 to a new location, you must use multi-factor authentication to access \
-                 '{resource}'."
-            ),
-        ),
-    };
-    errors::entra_with(
-        StatusCode::BAD_REQUEST,
-        "invalid_grant",
-        code,
-        &message,
-        req.s.now(),
-        &[("suberror", json!(suberror))],
-    )
+    let now = req.s.now();
+    session_error(req, code, now, now, client_id)
 }
 
 /// Tokens for a signed-in user: the account in the request's tenant (or 50020), the scope's

@@ -66,8 +66,9 @@ async fn expired_sessions_answer_like_entra() {
         (70008, "invalid_grant", "expired"),
         (50173, "invalid_grant", "revoked"),
         (70043, "invalid_grant", "sign-in frequency"),
-        (50076, "interaction_required", "multi-factor"),
-        (50079, "interaction_required", "enroll in multi-factor"),
+        (50076, "invalid_grant", "multi-factor"),
+        (50079, "invalid_grant", "enroll in multi-factor"),
+        (50078, "invalid_grant", "refresh your multi-factor"),
         (65001, "invalid_grant", "consented"),
     ];
     for (code, error, text) in cases {
@@ -79,8 +80,8 @@ async fn expired_sessions_answer_like_entra() {
         let body = assert_entra_error(failed, 400, error, u64::from(code)).await;
         let description = body["error_description"].as_str().unwrap();
         assert!(description.contains(text), "{code}: {description}");
-        if code == 50076 {
-            assert_eq!(body["suberror"], "basic_action");
+        if [50076, 50079, 50078].contains(&code) {
+            assert_eq!(body["suberror"], "basic_action", "{code}: {body}");
         }
         // A new sign-in works again.
         let fresh = fake.issue_user_refresh_token(&user, AZURE_CLI_CLIENT_ID);
