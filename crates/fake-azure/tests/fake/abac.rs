@@ -154,6 +154,32 @@ async fn abac_registries_grant_per_repository_and_ignore_legacy_roles() {
         ])
     );
 
+    // Next to a repository role, AcrPush adds nothing: not to the refresh token's permissions,
+    // not to any repository.
+    let mixed = fake.add_service_principal(&tenant);
+    fake.assign_role(&reg.name, &mixed.object_id, Role::AcrPush);
+    fake.assign_repository_role(
+        &reg.name,
+        &mixed.object_id,
+        Role::RepositoryReader,
+        RepositoryCondition::Equals("team-a/app".into()),
+    );
+    let body = ok_json(exchanged(&fake, &http, &mixed, &reg.login_server).await).await;
+    let mixed_rt = body["refresh_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        jwt_claims(&mixed_rt)["permissions"]["actions"],
+        json!(["read"])
+    );
+    let got = granted(&access(&http, &reg.login_server, &mixed_rt, &SCOPES[..3]).await);
+    assert_eq!(
+        got,
+        expect(&[
+            ("team-a/app", &["pull"]),
+            ("team-b/tool", &[]),
+            ("other", &[])
+        ])
+    );
+
     // Basic service-principal credentials get the same per-repository answer.
     let reader = fake.add_service_principal(&tenant);
     fake.assign_repository_role(
