@@ -7,6 +7,7 @@ use ts_rs::{Config, TS};
 
 use super::view::*;
 use crate::azure::acr::RegistryRole;
+use crate::engine::check::{CheckReport, CredentialSource, RepositoryAction};
 
 /// Declarations of one type: its doc comment and `export type ...`.
 fn declare<T: TS>(cfg: &Config, out: &mut String) {
@@ -64,6 +65,9 @@ pub fn typescript() -> String {
         FindingView,
         DockerStoreView,
         DoctorView,
+        CredentialSource,
+        RepositoryAction,
+        CheckReport,
         CloudInput,
         View,
         Navigate,
