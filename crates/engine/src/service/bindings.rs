@@ -7,7 +7,6 @@ use ts_rs::{Config, TS};
 
 use super::view::*;
 use crate::azure::acr::RegistryRole;
-use crate::engine::check::{CheckReport, CredentialSource, RepositoryAction};
 
 /// Declarations of one type: its doc comment and `export type ...`.
 fn declare<T: TS>(cfg: &Config, out: &mut String) {
