@@ -33,9 +33,15 @@ fn without_a_repository_the_token_is_issued_and_v2_accepts_it() {
     assert_message!(w, "authenticated_stdout", out.stdout);
     // Docker's way: the password form on GET /oauth2/token, then /v2/ with the bearer token;
     // nothing went to Entra or the exchange.
-    let asked: Vec<(String, String, u16)> = w
-        .fake
-        .requests()
+    let requests = w.fake.requests();
+    // Every request, the credential's included, went to the registry itself.
+    let host = r.login_server.split(':').next().unwrap();
+    assert!(
+        requests.iter().all(|q| q.host == host),
+        "{:?}",
+        requests.iter().map(|q| &q.host).collect::<Vec<_>>()
+    );
+    let asked: Vec<(String, String, u16)> = requests
         .into_iter()
         .map(|q| (q.method, q.path, q.status))
         .collect();
@@ -209,4 +215,21 @@ fn an_unknown_registry_is_a_usage_error_and_a_bad_repository_is_refused() {
         .expect_code(2);
     assert_message!(w, "bad_repository_stderr", out.stderr);
     assert!(w.fake.requests().is_empty());
+}
+
+#[test]
+fn a_refused_acr_token_says_to_refresh() {
+    let w = World::new();
+    let (_, r) = w.signed_in_registry("forgedreg", Role::AcrPull);
+    // Not yet expired, but not the registry's: its signature does not hold.
+    let payload = URL_SAFE_NO_PAD.encode(r#"{"exp":4102444800,"grant_type":"refresh_token"}"#);
+    let token = format!("eyJhbGciOiJSUzI1NiJ9.{payload}.c2ln");
+    write_entry(
+        &w,
+        &r.login_server,
+        serde_json::json!({ "auth": auth(ZERO_GUID, &token) }),
+    );
+    let out = w.cli(&["check", "forgedreg"]).expect_code(3);
+    assert_message!(w, "refused_token_stderr", out.stderr);
+    assert_no_secrets("check's output", &(out.stdout + &out.stderr), &[&token]);
 }
