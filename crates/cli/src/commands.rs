@@ -534,8 +534,7 @@ async fn check(
     let result = engine.check(registry, repository).await;
     output::check(&mut io.stdout, registry, repository, &result, json);
     match result {
-        Ok(report) if report.repository.is_some() && report.granted.is_empty() => Ok(EXIT_FAILED),
-        Ok(_) => Ok(EXIT_OK),
+        Ok(report) => Ok(output::check_code(&report)),
         // As JSON the error is in the report; as text it goes to stderr like every error.
         Err(e) if json => Ok(exit_code(&e)),
         Err(e) => Err(e),

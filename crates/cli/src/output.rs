@@ -317,6 +317,16 @@ pub fn check(
     }
 }
 
+/// `check`'s exit code for a report: 1 when a repository was asked about and nothing was
+/// granted there (the credential works, but not for it), else 0.
+pub fn check_code(report: &acr_tray_engine::CheckReport) -> i32 {
+    if report.repository.is_some() && report.granted.is_empty() {
+        crate::EXIT_FAILED
+    } else {
+        crate::EXIT_OK
+    }
+}
+
 pub fn status(out: &mut Out, engine: &Engine, as_json: bool) {
     let now = Utc::now();
     let statuses = engine.status();
@@ -543,6 +553,42 @@ mod tests {
 
     // The `--json` shapes, whole and byte for byte (field names, order, null fields and value
     // formats are what scripts and the README rely on).
+
+    #[test]
+    fn check_text_says_what_is_and_is_not_granted_and_nothing_granted_is_exit_code_1() {
+        use acr_tray_engine::{CheckReport, CredentialSource, RepositoryAction};
+        let mut report = CheckReport {
+            name: "alpha".into(),
+            login_server: "alpha.azurecr.io".into(),
+            source: CredentialSource::ConfigFile,
+            username: "alpha".into(),
+            authenticated: true,
+            repository: None,
+            granted: vec![],
+            expires_at: None,
+        };
+        let text = |r: &CheckReport| {
+            let result = Ok(r.clone());
+            json_of(|out| check(out, "alpha", r.repository.as_deref(), &result, false))
+        };
+        assert_eq!(
+            text(&report),
+            "Docker's credential for alpha (alpha.azurecr.io): user alpha and password in config.json \"auths\"\nok      authenticated: the registry issued a token and /v2/ accepted it\n"
+        );
+        assert_eq!(check_code(&report), crate::EXIT_OK);
+        report.repository = Some("team/app".into());
+        assert_eq!(
+            text(&report),
+            "Docker's credential for alpha (alpha.azurecr.io): user alpha and password in config.json \"auths\"\nDENIED  team/app: nothing granted (asked for pull, push, delete)\n        hint: the credential's role or scope map does not cover this repository; ask the registry's owner for one that does\n"
+        );
+        assert_eq!(check_code(&report), crate::EXIT_FAILED);
+        report.granted = vec![RepositoryAction::Push];
+        assert!(
+            text(&report)
+                .contains("ok      team/app: granted push\n        not granted: pull, delete\n")
+        );
+        assert_eq!(check_code(&report), crate::EXIT_OK);
+    }
 
     #[test]
     fn check_json() {
