@@ -16,6 +16,7 @@ pub const COMMANDS: &[&str] = &[
     "set_admin_account",
     "refresh_now",
     "discover_registries",
+    "check_registry",
     "doctor",
     "doctor_fix",
     "set_general",

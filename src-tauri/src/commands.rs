@@ -4,9 +4,9 @@
 
 use acr_tray_engine::service::ViewResult;
 use acr_tray_engine::service::view::{
-    AccountView, AddRegistry, CloudChangePreview, CloudInput, CloudView, Discovery, DoctorView,
-    ErrorView, GeneralSettings, Overview, RefreshOutcomeView, RegistryView, ServicePrincipalSignIn,
-    UserSignIn,
+    AccountView, AddRegistry, CheckReport, CloudChangePreview, CloudInput, CloudView, Discovery,
+    DoctorView, ErrorView, GeneralSettings, Overview, RefreshOutcomeView, RegistryView,
+    ServicePrincipalSignIn, UserSignIn,
 };
 use tauri::{AppHandle, Emitter, Runtime, State};
 
@@ -27,6 +27,7 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         set_admin_account,
         refresh_now,
         discover_registries,
+        check_registry,
         doctor,
         doctor_fix,
         set_general,
@@ -126,6 +127,17 @@ async fn discover_registries(
     identity: String,
 ) -> ViewResult<Discovery> {
     state.service.discover_registries(&identity).await
+}
+
+/// The credential Docker holds for a registry, used as Docker would (the registries page's
+/// "Check"); `repository` asks what is granted there.
+#[tauri::command]
+async fn check_registry(
+    state: State<'_, AppState>,
+    name: String,
+    repository: Option<String>,
+) -> ViewResult<CheckReport> {
+    state.service.check_registry(&name, repository).await
 }
 
 #[tauri::command]

@@ -5,6 +5,7 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type {
   AccountView,
   AddRegistry,
+  CheckReport,
   CloudChangePreview,
   CloudInput,
   CloudView,
@@ -35,6 +36,8 @@ export const removeRegistry = (name: string) => invoke<null>("remove_registry", 
 export const setAdminAccount = (name: string, enabled: boolean) => invoke<null>("set_admin_account", { name, enabled });
 export const refreshNow = (names: string[]) => invoke<RefreshOutcomeView[]>("refresh_now", { names });
 export const discoverRegistries = (identity: string) => invoke<Discovery>("discover_registries", { identity });
+export const checkRegistry = (name: string, repository: string | null) =>
+  invoke<CheckReport>("check_registry", { name, repository });
 export const doctor = () => invoke<DoctorView>("doctor");
 export const doctorFix = () => invoke<DoctorView>("doctor_fix");
 export const setGeneral = (general: GeneralSettings) => invoke<GeneralSettings>("set_general", { general });

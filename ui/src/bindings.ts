@@ -578,6 +578,68 @@ findings: Array<FindingView>,
 backup: string | null, };
 
 /**
+ * Where Docker finds the credential that was checked.
+ */
+export type CredentialSource = { "kind": "config-file" } | { "kind": "helper", 
+/**
+ * The helper's name.
+ */
+helper: string, 
+/**
+ * What chose it: `credHelpers`, `credsStore` or `default`.
+ */
+key: string, } | { "kind": "acr-tray", 
+/**
+ * What chose it: `credHelpers` or `credsStore`.
+ */
+key: string, };
+
+/**
+ * An action on a repository.
+ */
+export type RepositoryAction = "pull" | "push" | "delete";
+
+/**
+ * What a check found: Docker's credential authenticates at the registry, and (with a
+ * repository) what it may do there.
+ */
+export type CheckReport = { 
+/**
+ * The registry's short name.
+ */
+name: string, 
+/**
+ * Its login server.
+ */
+loginServer: string, 
+/**
+ * Where Docker found the credential.
+ */
+source: CredentialSource, 
+/**
+ * The credential's user name (the zero GUID for an ACR token; an admin or token user
+ * otherwise). Never the secret.
+ */
+username: string, 
+/**
+ * The registry accepted the credential.
+ */
+authenticated: boolean, 
+/**
+ * The repository asked about, if any.
+ */
+repository: string | null, 
+/**
+ * What the registry granted on it (of pull, push and delete); empty without a repository.
+ */
+granted: Array<RepositoryAction>, 
+/**
+ * When the credential runs out (`None`: a password that does not, or a token whose
+ * expiry is not readable).
+ */
+expiresAt: string | null, };
+
+/**
  * Choose a cloud.
  */
 export type CloudInput = { "kind": "AzureCloud" } | { "kind": "AzureChinaCloud" } | { "kind": "AzureUSGovernment" } | { "kind": "custom", 

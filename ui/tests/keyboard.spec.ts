@@ -49,10 +49,13 @@ test("registries by keyboard: tab order, add with Enter, Escape closes, focus is
   await expect(page.locator("#add-dialog")).toHaveCount(0);
   expect((await calls(page)).find((c) => c.cmd === "add_registry")?.args).toMatchObject({ request: { nameOrLoginServer: "kbdregistry" } });
 
-  // Per-registry buttons: Refresh with Enter, Remove with a confirm whose safe choice has focus.
+  // Per-registry buttons: Refresh with Enter, Check next, Remove with a confirm whose safe
+  // choice has focus.
   await tabTo(page, "Refresh contosoprod");
   await page.keyboard.press("Enter");
   await expect.poll(async () => (await calls(page)).some((c) => c.cmd === "refresh_now")).toBe(true);
+  await page.keyboard.press("Tab");
+  expect(await focused(page)).toBe("Check contosoprod");
   await page.keyboard.press("Tab");
   expect(await focused(page)).toBe("Remove contosoprod");
   await page.keyboard.press("Enter");

@@ -284,3 +284,63 @@ test.describe("in a 12-hour locale", () => {
     await expect(card.locator(".next-refresh")).toHaveText("10:46 · in 46 min");
   });
 });
+
+test("Check proves Docker's credential and reports a repository's grants, by keyboard", async ({ page, open }) => {
+  const report = {
+    name: "contosoprod", loginServer: "contosoprod.azurecr.io", source: { kind: "config-file" },
+    username: "00000000-0000-0000-0000-000000000000", authenticated: true, repository: null, granted: [],
+    expiresAt: "2026-03-10T12:48:00Z",
+  };
+  await open({ replies: { check_registry: { ok: report } } });
+  const card = page.locator('[data-registry="contosoprod"]');
+  const check = card.getByRole("button", { name: "Check contosoprod" });
+  await expect(check).toHaveAttribute("aria-expanded", "false");
+  await check.focus();
+  await page.keyboard.press("Enter");
+  await expect(check).toHaveAttribute("aria-expanded", "true");
+  const panel = card.getByRole("form", { name: "Check contosoprod" });
+  // Opening it checks at once that Docker's credential signs in, and the keyboard waits in the
+  // repository field.
+  await expect(panel.getByLabel("Repository (optional)")).toBeFocused();
+  await expect(panel.getByRole("status")).toHaveText("Signs in: the registry issued a token and accepted it. An ACR token from Docker's config.json.");
+
+  // With a repository: what is granted there, and what is not.
+  await page.keyboard.type("team/app");
+  await reply(page, "check_registry", {
+    ok: { ...report, source: { kind: "helper", helper: "desktop", key: "credsStore" }, repository: "team/app", granted: ["pull"] },
+  });
+  await page.keyboard.press("Enter");
+  await expect(panel.getByRole("status")).toHaveText("team/app: pull granted; push, delete not granted. An ACR token from docker-credential-desktop (credsStore).");
+  expect((await calls(page)).filter((c) => c.cmd === "check_registry").map((c) => c.args)).toEqual([
+    { name: "contosoprod", repository: null },
+    { name: "contosoprod", repository: "team/app" },
+  ]);
+
+  // Nothing granted is said plainly.
+  await reply(page, "check_registry", { ok: { ...report, username: "contosoprod", repository: "team/app", granted: [] } });
+  await panel.getByRole("button", { name: "Check", exact: true }).click();
+  await expect(panel.getByRole("status")).toHaveText("team/app: nothing granted (asked for pull, push and delete). User “contosoprod” from Docker's config.json.");
+});
+
+test("Check shows the engine's error and what to do", async ({ page, open }) => {
+  await open({
+    replies: {
+      check_registry: {
+        err: {
+          code: "signInRequired",
+          message: "registry contosoprod.azurecr.io: Docker holds no credential for it in config.json \"auths\" (Docker's config: /home/dana/.docker/config.json)",
+          hint: "Refresh now writes one for contosoprod",
+          at: null,
+        },
+      },
+    },
+  });
+  const card = page.locator('[data-registry="contosoprod"]');
+  await card.getByRole("button", { name: "Check contosoprod" }).click();
+  const panel = card.getByRole("form", { name: "Check contosoprod" });
+  const alert = panel.getByRole("alert");
+  await expect(alert.locator(".error-message")).toContainText("Docker holds no credential for it");
+  await expect(alert.locator(".error-hint")).toHaveText("Refresh now writes one for contosoprod");
+  await expect(panel.getByRole("status")).toHaveText("");
+  expect((await calls(page)).filter((c) => c.cmd === "check_registry").map((c) => c.args)).toEqual([{ name: "contosoprod", repository: null }]);
+});

@@ -86,6 +86,22 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Check the credential Docker now holds for a registry, as Docker would use it: without
+    /// --repository, that the registry's token endpoint and /v2/ accept it (what `docker login`
+    /// proves); with --repository, which of pull, push and delete the registry grants on it.
+    #[command(
+        after_help = "Exit codes: 0 the credential works (with --repository: something was granted), 1 nothing was granted on the repository or the check failed, 3 Docker holds no credential, or an expired or refused one; others as for every command."
+    )]
+    Check {
+        /// Registry name or login server.
+        registry: String,
+        /// A repository (e.g. team/app) to ask for pull, push and delete on.
+        #[arg(long, value_name = "REPO")]
+        repository: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Docker's credential-helper protocol (`get`, `store`, `erase`, `list` on stdin), as
     /// docker-credential-acr-tray speaks it; it hands a `get` that must refresh to this.
     #[command(hide = true, name = "credential-helper")]

@@ -44,6 +44,11 @@ pub async fn dispatch(command: Command, options: EngineOptions, io: &mut Io) -> 
         Command::Docker(cmd) => docker(&engine, cmd, io).await,
         Command::Doctor { json, fix } => doctor(&engine, json, fix, io).await,
         Command::Token { registry, json } => token(&engine, &registry, json, io).await,
+        Command::Check {
+            registry,
+            repository,
+            json,
+        } => check(&engine, &registry, repository.as_deref(), json, io).await,
         Command::Status { json } => {
             output::status(&mut io.stdout, &engine, json);
             Ok(EXIT_OK)
@@ -517,6 +522,23 @@ async fn token(engine: &Engine, registry: &str, json: bool, io: &mut Io) -> Resu
         );
     }
     Ok(EXIT_OK)
+}
+
+async fn check(
+    engine: &Engine,
+    registry: &str,
+    repository: Option<&str>,
+    json: bool,
+    io: &mut Io,
+) -> Result<i32, Error> {
+    let result = engine.check(registry, repository).await;
+    output::check(&mut io.stdout, registry, repository, &result, json);
+    match result {
+        Ok(report) => Ok(output::check_code(&report)),
+        // As JSON the error is in the report; as text it goes to stderr like every error.
+        Err(e) if json => Ok(exit_code(&e)),
+        Err(e) => Err(e),
+    }
 }
 
 async fn docker(engine: &Engine, cmd: DockerCommand, io: &mut Io) -> Result<i32, Error> {

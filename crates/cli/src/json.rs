@@ -7,6 +7,7 @@ use acr_tray_engine::Discovery;
 use acr_tray_engine::RegistryRole;
 use acr_tray_engine::StoredError;
 use acr_tray_engine::{Audience, Cloud};
+use acr_tray_engine::{CheckReport, CredentialSource, RepositoryAction};
 use acr_tray_engine::{Error, ErrorKind, RegistryOutcome, RegistryStatus};
 use acr_tray_engine::{RegistryAuth, RegistryConfig};
 use chrono::{DateTime, Utc};
@@ -262,4 +263,53 @@ pub struct Token<'a> {
     pub username: &'a str,
     pub access_token: &'a str,
     pub expires_on: Option<DateTime<Utc>>,
+}
+
+/// `check --json`: the report, or the error with `authenticated: false`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckJson<'a> {
+    registry: &'a str,
+    login_server: Option<&'a str>,
+    /// `config-file`, `helper` (with `helper` and `key`) or `acr-tray` (with `key`).
+    source: Option<&'a CredentialSource>,
+    username: Option<&'a str>,
+    authenticated: bool,
+    repository: Option<&'a str>,
+    granted: &'a [RepositoryAction],
+    expires_at: Option<DateTime<Utc>>,
+    error: Option<ErrorJson>,
+}
+
+impl<'a> CheckJson<'a> {
+    pub fn new(
+        registry: &'a str,
+        repository: Option<&'a str>,
+        result: &'a Result<CheckReport, Error>,
+    ) -> Self {
+        match result {
+            Ok(r) => Self {
+                registry: &r.name,
+                login_server: Some(&r.login_server),
+                source: Some(&r.source),
+                username: Some(&r.username),
+                authenticated: r.authenticated,
+                repository: r.repository.as_deref(),
+                granted: &r.granted,
+                expires_at: r.expires_at,
+                error: None,
+            },
+            Err(e) => Self {
+                registry,
+                login_server: None,
+                source: None,
+                username: None,
+                authenticated: false,
+                repository,
+                granted: &[],
+                expires_at: None,
+                error: Some(e.into()),
+            },
+        }
+    }
 }

@@ -248,6 +248,85 @@ pub fn refresh(out: &mut Out, outcomes: &[RegistryOutcome], as_json: bool) {
     let _ = writeln!(out, "{ok} of {} registries refreshed.", outcomes.len());
 }
 
+/// `check`: what the credential Docker holds may do. An error is printed here only as JSON
+/// (as text it goes to stderr like every command's).
+pub fn check(
+    out: &mut Out,
+    registry: &str,
+    repository: Option<&str>,
+    result: &Result<acr_tray_engine::CheckReport, acr_tray_engine::Error>,
+    as_json: bool,
+) {
+    if as_json {
+        print_json(out, &json::CheckJson::new(registry, repository, result));
+        return;
+    }
+    let Ok(r) = result else {
+        return;
+    };
+    let valid = r
+        .expires_at
+        .map(|t| format!(", valid until {}", when(t, Utc::now())))
+        .unwrap_or_default();
+    let what = if r.username == acr_tray_engine::ZERO_GUID {
+        "an ACR token".to_owned()
+    } else {
+        format!("user {} and password", r.username)
+    };
+    let _ = writeln!(
+        out,
+        "Docker's credential for {} ({}): {what} in {}{valid}",
+        r.name,
+        r.login_server,
+        r.source.describe()
+    );
+    match &r.repository {
+        None => {
+            let _ = writeln!(
+                out,
+                "ok      authenticated: the registry issued a token and /v2/ accepted it"
+            );
+        }
+        Some(repo) => {
+            let names = |actions: &mut dyn Iterator<Item = acr_tray_engine::RepositoryAction>| {
+                actions.map(|a| a.name()).collect::<Vec<_>>().join(", ")
+            };
+            let all = [
+                acr_tray_engine::RepositoryAction::Pull,
+                acr_tray_engine::RepositoryAction::Push,
+                acr_tray_engine::RepositoryAction::Delete,
+            ];
+            let denied = names(&mut all.into_iter().filter(|a| !r.granted.contains(a)));
+            let granted = names(&mut r.granted.iter().copied());
+            if granted.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "DENIED  {repo}: nothing granted (asked for pull, push, delete)"
+                );
+                let _ = writeln!(
+                    out,
+                    "        hint: the credential's role or scope map does not cover this repository; ask the registry's owner for one that does"
+                );
+            } else {
+                let _ = writeln!(out, "ok      {repo}: granted {granted}");
+                if !denied.is_empty() {
+                    let _ = writeln!(out, "        not granted: {denied}");
+                }
+            }
+        }
+    }
+}
+
+/// `check`'s exit code for a report: 1 when a repository was asked about and nothing was
+/// granted there (the credential works, but not for it), else 0.
+pub fn check_code(report: &acr_tray_engine::CheckReport) -> i32 {
+    if report.repository.is_some() && report.granted.is_empty() {
+        crate::EXIT_FAILED
+    } else {
+        crate::EXIT_OK
+    }
+}
+
 pub fn status(out: &mut Out, engine: &Engine, as_json: bool) {
     let now = Utc::now();
     let statuses = engine.status();
@@ -474,6 +553,105 @@ mod tests {
 
     // The `--json` shapes, whole and byte for byte (field names, order, null fields and value
     // formats are what scripts and the README rely on).
+
+    #[test]
+    fn check_text_says_what_is_and_is_not_granted_and_nothing_granted_is_exit_code_1() {
+        use acr_tray_engine::{CheckReport, CredentialSource, RepositoryAction};
+        let mut report = CheckReport {
+            name: "alpha".into(),
+            login_server: "alpha.azurecr.io".into(),
+            source: CredentialSource::ConfigFile,
+            username: "alpha".into(),
+            authenticated: true,
+            repository: None,
+            granted: vec![],
+            expires_at: None,
+        };
+        let text = |r: &CheckReport| {
+            let result = Ok(r.clone());
+            json_of(|out| check(out, "alpha", r.repository.as_deref(), &result, false))
+        };
+        assert_eq!(
+            text(&report),
+            "Docker's credential for alpha (alpha.azurecr.io): user alpha and password in config.json \"auths\"\nok      authenticated: the registry issued a token and /v2/ accepted it\n"
+        );
+        assert_eq!(check_code(&report), crate::EXIT_OK);
+        report.repository = Some("team/app".into());
+        assert_eq!(
+            text(&report),
+            "Docker's credential for alpha (alpha.azurecr.io): user alpha and password in config.json \"auths\"\nDENIED  team/app: nothing granted (asked for pull, push, delete)\n        hint: the credential's role or scope map does not cover this repository; ask the registry's owner for one that does\n"
+        );
+        assert_eq!(check_code(&report), crate::EXIT_FAILED);
+        report.granted = vec![RepositoryAction::Push];
+        assert!(
+            text(&report)
+                .contains("ok      team/app: granted push\n        not granted: pull, delete\n")
+        );
+        assert_eq!(check_code(&report), crate::EXIT_OK);
+    }
+
+    #[test]
+    fn check_json() {
+        use acr_tray_engine::{CheckReport, CredentialSource, RepositoryAction};
+        let report: Result<CheckReport, acr_tray_engine::Error> = Ok(CheckReport {
+            name: "alpha".into(),
+            login_server: "alpha.azurecr.io".into(),
+            source: CredentialSource::Helper {
+                helper: "desktop".into(),
+                key: "credsStore".into(),
+            },
+            username: acr_tray_engine::ZERO_GUID.into(),
+            authenticated: true,
+            repository: Some("team/app".into()),
+            granted: vec![RepositoryAction::Pull, RepositoryAction::Push],
+            expires_at: Some(at("2026-11-23T14:05:00Z")),
+        });
+        assert_eq!(
+            json_of(|out| check(out, "alpha", Some("team/app"), &report, true)),
+            r#"{
+  "registry": "alpha",
+  "loginServer": "alpha.azurecr.io",
+  "source": {
+    "kind": "helper",
+    "helper": "desktop",
+    "key": "credsStore"
+  },
+  "username": "00000000-0000-0000-0000-000000000000",
+  "authenticated": true,
+  "repository": "team/app",
+  "granted": [
+    "pull",
+    "push"
+  ],
+  "expiresAt": "2026-11-23T14:05:00Z",
+  "error": null
+}
+"#
+        );
+        let failed: Result<CheckReport, acr_tray_engine::Error> =
+            Err(acr_tray_engine::Error::UnknownRegistry {
+                name: "beta".into(),
+            });
+        assert_eq!(
+            json_of(|out| check(out, "beta", None, &failed, true)),
+            r#"{
+  "registry": "beta",
+  "loginServer": null,
+  "source": null,
+  "username": null,
+  "authenticated": false,
+  "repository": null,
+  "granted": [],
+  "expiresAt": null,
+  "error": {
+    "kind": "configuration",
+    "message": "no registry named beta is configured",
+    "hint": "see `acr-tray-cli registry list`"
+  }
+}
+"#
+        );
+    }
 
     #[test]
     fn cloud_json() {

@@ -11,7 +11,8 @@
 //!
 //! - `engine/`: [`Engine`] (settings, clients, secrets, token cache, events in one value) and the
 //!   token source of every kind of identity; `ops` (sign in/out, add/remove registries, the
-//!   cloud), `discovery` (the registries an identity can read), `doctor`, `admin_watch`.
+//!   cloud), `discovery` (the registries an identity can read), `doctor`, `admin_watch`,
+//!   `check` (what the credential Docker holds may do at its registry).
 //! - `refresh/`: the pipeline that refreshes registries concurrently, and `scheduler`, the loop
 //!   that runs it on time ([`Scheduler`]).
 //! - `schedule/`: the pure refresh policy (when, and how long to back off) and the forecast of
@@ -87,6 +88,7 @@ pub(crate) const PROPTEST_SEED: proptest::test_runner::RngSeed =
 // shell unless it changes one of these.
 
 // The engine, its settings changes and reports.
+pub use engine::check::{CheckReport, CredentialSource, RepositoryAction};
 pub use engine::discovery::{DiscoveredRegistry, Discovery, UnlistedRegistry};
 pub use engine::doctor::{DoctorReport, Severity};
 pub use engine::ops::{

@@ -486,3 +486,61 @@ async fn the_app_never_names_a_cli_command() {
         assert_contains(&all, place);
     }
 }
+
+/// The window's "Check": the credential Docker holds, used as Docker would, with the errors
+/// and hints the window shows.
+#[tokio::test(start_paused = true)]
+async fn check_registry_uses_the_credential_docker_holds() {
+    let sim = Sim::start().await;
+    let sp = sim.fake.add_service_principal(&sim.fake.default_tenant());
+    let service = Service::start(sim.options(), "test", sim.notifier.clone()).unwrap();
+    let account = service
+        .sign_in_service_principal(secret_sign_in(&sp, &sp.secret))
+        .await
+        .unwrap();
+    sim.fake
+        .add_registry(fake_azure::RegistrySpec::new("checked1"));
+    sim.fake
+        .assign_role("checked1", &sp.object_id, Role::AcrPush);
+    service
+        .add_registry(AddRegistry {
+            name_or_login_server: "checked1".into(),
+            sign_in: RegistrySignInInput::Identity {
+                identity: account.id.clone(),
+            },
+            trust_custom_domain: false,
+        })
+        .await
+        .unwrap();
+    until(&service, "logs checked1 in", |o| o.state == TrayState::Ok).await;
+
+    let signs_in = service.check_registry("checked1", None).await.unwrap();
+    assert!(signs_in.authenticated);
+    assert_eq!(signs_in.source, CredentialSource::ConfigFile);
+    assert!(signs_in.granted.is_empty());
+    // An empty repository field is no repository.
+    let blank = service
+        .check_registry("checked1", Some("  ".into()))
+        .await
+        .unwrap();
+    assert_eq!(blank.repository, None);
+    let repo = service
+        .check_registry("checked1", Some("team/app".into()))
+        .await
+        .unwrap();
+    assert_eq!(
+        repo.granted,
+        [RepositoryAction::Pull, RepositoryAction::Push]
+    );
+    assert_eq!(repo.repository.as_deref(), Some("team/app"));
+
+    // Docker lost the credential: the window says so, and what to do, in its own words.
+    std::fs::write(sim.home.docker_config_path(), "{}").unwrap();
+    let missing = service.check_registry("checked1", None).await.unwrap_err();
+    assert_eq!(missing.code, ErrorCode::SignInRequired, "{missing:?}");
+    assert_contains(&missing.message, "Docker holds no credential for it");
+    assert_contains(&missing.hint.unwrap_or_default(), "Refresh");
+    let unknown = service.check_registry("nosuch1", None).await.unwrap_err();
+    assert_eq!(unknown.code, ErrorCode::InvalidInput, "{unknown:?}");
+    service.stop().await;
+}

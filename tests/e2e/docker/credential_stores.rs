@@ -53,6 +53,37 @@ fn signed_in(w: &World, name: &str) -> fake_azure::Registry {
 }
 
 #[test]
+fn check_reads_the_credential_a_helper_keeps() {
+    let (w, dir, _) = world_with_recording_helper("checker");
+    let r = w.signed_in_registry("helperchk", Role::AcrPull).1;
+    std::fs::write(w.docker_config_path(), r#"{"credsStore":"checker"}"#).unwrap();
+    w.cli(&["refresh"]).expect_code(0);
+    let out = w
+        .cli(&["check", "helperchk", "--repository", "app"])
+        .expect_code(0);
+    assert_message!(w, "check_helper_stdout", out.stdout);
+    let json = w
+        .cli(&["check", "helperchk", "--json"])
+        .expect_code(0)
+        .json();
+    assert_eq!(
+        json["source"],
+        serde_json::json!({"kind": "helper", "helper": "checker", "key": "credsStore"})
+    );
+    assert_eq!(json["authenticated"], true);
+    let argv = std::fs::read_to_string(dir.join("calls.log")).unwrap();
+    assert_eq!(
+        argv.split_whitespace().collect::<Vec<_>>(),
+        ["store", "get", "get"]
+    );
+    // The helper erased: Docker holds nothing, and says so.
+    std::fs::remove_file(dir.join("store.json")).unwrap();
+    let out = w.cli(&["check", "helperchk"]).expect_code(3);
+    assert_message!(w, "check_helper_empty_stderr", out.stderr);
+    let _ = r;
+}
+
+#[test]
 fn creds_store_helper_gets_the_token_on_stdin_never_argv() {
     let (w, dir, _) = world_with_recording_helper("recorder");
     let r = signed_in(&w, "helpered1");

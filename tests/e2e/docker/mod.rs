@@ -1,4 +1,6 @@
-//! Docker's side: its config.json and its credential stores (helpers, ACR Tray's own, podman's).
+//! Docker's side: its config.json and its credential stores (helpers, ACR Tray's own, podman's),
+//! and `check`, which uses the credential Docker holds as Docker would.
 
+mod check;
 mod config_file;
 mod credential_stores;

@@ -1,8 +1,9 @@
 // Registries: each one's health, when it was refreshed, when Docker's credential runs out and when
-// the engine will refresh it next; refresh one or all; remove; add (dialog in add-registry.tsx).
-import { useState } from "preact/hooks";
+// the engine will refresh it next; refresh one or all; remove; add (dialog in add-registry.tsx);
+// check the credential Docker holds, and what it may do on a repository.
+import { useEffect, useRef, useState } from "preact/hooks";
 import * as api from "../api";
-import type { AccountView, AdminAccountView, Overview, RegistryRole, RegistrySignInView, RegistryView } from "../bindings";
+import type { AccountView, AdminAccountView, CheckReport, CredentialSource, Overview, RegistryRole, RegistrySignInView, RegistryView } from "../bindings";
 import { Badge, ErrorNote, registryHealth } from "../components/bits";
 import { Confirm } from "../components/dialog";
 import { announce, useTick } from "../store";
@@ -139,6 +140,7 @@ function RegistryCard({ reg, accounts, busy, onRefresh, onRemove, onSignIn, onDi
   const [tone, label] = busy ? (["busy", "Refreshing"] as const) : registryHealth[reg.health];
   const now = engineNow();
   const headId = `reg-${reg.name}`;
+  const [checking, setChecking] = useState(false);
   return (
     <li class="card" aria-labelledby={headId} data-registry={reg.name}>
       <div class="card-head">
@@ -161,6 +163,16 @@ function RegistryCard({ reg, accounts, busy, onRefresh, onRemove, onSignIn, onDi
               {busy ? "Refreshing…" : "Refresh"}
             </button>
           )}
+          <button
+            type="button"
+            class="quiet"
+            onClick={() => setChecking((c) => !c)}
+            aria-expanded={checking}
+            aria-controls={`check-${reg.name}`}
+            aria-label={`Check ${reg.name}`}
+          >
+            Check
+          </button>
           <button type="button" class="quiet danger-text" onClick={onRemove} aria-label={`Remove ${reg.name}`}>
             Remove
           </button>
@@ -209,8 +221,120 @@ function RegistryCard({ reg, accounts, busy, onRefresh, onRemove, onSignIn, onDi
         )}
       </dl>
       {reg.lastError && <ErrorNote error={reg.lastError} />}
+      {checking && <CheckPanel name={reg.name} />}
     </li>
   );
+}
+
+type CheckState = { busy: boolean; report: CheckReport | null; error: api.UiError | null };
+
+/**
+ * The card's "Check" (opening it checks at once): asks the engine to use the credential Docker holds as Docker would — that
+ * it authenticates, and (with a repository) which of pull, push and delete it is granted there.
+ */
+function CheckPanel({ name }: { name: string }) {
+  const [repo, setRepo] = useState("");
+  const [state, setState] = useState<CheckState>({ busy: false, report: null, error: null });
+  const id = `check-${name}`;
+  const field = useRef<HTMLInputElement>(null);
+
+  async function run(repository: string | null) {
+    if (state.busy) return;
+    setState({ busy: true, report: null, error: null });
+    try {
+      const report = await api.checkRegistry(name, repository);
+      setState({ busy: false, report, error: null });
+    } catch (e) {
+      setState({ busy: false, report: null, error: api.asError(e) });
+    }
+  }
+
+  // Opening the panel checks that the credential signs in, and leaves the keyboard in the
+  // repository field for the next question.
+  useEffect(() => {
+    field.current?.focus();
+    void run(null);
+  }, []);
+
+  return (
+    <form
+      class="check"
+      id={id}
+      aria-label={`Check ${name}`}
+      onSubmit={(e) => {
+        e.preventDefault();
+        void run(repo.trim() === "" ? null : repo.trim());
+      }}
+    >
+      <div class="field">
+        <label for={`${id}-repo`}>Repository (optional)</label>
+        <div class="check-row">
+          <input
+            id={`${id}-repo`}
+            ref={field}
+            value={repo}
+            onInput={(e) => setRepo((e.target as HTMLInputElement).value)}
+            placeholder="team/app"
+            autocomplete="off"
+            spellcheck={false}
+            aria-describedby={`${id}-help`}
+          />
+          {/* aria-disabled, not disabled: a disabled button drops keyboard focus mid-check. */}
+          <button type="submit" aria-disabled={state.busy}>
+            {state.busy ? "Checking…" : "Check"}
+          </button>
+        </div>
+        <p class="muted" id={`${id}-help`}>
+          Uses the credential Docker holds. Empty: proves it signs in, as docker login would; a repository: asks for pull, push and delete there.
+        </p>
+      </div>
+      <div role="status" class="check-result">
+        {state.report && <CheckResult report={state.report} />}
+      </div>
+      {state.error && <ErrorNote error={state.error} alert />}
+    </form>
+  );
+}
+
+const ACTIONS = ["pull", "push", "delete"] as const;
+
+function CheckResult({ report }: { report: CheckReport }) {
+  const from = `${report.username === ZERO_GUID ? "An ACR token" : `User “${report.username}”`} from ${sourceText(report.source)}`;
+  if (report.repository === null) {
+    return (
+      <p class="check-ok">
+        Signs in: the registry issued a token and accepted it. <span class="muted">{from}.</span>
+      </p>
+    );
+  }
+  const granted = ACTIONS.filter((a) => report.granted.includes(a));
+  const denied = ACTIONS.filter((a) => !report.granted.includes(a));
+  if (granted.length === 0) {
+    return (
+      <p class="check-denied bad-text">
+        {report.repository}: nothing granted (asked for pull, push and delete). <span class="muted">{from}.</span>
+      </p>
+    );
+  }
+  return (
+    <p class="check-granted">
+      {report.repository}: {granted.join(", ")} granted{denied.length > 0 ? `; ${denied.join(", ")} not granted` : ""}.{" "}
+      <span class="muted">{from}.</span>
+    </p>
+  );
+}
+
+const ZERO_GUID = "00000000-0000-0000-0000-000000000000";
+
+function sourceText(s: CredentialSource): string {
+  switch (s.kind) {
+    case "config-file":
+      return "Docker's config.json";
+    case "helper":
+      return `docker-credential-${s.helper} (${s.key})`;
+    case "acr-tray":
+      return "ACR Tray's credential helper";
+  }
 }
 
 export function signInLabel(s: RegistrySignInView, accounts: AccountView[]): string {

@@ -376,6 +376,155 @@ pub async fn basic_login_works(
     }
 }
 
+/// The credential a client presents at the registry's `/oauth2/token`, as Docker would.
+#[derive(Debug, Clone)]
+pub enum TokenCredential {
+    /// A user name and password as Basic credentials on `GET /oauth2/token`
+    /// (docs/protocol.md#acr-basic-login): the zero GUID with an ACR refresh token, an admin
+    /// account, or a scope-map token.
+    Basic {
+        /// The user name.
+        username: String,
+        /// The password or ACR refresh token.
+        password: Secret,
+    },
+    /// An identity token (an ACR refresh token) traded with `POST /oauth2/token`
+    /// (docs/protocol.md#acr-token).
+    RefreshToken(Secret),
+}
+
+/// What the registry's token endpoint answered.
+#[derive(Debug)]
+pub enum AccessToken {
+    /// An access token.
+    Issued(Secret),
+    /// The credential was refused (HTTP 401 or 403), with the registry's message.
+    Refused {
+        /// The registry's message, if any.
+        message: String,
+    },
+}
+
+/// Asks the realm for an access token with `scope` (none: a token for `/v2/` alone), as
+/// Docker does with the credential it holds. The credential goes only to the challenge's realm,
+/// which [`challenge`] checked.
+pub async fn access_token(
+    http: &reqwest::Client,
+    registry: &str,
+    challenge: &Challenge,
+    credential: &TokenCredential,
+    scope: Option<&str>,
+) -> Result<AccessToken> {
+    let url = challenge.realm.clone();
+    let shown_url = redact_url(url.as_str());
+    let network = |detail: String, retry_after| Error::Network {
+        what: "token request to the registry".to_owned(),
+        url: shown_url.clone(),
+        detail,
+        retry_after,
+    };
+    let request = match credential {
+        TokenCredential::Basic { username, password } => {
+            let mut query = vec![("service", challenge.service.as_str())];
+            query.extend(scope.map(|s| ("scope", s)));
+            http.get(url.clone())
+                .query(&query)
+                .basic_auth(username, Some(password.expose()))
+        }
+        TokenCredential::RefreshToken(token) => {
+            let mut form = vec![
+                ("grant_type", "refresh_token"),
+                ("service", challenge.service.as_str()),
+                ("refresh_token", token.expose()),
+            ];
+            form.extend(scope.map(|s| ("scope", s)));
+            http.post(url.clone()).form(&form)
+        }
+    };
+    let resp = request
+        .send()
+        .await
+        .map_err(|e| network(http::describe(e), None))?;
+    let status = resp.status().as_u16();
+    let retry_after = http::retry_after(resp.headers());
+    let content_type = resp
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = http::read_body(resp)
+        .await
+        .map_err(|e| network(e.to_string(), None))?;
+    match status {
+        200 => {
+            let parsed: TokenResponse = serde_json::from_slice(&body)
+                .map_err(|e| network(unparsable(content_type.as_deref(), &e), None))?;
+            if parsed.access_token.is_empty() {
+                return Err(network(
+                    "the response holds no access token".to_owned(),
+                    None,
+                ));
+            }
+            Ok(AccessToken::Issued(Secret::new(parsed.access_token)))
+        }
+        401 | 403 => Ok(AccessToken::Refused {
+            message: acr_message(&body),
+        }),
+        429 | 500..=599 => Err(network(
+            format!("the registry answered HTTP {status}{}", with_message(&body)),
+            retry_after,
+        )),
+        _ => Err(Error::Registry {
+            registry: registry.to_owned(),
+            message: format!(
+                "the token request answered HTTP {status}{}",
+                with_message(&body)
+            ),
+            kind: ErrorKind::Configuration,
+            hint: Hint::text("check the registry name and the cloud settings (")
+                .with(Action::ShowCloud)
+                .then(")"),
+        }),
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    #[serde(default)]
+    access_token: String,
+}
+
+/// `GET /v2/` with a bearer token, as `docker login` ends: `Ok(true)` on 200, `Ok(false)` when
+/// the token is refused (401, 403).
+pub async fn v2_accepts(
+    http: &reqwest::Client,
+    login_server: &HostPort,
+    token: &Secret,
+) -> Result<bool> {
+    let url = format!("https://{login_server}/v2/");
+    let resp = http
+        .get(&url)
+        .bearer_auth(token.expose())
+        .send()
+        .await
+        .map_err(|e| Error::Network {
+            what: "reaching the registry".to_owned(),
+            url: url.clone(),
+            detail: http::describe(e),
+            retry_after: None,
+        })?;
+    match resp.status().as_u16() {
+        200 => Ok(true),
+        401 | 403 => Ok(false),
+        status => Err(Error::Network {
+            what: "reaching the registry".to_owned(),
+            url,
+            detail: format!("the registry answered HTTP {status}"),
+            retry_after: http::retry_after(resp.headers()),
+        }),
+    }
+}
+
 fn acr_message(body: &[u8]) -> String {
     serde_json::from_slice::<AcrErrors>(body)
         .ok()

@@ -31,6 +31,22 @@ pub struct Claims {
     /// What an ACR refresh token allows (docs/protocol.md#acr-token-claims,
     /// docs/protocol.md#roles).
     pub permissions: Option<Permissions>,
+    /// What an ACR access token grants (docs/protocol.md#acr-token-claims).
+    pub access: Option<Vec<AccessClaim>>,
+}
+
+/// One entry of an ACR access token's `access` claim.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AccessClaim {
+    /// `repository`, `registry`, ...
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    /// The repository's name (or `catalog`).
+    #[serde(default)]
+    pub name: String,
+    /// The granted actions (`pull`, `push`, `delete`, `*`, ...).
+    #[serde(default)]
+    pub actions: Vec<String>,
 }
 
 /// The `permissions` claim of an ACR refresh token.

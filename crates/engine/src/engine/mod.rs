@@ -3,6 +3,7 @@
 //! the refresh pipeline is in [`crate::refresh`].
 
 pub mod admin_watch;
+pub mod check;
 pub mod discovery;
 pub mod doctor;
 pub mod ops;

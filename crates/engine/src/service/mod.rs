@@ -366,6 +366,21 @@ impl Service {
         Ok(self.engine()?.discover(identity).await?)
     }
 
+    /// Checks the credential Docker holds for a registry as Docker would use it: that it
+    /// authenticates, and with a repository which of pull, push and delete it is granted there
+    /// (see [`Engine::check`]).
+    pub async fn check_registry(
+        &self,
+        name: &str,
+        repository: Option<String>,
+    ) -> ViewResult<view::CheckReport> {
+        let repository = repository.filter(|r| !r.trim().is_empty());
+        Ok(self
+            .engine()?
+            .check(name, repository.as_deref().map(str::trim))
+            .await?)
+    }
+
     /// Where Docker looks for each registry's credentials, and what is wrong.
     pub fn doctor(&self) -> ViewResult<DoctorView> {
         Ok(overview::doctor_view(self.engine()?.doctor()?, None))

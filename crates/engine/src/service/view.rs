@@ -481,6 +481,10 @@ pub struct RefreshOutcomeView {
 
 pub use crate::engine::discovery::{DiscoveredRegistry, Discovery, UnlistedRegistry};
 
+/// What the window's "Check" found: the credential Docker holds for a registry, used as Docker
+/// would use it (`check_registry`).
+pub use crate::engine::check::{CheckReport, CredentialSource, RepositoryAction};
+
 /// How bad a doctor's finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(test, derive(TS))]
