@@ -233,3 +233,33 @@ fn a_refused_acr_token_says_to_refresh() {
     assert_message!(w, "refused_token_stderr", out.stderr);
     assert_no_secrets("check's output", &(out.stdout + &out.stderr), &[&token]);
 }
+
+/// On a registry with repository permissions (ABAC), a role on one repository: `check` says
+/// pull there, and nothing on another repository, with exit code 1.
+#[test]
+fn a_repository_the_identity_has_no_permission_on_is_granted_nothing() {
+    let w = World::new();
+    let sp = w.service_principal();
+    let reg = w.fake.add_registry(
+        RegistrySpec::new("abaccheck")
+            .role_assignment_mode(fake_azure::RoleAssignmentMode::AbacRepositoryPermissions),
+    );
+    w.fake.assign_repository_role(
+        &reg.name,
+        &sp.object_id,
+        Role::RepositoryReader,
+        fake_azure::RepositoryCondition::Equals("team/app".into()),
+    );
+    w.login_and_add(&sp, &[&reg]);
+    w.cli(&["refresh"]).expect_code(0);
+
+    let there = w
+        .cli(&["check", "abaccheck", "--repository", "team/app", "--json"])
+        .expect_code(0);
+    assert_eq!(there.json()["granted"], serde_json::json!(["pull"]));
+
+    let elsewhere = w.cli(&["check", "abaccheck", "--repository", "other/app"]);
+    let elsewhere = elsewhere.expect_code(1);
+    assert_message!(w, "nothing_granted_stdout", elsewhere.stdout);
+    assert!(elsewhere.stderr.is_empty(), "{}", elsewhere.stderr);
+}
