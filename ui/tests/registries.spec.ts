@@ -1,6 +1,6 @@
 // Registries view: validation while typing, adding, discovery, status rendering, errors.
 import { calls, emit, expect, holdClock, reply, test } from "./app";
-import { NOW, overview } from "./harness/fixtures";
+import { NOW, discovery, overview } from "./harness/fixtures";
 
 const openAdd = async (page: import("@playwright/test").Page) => {
   await page.getByRole("button", { name: "Add registry" }).click();
@@ -170,6 +170,30 @@ test("each registry shows what its identity can do and its admin account", async
   // The admin account of a registry in admin mode cannot be disabled from here (it would cut
   // Docker off).
   await expect(card("contosobuild").getByRole("button", { name: /Disable the admin account/ })).toHaveCount(0);
+});
+
+test("a registry with repository permissions names Entra's repository roles", async ({ page, open }) => {
+  const ov = overview();
+  ov.registries[0]!.repositoryPermissions = true;
+  ov.registries[0]!.roleName = "Container Registry Repository Writer";
+  ov.registries[2]!.repositoryPermissions = true;
+  ov.registries[2]!.role = "None";
+  ov.registries[2]!.roleName = "no repository role";
+  await open({ overview: ov });
+  const card = (name: string) => page.locator(`[data-registry="${name}"]`);
+  await expect(card("contosoprod").locator(".role")).toHaveText("Pull and push (Container Registry Repository Writer), per repository");
+  await expect(card("legacyimages").locator(".role")).toHaveText("Nothing: no repository role (AcrPull and AcrPush are not honoured here)");
+
+  // Discovery marks such a registry; a legacy one has no mark.
+  await openAdd(page);
+  await page.getByRole("button", { name: "Find in Azure" }).click();
+  const found = discovery();
+  found.registries[1]!.repositoryPermissions = true;
+  await reply(page, "discover_registries", { ok: found });
+  await page.getByRole("button", { name: "List registries" }).click();
+  const list = page.getByRole("list", { name: "Registries found" });
+  await expect(list.getByRole("button", { name: "Choose contosostaging" })).toContainText("Repository permissions (ABAC)");
+  await expect(list.getByRole("button", { name: "Choose contosoml" })).not.toContainText("Repository permissions");
 });
 
 test("an enabled admin account can be disabled, after a confirmation", async ({ page, open }) => {

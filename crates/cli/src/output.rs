@@ -150,10 +150,11 @@ pub fn discovery(
                         r.sku.clone().unwrap_or_else(|| "-".to_owned()),
                         flag(r.admin_user_enabled, "enabled", "disabled"),
                         flag(r.arm_audience_accepted, "accepted", "refused"),
-                        if r.added {
-                            "added".to_owned()
-                        } else {
-                            String::new()
+                        match (r.added, r.repository_permissions) {
+                            (true, false) => "added".to_owned(),
+                            (false, false) => String::new(),
+                            (true, true) => "added, repository permissions (ABAC)".to_owned(),
+                            (false, true) => "repository permissions (ABAC)".to_owned(),
                         },
                     ]
                 })
@@ -395,8 +396,23 @@ pub fn status(out: &mut Out, engine: &Engine, as_json: bool) {
             .map(|t| when(t, now))
             .unwrap_or_else(|| "-".to_owned());
         let _ = writeln!(out, "  token expires: {exp}");
-        if let Some(role) = s.role {
-            let _ = writeln!(out, "  can:           {} ({})", role.can(), role.name());
+        if s.repository_permissions() {
+            let _ = writeln!(
+                out,
+                "  permissions:   repository permissions (ABAC): AcrPull and AcrPush are not honoured"
+            );
+        }
+        if let (Some(role), Some(name)) = (s.role, s.role_name()) {
+            let per_repository = if s.repository_permissions() && role.can() != "none" {
+                ", per repository"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "  can:           {} ({name}{per_repository})",
+                role.can()
+            );
         }
         if let Some(admin) = &s.admin {
             let line = match (&admin.not_watched, admin.enabled) {
@@ -815,6 +831,7 @@ mod tests {
                         admin_user_enabled: Some(false),
                         arm_audience_accepted: None,
                         added: true,
+                        repository_permissions: false,
                     }],
                     unlisted: vec![UnlistedRegistry {
                         name: "beta".into(),
