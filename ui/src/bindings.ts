@@ -653,7 +653,12 @@ granted: Array<RepositoryAction>,
  * When the credential runs out (`None`: a password that does not, or a token whose
  * expiry is not readable).
  */
-expiresAt: string | null, };
+expiresAt: string | null, 
+/**
+ * What to do about what was not granted, in the app's words (filled by the view layer
+ * from [`CheckReport::advice`]).
+ */
+hint: string | null, };
 
 /**
  * Choose a cloud.

@@ -346,6 +346,21 @@ test("Check proves Docker's credential and reports a repository's grants, by key
   await expect(panel.getByRole("status")).toHaveText("team/app: nothing granted (asked for pull, push and delete). User “contosoprod” from Docker's config.json.");
 });
 
+test("Check on a registry with repository permissions says which Entra role to ask for", async ({ page, open }) => {
+  const hint = "contosoprod.azurecr.io uses repository permissions (ABAC): AcrPull and AcrPush are not honoured there. To push to team/app, ask for Container Registry Repository Writer for user-dana, e.g. run `az role assignment create --assignee user-dana --role \"Container Registry Repository Writer\" --scope <registry id>`";
+  const report = {
+    name: "contosoprod", loginServer: "contosoprod.azurecr.io", source: { kind: "config-file" },
+    username: "00000000-0000-0000-0000-000000000000", authenticated: true, repository: "team/app", granted: ["pull"],
+    expiresAt: "2026-03-10T12:48:00Z", hint,
+  };
+  await open({ replies: { check_registry: { ok: report } } });
+  const card = page.locator('[data-registry="contosoprod"]');
+  await card.getByRole("button", { name: "Check contosoprod" }).click();
+  const panel = card.getByRole("form", { name: "Check contosoprod" });
+  await expect(panel.getByRole("status")).toContainText("team/app: pull granted; push, delete not granted.");
+  await expect(panel.locator(".check-hint")).toHaveText(hint);
+});
+
 test("Check shows the engine's error and what to do", async ({ page, open }) => {
   await open({
     replies: {

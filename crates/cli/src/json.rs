@@ -288,6 +288,10 @@ pub struct CheckJson<'a> {
     repository: Option<&'a str>,
     granted: &'a [RepositoryAction],
     expires_at: Option<DateTime<Utc>>,
+    /// What to do about what was not granted (on a registry with repository permissions);
+    /// absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hint: Option<String>,
     error: Option<ErrorJson>,
 }
 
@@ -307,6 +311,7 @@ impl<'a> CheckJson<'a> {
                 repository: r.repository.as_deref(),
                 granted: &r.granted,
                 expires_at: r.expires_at,
+                hint: r.advice.as_ref().map(crate::words::say),
                 error: None,
             },
             Err(e) => Self {
@@ -318,6 +323,7 @@ impl<'a> CheckJson<'a> {
                 repository,
                 granted: &[],
                 expires_at: None,
+                hint: None,
                 error: Some(e.into()),
             },
         }

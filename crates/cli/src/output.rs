@@ -304,15 +304,20 @@ pub fn check(
                     out,
                     "DENIED  {repo}: nothing granted (asked for pull, push, delete)"
                 );
-                let _ = writeln!(
-                    out,
-                    "        hint: the credential's role or scope map does not cover this repository; ask the registry's owner for one that does"
-                );
+                if r.advice.is_none() {
+                    let _ = writeln!(
+                        out,
+                        "        hint: the credential's role or scope map does not cover this repository; ask the registry's owner for one that does"
+                    );
+                }
             } else {
                 let _ = writeln!(out, "ok      {repo}: granted {granted}");
                 if !denied.is_empty() {
                     let _ = writeln!(out, "        not granted: {denied}");
                 }
+            }
+            if let Some(h) = r.advice.as_ref().map(crate::words::say) {
+                let _ = writeln!(out, "        hint: {h}");
             }
         }
     }
@@ -582,6 +587,8 @@ mod tests {
             repository: None,
             granted: vec![],
             expires_at: None,
+            hint: None,
+            advice: None,
         };
         let text = |r: &CheckReport| {
             let result = Ok(r.clone());
@@ -621,6 +628,8 @@ mod tests {
             repository: Some("team/app".into()),
             granted: vec![RepositoryAction::Pull, RepositoryAction::Push],
             expires_at: Some(at("2026-11-23T14:05:00Z")),
+            hint: None,
+            advice: None,
         });
         assert_eq!(
             json_of(|out| check(out, "alpha", Some("team/app"), &report, true)),

@@ -142,3 +142,65 @@ fn a_refused_sign_in_on_an_abac_registry_names_the_repository_role_to_ask_for() 
     let text = w.cli(&["status"]).expect_code(0).stdout;
     assert_message!(w, "abac_denied_status_stdout", text);
 }
+
+#[test]
+fn a_refused_push_on_an_abac_registry_names_the_writer_role_for_that_repository() {
+    let w = World::new();
+    let sp = w.service_principal();
+    let reg = w.fake.add_registry(abac("abacpush"));
+    w.fake.assign_role("abacpush", &sp.object_id, Role::Reader);
+    w.fake.assign_repository_role(
+        "abacpush",
+        &sp.object_id,
+        Role::RepositoryReader,
+        RepositoryCondition::Equals("team-a/app".to_owned()),
+    );
+    // A legacy registry where the same pull-only identity is told nothing new.
+    w.fake.add_registry(RegistrySpec::new("legacypull"));
+    w.fake
+        .assign_role("legacypull", &sp.object_id, Role::AcrPull);
+    w.login(&sp).expect_code(0);
+    for name in ["abacpush", "legacypull"] {
+        w.cli(&["registry", "add", name]).expect_code(0);
+    }
+    w.cli(&["refresh"]).expect_code(0);
+
+    // Pull but not push on the repository the condition names: ask for the Writer role.
+    let out = w
+        .cli(&["check", "abacpush", "--repository", "team-a/app"])
+        .expect_code(0);
+    assert_message!(w, "abac_push_refused_check_stdout", out.stdout);
+    let json = w
+        .cli(&["check", "abacpush", "--repository", "team-a/app", "--json"])
+        .expect_code(0)
+        .json();
+    assert_eq!(json["granted"], serde_json::json!(["pull"]));
+    let hint = json["hint"].as_str().unwrap();
+    assert!(
+        hint.contains("AcrPull and AcrPush are not honoured")
+            && hint.contains("StringEqualsIgnoreCase 'team-a/app'")
+            && hint.contains(&format!(
+                "--role \"Container Registry Repository Writer\" --scope {}",
+                reg.id
+            )),
+        "{hint}"
+    );
+    // Nothing on another repository: ask for the Reader role there.
+    let out = w
+        .cli(&["check", "abacpush", "--repository", "team-b/app"])
+        .expect_code(1);
+    assert_message!(w, "abac_nothing_granted_check_stdout", out.stdout);
+
+    let legacy = w
+        .cli(&[
+            "check",
+            "legacypull",
+            "--repository",
+            "team-a/app",
+            "--json",
+        ])
+        .expect_code(0)
+        .json();
+    assert_eq!(legacy["granted"], serde_json::json!(["pull"]));
+    assert!(legacy.get("hint").is_none(), "{legacy:#}");
+}

@@ -313,6 +313,7 @@ function CheckResult({ report }: { report: CheckReport }) {
     return (
       <p class="check-denied bad-text">
         {report.repository}: nothing granted (asked for pull, push and delete). <span class="muted">{from}.</span>
+        {report.hint && <span class="check-hint"> {report.hint}</span>}
       </p>
     );
   }
@@ -320,6 +321,7 @@ function CheckResult({ report }: { report: CheckReport }) {
     <p class="check-granted">
       {report.repository}: {granted.join(", ")} granted{denied.length > 0 ? `; ${denied.join(", ")} not granted` : ""}.{" "}
       <span class="muted">{from}.</span>
+      {report.hint && <span class="check-hint"> {report.hint}</span>}
     </p>
   );
 }
