@@ -171,6 +171,16 @@ trustedCustomDomain: boolean,
  */
 role: RegistryRole | null, 
 /**
+ * The registry uses repository permissions (ABAC): roles are Entra's repository roles,
+ * per repository, and AcrPull/AcrPush are not honoured there.
+ */
+repositoryPermissions: boolean, 
+/**
+ * The role's name in the registry's terms (Entra's repository role on an ABAC registry),
+ * once known.
+ */
+roleName: string | null, 
+/**
  * The admin account, as the watch last saw it.
  */
 adminAccount: AdminAccountView | null, };
@@ -461,7 +471,13 @@ armAudienceAccepted: boolean | null,
 /**
  * Already configured in ACR Tray.
  */
-added: boolean, };
+added: boolean, 
+/**
+ * The registry uses repository permissions (ABAC, `roleAssignmentMode`
+ * `AbacRepositoryPermissions`): AcrPull and AcrPush are not honoured there; absent for
+ * legacy registry permissions.
+ */
+repositoryPermissions?: boolean, };
 
 /**
  * A configured registry that discovery does not list, and why.
@@ -637,7 +653,12 @@ granted: Array<RepositoryAction>,
  * When the credential runs out (`None`: a password that does not, or a token whose
  * expiry is not readable).
  */
-expiresAt: string | null, };
+expiresAt: string | null, 
+/**
+ * What to do about what was not granted, in the app's words (filled by the view layer
+ * from [`CheckReport::advice`]).
+ */
+hint: string | null, };
 
 /**
  * Choose a cloud.

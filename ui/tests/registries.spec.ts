@@ -1,6 +1,6 @@
 // Registries view: validation while typing, adding, discovery, status rendering, errors.
 import { calls, emit, expect, holdClock, reply, test } from "./app";
-import { NOW, overview } from "./harness/fixtures";
+import { NOW, discovery, overview } from "./harness/fixtures";
 
 const openAdd = async (page: import("@playwright/test").Page) => {
   await page.getByRole("button", { name: "Add registry" }).click();
@@ -172,6 +172,30 @@ test("each registry shows what its identity can do and its admin account", async
   await expect(card("contosobuild").getByRole("button", { name: /Disable the admin account/ })).toHaveCount(0);
 });
 
+test("a registry with repository permissions names Entra's repository roles", async ({ page, open }) => {
+  const ov = overview();
+  ov.registries[0]!.repositoryPermissions = true;
+  ov.registries[0]!.roleName = "Container Registry Repository Writer";
+  ov.registries[2]!.repositoryPermissions = true;
+  ov.registries[2]!.role = "None";
+  ov.registries[2]!.roleName = "no repository role";
+  await open({ overview: ov });
+  const card = (name: string) => page.locator(`[data-registry="${name}"]`);
+  await expect(card("contosoprod").locator(".role")).toHaveText("Pull and push (Container Registry Repository Writer), per repository");
+  await expect(card("legacyimages").locator(".role")).toHaveText("Nothing: no repository role (AcrPull and AcrPush are not honoured here)");
+
+  // Discovery marks such a registry; a legacy one has no mark.
+  await openAdd(page);
+  await page.getByRole("button", { name: "Find in Azure" }).click();
+  const found = discovery();
+  found.registries[1]!.repositoryPermissions = true;
+  await reply(page, "discover_registries", { ok: found });
+  await page.getByRole("button", { name: "List registries" }).click();
+  const list = page.getByRole("list", { name: "Registries found" });
+  await expect(list.getByRole("button", { name: "Choose contosostaging" })).toContainText("Repository permissions (ABAC)");
+  await expect(list.getByRole("button", { name: "Choose contosoml" })).not.toContainText("Repository permissions");
+});
+
 test("an enabled admin account can be disabled, after a confirmation", async ({ page, open }) => {
   const ov = overview();
   ov.registries[0]!.adminAccount = { enabled: true, passwordsWatched: true, notWatched: null, checkedAt: null, warning: "Anyone with its password can push and pull." };
@@ -320,6 +344,21 @@ test("Check proves Docker's credential and reports a repository's grants, by key
   await reply(page, "check_registry", { ok: { ...report, username: "contosoprod", repository: "team/app", granted: [] } });
   await panel.getByRole("button", { name: "Check", exact: true }).click();
   await expect(panel.getByRole("status")).toHaveText("team/app: nothing granted (asked for pull, push and delete). User “contosoprod” from Docker's config.json.");
+});
+
+test("Check on a registry with repository permissions says which Entra role to ask for", async ({ page, open }) => {
+  const hint = "contosoprod.azurecr.io uses repository permissions (ABAC): AcrPull and AcrPush are not honoured there. To push to team/app, ask for Container Registry Repository Writer for user-dana, e.g. run `az role assignment create --assignee user-dana --role \"Container Registry Repository Writer\" --scope <registry id>`";
+  const report = {
+    name: "contosoprod", loginServer: "contosoprod.azurecr.io", source: { kind: "config-file" },
+    username: "00000000-0000-0000-0000-000000000000", authenticated: true, repository: "team/app", granted: ["pull"],
+    expiresAt: "2026-03-10T12:48:00Z", hint,
+  };
+  await open({ replies: { check_registry: { ok: report } } });
+  const card = page.locator('[data-registry="contosoprod"]');
+  await card.getByRole("button", { name: "Check contosoprod" }).click();
+  const panel = card.getByRole("form", { name: "Check contosoprod" });
+  await expect(panel.getByRole("status")).toContainText("team/app: pull granted; push, delete not granted.");
+  await expect(panel.locator(".check-hint")).toHaveText(hint);
 });
 
 test("Check shows the engine's error and what to do", async ({ page, open }) => {

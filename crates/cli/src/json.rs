@@ -198,6 +198,14 @@ pub struct RegistryStatusJson<'a> {
     role: Option<RegistryRole>,
     /// The role in a word: `pull`, `push`, `all` or `none`.
     can: Option<&'static str>,
+    /// `AbacRepositoryPermissions` on a registry with repository permissions (ABAC); absent
+    /// for legacy registry permissions or when not read yet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role_assignment_mode: Option<acr_tray_engine::RoleAssignmentMode>,
+    /// On an ABAC registry, the Entra repository role that grants what `role` says (per
+    /// repository).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role_name: Option<&'static str>,
     admin_account: Option<AdminAccountJson<'a>>,
     last_error: Option<LastErrorJson<'a>>,
 }
@@ -243,6 +251,8 @@ impl<'a> From<&'a RegistryStatus> for RegistryStatusJson<'a> {
             expires_at: s.expires_at,
             role: s.role,
             can: s.role.map(RegistryRole::can),
+            role_assignment_mode: s.role_assignment_mode().filter(|m| m.is_abac()),
+            role_name: s.role_name().filter(|_| s.repository_permissions()),
             admin_account: s.admin.as_ref().map(|a| AdminAccountJson {
                 enabled: a.enabled,
                 checked_at: a.checked_at,
@@ -278,6 +288,10 @@ pub struct CheckJson<'a> {
     repository: Option<&'a str>,
     granted: &'a [RepositoryAction],
     expires_at: Option<DateTime<Utc>>,
+    /// What to do about what was not granted (on a registry with repository permissions);
+    /// absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hint: Option<String>,
     error: Option<ErrorJson>,
 }
 
@@ -297,6 +311,7 @@ impl<'a> CheckJson<'a> {
                 repository: r.repository.as_deref(),
                 granted: &r.granted,
                 expires_at: r.expires_at,
+                hint: r.advice.as_ref().map(crate::words::say),
                 error: None,
             },
             Err(e) => Self {
@@ -308,6 +323,7 @@ impl<'a> CheckJson<'a> {
                 repository,
                 granted: &[],
                 expires_at: None,
+                hint: None,
                 error: Some(e.into()),
             },
         }

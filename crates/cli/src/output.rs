@@ -150,10 +150,11 @@ pub fn discovery(
                         r.sku.clone().unwrap_or_else(|| "-".to_owned()),
                         flag(r.admin_user_enabled, "enabled", "disabled"),
                         flag(r.arm_audience_accepted, "accepted", "refused"),
-                        if r.added {
-                            "added".to_owned()
-                        } else {
-                            String::new()
+                        match (r.added, r.repository_permissions) {
+                            (true, false) => "added".to_owned(),
+                            (false, false) => String::new(),
+                            (true, true) => "added, repository permissions (ABAC)".to_owned(),
+                            (false, true) => "repository permissions (ABAC)".to_owned(),
                         },
                     ]
                 })
@@ -303,15 +304,20 @@ pub fn check(
                     out,
                     "DENIED  {repo}: nothing granted (asked for pull, push, delete)"
                 );
-                let _ = writeln!(
-                    out,
-                    "        hint: the credential's role or scope map does not cover this repository; ask the registry's owner for one that does"
-                );
+                if r.advice.is_none() {
+                    let _ = writeln!(
+                        out,
+                        "        hint: the credential's role or scope map does not cover this repository; ask the registry's owner for one that does"
+                    );
+                }
             } else {
                 let _ = writeln!(out, "ok      {repo}: granted {granted}");
                 if !denied.is_empty() {
                     let _ = writeln!(out, "        not granted: {denied}");
                 }
+            }
+            if let Some(h) = r.advice.as_ref().map(crate::words::say) {
+                let _ = writeln!(out, "        hint: {h}");
             }
         }
     }
@@ -395,8 +401,23 @@ pub fn status(out: &mut Out, engine: &Engine, as_json: bool) {
             .map(|t| when(t, now))
             .unwrap_or_else(|| "-".to_owned());
         let _ = writeln!(out, "  token expires: {exp}");
-        if let Some(role) = s.role {
-            let _ = writeln!(out, "  can:           {} ({})", role.can(), role.name());
+        if s.repository_permissions() {
+            let _ = writeln!(
+                out,
+                "  permissions:   repository permissions (ABAC): AcrPull and AcrPush are not honoured"
+            );
+        }
+        if let (Some(role), Some(name)) = (s.role, s.role_name()) {
+            let per_repository = if s.repository_permissions() && role.can() != "none" {
+                ", per repository"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "  can:           {} ({name}{per_repository})",
+                role.can()
+            );
         }
         if let Some(admin) = &s.admin {
             let line = match (&admin.not_watched, admin.enabled) {
@@ -566,6 +587,8 @@ mod tests {
             repository: None,
             granted: vec![],
             expires_at: None,
+            hint: None,
+            advice: None,
         };
         let text = |r: &CheckReport| {
             let result = Ok(r.clone());
@@ -605,6 +628,8 @@ mod tests {
             repository: Some("team/app".into()),
             granted: vec![RepositoryAction::Pull, RepositoryAction::Push],
             expires_at: Some(at("2026-11-23T14:05:00Z")),
+            hint: None,
+            advice: None,
         });
         assert_eq!(
             json_of(|out| check(out, "alpha", Some("team/app"), &report, true)),
@@ -815,6 +840,7 @@ mod tests {
                         admin_user_enabled: Some(false),
                         arm_audience_accepted: None,
                         added: true,
+                        repository_permissions: false,
                     }],
                     unlisted: vec![UnlistedRegistry {
                         name: "beta".into(),

@@ -70,7 +70,7 @@ pub enum Error {
         retry_after: Option<u64>,
     },
     /// The registry's token exchange refused the identity.
-    #[error("identity {identity} has no role on registry {registry}: assign AcrPull or AcrPush")]
+    #[error("{}", no_role_message(.identity, .registry, .repository_permissions.is_some()))]
     NoRole {
         /// The identity.
         identity: String,
@@ -78,6 +78,9 @@ pub enum Error {
         registry: String,
         /// Extra detail, e.g. which audiences were tried.
         detail: String,
+        /// Set when the registry uses repository permissions (ABAC): AcrPull and AcrPush
+        /// are not honoured there; holds the registry's ARM id when known.
+        repository_permissions: Option<Option<String>>,
     },
     /// The registry answered something ACR Tray cannot use.
     #[error("registry {registry}: {message}")]
@@ -257,6 +260,12 @@ impl Error {
                 "check the network connection, proxy (HTTPS_PROXY) and CA settings (ca_file, SSL_CERT_FILE); ACR Tray retries on its next pass",
             ),
             Self::NoRole {
+                identity,
+                registry,
+                repository_permissions: Some(registry_id),
+                ..
+            } => repository_role_hint(registry, identity, registry_id.as_deref()),
+            Self::NoRole {
                 identity, registry, ..
             } => Hint::text(format!(
                 "assign AcrPull (pull) or AcrPush (push and pull) on {registry} to {identity}, e.g. "
@@ -288,6 +297,38 @@ impl Error {
         };
         hint.non_empty()
     }
+}
+
+/// [`Error::NoRole`]'s message: on an ABAC registry, that the registry roles do not count.
+fn no_role_message(identity: &str, registry: &str, repository_permissions: bool) -> String {
+    if repository_permissions {
+        format!(
+            "identity {identity} has no repository role on registry {registry}: it uses repository permissions (ABAC), where AcrPull and AcrPush are not honoured"
+        )
+    } else {
+        format!("identity {identity} has no role on registry {registry}: assign AcrPull or AcrPush")
+    }
+}
+
+/// What to ask for on a registry with repository permissions (ABAC): the Entra repository
+/// role, with the command that assigns it registry-wide (a condition on the repository name
+/// limits it).
+pub(crate) fn repository_role_hint(
+    registry: &str,
+    identity: &str,
+    registry_id: Option<&str>,
+) -> Hint {
+    use crate::hint::{ROLE_CATALOG_LISTER, ROLE_REPOSITORY_READER, ROLE_REPOSITORY_WRITER};
+    let scope = registry_id.unwrap_or("<registry id>");
+    Hint::text(format!(
+        "{registry} uses repository permissions (ABAC): AcrPull and AcrPush are not honoured there. Ask for {ROLE_REPOSITORY_READER} (pull) or {ROLE_REPOSITORY_WRITER} (push and pull) for {identity}, e.g. "
+    ))
+    .with(Action::shell(format!(
+        "az role assignment create --assignee {identity} --role \"{ROLE_REPOSITORY_READER}\" --scope {scope}"
+    )))
+    .then(format!(
+        " (a condition on @Request[Microsoft.ContainerRegistry/registries/repositories:name] limits it to some repositories); listing repositories needs {ROLE_CATALOG_LISTER}"
+    ))
 }
 
 /// Why Entra ID refused a token (docs/protocol.md#entra-errors).

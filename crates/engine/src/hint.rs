@@ -10,6 +10,18 @@
 
 use serde::{Deserialize, Serialize};
 
+// The Entra roles that hints about registries with repository permissions (ABAC) ask for
+// (docs/protocol.md#acr-abac).
+
+/// The Entra role that gives pulls on an ABAC registry.
+pub const ROLE_REPOSITORY_READER: &str = "Container Registry Repository Reader";
+/// The Entra role that gives pushes (and pulls) on an ABAC registry.
+pub const ROLE_REPOSITORY_WRITER: &str = "Container Registry Repository Writer";
+/// The Entra role that gives deletes (and pushes, pulls) on an ABAC registry.
+pub const ROLE_REPOSITORY_CONTRIBUTOR: &str = "Container Registry Repository Contributor";
+/// The Entra role that lists an ABAC registry's repositories.
+pub const ROLE_CATALOG_LISTER: &str = "Container Registry Repository Catalog Lister";
+
 /// What to do: text and actions, in reading order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]

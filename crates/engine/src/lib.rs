@@ -102,7 +102,7 @@ pub use refresh::{Refreshed, RegistryOutcome, RegistryStatus};
 pub use schedule::policy::Backoff;
 
 // Azure: clouds, sign-in, registries.
-pub use azure::acr::RegistryRole;
+pub use azure::acr::{RegistryRole, RoleAssignmentMode};
 pub use azure::cloud::{Audience, Cloud, CloudName, CloudSettings};
 /// Managed identity (IMDS), for callers that ask it for a token directly.
 pub use azure::credentials::imds;

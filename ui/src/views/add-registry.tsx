@@ -312,6 +312,11 @@ function DiscoverPanel({ overview, onPick }: { overview: Overview; onPick: (r: D
                           ACR tokens only
                         </span>
                       )}
+                      {r.repositoryPermissions && (
+                        <span class="chip" title="Roles are Entra's repository roles (Container Registry Repository Reader, Writer…); AcrPull and AcrPush are not honoured here.">
+                          Repository permissions (ABAC)
+                        </span>
+                      )}
                       {r.added && <span class="chip">Added</span>}
                     </span>
                   </button>

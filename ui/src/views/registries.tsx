@@ -203,7 +203,7 @@ function RegistryCard({ reg, accounts, busy, onRefresh, onRemove, onSignIn, onDi
         {reg.role && (
           <div>
             <dt>Can</dt>
-            <dd class="role">{roleText(reg.role)}</dd>
+            <dd class="role">{reg.repositoryPermissions ? repositoryRoleText(reg.role, reg.roleName) : roleText(reg.role)}</dd>
           </div>
         )}
         {reg.adminAccount && (
@@ -313,6 +313,7 @@ function CheckResult({ report }: { report: CheckReport }) {
     return (
       <p class="check-denied bad-text">
         {report.repository}: nothing granted (asked for pull, push and delete). <span class="muted">{from}.</span>
+        {report.hint && <span class="check-hint"> {report.hint}</span>}
       </p>
     );
   }
@@ -320,6 +321,7 @@ function CheckResult({ report }: { report: CheckReport }) {
     <p class="check-granted">
       {report.repository}: {granted.join(", ")} granted{denied.length > 0 ? `; ${denied.join(", ")} not granted` : ""}.{" "}
       <span class="muted">{from}.</span>
+      {report.hint && <span class="check-hint"> {report.hint}</span>}
     </p>
   );
 }
@@ -360,6 +362,24 @@ export function roleText(role: RegistryRole): string {
       return "Everything (Owner)";
     case "None":
       return "Nothing: no role";
+  }
+}
+
+/**
+ * What the identity may do on a registry with repository permissions (ABAC), named after the
+ * Entra repository role the engine names (AcrPull and AcrPush are not honoured there).
+ */
+export function repositoryRoleText(role: RegistryRole, roleName: string | null): string {
+  const name = roleName ?? "repository role";
+  switch (role) {
+    case "AcrPull":
+      return `Pull (${name}), per repository`;
+    case "AcrPush":
+      return `Pull and push (${name}), per repository`;
+    case "Owner":
+      return `Everything (${name}), per repository`;
+    case "None":
+      return "Nothing: no repository role (AcrPull and AcrPush are not honoured here)";
   }
 }
 

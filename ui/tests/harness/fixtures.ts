@@ -45,12 +45,12 @@ export function overview(): Overview {
       {
         name: "contosoprod", loginServer: "contosoprod.azurecr.io", signIn: { kind: "identity", identity: "user-dana" }, health: "ok",
         lastRefresh: at(-12), expiresAt: at(168.5), nextRefresh: at(46.5), lastError: null, audience: "acr", trustedCustomDomain: false,
-        role: "AcrPush", adminAccount: { enabled: false, passwordsWatched: false, notWatched: null, checkedAt: at(-12), warning: null },
+        role: "AcrPush", repositoryPermissions: false, roleName: "AcrPush", adminAccount: { enabled: false, passwordsWatched: false, notWatched: null, checkedAt: at(-12), warning: null },
       },
       {
         name: "contosobuild", loginServer: "contosobuild.azurecr.io", signIn: { kind: "adminArm", identity: "user-dana" }, health: "ok",
         lastRefresh: at(-3), expiresAt: null, nextRefresh: at(57.5), lastError: null, audience: "arm", trustedCustomDomain: false,
-        role: null, adminAccount: {
+        role: null, repositoryPermissions: false, roleName: null, adminAccount: {
           enabled: true, passwordsWatched: true, notWatched: null, checkedAt: at(-3),
           warning: "Anyone with its password can push and pull. The ACR docs recommend keeping the admin account disabled (as the engine says it).",
         },
@@ -63,7 +63,7 @@ export function overview(): Overview {
           message: "ci-deployer may not pull from legacyimages (403 from the registry).",
           hint: "Give the service principal the AcrPull role on legacyimages, then press Refresh.",
         },
-        audience: "acr", trustedCustomDomain: false, role: "AcrPull",
+        audience: "acr", trustedCustomDomain: false, role: "AcrPull", repositoryPermissions: false, roleName: "AcrPull",
         adminAccount: {
           enabled: null, passwordsWatched: false, checkedAt: at(-1), warning: null,
           notWatched: "ci-deployer cannot read this registry in ARM (AcrPull and AcrPush do not show registries; Reader or more does), so admin-account changes are not watched",
@@ -77,7 +77,7 @@ export function overview(): Overview {
           message: "alex@fabrikam.com must sign in again.",
           hint: "Open Accounts and choose “Sign in again”.",
         },
-        audience: "acr", trustedCustomDomain: true, role: null, adminAccount: null,
+        audience: "acr", trustedCustomDomain: true, role: null, repositoryPermissions: false, roleName: null, adminAccount: null,
       },
     ],
   };

@@ -74,6 +74,21 @@ impl RegistryRole {
         }
     }
 
+    /// The role's name as the registry's mode names it: on an ABAC registry the Entra
+    /// repository role that grants as much (per repository: what each repository gets is
+    /// decided by the role assignments' conditions).
+    pub fn name_in(self, mode: Option<RoleAssignmentMode>) -> &'static str {
+        if !mode.is_some_and(RoleAssignmentMode::is_abac) {
+            return self.name();
+        }
+        match self {
+            Self::AcrPull => ROLE_REPOSITORY_READER,
+            Self::AcrPush => ROLE_REPOSITORY_WRITER,
+            Self::Owner => ROLE_REPOSITORY_CONTRIBUTOR,
+            Self::None => "no repository role",
+        }
+    }
+
     /// The role's name.
     pub fn name(self) -> &'static str {
         match self {
@@ -84,6 +99,43 @@ impl RegistryRole {
         }
     }
 }
+
+/// How a registry's roles are assigned (`properties.roleAssignmentMode` in ARM,
+/// docs/protocol.md#acr-abac).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub enum RoleAssignmentMode {
+    /// `LegacyRegistryPermissions`: AcrPull, AcrPush and the other registry roles.
+    LegacyRegistryPermissions,
+    /// `AbacRepositoryPermissions`: repository permissions in Entra (the "Container Registry
+    /// Repository …" roles, optionally per repository); AcrPull and AcrPush are not honoured.
+    AbacRepositoryPermissions,
+}
+
+impl RoleAssignmentMode {
+    /// From ARM's value. An unknown value is read as the legacy mode (with a log line): the
+    /// labels then stay the registry roles, as before ABAC existed.
+    pub fn from_arm(value: &str) -> Self {
+        if value.eq_ignore_ascii_case("AbacRepositoryPermissions") {
+            Self::AbacRepositoryPermissions
+        } else {
+            if !value.eq_ignore_ascii_case("LegacyRegistryPermissions") {
+                tracing::info!(
+                    value = %text::server_text(value),
+                    "ARM named a role-assignment mode ACR Tray does not know; read as legacy registry permissions"
+                );
+            }
+            Self::LegacyRegistryPermissions
+        }
+    }
+
+    /// Repository permissions (ABAC).
+    pub fn is_abac(self) -> bool {
+        self == Self::AbacRepositoryPermissions
+    }
+}
+
+use crate::hint::{ROLE_REPOSITORY_CONTRIBUTOR, ROLE_REPOSITORY_READER, ROLE_REPOSITORY_WRITER};
 
 /// An ACR refresh token and when it runs out.
 #[derive(Debug, Clone)]
@@ -542,6 +594,52 @@ fn with_message(body: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_role_assignment_mode_reads_arms_values_and_anything_else_as_legacy() {
+        use RoleAssignmentMode::*;
+        assert_eq!(
+            RoleAssignmentMode::from_arm("AbacRepositoryPermissions"),
+            AbacRepositoryPermissions
+        );
+        assert_eq!(
+            RoleAssignmentMode::from_arm("abacrepositorypermissions"),
+            AbacRepositoryPermissions
+        );
+        for other in [
+            "LegacyRegistryPermissions",
+            "",
+            "rbac-abac",
+            "Abac\u{1b}[2J",
+            &"x".repeat(100_000),
+        ] {
+            assert_eq!(
+                RoleAssignmentMode::from_arm(other),
+                LegacyRegistryPermissions
+            );
+        }
+    }
+
+    #[test]
+    fn roles_are_named_after_the_entra_repository_roles_on_an_abac_registry() {
+        let abac = Some(RoleAssignmentMode::AbacRepositoryPermissions);
+        let legacy = Some(RoleAssignmentMode::LegacyRegistryPermissions);
+        assert_eq!(RegistryRole::AcrPull.name_in(abac), ROLE_REPOSITORY_READER);
+        assert_eq!(RegistryRole::AcrPush.name_in(abac), ROLE_REPOSITORY_WRITER);
+        assert_eq!(
+            RegistryRole::Owner.name_in(abac),
+            ROLE_REPOSITORY_CONTRIBUTOR
+        );
+        for role in [
+            RegistryRole::AcrPull,
+            RegistryRole::AcrPush,
+            RegistryRole::Owner,
+            RegistryRole::None,
+        ] {
+            assert_eq!(role.name_in(legacy), role.name());
+            assert_eq!(role.name_in(None), role.name());
+        }
+    }
+
     #[test]
     fn roles_from_permission_actions() {
         use super::RegistryRole;

@@ -8,6 +8,7 @@ use reqwest::Method;
 use serde::Deserialize;
 use url::Url;
 
+use crate::azure::acr::RoleAssignmentMode;
 use crate::azure::login_server::HostPort;
 use crate::azure::resource_id::{self, RegistryId};
 use crate::error::{Error, ErrorKind, Result};
@@ -17,7 +18,9 @@ use crate::secret::{Secret, redact_url};
 use crate::text;
 
 const SUBSCRIPTIONS_API: &str = "2022-12-01";
-const REGISTRY_API: &str = "2025-04-01";
+/// The first stable version whose registries carry `properties.roleAssignmentMode`
+/// (docs/protocol.md#acr-abac).
+const REGISTRY_API: &str = "2025-11-01";
 
 /// The message of the error ARM's `UnAuthorizedForCredentialOperations` becomes.
 pub const ADMIN_DISABLED: &str = "the admin account is disabled";
@@ -75,9 +78,22 @@ pub struct RegistryProperties {
     /// The registry's policies (only the one ACR Tray reads).
     #[serde(default)]
     pub policies: Option<Policies>,
+    /// `roleAssignmentMode`, as ARM spelled it (read through
+    /// [`RegistryProperties::role_assignment_mode`]).
+    #[serde(default)]
+    pub role_assignment_mode: Option<String>,
 }
 
 impl RegistryProperties {
+    /// How the registry's roles are assigned; a registry without the property (older API
+    /// versions, clouds that lack ABAC) has the legacy registry permissions.
+    pub fn role_assignment_mode(&self) -> RoleAssignmentMode {
+        self.role_assignment_mode.as_deref().map_or(
+            RoleAssignmentMode::LegacyRegistryPermissions,
+            RoleAssignmentMode::from_arm,
+        )
+    }
+
     /// Whether `/oauth2/exchange` takes ARM-audience Entra tokens
     /// (`azureADAuthenticationAsArmPolicy`); `None` when ARM did not say.
     pub fn arm_audience_accepted(&self) -> Option<bool> {
@@ -561,6 +577,33 @@ fn network(url: &Url, detail: String, retry_after: Option<u64>) -> Error {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_registrys_role_assignment_mode_is_read_and_absent_means_legacy() {
+        let read = |extra: &str| {
+            let body = format!(
+                r#"{{"id":"/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/myregistry",
+                "name":"myregistry","properties":{{"loginServer":"myregistry.azurecr.io"{extra}}}}}"#
+            );
+            serde_json::from_str::<ArmRegistry>(&body)
+                .expect("registry")
+                .properties
+                .role_assignment_mode()
+        };
+        assert_eq!(
+            read(r#","roleAssignmentMode":"AbacRepositoryPermissions""#),
+            RoleAssignmentMode::AbacRepositoryPermissions
+        );
+        assert_eq!(
+            read(r#","roleAssignmentMode":"LegacyRegistryPermissions""#),
+            RoleAssignmentMode::LegacyRegistryPermissions
+        );
+        assert_eq!(read(""), RoleAssignmentMode::LegacyRegistryPermissions);
+        assert_eq!(
+            read(r#","roleAssignmentMode":"FutureMode""#),
+            RoleAssignmentMode::LegacyRegistryPermissions
+        );
+    }
+
     use super::*;
 
     #[test]

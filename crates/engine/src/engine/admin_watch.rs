@@ -286,6 +286,7 @@ impl Engine {
             },
         };
         state.arm_id = Some(resource.id.clone());
+        state.role_assignment_mode = Some(resource.properties.role_assignment_mode());
         state.not_watched = None;
         state.retry_at = None;
         state.checked_at = Some(now);

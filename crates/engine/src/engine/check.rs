@@ -117,6 +117,15 @@ pub struct CheckReport {
     /// When the credential runs out (`None`: a password that does not, or a token whose
     /// expiry is not readable).
     pub expires_at: Option<DateTime<Utc>>,
+    /// What to do about what was not granted, in the app's words (filled by the view layer
+    /// from [`CheckReport::advice`]).
+    pub hint: Option<String>,
+    /// What to do about what was not granted: on a registry with repository permissions
+    /// (ABAC), the Entra repository role to ask for (AcrPull and AcrPush are not honoured
+    /// there). Each shell renders it in its own words.
+    #[serde(skip)]
+    #[cfg_attr(test, ts(skip))]
+    pub advice: Option<Hint>,
 }
 
 /// The credential Docker would present, and how.
@@ -179,6 +188,12 @@ impl Engine {
                 Vec::new()
             }
         };
+        let advice = match repository {
+            Some(repo) if held.username == ZERO_GUID => {
+                self.repository_role_advice(&reg, &login_server, repo, &granted)
+            }
+            _ => None,
+        };
         tracing::info!(registry = %login_server, source = %held.source.describe(), repository = ?repository, granted = ?granted, "checked Docker's credential");
         Ok(CheckReport {
             name: reg.name.clone(),
@@ -189,7 +204,49 @@ impl Engine {
             repository: repository.map(str::to_owned),
             granted,
             expires_at: held.expires_at,
+            hint: None,
+            advice,
         })
+    }
+
+    /// On a registry with repository permissions (ABAC, as ARM said when last read), what
+    /// the identity should ask for when pull or push was not granted on `repo`: the Entra
+    /// repository role, limited to the repository by a condition.
+    fn repository_role_advice(
+        &self,
+        reg: &crate::store::config::RegistryConfig,
+        login_server: &str,
+        repo: &str,
+        granted: &[RepositoryAction],
+    ) -> Option<Hint> {
+        use crate::hint::{ROLE_REPOSITORY_READER, ROLE_REPOSITORY_WRITER};
+        let identity = reg.identity.as_deref()?;
+        let state = crate::store::state::State::load(&self.paths.state_file());
+        let admin = state.registries.get(login_server)?.admin.clone()?;
+        if !admin.role_assignment_mode?.is_abac() {
+            return None;
+        }
+        let (role, to) = if !granted.contains(&RepositoryAction::Pull) {
+            (ROLE_REPOSITORY_READER, "pull from")
+        } else if !granted.contains(&RepositoryAction::Push) {
+            (ROLE_REPOSITORY_WRITER, "push to")
+        } else {
+            return None;
+        };
+        let scope = admin
+            .arm_id
+            .as_ref()
+            .map_or("<registry id>", |id| id.as_str())
+            .to_owned();
+        Some(
+            Hint::text(format!(
+                "{login_server} uses repository permissions (ABAC): AcrPull and AcrPush are not honoured there. To {to} {repo}, ask for {role} for {identity}, limited to it by the condition @Request[Microsoft.ContainerRegistry/registries/repositories:name] StringEqualsIgnoreCase '{repo}' (or registry-wide without one), e.g. "
+            ))
+            .with(Action::shell(format!(
+                "az role assignment create --assignee {identity} --role \"{role}\" --scope {scope}"
+            )))
+            .then(" with that condition"),
+        )
     }
 
     /// The credential Docker would find for the registry, the way Docker finds it.

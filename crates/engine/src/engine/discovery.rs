@@ -36,6 +36,12 @@ pub struct DiscoveredRegistry {
     pub arm_audience_accepted: Option<bool>,
     /// Already configured in ACR Tray.
     pub added: bool,
+    /// The registry uses repository permissions (ABAC, `roleAssignmentMode`
+    /// `AbacRepositoryPermissions`): AcrPull and AcrPush are not honoured there; absent for
+    /// legacy registry permissions.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(test, ts(as = "Option<bool>", optional))]
+    pub repository_permissions: bool,
 }
 
 /// A configured registry that discovery does not list, and why.
@@ -82,7 +88,7 @@ impl Engine {
         let is_added = |login_server: &str| {
             configured
                 .iter()
-                .any(|r| r.login_server.host().eq_ignore_ascii_case(login_server))
+                .any(|r| crate::azure::arm::same_login_server(login_server, &r.login_server))
         };
         let mut registries: Vec<DiscoveredRegistry> = listed
             .into_iter()
@@ -90,6 +96,7 @@ impl Engine {
                 let (subscription, resource_group) = r.subscription_and_group();
                 DiscoveredRegistry {
                     added: is_added(&r.properties.login_server),
+                    repository_permissions: r.properties.role_assignment_mode().is_abac(),
                     arm_audience_accepted: r.properties.arm_audience_accepted(),
                     admin_user_enabled: Some(r.properties.admin_user_enabled),
                     name: r.name,
@@ -109,17 +116,18 @@ impl Engine {
             .filter(|r| {
                 !registries
                     .iter()
-                    .any(|d| d.login_server.eq_ignore_ascii_case(r.login_server.host()))
+                    .any(|d| crate::azure::arm::same_login_server(&d.login_server, &r.login_server))
             })
             .map(|r| {
-                let role = state
-                    .registries
-                    .get(&r.login_server.to_string())
-                    .and_then(|s| s.role);
+                let remembered = state.registries.get(&r.login_server.to_string());
+                let role = remembered.and_then(|s| s.role);
+                let mode = remembered
+                    .and_then(|s| s.admin.as_ref())
+                    .and_then(|a| a.role_assignment_mode);
                 let can = match role {
                     Some(role) => format!(
                         "{identity} has {} there ({}), which does not show a registry in Azure Resource Manager",
-                        role.name(),
+                        role.name_in(mode),
                         role.can()
                     ),
                     None => format!("{identity} cannot read it in Azure Resource Manager"),

@@ -239,6 +239,7 @@ fn explain_refusal(
                 identity: identity.id.clone(),
                 registry,
                 detail: tried.join("; "),
+                repository_permissions: None,
             }
         }
     }

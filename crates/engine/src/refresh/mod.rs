@@ -77,6 +77,25 @@ pub struct RegistryStatus {
     pub admin: Option<crate::store::state::AdminWatchState>,
 }
 
+impl RegistryStatus {
+    /// The registry's role-assignment mode, as last read in ARM (`None`: not read).
+    pub fn role_assignment_mode(&self) -> Option<crate::azure::acr::RoleAssignmentMode> {
+        self.admin.as_ref()?.role_assignment_mode
+    }
+
+    /// The name of what the identity may do there ([`Self::role`]) in the registry's terms:
+    /// Entra's repository roles on an ABAC registry.
+    pub fn role_name(&self) -> Option<&'static str> {
+        Some(self.role?.name_in(self.role_assignment_mode()))
+    }
+
+    /// Whether the registry uses repository permissions (ABAC), as last read.
+    pub fn repository_permissions(&self) -> bool {
+        self.role_assignment_mode()
+            .is_some_and(crate::azure::acr::RoleAssignmentMode::is_abac)
+    }
+}
+
 impl Engine {
     /// Refreshes the named registries (all when `names` is empty), concurrently, and writes
     /// every new credential into Docker's config in one atomic update.
@@ -150,7 +169,14 @@ impl Engine {
                 (*reg, result)
             }
         });
-        let fetched = futures::future::join_all(attempts).await;
+        let mut fetched = futures::future::join_all(attempts).await;
+        // What is known of each registry's mode explains its refusals from the start (the
+        // log line and the events included); a mode first read in this pass, after.
+        for (reg, result) in &mut fetched {
+            if let Err(e) = result {
+                mark_repository_permissions(state, &reg.login_server.to_string(), e);
+            }
+        }
 
         let read_only = match (pass, &preflight) {
             (Pass::CacheOnly, Ok(cfg)) => Some(cfg),
@@ -216,7 +242,7 @@ impl Engine {
         if !recorded.signed_out.is_empty() {
             tracing::warn!(identities = ?recorded.signed_out.iter().collect::<std::collections::BTreeSet<_>>(), "sign-in required; no more automatic attempts until the user signs in");
         }
-        let outcomes: Vec<RegistryOutcome> = results.into_iter().map(|(_, o)| o).collect();
+        let mut outcomes: Vec<RegistryOutcome> = results.into_iter().map(|(_, o)| o).collect();
         let watched_within = match pass {
             // Every registry, whenever it was read last (even "in the future", after the clock
             // was set back).
@@ -230,6 +256,7 @@ impl Engine {
             self.watch_admin_in(registries, state, &outcomes, fresh_for)
                 .await;
         }
+        explain_repository_permissions(state, &mut outcomes);
         if let Err(e) = state.save(&self.paths.state_file()) {
             tracing::warn!(error = %e, "could not save the state");
         }
@@ -348,6 +375,49 @@ impl Engine {
                 }
             })
             .collect()
+    }
+}
+
+/// A refusal ([`Error::NoRole`]) by a registry that uses repository permissions (ABAC), as
+/// ARM said when last read (`state`), says so: AcrPull and AcrPush are not honoured there, and
+/// the Entra repository role is what to ask for. Whether it was changed.
+fn mark_repository_permissions(state: &State, login_server: &str, error: &mut Error) -> bool {
+    let Error::NoRole {
+        repository_permissions: marked @ None,
+        ..
+    } = error
+    else {
+        return false;
+    };
+    let Some(admin) = state
+        .registries
+        .get(login_server)
+        .and_then(|s| s.admin.as_ref())
+        .filter(|a| a.role_assignment_mode.is_some_and(|m| m.is_abac()))
+    else {
+        return false;
+    };
+    *marked = Some(admin.arm_id.as_ref().map(|id| id.as_str().to_owned()));
+    true
+}
+
+/// [`mark_repository_permissions`] after the admin watch, which may have read a registry's
+/// mode for the first time: the outcome and the remembered error both say it.
+fn explain_repository_permissions(state: &mut State, outcomes: &mut [RegistryOutcome]) {
+    for outcome in outcomes {
+        let Err(e) = &mut outcome.result else {
+            continue;
+        };
+        if !mark_repository_permissions(state, &outcome.login_server, e) {
+            continue;
+        }
+        if let Some(stored) = state
+            .registries
+            .get_mut(&outcome.login_server)
+            .and_then(|entry| entry.last_error.as_mut())
+        {
+            *stored = StoredError::new(e, stored.at);
+        }
     }
 }
 

@@ -298,6 +298,7 @@ mod tests {
             identity: "app".into(),
             registry: "one.azurecr.io".into(),
             detail: "ACR-audience token refused".into(),
+            repository_permissions: None,
         });
         record(&mut state, &used(&[(reg.clone(), refused.clone())]), at(60));
         assert_eq!(

@@ -375,10 +375,12 @@ impl Service {
         repository: Option<String>,
     ) -> ViewResult<view::CheckReport> {
         let repository = repository.filter(|r| !r.trim().is_empty());
-        Ok(self
+        let mut report = self
             .engine()?
             .check(name, repository.as_deref().map(str::trim))
-            .await?)
+            .await?;
+        report.hint = report.advice.as_ref().map(|h| h.render(&words::AppWords));
+        Ok(report)
     }
 
     /// Where Docker looks for each registry's credentials, and what is wrong.

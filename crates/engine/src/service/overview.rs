@@ -134,6 +134,10 @@ pub fn build(engine: &Engine, status: &Status) -> Overview {
                 }),
                 trusted_custom_domain: r.trusted_custom_domain,
                 role: s.role,
+                repository_permissions: s.role_assignment_mode().is_some_and(|m| m.is_abac()),
+                role_name: s
+                    .role
+                    .map(|role| role.name_in(s.role_assignment_mode()).to_owned()),
                 admin_account: s.admin.as_ref().map(admin_view),
             }
         })

@@ -36,6 +36,8 @@ fn registry(name: &str, health: RegistryHealth, left: Option<TimeDelta>) -> Regi
         audience: None,
         trusted_custom_domain: false,
         role: None,
+        repository_permissions: false,
+        role_name: None,
         admin_account: None,
     }
 }

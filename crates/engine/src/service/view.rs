@@ -180,6 +180,12 @@ pub struct RegistryView {
     pub trusted_custom_domain: bool,
     /// What its identity may do there (from the last ACR token), once known.
     pub role: Option<crate::azure::acr::RegistryRole>,
+    /// The registry uses repository permissions (ABAC): roles are Entra's repository roles,
+    /// per repository, and AcrPull/AcrPush are not honoured there.
+    pub repository_permissions: bool,
+    /// The role's name in the registry's terms (Entra's repository role on an ABAC registry),
+    /// once known.
+    pub role_name: Option<String>,
     /// The admin account, as the watch last saw it.
     pub admin_account: Option<AdminAccountView>,
 }

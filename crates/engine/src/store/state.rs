@@ -8,7 +8,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::azure::acr::RegistryRole;
+use crate::azure::acr::{RegistryRole, RoleAssignmentMode};
 use crate::azure::cloud::Audience;
 use crate::azure::resource_id::RegistryId;
 use crate::error::{Error, ErrorKind, Result};
@@ -84,6 +84,13 @@ pub struct RegistryState {
     pub admin: Option<AdminWatchState>,
 }
 
+impl RegistryState {
+    /// The registry's role-assignment mode, as last read in ARM (`None`: not read).
+    pub fn role_assignment_mode(&self) -> Option<RoleAssignmentMode> {
+        self.admin.as_ref()?.role_assignment_mode
+    }
+}
+
 /// What the watch remembers about a registry (in `state.json`; never a password or a hash).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -113,6 +120,27 @@ pub struct AdminWatchState {
     /// Not asked again before this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_at: Option<DateTime<Utc>>,
+    /// The registry's role-assignment mode as last read in ARM (`None`: not read yet). A value
+    /// this version does not know reads as the legacy mode.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_mode"
+    )]
+    pub role_assignment_mode: Option<RoleAssignmentMode>,
+}
+
+/// A stored role-assignment mode: any string (a newer version's value, an edited file) reads
+/// as ARM's value would, never failing the whole state file.
+fn lenient_mode<'de, D>(de: D) -> std::result::Result<Option<RoleAssignmentMode>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let value = Option::<serde_json::Value>::deserialize(de)?;
+    Ok(value
+        .as_ref()
+        .and_then(serde_json::Value::as_str)
+        .map(RoleAssignmentMode::from_arm))
 }
 
 /// An error as remembered and shown later.
@@ -234,6 +262,59 @@ mod tests {
                 ..alice.clone()
             };
             assert_eq!(odd.sign_in_frequency(), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_role_assignment_mode_is_kept_and_old_or_odd_files_still_load() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let p = dir.path().join("state.json");
+        // Before the field existed.
+        std::fs::write(
+            &p,
+            r#"{"version":1,"registries":{"r.azurecr.io":{"admin":{"enabled":false}}}}"#,
+        )
+        .expect("write");
+        let mut s = State::load(&p);
+        let admin = s.registries["r.azurecr.io"].admin.clone().expect("admin");
+        assert_eq!(admin.enabled, Some(false));
+        assert_eq!(admin.role_assignment_mode, None);
+        s.save(&p).expect("save");
+        let text = std::fs::read_to_string(&p).expect("read");
+        assert!(!text.contains("roleAssignmentMode"), "{text}");
+
+        if let Some(a) = s
+            .registries
+            .get_mut("r.azurecr.io")
+            .and_then(|r| r.admin.as_mut())
+        {
+            a.role_assignment_mode = Some(RoleAssignmentMode::AbacRepositoryPermissions);
+        }
+        s.save(&p).expect("save");
+        let text = std::fs::read_to_string(&p).expect("read");
+        assert!(
+            text.contains("\"roleAssignmentMode\": \"AbacRepositoryPermissions\""),
+            "{text}"
+        );
+        assert_eq!(State::load(&p), s);
+
+        // A value this version does not know, or not a string: legacy, and the rest loads.
+        for odd in [r#""SomethingNew""#, "42", "null"] {
+            std::fs::write(
+                &p,
+                format!(
+                    r#"{{"version":1,"registries":{{"r.azurecr.io":{{"admin":{{"enabled":true,"roleAssignmentMode":{odd}}}}}}}}}"#
+                ),
+            )
+            .expect("write");
+            let admin = State::load(&p).registries["r.azurecr.io"]
+                .admin
+                .clone()
+                .expect("admin");
+            assert_eq!(admin.enabled, Some(true), "{odd}");
+            let want = (odd == r#""SomethingNew""#)
+                .then_some(RoleAssignmentMode::LegacyRegistryPermissions);
+            assert_eq!(admin.role_assignment_mode, want, "{odd}");
         }
     }
 
