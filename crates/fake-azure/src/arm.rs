@@ -319,12 +319,20 @@ pub(crate) fn with_subscription(
     }
 }
 
-/// The Registry resource (SPEC-ARM `RegistryGet.json`).
-pub(crate) fn registry_json(rec: &RegistryRec) -> Value {
+/// Whether a registry read with `api_version` carries `roleAssignmentMode`: the versions that
+/// document it (from 2025-03-01-preview on), but not 2025-04-01, the stable version of that
+/// time, whose examples lack it (docs/protocol.md#acr-abac). ACR Tray reads registries with the
+/// stable version and asks for the mode with the preview one.
+pub(crate) fn carries_role_assignment_mode(api_version: &str) -> bool {
+    api_version >= "2025-03-01-preview" && api_version != "2025-04-01"
+}
+
+/// The Registry resource (SPEC-ARM `RegistryGet.json`), as `api_version` describes it.
+pub(crate) fn registry_json(rec: &RegistryRec, api_version: &str) -> Value {
     let created = rec
         .created
         .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-    json!({
+    let mut body = json!({
         "id": rec.public.id,
         "name": rec.spec.name,
         "type": format!("{PROVIDER}/registries"),
@@ -362,9 +370,12 @@ pub(crate) fn registry_json(rec: &RegistryRec) -> Value {
             "publicNetworkAccess": "Enabled",
             "networkRuleBypassOptions": "AzureServices",
             "zoneRedundancy": "Disabled",
-            "roleAssignmentMode": rec.spec.role_assignment_mode.as_str(),
         },
-    })
+    });
+    if carries_role_assignment_mode(api_version) {
+        body["properties"]["roleAssignmentMode"] = rec.spec.role_assignment_mode.as_str().into();
+    }
+    body
 }
 
 struct Page<'a> {
@@ -391,7 +402,7 @@ fn list_registries(
                     .iter()
                     .any(|role| role.arm_read())
             })
-            .map(registry_json)
+            .map(|rec| registry_json(rec, page.api_version))
             .collect();
         let size = dir.arm_page_size.max(1);
         let link_base = dir.auth.arm_link_base.clone();

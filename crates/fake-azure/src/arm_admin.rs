@@ -77,7 +77,7 @@ pub(crate) fn with_registry(
 /// `GET .../registries/{name}` (Reader, Contributor or Owner).
 pub(crate) fn get(s: &Shared, token: &EntraToken, path: &RegistryPath<'_>) -> Response {
     with_registry(s, token, path, "read", Role::arm_read, |rec| {
-        errors::json_ok(registry_json(rec))
+        errors::json_ok(registry_json(rec, path.api_version))
     })
 }
 
@@ -205,9 +205,9 @@ pub(crate) fn patch(
         rec.modified = now;
         if asynchronous {
             rec.updating_op = Some(op_id.clone());
-            errors::json_status(StatusCode::CREATED, registry_json(rec))
+            errors::json_status(StatusCode::CREATED, registry_json(rec, path.api_version))
         } else {
-            errors::json_ok(registry_json(rec))
+            errors::json_ok(registry_json(rec, path.api_version))
         }
     });
     if response.status() != StatusCode::CREATED {

@@ -18,9 +18,26 @@ use crate::secret::{Secret, redact_url};
 use crate::text;
 
 const SUBSCRIPTIONS_API: &str = "2022-12-01";
-/// The first stable version whose registries carry `properties.roleAssignmentMode`
-/// (docs/protocol.md#acr-abac).
-const REGISTRY_API: &str = "2025-11-01";
+/// Whether ARM refused a request for its `api-version` (HTTP 400 with one of the codes ARM
+/// gives an unknown or retired version), as [`Arm::explain`] words it; any other failure,
+/// a hostile `nextLink` above all, is not a reason to ask again.
+fn refuses_api_version(e: &Error) -> bool {
+    let text = e.to_string();
+    [
+        "InvalidApiVersionParameter",
+        "NoRegisteredProviderFound",
+        "InvalidResourceType",
+    ]
+    .iter()
+    .any(|code| text.contains(&format!("ARM answered HTTP 400 ({code}:")))
+}
+
+/// The stable version every registry call uses (docs/protocol.md#arm).
+const REGISTRY_API: &str = "2025-04-01";
+/// The version whose registry model documents `properties.roleAssignmentMode`, asked only
+/// for that property when the stable answer lacks it (docs/protocol.md#acr-abac): a failure
+/// there (say, the version retired) leaves the registry's mode as it was, never its watch.
+const ROLE_MODE_API: &str = "2025-03-01-preview";
 
 /// The message of the error ARM's `UnAuthorizedForCredentialOperations` becomes.
 pub const ADMIN_DISABLED: &str = "the admin account is disabled";
@@ -233,13 +250,24 @@ impl<'a> Arm<'a> {
 
     /// Every registry in every subscription the identity can read (following `nextLink`).
     /// An identity with data-plane roles only (AcrPull, AcrPush) reads none: ARM needs Reader.
+    /// The list is asked for with the version that carries each registry's
+    /// `roleAssignmentMode`, and again with the stable one if ARM refuses that version.
     pub async fn list_registries(&self) -> Result<Vec<ArmRegistry>> {
         let mut out = Vec::new();
         for sub in self.subscriptions().await? {
-            let path = format!(
-                "subscriptions/{sub}/providers/Microsoft.ContainerRegistry/registries?api-version={REGISTRY_API}"
-            );
-            out.extend(self.list::<ArmRegistry>(path).await?);
+            let path = |version: &str| {
+                format!(
+                    "subscriptions/{sub}/providers/Microsoft.ContainerRegistry/registries?api-version={version}"
+                )
+            };
+            let listed = match self.list::<ArmRegistry>(path(ROLE_MODE_API)).await {
+                Err(e) if refuses_api_version(&e) => {
+                    tracing::debug!(error = %e, "ARM refused the registry list with {ROLE_MODE_API}; asking with {REGISTRY_API}");
+                    self.list::<ArmRegistry>(path(REGISTRY_API)).await?
+                }
+                other => other?,
+            };
+            out.extend(listed);
         }
         Ok(out)
     }
@@ -333,6 +361,29 @@ impl<'a> Arm<'a> {
             .await?;
         serde_json::from_slice(&body)
             .map_err(|e| network(&url, format!("malformed answer ({e})"), None))
+    }
+
+    /// The registry's `roleAssignmentMode`, read with the API version that documents it;
+    /// `None` when ARM does not say or the request fails (logged, never an error: the mode
+    /// only changes how a refusal is explained).
+    pub async fn role_assignment_mode(&self, registry_id: &RegistryId) -> Option<String> {
+        let path = format!(
+            "{}?api-version={ROLE_MODE_API}",
+            registry_id.as_str().trim_start_matches('/')
+        );
+        let url = self.url(&path).ok()?;
+        match self.send(Method::GET, &url, None, registry_id.name()).await {
+            Ok((_, body)) => {
+                serde_json::from_slice::<ArmRegistry>(&body)
+                    .ok()?
+                    .properties
+                    .role_assignment_mode
+            }
+            Err(e) => {
+                tracing::debug!(registry = registry_id.name(), error = %e, "ARM did not say the registry's role-assignment mode");
+                None
+            }
+        }
     }
 
     /// `PATCH {id}` with `properties.adminUserEnabled`, following the long-running operation
@@ -605,6 +656,32 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn only_an_api_version_refusal_asks_again_with_the_stable_version() {
+        let arm = |message: &str| Error::Registry {
+            registry: "r".into(),
+            message: message.into(),
+            kind: ErrorKind::Configuration,
+            hint: Hint::none(),
+        };
+        assert!(refuses_api_version(&arm(
+            "ARM answered HTTP 400 (InvalidApiVersionParameter: The api-version '2025-03-01-preview' is invalid.)"
+        )));
+        assert!(refuses_api_version(&arm(
+            "ARM answered HTTP 400 (NoRegisteredProviderFound: No registered resource provider found)"
+        )));
+        // Another refusal, or a next link off the ARM host, is not asked again.
+        assert!(!refuses_api_version(&arm(
+            "ARM answered HTTP 400 (InvalidParameter: something else)"
+        )));
+        assert!(!refuses_api_version(&arm(
+            "ARM pointed to https://elsewhere.example/x, away from the cloud's ARM endpoint"
+        )));
+        assert!(!refuses_api_version(&arm(
+            "ARM answered HTTP 404 (InvalidApiVersionParameter: odd)"
+        )));
+    }
 
     #[test]
     fn only_the_arm_endpoints_host_and_port_may_receive_the_token() {

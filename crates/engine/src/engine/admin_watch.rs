@@ -285,6 +285,11 @@ impl Engine {
                 None => return not_visible(state, cannot_read),
             },
         };
+        let mut resource = resource;
+        if resource.properties.role_assignment_mode.is_none() {
+            // The stable API version does not carry the mode; the one that documents it may.
+            resource.properties.role_assignment_mode = arm.role_assignment_mode(&resource.id).await;
+        }
         state.arm_id = Some(resource.id.clone());
         state.role_assignment_mode = Some(resource.properties.role_assignment_mode());
         state.not_watched = None;

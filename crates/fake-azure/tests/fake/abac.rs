@@ -219,20 +219,31 @@ async fn arm_shows_the_role_assignment_mode_and_a_switch_changes_what_counts() {
         (&legacy, "LegacyRegistryPermissions"),
         (&abac, "AbacRepositoryPermissions"),
     ] {
-        let body: Value = http
-            .get(format!(
-                "{}{}?api-version=2025-04-01",
-                fake.arm_url(),
-                &reg.id[1..]
-            ))
-            .bearer_auth(&arm)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(body["properties"]["roleAssignmentMode"], mode, "{body}");
+        // The versions that document the property carry it; 2025-04-01 does not.
+        for (version, want) in [
+            ("2025-03-01-preview", Value::from(mode)),
+            ("2025-11-01", Value::from(mode)),
+            ("2025-04-01", Value::Null),
+            ("2023-07-01", Value::Null),
+        ] {
+            let body: Value = http
+                .get(format!(
+                    "{}{}?api-version={version}",
+                    fake.arm_url(),
+                    &reg.id[1..]
+                ))
+                .bearer_auth(&arm)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(
+                body["properties"]["roleAssignmentMode"], want,
+                "{version}: {body}"
+            );
+        }
     }
 
     // A legacy registry honours AcrPull and an unconditioned repository role, but not a
