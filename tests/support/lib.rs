@@ -452,6 +452,15 @@ impl World {
         self.registry_as(fake_azure::RegistrySpec::new(name), object_id, role)
     }
 
+    /// A new registry with its admin account enabled, and the admin's user name and passwords.
+    pub fn admin_registry(&self, name: &str) -> (fake_azure::Registry, String, [String; 2]) {
+        let reg = self
+            .fake
+            .add_registry(fake_azure::RegistrySpec::new(name).admin_enabled(true));
+        let (user, passwords) = self.fake.admin_credentials(&reg.name).unwrap();
+        (reg, user, passwords)
+    }
+
     /// Gives a principal a role on a new registry made as `spec` says.
     pub fn registry_as(
         &self,

@@ -10,31 +10,77 @@ fn abac(name: &str) -> RegistrySpec {
     RegistrySpec::new(name).role_assignment_mode(RoleAssignmentMode::AbacRepositoryPermissions)
 }
 
-#[test]
-fn abac_registries_are_labelled_with_entra_repository_roles() {
+/// `check NAME --repository REPO --json`, which must succeed.
+fn check_json(w: &World, name: &str, repository: &str) -> serde_json::Value {
+    w.cli(&["check", name, "--repository", repository, "--json"])
+        .expect_code(0)
+        .json()
+}
+
+/// A world and a service principal, not signed in yet.
+fn world() -> (World, fake_azure::ServicePrincipal) {
     let w = World::new();
     let sp = w.service_principal();
-    // Reader: ARM read only (it shows the registry and its mode; no data access on ABAC).
-    w.fake.add_registry(abac("abacread"));
-    w.fake.assign_role("abacread", &sp.object_id, Role::Reader);
-    w.fake.assign_repository_role(
-        "abacread",
-        &sp.object_id,
-        Role::RepositoryReader,
-        RepositoryCondition::StartsWith("team-a/".to_owned()),
-    );
-    w.fake.add_registry(abac("abacwrite"));
-    w.fake.assign_role("abacwrite", &sp.object_id, Role::Reader);
+    (w, sp)
+}
+
+/// The condition that names one repository.
+fn repo(name: &str) -> RepositoryCondition {
+    RepositoryCondition::Equals(name.to_owned())
+}
+
+/// The condition that names every repository under a prefix.
+fn under(prefix: &str) -> RepositoryCondition {
+    RepositoryCondition::StartsWith(prefix.to_owned())
+}
+
+/// A new ABAC registry where `sp` is Reader in ARM and Repository Reader on what `condition`
+/// names.
+fn abac_reader(
+    w: &World,
+    sp: &fake_azure::ServicePrincipal,
+    name: &str,
+    condition: RepositoryCondition,
+) -> fake_azure::Registry {
+    let reg = registry_with(w, sp, abac(name), &[Role::Reader]);
     w.fake
-        .assign_role("abacwrite", &sp.object_id, Role::RepositoryWriter);
-    // A legacy registry beside them reads exactly as before.
-    w.fake.add_registry(RegistrySpec::new("legacyrw"));
-    w.fake.assign_role("legacyrw", &sp.object_id, Role::Reader);
-    w.fake.assign_role("legacyrw", &sp.object_id, Role::AcrPush);
-    w.login(&sp).expect_code(0);
-    for name in ["abacread", "abacwrite", "legacyrw"] {
-        w.cli(&["registry", "add", name]).expect_code(0);
+        .assign_repository_role(name, &sp.object_id, Role::RepositoryReader, condition);
+    reg
+}
+
+/// A new registry made as `spec` says, where `sp` has each of `roles`.
+fn registry_with(
+    w: &World,
+    sp: &fake_azure::ServicePrincipal,
+    spec: RegistrySpec,
+    roles: &[Role],
+) -> fake_azure::Registry {
+    let reg = w.fake.add_registry(spec);
+    for role in roles {
+        w.fake.assign_role(&reg.name, &sp.object_id, *role);
     }
+    reg
+}
+
+#[test]
+fn abac_registries_are_labelled_with_entra_repository_roles() {
+    let (w, sp) = world();
+    // Reader: ARM read only (it shows the registry and its mode; no data access on ABAC).
+    let read = abac_reader(&w, &sp, "abacread", under("team-a/"));
+    let write = registry_with(
+        &w,
+        &sp,
+        abac("abacwrite"),
+        &[Role::Reader, Role::RepositoryWriter],
+    );
+    // A legacy registry beside them reads exactly as before.
+    let legacy = registry_with(
+        &w,
+        &sp,
+        RegistrySpec::new("legacyrw"),
+        &[Role::Reader, Role::AcrPush],
+    );
+    w.login_and_add(&sp, &[&read, &write, &legacy]);
     w.cli(&["refresh"]).expect_code(0);
 
     let read = w.registry_status("abacread");
@@ -85,22 +131,17 @@ fn abac_registries_are_labelled_with_entra_repository_roles() {
 
 #[test]
 fn a_refused_sign_in_on_an_abac_registry_names_the_repository_role_to_ask_for() {
-    let w = World::new();
-    let sp = w.service_principal();
+    let (w, sp) = world();
     // AcrPush is not honoured on an ABAC registry: the exchange is refused.
-    let reg = w.fake.add_registry(abac("abacdenied"));
-    w.fake
-        .assign_role("abacdenied", &sp.object_id, Role::Reader);
-    w.fake
-        .assign_role("abacdenied", &sp.object_id, Role::AcrPush);
+    let reg = registry_with(&w, &sp, abac("abacdenied"), &[Role::Reader, Role::AcrPush]);
     // The same roles on a legacy registry, taken away later: the legacy explanation.
-    w.fake.add_registry(RegistrySpec::new("legacydenied"));
-    w.fake
-        .assign_role("legacydenied", &sp.object_id, Role::Reader);
-    w.fake
-        .assign_role("legacydenied", &sp.object_id, Role::AcrPush);
-    w.login(&sp).expect_code(0);
-    w.cli(&["registry", "add", "legacydenied"]).expect_code(0);
+    let legacy = registry_with(
+        &w,
+        &sp,
+        RegistrySpec::new("legacydenied"),
+        &[Role::Reader, Role::AcrPush],
+    );
+    w.login_and_add(&sp, &[&legacy]);
     w.fake
         .assign_role("legacydenied", &sp.object_id, Role::None);
     w.fake
@@ -145,24 +186,11 @@ fn a_refused_sign_in_on_an_abac_registry_names_the_repository_role_to_ask_for() 
 
 #[test]
 fn a_refused_push_on_an_abac_registry_names_the_writer_role_for_that_repository() {
-    let w = World::new();
-    let sp = w.service_principal();
-    let reg = w.fake.add_registry(abac("abacpush"));
-    w.fake.assign_role("abacpush", &sp.object_id, Role::Reader);
-    w.fake.assign_repository_role(
-        "abacpush",
-        &sp.object_id,
-        Role::RepositoryReader,
-        RepositoryCondition::Equals("team-a/app".to_owned()),
-    );
+    let (w, sp) = world();
+    let reg = abac_reader(&w, &sp, "abacpush", repo("team-a/app"));
     // A legacy registry where the same pull-only identity is told nothing new.
-    w.fake.add_registry(RegistrySpec::new("legacypull"));
-    w.fake
-        .assign_role("legacypull", &sp.object_id, Role::AcrPull);
-    w.login(&sp).expect_code(0);
-    for name in ["abacpush", "legacypull"] {
-        w.cli(&["registry", "add", name]).expect_code(0);
-    }
+    let legacy = registry_with(&w, &sp, RegistrySpec::new("legacypull"), &[Role::AcrPull]);
+    w.login_and_add(&sp, &[&reg, &legacy]);
     w.cli(&["refresh"]).expect_code(0);
 
     // Pull but not push on the repository the condition names: ask for the Writer role.
@@ -170,10 +198,7 @@ fn a_refused_push_on_an_abac_registry_names_the_writer_role_for_that_repository(
         .cli(&["check", "abacpush", "--repository", "team-a/app"])
         .expect_code(0);
     assert_message!(w, "abac_push_refused_check_stdout", out.stdout);
-    let json = w
-        .cli(&["check", "abacpush", "--repository", "team-a/app", "--json"])
-        .expect_code(0)
-        .json();
+    let json = check_json(&w, "abacpush", "team-a/app");
     assert_eq!(json["granted"], serde_json::json!(["pull"]));
     let hint = json["hint"].as_str().unwrap();
     assert!(
@@ -191,16 +216,7 @@ fn a_refused_push_on_an_abac_registry_names_the_writer_role_for_that_repository(
         .expect_code(1);
     assert_message!(w, "abac_nothing_granted_check_stdout", out.stdout);
 
-    let legacy = w
-        .cli(&[
-            "check",
-            "legacypull",
-            "--repository",
-            "team-a/app",
-            "--json",
-        ])
-        .expect_code(0)
-        .json();
+    let legacy = check_json(&w, "legacypull", "team-a/app");
     assert_eq!(legacy["granted"], serde_json::json!(["pull"]));
     assert!(legacy.get("hint").is_none(), "{legacy:#}");
 }

@@ -69,10 +69,7 @@ fn admin_disabled_or_not_allowed_is_explained() {
 #[test]
 fn typed_admin_password_goes_to_the_keyring() {
     let w = World::new();
-    let reg = w
-        .fake
-        .add_registry(RegistrySpec::new("admintyped").admin_enabled(true));
-    let (user, passwords) = w.fake.admin_credentials(&reg.name).unwrap();
+    let (reg, user, passwords) = w.admin_registry("admintyped");
     let out = w
         .cli_stdin(
             &argv::strs(&argv::registry_add_admin(&reg.name, &user)),

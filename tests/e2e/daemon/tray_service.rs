@@ -9,6 +9,44 @@ use acr_tray_engine::service::view::*;
 use acr_tray_tests::{argv, assert_contains, sim::Sim};
 use fake_azure::Role;
 
+/// A new service principal in the fake's default tenant (not signed in yet) and the app's
+/// service started on `sim`.
+/// Adds a registry through the window's command, signing in as `identity`.
+async fn add_with_identity(service: &Service, name: &str, identity: &str) {
+    service
+        .add_registry(AddRegistry {
+            name_or_login_server: name.into(),
+            sign_in: RegistrySignInInput::Identity {
+                identity: identity.to_owned(),
+            },
+            trust_custom_domain: false,
+        })
+        .await
+        .unwrap();
+}
+
+/// [`principal_and_service`], the principal signed in through the window.
+async fn signed_in_service(
+    sim: &Sim,
+) -> (
+    fake_azure::ServicePrincipal,
+    Service,
+    acr_tray_engine::service::view::AccountView,
+) {
+    let (sp, service) = principal_and_service(sim);
+    let account = service
+        .sign_in_service_principal(secret_sign_in(&sp, &sp.secret))
+        .await
+        .unwrap();
+    (sp, service, account)
+}
+
+fn principal_and_service(sim: &Sim) -> (fake_azure::ServicePrincipal, Service) {
+    let sp = sim.fake.add_service_principal(&sim.fake.default_tenant());
+    let service = Service::start(sim.options(), "test", sim.notifier.clone()).unwrap();
+    (sp, service)
+}
+
 /// Signing `sp` in with `secret`.
 fn secret_sign_in(sp: &fake_azure::ServicePrincipal, secret: &str) -> ServicePrincipalSignIn {
     ServicePrincipalSignIn {
@@ -42,8 +80,7 @@ async fn within(
 #[tokio::test(start_paused = true)]
 async fn sign_in_add_refresh_discover_and_remove() {
     let sim = Sim::start().await;
-    let sp = sim.fake.add_service_principal(&sim.fake.default_tenant());
-    let service = Service::start(sim.options(), "test", sim.notifier.clone()).unwrap();
+    let (sp, service) = principal_and_service(&sim);
     assert_eq!(service.overview().borrow().state, TrayState::Empty);
 
     // A wrong secret changes nothing and says what to do.
@@ -207,16 +244,7 @@ async fn device_code_sign_in_and_an_ended_session() {
     assert_eq!(account.label, "dev@contoso.example");
     assert!(account.interactive);
 
-    service
-        .add_registry(AddRegistry {
-            name_or_login_server: "charlie1".into(),
-            sign_in: RegistrySignInInput::Identity {
-                identity: account.id.clone(),
-            },
-            trust_custom_domain: false,
-        })
-        .await
-        .unwrap();
+    add_with_identity(&service, "charlie1", &account.id).await;
     until(&service, "logs charlie1 in", |o| o.state == TrayState::Ok).await;
 
     // The session is revoked. The scheduled refreshes would find out when the access token in
@@ -308,12 +336,7 @@ async fn device_code_sign_in_and_an_ended_session() {
 #[tokio::test(start_paused = true)]
 async fn a_cloud_change_is_previewed_then_signs_out_the_other_clouds_identities() {
     let sim = Sim::start().await;
-    let sp = sim.fake.add_service_principal(&sim.fake.default_tenant());
-    let service = Service::start(sim.options(), "test", sim.notifier.clone()).unwrap();
-    let account = service
-        .sign_in_service_principal(secret_sign_in(&sp, &sp.secret))
-        .await
-        .unwrap();
+    let (_, service, account) = signed_in_service(&sim).await;
     let o = until(&service, "shows the account", |o| o.accounts.len() == 1).await;
 
     // The cloud in use again: nobody is signed out.
@@ -357,8 +380,7 @@ async fn a_cloud_change_is_previewed_then_signs_out_the_other_clouds_identities(
 #[tokio::test(start_paused = true)]
 async fn the_app_never_names_a_cli_command() {
     let sim = Sim::start().await;
-    let sp = sim.fake.add_service_principal(&sim.fake.default_tenant());
-    let service = Service::start(sim.options(), "test", sim.notifier.clone()).unwrap();
+    let (sp, service) = principal_and_service(&sim);
     let mut said: Vec<String> = Vec::new();
     let mut error = |e: &ErrorView| {
         said.push(format!(
@@ -492,26 +514,12 @@ async fn the_app_never_names_a_cli_command() {
 #[tokio::test(start_paused = true)]
 async fn check_registry_uses_the_credential_docker_holds() {
     let sim = Sim::start().await;
-    let sp = sim.fake.add_service_principal(&sim.fake.default_tenant());
-    let service = Service::start(sim.options(), "test", sim.notifier.clone()).unwrap();
-    let account = service
-        .sign_in_service_principal(secret_sign_in(&sp, &sp.secret))
-        .await
-        .unwrap();
+    let (sp, service, account) = signed_in_service(&sim).await;
     sim.fake
         .add_registry(fake_azure::RegistrySpec::new("checked1"));
     sim.fake
         .assign_role("checked1", &sp.object_id, Role::AcrPush);
-    service
-        .add_registry(AddRegistry {
-            name_or_login_server: "checked1".into(),
-            sign_in: RegistrySignInInput::Identity {
-                identity: account.id.clone(),
-            },
-            trust_custom_domain: false,
-        })
-        .await
-        .unwrap();
+    add_with_identity(&service, "checked1", &account.id).await;
     until(&service, "logs checked1 in", |o| o.state == TrayState::Ok).await;
 
     let signs_in = service.check_registry("checked1", None).await.unwrap();

@@ -94,10 +94,7 @@ fn a_repository_is_granted_what_the_role_allows() {
 #[test]
 fn an_admin_account_is_checked_with_its_user_name_and_password() {
     let w = World::new();
-    let reg = w
-        .fake
-        .add_registry(RegistrySpec::new("admincheck").admin_enabled(true));
-    let (user, passwords) = w.fake.admin_credentials(&reg.name).unwrap();
+    let (reg, user, passwords) = w.admin_registry("admincheck");
     w.cli_stdin(
         &argv::strs(&argv::registry_add_admin(&reg.name, &user)),
         &format!("{}\n", passwords[0]),
