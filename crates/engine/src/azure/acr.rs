@@ -299,6 +299,43 @@ struct AcrErrorInfo {
     message: String,
 }
 
+/// What a token endpoint answered: status, `Retry-After`, content type and the body (bounded
+/// by [`http::read_body`]). `network` words a failure to send or read.
+struct Answer {
+    status: u16,
+    retry_after: Option<u64>,
+    content_type: Option<String>,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    async fn of(
+        request: reqwest::RequestBuilder,
+        network: &impl Fn(String, Option<u64>) -> Error,
+    ) -> Result<Self> {
+        let resp = request
+            .send()
+            .await
+            .map_err(|e| network(http::describe(e), None))?;
+        let status = resp.status().as_u16();
+        let retry_after = http::retry_after(resp.headers());
+        let content_type = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = http::read_body(resp)
+            .await
+            .map_err(|e| network(e.to_string(), None))?;
+        Ok(Self {
+            status,
+            retry_after,
+            content_type,
+            body,
+        })
+    }
+}
+
 /// `POST /oauth2/exchange` with `grant_type=access_token` (docs/protocol.md#acr-exchange).
 pub async fn exchange(
     http: &reqwest::Client,
@@ -321,22 +358,12 @@ pub async fn exchange(
         ("tenant", tenant),
         ("access_token", access_token.expose()),
     ];
-    let resp = http
-        .post(url.clone())
-        .form(&form)
-        .send()
-        .await
-        .map_err(|e| network(http::describe(e), None))?;
-    let status = resp.status().as_u16();
-    let retry_after = http::retry_after(resp.headers());
-    let content_type = resp
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let body = http::read_body(resp)
-        .await
-        .map_err(|e| network(e.to_string(), None))?;
+    let Answer {
+        status,
+        retry_after,
+        content_type,
+        body,
+    } = Answer::of(http.post(url.clone()).form(&form), &network).await?;
     match status {
         200 => {
             let parsed: ExchangeResponse = serde_json::from_slice(&body)
@@ -493,20 +520,12 @@ pub async fn access_token(
             http.post(url.clone()).form(&form)
         }
     };
-    let resp = request
-        .send()
-        .await
-        .map_err(|e| network(http::describe(e), None))?;
-    let status = resp.status().as_u16();
-    let retry_after = http::retry_after(resp.headers());
-    let content_type = resp
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let body = http::read_body(resp)
-        .await
-        .map_err(|e| network(e.to_string(), None))?;
+    let Answer {
+        status,
+        retry_after,
+        content_type,
+        body,
+    } = Answer::of(request, &network).await?;
     match status {
         200 => {
             let parsed: TokenResponse = serde_json::from_slice(&body)
