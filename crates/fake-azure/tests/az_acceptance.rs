@@ -4,7 +4,8 @@
 //!
 //! The CLI is pointed at the fake the way it is pointed at any Azure cloud: `az cloud register
 //! --endpoint-resource-manager` (which reads ARM's `/metadata/endpoints`), `az cloud set`, then
-//! `az login --service-principal` and `az acr login --expose-token`; the ACR refresh token it
+//! `az login` (a service principal with a certificate; a user by device code who is also a
+//! guest in the registry's tenant) and `az acr login --expose-token`; the ACR refresh token it
 //! prints must then open the registry.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -16,8 +17,11 @@ use std::net::{IpAddr, Ipv4Addr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::process::Command;
 
-use fake_azure::{FakeAzure, RegistrySpec, Role, Service};
+use fake_azure::{
+    AZURE_CLI_CLIENT_ID, FakeAzure, Registry, RegistrySpec, Role, Service, Subscription,
+};
 use serde_json::Value;
+use tempfile::TempDir;
 
 /// The registry az logs in to. `scripts/az-check.sh` maps [`HOSTS`] to 127.0.0.1 when the OS
 /// does not; keep the two lists equal.
@@ -117,30 +121,39 @@ fn trimmed(v: &Value) -> &str {
     v.as_str().unwrap_or_default().trim_end_matches('/')
 }
 
-#[tokio::test]
-#[ignore = "needs the Azure CLI and the fake's host names resolving; scripts/az-check.sh runs it"]
-async fn azure_cli_logs_in_to_the_fake() {
+/// Asserts that `accounts` holds `subscription` of its tenant, for a `user_type`
+/// (`servicePrincipal`, `user`) in the fake cloud.
+fn assert_account(accounts: &[Value], subscription: &Subscription, user_type: &str) {
+    let account = accounts
+        .iter()
+        .find(|a| a["id"] == subscription.id.as_str())
+        .unwrap_or_else(|| panic!("no {} in {accounts:#?}", subscription.id));
+    assert_eq!(account["tenantId"], subscription.tenant.as_str());
+    assert_eq!(account["cloudName"], CLOUD);
+    assert_eq!(account["user"]["type"], user_type);
+}
+
+/// The fake with the registry, and an `az` of its own (temp `HOME`) pointed at it.
+struct Check {
+    fake: FakeAzure,
+    registry: Registry,
+    az: Az,
+    dir: TempDir,
+}
+
+/// Starts the fake with the registry `spec` makes and runs `az cloud register` (from ARM's own
+/// description of the cloud), `az cloud show` (checked) and `az cloud set`.
+async fn fake_cloud(spec: impl FnOnce(&FakeAzure) -> RegistrySpec) -> Check {
     assert_hosts_resolve();
     let fake = FakeAzure::start().await.unwrap();
-    let tenant = fake.default_tenant();
-    let subscription = fake.default_subscription(&tenant);
-    // A certificate, not a secret: az takes a secret only on its command line (or a terminal
-    // prompt), where other local users can read it.
-    let (sp, cert) = fake.add_service_principal_with_certificate(&tenant);
-    let registry = fake.add_registry(RegistrySpec::new(REGISTRY));
-    fake.assign_role(REGISTRY, &sp.object_id, Role::AcrPull);
-    fake.assign_role(REGISTRY, &sp.object_id, Role::Reader);
+    let registry = fake.add_registry(spec(&fake));
     let dir = tempfile::tempdir().unwrap();
-    let pem = dir.path().join("sp.pem");
-    std::fs::write(&pem, &cert.combined_pem).unwrap();
     let az = Az {
         program: std::env::var("AZ_CLI").unwrap_or_else(|_| "az".to_owned()),
         home: dir.path().join("home"),
         ca: fake.ca_path().to_owned(),
     };
     std::fs::create_dir_all(&az.home).unwrap();
-
-    // 1. The cloud, from ARM's own description of it.
     let arm = fake.arm_url();
     az.run(&[
         "cloud",
@@ -167,85 +180,167 @@ async fn azure_cli_logs_in_to_the_fake() {
         format!(".{}", fake.acr_suffix_host())
     );
     az.run(&["cloud", "set", "-n", CLOUD]).await;
+    Check {
+        fake,
+        registry,
+        az,
+        dir,
+    }
+}
 
-    // 2. A service principal's sign-in lists the tenant's subscription.
-    let pem_arg = pem.to_string_lossy();
-    let accounts = az
-        .run(&[
+impl Check {
+    /// `az login ...`: the accounts (subscriptions) az lists.
+    async fn login(&self, args: &[&str]) -> Vec<Value> {
+        let accounts = self.az.run(args).await;
+        accounts.as_array().cloned().unwrap_or_default()
+    }
+
+    /// `az acr login --expose-token`, then the token opens the registry as Docker would use it:
+    /// the zero GUID and the token for an access token (`pull` only: the principal holds
+    /// AcrPull), which `/v2/` takes. Then what az asked: every call answered (nothing the fake
+    /// lacks: no 404, no 5xx), through the cloud description, ARM's registry lookup and ACR's
+    /// exchange.
+    async fn acr_login_opens_the_registry(&self) {
+        let registry = &self.registry;
+        let login = self
+            .az
+            .run(&["acr", "login", "-n", REGISTRY, "--expose-token"])
+            .await;
+        assert_eq!(login["loginServer"], registry.login_server, "{login}");
+        let acr_refresh = login["accessToken"].as_str().unwrap().to_owned();
+
+        let http = common::client(&self.fake);
+        let base = format!("https://{}", registry.login_server);
+        let token: Value = http
+            .get(format!("{base}/oauth2/token"))
+            .query(&[
+                ("service", registry.login_server.as_str()),
+                ("scope", "repository:app:pull,push"),
+            ])
+            .basic_auth(ZERO_GUID, Some(&acr_refresh))
+            .send()
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let access = token["access_token"].as_str().unwrap();
+        let claims = common::jwt_claims(access);
+        assert_eq!(claims["access"][0]["actions"], serde_json::json!(["pull"]));
+        let v2 = http
+            .get(format!("{base}/v2/"))
+            .bearer_auth(access)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(v2.status(), 200);
+
+        let log = self.fake.requests();
+        assert!(
+            log.iter().all(|r| r.status != 404 && r.status < 500),
+            "{log:#?}"
+        );
+        assert!(self.answered(Service::Arm, |p| p.trim_start_matches('/')
+            == "metadata/endpoints"));
+        assert!(self.answered(Service::Arm, |p| p.ends_with("/resources")));
+        assert!(self.answered(Service::Arm, |p| p.eq_ignore_ascii_case(&registry.id)));
+        assert!(self.answered(Service::Acr, |p| p == "/oauth2/exchange"));
+    }
+
+    /// Whether the fake answered a request to `service` whose path passes `what` with 200.
+    fn answered(&self, service: Service, what: impl Fn(&str) -> bool) -> bool {
+        self.fake
+            .requests()
+            .iter()
+            .any(|r| r.service == service && r.status == 200 && what(&r.path))
+    }
+
+    /// Whether the fake answered a `grant_type` grant for `client_id` with 200.
+    fn granted(&self, grant_type: &str, client_id: &str) -> bool {
+        self.fake.requests().iter().any(|r| {
+            r.grant_type.as_deref() == Some(grant_type)
+                && r.client_id.as_deref() == Some(client_id)
+                && r.status == 200
+        })
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs the Azure CLI and the fake's host names resolving; scripts/az-check.sh runs it"]
+async fn azure_cli_service_principal_logs_in_to_the_fake() {
+    let check = fake_cloud(|_| RegistrySpec::new(REGISTRY)).await;
+    let fake = &check.fake;
+    let tenant = fake.default_tenant();
+    // A certificate, not a secret: az takes a client secret only on its command line (or a
+    // terminal prompt), where other local users can read it.
+    let (sp, cert) = fake.add_service_principal_with_certificate(&tenant);
+    fake.assign_role(REGISTRY, &sp.object_id, Role::AcrPull);
+    fake.assign_role(REGISTRY, &sp.object_id, Role::Reader);
+    let pem = check.dir.path().join("sp.pem");
+    std::fs::write(&pem, &cert.combined_pem).unwrap();
+
+    let accounts = check
+        .login(&[
             "login",
             "--service-principal",
             "-u",
             &sp.client_id,
             "--certificate",
-            &pem_arg,
+            &pem.to_string_lossy(),
             "--tenant",
             &tenant.id,
         ])
         .await;
-    assert_eq!(accounts[0]["id"], subscription.id, "{accounts}");
-    assert_eq!(accounts[0]["tenantId"], tenant.id);
-    assert_eq!(accounts[0]["cloudName"], CLOUD);
-    assert_eq!(accounts[0]["user"]["type"], "servicePrincipal");
+    let subscription = fake.default_subscription(&tenant);
+    assert_account(&accounts, &subscription, "servicePrincipal");
+    check.acr_login_opens_the_registry().await;
+    // The certificate's assertion, at the tenant's v2 token endpoint (az never had the secret).
+    assert!(check.granted("client_credentials", &sp.client_id));
+}
 
-    // 3. An ACR refresh token for the registry.
-    let login = az
-        .run(&["acr", "login", "-n", REGISTRY, "--expose-token"])
+/// A user of the home tenant who is a guest in another, where the registry is: one device-code
+/// sign-in, and az redeems the same refresh token at the other tenant (ARM's `/tenants`, then
+/// that tenant's subscriptions), as Entra lets it.
+#[tokio::test]
+#[ignore = "needs the Azure CLI and the fake's host names resolving; scripts/az-check.sh runs it"]
+async fn azure_cli_user_signs_in_once_for_home_and_guest_tenants_at_the_fake() {
+    let guest_tenant = std::sync::OnceLock::new();
+    let check = fake_cloud(|fake| {
+        let tenant = fake.add_tenant();
+        let spec = RegistrySpec::new(REGISTRY).subscription(fake.default_subscription(&tenant).id);
+        let _ = guest_tenant.set(tenant);
+        spec
+    })
+    .await;
+    let fake = &check.fake;
+    let home = fake.default_tenant();
+    let guest_tenant = guest_tenant.get().unwrap();
+    let user = fake.add_user(&home, "az@contoso.localhost");
+    let guest = fake.add_guest(&user, guest_tenant);
+    fake.assign_role(REGISTRY, &guest.object_id, Role::AcrPull);
+    fake.assign_role(REGISTRY, &guest.object_id, Role::Reader);
+    // The user approves on the /device page at az's second poll; az polls every second.
+    fake.set_device_code_timing(900, 1);
+    fake.set_device_code_auto_approve(Some((user.clone(), 1)));
+
+    let accounts = check.login(&["login", "--use-device-code"]).await;
+    let code = fake.last_device_code().unwrap();
+    assert_eq!(code.client_id, AZURE_CLI_CLIENT_ID);
+    assert!(check.granted(
+        "urn:ietf:params:oauth:grant-type:device_code",
+        AZURE_CLI_CLIENT_ID
+    ));
+    let guest_subscription = fake.default_subscription(guest_tenant);
+    assert_account(&accounts, &fake.default_subscription(&home), "user");
+    assert_account(&accounts, &guest_subscription, "user");
+    assert!(check.answered(Service::Arm, |p| p == "/tenants"));
+    assert!(check.granted("refresh_token", AZURE_CLI_CLIENT_ID));
+
+    check
+        .az
+        .run(&["account", "set", "-s", &guest_subscription.id])
         .await;
-    assert_eq!(login["loginServer"], registry.login_server, "{login}");
-    let acr_refresh = login["accessToken"].as_str().unwrap().to_owned();
-
-    // 4. It opens the registry, as Docker would use it: the zero GUID and the token for an
-    //    access token, which /v2/ takes.
-    let http = common::client(&fake);
-    let base = format!("https://{}", registry.login_server);
-    let token: Value = http
-        .get(format!("{base}/oauth2/token"))
-        .query(&[
-            ("service", registry.login_server.as_str()),
-            ("scope", "repository:app:pull"),
-        ])
-        .basic_auth(ZERO_GUID, Some(&acr_refresh))
-        .send()
-        .await
-        .unwrap()
-        .error_for_status()
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let access = token["access_token"].as_str().unwrap();
-    let claims = common::jwt_claims(access);
-    assert_eq!(claims["access"][0]["actions"], serde_json::json!(["pull"]));
-    let v2 = http
-        .get(format!("{base}/v2/"))
-        .bearer_auth(access)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(v2.status(), 200);
-
-    // What az asked: every call answered (nothing the fake lacks: no 404, no 5xx), through the
-    // cloud description, the certificate's client-credentials grant, ARM's registry lookup and
-    // ACR's exchange.
-    let log = fake.requests();
-    assert!(
-        log.iter().all(|r| r.status != 404 && r.status < 500),
-        "{log:#?}"
-    );
-    let answered = |service: Service, what: &dyn Fn(&str) -> bool| {
-        log.iter()
-            .any(|r| r.service == service && r.status == 200 && what(&r.path))
-    };
-    assert!(answered(Service::Arm, &|p| p.trim_start_matches('/')
-        == "metadata/endpoints"));
-    assert!(answered(Service::Arm, &|p| p.ends_with("/resources")));
-    assert!(answered(Service::Arm, &|p| p.eq_ignore_ascii_case(&registry.id)));
-    assert!(answered(Service::Acr, &|p| p == "/oauth2/exchange"));
-    assert!(
-        log.iter()
-            .any(|r| r.grant_type.as_deref() == Some("client_credentials")
-                && r.client_id.as_deref() == Some(sp.client_id.as_str())
-                && r.status == 200),
-        "{log:#?}"
-    );
+    check.acr_login_opens_the_registry().await;
 }
