@@ -1,5 +1,5 @@
 //! ARM on `management.<base>`: subscriptions and `Microsoft.ContainerRegistry/registries`
-//! list (paged) and get. Paths are matched case-insensitively, as ARM does.
+//! list (paged) and get; the generic resource list lives in `arm_resources`. Paths are matched case-insensitively, as ARM does.
 //!
 //! `dispatch` matches on (method, path shape); the write operations (`listCredentials`,
 //! `regenerateCredential`, `PATCH`, `operationStatuses`) live in `arm_admin`.
@@ -99,6 +99,12 @@ fn handle(s: &Shared, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u
         (&Method::GET, ["subscriptions", _]) => with_subscription(s, &token, segments[1], |sub| {
             errors::json_ok(subscription_json(sub))
         }),
+        (&Method::GET, ["subscriptions", _, "resources"]) => {
+            crate::arm_resources::list(s, &token, segments[1], None, &query)
+        }
+        (&Method::GET, ["subscriptions", _, "resourcegroups", _, "resources"]) => {
+            crate::arm_resources::list(s, &token, segments[1], Some(segments[3]), &query)
+        }
         (
             &Method::GET,
             [

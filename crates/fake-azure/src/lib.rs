@@ -52,6 +52,7 @@ mod app;
 mod arm;
 mod arm_admin;
 mod arm_metadata;
+mod arm_resources;
 mod assertion;
 mod authorize;
 mod controls;

@@ -115,6 +115,24 @@ async fn main() -> Result<()> {
         println!("  acr-tray-cli registry add {name}");
     }
     println!("  acr-tray-cli refresh && acr-tray-cli status");
+    println!(
+        "\nOr the Azure CLI (a config dir of its own; scripts/az-check.sh does this as a test):"
+    );
+    println!(
+        "  export AZURE_CONFIG_DIR=\"$(mktemp -d)\" REQUESTS_CA_BUNDLE={} AZURE_CORE_INSTANCE_DISCOVERY=false",
+        fake.ca_path().display()
+    );
+    println!(
+        "  az cloud register -n FakeCloud --endpoint-resource-manager {} && az cloud set -n FakeCloud",
+        fake.arm_url()
+    );
+    println!(
+        "  az login --service-principal -u {} -p '{}' --tenant {}",
+        sp.client_id, sp.secret, tenant.id
+    );
+    for name in args.registries.iter().filter(|n| !n.is_empty()) {
+        println!("  az acr login -n {name} --expose-token");
+    }
     println!("\nCtrl-C to stop.");
     tokio::signal::ctrl_c().await?;
     fake.shutdown().await;
