@@ -189,14 +189,24 @@ test("a check that fails for one registry shows its error and hint, and Retry pr
   await expect(page.locator("#status")).toHaveText("2 of 3 registries work; see what to do for the others.");
   await expectAccessible(page, "step 3, one failing");
 
-  // Retry checks again (it was added and refreshed: no second add).
+  // Retry refreshes and checks again (it was added: no second add); still refused, the keyboard
+  // stays on Retry; then granted, it moves on to Finish.
+  const retry = failed.getByRole("button", { name: "Retry contosoml" });
+  await retry.focus();
+  await page.keyboard.press("Enter");
+  await expect.poll(async () => (await commands(page, "check_registry")).length).toBe(4);
+  await expect(failed.locator(".error-message")).toHaveText(refused.message);
+  await expect(retry).toHaveText("Retry");
+  await expect(retry).toBeFocused();
   await reply(page, "check_registry:contosoml", { ok: checkReport("contosoml") });
-  await failed.getByRole("button", { name: "Retry contosoml" }).click();
+  await page.keyboard.press("Enter");
   await expect(failed).toContainText("✓ Authenticated");
+  await expect(failed.locator(".error-note")).toHaveCount(0);
   await expect(page.locator("#guide-finish")).toBeFocused();
+  await expect(page.locator("#status")).toHaveText("contosoml works now.");
   expect((await commands(page, "add_registry")).length).toBe(3);
-  expect(await commands(page, "check_registry")).toContainEqual({ name: "contosoml", repository: null });
-  expect((await commands(page, "check_registry")).length).toBe(4);
+  expect((await commands(page, "refresh_now")).slice(3)).toEqual([{ names: ["contosoml"] }, { names: ["contosoml"] }]);
+  expect((await commands(page, "check_registry")).slice(3)).toEqual([{ name: "contosoml", repository: null }, { name: "contosoml", repository: null }]);
 });
 
 test("Escape cancels a pending sign-in; Back and Escape return to the sign-in, which offers the account again", async ({ open }) => {

@@ -13,8 +13,9 @@ import { type EscapeRef, StepActions } from "./first-run-bits";
 export type Keep = { name: string; loginServer: string };
 
 type Phase = "waiting" | "adding" | "refreshing" | "checking" | "ok" | "failed";
-/** `name`: the engine's name for it once added (retries then skip the add). */
-type Row = { keep: Keep; phase: Phase; name: string | null; error: api.UiError | null };
+/** `name`: the engine's name for it once added (retries then skip the add); `retried`: it failed
+ * once, so its Retry button stays while it is tried again (keyboard focus stays on it). */
+type Row = { keep: Keep; phase: Phase; name: string | null; error: api.UiError | null; retried: boolean };
 
 const PHASE_TEXT: Record<Phase, string> = {
   waiting: "Waiting…",
@@ -26,7 +27,7 @@ const PHASE_TEXT: Record<Phase, string> = {
 };
 
 export function DoneStep({ account, keep, escape, onFinish }: { account: AccountView; keep: Keep[]; escape: EscapeRef; onFinish: () => void }) {
-  const [rows, setRows] = useState<Row[]>(keep.map((k) => ({ keep: k, phase: "waiting", name: null, error: null })));
+  const [rows, setRows] = useState<Row[]>(keep.map((k) => ({ keep: k, phase: "waiting", name: null, error: null, retried: false })));
   const finish = useRef<HTMLButtonElement>(null);
   escape.current = () => false;
   const update = (i: number, patch: Partial<Row>) => setRows((rs) => rs.map((r, j) => (j === i ? { ...r, ...patch } : r)));
@@ -52,7 +53,7 @@ export function DoneStep({ account, keep, escape, onFinish }: { account: Account
       update(i, { phase: "ok" });
       return true;
     } catch (e) {
-      update(i, { phase: "failed", error: api.asError(e) });
+      update(i, { phase: "failed", error: api.asError(e), retried: true });
       return false;
     }
   }
@@ -69,6 +70,7 @@ export function DoneStep({ account, keep, escape, onFinish }: { account: Account
   async function retry(i: number) {
     const row = rows[i];
     if (!row || row.phase !== "failed") return;
+    update(i, { phase: row.name === null ? "adding" : "refreshing" });
     const name = row.keep.name;
     announce(`Trying ${name} again…`);
     if (await prove(i, row.name)) {
@@ -95,16 +97,18 @@ export function DoneStep({ account, keep, escape, onFinish }: { account: Account
               <span>
                 <strong>{r.name ?? r.keep.name}</strong> <span class="mono muted">{r.keep.loginServer}</span>
               </span>
-              {r.phase === "failed" ? (
-                <button type="button" onClick={() => void retry(i)} aria-label={`Retry ${r.keep.name}`}>
-                  Retry
-                </button>
-              ) : (
-                <span class={r.phase === "ok" ? "result-state ok-text" : "result-state muted"}>
-                  {r.phase !== "ok" && <span class="spinner" aria-hidden="true" />}
+              <span class="result-side">
+                <span class={r.phase === "ok" ? "result-state ok-text" : r.phase === "failed" ? "result-state bad-text" : "result-state muted"}>
+                  {r.phase !== "ok" && r.phase !== "failed" && <span class="spinner" aria-hidden="true" />}
                   {PHASE_TEXT[r.phase]}
                 </span>
-              )}
+                {r.retried && r.phase !== "ok" && (
+                  /* aria-disabled, not disabled: a disabled button drops keyboard focus mid-retry. */
+                  <button type="button" onClick={() => void retry(i)} aria-disabled={r.phase !== "failed"} aria-label={`Retry ${r.keep.name}`}>
+                    {r.phase === "failed" ? "Retry" : "Retrying…"}
+                  </button>
+                )}
+              </span>
             </div>
             {r.error && <ErrorNote error={r.error} />}
           </li>

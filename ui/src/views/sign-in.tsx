@@ -1,6 +1,7 @@
 // The sign-in dialog: you (browser or device code), a service principal (secret or certificate),
 // a managed identity or the Azure CLI. A user sign-in stays pending until Entra answers; meanwhile
 // a device code arrives as the `device-code` event and is shown large, with copy and the link.
+// The form and its state (useSignIn, SignInBody) serve the first-run guide's step 1 as well.
 import { useEffect, useRef, useState } from "preact/hooks";
 import * as api from "../api";
 import type { AccountView, DeviceCodePrompt } from "../bindings";
