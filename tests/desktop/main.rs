@@ -159,6 +159,9 @@ fn sign_in_add_registries_and_see_a_session_end() {
         })
         .await;
         eprintln!("desktop: app up in {:?}", started.elapsed());
+        // Nothing signed in, nothing added: the window opens the first-run guide, which the
+        // sidebar leaves (this test signs in from Accounts and adds from Registries).
+        ui.find("#first-run").await;
         let pid = driver.app_pid(&app).expect("the acr-tray process");
         let tray = eventually("the tray item is on the bus", || async {
             Tray::of_process(pid)

@@ -1,11 +1,12 @@
 // The window: a sidebar with the three views, the current view, and one live region that
 // announces what just happened (refreshed, signed in, saved) to screen readers and sighted users.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import * as api from "./api";
 import type { Navigate, TrayState } from "./bindings";
 import type { Tone } from "./components/bits";
 import { onAnnounce, setOverview, useOverview } from "./store";
 import { AccountsView } from "./views/accounts";
+import { FirstRun, isFirstRun } from "./views/first-run";
 import { GeneralView } from "./views/general";
 import { RegistriesView } from "./views/registries";
 
@@ -31,6 +32,19 @@ export function App() {
   const [signInFor, setSignInFor] = useState<{ identity: string | null } | null>(null);
   const [status, setStatus] = useState("");
   const [loadError, setLoadError] = useState<api.UiError | null>(null);
+  /**
+   * The first-run guide: decided once, from the first overview (no account, no registry), and
+   * kept until it is left, so the account it signs in doesn't end it halfway. A window opened at
+   * a given place (the tray, a notification) goes there instead.
+   */
+  const firstRun = useRef<boolean | null>(null);
+  if (firstRun.current === null && overview) firstRun.current = isFirstRun(overview);
+  const [guideLeft, setGuideLeft] = useState(false);
+  const guide = firstRun.current === true && !guideLeft;
+  const go = (v: View) => {
+    setGuideLeft(true);
+    setView(v);
+  };
 
   useEffect(() => {
     // Announcements fade after a while so an old "Saved." doesn't read as news on another view.
@@ -41,6 +55,7 @@ export function App() {
       timer = setTimeout(() => setStatus(""), 12_000);
     });
     const navigate = (n: Navigate) => {
+      setGuideLeft(true);
       setView(n.view);
       if (n.signIn) setSignInFor({ identity: n.identity });
     };
@@ -66,9 +81,9 @@ export function App() {
             <li key={id}>
               <button
                 type="button"
-                class={view === id ? "nav-item current" : "nav-item"}
-                aria-current={view === id ? "page" : undefined}
-                onClick={() => setView(id)}
+                class={!guide && view === id ? "nav-item current" : "nav-item"}
+                aria-current={!guide && view === id ? "page" : undefined}
+                onClick={() => go(id)}
                 id={`nav-${id}`}
               >
                 {label}
@@ -91,7 +106,8 @@ export function App() {
           </div>
         )}
         {!overview && !loadError && <p class="muted">Loading…</p>}
-        {overview && view === "registries" && (
+        {overview && guide && <FirstRun overview={overview} onLeave={() => go("registries")} />}
+        {overview && !guide && view === "registries" && (
           <RegistriesView
             overview={overview}
             onSignIn={(identity) => {
@@ -100,10 +116,10 @@ export function App() {
             }}
           />
         )}
-        {overview && view === "accounts" && (
+        {overview && !guide && view === "accounts" && (
           <AccountsView overview={overview} signInFor={signInFor} onSignInHandled={() => setSignInFor(null)} />
         )}
-        {overview && view === "general" && <GeneralView overview={overview} />}
+        {overview && !guide && view === "general" && <GeneralView overview={overview} />}
       </main>
       <div class="status-line" role="status" aria-live="polite" id="status">
         {status}

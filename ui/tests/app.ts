@@ -85,3 +85,19 @@ export const settle = (page: Page, cmd: string, how: { ok: unknown } | { err: Er
     },
     [cmd, how] as const,
   );
+
+/** What has keyboard focus, by its aria-label, else its id, else its text. */
+export const focused = (page: Page) =>
+  page.evaluate(() => {
+    const el = document.activeElement as HTMLElement | null;
+    return el ? (el.getAttribute("aria-label") ?? el.id ?? "") || (el.textContent ?? "").trim() : "";
+  });
+
+/** Presses Tab until the focused element matches, failing after `max` presses. */
+export async function tabTo(page: Page, name: string, max = 30) {
+  for (let i = 0; i < max; i++) {
+    if ((await focused(page)) === name) return;
+    await page.keyboard.press("Tab");
+  }
+  throw new Error(`Tab never reached ${name}; last was ${await focused(page)}`);
+}

@@ -1,21 +1,6 @@
 // Keyboard only: every main control is reachable with Tab, operable with Enter/Space, and
 // dialogs close with Escape and give focus back.
-import { calls, expect, test } from "./app";
-
-const focused = (page: import("@playwright/test").Page) =>
-  page.evaluate(() => {
-    const el = document.activeElement as HTMLElement | null;
-    return el ? (el.getAttribute("aria-label") ?? el.id ?? "") || (el.textContent ?? "").trim() : "";
-  });
-
-/** Presses Tab until the focused element matches, failing after `max` presses. */
-async function tabTo(page: import("@playwright/test").Page, name: string, max = 30) {
-  for (let i = 0; i < max; i++) {
-    if ((await focused(page)) === name) return;
-    await page.keyboard.press("Tab");
-  }
-  throw new Error(`Tab never reached ${name}; last was ${await focused(page)}`);
-}
+import { calls, expect, focused, tabTo, test } from "./app";
 
 test("registries by keyboard: tab order, add with Enter, Escape closes, focus is visible", async ({ page, open }) => {
   await open();

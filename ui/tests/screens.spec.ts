@@ -2,7 +2,8 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "@playwright/test";
-import { emit, expect, SHOTS, test } from "./app";
+import { emit, expect, settle, SHOTS, test } from "./app";
+import { firstStart, newAccount } from "./harness/fixtures";
 import { writeIfChanged } from "./png";
 
 test.beforeAll(() => mkdirSync(SHOTS, { recursive: true }));
@@ -52,5 +53,39 @@ for (const scheme of ["light", "dark"] as const) {
     await page.getByRole("button", { name: "List registries" }).click();
     await expect(page.getByRole("list", { name: "Registries found" }).getByRole("button")).toHaveCount(4);
     await shot(page, join(SHOTS, `ui-discover${sfx}.png`));
+  });
+}
+
+// The first-run guide, each step: sign in, the account's registries, done (one check failing).
+for (const scheme of ["light", "dark"] as const) {
+  const sfx = scheme === "dark" ? "-dark" : "";
+  test(`first-run screenshots (${scheme})`, async ({ page, open }) => {
+    await page.emulateMedia({ colorScheme: scheme });
+    await page.clock.install({ time: new Date("2026-03-10T10:00:00Z") });
+    await open({
+      overview: firstStart(),
+      replies: {
+        "check_registry:contosoml": {
+          err: {
+            code: "permission", at: null,
+            message: "contosoml.azurecr.io refused Docker's credential (401 from the token endpoint).",
+            hint: "Ask for AcrPull (or a repository role) on contosoml, then retry.",
+          },
+        },
+      },
+    });
+    await page.setViewportSize({ width: 1000, height: 760 });
+    await expect(page.locator("#guide-title")).toHaveText("Step 1 of 3: Sign in");
+    await shot(page, join(SHOTS, `ui-first-run-sign-in${sfx}.png`));
+    await page.getByRole("button", { name: "Open the browser" }).click();
+    await settle(page, "sign_in_user", { ok: newAccount("user", "dana@contoso.com", "user-new") });
+    await expect(page.getByRole("checkbox", { name: "Keep contosoml" })).toBeChecked();
+    await page.getByRole("checkbox", { name: "Keep edgecache" }).uncheck();
+    await shot(page, join(SHOTS, `ui-first-run-registries${sfx}.png`));
+    await page.getByRole("button", { name: "Add 2 registries" }).click();
+    await expect(page.locator('[data-result="contosoml"] .error-hint')).toBeVisible();
+    await expect(page.locator('[data-result="contosostaging"]')).toContainText("✓ Authenticated");
+    await page.locator("#guide-title").focus();
+    await shot(page, join(SHOTS, `ui-first-run-done${sfx}.png`));
   });
 }

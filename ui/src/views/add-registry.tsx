@@ -5,6 +5,7 @@ import { useMemo, useRef, useState } from "preact/hooks";
 import * as api from "../api";
 import type { DiscoveredRegistry, Discovery, Overview, RegistrySignInInput, RegistryView } from "../bindings";
 import { ErrorNote } from "../components/bits";
+import { DiscoveredList, DiscoveryNotes } from "../components/discovered";
 import { Dialog } from "../components/dialog";
 import { announce } from "../store";
 import { parseRegistry } from "../validate";
@@ -263,11 +264,7 @@ function DiscoverPanel({ overview, onPick }: { overview: Overview; onPick: (r: D
         </button>
       </form>
       {error && <ErrorNote error={error} alert />}
-      {result?.notice && (
-        <p class="notice" role="note" id="disc-notice">
-          {result.notice}
-        </p>
-      )}
+      {result && <DiscoveryNotes result={result} />}
       {result && (
         <>
           <div class="field">
@@ -277,52 +274,10 @@ function DiscoverPanel({ overview, onPick }: { overview: Overview; onPick: (r: D
           <p class="sr-only" aria-live="polite">
             {shown.length} of {result.registries.length} registries shown
           </p>
-          {result.unlisted.length > 0 && (
-            <ul class="notice unlisted" role="note" aria-label="Registries not listed" id="disc-unlisted">
-              {result.unlisted.map((u) => (
-                <li key={u.loginServer}>
-                  <strong>{u.name}</strong> is not listed: {u.reason}
-                </li>
-              ))}
-            </ul>
-          )}
           {shown.length === 0 ? (
             <p class="muted">{result.registries.length === 0 ? "This account can list no registries." : "No registry matches."}</p>
           ) : (
-            <ul class="pick-list" aria-label="Registries found">
-              {shown.map((r) => (
-                <li key={r.loginServer}>
-                  <button type="button" class="pick" disabled={r.added} onClick={() => onPick(r, identity)} aria-label={r.added ? `${r.name}, already added` : `Choose ${r.name}`}>
-                    <span class="pick-main">
-                      <strong>{r.name}</strong>
-                      <span class="mono muted">{r.loginServer}</span>
-                    </span>
-                    <span class="pick-meta muted">
-                      {r.resourceGroup} · {r.subscription}
-                      {r.sku ? ` · ${r.sku}` : ""}
-                    </span>
-                    <span class="pick-chips">
-                      {r.adminUserEnabled && (
-                        <span class="chip warn" title="Anyone with its password can push and pull; Azure recommends keeping it disabled.">
-                          Admin account on
-                        </span>
-                      )}
-                      {r.armAudienceAccepted === false && (
-                        <span class="chip" title="This registry takes only ACR-audience tokens (authentication-as-arm disabled).">
-                          ACR tokens only
-                        </span>
-                      )}
-                      {r.repositoryPermissions && (
-                        <span class="chip" title="Roles are Entra's repository roles (Container Registry Repository Reader, Writer…); AcrPull and AcrPush are not honoured here.">
-                          Repository permissions (ABAC)
-                        </span>
-                      )}
-                      {r.added && <span class="chip">Added</span>}
-                    </span>
-                  </button>
-                </li>
-              ))}
-            </ul>
+            <DiscoveredList registries={shown} control={{ kind: "pick", onPick: (r) => onPick(r, identity) }} />
           )}
         </>
       )}

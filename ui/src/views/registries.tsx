@@ -10,7 +10,8 @@ import { announce, useTick } from "../store";
 import { clockTime, duration, engineNow, relative } from "../time";
 import { AddRegistryDialog } from "./add-registry";
 
-export function RegistriesView({ overview, onSignIn }: { overview: Overview; onSignIn: (identity: string) => void }) {
+/** `onSignIn`: open the sign-in (for that identity; null: a new one). */
+export function RegistriesView({ overview, onSignIn }: { overview: Overview; onSignIn: (identity: string | null) => void }) {
   const [adding, setAdding] = useState(false);
   const [removing, setRemoving] = useState<string | null>(null);
   const [disablingAdmin, setDisablingAdmin] = useState<string | null>(null);
@@ -77,10 +78,7 @@ export function RegistriesView({ overview, onSignIn }: { overview: Overview; onS
         </div>
       </header>
       {regs.length === 0 ? (
-        <div class="empty">
-          <p>No registries yet.</p>
-          <p class="muted">Add one by name (e.g. “myregistry”) or pick it from those your account can see.</p>
-        </div>
+        <EmptyRegistries accounts={overview.accounts} onSignIn={() => onSignIn(null)} />
       ) : (
         <ul class="cards" aria-label="Registries">
           {regs.map((r) => (
@@ -119,6 +117,32 @@ export function RegistriesView({ overview, onSignIn }: { overview: Overview; onS
         />
       )}
     </section>
+  );
+}
+
+/** No registry yet: what can be done in this state (picking from an account needs one signed in). */
+function EmptyRegistries({ accounts, onSignIn }: { accounts: AccountView[]; onSignIn: () => void }) {
+  const who = accounts.length === 1 && accounts[0] ? accounts[0].label : "your accounts";
+  return (
+    <div class="empty" id="no-registries">
+      <p>No registries yet.</p>
+      {accounts.length === 0 ? (
+        <>
+          <p class="muted">
+            Sign in to pick from the registries your account can see, or add one by name with its admin account. No account is signed in yet.
+          </p>
+          <p>
+            <button type="button" class="primary" onClick={onSignIn} id="empty-sign-in">
+              Sign in…
+            </button>
+          </p>
+        </>
+      ) : (
+        <>
+          <p class="muted">Add one by name (e.g. “myregistry”), or pick it from those {who} can see: Add registry, then Find in Azure.</p>
+        </>
+      )}
+    </div>
   );
 }
 

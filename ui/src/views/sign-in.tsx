@@ -1,6 +1,7 @@
 // The sign-in dialog: you (browser or device code), a service principal (secret or certificate),
 // a managed identity or the Azure CLI. A user sign-in stays pending until Entra answers; meanwhile
 // a device code arrives as the `device-code` event and is shown large, with copy and the link.
+// The form and its state (useSignIn, SignInBody) serve the first-run guide's step 1 as well.
 import { useEffect, useRef, useState } from "preact/hooks";
 import * as api from "../api";
 import type { AccountView, DeviceCodePrompt } from "../bindings";
@@ -22,7 +23,13 @@ const METHODS: Array<[Method, string, string]> = [
 
 const opt = (s: string) => (s.trim() === "" ? null : s.trim());
 
-export function SignInDialog({ preset, onClose }: { preset: Preset; onClose: () => void }) {
+export type SignIn = ReturnType<typeof useSignIn>;
+
+/**
+ * The sign-in's state and its one submit, shared by the Accounts dialog and the first-run guide:
+ * `onSignedIn` gets the new account once the engine has it.
+ */
+export function useSignIn(preset: Preset, onSignedIn: (acc: AccountView) => void) {
   const [method, setMethod] = useState<Method>(preset.method);
   const [tenant, setTenant] = useState(preset.tenant ?? "");
   const [clientId, setClientId] = useState("");
@@ -75,7 +82,8 @@ export function SignInDialog({ preset, onClose }: { preset: Preset; onClose: () 
     try {
       const acc = await call;
       announce(`Signed in: ${acc.label}.`);
-      onClose();
+      setWaiting(false);
+      onSignedIn(acc);
     } catch (err) {
       const ev = api.asError(err);
       setWaiting(false);
@@ -85,79 +93,99 @@ export function SignInDialog({ preset, onClose }: { preset: Preset; onClose: () 
     }
   }
 
-  function cancel() {
-    if (waiting && isUser) {
-      // The pending sign_in_user rejects with `cancelled`, which returns us to the form.
-      api.cancelSignIn().catch(() => undefined);
-    } else if (!waiting) onClose();
+  /** Escape or "Cancel sign-in" while a browser or device-code sign-in is pending: the pending
+   * sign_in_user rejects with `cancelled`, which returns to the form. Returns whether it did. */
+  function cancelPending(): boolean {
+    if (!(waiting && isUser)) return false;
+    api.cancelSignIn().catch(() => undefined);
+    return true;
   }
 
+  return {
+    preset, method, setMethod, tenant, setTenant, clientId, setClientId, spCred, setSpCred, certPath, setCertPath,
+    secret, waiting, prompt, error, setError, isUser, submit, cancelPending,
+  };
+}
+
+export function SignInDialog({ preset, onClose }: { preset: Preset; onClose: () => void }) {
+  const s = useSignIn(preset, onClose);
+  function cancel() {
+    if (!s.cancelPending() && !s.waiting) onClose();
+  }
   return (
-    <Dialog title={prompt ? "Enter the code" : "Sign in"} onClose={cancel} wide id="sign-in-dialog">
-      {waiting && isUser ? (
-        <Waiting method={method} prompt={prompt} onCancel={cancel} />
-      ) : (
-        <form class="form" onSubmit={submit} noValidate>
-          <fieldset class="methods">
-            <legend>How</legend>
-            {METHODS.map(([m, label, note]) => (
-              <label key={m} class={method === m ? "method checked" : "method"}>
-                <input type="radio" name="method" value={m} checked={method === m} autofocus={m === preset.method} onChange={() => { setMethod(m); setError(null); }} />
-                <span>
-                  <strong>{label}</strong>
-                  <span class="muted">{note}</span>
-                </span>
-              </label>
-            ))}
-          </fieldset>
-          {(isUser || method === "servicePrincipal" || method === "azureCli") && (
-            <div class="field">
-              <label for="si-tenant">Tenant{method === "servicePrincipal" ? "" : " (optional)"}</label>
-              <input id="si-tenant" value={tenant} autocomplete="off" spellcheck={false}
-                placeholder={method === "servicePrincipal" ? "contoso.onmicrosoft.com or tenant id" : "organizations"}
-                onInput={(e) => setTenant(e.currentTarget.value)} />
-            </div>
-          )}
-          {(method === "servicePrincipal" || method === "managedIdentity" || isUser) && (
-            <div class="field">
-              <label for="si-client">Client id{method === "servicePrincipal" ? "" : " (optional)"}</label>
-              <input id="si-client" value={clientId} autocomplete="off" spellcheck={false}
-                placeholder={isUser ? "Azure CLI's app (default)" : method === "managedIdentity" ? "System-assigned (default)" : "00000000-0000-0000-0000-000000000000"}
-                onInput={(e) => setClientId(e.currentTarget.value)} />
-            </div>
-          )}
-          {method === "servicePrincipal" && (
-            <>
-              <div class="segmented" role="radiogroup" aria-label="Credential">
-                <label class="seg"><input type="radio" name="cred" checked={spCred === "secret"} onChange={() => setSpCred("secret")} /> Secret</label>
-                <label class="seg"><input type="radio" name="cred" checked={spCred === "certificate"} onChange={() => setSpCred("certificate")} /> Certificate</label>
-              </div>
-              {spCred === "secret" ? (
-                <div class="field">
-                  <label for="si-secret">Client secret</label>
-                  {/* Uncontrolled on purpose: the secret never enters component state. */}
-                  <input id="si-secret" type="password" ref={secret} autocomplete="off" />
-                  <p class="field-help">Kept in the system keyring, never in the settings file.</p>
-                </div>
-              ) : (
-                <div class="field">
-                  <label for="si-cert">Certificate file (PEM with the private key)</label>
-                  <input id="si-cert" value={certPath} autocomplete="off" spellcheck={false} class="mono"
-                    placeholder="/home/me/.config/sp.pem" onInput={(e) => setCertPath(e.currentTarget.value)} />
-                </div>
-              )}
-            </>
-          )}
-          {error && <ErrorNote error={error} alert id="sign-in-error" />}
-          <div class="dialog-actions">
-            <button type="button" onClick={onClose} disabled={waiting}>Cancel</button>
-            <button type="submit" class="primary" disabled={waiting} id="sign-in-submit">
-              {waiting ? "Signing in…" : method === "browser" ? "Open the browser" : method === "deviceCode" ? "Get a code" : "Sign in"}
-            </button>
-          </div>
-        </form>
-      )}
+    <Dialog title={s.prompt ? "Enter the code" : "Sign in"} onClose={cancel} wide id="sign-in-dialog">
+      <SignInBody s={s} onCancel={onClose} />
     </Dialog>
+  );
+}
+
+/**
+ * The methods and their fields, or, while a user sign-in is pending, the wait (with the device
+ * code). `onCancel`: a Cancel button beside the submit (the dialog has one; the guide has Skip).
+ */
+export function SignInBody({ s, onCancel, submitLabel }: { s: SignIn; onCancel?: () => void; submitLabel?: string }) {
+  const { method, setMethod, tenant, setTenant, clientId, setClientId, spCred, setSpCred, certPath, setCertPath, secret, waiting, error, setError, isUser } = s;
+  if (waiting && isUser) return <Waiting method={method} prompt={s.prompt} onCancel={s.cancelPending} />;
+  return (
+    <form class="form" onSubmit={s.submit} noValidate>
+      <fieldset class="methods">
+        <legend>How</legend>
+        {METHODS.map(([m, label, note]) => (
+          <label key={m} class={method === m ? "method checked" : "method"}>
+            <input type="radio" name="method" value={m} checked={method === m} autofocus={m === s.preset.method} onChange={() => { setMethod(m); setError(null); }} />
+            <span>
+              <strong>{label}</strong>
+              <span class="muted">{note}</span>
+            </span>
+          </label>
+        ))}
+      </fieldset>
+      {(isUser || method === "servicePrincipal" || method === "azureCli") && (
+        <div class="field">
+          <label for="si-tenant">Tenant{method === "servicePrincipal" ? "" : " (optional)"}</label>
+          <input id="si-tenant" value={tenant} autocomplete="off" spellcheck={false}
+            placeholder={method === "servicePrincipal" ? "contoso.onmicrosoft.com or tenant id" : "organizations"}
+            onInput={(e) => setTenant(e.currentTarget.value)} />
+        </div>
+      )}
+      {(method === "servicePrincipal" || method === "managedIdentity" || isUser) && (
+        <div class="field">
+          <label for="si-client">Client id{method === "servicePrincipal" ? "" : " (optional)"}</label>
+          <input id="si-client" value={clientId} autocomplete="off" spellcheck={false}
+            placeholder={isUser ? "Azure CLI's app (default)" : method === "managedIdentity" ? "System-assigned (default)" : "00000000-0000-0000-0000-000000000000"}
+            onInput={(e) => setClientId(e.currentTarget.value)} />
+        </div>
+      )}
+      {method === "servicePrincipal" && (
+        <>
+          <div class="segmented" role="radiogroup" aria-label="Credential">
+            <label class="seg"><input type="radio" name="cred" checked={spCred === "secret"} onChange={() => setSpCred("secret")} /> Secret</label>
+            <label class="seg"><input type="radio" name="cred" checked={spCred === "certificate"} onChange={() => setSpCred("certificate")} /> Certificate</label>
+          </div>
+          {spCred === "secret" ? (
+            <div class="field">
+              <label for="si-secret">Client secret</label>
+              {/* Uncontrolled on purpose: the secret never enters component state. */}
+              <input id="si-secret" type="password" ref={secret} autocomplete="off" />
+              <p class="field-help">Kept in the system keyring, never in the settings file.</p>
+            </div>
+          ) : (
+            <div class="field">
+              <label for="si-cert">Certificate file (PEM with the private key)</label>
+              <input id="si-cert" value={certPath} autocomplete="off" spellcheck={false} class="mono"
+                placeholder="/home/me/.config/sp.pem" onInput={(e) => setCertPath(e.currentTarget.value)} />
+            </div>
+          )}
+        </>
+      )}
+      {error && <ErrorNote error={error} alert id="sign-in-error" />}
+      <div class="dialog-actions">
+        {onCancel && <button type="button" onClick={onCancel} disabled={waiting}>Cancel</button>}
+        <button type="submit" class="primary" disabled={waiting} id="sign-in-submit">
+          {waiting ? "Signing in…" : submitLabel ?? (method === "browser" ? "Open the browser" : method === "deviceCode" ? "Get a code" : "Sign in")}
+        </button>
+      </div>
+    </form>
   );
 }
 

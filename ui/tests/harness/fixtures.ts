@@ -2,7 +2,7 @@
 // matters and three identities, at a fixed engine time so countdowns are predictable. Future times
 // sit half a minute past a whole minute so the seconds a test takes don't change what is shown
 // (and the committed screenshots only change when the UI does).
-import type { Discovery, DoctorView, Overview } from "../../src/bindings";
+import type { AccountView, CheckReport, Discovery, DoctorView, Overview } from "../../src/bindings";
 
 export const NOW = "2026-03-10T10:00:00Z";
 const at = (min: number) => new Date(Date.parse(NOW) + min * 60_000).toISOString();
@@ -117,5 +117,26 @@ export function doctorView(): DoctorView {
       { code: "podman-missing", severity: "warning", registry: null, message: "Podman's auth.json is not kept in sync.", fix: null },
     ],
     backup: null,
+  };
+}
+
+/** A first start: nothing signed in, nothing added (the window opens the first-run guide). */
+export function firstStart(): Overview {
+  return { ...overview(), state: "empty", summary: "No registries yet", soonestExpiry: null, accounts: [], registries: [] };
+}
+
+/** The account a first-run sign-in returns. */
+export function newAccount(kind: AccountView["kind"], label: string, id: string): AccountView {
+  return {
+    id, kind, label, tenant: "contoso.onmicrosoft.com", health: "ok", signInRequired: null, interactive: kind === "user",
+    lastSignIn: NOW, expectedSessionEnd: null, registryCount: 0,
+  };
+}
+
+/** A check that proves Docker's credential authenticates (no repository asked about). */
+export function checkReport(name = "contosoprod"): CheckReport {
+  return {
+    name, loginServer: `${name}.azurecr.io`, source: { kind: "acr-tray", key: "credHelpers" },
+    username: "00000000-0000-0000-0000-000000000000", authenticated: true, repository: null, granted: [], expiresAt: null, hint: null,
   };
 }

@@ -4,9 +4,13 @@
 import { emit } from "@tauri-apps/api/event";
 import { mockIPC } from "@tauri-apps/api/mocks";
 import type { AccountView, ErrorView, RegistryView } from "../../src/bindings";
-import { discovery, doctorView, overview } from "./fixtures";
+import { checkReport, discovery, doctorView, overview } from "./fixtures";
 
-/** How a command answers: a value, a rejection with an ErrorView, or held until the test settles it. */
+/**
+ * How a command answers: a value, a rejection with an ErrorView, or held until the test settles it.
+ * Replies are keyed by the command, or by `command:subject` for one registry or identity (the
+ * `name` argument, an add's `nameOrLoginServer`, or `identity`), which wins over the command's.
+ */
 export type Reply = { ok: unknown } | { err: ErrorView } | { hold: true };
 type Held = { resolve: (v: unknown) => void; reject: (e: unknown) => void };
 
@@ -26,7 +30,7 @@ const replies: Record<string, Reply> = {
   discover_registries: { ok: discovery() },
   doctor: { ok: doctorView() },
   doctor_fix: { ok: { ...doctorView(), findings: doctorView().findings.slice(1), backup: "/home/dana/.docker/config.json.acr-tray-backup-20260310T100000" } },
-  add_registry: { ok: { name: "newregistry", loginServer: "newregistry.azurecr.io" } as RegistryView },
+  check_registry: { ok: checkReport() },
   remove_registry: { ok: null },
   sign_in_user: { hold: true },
   sign_in_service_principal: { ok: account("service principal 0b1c") },
@@ -40,6 +44,20 @@ const replies: Record<string, Reply> = {
   ...setup.replies,
 };
 
+/** add_registry's answer unless a test sets one: the registry it was asked to add. */
+function added(args: unknown): RegistryView {
+  const asked = String((args as { request?: { nameOrLoginServer?: unknown } }).request?.nameOrLoginServer ?? "");
+  const name = asked.split(".")[0]?.toLowerCase() ?? asked;
+  return { name, loginServer: asked.includes(".") ? asked : `${name}.azurecr.io` } as RegistryView;
+}
+
+/** Whom a call is about: a registry (by name or as added) or an identity. */
+function subject(args: unknown): string | null {
+  const a = (args ?? {}) as { name?: unknown; identity?: unknown; request?: { nameOrLoginServer?: unknown } };
+  const v = a.name ?? a.request?.nameOrLoginServer ?? a.identity;
+  return typeof v === "string" ? v : null;
+}
+
 mockIPC(
   (cmd, args) => {
     calls.push({ cmd, args: JSON.parse(JSON.stringify(args ?? {})) });
@@ -49,7 +67,9 @@ mockIPC(
       return null;
     }
     if (cmd === "set_general") return (args as { general: unknown }).general;
-    const r = replies[cmd];
+    const key = subject(args);
+    const r = (key !== null ? replies[`${cmd}:${key}`] : undefined) ?? replies[cmd];
+    if (!r && cmd === "add_registry") return added(args);
     if (!r) return Promise.reject({ code: "other", message: `harness: no reply for ${cmd}`, hint: null, at: null });
     if ("ok" in r) return structuredClone(r.ok);
     if ("err" in r) return Promise.reject(r.err);
