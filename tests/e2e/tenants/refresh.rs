@@ -109,6 +109,22 @@ fn mfa_in_one_tenant_waits_for_a_sign_in_to_that_tenant_only() {
     g.world.cli(&["refresh"]).expect_code(0);
     let status = g.world.registry_status("mfareg");
     assert_eq!(status["lastError"], serde_json::Value::Null, "{status}");
+
+    // That tenant's sign-in has its own refresh token; signing out forgets it with the rest.
+    let keys = || g.world.secrets.keys();
+    assert!(
+        keys()
+            .iter()
+            .any(|k| k.starts_with("tenant-refresh-token/")),
+        "{:?}",
+        keys()
+    );
+    g.world.cli(&["logout"]).expect_code(0);
+    assert!(
+        !keys().iter().any(|k| k.contains("refresh-token/")),
+        "{:?}",
+        keys()
+    );
 }
 
 /// A registry added by name in a tenant ARM does not show (AcrPull only) is tried in the
