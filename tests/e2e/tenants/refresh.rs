@@ -150,6 +150,14 @@ fn an_unlisted_registrys_tenant_is_found_once_and_remembered() {
         "the home tenant's token was refused first"
     );
     assert_eq!(exchanges(200), 1);
+    let listings = g
+        .world
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/tenants")
+        .count();
+    assert_eq!(listings, 0, "the tenants listed at sign-in are tried");
     assert!(
         g.token_requests_at(g.tenant(0)) > 0,
         "the first guest tenant was tried"

@@ -148,7 +148,8 @@ impl Engine {
         }
     }
 
-    /// Tries the registry once in each other tenant of the account (as ARM lists them), after
+    /// Tries the registry once in each other tenant of the account (as ARM listed them at
+    /// sign-in or discovery, else as it lists them now), after
     /// the home tenant's tokens were refused (`refused`): the first tenant whose token the
     /// registry takes is remembered and said in the log. Other failures stop the trial.
     async fn find_tenant(
@@ -164,26 +165,37 @@ impl Engine {
             .tenant()
             .unwrap_or_default()
             .to_ascii_lowercase();
-        let tenants = match self.list_account_tenants(identity).await {
-            Ok(listed) => listed,
-            Err(e) => {
-                tracing::warn!(registry = %reg.login_server, error = %e, "cannot list the account's tenants to find the registry's");
-                return Err(refused);
-            }
-        };
+        // The tenants as listed at sign-in or discovery; ARM is asked only when none are known.
+        let state = crate::store::state::State::load(&self.paths.state_file());
+        let mut tenants: Vec<(String, String)> = self
+            .account_tenants(identity, &state)
+            .into_iter()
+            .map(|t| (t.name().to_owned(), t.id))
+            .collect();
+        if tenants.is_empty() {
+            tenants = match self.list_account_tenants(identity).await {
+                Ok(listed) => listed
+                    .into_iter()
+                    .map(|t| {
+                        let name = t.display_name.unwrap_or_else(|| t.tenant_id.clone());
+                        (name, t.tenant_id)
+                    })
+                    .collect(),
+                Err(e) => {
+                    tracing::warn!(registry = %reg.login_server, error = %e, "cannot list the account's tenants to find the registry's");
+                    return Err(refused);
+                }
+            };
+        }
         let mut tried: Vec<String> = Vec::new();
-        for t in tenants.iter().filter(|t| t.tenant_id != home) {
-            let name = t
-                .display_name
-                .clone()
-                .unwrap_or_else(|| t.tenant_id.clone());
+        for (name, id) in tenants.iter().filter(|(_, id)| *id != home) {
             match self
-                .exchange_at(reg, identity, challenge, Some(&t.tenant_id), remembered)
+                .exchange_at(reg, identity, challenge, Some(id), remembered)
                 .await
             {
                 Ok(done) => {
-                    tracing::info!(registry = %reg.login_server, tenant = %t.tenant_id, tenant_name = %name, "found the registry's tenant by trying the account's tenants; remembered");
-                    self.remember_registry_tenant(reg, &t.tenant_id);
+                    tracing::info!(registry = %reg.login_server, tenant = %id, tenant_name = %name, "found the registry's tenant by trying the account's tenants; remembered");
+                    self.remember_registry_tenant(reg, id);
                     return Ok(done);
                 }
                 Err(Error::NoRole { .. }) => tried.push(format!("{name} (refused)")),
