@@ -5,6 +5,7 @@
 mod discovery;
 mod output;
 mod refresh;
+mod window;
 
 use acr_tray_tests::World;
 use fake_azure::{Registry, RegistrySpec, Role, Tenant, User};
