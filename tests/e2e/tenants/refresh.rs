@@ -205,3 +205,36 @@ fn a_registry_no_tenant_takes_names_the_tenants_tried() {
         "nothing remembered"
     );
 }
+
+/// A tenant planted in state.json that is not a GUID is never asked (it would go into token
+/// URLs and file names): the trial skips it.
+#[test]
+fn a_planted_tenant_that_is_not_a_guid_is_never_asked() {
+    let g = Guest::new(1);
+    let nobody = g
+        .world
+        .fake
+        .add_registry(fake_azure::RegistrySpec::new("plantedreg"));
+    g.add(&[&nobody]);
+    let path = g.world.home.path().join("state").join("state.json");
+    let text = std::fs::read_to_string(&path).expect("state.json after sign-in");
+    let mut state: serde_json::Value = serde_json::from_str(&text).expect("json");
+    state["identities"][super::UPN]["tenants"]["../../evil"] =
+        serde_json::json!({"displayName": "Evil"});
+    std::fs::write(&path, state.to_string()).expect("plant");
+    g.world.fake.clear_requests();
+    g.world.cli(&["refresh"]);
+    let strays: Vec<String> = g
+        .world
+        .fake
+        .requests()
+        .into_iter()
+        .map(|r| r.path)
+        .filter(|p| p.contains("evil"))
+        .collect();
+    assert!(strays.is_empty(), "{strays:?}");
+    assert!(
+        g.token_requests_at(g.tenant(0)) > 0,
+        "the real tenant is tried"
+    );
+}

@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::Engine;
 use crate::azure::arm::{Arm, ArmTenant};
 use crate::azure::cloud::Audience;
+use crate::azure::resource_id::is_tenant_id;
 use crate::error::Result;
 use crate::store::config::{IdentityConfig, IdentityKind, RegistryConfig, Settings};
 use crate::store::secrets;
@@ -80,6 +81,9 @@ impl Engine {
             .map(|s| {
                 s.tenants
                     .iter()
+                    // state.json is a file: only a GUID is taken as a tenant (it goes into
+                    // token URLs and file names).
+                    .filter(|(id, _)| is_tenant_id(id))
                     .map(|(id, t)| AccountTenant {
                         id: id.clone(),
                         display_name: t.display_name.clone(),
@@ -218,7 +222,7 @@ impl Engine {
                 "",
             ));
         };
-        if !crate::azure::resource_id::is_tenant_id(tenant) {
+        if !is_tenant_id(tenant) {
             return Err(crate::error::Error::invalid_input(
                 format!("Entra ID named the tenant {tenant:?}, which is not a tenant id"),
                 "",
@@ -276,7 +280,7 @@ impl Engine {
         let Some(known) = state.identities.get(&identity.id) else {
             return;
         };
-        for tenant in known.tenants.keys() {
+        for tenant in known.tenants.keys().filter(|t| is_tenant_id(t)) {
             let forgotten = match secrets::tenant_refresh_token_source(refresh_token, tenant) {
                 crate::store::config::SecretSource::Keyring => self.secrets.delete(
                     &secrets::tenant_refresh_token_key(authority, &identity.id, tenant),

@@ -106,6 +106,14 @@ impl Engine {
         if let Some(e) = self.cloud_mismatch(identity) {
             return Err(e);
         }
+        if let Some(t) = foreign
+            && !crate::azure::resource_id::is_tenant_id(t)
+        {
+            return Err(Error::invalid_input(
+                format!("{t:?} is not a tenant id (a GUID); no token is asked for it"),
+                "",
+            ));
+        }
         let scope = self.cloud.scope(audience);
         let resource = match audience {
             Audience::Acr => self.cloud.acr_audience.clone(),
