@@ -13,3 +13,4 @@ mod network;
 mod repository;
 mod secrets;
 mod signin;
+mod tenants;

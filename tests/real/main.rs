@@ -7,6 +7,7 @@
 
 mod common;
 mod docker_cli;
+mod guest;
 mod helper;
 mod push_pull;
 mod stress;

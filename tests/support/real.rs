@@ -149,7 +149,14 @@ impl RealRegistry {
     /// `rootcertbundle` = a copy of the fake's ACR signing cert) and adds registry `name` to the
     /// fake with distribution as its upstream. Roles are the caller's business.
     pub fn start(world: &World, name: &str) -> Self {
-        let login_server = world.fake.login_server(name);
+        Self::start_as(world, RegistrySpec::new(name))
+    }
+
+    /// [`RealRegistry::start`] with the fake's registry made as `spec` says (another tenant's
+    /// subscription, ...), distribution as its upstream.
+    pub fn start_as(world: &World, spec: RegistrySpec) -> Self {
+        let name = spec.name.clone();
+        let login_server = world.fake.login_server(&name);
         let bundle = world.fake.acr_signing_cert_pem();
         let process =
             RegistryProcess::start(&[("acr-token-signing.pem", bundle.as_bytes())], |dir| {
@@ -160,9 +167,7 @@ impl RealRegistry {
                     dir.join("acr-token-signing.pem").display()
                 )
             });
-        let registry = world
-            .fake
-            .add_registry(RegistrySpec::new(name).upstream(process.url()));
+        let registry = world.fake.add_registry(spec.upstream(process.url()));
         assert_eq!(registry.login_server, login_server);
         Self {
             registry,

@@ -98,7 +98,38 @@ expectedSessionEnd: string | null,
 /**
  * How many registries use it.
  */
-registryCount: number, };
+registryCount: number, 
+/**
+ * The tenants of a person's account (home first; empty until ARM listed them), each
+ * with what it demands. Absent when none are known.
+ */
+tenants?: Array<TenantView>, };
+
+/**
+ * One tenant of an account.
+ */
+export type TenantView = { 
+/**
+ * The tenant's GUID.
+ */
+id: string, 
+/**
+ * Its display name, else its default domain, else its GUID.
+ */
+name: string, 
+/**
+ * Its default domain, when known.
+ */
+domain: string | null, 
+/**
+ * The account's home tenant.
+ */
+home: boolean, 
+/**
+ * Why this tenant demands a sign-in to it (MFA, Conditional Access), when it does; its
+ * registries wait for it, the other tenants keep working.
+ */
+signInRequired: ErrorView | null, };
 
 /**
  * How a registry signs in.
@@ -183,7 +214,13 @@ roleName: string | null,
 /**
  * The admin account, as the watch last saw it.
  */
-adminAccount: AdminAccountView | null, };
+adminAccount: AdminAccountView | null, 
+/**
+ * The registry's tenant (display name or domain, else its GUID), where it is worth
+ * naming: another tenant than its identity's own, or an account with several tenants.
+ * Absent otherwise.
+ */
+tenant?: string, };
 
 /**
  * What a registry's identity may do there, from the ACR refresh token's `permissions` claim,
@@ -477,7 +514,43 @@ added: boolean,
  * `AbacRepositoryPermissions`): AcrPull and AcrPush are not honoured there; absent for
  * legacy registry permissions.
  */
-repositoryPermissions?: boolean, };
+repositoryPermissions?: boolean, 
+/**
+ * The tenant (GUID) it was listed in, when the account has several (see
+ * [`Discovery::tenants`]); absent otherwise.
+ */
+tenant?: string, };
+
+/**
+ * One tenant of the account as discovery saw it: listed (its registries name it), or why
+ * not.
+ */
+export type DiscoveredTenant = { 
+/**
+ * The tenant's GUID.
+ */
+id: string, 
+/**
+ * Its display name, else its default domain, else its GUID.
+ */
+name: string, 
+/**
+ * Its default domain, when known.
+ */
+domain: string | null, 
+/**
+ * The account's home tenant.
+ */
+home: boolean, 
+/**
+ * Why its registries could not be listed (it demands a sign-in to it, ARM refused, ...);
+ * the other tenants are listed all the same.
+ */
+error: string | null, 
+/**
+ * The tenant demands a sign-in to it (MFA, Conditional Access).
+ */
+signInRequired: boolean, };
 
 /**
  * A configured registry that discovery does not list, and why.
@@ -505,9 +578,15 @@ export type Discovery = {
  */
 identity: string, 
 /**
- * The registries the identity can read, by name.
+ * The registries the identity can read, by name (each naming its tenant when the
+ * account has several).
  */
 registries: Array<DiscoveredRegistry>, 
+/**
+ * The tenants of a person's account, home first, each listed or with why not; empty for
+ * an identity of one tenant.
+ */
+tenants?: Array<DiscoveredTenant>, 
 /**
  * Registries configured for this identity that ARM does not show it.
  */

@@ -194,9 +194,23 @@ async fn login(engine: &mut Engine, args: LoginArgs, io: &mut Io) -> Result<i32,
             token_file: args.token_file,
             timeout: std::time::Duration::from_secs(args.timeout),
         };
+        let asked = login.tenant.clone();
         let opener = SystemBrowser::from_env(engine.env());
         let mut prompt = Prompt(&mut io.stdout);
-        engine.login_user(login, &opener, &mut prompt).await?
+        let identity = engine.login_user(login, &opener, &mut prompt).await?;
+        // The same person at another tenant of their account: a sign-in to that tenant only.
+        if let Some(home) = identity.kind.tenant()
+            && acr_tray_engine::is_tenant_id(&asked)
+            && !home.eq_ignore_ascii_case(&asked)
+        {
+            let _ = writeln!(
+                io.stdout,
+                "Signed in {} to tenant {asked} (one tenant of the account; its other tenants are unchanged).",
+                identity.id
+            );
+            return Ok(EXIT_OK);
+        }
+        identity
     };
     let _ = writeln!(
         io.stdout,

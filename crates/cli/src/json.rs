@@ -208,6 +208,13 @@ pub struct RegistryStatusJson<'a> {
     role_name: Option<&'static str>,
     admin_account: Option<AdminAccountJson<'a>>,
     last_error: Option<LastErrorJson<'a>>,
+    /// The registry's tenant, where it is worth naming (another tenant than its identity's,
+    /// or an account with several); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tenant: Option<&'a str>,
+    /// That tenant's display name (or domain), when ARM listed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tenant_name: Option<&'a str>,
 }
 
 /// The admin account as last seen.
@@ -260,6 +267,8 @@ impl<'a> From<&'a RegistryStatus> for RegistryStatusJson<'a> {
                 not_watched: a.not_watched.as_deref(),
             }),
             last_error: s.last_error.as_ref().map(LastErrorJson::from),
+            tenant: s.tenant.as_deref(),
+            tenant_name: s.tenant_name.as_deref(),
         }
     }
 }

@@ -3,8 +3,8 @@
 use std::io::Write;
 
 use acr_tray_engine::Cloud;
-use acr_tray_engine::Discovery;
 use acr_tray_engine::Settings;
+use acr_tray_engine::{DiscoveredRegistry, Discovery};
 use acr_tray_engine::{Engine, RegistryOutcome};
 use chrono::{DateTime, Local, Utc};
 use serde::Serialize;
@@ -132,46 +132,45 @@ pub fn discovery(
         };
         if d.registries.is_empty() {
             let _ = writeln!(out, "{id}: no registries listed.");
-        } else {
+        } else if d.tenants.is_empty() {
             let _ = writeln!(out, "{id} can read {} registries:", d.registries.len());
-            let rows: Vec<[String; 7]> = d
+            let all: Vec<&DiscoveredRegistry> = d.registries.iter().collect();
+            registry_table(out, &all);
+        } else {
+            let _ = writeln!(
+                out,
+                "{id} can read {} registries in {} tenants:",
+                d.registries.len(),
+                d.tenants.len()
+            );
+        }
+        for t in &d.tenants {
+            let domain = t
+                .domain
+                .as_deref()
+                .filter(|d| *d != t.name)
+                .map(|d| format!(", {d}"))
+                .unwrap_or_default();
+            let home = if t.home { ", home" } else { "" };
+            let _ = writeln!(out);
+            let _ = writeln!(out, "Tenant {} ({}{domain}{home}):", t.name, t.id);
+            if let Some(e) = &t.error {
+                let _ = writeln!(out, "  cannot list its registries: {e}");
+                if let Some(h) = t.hint.as_ref().map(crate::words::say) {
+                    let _ = writeln!(out, "  hint: {h}");
+                }
+                continue;
+            }
+            let here: Vec<&DiscoveredRegistry> = d
                 .registries
                 .iter()
-                .map(|r| {
-                    let flag = |v: Option<bool>, yes: &str, no: &str| match v {
-                        Some(true) => yes.to_owned(),
-                        Some(false) => no.to_owned(),
-                        None => "-".to_owned(),
-                    };
-                    [
-                        r.name.clone(),
-                        r.login_server.clone(),
-                        r.resource_group.clone(),
-                        r.sku.clone().unwrap_or_else(|| "-".to_owned()),
-                        flag(r.admin_user_enabled, "enabled", "disabled"),
-                        flag(r.arm_audience_accepted, "accepted", "refused"),
-                        match (r.added, r.repository_permissions) {
-                            (true, false) => "added".to_owned(),
-                            (false, false) => String::new(),
-                            (true, true) => "added, repository permissions (ABAC)".to_owned(),
-                            (false, true) => "repository permissions (ABAC)".to_owned(),
-                        },
-                    ]
-                })
+                .filter(|r| r.tenant.as_deref() == Some(t.id.as_str()))
                 .collect();
-            table(
-                out,
-                [
-                    "NAME",
-                    "LOGIN SERVER",
-                    "RESOURCE GROUP",
-                    "SKU",
-                    "ADMIN",
-                    "ARM TOKENS",
-                    "",
-                ],
-                &rows,
-            );
+            if here.is_empty() {
+                let _ = writeln!(out, "  no registries listed.");
+            } else {
+                registry_table(out, &here);
+            }
         }
         for u in &d.unlisted {
             let _ = writeln!(
@@ -190,6 +189,47 @@ pub fn discovery(
             );
         }
     }
+}
+
+/// Discovered registries as a table.
+fn registry_table(out: &mut Out, registries: &[&DiscoveredRegistry]) {
+    let flag = |v: Option<bool>, yes: &str, no: &str| match v {
+        Some(true) => yes.to_owned(),
+        Some(false) => no.to_owned(),
+        None => "-".to_owned(),
+    };
+    let rows: Vec<[String; 7]> = registries
+        .iter()
+        .map(|r| {
+            [
+                r.name.clone(),
+                r.login_server.clone(),
+                r.resource_group.clone(),
+                r.sku.clone().unwrap_or_else(|| "-".to_owned()),
+                flag(r.admin_user_enabled, "enabled", "disabled"),
+                flag(r.arm_audience_accepted, "accepted", "refused"),
+                match (r.added, r.repository_permissions) {
+                    (true, false) => "added".to_owned(),
+                    (false, false) => String::new(),
+                    (true, true) => "added, repository permissions (ABAC)".to_owned(),
+                    (false, true) => "repository permissions (ABAC)".to_owned(),
+                },
+            ]
+        })
+        .collect();
+    table(
+        out,
+        [
+            "NAME",
+            "LOGIN SERVER",
+            "RESOURCE GROUP",
+            "SKU",
+            "ADMIN",
+            "ARM TOKENS",
+            "",
+        ],
+        &rows,
+    );
 }
 
 /// Left-aligned columns, two spaces apart.
@@ -386,6 +426,15 @@ pub fn status(out: &mut Out, engine: &Engine, as_json: bool) {
         let _ = writeln!(out);
         let _ = writeln!(out, "{} ({})", s.name, s.login_server);
         let _ = writeln!(out, "  identity:      {}", s.identity);
+        match (&s.tenant, &s.tenant_name) {
+            (Some(id), Some(name)) => {
+                let _ = writeln!(out, "  tenant:        {name} ({id})");
+            }
+            (Some(id), None) => {
+                let _ = writeln!(out, "  tenant:        {id}");
+            }
+            _ => {}
+        }
         let audience = s
             .audience
             .map(|a| a.to_string())
@@ -523,11 +572,41 @@ pub fn accounts(out: &mut Out, engine: &Engine, as_json: bool) {
                 let _ = writeln!(out, "  session:   ok");
             }
         }
+        if a.tenants.len() > 1 {
+            account_tenants(out, &a.tenants, now);
+        }
         if let Some(t) = a.last_sign_in {
             let _ = writeln!(out, "  signed in: {}", when(t, now));
         }
         if let Some(t) = a.last_token {
             let _ = writeln!(out, "  last used: {}", when(t, now));
+        }
+    }
+}
+
+/// The tenants of one account: each named, home marked, and what each demands.
+fn account_tenants(out: &mut Out, tenants: &[acr_tray_engine::AccountTenant], now: DateTime<Utc>) {
+    let _ = writeln!(out, "  tenants:");
+    for t in tenants {
+        let domain = t
+            .default_domain
+            .as_deref()
+            .filter(|d| Some(*d) != t.display_name.as_deref())
+            .map(|d| format!(", {d}"))
+            .unwrap_or_default();
+        let home = if t.home { ", home" } else { "" };
+        let health = match &t.sign_in_required {
+            None => "ok".to_owned(),
+            Some(e) => format!("SIGN-IN REQUIRED since {}: {}", when(e.at, now), e.message),
+        };
+        let _ = writeln!(out, "    {} ({}{domain}{home}): {health}", t.name(), t.id);
+        if let Some(h) = t
+            .sign_in_required
+            .as_ref()
+            .and_then(|e| e.hint.as_ref())
+            .map(crate::words::say)
+        {
+            let _ = writeln!(out, "      hint: {h}");
         }
     }
 }

@@ -148,6 +148,20 @@ pub enum Error {
         /// What to do.
         hint: Hint,
     },
+    /// One tenant of a person's account demands an interactive sign-in there (MFA, a
+    /// Conditional Access policy) or no longer takes the session; the account's other tenants
+    /// keep working. Nothing is tried in that tenant until the user signs in to it.
+    #[error("{identity} must sign in to tenant {tenant}: {reason}")]
+    TenantSignInRequired {
+        /// The identity (the account).
+        identity: String,
+        /// The tenant's GUID.
+        tenant: String,
+        /// What Entra said.
+        reason: String,
+        /// What to do.
+        hint: Hint,
+    },
     /// A person's sign-in (browser or device code) did not complete.
     #[error("sign-in failed: {message}")]
     SignIn {
@@ -226,6 +240,7 @@ impl Error {
             Self::KeyringUnavailable { .. }
             | Self::SecretUnavailable { .. }
             | Self::SignInRequired { .. }
+            | Self::TenantSignInRequired { .. }
             | Self::SignIn { .. } => ErrorKind::SignInRequired,
         }
     }
@@ -247,6 +262,7 @@ impl Error {
             | Self::Registry { hint, .. }
             | Self::SecretUnavailable { hint, .. }
             | Self::SignInRequired { hint, .. }
+            | Self::TenantSignInRequired { hint, .. }
             | Self::SignIn { hint, .. }
             | Self::DockerHelperFailed { hint, .. } => hint.clone(),
             Self::Config { .. } => {

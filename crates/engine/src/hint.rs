@@ -106,6 +106,13 @@ pub enum SignInMethod {
     Any,
     /// A person, with a device code (no browser needed).
     DeviceCode,
+    /// A person, at one tenant of their account (the tenant demands it: MFA, Conditional
+    /// Access); the account's other tenants are not touched.
+    #[serde(rename_all = "camelCase")]
+    AtTenant {
+        /// The tenant's GUID.
+        tenant: String,
+    },
     /// A service principal.
     ServicePrincipal,
     /// A service principal whose secret is given on standard input.

@@ -89,11 +89,12 @@ pub(crate) const PROPTEST_SEED: proptest::test_runner::RngSeed =
 
 // The engine, its settings changes and reports.
 pub use engine::check::{CheckReport, CredentialSource, RepositoryAction};
-pub use engine::discovery::{DiscoveredRegistry, Discovery, UnlistedRegistry};
+pub use engine::discovery::{DiscoveredRegistry, DiscoveredTenant, Discovery, UnlistedRegistry};
 pub use engine::doctor::{DoctorReport, Severity};
 pub use engine::ops::{
     LoginPrompt, RegistrySignIn, SecretStorage, ServicePrincipalLogin, SpCredential, UserLogin,
 };
+pub use engine::tenants::AccountTenant;
 pub use engine::{Account, Engine, EngineOptions};
 
 // Refreshing, and when.
@@ -116,6 +117,7 @@ pub use browser::{
 };
 
 // What is kept on this machine.
+pub use azure::resource_id::is_tenant_id;
 pub use fsutil::ensure_private_dir;
 pub use store::config::{IdentityConfig, RegistryAuth, RegistryConfig, Settings};
 pub use store::logfile::DailyLog;

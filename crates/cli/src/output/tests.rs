@@ -178,6 +178,7 @@ fn registries_json() {
                 admin_username: None,
                 arm_id: None,
                 trusted_custom_domain: false,
+                tenant: None,
             },
             RegistryConfig {
                 name: "beta".into(),
@@ -187,6 +188,7 @@ fn registries_json() {
                 admin_username: Some("beta".into()),
                 arm_id: None,
                 trusted_custom_domain: true,
+                tenant: None,
             },
         ],
         ..Default::default()
@@ -307,7 +309,9 @@ fn discovery_json() {
                     arm_audience_accepted: None,
                     added: true,
                     repository_permissions: false,
+                    tenant: None,
                 }],
+                tenants: Vec::new(),
                 unlisted: vec![UnlistedRegistry {
                     name: "beta".into(),
                     login_server: "beta.azurecr.io".into(),
@@ -375,6 +379,8 @@ fn registry_status_json() {
             passwords_readable: Some(false),
             ..Default::default()
         }),
+        tenant: Some("7c1e2d3f-0000-4000-8000-000000000002".into()),
+        tenant_name: Some("Partner".into()),
     };
     let bare = RegistryStatus {
         name: "beta".into(),
@@ -386,6 +392,8 @@ fn registry_status_json() {
         last_error: None,
         role: None,
         admin: None,
+        tenant: None,
+        tenant_name: None,
     };
     let statuses = [full, bare];
     let list: Vec<json::RegistryStatusJson<'_>> = statuses.iter().map(Into::into).collect();
@@ -412,7 +420,9 @@ fn registry_status_json() {
       "kind": "transient",
       "message": "HTTP 503",
       "hint": null
-    }
+    },
+    "tenant": "7c1e2d3f-0000-4000-8000-000000000002",
+    "tenantName": "Partner"
   },
   {
     "name": "beta",

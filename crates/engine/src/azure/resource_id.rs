@@ -108,6 +108,12 @@ pub fn is_guid(s: &str) -> bool {
             .all(|(g, len)| g.len() == len && g.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
+/// Whether `s` is a tenant id: a GUID (it goes into token URLs and file names, so nothing else
+/// is taken from a file or a server).
+pub fn is_tenant_id(s: &str) -> bool {
+    is_guid(s)
+}
+
 /// ARM's rule for resource-group names: 1 to 90 characters, letters and digits (Unicode ones
 /// too), `_`, `-`, `.`, `(` and `)`, not ending with a period.
 fn is_resource_group(s: &str) -> bool {

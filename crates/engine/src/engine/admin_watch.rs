@@ -61,7 +61,10 @@ impl Engine {
             ));
         }
         let identity = self.identity_of(&reg)?;
-        let token = self.entra_token(identity, Audience::Arm).await?;
+        let tenant = self.registry_tenant(&reg);
+        let token = self
+            .entra_token_in(identity, tenant.as_deref(), Audience::Arm)
+            .await?;
         let http = &self.clients()?.http;
         let arm = Arm::new(http, &self.cloud.arm, &token.token, &identity.id);
         let state_path = self.paths.state_file();
@@ -132,10 +135,16 @@ impl Engine {
             return;
         }
         let hasher = Hasher::new(self.secrets.as_ref());
-        let mut by_identity: BTreeMap<&str, Vec<&RegistryConfig>> = BTreeMap::new();
+        // One ARM token per identity and tenant (ARM lists a tenant's registries with that
+        // tenant's token only).
+        let mut by_identity: BTreeMap<(&str, Option<String>), Vec<&RegistryConfig>> =
+            BTreeMap::new();
         for reg in due {
             by_identity
-                .entry(reg.identity.as_deref().unwrap_or_default())
+                .entry((
+                    reg.identity.as_deref().unwrap_or_default(),
+                    self.registry_tenant(reg),
+                ))
                 .or_default()
                 .push(reg);
         }
@@ -172,7 +181,11 @@ impl Engine {
         let Ok(identity) = self.identity_of(first) else {
             return Vec::new();
         };
-        let token = match self.entra_token(identity, Audience::Arm).await {
+        let tenant = self.registry_tenant(first);
+        let token = match self
+            .entra_token_in(identity, tenant.as_deref(), Audience::Arm)
+            .await
+        {
             Ok(t) => t,
             Err(e) => {
                 tracing::debug!(identity = %identity.id, error = %e, "admin watch: no ARM token");

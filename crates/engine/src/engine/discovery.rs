@@ -1,17 +1,22 @@
 //! Discovery: the registries an identity can read through ARM, in every subscription it sees
-//! (following `nextLink`), and — for the registries already configured for it that ARM does not
-//! show — why (docs/protocol.md#roles: AcrPull and AcrPush do not show registries in ARM;
-//! adding them by name keeps working).
+//! (following `nextLink`) — for a person, in every tenant of their account (ARM lists a
+//! tenant's subscriptions with a token of that tenant), grouped by tenant, a tenant that
+//! cannot be listed named with why — and, for the registries already configured for it that
+//! ARM does not show, why (docs/protocol.md#roles: AcrPull and AcrPush do not show registries
+//! in ARM; adding them by name keeps working).
 
 use serde::Serialize;
 
 #[cfg(test)]
 use ts_rs::TS;
 
-use crate::azure::arm::Arm;
+use crate::azure::arm::{Arm, ArmRegistry};
 use crate::azure::cloud::Audience;
 use crate::engine::Engine;
-use crate::error::{ErrorKind, Result};
+use crate::engine::tenants::has_other_tenants;
+use crate::error::{Error, ErrorKind, Result};
+use crate::hint::Hint;
+use crate::store::config::IdentityConfig;
 use crate::store::state::State;
 
 /// A registry found through ARM.
@@ -42,6 +47,37 @@ pub struct DiscoveredRegistry {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     #[cfg_attr(test, ts(as = "Option<bool>", optional))]
     pub repository_permissions: bool,
+    /// The tenant (GUID) it was listed in, when the account has several (see
+    /// [`Discovery::tenants`]); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub tenant: Option<String>,
+}
+
+/// One tenant of the account as discovery saw it: listed (its registries name it), or why
+/// not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "camelCase")]
+pub struct DiscoveredTenant {
+    /// The tenant's GUID.
+    pub id: String,
+    /// Its display name, else its default domain, else its GUID.
+    pub name: String,
+    /// Its default domain, when known.
+    pub domain: Option<String>,
+    /// The account's home tenant.
+    pub home: bool,
+    /// Why its registries could not be listed (it demands a sign-in to it, ARM refused, ...);
+    /// the other tenants are listed all the same.
+    pub error: Option<String>,
+    /// The tenant demands a sign-in to it (MFA, Conditional Access).
+    pub sign_in_required: bool,
+    /// What to do about the error, for a shell to say in its own words (not serialized: a
+    /// view says it in the shell's words).
+    #[serde(skip)]
+    #[cfg_attr(test, ts(skip))]
+    pub hint: Option<Hint>,
 }
 
 /// A configured registry that discovery does not list, and why.
@@ -64,8 +100,14 @@ pub struct UnlistedRegistry {
 pub struct Discovery {
     /// The identity that looked.
     pub identity: String,
-    /// The registries the identity can read, by name.
+    /// The registries the identity can read, by name (each naming its tenant when the
+    /// account has several).
     pub registries: Vec<DiscoveredRegistry>,
+    /// The tenants of a person's account, home first, each listed or with why not; empty for
+    /// an identity of one tenant.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(test, ts(as = "Option<Vec<DiscoveredTenant>>", optional))]
+    pub tenants: Vec<DiscoveredTenant>,
     /// Registries configured for this identity that ARM does not show it.
     pub unlisted: Vec<UnlistedRegistry>,
     /// Why the list may be incomplete.
@@ -76,13 +118,11 @@ impl Engine {
     /// The registries `identity` can read through ARM.
     pub async fn discover(&self, identity: &str) -> Result<Discovery> {
         let config = self.settings().identity(identity)?.clone();
-        let token = self.entra_token(&config, Audience::Arm).await?;
-        let http = &self.clients()?.http;
-        let arm = Arm::new(http, &self.cloud().arm, &token.token, &config.id);
-        let listed = match arm.list_registries().await {
-            Ok(listed) => listed,
-            Err(e) if e.kind() == ErrorKind::Permission => Vec::new(),
-            Err(e) => return Err(e),
+        let (listed, tenants) = if has_other_tenants(&config) {
+            self.list_in_every_tenant(&config).await?
+        } else {
+            let listed = self.list_in_tenant(&config, None).await?;
+            (listed.into_iter().map(|r| (None, r)).collect(), Vec::new())
         };
         let configured = &self.settings().registries;
         let is_added = |login_server: &str| {
@@ -92,7 +132,7 @@ impl Engine {
         };
         let mut registries: Vec<DiscoveredRegistry> = listed
             .into_iter()
-            .map(|r| {
+            .map(|(tenant, r)| {
                 let (subscription, resource_group) = r.subscription_and_group();
                 DiscoveredRegistry {
                     added: is_added(&r.properties.login_server),
@@ -104,6 +144,7 @@ impl Engine {
                     subscription,
                     resource_group,
                     sku: r.sku.map(|s| s.name),
+                    tenant,
                 }
             })
             .collect();
@@ -145,9 +186,78 @@ impl Engine {
         Ok(Discovery {
             identity: identity.to_owned(),
             registries,
+            tenants,
             unlisted,
             notice,
         })
+    }
+}
+
+impl Engine {
+    /// The registries `identity` reads through ARM in `tenant` (its own when `None`); none
+    /// where it lacks the role to list.
+    async fn list_in_tenant(
+        &self,
+        identity: &IdentityConfig,
+        tenant: Option<&str>,
+    ) -> Result<Vec<ArmRegistry>> {
+        let token = self.entra_token_in(identity, tenant, Audience::Arm).await?;
+        let http = &self.clients()?.http;
+        let arm = Arm::new(http, &self.cloud().arm, &token.token, &identity.id);
+        match arm.list_registries().await {
+            Ok(listed) => Ok(listed),
+            Err(e) if e.kind() == ErrorKind::Permission => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Every tenant of a person's account (listed anew: names and membership change), each
+    /// listed with a token of that tenant, concurrently; a tenant that cannot be listed is
+    /// named with why, the others are listed all the same. Each listed registry's tenant is
+    /// remembered, so adding it later records it.
+    async fn list_in_every_tenant(
+        &self,
+        identity: &IdentityConfig,
+    ) -> Result<(Vec<(Option<String>, ArmRegistry)>, Vec<DiscoveredTenant>)> {
+        self.list_account_tenants(identity).await?;
+        let state = State::load(&self.paths.state_file());
+        let known = self.account_tenants(identity, &state);
+        let lists = futures::future::join_all(
+            known
+                .iter()
+                .map(|t| self.list_in_tenant(identity, Some(&t.id))),
+        )
+        .await;
+        let mut registries = Vec::new();
+        let mut tenants = Vec::new();
+        let mut seen = Vec::new();
+        for (t, listed) in known.into_iter().zip(lists) {
+            let (error, sign_in_required, hint) = match listed {
+                Ok(listed) => {
+                    for r in listed {
+                        seen.push((t.id.clone(), r.properties.login_server.clone()));
+                        registries.push((Some(t.id.clone()), r));
+                    }
+                    (None, false, None)
+                }
+                Err(e) => {
+                    tracing::warn!(identity = %identity.id, tenant = %t.id, error = %e, "cannot list the registries of a tenant");
+                    let demands = matches!(e, Error::TenantSignInRequired { .. });
+                    (Some(e.to_string()), demands, e.hint())
+                }
+            };
+            tenants.push(DiscoveredTenant {
+                name: t.name().to_owned(),
+                domain: t.default_domain.clone(),
+                home: t.home,
+                id: t.id,
+                error,
+                sign_in_required,
+                hint,
+            });
+        }
+        self.remember_discovered(identity, &seen);
+        Ok((registries, tenants))
     }
 }
 

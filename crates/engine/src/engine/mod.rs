@@ -7,7 +7,10 @@ pub mod check;
 pub mod discovery;
 pub mod doctor;
 pub mod ops;
+pub mod tenants;
 mod tokens;
+
+pub(crate) use tokens::tenant_sign_in_hint;
 
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -89,6 +92,9 @@ pub struct Engine {
     pub(crate) secrets: Arc<dyn SecretStore>,
     pub(crate) events: Arc<dyn EventSink>,
     tokens: TokenCache,
+    /// Registries whose tenant this run found by trying the account's tenants, by login
+    /// server (also written to the settings).
+    found_tenants: std::sync::Mutex<std::collections::HashMap<String, String>>,
     http_options: HttpOptions,
     pub(crate) retry_base: Duration,
     pub(crate) clock: Arc<dyn Clock>,
@@ -111,6 +117,7 @@ impl Engine {
             secrets: options.secrets,
             events: options.events,
             tokens: TokenCache::new(),
+            found_tenants: Default::default(),
             http_options: options.http,
             retry_base: options.retry_base,
             clock: options.clock,
@@ -338,6 +345,7 @@ impl Engine {
                     }),
                     last_sign_in: s.last_sign_in,
                     last_token: s.last_token,
+                    tenants: self.account_tenants(i, &state),
                 }
             })
             .collect()
@@ -393,6 +401,9 @@ pub struct Account {
     pub last_sign_in: Option<chrono::DateTime<Utc>>,
     /// When it last obtained a token.
     pub last_token: Option<chrono::DateTime<Utc>>,
+    /// The tenants of a person's account (home first), as ARM listed them last, each with
+    /// what it demands; empty when not listed.
+    pub tenants: Vec<tenants::AccountTenant>,
 }
 
 /// Whether a failure means the identity's session is over (and automatic attempts must stop).

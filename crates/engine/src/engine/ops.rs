@@ -246,6 +246,22 @@ impl Engine {
             .or(tokens.access.tenant_id.clone())
             .unwrap_or_else(|| login.tenant.clone());
         let id = match self.settings().identity(&username) {
+            // The same person at another tenant of their account: a sign-in to that tenant.
+            Ok(
+                existing @ IdentityConfig {
+                    kind: IdentityKind::User { .. },
+                    ..
+                },
+            ) if existing
+                .kind
+                .tenant()
+                .is_some_and(|t| !t.eq_ignore_ascii_case(&tenant)) =>
+            {
+                let account = existing.clone();
+                return self
+                    .signed_in_to_tenant(account, &tenant, refresh_token)
+                    .await;
+            }
             Ok(existing) if existing.kind.tenant() != Some(tenant.as_str()) => {
                 format!("{username}@{tenant}")
             }
@@ -270,7 +286,10 @@ impl Engine {
             },
             cloud: Some(CloudBinding::of(self.cloud())),
         };
-        self.save_identity(identity)
+        let identity = self.save_identity(identity)?;
+        self.remember_tenants_after_sign_in(&identity, &tokens.access.token)
+            .await;
+        Ok(identity)
     }
 
     /// Signs in the machine's managed identity (system-assigned, or user-assigned by client id).
@@ -348,6 +367,11 @@ impl Engine {
             None => self.settings().identities.clone(),
         };
         for identity in &removed {
+            let authority = match &identity.cloud {
+                Some(bound) => bound.authority.clone(),
+                None => self.cloud().authority_id(),
+            };
+            self.forget_tenant_sign_ins(identity, &authority);
             self.forget_secret(identity)?;
             self.forget_tokens(&identity.id);
         }
@@ -425,10 +449,12 @@ impl Engine {
             admin_username: None,
             arm_id: None,
             trusted_custom_domain: address.custom_domain,
+            tenant: None,
         };
         match sign_in {
             RegistrySignIn::Identity(id) => {
-                registry.identity = Some(self.pick_identity(id.as_deref())?)
+                registry.identity = Some(self.pick_identity(id.as_deref())?);
+                registry.tenant = self.discovered_tenant(&registry);
             }
             RegistrySignIn::AdminArm(id) => {
                 let id = self.pick_identity(id.as_deref())?;

@@ -33,12 +33,25 @@ impl Engine {
         identity: &IdentityConfig,
         audience: Audience,
     ) -> Result<AccessToken> {
+        self.entra_token_in(identity, None, audience).await
+    }
+
+    /// [`Engine::entra_token`] at one tenant of the identity's account (`None`, or its own
+    /// tenant: the identity's own): a person's refresh token redeemed at that tenant, a
+    /// service principal's credential asked there (multi-tenant apps).
+    pub async fn entra_token_in(
+        &self,
+        identity: &IdentityConfig,
+        tenant: Option<&str>,
+        audience: Audience,
+    ) -> Result<AccessToken> {
         if let Some(e) = self.cloud_mismatch(identity) {
             return Err(e);
         }
+        let tenant = foreign_tenant(identity, tenant);
         self.tokens
-            .get_or_fetch(&identity.id, audience, self.clock.now(), || {
-                self.fetch_with_retries(identity, audience)
+            .get_or_fetch(&identity.id, tenant, audience, self.clock.now(), || {
+                self.fetch_with_retries(identity, tenant, audience)
             })
             .await
     }
@@ -46,6 +59,7 @@ impl Engine {
     async fn fetch_with_retries(
         &self,
         identity: &IdentityConfig,
+        tenant: Option<&str>,
         audience: Audience,
     ) -> Result<AccessToken> {
         // IMDS and az retry on their own terms; client errors are not worth a retry.
@@ -56,7 +70,7 @@ impl Engine {
         let mut delay = self.retry_base;
         let mut attempt = 1;
         loop {
-            match self.fetch_token(identity, audience).await {
+            match self.fetch_token_in(identity, tenant, audience).await {
                 Err(e) if e.kind() == ErrorKind::Transient && attempt < attempts => {
                     let asked = e.retry_after().map(Duration::from_secs).unwrap_or_default();
                     let wait = asked.clamp(delay, delay.max(Duration::from_secs(30)));
@@ -76,10 +90,29 @@ impl Engine {
         identity: &IdentityConfig,
         audience: Audience,
     ) -> Result<AccessToken> {
+        self.fetch_token_in(identity, None, audience).await
+    }
+
+    /// One token request from the identity's source, at `foreign` (another tenant of its
+    /// account) when given.
+    async fn fetch_token_in(
+        &self,
+        identity: &IdentityConfig,
+        foreign: Option<&str>,
+        audience: Audience,
+    ) -> Result<AccessToken> {
         // The one place every credential becomes a request: nothing is sent for an identity
         // bound to another cloud, whichever path asked.
         if let Some(e) = self.cloud_mismatch(identity) {
             return Err(e);
+        }
+        if let Some(t) = foreign
+            && !crate::azure::resource_id::is_tenant_id(t)
+        {
+            return Err(Error::invalid_input(
+                format!("{t:?} is not a tenant id (a GUID); no token is asked for it"),
+                "",
+            ));
         }
         let scope = self.cloud.scope(audience);
         let resource = match audience {
@@ -96,9 +129,10 @@ impl Engine {
             } => {
                 let key = secrets::client_secret_key(&self.cloud.authority_id(), tenant, client_id);
                 let value = self.read_secret(id, source, &key).await?;
+                let at = foreign.unwrap_or(tenant);
                 self.clients()?
                     .entra
-                    .client_credentials(id, tenant, client_id, &value, &scope)
+                    .client_credentials(id, at, client_id, &value, &scope)
                     .await
             }
             IdentityKind::ServicePrincipal {
@@ -108,14 +142,15 @@ impl Engine {
                 ..
             } => {
                 let entra = &self.clients()?.entra;
-                let token_url = entra.token_url(tenant)?;
+                let at = foreign.unwrap_or(tenant);
+                let token_url = entra.token_url(at)?;
                 let assertion = Certificate::load(path)?.assertion(
                     client_id,
                     token_url.as_str(),
                     self.clock.now(),
                 )?;
                 entra
-                    .client_assertion(id, tenant, client_id, &assertion, &scope)
+                    .client_assertion(id, at, client_id, &assertion, &scope)
                     .await
             }
             IdentityKind::ServicePrincipal { .. } => Err(Error::invalid_input(
@@ -130,9 +165,20 @@ impl Engine {
                 client_id,
                 refresh_token,
                 ..
-            } => {
-                self.user_token(id, tenant, client_id, refresh_token, &scope)
-                    .await
+            } => match foreign {
+                None => {
+                    self.user_token(id, tenant, client_id, refresh_token, &scope)
+                        .await
+                }
+                Some(at) => {
+                    self.guest_token(id, at, client_id, refresh_token, &scope)
+                        .await
+                }
+            },
+            IdentityKind::ManagedIdentity { .. } | IdentityKind::WorkloadIdentity { .. }
+                if foreign.is_some() =>
+            {
+                Err(own_tenant_only(id, foreign.unwrap_or_default()))
             }
             IdentityKind::ManagedIdentity { client_id } => {
                 let endpoint = self.imds_endpoint();
@@ -146,7 +192,8 @@ impl Engine {
                 imds::token(self.imds_client()?, req).await
             }
             IdentityKind::AzureCli { tenant } => {
-                azure_cli::token(&self.env, &resource, tenant.as_deref(), self.clock.now()).await
+                let at = foreign.or(tenant.as_deref());
+                azure_cli::token(&self.env, &resource, at, self.clock.now()).await
             }
             IdentityKind::WorkloadIdentity {
                 tenant,
@@ -210,6 +257,44 @@ impl Engine {
             .await?;
         if let Some(new_rt) = tokens.refresh_token.filter(|n| n != &rt) {
             self.write_secret(store, &key, new_rt).await?;
+        }
+        Ok(tokens.access)
+    }
+
+    /// A person's access token at another tenant of their account (`tenant`): the refresh
+    /// token of their sign-in at that tenant when they made one, else the account's own,
+    /// redeemed at that tenant's endpoint. What that tenant alone demands (MFA, Conditional
+    /// Access, no account there) is a [`Error::TenantSignInRequired`]: the account's other
+    /// tenants are not touched. A refresh token that is dead everywhere (revoked, expired)
+    /// ends the account's session as at home.
+    async fn guest_token(
+        &self,
+        id: &str,
+        tenant: &str,
+        client_id: &str,
+        store: &SecretSource,
+        scope: &str,
+    ) -> Result<AccessToken> {
+        let authority = self.cloud.authority_id();
+        let own_key = secrets::tenant_refresh_token_key(&authority, id, tenant);
+        let own_store = secrets::tenant_refresh_token_source(store, tenant);
+        let (key, store, rt, tenant_signed_in) =
+            match self.read_secret(id, &own_store, &own_key).await {
+                Ok(rt) => (own_key, own_store, rt, true),
+                Err(_) => {
+                    let key = secrets::refresh_token_key(&authority, id);
+                    let rt = self.read_secret(id, store, &key).await?;
+                    (key, store.clone(), rt, false)
+                }
+            };
+        let tokens = self
+            .clients()?
+            .entra
+            .refresh(id, tenant, client_id, &rt, scope)
+            .await
+            .map_err(|e| tenant_demand(e, id, tenant, tenant_signed_in))?;
+        if let Some(new_rt) = tokens.refresh_token.filter(|n| n != &rt) {
+            self.write_secret(&store, &key, new_rt).await?;
         }
         Ok(tokens.access)
     }
@@ -299,6 +384,66 @@ impl Engine {
     }
 }
 
+/// `tenant` when it is not the identity's own (compared without case).
+fn foreign_tenant<'a>(identity: &IdentityConfig, tenant: Option<&'a str>) -> Option<&'a str> {
+    tenant.filter(|t| {
+        identity
+            .kind
+            .tenant()
+            .is_none_or(|own| !own.eq_ignore_ascii_case(t))
+    })
+}
+
+/// A managed or workload identity asked for a token at another tenant: it has only its own.
+fn own_tenant_only(id: &str, tenant: &str) -> Error {
+    Error::invalid_input(
+        format!("{id} can get tokens only in its own tenant, not in tenant {tenant}"),
+        Hint::text("give the registry an identity of its tenant: a person's account that is a member or guest there, or a service principal of that tenant (")
+            .with(Action::registry_to_identity("NAME"))
+            .then(")"),
+    )
+}
+
+/// AADSTS codes that say the refresh token itself is dead (revoked, expired, unknown, another
+/// client's): the whole account must sign in again, whichever tenant asked.
+const DEAD_REFRESH_TOKEN: &[u32] = &[50173, 700082, 70008, 9002313, 70000, 700084, 50089];
+
+/// What a tenant's refusal of the account's refresh token means: a demand of that tenant
+/// alone ([`Error::TenantSignInRequired`]), unless the token is dead everywhere (and it was
+/// the account's own token).
+fn tenant_demand(e: Error, id: &str, tenant: &str, tenant_signed_in: bool) -> Error {
+    let Error::Entra(entra) = &e else {
+        return e;
+    };
+    let demand = matches!(
+        entra.kind,
+        ErrorKind::SignInRequired | ErrorKind::Permission
+    );
+    let dead = entra.aadsts.iter().any(|c| DEAD_REFRESH_TOKEN.contains(c));
+    if !demand || (dead && !tenant_signed_in) {
+        return e;
+    }
+    Error::TenantSignInRequired {
+        identity: id.to_owned(),
+        tenant: tenant.to_ascii_lowercase(),
+        reason: entra.description.clone(),
+        hint: tenant_sign_in_hint(id, tenant),
+    }
+}
+
+/// Sign in to one tenant of a person's account.
+pub fn tenant_sign_in_hint(id: &str, tenant: &str) -> Hint {
+    Hint::text(format!("sign {id} in to tenant {tenant} with "))
+        .with(Action::sign_in_with(
+            Some(id),
+            SignInMethod::AtTenant {
+                tenant: tenant.to_owned(),
+            },
+        ))
+        .cli_note(" (add --device-code without a browser)")
+        .then("; the account's other tenants keep working")
+}
+
 /// Where a secret lives, as a key of [`Engine::remember_secrets`]'s memo.
 fn secret_location(source: &SecretSource, key: &str) -> String {
     match source {
@@ -318,5 +463,79 @@ impl Drop for PassSecrets<'_> {
             .pass_secrets
             .lock()
             .unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::EntraError;
+
+    const TENANT: &str = "7c1e2d3f-0000-4000-8000-000000000002";
+
+    fn entra(code: &str, aadsts: u32, kind: ErrorKind) -> Error {
+        Error::Entra(Box::new(EntraError {
+            identity: "dev".into(),
+            code: code.into(),
+            aadsts: vec![aadsts],
+            description: format!("AADSTS{aadsts}: ..."),
+            kind,
+            hint: Hint::none(),
+            retry_after: None,
+        }))
+    }
+
+    /// What a tenant demands stays with that tenant; a refresh token dead everywhere still
+    /// ends the account (unless it was that tenant's own sign-in's); other failures pass.
+    #[test]
+    fn a_tenants_refusal_is_that_tenants_unless_the_token_is_dead() {
+        let demands = [
+            entra("invalid_grant", 50076, ErrorKind::SignInRequired),
+            entra("invalid_grant", 50079, ErrorKind::SignInRequired),
+            entra("invalid_grant", 53003, ErrorKind::Permission),
+            entra("invalid_grant", 50020, ErrorKind::SignInRequired),
+            entra("invalid_grant", 70043, ErrorKind::SignInRequired),
+        ];
+        for e in demands {
+            let mapped = tenant_demand(e.clone(), "dev", TENANT, false);
+            assert!(
+                matches!(&mapped, Error::TenantSignInRequired { tenant, .. } if tenant == TENANT),
+                "{e} -> {mapped:?}"
+            );
+            assert_eq!(crate::engine::ends_session(&mapped), None);
+        }
+        let dead = entra("invalid_grant", 50173, ErrorKind::SignInRequired);
+        let mapped = tenant_demand(dead.clone(), "dev", TENANT, false);
+        assert_eq!(
+            crate::engine::ends_session(&mapped),
+            Some("dev"),
+            "{mapped}"
+        );
+        let own = tenant_demand(dead, "dev", TENANT, true);
+        assert!(matches!(own, Error::TenantSignInRequired { .. }), "{own}");
+        let busy = entra("temporarily_unavailable", 90033, ErrorKind::Transient);
+        assert!(matches!(
+            tenant_demand(busy, "dev", TENANT, false),
+            Error::Entra(_)
+        ));
+    }
+
+    #[test]
+    fn the_identitys_own_tenant_is_not_foreign() {
+        let user = IdentityConfig {
+            id: "dev".into(),
+            kind: IdentityKind::User {
+                tenant: TENANT.to_ascii_uppercase(),
+                client_id: "c".into(),
+                username: "dev".into(),
+                object_id: String::new(),
+                refresh_token: SecretSource::Keyring,
+            },
+            cloud: None,
+        };
+        assert_eq!(foreign_tenant(&user, None), None);
+        assert_eq!(foreign_tenant(&user, Some(TENANT)), None);
+        let other = "7c1e2d3f-0000-4000-8000-000000000003";
+        assert_eq!(foreign_tenant(&user, Some(other)), Some(other));
     }
 }

@@ -7,6 +7,7 @@ use crate::azure::acr::{self, Exchange};
 use crate::azure::arm::Arm;
 use crate::azure::cloud::Audience;
 use crate::docker::{DockerCredential, EntryForm, ZERO_GUID};
+use crate::engine::tenants::has_other_tenants;
 use crate::engine::{Engine, is_unknown_resource};
 use crate::error::{Error, ErrorKind, Result};
 use crate::hint::{Action, Hint, SignInAs};
@@ -101,7 +102,10 @@ impl Engine {
         reg: &RegistryConfig,
     ) -> Result<crate::azure::arm::AdminCredentials> {
         let identity = self.identity_of(reg)?;
-        let token = self.entra_token(identity, Audience::Arm).await?;
+        let tenant = self.registry_tenant(reg);
+        let token = self
+            .entra_token_in(identity, tenant.as_deref(), Audience::Arm)
+            .await?;
         let http = &self.clients()?.http;
         let arm = Arm::new(http, &self.cloud.arm, &token.token, &identity.id);
         let id = match &reg.arm_id {
@@ -116,7 +120,10 @@ impl Engine {
         arm.list_credentials(&id).await
     }
 
-    /// Challenge, then Entra token and exchange per audience until one works.
+    /// Challenge, then Entra token (at the registry's tenant) and exchange per audience until
+    /// one works. A registry of a person's account whose tenant is not known, and that refuses
+    /// the home tenant's tokens, is tried once in each other tenant of the account; the one
+    /// that works is remembered.
     async fn exchange_for(
         &self,
         reg: &RegistryConfig,
@@ -126,6 +133,104 @@ impl Engine {
         let allow = self.allow_list();
         let http = &self.clients()?.http;
         let challenge = acr::challenge(http, &reg.login_server, &allow).await?;
+        let tenant = self.registry_tenant(reg);
+        let at_home = self
+            .exchange_at(reg, identity, &challenge, tenant.as_deref(), remembered)
+            .await;
+        match at_home {
+            Err(refused @ Error::NoRole { .. })
+                if tenant.is_none() && has_other_tenants(identity) =>
+            {
+                self.find_tenant(reg, identity, &challenge, remembered, refused)
+                    .await
+            }
+            other => other,
+        }
+    }
+
+    /// Tries the registry once in each other tenant of the account (as ARM listed them at
+    /// sign-in or discovery, else as it lists them now), after
+    /// the home tenant's tokens were refused (`refused`): the first tenant whose token the
+    /// registry takes is remembered and said in the log. Other failures stop the trial.
+    async fn find_tenant(
+        &self,
+        reg: &RegistryConfig,
+        identity: &IdentityConfig,
+        challenge: &acr::Challenge,
+        remembered: Option<Audience>,
+        refused: Error,
+    ) -> Result<(Refreshed, DockerCredential)> {
+        let home = identity
+            .kind
+            .tenant()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        // The tenants as listed at sign-in or discovery; ARM is asked only when none are known.
+        let state = crate::store::state::State::load(&self.paths.state_file());
+        let mut tenants: Vec<(String, String)> = self
+            .account_tenants(identity, &state)
+            .into_iter()
+            .map(|t| (t.name().to_owned(), t.id))
+            .collect();
+        if tenants.is_empty() {
+            tenants = match self.list_account_tenants(identity).await {
+                Ok(listed) => listed
+                    .into_iter()
+                    .map(|t| {
+                        let name = t.display_name.unwrap_or_else(|| t.tenant_id.clone());
+                        (name, t.tenant_id)
+                    })
+                    .collect(),
+                Err(e) => {
+                    tracing::warn!(registry = %reg.login_server, error = %e, "cannot list the account's tenants to find the registry's");
+                    return Err(refused);
+                }
+            };
+        }
+        let mut tried: Vec<String> = Vec::new();
+        for (name, id) in tenants.iter().filter(|(_, id)| *id != home) {
+            match self
+                .exchange_at(reg, identity, challenge, Some(id), remembered)
+                .await
+            {
+                Ok(done) => {
+                    tracing::info!(registry = %reg.login_server, tenant = %id, tenant_name = %name, "found the registry's tenant by trying the account's tenants; remembered");
+                    self.remember_registry_tenant(reg, id);
+                    return Ok(done);
+                }
+                Err(Error::NoRole { .. }) => tried.push(format!("{name} (refused)")),
+                Err(e @ Error::TenantSignInRequired { .. }) => {
+                    tried.push(format!("{name} (demands a sign-in to it: {e})"))
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if tried.is_empty() {
+            return Err(refused);
+        }
+        // The refusal, naming the tenants tried (in its words: the registry refused them all).
+        Err(Error::Registry {
+            registry: reg.login_server.to_string(),
+            message: format!(
+                "{refused}; the account's other tenants were tried too: {}",
+                tried.join(", ")
+            ),
+            kind: ErrorKind::Permission,
+            hint: refused.hint().unwrap_or_else(Hint::none),
+        })
+    }
+
+    /// Entra token at `tenant` (the identity's own when `None`) and exchange, per audience
+    /// until one works.
+    async fn exchange_at(
+        &self,
+        reg: &RegistryConfig,
+        identity: &IdentityConfig,
+        challenge: &acr::Challenge,
+        tenant: Option<&str>,
+        remembered: Option<Audience>,
+    ) -> Result<(Refreshed, DockerCredential)> {
+        let http = &self.clients()?.http;
         let first = remembered.unwrap_or(Audience::Acr);
         let audiences: &[Audience] = if self.acr_audience_only(reg) {
             &[Audience::Acr]
@@ -135,7 +240,7 @@ impl Engine {
         let mut unmintable: Option<Error> = None;
         let mut refused: Vec<(Audience, String)> = Vec::new();
         for &audience in audiences {
-            let token = match self.entra_token(identity, audience).await {
+            let token = match self.entra_token_in(identity, tenant, audience).await {
                 Ok(t) => t,
                 Err(e) if is_unknown_resource(&e) => {
                     unmintable = Some(e);
@@ -143,13 +248,15 @@ impl Engine {
                 }
                 Err(e) => return Err(e),
             };
-            let tenant = token
+            // The exchange names the tenant of the token (ACR takes only its own tenant's).
+            let token_tenant = token
                 .tenant_id
                 .clone()
+                .or_else(|| tenant.map(str::to_owned))
                 .or_else(|| identity.kind.tenant().map(str::to_owned))
                 .unwrap_or_default();
             let registry = reg.login_server.to_string();
-            match acr::exchange(http, &registry, &challenge, &tenant, &token.token).await? {
+            match acr::exchange(http, &registry, challenge, &token_tenant, &token.token).await? {
                 Exchange::Issued(rt) => {
                     let cred = DockerCredential {
                         username: ZERO_GUID.to_owned(),

@@ -75,6 +75,11 @@ pub struct RegistryStatus {
     pub role: Option<crate::azure::acr::RegistryRole>,
     /// The admin-account watch.
     pub admin: Option<crate::store::state::AdminWatchState>,
+    /// The registry's tenant (GUID), named where it matters: the registry is in another
+    /// tenant than its identity's own, or the account has several tenants.
+    pub tenant: Option<String>,
+    /// That tenant's display name (or default domain), as ARM listed it.
+    pub tenant_name: Option<String>,
 }
 
 impl RegistryStatus {
@@ -147,6 +152,16 @@ impl Engine {
             .iter()
             .filter_map(|(id, s)| s.sign_in_required.clone().map(|e| (id.clone(), e)))
             .collect();
+        let tenant_ended: BTreeMap<(String, String), StoredError> = state
+            .identities
+            .iter()
+            .flat_map(|(id, s)| {
+                s.tenants.iter().filter_map(|(t, ts)| {
+                    let e = ts.sign_in_required.clone()?;
+                    Some(((id.clone(), t.clone()), e))
+                })
+            })
+            .collect();
 
         let attempts = registries.iter().map(|reg| {
             let remembered = state
@@ -155,12 +170,16 @@ impl Engine {
                 .and_then(|s| s.audience);
             let preflight = &preflight;
             let ended = &ended;
+            let tenant_ended = &tenant_ended;
+            let tenant = self.registry_tenant(reg);
             async move {
                 let result = match preflight {
                     Err(e) => Err(e.clone()),
                     Ok(cfg) => match self.check_store(cfg, &reg.login_server.to_string()) {
                         Err(e) => Err(e),
-                        Ok(()) => match session_ended(reg, ended) {
+                        Ok(()) => match session_ended(reg, ended)
+                            .or_else(|| tenant_demands(reg, tenant.as_deref(), tenant_ended))
+                        {
                             Some(e) => Err(e),
                             None => self.refresh_one(reg, remembered).await,
                         },
@@ -362,7 +381,10 @@ impl Engine {
                     .get(&r.login_server.to_string())
                     .cloned()
                     .unwrap_or_default();
+                let (tenant, tenant_name) = self.tenant_of(r, &state);
                 RegistryStatus {
+                    tenant,
+                    tenant_name,
                     name: r.name.clone(),
                     login_server: r.login_server.to_string(),
                     identity: r.signs_in_as(),
@@ -433,6 +455,32 @@ enum Pass {
     /// Docker's config is read but never locked or written (Docker reads the helper's answer,
     /// and may be waiting for it), and ARM is not asked.
     CacheOnly,
+}
+
+/// The stored demand of the registry's tenant (a sign-in to it), if it made one: nothing is
+/// tried there until the user signs in to that tenant.
+fn tenant_demands(
+    reg: &RegistryConfig,
+    tenant: Option<&str>,
+    ended: &BTreeMap<(String, String), StoredError>,
+) -> Option<Error> {
+    if reg.auth == RegistryAuth::AdminPassword {
+        return None;
+    }
+    let id = reg.identity.as_deref()?;
+    let tenant = tenant?.to_ascii_lowercase();
+    let stored = ended.get(&(id.to_owned(), tenant.clone()))?;
+    let prefix = format!("{id} must sign in to tenant {tenant}: ");
+    let reason = stored
+        .message
+        .strip_prefix(&prefix)
+        .unwrap_or(&stored.message);
+    Some(Error::TenantSignInRequired {
+        identity: id.to_owned(),
+        tenant: tenant.clone(),
+        reason: reason.to_owned(),
+        hint: crate::engine::tenant_sign_in_hint(id, &tenant),
+    })
 }
 
 /// The stored "sign-in required" of the identity a registry needs, if its session ended.

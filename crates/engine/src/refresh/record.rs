@@ -49,6 +49,9 @@ pub(crate) fn record(state: &mut State, attempts: &[Attempt<'_>], now: DateTime<
             {
                 note_session_ended(state, id, e, now, &mut out);
             }
+            if let Err(e) = result {
+                note_tenant_demand(state, e, now);
+            }
             continue;
         }
         let entry = state
@@ -96,6 +99,7 @@ pub(crate) fn record(state: &mut State, attempts: &[Attempt<'_>], now: DateTime<
                 if let Some(id) = ends_session(e) {
                     note_session_ended(state, id, e, now, &mut out);
                 }
+                note_tenant_demand(state, e, now);
                 out.events.push(Event::RefreshFailed {
                     registry: reg.name.clone(),
                     login_server: reg.login_server.to_string(),
@@ -109,6 +113,28 @@ pub(crate) fn record(state: &mut State, attempts: &[Attempt<'_>], now: DateTime<
         }
     }
     out
+}
+
+/// Marks the tenant of an account that demanded a sign-in to it ([`Error::TenantSignInRequired`]):
+/// its registries wait for that sign-in; the account and its other tenants go on.
+fn note_tenant_demand(state: &mut State, e: &Error, now: DateTime<Utc>) {
+    let Error::TenantSignInRequired {
+        identity, tenant, ..
+    } = e
+    else {
+        return;
+    };
+    let entry = state
+        .identities
+        .entry(identity.clone())
+        .or_default()
+        .tenants
+        .entry(tenant.to_ascii_lowercase())
+        .or_default();
+    if entry.sign_in_required.is_none() {
+        tracing::warn!(identity = %identity, tenant = %tenant, "the tenant demands a sign-in to it; its registries wait for it, the other tenants go on");
+        entry.sign_in_required = Some(StoredError::new(e, now));
+    }
 }
 
 /// Marks an identity whose session ended as needing a sign-in (once: the first time it is
@@ -160,6 +186,7 @@ mod tests {
             admin_username: None,
             arm_id: None,
             trusted_custom_domain: false,
+            tenant: None,
         }
     }
 

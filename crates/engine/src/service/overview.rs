@@ -17,7 +17,7 @@ use crate::store::state::{AdminWatchState, State};
 use super::view::{
     AccountHealth, AccountView, AdminAccountView, CloudView, DockerStoreView, DoctorView,
     EXPIRING_SOON, ErrorView, FindingSeverity, FindingView, GeneralSettings, IdentityKindName,
-    Overview, RegistryHealth, RegistrySignInView, RegistryView, TrayState,
+    Overview, RegistryHealth, RegistrySignInView, RegistryView, TenantView, TrayState,
 };
 use super::words::ADMIN_ENABLED_WARNING;
 
@@ -80,6 +80,17 @@ pub fn build(engine: &Engine, status: &Status) -> Overview {
                         .count(),
                 )
                 .unwrap_or(u32::MAX),
+                tenants: engine
+                    .account_tenants(i, &state)
+                    .into_iter()
+                    .map(|t| TenantView {
+                        name: t.name().to_owned(),
+                        domain: t.default_domain.clone(),
+                        sign_in_required: t.sign_in_required.as_ref().map(ErrorView::from_stored),
+                        home: t.home,
+                        id: t.id,
+                    })
+                    .collect(),
             }
         })
         .collect();
@@ -96,9 +107,21 @@ pub fn build(engine: &Engine, status: &Status) -> Overview {
                         .iter()
                         .any(|a| a.id == id && a.health == AccountHealth::SignInRequired)
                 });
+            let (tenant, tenant_name) = engine.tenant_of(r, &state);
+            let tenant_ended = r.auth != RegistryAuth::AdminPassword
+                && tenant.as_ref().is_some_and(|t| {
+                    r.identity
+                        .as_ref()
+                        .and_then(|id| state.identities.get(id))
+                        .and_then(|s| s.tenants.get(t))
+                        .is_some_and(|t| t.sign_in_required.is_some())
+                });
             let health = if status.refreshing.contains(&ls) {
                 RegistryHealth::Refreshing
-            } else if identity_ended || planned.is_some_and(|p| p.waiting_for_sign_in.is_some()) {
+            } else if identity_ended
+                || tenant_ended
+                || planned.is_some_and(|p| p.waiting_for_sign_in.is_some())
+            {
                 RegistryHealth::SignInRequired
             } else if s.last_error.is_some() {
                 RegistryHealth::Failing
@@ -139,6 +162,7 @@ pub fn build(engine: &Engine, status: &Status) -> Overview {
                     .role
                     .map(|role| role.name_in(s.role_assignment_mode()).to_owned()),
                 admin_account: s.admin.as_ref().map(admin_view),
+                tenant: tenant_name.or(tenant),
             }
         })
         .collect();

@@ -17,6 +17,7 @@ fn account(id: &str, health: AccountHealth, registries: u32) -> AccountView {
         last_sign_in: None,
         expected_session_end: None,
         registry_count: registries,
+        tenants: Vec::new(),
     }
 }
 
@@ -35,6 +36,7 @@ fn registry(name: &str, health: RegistryHealth, left: Option<TimeDelta>) -> Regi
         last_error: None,
         audience: None,
         trusted_custom_domain: false,
+        tenant: None,
         role: None,
         repository_permissions: false,
         role_name: None,

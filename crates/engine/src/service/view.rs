@@ -112,6 +112,29 @@ pub struct AccountView {
     pub expected_session_end: Option<DateTime<Utc>>,
     /// How many registries use it.
     pub registry_count: u32,
+    /// The tenants of a person's account (home first; empty until ARM listed them), each
+    /// with what it demands. Absent when none are known.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(test, ts(as = "Option<Vec<TenantView>>", optional))]
+    pub tenants: Vec<TenantView>,
+}
+
+/// One tenant of an account.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "camelCase")]
+pub struct TenantView {
+    /// The tenant's GUID.
+    pub id: String,
+    /// Its display name, else its default domain, else its GUID.
+    pub name: String,
+    /// Its default domain, when known.
+    pub domain: Option<String>,
+    /// The account's home tenant.
+    pub home: bool,
+    /// Why this tenant demands a sign-in to it (MFA, Conditional Access), when it does; its
+    /// registries wait for it, the other tenants keep working.
+    pub sign_in_required: Option<ErrorView>,
 }
 
 /// How a registry signs in.
@@ -188,6 +211,12 @@ pub struct RegistryView {
     pub role_name: Option<String>,
     /// The admin account, as the watch last saw it.
     pub admin_account: Option<AdminAccountView>,
+    /// The registry's tenant (display name or domain, else its GUID), where it is worth
+    /// naming: another tenant than its identity's own, or an account with several tenants.
+    /// Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub tenant: Option<String>,
 }
 
 /// The admin-account watch of a registry.
@@ -485,7 +514,9 @@ pub struct RefreshOutcomeView {
     pub error: Option<ErrorView>,
 }
 
-pub use crate::engine::discovery::{DiscoveredRegistry, Discovery, UnlistedRegistry};
+pub use crate::engine::discovery::{
+    DiscoveredRegistry, DiscoveredTenant, Discovery, UnlistedRegistry,
+};
 
 /// What the window's "Check" found: the credential Docker holds for a registry, used as Docker
 /// would use it (`check_registry`).

@@ -16,6 +16,10 @@ impl HintWords for AppWords {
                 method: SignInMethod::PipedSecret,
                 ..
             } => "enter the client secret under Accounts in Settings".to_owned(),
+            Action::SignIn {
+                method: SignInMethod::AtTenant { tenant },
+                ..
+            } => format!("“Sign in to tenant {tenant}…” under Accounts in Settings"),
             Action::SignIn { .. } => {
                 "“Sign in again…” in the tray menu, or Accounts in Settings".to_owned()
             }
@@ -66,6 +70,7 @@ mod tests {
             SignInMethod::Again,
             SignInMethod::Any,
             SignInMethod::DeviceCode,
+            SignInMethod::AtTenant { tenant: "t".into() },
             SignInMethod::ServicePrincipal,
             SignInMethod::ServicePrincipalSecret {
                 tenant: Some("t".into()),
@@ -85,6 +90,7 @@ mod tests {
                 SignInMethod::Again
                 | SignInMethod::Any
                 | SignInMethod::DeviceCode
+                | SignInMethod::AtTenant { .. }
                 | SignInMethod::ServicePrincipal
                 | SignInMethod::ServicePrincipalSecret { .. }
                 | SignInMethod::PipedSecret

@@ -280,6 +280,11 @@ pub struct RegistryConfig {
     /// The login server is outside the cloud's suffix and the user trusted it explicitly.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub trusted_custom_domain: bool,
+    /// The registry's tenant (a GUID) when it is not its identity's own: a tenant where the
+    /// person is a guest, found by discovery or by trying the account's tenants once. Absent:
+    /// the identity's own tenant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
 }
 
 fn is_default<T: Default + PartialEq>(v: &T) -> bool {
@@ -362,6 +367,14 @@ impl Settings {
                 RegistryAuth::Identity | RegistryAuth::AdminArm => r.identity.is_some(),
                 RegistryAuth::AdminPassword => r.admin_username.is_some(),
             };
+            if let Some(t) = &r.tenant
+                && !crate::azure::resource_id::is_tenant_id(t)
+            {
+                return Err(format!(
+                    "registry {}: tenant = {t:?} is not a tenant id (a GUID)",
+                    r.name
+                ));
+            }
             if !ok {
                 return Err(format!(
                     "registry {} needs {}",
@@ -437,6 +450,7 @@ mod tests {
                 admin_username: None,
                 arm_id: None,
                 trusted_custom_domain: false,
+                tenant: None,
             }],
             ..Default::default()
         };
@@ -472,6 +486,37 @@ mod tests {
         .expect("write");
         let err = Settings::load(&path).expect_err("no admin user");
         assert!(err.to_string().contains("admin_username"), "{err}");
+    }
+
+    /// A registry's tenant goes into token URLs and file names: only a GUID loads. A file
+    /// without it (every older one) loads as before, and a found tenant is kept on save.
+    #[test]
+    fn a_registry_tenant_must_be_a_guid() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("config.toml");
+        let with = |tenant: &str| {
+            format!(
+                "[[registry]]\nname = \"r\"\nlogin_server = \"r.azurecr.io\"\nidentity = \"a\"\n{tenant}"
+            )
+        };
+        for hostile in [
+            "../../etc",
+            "organizations",
+            "7c1e2d3f-0000-4000-8000-00000000000/",
+        ] {
+            std::fs::write(&path, with(&format!("tenant = \"{hostile}\"\n"))).expect("write");
+            let err = Settings::load(&path).expect_err(hostile);
+            assert!(err.to_string().contains("is not a tenant id"), "{err}");
+        }
+        std::fs::write(&path, with("")).expect("write");
+        let old = Settings::load(&path).expect("an older file");
+        assert_eq!(old.registries[0].tenant, None);
+        let guid = "7c1e2d3f-0000-4000-8000-000000000002";
+        std::fs::write(&path, with(&format!("tenant = \"{guid}\"\n"))).expect("write");
+        let found = Settings::load(&path).expect("a GUID");
+        assert_eq!(found.registries[0].tenant.as_deref(), Some(guid));
+        found.save(&path).expect("save");
+        assert_eq!(Settings::load(&path).expect("again"), found);
     }
 
     #[test]

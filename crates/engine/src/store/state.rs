@@ -47,6 +47,40 @@ pub struct IdentityState {
     /// sessions end this long after the interactive sign-in (the forecast of a session's end uses it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sign_in_frequency_secs: Option<i64>,
+    /// The tenants of a person's account (home and guest), keyed by tenant GUID (lower case),
+    /// as ARM listed them last (at discovery and sign-in), and what each demands.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tenants: BTreeMap<String, TenantState>,
+}
+
+/// What is remembered about one tenant of an account.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct TenantState {
+    /// Its display name, as ARM said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// Its default domain, as ARM said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_domain: Option<String>,
+    /// Set when this tenant alone demanded an interactive sign-in there (MFA, Conditional
+    /// Access): its registries wait for a sign-in to it; the account's other tenants do not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_in_required: Option<StoredError>,
+    /// The login servers discovery last listed in this tenant (adding one of them records
+    /// its tenant).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub registries: std::collections::BTreeSet<String>,
+}
+
+impl TenantState {
+    /// How the tenant is named to the user: its display name, else its domain, else `id`.
+    pub fn name_or<'a>(&'a self, id: &'a str) -> &'a str {
+        self.display_name
+            .as_deref()
+            .or(self.default_domain.as_deref())
+            .unwrap_or(id)
+    }
 }
 
 impl IdentityState {

@@ -1,5 +1,5 @@
-//! Entra access tokens in memory: one per identity and audience, shared by every registry that
-//! uses them, fetched once even when many registries ask at the same moment.
+//! Entra access tokens in memory: one per identity, tenant and audience, shared by every
+//! registry that uses them, fetched once even when many registries ask at the same moment.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -30,7 +30,7 @@ type SharedSlot = Arc<tokio::sync::Mutex<Slot>>;
 /// The cache.
 #[derive(Default)]
 pub struct TokenCache {
-    slots: Mutex<HashMap<(String, Audience), SharedSlot>>,
+    slots: Mutex<HashMap<(String, String, Audience), SharedSlot>>,
 }
 
 impl TokenCache {
@@ -39,11 +39,12 @@ impl TokenCache {
         Self::default()
     }
 
-    /// The cached token for `(identity, audience)`, or the result of `fetch`, which runs at most
-    /// once at a time per key.
+    /// The cached token for `(identity, tenant, audience)` (`tenant` `None`: the identity's
+    /// own), or the result of `fetch`, which runs at most once at a time per key.
     pub async fn get_or_fetch<F, Fut>(
         &self,
         identity: &str,
+        tenant: Option<&str>,
         audience: Audience,
         now: DateTime<Utc>,
         fetch: F,
@@ -55,7 +56,11 @@ impl TokenCache {
         let slot = {
             let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
             slots
-                .entry((identity.to_ascii_lowercase(), audience))
+                .entry((
+                    identity.to_ascii_lowercase(),
+                    tenant.unwrap_or_default().to_ascii_lowercase(),
+                    audience,
+                ))
                 .or_default()
                 .clone()
         };
@@ -90,7 +95,16 @@ impl TokenCache {
         self.slots
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .retain(|(i, _), _| *i != id);
+            .retain(|(i, _, _), _| *i != id);
+    }
+
+    /// Forgets an identity's tokens for one tenant (after a sign-in to that tenant).
+    pub fn forget_tenant(&self, identity: &str, tenant: &str) {
+        let (id, tenant) = (identity.to_ascii_lowercase(), tenant.to_ascii_lowercase());
+        self.slots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|(i, t, _), _| *i != id || *t != tenant);
     }
 }
 
@@ -118,16 +132,35 @@ mod tests {
             Ok(token(60))
         };
         let results = futures::future::join_all(
-            (0..20).map(|_| cache.get_or_fetch("App", Audience::Acr, Utc::now(), fetch)),
+            (0..20).map(|_| cache.get_or_fetch("App", None, Audience::Acr, Utc::now(), fetch)),
         )
         .await;
         assert!(results.iter().all(Result::is_ok));
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         cache
-            .get_or_fetch("app", Audience::Arm, Utc::now(), fetch)
+            .get_or_fetch("app", None, Audience::Arm, Utc::now(), fetch)
             .await
             .expect("arm");
         assert_eq!(calls.load(Ordering::SeqCst), 2, "one token per audience");
+        cache
+            .get_or_fetch("app", Some("T2"), Audience::Arm, Utc::now(), fetch)
+            .await
+            .expect("other tenant");
+        assert_eq!(calls.load(Ordering::SeqCst), 3, "one token per tenant");
+        cache.forget_tenant("App", "t2");
+        cache
+            .get_or_fetch("app", Some("t2"), Audience::Arm, Utc::now(), fetch)
+            .await
+            .expect("other tenant again");
+        cache
+            .get_or_fetch("app", None, Audience::Arm, Utc::now(), fetch)
+            .await
+            .expect("home kept");
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            4,
+            "only that tenant's forgotten"
+        );
     }
 
     // On a paused clock: a failure is shared for a few seconds, which must not run out between
@@ -136,7 +169,9 @@ mod tests {
     async fn nearly_expired_tokens_are_renewed_and_failures_shared() {
         let cache = TokenCache::new();
         cache
-            .get_or_fetch("a", Audience::Acr, Utc::now(), || async { Ok(token(4)) })
+            .get_or_fetch("a", None, Audience::Acr, Utc::now(), || async {
+                Ok(token(4))
+            })
             .await
             .expect("first");
         let calls = AtomicUsize::new(0);
@@ -146,13 +181,13 @@ mod tests {
         };
         assert!(
             cache
-                .get_or_fetch("a", Audience::Acr, Utc::now(), failing)
+                .get_or_fetch("a", None, Audience::Acr, Utc::now(), failing)
                 .await
                 .is_err()
         );
         assert!(
             cache
-                .get_or_fetch("a", Audience::Acr, Utc::now(), failing)
+                .get_or_fetch("a", None, Audience::Acr, Utc::now(), failing)
                 .await
                 .is_err()
         );
@@ -160,7 +195,9 @@ mod tests {
         cache.forget("A");
         assert!(
             cache
-                .get_or_fetch("a", Audience::Acr, Utc::now(), || async { Ok(token(60)) })
+                .get_or_fetch("a", None, Audience::Acr, Utc::now(), || async {
+                    Ok(token(60))
+                })
                 .await
                 .is_ok()
         );

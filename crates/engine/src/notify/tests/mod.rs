@@ -3,6 +3,7 @@
 mod admin;
 mod incidents;
 mod policy;
+mod tenants;
 mod text;
 
 use chrono::{DateTime, TimeDelta, Utc};

@@ -42,6 +42,7 @@ fn registry(name: &str, identity: &str) -> RegistryConfig {
         admin_username: None,
         arm_id: None,
         trusted_custom_domain: false,
+        tenant: None,
     }
 }
 

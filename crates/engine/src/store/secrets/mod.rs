@@ -307,6 +307,31 @@ pub fn refresh_token_key(authority: &str, identity: &str) -> String {
     )
 }
 
+/// The keyring key of the refresh token of a user's sign-in at one tenant of their account (a
+/// tenant that demanded its own interactive sign-in: MFA, Conditional Access). Its own prefix:
+/// no identity id can make it collide with [`refresh_token_key`].
+pub fn tenant_refresh_token_key(authority: &str, identity: &str, tenant: &str) -> String {
+    format!(
+        "tenant-refresh-token/{}/{}/{}",
+        authority_part(authority),
+        tenant.to_ascii_lowercase(),
+        identity.to_ascii_lowercase()
+    )
+}
+
+/// Where the refresh token of a sign-in at `tenant` lives, beside the account's own
+/// (`source`): the keyring, or a user-only file next to the account's token file.
+pub fn tenant_refresh_token_source(source: &SecretSource, tenant: &str) -> SecretSource {
+    match source {
+        SecretSource::File(path) => {
+            let mut name = path.as_os_str().to_owned();
+            name.push(format!(".tenant-{}", tenant.to_ascii_lowercase()));
+            SecretSource::File(name.into())
+        }
+        other => other.clone(),
+    }
+}
+
 /// The key of a client secret as versions before authority binding stored it (only read once,
 /// to move it under [`client_secret_key`], and deleted on sign-out).
 pub fn legacy_client_secret_key(tenant: &str, client_id: &str) -> String {

@@ -18,6 +18,9 @@ use crate::secret::{Secret, redact_url};
 use crate::text;
 
 const SUBSCRIPTIONS_API: &str = "2022-12-01";
+
+mod tenants;
+pub use tenants::ArmTenant;
 /// Whether ARM refused a request for its `api-version` (HTTP 400 with one of the codes ARM
 /// gives an unknown or retired version), as [`Arm::explain`] words it; any other failure,
 /// a hostile `nextLink` above all, is not a reason to ask again.
