@@ -4,6 +4,7 @@
 
 #[macro_use]
 mod snapshot;
+mod acr_token;
 mod admin;
 mod cli;
 mod daemon;

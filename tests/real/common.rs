@@ -65,3 +65,45 @@ pub fn says_denied(run: &Run) -> bool {
         .iter()
         .any(|w| text.contains(w))
 }
+
+/// Another identity (AcrPush, Basic credentials appId:secret, as ACR takes) pushes a one-file
+/// image (`app.txt` = `v1`) to `remote`. Returns its Docker config folder and the image.
+pub fn seed_image(
+    w: &World,
+    clients: &acr_tray_tests::real::clients::Clients,
+    reg: &RealRegistry,
+    work: &std::path::Path,
+    remote: &str,
+) -> (tempfile::TempDir, acr_tray_tests::real::oci::OciImage) {
+    let pusher = w.service_principal();
+    w.fake
+        .assign_role(reg.name(), &pusher.object_id, fake_azure::Role::AcrPush);
+    let seed = basic_auth_config(&reg.login_server, &pusher.client_id, &pusher.secret);
+    let image =
+        acr_tray_tests::real::oci::OciImage::build(&work.join("v1"), "1", "app.txt", b"v1\n");
+    ok(
+        clients.skopeo_copy(seed.path(), &image.reference(), remote),
+        reg,
+    );
+    (seed, image)
+}
+
+/// A push to `remote` through Docker's config in `docker` is refused by the registry, and
+/// nothing arrives (as the seeding identity, through `seed`, sees).
+#[track_caller]
+pub fn push_is_refused(
+    clients: &acr_tray_tests::real::clients::Clients,
+    docker: &std::path::Path,
+    seed: &std::path::Path,
+    remote: &str,
+    work: &std::path::Path,
+) {
+    let v2 = acr_tray_tests::real::oci::OciImage::build(&work.join("v2"), "2", "app.txt", b"v2\n");
+    let push = clients
+        .skopeo_copy(docker, &v2.reference(), remote)
+        .expect_failure();
+    assert!(says_denied(&push), "{push}");
+    eprintln!("the push was refused:\n{}", push.stderr);
+    let missing = clients.skopeo_inspect(seed, remote, false);
+    assert!(!missing.ok(), "nothing was pushed: {missing}");
+}

@@ -5,6 +5,7 @@
 //! Harness: `tests/support/real.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod acr_token;
 mod common;
 mod docker_cli;
 mod guest;

@@ -7,7 +7,10 @@ use acr_tray_tests::{World, ZERO_GUID};
 use fake_azure::Role;
 use serde_json::json;
 
-use crate::common::{basic_auth_config, ok, pulled_files, refresh_into_docker, says_denied};
+use crate::common::{
+    basic_auth_config, ok, pulled_files, push_is_refused, refresh_into_docker, says_denied,
+    seed_image,
+};
 
 #[test]
 fn acr_push_identity_pushes_and_pulls_with_skopeo() {
@@ -96,16 +99,7 @@ fn acr_pull_identity_pulls_but_cannot_push() {
     let work = tempfile::tempdir().unwrap();
     let remote = |tag: &str| format!("docker://{}/team/app:{tag}", reg.login_server);
 
-    // Another identity seeds the repository with Basic credentials (appId:secret, as ACR takes).
-    let pusher = w.service_principal();
-    w.fake
-        .assign_role(reg.name(), &pusher.object_id, Role::AcrPush);
-    let seed = basic_auth_config(&reg.login_server, &pusher.client_id, &pusher.secret);
-    let image = OciImage::build(&work.path().join("v1"), "1", "app.txt", b"v1\n");
-    ok(
-        clients.skopeo_copy(seed.path(), &image.reference(), &remote("1")),
-        &reg,
-    );
+    let (seed, image) = seed_image(&w, &clients, &reg, work.path(), &remote("1"));
 
     // The puller goes through ACR Tray.
     let sp = w.service_principal();
@@ -120,14 +114,7 @@ fn acr_pull_identity_pulls_but_cannot_push() {
         vec![("app.txt".to_owned(), b"v1\n".to_vec())]
     );
 
-    let v2 = OciImage::build(&work.path().join("v2"), "2", "app.txt", b"v2\n");
-    let push = clients
-        .skopeo_copy(docker, &v2.reference(), &remote("2"))
-        .expect_failure();
-    assert!(says_denied(&push), "{push}");
-    eprintln!("the AcrPull identity's push was refused:\n{}", push.stderr);
-    let missing = clients.skopeo_inspect(seed.path(), &remote("2"), false);
-    assert!(!missing.ok(), "nothing was pushed: {missing}");
+    push_is_refused(&clients, docker, seed.path(), &remote("2"), work.path());
 }
 
 #[test]

@@ -58,6 +58,14 @@ pub fn registry_add_admin(name: &str, user: &str) -> Vec<String> {
     argv
 }
 
+/// `registry add NAME --acr-token TOKEN --password-stdin [--identity ID]`: an ACR token, its
+/// password on stdin, watched by the identity if one is given.
+pub fn registry_add_acr_token(name: &str, token: &str, identity: Option<&str>) -> Vec<String> {
+    let mut argv = registry_add(name, identity);
+    argv.extend(words(&["--acr-token", token, "--password-stdin"]));
+    argv
+}
+
 /// The words of a command line as `&str`s, as the harnesses' `cli` takes them.
 pub fn strs(argv: &[String]) -> Vec<&str> {
     argv.iter().map(String::as_str).collect()

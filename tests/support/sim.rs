@@ -10,6 +10,7 @@ use std::time::Duration;
 use acr_tray_cli::CliWords;
 use acr_tray_engine::CollectNotifications;
 use acr_tray_engine::HttpOptions;
+use acr_tray_engine::Notification;
 use acr_tray_engine::Scheduler;
 use acr_tray_engine::{Clock, FixedClock, TokioClock};
 use acr_tray_engine::{CollectEvents, Event};
@@ -275,6 +276,27 @@ impl Sim {
     /// Lets `d` of simulated time pass.
     pub async fn pass(&self, d: TimeDelta) {
         tokio::time::sleep(d.to_std().unwrap()).await;
+    }
+}
+
+/// Notifications shown since the last call.
+pub struct Seen(pub usize);
+
+impl Seen {
+    /// The one notification shown since the last call (panics unless exactly one was).
+    #[track_caller]
+    pub fn one(&mut self, sim: &Sim) -> Notification {
+        let shown = self.take(sim);
+        assert_eq!(shown.len(), 1, "{shown:#?}");
+        shown.into_iter().next().unwrap()
+    }
+
+    /// Every notification shown since the last call.
+    pub fn take(&mut self, sim: &Sim) -> Vec<Notification> {
+        let all = sim.notifier.notifications();
+        let fresh = all[self.0..].to_vec();
+        self.0 = all.len();
+        fresh
     }
 }
 

@@ -146,7 +146,31 @@ identity: string, } | { "kind": "adminPassword",
 /**
  * The admin user name.
  */
-username: string, };
+username: string, } | { "kind": "acrToken", 
+/**
+ * The token's name.
+ */
+token: string, 
+/**
+ * The identity that reads the token in ARM to watch it (`None`: not watched).
+ */
+watchedBy: string | null, 
+/**
+ * Whether the token is enabled, as last read (`None`: not read).
+ */
+enabled: boolean | null, 
+/**
+ * The soonest expiry among the watched passwords (`None`: none expires, or not read).
+ */
+passwordExpiry: string | null, 
+/**
+ * Which password that is (`password1` or `password2`).
+ */
+expiringPassword: string | null, 
+/**
+ * Why the expiry is not watched, and what would watch it (`None` when it is).
+ */
+notWatched: string | null, };
 
 /**
  * A registry's health.
@@ -436,7 +460,20 @@ username: string,
 /**
  * The password.
  */
-password: string, };
+password: string, } | { "kind": "acrToken", 
+/**
+ * The token's name.
+ */
+token: string, 
+/**
+ * The password.
+ */
+password: string, 
+/**
+ * The identity that reads the token in Azure to watch its expiry and status (none:
+ * not watched).
+ */
+watchedBy: string | null, };
 
 /**
  * Add a registry.

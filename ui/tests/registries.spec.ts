@@ -111,6 +111,58 @@ test("adding by name with an identity, and a rejected add shows message and hint
   await expect(page.locator("#status")).toHaveText("missingreg2 added.");
 });
 
+test("an ACR token is added with its name and password, which leave the form at once", async ({ page, open }) => {
+  await open();
+  await reply(page, "add_registry", {
+    err: { code: "invalidInput", message: "teamreg.azurecr.io refused the ACR token pull-token with this password", hint: null, at: NOW },
+  });
+  const field = await openAdd(page);
+  await field.fill("teamreg");
+  await page.getByLabel("Sign in with").selectOption({ label: "ACR token, name and password" });
+  const name = page.getByLabel("Token name");
+  const password = page.getByLabel("Token password");
+  // Checked before anything is sent: a well-formed name, and a password.
+  await name.fill("tok");
+  await password.fill("s3cret-pw");
+  await page.locator("#add-submit").click();
+  await expect(page.locator("#form-error")).toContainText("5–50 letters, digits and hyphens");
+  await name.fill("pull-token");
+  await password.fill("");
+  await page.locator("#add-submit").click();
+  await expect(page.locator("#form-error")).toContainText("one of the token's passwords");
+  expect((await calls(page)).filter((c) => c.cmd === "add_registry")).toEqual([]);
+
+  // The first account reads the token in Azure unless "Nobody" is picked.
+  await expect(page.getByLabel("Warn before its password expires, reading it with")).toHaveValue("user-dana");
+  await password.fill("s3cret-pw");
+  await page.locator("#add-submit").click();
+  await expect(page.locator("#name-error")).toContainText("refused the ACR token pull-token");
+  await expect(password).toHaveValue("");
+  await page.getByLabel("Warn before its password expires, reading it with").selectOption({ label: "Nobody: do not watch its expiry" });
+  await password.fill("s3cret-pw2");
+  await reply(page, "add_registry", { ok: { name: "teamreg" } });
+  await password.press("Enter");
+  await expect(page.locator("#add-dialog")).toHaveCount(0);
+  await expect(page.locator("#status")).toHaveText("teamreg added.");
+  const sent = (await calls(page)).filter((c) => c.cmd === "add_registry").map((c) => c.args);
+  expect(sent).toEqual([
+    { request: { nameOrLoginServer: "teamreg", signIn: { kind: "acrToken", token: "pull-token", password: "s3cret-pw", watchedBy: "user-dana" }, trustCustomDomain: false } },
+    { request: { nameOrLoginServer: "teamreg", signIn: { kind: "acrToken", token: "pull-token", password: "s3cret-pw2", watchedBy: null }, trustCustomDomain: false } },
+  ]);
+});
+
+test("a registry on an ACR token shows the token and its soonest password expiry", async ({ page, open }) => {
+  const o = overview();
+  const [first] = o.registries;
+  o.registries.push(
+    { ...first, name: "teamreg", loginServer: "teamreg.azurecr.io", signIn: { kind: "acrToken", token: "pull-token", watchedBy: "user-dana", enabled: true, passwordExpiry: "2026-03-24T10:00:00Z", expiringPassword: "password1", notWatched: null }, role: null, roleName: null, adminAccount: null },
+    { ...first, name: "otherreg", loginServer: "otherreg.azurecr.io", signIn: { kind: "acrToken", token: "push-token", watchedBy: null, enabled: null, passwordExpiry: null, expiringPassword: null, notWatched: "No identity reads this token in Azure." }, role: null, roleName: null, adminAccount: null },
+  );
+  await open({ overview: o });
+  await expect(page.locator('[data-registry="teamreg"] .facts')).toContainText("ACR token “pull-token”, password1 expires 2026-03-24");
+  await expect(page.locator('[data-registry="otherreg"] .facts')).toContainText("ACR token “push-token”, expiry not watched");
+});
+
 test("discovered registries: searchable, added ones marked, picking fills the form", async ({ page, open }) => {
   await open();
   await openAdd(page);

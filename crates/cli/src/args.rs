@@ -264,9 +264,25 @@ pub enum RegistryCommand {
         /// With --admin: the admin user name (the password comes from --password-stdin).
         #[arg(long, requires = "admin", requires = "password_stdin")]
         username: Option<String>,
-        /// With --admin --username: read the admin password from stdin (kept in the OS keyring).
-        #[arg(long, requires = "username")]
+        /// With --admin --username, or --acr-token: read the password from stdin (kept in the
+        /// OS keyring).
+        #[arg(long)]
         password_stdin: bool,
+        /// Sign in with an ACR token (a scope map's repository permissions, `az acr token`):
+        /// its name; one of its passwords comes from --password-stdin. With --identity, that
+        /// identity (Reader on the registry) reads the token in Azure to warn before its
+        /// password expires and when it is disabled.
+        #[arg(
+            long,
+            value_name = "TOKEN_NAME",
+            conflicts_with = "admin",
+            requires = "password_stdin"
+        )]
+        acr_token: Option<String>,
+        /// With --acr-token: which of the token's passwords is given (password1 or password2);
+        /// without it, every password that expires is watched.
+        #[arg(long, value_name = "NAME", requires = "acr_token", value_parser = ["password1", "password2"])]
+        password_name: Option<String>,
         /// Allow a login server outside the cloud's ACR suffix (a custom domain you own):
         /// Entra tokens will be sent to it.
         #[arg(long)]

@@ -4,12 +4,13 @@ use std::io::{Read, Write};
 
 use acr_tray_engine::AZURE_CLI_CLIENT_ID;
 use acr_tray_engine::interactive::DeviceCodePrompt;
+use acr_tray_engine::{
+    AcrTokenSignIn, LoginPrompt, RegistrySignIn, SecretStorage, ServicePrincipalLogin,
+    SpCredential, TokenPassword, UserLogin,
+};
 use acr_tray_engine::{CloudName, CloudSettings};
 use acr_tray_engine::{Engine, EngineOptions, Error, Secret};
 use acr_tray_engine::{LoginMethod, SystemBrowser, default_login_method};
-use acr_tray_engine::{
-    LoginPrompt, RegistrySignIn, SecretStorage, ServicePrincipalLogin, SpCredential, UserLogin,
-};
 
 use crate::args::{CloudCommand, CloudSetArgs, Command, DockerCommand, LoginArgs, RegistryCommand};
 use crate::output;
@@ -370,12 +371,26 @@ async fn registry(engine: &mut Engine, cmd: RegistryCommand, io: &mut Io) -> Res
             trust_custom_domain,
             admin,
             username,
-            password_stdin: _,
+            password_stdin,
+            acr_token,
+            password_name,
         } => {
-            let sign_in = match (admin, username) {
-                (false, _) => RegistrySignIn::Identity(identity),
-                (true, None) => RegistrySignIn::AdminArm(identity),
-                (true, Some(username)) => RegistrySignIn::AdminPassword {
+            if password_stdin && username.is_none() && acr_token.is_none() {
+                return Err(Error::invalid_input(
+                    "--password-stdin goes with --admin --username or with --acr-token",
+                    "",
+                ));
+            }
+            let sign_in = match (admin, username, acr_token) {
+                (_, _, Some(token)) => RegistrySignIn::AcrToken(AcrTokenSignIn {
+                    token,
+                    password: read_secret(&mut io.stdin)?,
+                    password_name: password_name.as_deref().and_then(TokenPassword::parse),
+                    identity,
+                }),
+                (false, _, None) => RegistrySignIn::Identity(identity),
+                (true, None, None) => RegistrySignIn::AdminArm(identity),
+                (true, Some(username), None) => RegistrySignIn::AdminPassword {
                     username,
                     password: read_secret(&mut io.stdin)?,
                 },
@@ -390,7 +405,15 @@ async fn registry(engine: &mut Engine, cmd: RegistryCommand, io: &mut Io) -> Res
                     r.login_server
                 );
             }
-            if r.auth != acr_tray_engine::RegistryAuth::Identity {
+            if r.auth == acr_tray_engine::RegistryAuth::AcrToken && r.identity.is_none() {
+                let _ = writeln!(
+                    io.stderr,
+                    "note: the token's password expiry is not watched; add it with --identity ID (an identity with Reader on the registry) to be warned 14 days and 1 day before it expires"
+                );
+            } else if !matches!(
+                r.auth,
+                acr_tray_engine::RegistryAuth::Identity | acr_tray_engine::RegistryAuth::AcrToken
+            ) {
                 let _ = writeln!(
                     io.stderr,
                     "note: the admin account is shared by everyone who has its password; Microsoft recommends keeping it disabled and using Entra identities"

@@ -281,6 +281,24 @@ fn text_line(event: &Event, now: DateTime<Local>) -> String {
             };
             format!("admin {password} of {registry} ({login_server}) regenerated; {effect}")
         }
+        Event::AcrTokenPasswordExpiring {
+            registry,
+            login_server,
+            token,
+            password,
+            expires_at,
+            ..
+        } => format!(
+            "{password} of the ACR token {token} of {registry} ({login_server}) expires {}; generate a new one (`az acr token credential generate -r {registry} -n {token} --{password}`) and give it with `acr-tray-cli registry add {registry} --acr-token {token} --password-stdin`",
+            expires_at.with_timezone(&Local).format("%Y-%m-%d %H:%M")
+        ),
+        Event::AcrTokenDisabled {
+            registry,
+            login_server,
+            token,
+        } => format!(
+            "the ACR token {token} of {registry} ({login_server}) was disabled: Docker can no longer log in with it (`az acr token update -r {registry} -n {token} --status enabled`)"
+        ),
     };
     format!("{time} {body}")
 }

@@ -71,6 +71,10 @@ pub struct RegistryJson<'a> {
     identity: Option<&'a str>,
     auth: RegistryAuth,
     admin_username: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    acr_token: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    acr_token_password: Option<&'static str>,
     trusted_custom_domain: bool,
 }
 
@@ -82,6 +86,8 @@ impl<'a> From<&'a RegistryConfig> for RegistryJson<'a> {
             identity: r.identity.as_deref(),
             auth: r.auth,
             admin_username: r.admin_username.as_deref(),
+            acr_token: r.acr_token.as_deref(),
+            acr_token_password: r.acr_token_password.map(|p| p.as_str()),
             trusted_custom_domain: r.trusted_custom_domain,
         }
     }
@@ -207,6 +213,9 @@ pub struct RegistryStatusJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     role_name: Option<&'static str>,
     admin_account: Option<AdminAccountJson<'a>>,
+    /// The ACR token it signs in with and what its watch saw (absent for other sign-ins).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    acr_token: Option<AcrTokenJson<'a>>,
     last_error: Option<LastErrorJson<'a>>,
     /// The registry's tenant, where it is worth naming (another tenant than its identity's,
     /// or an account with several); absent otherwise.
@@ -215,6 +224,19 @@ pub struct RegistryStatusJson<'a> {
     /// That tenant's display name (or domain), when ARM listed it.
     #[serde(skip_serializing_if = "Option::is_none")]
     tenant_name: Option<&'a str>,
+}
+
+/// An ACR token as last seen.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AcrTokenJson<'a> {
+    token: &'a str,
+    watched_by: Option<&'a str>,
+    enabled: Option<bool>,
+    password_expiry: Option<DateTime<Utc>>,
+    expiring_password: Option<&'static str>,
+    checked_at: Option<DateTime<Utc>>,
+    not_watched: Option<&'a str>,
 }
 
 /// The admin account as last seen.
@@ -265,6 +287,19 @@ impl<'a> From<&'a RegistryStatus> for RegistryStatusJson<'a> {
                 checked_at: a.checked_at,
                 passwords_watched: a.passwords_readable,
                 not_watched: a.not_watched.as_deref(),
+            }),
+            acr_token: s.acr_token.as_ref().map(|t| {
+                let watch = t.watch.as_ref();
+                let soonest = watch.and_then(|w| w.soonest_expiry());
+                AcrTokenJson {
+                    token: &t.token,
+                    watched_by: t.watched_by.as_deref(),
+                    enabled: watch.and_then(|w| w.enabled),
+                    password_expiry: soonest.map(|(_, at)| at),
+                    expiring_password: soonest.map(|(p, _)| p.as_str()),
+                    checked_at: watch.and_then(|w| w.checked_at),
+                    not_watched: watch.and_then(|w| w.not_watched.as_deref()),
+                }
             }),
             last_error: s.last_error.as_ref().map(LastErrorJson::from),
             tenant: s.tenant.as_deref(),

@@ -480,6 +480,9 @@ pub fn status(out: &mut Out, engine: &Engine, as_json: bool) {
             };
             let _ = writeln!(out, "  admin account: {line}");
         }
+        if let Some(token) = &s.acr_token {
+            let _ = writeln!(out, "  acr token:     {}", acr_token_line(token, now));
+        }
         if let Some(e) = &s.last_error {
             let _ = writeln!(out, "  last error:    {} ({})", e.message, when(e.at, now));
             if let Some(h) = e.hint.as_ref().map(crate::words::say) {
@@ -487,6 +490,33 @@ pub fn status(out: &mut Out, engine: &Engine, as_json: bool) {
             }
         }
     }
+}
+
+/// An ACR token and what its watch saw: status, the soonest password expiry, or why it is not
+/// watched and what would watch it.
+fn acr_token_line(token: &acr_tray_engine::AcrTokenStatus, now: DateTime<Utc>) -> String {
+    let name = &token.token;
+    let Some(by) = &token.watched_by else {
+        return format!(
+            "{name} (expiry not watched: add the registry again with --identity ID, an identity with Reader on it)"
+        );
+    };
+    let Some(watch) = &token.watch else {
+        return format!("{name} (watched by {by}; not read yet)");
+    };
+    if let Some(why) = &watch.not_watched {
+        return format!("{name} (not watched: {why})");
+    }
+    let status = match watch.enabled {
+        Some(true) => "enabled",
+        Some(false) => "disabled",
+        None => "status unknown",
+    };
+    let expiry = match watch.soonest_expiry() {
+        Some((password, at)) => format!("{password} expires {}", when(at, now)),
+        None => "no password expires".to_owned(),
+    };
+    format!("{name}, {status}; {expiry} (watched by {by})")
 }
 
 pub fn doctor(out: &mut Out, report: &acr_tray_engine::DoctorReport, as_json: bool, fixed: bool) {

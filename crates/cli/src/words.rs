@@ -43,6 +43,9 @@ impl CliWords {
                 SignInAs::Admin { username } => format!(
                     "{PROGRAM} registry add {registry} --admin --username {username} --password-stdin"
                 ),
+                SignInAs::AcrToken { token } => format!(
+                    "{PROGRAM} registry add {registry} --acr-token {token} --password-stdin"
+                ),
             },
             Action::AddRegistry => format!("{PROGRAM} registry add NAME"),
             Action::TrustCustomDomain { host } => {

@@ -111,6 +111,33 @@ pub enum Event {
         /// The new password is the one ACR Tray uses, and it was written into Docker's config.
         written_to_docker: bool,
     },
+    /// A password of the ACR token a registry signs in with expires within `within_days`
+    /// (14, then 1): once each per expiry, from the token's ARM resource.
+    #[serde(rename_all = "camelCase")]
+    AcrTokenPasswordExpiring {
+        /// Short name.
+        registry: String,
+        /// Login server.
+        login_server: String,
+        /// The token's name.
+        token: String,
+        /// Which password: `password1` or `password2` (never its value).
+        password: String,
+        /// When it expires.
+        expires_at: DateTime<Utc>,
+        /// The threshold crossed, in days.
+        within_days: u32,
+    },
+    /// The ACR token a registry signs in with was disabled: none of its passwords logs in.
+    #[serde(rename_all = "camelCase")]
+    AcrTokenDisabled {
+        /// Short name.
+        registry: String,
+        /// Login server.
+        login_server: String,
+        /// The token's name.
+        token: String,
+    },
 }
 
 impl Event {
@@ -122,7 +149,9 @@ impl Event {
             | Self::Recovered { login_server, .. }
             | Self::AdminEnabled { login_server, .. }
             | Self::AdminDisabled { login_server, .. }
-            | Self::AdminPasswordRegenerated { login_server, .. } => login_server,
+            | Self::AdminPasswordRegenerated { login_server, .. }
+            | Self::AcrTokenPasswordExpiring { login_server, .. }
+            | Self::AcrTokenDisabled { login_server, .. } => login_server,
             Self::SignInRequired { identity, .. }
             | Self::SignedIn { identity }
             | Self::SessionExpiringSoon { identity, .. } => identity,
@@ -133,7 +162,8 @@ impl Event {
 /// What a backoff or a notification incident is about, as a key: the scheduler backs off per
 /// registry and per identity, and the notification policy keeps its incidents (and
 /// `notifications.json`) under the same keys. Its text — `registry:<login server>`,
-/// `identity:<id>`, `admin:<login server>`, `session:<id>` — is the stored form.
+/// `identity:<id>`, `admin:<login server>`, `acr-token:<login server>`, `session:<id>` — is
+/// the stored form.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SubjectKey {
     /// A registry, by login server: its refresh fails.
@@ -142,6 +172,8 @@ pub enum SubjectKey {
     Identity(String),
     /// A registry's admin account, by login server.
     Admin(String),
+    /// The ACR token a registry signs in with, by login server.
+    AcrToken(String),
     /// An identity's session, which a sign-in-frequency policy will end.
     Session(String),
 }
@@ -152,6 +184,7 @@ impl std::fmt::Display for SubjectKey {
             Self::Registry(login_server) => write!(f, "registry:{login_server}"),
             Self::Identity(id) => write!(f, "identity:{id}"),
             Self::Admin(login_server) => write!(f, "admin:{login_server}"),
+            Self::AcrToken(login_server) => write!(f, "acr-token:{login_server}"),
             Self::Session(id) => write!(f, "session:{id}"),
         }
     }

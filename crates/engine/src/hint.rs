@@ -146,6 +146,11 @@ pub enum SignInAs {
         /// The admin user name.
         username: String,
     },
+    /// An ACR token, with a password the user gives again.
+    AcrToken {
+        /// The token's name.
+        token: String,
+    },
 }
 
 /// How a shell says actions.

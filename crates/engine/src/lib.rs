@@ -92,14 +92,15 @@ pub use engine::check::{CheckReport, CredentialSource, RepositoryAction};
 pub use engine::discovery::{DiscoveredRegistry, DiscoveredTenant, Discovery, UnlistedRegistry};
 pub use engine::doctor::{DoctorReport, Severity};
 pub use engine::ops::{
-    LoginPrompt, RegistrySignIn, SecretStorage, ServicePrincipalLogin, SpCredential, UserLogin,
+    AcrTokenSignIn, LoginPrompt, RegistrySignIn, SecretStorage, ServicePrincipalLogin,
+    SpCredential, UserLogin,
 };
 pub use engine::tenants::AccountTenant;
 pub use engine::{Account, Engine, EngineOptions};
 
 // Refreshing, and when.
 pub use refresh::scheduler::Scheduler;
-pub use refresh::{Refreshed, RegistryOutcome, RegistryStatus};
+pub use refresh::{AcrTokenStatus, Refreshed, RegistryOutcome, RegistryStatus};
 pub use schedule::policy::Backoff;
 
 // Azure: clouds, sign-in, registries.
@@ -119,14 +120,14 @@ pub use browser::{
 // What is kept on this machine.
 pub use azure::resource_id::is_tenant_id;
 pub use fsutil::ensure_private_dir;
-pub use store::config::{IdentityConfig, RegistryAuth, RegistryConfig, Settings};
+pub use store::config::{IdentityConfig, RegistryAuth, RegistryConfig, Settings, TokenPassword};
 pub use store::logfile::DailyLog;
 pub use store::paths::Paths;
 pub use store::secrets::{
     KEYRING_SERVICE, KeyringStore, MemoryStore, SecretStore, SplitStore, WINDOWS_UNITS,
-    client_secret_key, legacy_client_secret_key, refresh_token_key,
+    acr_token_password_key, client_secret_key, legacy_client_secret_key, refresh_token_key,
 };
-pub use store::state::{AdminWatchState, StoredError};
+pub use store::state::{AcrTokenWatchState, AdminWatchState, StoredError, WatchedPassword};
 pub use store::token_store::{CachedCredential, TokenStore};
 
 // Docker's credentials.

@@ -3,8 +3,8 @@
 //! written into Docker's config, and is told when its access is gone.
 
 use acr_tray_engine::Event;
-use acr_tray_engine::{Notification, NotificationAction, Urgency};
-use acr_tray_tests::sim::Sim;
+use acr_tray_engine::{NotificationAction, Urgency};
+use acr_tray_tests::sim::{Seen, Sim};
 use base64::Engine as _;
 use chrono::TimeDelta;
 use fake_azure::{RegistrySpec, Role};
@@ -18,26 +18,6 @@ fn docker_basic(sim: &Sim, login_server: &str) -> (String, String) {
         .unwrap();
     let (u, p) = std::str::from_utf8(&raw).unwrap().split_once(':').unwrap();
     (u.to_owned(), p.to_owned())
-}
-
-/// Notifications shown since the last call.
-struct Seen(usize);
-
-impl Seen {
-    /// The one notification shown since the last call (panics unless exactly one was).
-    #[track_caller]
-    fn one(&mut self, sim: &Sim) -> Notification {
-        let shown = self.take(sim);
-        assert_eq!(shown.len(), 1, "{shown:#?}");
-        shown.into_iter().next().unwrap()
-    }
-
-    fn take(&mut self, sim: &Sim) -> Vec<Notification> {
-        let all = sim.notifier.notifications();
-        let fresh = all[self.0..].to_vec();
-        self.0 = all.len();
-        fresh
-    }
 }
 
 #[tokio::test(start_paused = true)]

@@ -552,3 +552,55 @@ async fn check_registry_uses_the_credential_docker_holds() {
     assert_eq!(unknown.code, ErrorCode::InvalidInput, "{unknown:?}");
     service.stop().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_acr_token_added_in_the_window_is_watched_and_shown() {
+    use crate::acr_token::{TOKEN, token_registry};
+    let sim = Sim::start().await;
+    let (sp, service, account) = signed_in_service(&sim).await;
+    let (reg, token) = token_registry(&sim.fake, "tokenapp1", Some(&sp.object_id));
+    let expiry = chrono::DateTime::from_timestamp(sim.now().timestamp() + 30 * 86_400, 0).unwrap();
+    sim.fake.set_acr_token_password_expiry(
+        &reg.name,
+        TOKEN,
+        fake_azure::PasswordName::Password2,
+        Some(expiry),
+    );
+    let added = service
+        .add_registry(AddRegistry {
+            name_or_login_server: reg.name.clone(),
+            sign_in: RegistrySignInInput::AcrToken {
+                token: TOKEN.into(),
+                password: token.passwords[1].clone(),
+                watched_by: Some(account.id.clone()),
+            },
+            trust_custom_domain: false,
+        })
+        .await
+        .unwrap();
+    assert!(matches!(added.sign_in, RegistrySignInView::AcrToken { .. }));
+    let shown = until(&service, "the token's expiry is shown", |o| {
+        o.registries.iter().any(|r| {
+            r.health == RegistryHealth::Ok
+                && matches!(
+                    &r.sign_in,
+                    RegistrySignInView::AcrToken {
+                        password_expiry: Some(_),
+                        ..
+                    }
+                )
+        })
+    })
+    .await;
+    assert_eq!(
+        shown.registries[0].sign_in,
+        RegistrySignInView::AcrToken {
+            token: TOKEN.into(),
+            watched_by: Some(account.id),
+            enabled: Some(true),
+            password_expiry: Some(expiry),
+            expiring_password: Some("password2".into()),
+            not_watched: None,
+        }
+    );
+}

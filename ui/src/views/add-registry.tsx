@@ -1,6 +1,7 @@
 // Adding a registry: typed (validated while typing against the cloud's registry suffix) or picked
-// from what an identity can list through ARM. The admin password, if typed, is read from the
-// input once at submit, sent with the one add_registry call, and the input is emptied at once.
+// from what an identity can list through ARM. The admin password or an ACR token's password, if
+// typed, is read from the input once at submit, sent with the one add_registry call, and the
+// input is emptied at once.
 import { useMemo, useRef, useState } from "preact/hooks";
 import * as api from "../api";
 import type { DiscoveredRegistry, Discovery, Overview, RegistrySignInInput, RegistryView } from "../bindings";
@@ -17,6 +18,7 @@ type Props = { overview: Overview; onClose: () => void; existing?: RegistryView 
  * account (the way off the admin account), else the admin password. */
 function firstChoice(overview: Overview, existing?: RegistryView): string {
   if (existing?.signIn.kind === "identity") return `identity:${existing.signIn.identity}`;
+  if (existing?.signIn.kind === "acrToken") return "acrToken";
   const account = overview.accounts[0];
   return account ? `identity:${account.id}` : "adminPassword";
 }
@@ -30,6 +32,9 @@ export function AddRegistryDialog({ overview, onClose, existing }: Props) {
   const [signIn, setSignIn] = useState(firstChoice(overview, existing));
   const [username, setUsername] = useState("");
   const password = useRef<HTMLInputElement>(null);
+  const [tokenName, setTokenName] = useState(existing?.signIn.kind === "acrToken" ? existing.signIn.token : "");
+  const [watcher, setWatcher] = useState(existing?.signIn.kind === "acrToken" ? (existing.signIn.watchedBy ?? "") : (accounts[0]?.id ?? ""));
+  const tokenPassword = useRef<HTMLInputElement>(null);
   const nameRef = useRef<HTMLInputElement>(null);
   const [serverError, setServerError] = useState<api.UiError | null>(null);
   const [formError, setFormError] = useState<string | null>(null);
@@ -66,6 +71,18 @@ export function AddRegistryDialog({ overview, onClose, existing }: Props) {
         return;
       }
       choice = { kind: "adminPassword", username: username.trim(), password: pw };
+    } else if (signIn === "acrToken") {
+      const pw = tokenPassword.current?.value ?? "";
+      const name = tokenName.trim();
+      if (!/^[A-Za-z0-9-]{5,50}$/.test(name)) {
+        setFormError("A token name is 5–50 letters, digits and hyphens.");
+        return;
+      }
+      if (!pw) {
+        setFormError("Enter one of the token's passwords.");
+        return;
+      }
+      choice = { kind: "acrToken", token: name, password: pw, watchedBy: watcher || null };
     } else {
       const [kind, identity] = splitChoice(signIn);
       choice = { kind, identity };
@@ -75,6 +92,7 @@ export function AddRegistryDialog({ overview, onClose, existing }: Props) {
     const call = api.addRegistry({ nameOrLoginServer: input.trim(), signIn: choice, trustCustomDomain: parsed.kind === "custom" && trust });
     // The password has been handed over: it leaves the DOM now, whatever the answer.
     if (password.current) password.current.value = "";
+    if (tokenPassword.current) tokenPassword.current.value = "";
     try {
       const reg = await call;
       announce(existing ? `${reg.name}: sign-in changed.` : `${reg.name} added.`);
@@ -167,6 +185,9 @@ export function AddRegistryDialog({ overview, onClose, existing }: Props) {
                 ))}
                 <option value="adminPassword">Admin account, username and password</option>
               </optgroup>
+              <optgroup label="A token of the registry (scope map)">
+                <option value="acrToken">ACR token, name and password</option>
+              </optgroup>
             </select>
           </div>
           {signIn === "adminPassword" && (
@@ -181,6 +202,35 @@ export function AddRegistryDialog({ overview, onClose, existing }: Props) {
                 <input id="admin-password" type="password" ref={password} autocomplete="off" />
               </div>
             </div>
+          )}
+          {signIn === "acrToken" && (
+            <>
+              <div class="field-row">
+                <div class="field">
+                  <label for="acr-token-name">Token name</label>
+                  <input id="acr-token-name" autocomplete="off" spellcheck={false} value={tokenName} onInput={(e) => setTokenName(e.currentTarget.value)} />
+                </div>
+                <div class="field">
+                  <label for="acr-token-password">Token password</label>
+                  {/* Uncontrolled on purpose: the password never enters component state. */}
+                  <input id="acr-token-password" type="password" ref={tokenPassword} autocomplete="off" />
+                </div>
+              </div>
+              <div class="field">
+                <label for="acr-token-watcher">Warn before its password expires, reading it with</label>
+                <select id="acr-token-watcher" value={watcher} onChange={(e) => setWatcher(e.currentTarget.value)} aria-describedby="acr-token-help">
+                  {accounts.map((a) => (
+                    <option key={a.id} value={a.id}>
+                      {a.label}
+                    </option>
+                  ))}
+                  <option value="">Nobody: do not watch its expiry</option>
+                </select>
+                <p class="field-help" id="acr-token-help">
+                  The account needs Reader on the registry to read the token in Azure. ACR Tray warns 14 days and 1 day before its password expires, and when the token is disabled.
+                </p>
+              </div>
+            </>
           )}
           {formError && (
             <p class="field-error" role="alert" id="form-error">

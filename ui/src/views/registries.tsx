@@ -159,7 +159,7 @@ type CardProps = {
 
 function RegistryCard({ reg, accounts, busy, onRefresh, onRemove, onSignIn, onDisableAdmin, onChangeSignIn }: CardProps) {
   // A registry waiting for a person to sign in: offer that, not a Refresh that can only fail.
-  const identity = reg.signIn.kind === "adminPassword" ? null : reg.signIn.identity;
+  const identity = reg.signIn.kind === "identity" || reg.signIn.kind === "adminArm" ? reg.signIn.identity : null;
   const needsSignIn = reg.health === "signInRequired" && identity !== null && accounts.some((a) => a.id === identity && a.interactive);
   const [tone, label] = busy ? (["busy", "Refreshing"] as const) : registryHealth[reg.health];
   const now = engineNow();
@@ -372,6 +372,13 @@ export function signInLabel(s: RegistrySignInView, accounts: AccountView[]): str
       return `Admin account, read with ${who(s.identity)}`;
     case "adminPassword":
       return `Admin account “${s.username}”`;
+    case "acrToken": {
+      // The day as the engine gives it (UTC), the same in every locale.
+      const expiry = s.passwordExpiry ? `, ${s.expiringPassword ?? "password"} expires ${s.passwordExpiry.slice(0, 10)}` : "";
+      const status = s.enabled === false ? ", disabled" : "";
+      const watched = s.notWatched ? ", expiry not watched" : "";
+      return `ACR token “${s.token}”${status}${expiry}${watched}`;
+    }
   }
 }
 

@@ -176,6 +176,8 @@ fn registries_json() {
                 identity: Some("app".into()),
                 auth: RegistryAuth::Identity,
                 admin_username: None,
+                acr_token: None,
+                acr_token_password: None,
                 arm_id: None,
                 trusted_custom_domain: false,
                 tenant: None,
@@ -186,6 +188,8 @@ fn registries_json() {
                 identity: None,
                 auth: RegistryAuth::AdminPassword,
                 admin_username: Some("beta".into()),
+                acr_token: None,
+                acr_token_password: None,
                 arm_id: None,
                 trusted_custom_domain: true,
                 tenant: None,
@@ -381,6 +385,7 @@ fn registry_status_json() {
         }),
         tenant: Some("7c1e2d3f-0000-4000-8000-000000000002".into()),
         tenant_name: Some("Partner".into()),
+        acr_token: None,
     };
     let bare = RegistryStatus {
         name: "beta".into(),
@@ -394,6 +399,7 @@ fn registry_status_json() {
         admin: None,
         tenant: None,
         tenant_name: None,
+        acr_token: None,
     };
     let statuses = [full, bare];
     let list: Vec<json::RegistryStatusJson<'_>> = statuses.iter().map(Into::into).collect();
@@ -452,4 +458,68 @@ fn cloud_json_shows_a_ca_file_path_that_is_not_utf8() {
     let json = json_of(|out| super::cloud(out, &cloud, true));
     let value: serde_json::Value = serde_json::from_str(&json).expect("json");
     assert_eq!(value["caFile"], "/etc/ca-\u{fffd}.pem");
+}
+
+#[test]
+fn an_acr_token_line_says_its_state_or_why_it_is_not_watched() {
+    use acr_tray_engine::{AcrTokenStatus, AcrTokenWatchState, TokenPassword, WatchedPassword};
+    let now = at("2026-11-23T14:00:00Z");
+    let status = |watched_by: Option<&str>, watch: Option<AcrTokenWatchState>| AcrTokenStatus {
+        token: "pull-token".into(),
+        watched_by: watched_by.map(str::to_owned),
+        watch,
+    };
+    let watched = AcrTokenWatchState {
+        token: Some("pull-token".into()),
+        enabled: Some(true),
+        passwords: [
+            (
+                TokenPassword::Password1,
+                WatchedPassword {
+                    expiry: Some(at("2026-12-23T14:00:00Z")),
+                    notified_within_days: None,
+                },
+            ),
+            (
+                TokenPassword::Password2,
+                WatchedPassword {
+                    expiry: Some(at("2026-12-01T14:00:00Z")),
+                    notified_within_days: Some(14),
+                },
+            ),
+        ]
+        .into(),
+        ..Default::default()
+    };
+    let line = acr_token_line(&status(Some("app"), Some(watched.clone())), now);
+    assert!(
+        line.starts_with("pull-token, enabled; password2 expires ")
+            && line.ends_with("(watched by app)"),
+        "{line}"
+    );
+    let disabled = AcrTokenWatchState {
+        enabled: Some(false),
+        passwords: Default::default(),
+        ..watched
+    };
+    assert_eq!(
+        acr_token_line(&status(Some("app"), Some(disabled)), now),
+        "pull-token, disabled; no password expires (watched by app)"
+    );
+    let refused = AcrTokenWatchState {
+        not_watched: Some("app cannot read the token pull-token in ARM".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        acr_token_line(&status(Some("app"), Some(refused)), now),
+        "pull-token (not watched: app cannot read the token pull-token in ARM)"
+    );
+    assert_eq!(
+        acr_token_line(&status(Some("app"), None), now),
+        "pull-token (watched by app; not read yet)"
+    );
+    assert!(
+        acr_token_line(&status(None, None), now)
+            .contains("expiry not watched: add the registry again with --identity ID")
+    );
 }

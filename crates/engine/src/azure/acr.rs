@@ -426,6 +426,7 @@ pub async fn basic_login_works(
     challenge: &Challenge,
     username: &str,
     password: &Secret,
+    what: &str,
 ) -> Result<bool> {
     let url = challenge.realm.clone();
     let resp = http
@@ -438,7 +439,7 @@ pub async fn basic_login_works(
         .send()
         .await
         .map_err(|e| Error::Network {
-            what: "checking the admin account".to_owned(),
+            what: what.to_owned(),
             url: redact_url(url.as_str()),
             detail: http::describe(e),
             retry_after: None,
@@ -447,7 +448,7 @@ pub async fn basic_login_works(
         200 => Ok(true),
         401 | 403 => Ok(false),
         status => Err(Error::Network {
-            what: "checking the admin account".to_owned(),
+            what: what.to_owned(),
             url: redact_url(url.as_str()),
             detail: format!("the registry answered HTTP {status}"),
             retry_after: http::retry_after(resp.headers()),

@@ -10,3 +10,4 @@ pub mod entra;
 pub mod jwt;
 pub mod login_server;
 pub mod resource_id;
+pub mod scope_map;

@@ -124,7 +124,7 @@ impl Engine {
         let due: Vec<&RegistryConfig> = registries
             .iter()
             .copied()
-            .filter(|r| r.identity.is_some() && r.auth != RegistryAuth::AdminPassword)
+            .filter(|r| r.identity.is_some() && r.auth.watches_admin())
             .filter(|r| {
                 let last = remembered(state, r);
                 last.retry_at.is_none_or(|at| at <= now)
@@ -217,7 +217,7 @@ impl Engine {
         if let Some(listed) = listing.as_deref() {
             let others = self.settings.registries.iter().filter(|r| {
                 r.identity == first.identity
-                    && r.auth != RegistryAuth::AdminPassword
+                    && r.auth.watches_admin()
                     && r.arm_id.is_none()
                     && !regs.iter().any(|d| d.login_server == r.login_server)
             });

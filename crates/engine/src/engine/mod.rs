@@ -2,6 +2,8 @@
 //! the CLI and the tray app share. Token sources for every kind of identity are in `tokens.rs`;
 //! the refresh pipeline is in [`crate::refresh`].
 
+mod acr_token_watch;
+mod acr_tokens;
 pub mod admin_watch;
 pub mod check;
 pub mod discovery;

@@ -19,6 +19,7 @@ use crate::hint::{Action, Hint, SignInAs, SignInMethod};
 use crate::secret::Secret;
 use crate::store::config::{
     IdentityConfig, IdentityKind, RegistryAuth, RegistryConfig, SecretSource, Settings,
+    TokenPassword,
 };
 use crate::store::secrets;
 
@@ -105,6 +106,22 @@ pub enum RegistrySignIn {
         /// The password (kept in the OS keyring).
         password: Secret,
     },
+    /// With an ACR token (scope map) and one of its passwords.
+    AcrToken(AcrTokenSignIn),
+}
+
+/// An ACR token to sign a registry in with.
+#[derive(Debug, Clone)]
+pub struct AcrTokenSignIn {
+    /// The token's name (Docker's user name).
+    pub token: String,
+    /// Its password (kept in the OS keyring).
+    pub password: Secret,
+    /// Which of the token's passwords it is, if the user knows.
+    pub password_name: Option<TokenPassword>,
+    /// The identity that reads the token in ARM to watch its expiry and status (`None`: not
+    /// watched).
+    pub identity: Option<String>,
 }
 
 impl Engine {
@@ -447,6 +464,8 @@ impl Engine {
             identity: None,
             auth: RegistryAuth::Identity,
             admin_username: None,
+            acr_token: None,
+            acr_token_password: None,
             arm_id: None,
             trusted_custom_domain: address.custom_domain,
             tenant: None,
@@ -487,7 +506,15 @@ impl Engine {
                     &self.allow_list_for(&registry),
                 )
                 .await?;
-                if !acr::basic_login_works(http, &challenge, &username, &password).await? {
+                if !acr::basic_login_works(
+                    http,
+                    &challenge,
+                    &username,
+                    &password,
+                    "checking the admin account",
+                )
+                .await?
+                {
                     return Err(Error::invalid_input(
                         format!(
                             "{} refused the admin user name or password",
@@ -502,17 +529,26 @@ impl Engine {
                 registry.auth = RegistryAuth::AdminPassword;
                 registry.admin_username = Some(username);
             }
+            RegistrySignIn::AcrToken(token) => self.sign_in_acr_token(&mut registry, token).await?,
         }
+        let replaced: Vec<RegistryConfig> = self
+            .settings()
+            .registries
+            .iter()
+            .filter(|r| r.login_server == registry.login_server || r.name == registry.name)
+            .cloned()
+            .collect();
         self.update_settings(|s| {
             s.registries
                 .retain(|r| r.login_server != registry.login_server && r.name != registry.name);
             s.registries.push(registry.clone());
             Ok(())
         })?;
+        self.forget_replaced_token_passwords(&replaced, &registry);
         Ok(registry)
     }
 
-    fn allow_list_for(
+    pub(crate) fn allow_list_for(
         &self,
         registry: &RegistryConfig,
     ) -> crate::azure::login_server::TokenAllowList {
@@ -523,7 +559,7 @@ impl Engine {
         crate::azure::login_server::TokenAllowList::new(self.cloud().acr_suffix.clone(), trusted)
     }
 
-    fn pick_identity(&self, id: Option<&str>) -> Result<String> {
+    pub(crate) fn pick_identity(&self, id: Option<&str>) -> Result<String> {
         match id {
             Some(id) => Ok(self.settings().identity(id)?.id.clone()),
             None => match self.settings().identities.as_slice() {
@@ -554,6 +590,9 @@ impl Engine {
             self.secret_store().delete(&secrets::admin_password_key(
                 &registry.login_server.to_string(),
             ))?;
+        }
+        if let Some(key) = self.acr_token_key(&registry) {
+            self.secret_store().delete(&key)?;
         }
         crate::store::token_store::TokenStore::new(self.secret_store(), self.paths().token_file())
             .remove(&registry.login_server.to_string())?;

@@ -121,11 +121,12 @@ pub struct Incidents {
     pub announcements: Vec<Announcement>,
 }
 
-/// A piece of news to show once (an admin-account change).
+/// A piece of news to show once (an admin-account change, an ACR token's password expiring
+/// or the token disabled).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Announcement {
-    /// `admin:<login server>`.
+    /// `admin:<login server>` or `acr-token:<login server>`.
     pub key: String,
     /// The registry's short name.
     pub registry: String,
@@ -170,6 +171,10 @@ pub(super) fn identity_key(identity: &str) -> String {
 
 pub(super) fn admin_key(login_server: &str) -> String {
     SubjectKey::Admin(login_server.to_owned()).to_string()
+}
+
+pub(super) fn acr_token_key(login_server: &str) -> String {
+    SubjectKey::AcrToken(login_server.to_owned()).to_string()
 }
 
 pub(super) fn session_key(identity: &str) -> String {
@@ -283,6 +288,42 @@ impl Announcement {
                 Urgency::Normal,
                 None,
             ),
+            Event::AcrTokenPasswordExpiring {
+                registry,
+                login_server,
+                token,
+                password,
+                expires_at,
+                within_days,
+            } => {
+                let urgency = if *within_days <= 1 {
+                    Urgency::Critical
+                } else {
+                    Urgency::Normal
+                };
+                let words = text::acr_token_expiring(
+                    registry,
+                    login_server,
+                    token,
+                    password,
+                    *expires_at,
+                    *within_days,
+                );
+                return Some(Self::acr_token(registry, login_server, words, urgency));
+            }
+            Event::AcrTokenDisabled {
+                registry,
+                login_server,
+                token,
+            } => {
+                let words = text::acr_token_disabled(registry, login_server, token);
+                return Some(Self::acr_token(
+                    registry,
+                    login_server,
+                    words,
+                    Urgency::Critical,
+                ));
+            }
             _ => return None,
         };
         Some(Self {
@@ -293,5 +334,25 @@ impl Announcement {
             urgency,
             action,
         })
+    }
+}
+
+impl Announcement {
+    /// An ACR-token announcement (`acr-token:<login server>`); a click opens the settings,
+    /// where the token's password is given again.
+    fn acr_token(
+        registry: &str,
+        login_server: &str,
+        (title, body): (String, String),
+        urgency: Urgency,
+    ) -> Self {
+        Self {
+            key: acr_token_key(login_server),
+            registry: registry.to_owned(),
+            title,
+            body,
+            urgency,
+            action: Some(NotificationAction::OpenSettings),
+        }
     }
 }

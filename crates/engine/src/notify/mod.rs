@@ -46,6 +46,15 @@
 //! - enabled again: the "logged in again" of that registry is folded into it;
 //! - password regenerated: says whether the new password was written into Docker's config.
 //!
+//! # ACR tokens
+//!
+//! `AcrTokenPasswordExpiring` and `AcrTokenDisabled` (from the ACR-token watch, which sends
+//! each once per password, expiry and threshold) are announcements too, keyed
+//! `acr-token:<login server>`, action [`NotificationAction::OpenSettings`]: a password expiring
+//! within 14 days is [`Urgency::Normal`], within a day [`Urgency::Critical`]; a disabled token
+//! is critical and covers the refresh failure it causes, as a disabled admin account in admin
+//! mode does. Several in one call share one notification ("ACR tokens need attention: …").
+//!
 //! # Urgency
 //!
 //! [`Urgency::Critical`] when the user must act for Docker to keep working soon: sign-in

@@ -289,7 +289,9 @@ impl NotificationPolicy {
             }
             Event::AdminEnabled { .. }
             | Event::AdminDisabled { .. }
-            | Event::AdminPasswordRegenerated { .. } => self.announce(event),
+            | Event::AdminPasswordRegenerated { .. }
+            | Event::AcrTokenPasswordExpiring { .. }
+            | Event::AcrTokenDisabled { .. } => self.announce(event),
         }
     }
 
@@ -305,7 +307,8 @@ impl NotificationPolicy {
                 login_server,
                 admin_mode: true,
                 ..
-            } => {
+            }
+            | Event::AcrTokenDisabled { login_server, .. } => {
                 if let Some(incident) = self.incidents.open.get_mut(&registry_key(login_server))
                     && !incident.shown
                 {

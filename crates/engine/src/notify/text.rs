@@ -236,12 +236,22 @@ fn recovery_sentences(incidents: &[&Incident]) -> String {
     sentences.join(" ")
 }
 
-/// The title and text of one notification for several admin-account changes.
+/// The title and text of one notification for several admin-account changes (or ACR-token
+/// news).
 pub(super) fn admin_changes(news: &[Announcement]) -> (String, String) {
     let mut names: Vec<&str> = news.iter().map(|a| a.registry.as_str()).collect();
     names.dedup();
+    let tokens = news
+        .iter()
+        .filter(|a| a.key.starts_with("acr-token:"))
+        .count();
+    let what = match tokens {
+        0 => "Admin accounts changed",
+        n if n == news.len() => "ACR tokens need attention",
+        _ => "Admin accounts and ACR tokens changed",
+    };
     (
-        format!("Admin accounts changed: {}", comma_list(&names)),
+        format!("{what}: {}", comma_list(&names)),
         news.iter()
             .map(|a| a.title.clone() + ".")
             .collect::<Vec<_>>()
@@ -315,5 +325,49 @@ pub(super) fn admin_password_regenerated(
                 "Anyone logging in to {login_server} with the old {password} is locked out. ACR Tray signs {registry} in with an Entra identity, so Docker is not affected."
             ),
         },
+    )
+}
+
+/// The date and time of an expiry, in local time (`19 Dec 2026 14:05`).
+fn expiry_time(at: DateTime<Utc>) -> String {
+    at.with_timezone(&chrono::Local)
+        .format("%-d %b %Y %H:%M")
+        .to_string()
+}
+
+/// The title and text of "an ACR token's password expires within `within_days`".
+pub(super) fn acr_token_expiring(
+    registry: &str,
+    login_server: &str,
+    token: &str,
+    password: &str,
+    expires_at: DateTime<Utc>,
+    within_days: u32,
+) -> (String, String) {
+    let within = if within_days <= 1 {
+        "within a day".to_owned()
+    } else {
+        format!("within {within_days} days")
+    };
+    (
+        format!("{registry}: token {token}'s {password} expires {within}"),
+        format!(
+            "Docker logs in to {login_server} with the ACR token {token}; its {password} expires on {}. Generate a new one (az acr token credential generate -r {registry} -n {token} --{password}) and give it to ACR Tray in Settings.",
+            expiry_time(expires_at)
+        ),
+    )
+}
+
+/// The title and text of "the ACR token a registry signs in with was disabled".
+pub(super) fn acr_token_disabled(
+    registry: &str,
+    login_server: &str,
+    token: &str,
+) -> (String, String) {
+    (
+        format!("{registry}: ACR token {token} disabled"),
+        format!(
+            "Docker can no longer log in to {login_server} with it. Enable it again (az acr token update -r {registry} -n {token} --status enabled), or sign {registry} in another way in Settings."
+        ),
     )
 }

@@ -93,6 +93,10 @@ impl Engine {
                     })?;
                 Ok((no_expiry, admin(username, password)))
             }
+            RegistryAuth::AcrToken => {
+                let (token, password) = self.acr_token_credential(reg).await?;
+                Ok((no_expiry, admin(token, password)))
+            }
         }
     }
 

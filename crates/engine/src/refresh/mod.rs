@@ -80,6 +80,19 @@ pub struct RegistryStatus {
     pub tenant: Option<String>,
     /// That tenant's display name (or default domain), as ARM listed it.
     pub tenant_name: Option<String>,
+    /// The ACR token it signs in with, and its watch (`None` for other sign-ins).
+    pub acr_token: Option<AcrTokenStatus>,
+}
+
+/// A registry's ACR token, for `status` and the settings window.
+#[derive(Debug, Clone, Serialize)]
+pub struct AcrTokenStatus {
+    /// The token's name.
+    pub token: String,
+    /// The identity that reads it in ARM (`None`: its expiry and status are not watched).
+    pub watched_by: Option<String>,
+    /// What the watch last saw (`None`: not read yet).
+    pub watch: Option<crate::store::state::AcrTokenWatchState>,
 }
 
 impl RegistryStatus {
@@ -274,6 +287,7 @@ impl Engine {
         if let Some(fresh_for) = watched_within {
             self.watch_admin_in(registries, state, &outcomes, fresh_for)
                 .await;
+            self.watch_acr_tokens(registries, state, fresh_for).await;
         }
         explain_repository_permissions(state, &mut outcomes);
         if let Err(e) = state.save(&self.paths.state_file()) {
@@ -394,6 +408,11 @@ impl Engine {
                     last_error: s.last_error,
                     role: s.role,
                     admin: s.admin,
+                    acr_token: (r.auth == RegistryAuth::AcrToken).then(|| AcrTokenStatus {
+                        token: r.acr_token.clone().unwrap_or_default(),
+                        watched_by: r.identity.clone(),
+                        watch: s.acr_token.filter(|w| w.token == r.acr_token),
+                    }),
                 }
             })
             .collect()
@@ -485,7 +504,7 @@ fn tenant_demands(
 
 /// The stored "sign-in required" of the identity a registry needs, if its session ended.
 fn session_ended(reg: &RegistryConfig, ended: &BTreeMap<String, StoredError>) -> Option<Error> {
-    if reg.auth == RegistryAuth::AdminPassword {
+    if !reg.auth.needs_identity() {
         return None;
     }
     let id = reg.identity.as_deref()?;

@@ -184,6 +184,8 @@ mod tests {
             identity: identity.map(str::to_owned),
             auth: RegistryAuth::Identity,
             admin_username: None,
+            acr_token: None,
+            acr_token_password: None,
             arm_id: None,
             trusted_custom_domain: false,
             tenant: None,

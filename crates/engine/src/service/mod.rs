@@ -311,6 +311,16 @@ impl Service {
                     password: Secret::new(password),
                 }
             }
+            RegistrySignInInput::AcrToken {
+                token,
+                password,
+                watched_by,
+            } => RegistrySignIn::AcrToken(crate::engine::ops::AcrTokenSignIn {
+                token: token.trim().to_owned(),
+                password: Secret::new(password),
+                password_name: None,
+                identity: watched_by.filter(|w| !w.trim().is_empty()),
+            }),
         };
         let mut engine = self.engine()?;
         let registry = engine

@@ -101,7 +101,7 @@ pub fn build(engine: &Engine, status: &Status) -> Overview {
             let ls = r.login_server.to_string();
             let s = state.registries.get(&ls).cloned().unwrap_or_default();
             let planned = status.registries.iter().find(|p| p.login_server == ls);
-            let identity_ended = r.auth != RegistryAuth::AdminPassword
+            let identity_ended = r.auth.needs_identity()
                 && r.identity.as_deref().is_some_and(|id| {
                     accounts
                         .iter()
@@ -141,6 +141,7 @@ pub fn build(engine: &Engine, status: &Status) -> Overview {
                         }
                     }
                     (RegistryAuth::AdminArm, _) => RegistrySignInView::AdminArm { identity },
+                    (RegistryAuth::AcrToken, _) => acr_token_view(r, s.acr_token.as_ref()),
                     _ => RegistrySignInView::Identity { identity },
                 },
                 health,
@@ -364,3 +365,26 @@ pub fn doctor_view(report: DoctorReport, backup: Option<PathBuf>) -> DoctorView 
         backup: backup.map(|p| p.display().to_string()),
     }
 }
+
+/// How a registry that signs in with an ACR token is shown: the token, and what its watch saw.
+fn acr_token_view(
+    r: &crate::store::config::RegistryConfig,
+    watch: Option<&crate::store::state::AcrTokenWatchState>,
+) -> RegistrySignInView {
+    let watch = watch.filter(|w| w.token == r.acr_token);
+    let soonest = watch.and_then(|w| w.soonest_expiry());
+    RegistrySignInView::AcrToken {
+        token: r.acr_token.clone().unwrap_or_default(),
+        watched_by: r.identity.clone(),
+        enabled: watch.and_then(|w| w.enabled),
+        password_expiry: soonest.map(|(_, at)| at),
+        expiring_password: soonest.map(|(name, _)| name.to_string()),
+        not_watched: match (&r.identity, watch.and_then(|w| w.not_watched.clone())) {
+            (None, _) => Some(ACR_TOKEN_UNWATCHED.to_owned()),
+            (Some(_), why) => why,
+        },
+    }
+}
+
+/// Why a token without an identity is not watched, and what would watch it.
+pub const ACR_TOKEN_UNWATCHED: &str = "No identity reads this token in Azure, so its password expiry and status are not watched. Add the registry again with an identity that has Reader on it.";

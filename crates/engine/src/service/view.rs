@@ -157,6 +157,22 @@ pub enum RegistrySignInView {
         /// The admin user name.
         username: String,
     },
+    /// An ACR token (a scope map's repository permissions) with a password the user gave.
+    #[serde(rename_all = "camelCase")]
+    AcrToken {
+        /// The token's name.
+        token: String,
+        /// The identity that reads the token in ARM to watch it (`None`: not watched).
+        watched_by: Option<String>,
+        /// Whether the token is enabled, as last read (`None`: not read).
+        enabled: Option<bool>,
+        /// The soonest expiry among the watched passwords (`None`: none expires, or not read).
+        password_expiry: Option<DateTime<Utc>>,
+        /// Which password that is (`password1` or `password2`).
+        expiring_password: Option<String>,
+        /// Why the expiry is not watched, and what would watch it (`None` when it is).
+        not_watched: Option<String>,
+    },
 }
 
 /// A registry's health.
@@ -466,6 +482,17 @@ pub enum RegistrySignInInput {
         /// The password.
         password: String,
     },
+    /// With an ACR token and one of its passwords (kept in the OS keyring).
+    #[serde(rename_all = "camelCase")]
+    AcrToken {
+        /// The token's name.
+        token: String,
+        /// The password.
+        password: String,
+        /// The identity that reads the token in Azure to watch its expiry and status (none:
+        /// not watched).
+        watched_by: Option<String>,
+    },
 }
 
 impl std::fmt::Debug for RegistrySignInInput {
@@ -483,6 +510,14 @@ impl std::fmt::Debug for RegistrySignInInput {
                 .debug_struct("AdminPassword")
                 .field("username", username)
                 .field("password", &"<redacted>")
+                .finish(),
+            Self::AcrToken {
+                token, watched_by, ..
+            } => f
+                .debug_struct("AcrToken")
+                .field("token", token)
+                .field("password", &"<redacted>")
+                .field("watched_by", watched_by)
                 .finish(),
         }
     }

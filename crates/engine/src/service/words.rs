@@ -116,6 +116,12 @@ mod tests {
                     username: "beta".into(),
                 },
             },
+            Action::ChangeRegistrySignIn {
+                registry: "beta".into(),
+                to: SignInAs::AcrToken {
+                    token: "pull-token".into(),
+                },
+            },
             Action::AddRegistry,
             Action::TrustCustomDomain {
                 host: "registry.contoso.example".into(),

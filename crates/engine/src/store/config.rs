@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::azure::cloud::{CloudBinding, CloudSettings};
 use crate::azure::login_server::HostPort;
 use crate::azure::resource_id::RegistryId;
+pub use crate::azure::scope_map::{TokenPassword, valid_token_name};
 use crate::docker::EntryForm;
 use crate::error::{Error, Result};
 use crate::fsutil;
@@ -254,6 +255,23 @@ pub enum RegistryAuth {
     AdminArm,
     /// The admin account with a password the user typed (kept in the OS keyring).
     AdminPassword,
+    /// An ACR token (a scope map's repository permissions, `az acr token`): its name as the
+    /// user name, a password the user gave (kept in the OS keyring). The identity, if any,
+    /// only reads the token in ARM to watch its passwords' expiry and its status.
+    AcrToken,
+}
+
+impl RegistryAuth {
+    /// Docker's credential comes from an Entra identity's token (an exchange, or the admin
+    /// password read through ARM): the registry waits while that identity must sign in again.
+    pub fn needs_identity(self) -> bool {
+        matches!(self, Self::Identity | Self::AdminArm)
+    }
+
+    /// The registry's admin account is watched with its identity (see the admin watch).
+    pub fn watches_admin(self) -> bool {
+        self.needs_identity()
+    }
 }
 
 /// One `[[registry]]`.
@@ -273,6 +291,13 @@ pub struct RegistryConfig {
     /// The admin user name (`admin-password`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admin_username: Option<String>,
+    /// The ACR token's name (`acr-token`): Docker's user name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr_token: Option<String>,
+    /// Which of the token's passwords ACR Tray holds (`acr-token`; `None`: not known, every
+    /// password with an expiry is watched).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr_token_password: Option<TokenPassword>,
     /// The registry's ARM resource id, when known. Only a well-formed registry id loads (it is
     /// put into ARM URLs that carry the ARM token).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -297,6 +322,9 @@ impl RegistryConfig {
         match (self.auth, &self.identity, &self.admin_username) {
             (RegistryAuth::AdminPassword, _, Some(user)) => format!("admin account {user}"),
             (RegistryAuth::AdminArm, Some(id), _) => format!("admin account (read by {id})"),
+            (RegistryAuth::AcrToken, _, _) => {
+                format!("ACR token {}", self.acr_token.as_deref().unwrap_or("-"))
+            }
             (_, Some(id), _) => id.clone(),
             _ => "-".to_owned(),
         }
@@ -363,9 +391,17 @@ impl Settings {
             }
         }
         for r in &self.registries {
-            let ok = match r.auth {
-                RegistryAuth::Identity | RegistryAuth::AdminArm => r.identity.is_some(),
-                RegistryAuth::AdminPassword => r.admin_username.is_some(),
+            let needs = match r.auth {
+                RegistryAuth::Identity | RegistryAuth::AdminArm => {
+                    r.identity.is_none().then_some("`identity`")
+                }
+                RegistryAuth::AdminPassword => {
+                    r.admin_username.is_none().then_some("`admin_username`")
+                }
+                RegistryAuth::AcrToken => (!r.acr_token.as_deref().is_some_and(valid_token_name))
+                    .then_some(
+                        "`acr_token`, the ACR token's name (5 to 50 letters, digits and hyphens)",
+                    ),
             };
             if let Some(t) = &r.tenant
                 && !crate::azure::resource_id::is_tenant_id(t)
@@ -375,15 +411,15 @@ impl Settings {
                     r.name
                 ));
             }
-            if !ok {
+            if let Some(needs) = needs {
+                return Err(format!("registry {} needs {needs}", r.name));
+            }
+            if r.auth != RegistryAuth::AcrToken
+                && (r.acr_token.is_some() || r.acr_token_password.is_some())
+            {
                 return Err(format!(
-                    "registry {} needs {}",
-                    r.name,
-                    if r.auth == RegistryAuth::AdminPassword {
-                        "`admin_username`"
-                    } else {
-                        "`identity`"
-                    }
+                    "registry {}: `acr_token` and `acr_token_password` go with auth = \"acr-token\"",
+                    r.name
                 ));
             }
         }
@@ -448,6 +484,8 @@ mod tests {
                 identity: Some("app".into()),
                 auth: RegistryAuth::Identity,
                 admin_username: None,
+                acr_token: None,
+                acr_token_password: None,
                 arm_id: None,
                 trusted_custom_domain: false,
                 tenant: None,
@@ -517,6 +555,50 @@ mod tests {
         assert_eq!(found.registries[0].tenant.as_deref(), Some(guid));
         found.save(&path).expect("save");
         assert_eq!(Settings::load(&path).expect("again"), found);
+    }
+
+    #[test]
+    fn an_acr_token_entry_needs_a_well_formed_token_name() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("config.toml");
+        let entry = |extra: &str| {
+            format!(
+                "[[registry]]\nname = \"r\"\nlogin_server = \"r.azurecr.io\"\nauth = \"acr-token\"\n{extra}"
+            )
+        };
+        std::fs::write(
+            &path,
+            entry("acr_token = \"pull-token\"\nacr_token_password = \"password2\"\n"),
+        )
+        .expect("write");
+        let loaded = Settings::load(&path).expect("a token entry loads");
+        assert_eq!(
+            loaded.registries[0].acr_token.as_deref(),
+            Some("pull-token")
+        );
+        assert_eq!(
+            loaded.registries[0].acr_token_password,
+            Some(TokenPassword::Password2)
+        );
+        assert_eq!(loaded.registries[0].signs_in_as(), "ACR token pull-token");
+        for bad in [
+            "",
+            "acr_token = \"a:b/../c\"\n",
+            "acr_token = \"abc\"\n",
+            "acr_token = \"pull-token\"\nacr_token_password = \"password3\"\n",
+        ] {
+            std::fs::write(&path, entry(bad)).expect("write");
+            let err = Settings::load(&path).expect_err(bad).to_string();
+            assert!(err.contains("acr_token"), "{bad}: {err}");
+        }
+        // A token name on another kind of registry is a mistake, said as such.
+        std::fs::write(
+            &path,
+            "[[registry]]\nname = \"r\"\nlogin_server = \"r.azurecr.io\"\nidentity = \"a\"\nacr_token = \"pull-token\"\n",
+        )
+        .expect("write");
+        let err = Settings::load(&path).expect_err("stray token").to_string();
+        assert!(err.contains("auth = \"acr-token\""), "{err}");
     }
 
     #[test]

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::azure::acr::{RegistryRole, RoleAssignmentMode};
 use crate::azure::cloud::Audience;
 use crate::azure::resource_id::RegistryId;
+use crate::azure::scope_map::TokenPassword;
 use crate::error::{Error, ErrorKind, Result};
 use crate::fsutil;
 use crate::hint::Hint;
@@ -116,6 +117,14 @@ pub struct RegistryState {
     /// The admin-account watch (never a password or a hash).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admin: Option<AdminWatchState>,
+    /// The ACR-token watch (never a password). One that does not read (an edited file, a newer
+    /// version's) is dropped alone: the token is read again, the rest of the state kept.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_token_watch"
+    )]
+    pub acr_token: Option<AcrTokenWatchState>,
 }
 
 impl RegistryState {
@@ -162,6 +171,74 @@ pub struct AdminWatchState {
         deserialize_with = "lenient_mode"
     )]
     pub role_assignment_mode: Option<RoleAssignmentMode>,
+}
+
+/// What the ACR-token watch remembers about a registry's token (in `state.json`; never a
+/// password: ARM does not hand one out, and none is read to watch).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AcrTokenWatchState {
+    /// The token this is about (another name in the settings starts afresh).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// The registry's ARM resource id, once found (a malformed one is dropped when read).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::azure::resource_id::deserialize_lenient"
+    )]
+    pub arm_id: Option<RegistryId>,
+    /// The token's `status` as last read (`None`: not read, or a value this version does not
+    /// know).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// "Disabled" was notified (cleared when the token is seen enabled again).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub disabled_notified: bool,
+    /// The watched passwords: their expiry and what was notified for it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub passwords: BTreeMap<TokenPassword, WatchedPassword>,
+    /// When it was last read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_at: Option<DateTime<Utc>>,
+    /// Why the token is not watched (no identity may read it in ARM), if so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_watched: Option<String>,
+    /// Not asked again before this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_at: Option<DateTime<Utc>>,
+}
+
+impl AcrTokenWatchState {
+    /// The soonest expiry among the watched passwords.
+    pub fn soonest_expiry(&self) -> Option<(TokenPassword, DateTime<Utc>)> {
+        self.passwords
+            .iter()
+            .filter_map(|(name, p)| Some((*name, p.expiry?)))
+            .min_by_key(|(_, at)| *at)
+    }
+}
+
+/// One watched password of an ACR token.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct WatchedPassword {
+    /// Its expiry as last read (`None`: it never expires, or ARM's value was unreadable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiry: Option<DateTime<Utc>>,
+    /// The nearest threshold (in days) already notified for this expiry; a new expiry (the
+    /// password regenerated) starts again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notified_within_days: Option<u32>,
+}
+
+/// A stored ACR-token watch, or nothing when it does not read.
+fn lenient_token_watch<'de, D>(de: D) -> std::result::Result<Option<AcrTokenWatchState>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let value = Option::<serde_json::Value>::deserialize(de)?;
+    Ok(value.and_then(|v| serde_json::from_value(v).ok()))
 }
 
 /// A stored role-assignment mode: any string (a newer version's value, an edited file) reads
@@ -381,5 +458,32 @@ mod tests {
         // Written back structured, read back the same.
         s.save(&p).expect("save");
         assert_eq!(State::load(&p), s);
+    }
+
+    #[test]
+    fn an_unreadable_token_watch_is_dropped_alone() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let p = dir.path().join("state.json");
+        std::fs::write(
+            &p,
+            r#"{"version":1,"registries":{"r.azurecr.io":{"last_refresh":"2026-03-02T09:00:00Z",
+                "acr_token":{"token":"pull-token","passwords":{"password3":{"expiry":"x"}}}},
+              "s.azurecr.io":{"acr_token":{"token":"pull-token","enabled":false,
+                "passwords":{"password2":{"expiry":"2026-04-01T00:00:00Z","notifiedWithinDays":14}}}}}}"#,
+        )
+        .expect("write");
+        let s = State::load(&p);
+        let r = &s.registries["r.azurecr.io"];
+        assert!(r.last_refresh.is_some(), "the rest is kept");
+        assert_eq!(r.acr_token, None);
+        let watch = s.registries["s.azurecr.io"]
+            .acr_token
+            .as_ref()
+            .expect("a readable watch loads");
+        assert_eq!(watch.enabled, Some(false));
+        assert_eq!(
+            watch.passwords[&TokenPassword::Password2].notified_within_days,
+            Some(14)
+        );
     }
 }

@@ -17,6 +17,11 @@ use crate::http;
 use crate::secret::{Secret, redact_url};
 use crate::text;
 
+mod tokens;
+pub use tokens::AcrTokenInfo;
+#[cfg(test)]
+pub use tokens::TokenPasswordExpiry;
+
 const SUBSCRIPTIONS_API: &str = "2022-12-01";
 
 mod tenants;

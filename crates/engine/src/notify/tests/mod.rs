@@ -1,5 +1,6 @@
 //! The notification policy's tests: fixtures here, the tests beside the part they test.
 
+mod acr_token;
 mod admin;
 mod incidents;
 mod policy;

@@ -7,7 +7,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use super::retries::Retries;
 use crate::schedule::policy::{self, Policy};
-use crate::store::config::{RegistryAuth, RegistryConfig};
+use crate::store::config::RegistryConfig;
 use crate::store::state::State;
 
 /// The wall and monotonic times of the last wake, to notice a wall clock that jumped (the
@@ -95,7 +95,7 @@ pub(super) fn waiting_for_sign_in<'r>(
     reg: &'r RegistryConfig,
     blocked: &BTreeSet<String>,
 ) -> Option<&'r str> {
-    if reg.auth == RegistryAuth::AdminPassword {
+    if !reg.auth.needs_identity() {
         return None;
     }
     let id = reg.identity.as_deref()?;

@@ -40,6 +40,8 @@ fn registry(name: &str, identity: &str) -> RegistryConfig {
         identity: Some(identity.into()),
         auth: RegistryAuth::Identity,
         admin_username: None,
+        acr_token: None,
+        acr_token_password: None,
         arm_id: None,
         trusted_custom_domain: false,
         tenant: None,
@@ -126,6 +128,7 @@ fn subject_keys_keep_their_stored_form() {
         SubjectKey::Registry("one.azurecr.io".into()),
         SubjectKey::Identity("app".into()),
         SubjectKey::Admin("one.azurecr.io".into()),
+        SubjectKey::AcrToken("one.azurecr.io".into()),
         SubjectKey::Session("me".into()),
     ];
     let text: Vec<String> = keys.iter().map(ToString::to_string).collect();
@@ -135,6 +138,7 @@ fn subject_keys_keep_their_stored_form() {
             "registry:one.azurecr.io",
             "identity:app",
             "admin:one.azurecr.io",
+            "acr-token:one.azurecr.io",
             "session:me"
         ]
     );
@@ -301,13 +305,16 @@ fn the_plan_follows_the_policy_the_backoff_and_sign_ins() {
     assert_eq!(plan[1].1, Some(at(15)), "every registry of the identity");
 }
 
-/// An admin password needs no identity: it is planned even when that identity waits.
+/// An admin password or an ACR token needs no identity (a token's identity only watches it):
+/// it is planned even when that identity waits.
 #[test]
 fn an_admin_password_does_not_wait_for_a_sign_in() {
-    let mut admin = registry("admin", "gone");
-    admin.auth = RegistryAuth::AdminPassword;
     let blocked = BTreeSet::from(["gone".to_owned()]);
-    assert_eq!(plan::waiting_for_sign_in(&admin, &blocked), None);
+    for auth in [RegistryAuth::AdminPassword, RegistryAuth::AcrToken] {
+        let mut own = registry("own", "gone");
+        own.auth = auth;
+        assert_eq!(plan::waiting_for_sign_in(&own, &blocked), None, "{auth:?}");
+    }
     let reg = registry("one", "gone");
     assert_eq!(plan::waiting_for_sign_in(&reg, &blocked), Some("gone"));
 }

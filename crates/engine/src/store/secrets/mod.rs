@@ -360,6 +360,18 @@ pub fn admin_password_key(login_server: &str) -> String {
     format!("admin-password/{}", login_server.to_ascii_lowercase())
 }
 
+/// The keyring key of an ACR token's password: bound to the cloud's authority, the login
+/// server and the token's name, so a password given for one registry (or one cloud) is never
+/// read for another.
+pub fn acr_token_password_key(authority: &str, login_server: &str, token: &str) -> String {
+    format!(
+        "acr-token-password/{}/{}/{}",
+        authority_part(authority),
+        login_server.to_ascii_lowercase(),
+        token.to_ascii_lowercase()
+    )
+}
+
 /// Reads an identity's secret from where its settings say it is.
 pub fn read_secret(
     identity: &str,
