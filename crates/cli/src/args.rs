@@ -223,7 +223,9 @@ pub struct LoginArgs {
     /// Workload identity federation: AZURE_FEDERATED_TOKEN_FILE as a client assertion.
     #[arg(long)]
     pub workload_identity: bool,
-    /// Tenant id or domain (for your own sign-in the default is `organizations`).
+    /// Tenant id or domain (for your own sign-in the default is `organizations`). Signed in
+    /// already, a sign-in of the same account to another of its tenants is kept for that
+    /// tenant's registries (when it demands MFA or a Conditional Access sign-in there).
     #[arg(long, short = 't')]
     pub tenant: Option<String>,
     /// Application (client) id: the service principal's, a user-assigned managed identity's,
