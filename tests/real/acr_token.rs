@@ -1,21 +1,14 @@
 //! A registry signed in with an ACR token (scope map): skopeo pulls with the token's name and
 //! password that ACR Tray wrote, and distribution refuses its push.
 
-use acr_tray_tests::real::RealRegistry;
-use acr_tray_tests::real::clients::Clients;
-use acr_tray_tests::{World, argv};
+use acr_tray_tests::argv;
 
-use crate::common::{ok, pulled_files, push_is_refused, seed_image};
+use crate::common::Seeded;
 
 #[test]
 fn a_pull_only_scope_map_token_pulls_and_is_refused_a_push() {
-    let w = World::new();
-    let reg = RealRegistry::start(&w, "realtoken");
-    let clients = Clients::new(&w);
-    clients.add_host(&reg.login_server);
-    let work = tempfile::tempdir().unwrap();
-    let remote = |tag: &str| format!("docker://{}/team/app:{tag}", reg.login_server);
-    let (seed, image) = seed_image(&w, &clients, &reg, work.path(), &remote("1"));
+    let seeded = Seeded::new("realtoken");
+    let (w, reg) = (&seeded.w, &seeded.reg);
 
     w.fake.add_scope_map(
         reg.name(),
@@ -43,13 +36,5 @@ fn a_pull_only_scope_map_token_pulls_and_is_refused_a_push() {
         w.docker_auth(&reg.login_server),
         ("pull-token".to_owned(), token.passwords[0].clone())
     );
-    let docker = w.home.docker_dir();
-
-    let inspect = ok(clients.skopeo_inspect(docker, &remote("1"), false), &reg).json();
-    assert_eq!(inspect["Digest"], image.manifest_digest.as_str());
-    assert_eq!(
-        pulled_files(&clients, docker, &remote("1"), work.path(), &reg),
-        vec![("app.txt".to_owned(), b"v1\n".to_vec())]
-    );
-    push_is_refused(&clients, docker, seed.path(), &remote("2"), work.path());
+    seeded.pulls_but_cannot_push();
 }

@@ -107,3 +107,74 @@ pub fn push_is_refused(
     let missing = clients.skopeo_inspect(seed, remote, false);
     assert!(!missing.ok(), "nothing was pushed: {missing}");
 }
+
+/// A new real registry `name` holding `team/app:1` (`app.txt` = `v1`), pushed by another
+/// identity, with skopeo set up to reach it.
+pub struct Seeded {
+    pub w: World,
+    pub reg: RealRegistry,
+    pub clients: acr_tray_tests::real::clients::Clients,
+    pub work: tempfile::TempDir,
+    seed: tempfile::TempDir,
+    image: acr_tray_tests::real::oci::OciImage,
+}
+
+impl Seeded {
+    pub fn new(name: &str) -> Self {
+        let w = World::new();
+        let reg = RealRegistry::start(&w, name);
+        let clients = acr_tray_tests::real::clients::Clients::new(&w);
+        clients.add_host(&reg.login_server);
+        let work = tempfile::tempdir().unwrap();
+        let remote = format!("docker://{}/team/app:1", reg.login_server);
+        let (seed, image) = seed_image(&w, &clients, &reg, work.path(), &remote);
+        Self {
+            w,
+            reg,
+            clients,
+            work,
+            seed,
+            image,
+        }
+    }
+
+    /// `team/app:TAG` on the registry, as skopeo names it.
+    pub fn remote(&self, tag: &str) -> String {
+        format!("docker://{}/team/app:{tag}", self.reg.login_server)
+    }
+
+    /// With what ACR Tray wrote into Docker's config, the seeded image pulls, and a push is
+    /// refused by the registry.
+    #[track_caller]
+    pub fn pulls_but_cannot_push(&self) {
+        let (clients, reg, work) = (&self.clients, &self.reg, self.work.path());
+        let docker = self.w.home.docker_dir();
+        let inspect = ok(
+            clients.skopeo_inspect(docker, &self.remote("1"), false),
+            reg,
+        )
+        .json();
+        assert_eq!(inspect["Digest"], self.image.manifest_digest.as_str());
+        assert_eq!(
+            pulled_files(clients, docker, &self.remote("1"), work, reg),
+            vec![("app.txt".to_owned(), b"v1\n".to_vec())]
+        );
+        push_is_refused(clients, docker, self.seed.path(), &self.remote("2"), work);
+    }
+}
+
+/// Builds a one-file image (`hello.txt` = `content`) under `work` and pushes it to `remote` as
+/// skopeo, with Docker's config in `docker`.
+pub fn push_hello(
+    clients: &acr_tray_tests::real::clients::Clients,
+    docker: &std::path::Path,
+    reg: &RealRegistry,
+    work: &std::path::Path,
+    remote: &str,
+    content: &[u8],
+) -> acr_tray_tests::real::oci::OciImage {
+    let image =
+        acr_tray_tests::real::oci::OciImage::build(&work.join("src"), "1", "hello.txt", content);
+    ok(clients.skopeo_copy(docker, &image.reference(), remote), reg);
+    image
+}

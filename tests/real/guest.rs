@@ -3,10 +3,9 @@
 use acr_tray_tests::World;
 use acr_tray_tests::real::RealRegistry;
 use acr_tray_tests::real::clients::Clients;
-use acr_tray_tests::real::oci::OciImage;
 use fake_azure::{RegistrySpec, Role};
 
-use crate::common::{ok, pulled_files};
+use crate::common::{pulled_files, push_hello};
 
 /// A person signs in once at home; the registry lives in a tenant where they are a guest (found
 /// by trying the account's tenants). skopeo pushes and pulls there with the entry ACR Tray
@@ -28,23 +27,22 @@ fn a_guests_credential_from_one_sign_in_pulls_in_the_guest_tenant() {
     let clients = Clients::new(&w);
     clients.add_host(&reg.login_server);
     let work = tempfile::tempdir().unwrap();
-    let image = OciImage::build(
-        &work.path().join("src"),
-        "1",
-        "hello.txt",
-        b"hello, guest\n",
-    );
     let remote = format!("docker://{}/partner/app:1", reg.login_server);
     let docker = w.home.docker_dir();
-    ok(
-        clients.skopeo_copy(docker, &image.reference(), &remote),
+    push_hello(
+        &clients,
+        docker,
         &reg,
+        work.path(),
+        &remote,
+        b"hello, guest\n",
     );
     assert_eq!(
         pulled_files(&clients, docker, &remote, work.path(), &reg),
         vec![("hello.txt".to_owned(), b"hello, guest\n".to_vec())]
     );
-    // The ACR tokens distribution took name the guest tenant.
+    // The registry's token server issued the tokens distribution took, and the tenant found
+    // by the trial is remembered.
     let minted = w
         .fake
         .requests()

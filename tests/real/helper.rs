@@ -2,9 +2,8 @@
 //! `docker-credential-acr-tray get` (run by skopeo as a real subprocess) answers.
 
 use acr_tray_tests::real::clients::Clients;
-use acr_tray_tests::real::oci::OciImage;
 
-use crate::common::ok;
+use crate::common::{ok, push_hello};
 
 #[test]
 fn skopeo_pushes_with_docker_credential_acr_tray() {
@@ -43,17 +42,15 @@ fn skopeo_pushes_with_docker_credential_acr_tray() {
     clients.set_env("DBUS_SESSION_BUS_ADDRESS", "disabled:");
 
     let work = tempfile::tempdir().unwrap();
-    let image = OciImage::build(
-        &work.path().join("src"),
-        "1",
-        "hello.txt",
-        b"through the helper\n",
-    );
     let remote = format!("docker://{}/helper/image:1", reg.login_server);
     w.fake.clear_requests();
-    ok(
-        clients.skopeo_copy(w.home.docker_dir(), &image.reference(), &remote),
+    let image = push_hello(
+        &clients,
+        w.home.docker_dir(),
         &reg,
+        work.path(),
+        &remote,
+        b"through the helper\n",
     );
     let inspect = ok(
         clients.skopeo_inspect(w.home.docker_dir(), &remote, false),

@@ -8,8 +8,7 @@ use fake_azure::Role;
 use serde_json::json;
 
 use crate::common::{
-    basic_auth_config, ok, pulled_files, push_is_refused, refresh_into_docker, says_denied,
-    seed_image,
+    Seeded, basic_auth_config, ok, pulled_files, refresh_into_docker, says_denied,
 };
 
 #[test]
@@ -92,29 +91,14 @@ fn acr_push_identity_pushes_and_pulls_with_skopeo() {
 
 #[test]
 fn acr_pull_identity_pulls_but_cannot_push() {
-    let w = World::new();
-    let reg = RealRegistry::start(&w, "realpull");
-    let clients = Clients::new(&w);
-    clients.add_host(&reg.login_server);
-    let work = tempfile::tempdir().unwrap();
-    let remote = |tag: &str| format!("docker://{}/team/app:{tag}", reg.login_server);
-
-    let (seed, image) = seed_image(&w, &clients, &reg, work.path(), &remote("1"));
+    let seeded = Seeded::new("realpull");
+    let (w, reg) = (&seeded.w, &seeded.reg);
 
     // The puller goes through ACR Tray.
     let sp = w.service_principal();
     w.fake.assign_role(reg.name(), &sp.object_id, Role::AcrPull);
-    refresh_into_docker(&w, &sp, &reg);
-    let docker = w.home.docker_dir();
-
-    let inspect = ok(clients.skopeo_inspect(docker, &remote("1"), false), &reg).json();
-    assert_eq!(inspect["Digest"], image.manifest_digest.as_str());
-    assert_eq!(
-        pulled_files(&clients, docker, &remote("1"), work.path(), &reg),
-        vec![("app.txt".to_owned(), b"v1\n".to_vec())]
-    );
-
-    push_is_refused(&clients, docker, seed.path(), &remote("2"), work.path());
+    refresh_into_docker(w, &sp, reg);
+    seeded.pulls_but_cannot_push();
 }
 
 #[test]

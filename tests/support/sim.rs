@@ -116,9 +116,14 @@ impl Sim {
 
     /// The scheduler on [`Sim::options`], showing notifications to [`Sim::notifier`].
     pub fn scheduler(&self) -> Scheduler {
+        self.scheduler_named("test")
+    }
+
+    /// [`Sim::scheduler`] under another name (the one an "already running" error quotes).
+    pub fn scheduler_named(&self, name: &str) -> Scheduler {
         Scheduler::start(
             self.options(),
-            "test",
+            name,
             self.notifier.clone(),
             Arc::new(CliWords),
         )
@@ -247,6 +252,15 @@ impl Sim {
             .into_iter()
             .filter(|e| pick(e))
             .collect()
+    }
+
+    /// Whether a refresh of `registry` (its name) has failed so far.
+    pub fn refresh_failed(&self, registry: &str) -> bool {
+        !self
+            .events_where(
+                |e| matches!(e, Event::RefreshFailed { registry: r, .. } if r == registry),
+            )
+            .is_empty()
     }
 
     /// Stops tokio from moving the paused clock on by itself until the guard is dropped; time

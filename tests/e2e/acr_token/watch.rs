@@ -124,12 +124,7 @@ async fn a_disabled_token_is_announced_once() {
         shown.body
     );
     assert_eq!(shown.urgency, Urgency::Critical);
-    assert!(
-        !sim.events_where(
-            |e| matches!(e, Event::RefreshFailed { registry, .. } if registry == "tokenoff1")
-        )
-        .is_empty()
-    );
+    assert!(sim.refresh_failed("tokenoff1"));
     for _ in 0..3 {
         poll().await;
     }

@@ -110,15 +110,7 @@ async fn refresh_now_ignores_the_schedule_and_a_second_engine_is_refused() {
         "{second}"
     );
     scheduler.stop().await;
-    Scheduler::start(
-        sim.options(),
-        "second",
-        sim.notifier.clone(),
-        Arc::new(CliWords),
-    )
-    .unwrap()
-    .stop()
-    .await;
+    sim.scheduler_named("second").stop().await;
 }
 
 #[tokio::test(start_paused = true)]

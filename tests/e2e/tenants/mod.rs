@@ -68,6 +68,26 @@ impl Guest {
         }
     }
 
+    /// With two guest tenants: `homereg` at home, `mfareg` in the first guest tenant and
+    /// `otherreg` in the second (AcrPull), added by name and refreshed once, all fresh.
+    fn three_registries(&self) -> [Registry; 3] {
+        let registries = [
+            self.home_registry("homereg"),
+            self.guest_registry(0, "mfareg", Role::AcrPull),
+            self.guest_registry(1, "otherreg", Role::AcrPull),
+        ];
+        self.add(&registries.iter().collect::<Vec<_>>());
+        self.world.cli(&["refresh"]).expect_code(0);
+        registries
+    }
+
+    /// A registry in a tenant of its own, where the person is no guest: no tenant takes it.
+    fn registry_nobody_takes(&self, name: &str) -> Registry {
+        let registry = self.world.fake.add_registry(RegistrySpec::new(name));
+        self.add(&[&registry]);
+        registry
+    }
+
     /// Each tenant's GUID named for snapshots: `[HOME-TENANT]`, `[TENANT-1]`, `[TENANT-2]`.
     fn names(&self) -> Vec<(String, &'static str)> {
         let mut names = vec![(self.user.tenant.clone(), "[HOME-TENANT]")];

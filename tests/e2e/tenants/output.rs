@@ -1,7 +1,5 @@
 //! What `status` and `accounts` say of an account with several tenants.
 
-use fake_azure::Role;
-
 use super::Guest;
 
 /// With a guest tenant demanding MFA: `accounts` shows one account with its tenants (the
@@ -9,11 +7,7 @@ use super::Guest;
 #[test]
 fn status_and_accounts_name_the_tenants() {
     let g = Guest::new(2);
-    let home = g.home_registry("homereg");
-    let mfa = g.guest_registry(0, "mfareg", Role::AcrPull);
-    let other = g.guest_registry(1, "otherreg", Role::AcrPull);
-    g.add(&[&home, &mfa, &other]);
-    g.world.cli(&["refresh"]).expect_code(0);
+    g.three_registries();
     g.demand_mfa_in_first_tenant();
     g.world.cli(&["refresh"]);
 

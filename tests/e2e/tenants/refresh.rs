@@ -45,11 +45,7 @@ fn a_guests_one_sign_in_keeps_registries_in_two_tenants_fresh() {
 #[test]
 fn mfa_in_one_tenant_waits_for_a_sign_in_to_that_tenant_only() {
     let g = Guest::new(2);
-    let home = g.home_registry("homereg");
-    let mfa = g.guest_registry(0, "mfareg", Role::AcrPull);
-    let other = g.guest_registry(1, "otherreg", Role::AcrPull);
-    g.add(&[&home, &mfa, &other]);
-    g.world.cli(&["refresh"]).expect_code(0);
+    g.three_registries();
 
     let tenant = g.tenants[0].0.clone();
     g.demand_mfa_in_first_tenant();
@@ -185,11 +181,7 @@ fn an_unlisted_registrys_tenant_is_found_once_and_remembered() {
 #[test]
 fn a_registry_no_tenant_takes_names_the_tenants_tried() {
     let g = Guest::new(1);
-    let nobody = g
-        .world
-        .fake
-        .add_registry(fake_azure::RegistrySpec::new("nobodyreg"));
-    g.add(&[&nobody]);
+    g.registry_nobody_takes("nobodyreg");
     let out = g.world.cli(&["refresh"]);
     assert_ne!(out.code, 0);
     let status = g.world.registry_status("nobodyreg");
@@ -211,11 +203,7 @@ fn a_registry_no_tenant_takes_names_the_tenants_tried() {
 #[test]
 fn a_planted_tenant_that_is_not_a_guid_is_never_asked() {
     let g = Guest::new(1);
-    let nobody = g
-        .world
-        .fake
-        .add_registry(fake_azure::RegistrySpec::new("plantedreg"));
-    g.add(&[&nobody]);
+    g.registry_nobody_takes("plantedreg");
     let path = g.world.home.path().join("state").join("state.json");
     let text = std::fs::read_to_string(&path).expect("state.json after sign-in");
     let mut state: serde_json::Value = serde_json::from_str(&text).expect("json");
