@@ -186,7 +186,7 @@ fn sign_in_add_registries_and_see_a_session_end() {
         ui.click("#sign-in-submit").await;
         ui.gone("#sign-in-dialog").await;
         let sp_label = format!("Service principal {}", sp.client_id);
-        ui.wait_text("li[data-account] h3", "shows the principal", |t| t == sp_label)
+        ui.wait_text("li[data-account] h2", "shows the principal", |t| t == sp_label)
             .await;
         let sp_id = ui.attr("li[data-account]", "data-account").await.unwrap();
         let sp_card = format!("li[data-account='{sp_id}']");
@@ -228,7 +228,7 @@ fn sign_in_add_registries_and_see_a_session_end() {
         assert!(w.fake.approve_device_code(&code, &user), "code {code} pending");
         ui.gone("#sign-in-dialog").await;
         let user_id = ui
-            .find_xpath("//li[@data-account][.//h3[.='dev@contoso.example']]")
+            .find_xpath("//li[@data-account][.//h2[.='dev@contoso.example']]")
             .await
             .attr("data-account")
             .await

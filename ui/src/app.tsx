@@ -5,7 +5,7 @@ import * as api from "./api";
 import type { Navigate, TrayState } from "./bindings";
 import type { Tone } from "./components/bits";
 import { onAnnounce, setOverview, useOverview } from "./store";
-import { AccountsView } from "./views/accounts";
+import { AccountsView, type SignInFor } from "./views/accounts";
 import { FirstRun, isFirstRun } from "./views/first-run";
 import { GeneralView } from "./views/general";
 import { RegistriesView } from "./views/registries";
@@ -28,8 +28,9 @@ const trayTone: Record<TrayState, Tone> = {
 export function App() {
   const overview = useOverview();
   const [view, setView] = useState<View>("registries");
-  /** Set by the `navigate` event: open the sign-in for this identity once the Accounts view shows. */
-  const [signInFor, setSignInFor] = useState<{ identity: string | null } | null>(null);
+  /** Set by the `navigate` event or a registry card: open the sign-in for this identity (at one
+   * of its tenants) once the Accounts view shows. */
+  const [signInFor, setSignInFor] = useState<SignInFor | null>(null);
   const [status, setStatus] = useState("");
   const [loadError, setLoadError] = useState<api.UiError | null>(null);
   /**
@@ -110,9 +111,9 @@ export function App() {
         {overview && !guide && view === "registries" && (
           <RegistriesView
             overview={overview}
-            onSignIn={(identity) => {
+            onSignIn={(identity, tenant) => {
               setView("accounts");
-              setSignInFor({ identity });
+              setSignInFor({ identity, tenant });
             }}
           />
         )}

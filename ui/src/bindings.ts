@@ -244,7 +244,12 @@ adminAccount: AdminAccountView | null,
  * naming: another tenant than its identity's own, or an account with several tenants.
  * Absent otherwise.
  */
-tenant?: string, };
+tenant?: string, 
+/**
+ * That tenant's id (lower case), to find it among its account's tenants (display names
+ * repeat: "Default Directory"). Absent when [`Self::tenant`] is.
+ */
+tenantId?: string, };
 
 /**
  * What a registry's identity may do there, from the ACR refresh token's `permissions` claim,
@@ -559,8 +564,8 @@ repositoryPermissions?: boolean,
 tenant?: string, };
 
 /**
- * One tenant of the account as discovery saw it: listed (its registries name it), or why
- * not.
+ * One tenant of the account as discovery saw it: listed (its registries name it), or why not
+ * and what to do.
  */
 export type DiscoveredTenant = { 
 /**
@@ -580,10 +585,10 @@ domain: string | null,
  */
 home: boolean, 
 /**
- * Why its registries could not be listed (it demands a sign-in to it, ARM refused, ...);
- * the other tenants are listed all the same.
+ * Why its registries could not be listed (it demands a sign-in to it, ARM refused, ...),
+ * and what to do; the other tenants are listed all the same.
  */
-error: string | null, 
+error: ErrorView | null, 
 /**
  * The tenant demands a sign-in to it (MFA, Conditional Access).
  */
@@ -607,7 +612,9 @@ loginServer: string,
 reason: string, };
 
 /**
- * What discovery found.
+ * What discovery found, as the window shows it: the engine's
+ * [`Discovery`](crate::engine::discovery::Discovery) with each tenant's error an
+ * [`ErrorView`] (its hint in the app's words). The CLI serializes the engine's own.
  */
 export type Discovery = { 
 /**

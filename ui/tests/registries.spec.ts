@@ -171,7 +171,7 @@ test("discovered registries: searchable, added ones marked, picking fills the fo
   await page.getByRole("button", { name: "List registries" }).click();
   const list = page.getByRole("list", { name: "Registries found" });
   await expect(list.getByRole("button")).toHaveCount(4);
-  await expect(list.getByRole("button", { name: "contosoprod, already added" })).toBeDisabled();
+  await expect(list.getByRole("button", { name: "Already added: contosoprod" })).toBeDisabled();
   await page.getByLabel("Search").fill("research");
   await expect(list.getByRole("button")).toHaveCount(1);
   // What ARM says about each: the admin account, and whether ARM-audience tokens are taken.

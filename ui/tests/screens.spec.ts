@@ -3,7 +3,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "@playwright/test";
 import { emit, expect, settle, SHOTS, test } from "./app";
-import { firstStart, newAccount } from "./harness/fixtures";
+import { firstStart, newAccount, tenantsDiscovery, tenantsOverview } from "./harness/fixtures";
 import { writeIfChanged } from "./png";
 
 test.beforeAll(() => mkdirSync(SHOTS, { recursive: true }));
@@ -87,5 +87,47 @@ for (const scheme of ["light", "dark"] as const) {
     await expect(page.locator('[data-result="contosostaging"]')).toContainText("✓ Authenticated");
     await page.locator("#guide-title").focus();
     await shot(page, join(SHOTS, `ui-first-run-done${sfx}.png`));
+  });
+}
+
+// A guest's one sign-in across tenants: Accounts with the tenants (one demanding MFA), and
+// discovery grouped by tenant in the Add dialog and the first-run guide.
+for (const scheme of ["light", "dark"] as const) {
+  const sfx = scheme === "dark" ? "-dark" : "";
+  test(`tenant screenshots (${scheme})`, async ({ page, open }) => {
+    await page.emulateMedia({ colorScheme: scheme });
+    await page.clock.install({ time: new Date("2026-03-10T10:00:00Z") });
+    await open({ overview: tenantsOverview(), replies: { discover_registries: { ok: tenantsDiscovery() } } });
+    await page.setViewportSize({ width: 1000, height: 760 });
+    await page.getByRole("button", { name: "Accounts" }).click();
+    await expect(page.locator(".tenant")).toHaveCount(3);
+    await shot(page, join(SHOTS, `ui-tenants-accounts${sfx}.png`));
+
+    await page.setViewportSize({ width: 1000, height: 1010 });
+    await page.getByRole("button", { name: "Registries" }).click();
+    await expect(page.locator("dd.tenant")).toHaveCount(4);
+    await page.locator('[data-registry="northwindimages"]').scrollIntoViewIfNeeded();
+    await shot(page, join(SHOTS, `ui-tenants-registries${sfx}.png`));
+
+    await page.setViewportSize({ width: 1000, height: 900 });
+    await page.getByRole("button", { name: "Add registry" }).click();
+    await page.getByRole("button", { name: "Find in Azure" }).click();
+    await page.getByRole("button", { name: "List registries" }).click();
+    // The tenant that could not be listed, in view: why, and its sign-in.
+    await page.getByRole("button", { name: "Sign in to tenant Northwind Traders", exact: true }).scrollIntoViewIfNeeded();
+    await shot(page, join(SHOTS, `ui-tenants-discover${sfx}.png`));
+  });
+
+  test(`first-run tenant screenshot (${scheme})`, async ({ page, open }) => {
+    await page.emulateMedia({ colorScheme: scheme });
+    await page.clock.install({ time: new Date("2026-03-10T10:00:00Z") });
+    const found = tenantsDiscovery();
+    found.registries = found.registries.map((r) => ({ ...r, added: false }));
+    await open({ overview: firstStart(), replies: { sign_in_user: { ok: newAccount("user", "dana@contoso.com", "user-dana") }, discover_registries: { ok: found } } });
+    await page.setViewportSize({ width: 1000, height: 900 });
+    await page.getByRole("button", { name: "Open the browser" }).click();
+    await expect(page.getByRole("checkbox", { name: "Keep fabrikamshared" })).toBeChecked();
+    await page.locator("#guide-title").focus();
+    await shot(page, join(SHOTS, `ui-first-run-tenants${sfx}.png`));
   });
 }

@@ -1,6 +1,7 @@
 //! The window's view of an account with several tenants (the app's service on a paused clock):
 //! the account's tenants, discovery grouped by tenant, a registry card naming its tenant, a
-//! tenant's demand on that tenant's registries only, and a sign-in to that tenant.
+//! tenant's demand on that tenant's registries only (and on discovery, with what to do), and a
+//! sign-in to that tenant.
 
 use std::time::Duration;
 
@@ -117,6 +118,21 @@ async fn the_window_shows_one_account_with_its_tenants() {
         .unwrap_or_default();
     assert!(hint.contains("Sign in to tenant"), "{hint}");
     assert!(!hint.contains("acr-tray-cli"), "{hint}");
+    // The card names the tenant by its id too, which finds it among the account's tenants.
+    assert_eq!(
+        registry(&o, "partnerreg").tenant_id.as_deref(),
+        Some(partner.id.to_ascii_lowercase().as_str())
+    );
+
+    // Discovery names the demanding tenant with why and what to do, in the app's words.
+    let found = service.discover_registries(&account.id).await.unwrap();
+    let listed = &found.tenants[1];
+    assert!(listed.sign_in_required, "{found:#?}");
+    let error = listed.error.as_ref().expect("why the tenant is not listed");
+    assert_eq!(error.code, ErrorCode::SignInRequired);
+    let hint = error.hint.clone().unwrap_or_default();
+    assert!(hint.contains("Sign in to tenant"), "{hint}");
+    assert!(found.tenants[0].error.is_none(), "{found:#?}");
 
     // A sign-in to that tenant (the window's sign-in naming it) clears it at once.
     service

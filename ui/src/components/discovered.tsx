@@ -1,7 +1,10 @@
 // What discovery found, rendered once for both places that show it: the Add dialog's "Find in
 // Azure" (pick one registry) and the first-run guide (tick the ones to keep). Grouping or new
-// facts about a discovered registry land here, in one place.
-import type { DiscoveredRegistry, Discovery } from "../bindings";
+// facts about a discovered registry land here, in one place. An account with several tenants
+// (home and guest) is shown a group per tenant, home first; a tenant that could not be listed is
+// a group that says why and what to do, and offers the sign-in to it when it demands one.
+import type { DiscoveredRegistry, DiscoveredTenant, Discovery } from "../bindings";
+import { ErrorNote } from "./bits";
 
 /** Pick one (a button per registry), or keep several (a checkbox per registry, keyed by login server). */
 export type DiscoveredControl =
@@ -40,14 +43,73 @@ export function DiscoveryNotes({ result }: { result: Discovery }) {
   );
 }
 
-export function DiscoveredList({ registries, control }: { registries: DiscoveredRegistry[]; control: DiscoveredControl }) {
+type ListProps = {
+  registries: DiscoveredRegistry[];
+  control: DiscoveredControl;
+  /** The account's tenants as discovery saw them (`Discovery.tenants`): grouped when more than one. */
+  tenants?: DiscoveredTenant[] | undefined;
+  /** Sign in to a tenant that demands it (then list again); no button without it. */
+  onSignInTenant?: (t: DiscoveredTenant) => void;
+  /** The level of the tenants' headings (under the page's or the dialog's title). */
+  headingLevel?: 2 | 3;
+};
+
+/** Whether discovery's registries are shown per tenant. */
+export const grouped = (tenants: DiscoveredTenant[] | undefined): tenants is DiscoveredTenant[] => (tenants?.length ?? 0) > 1;
+
+export function DiscoveredList({ registries, control, tenants, onSignInTenant, headingLevel = 3 }: ListProps) {
+  if (!grouped(tenants)) return <Items registries={registries} control={control} label="Registries found" />;
+  const ordered = [...tenants].sort((x, y) => Number(y.home) - Number(x.home));
+  const home = ordered[0]?.id;
+  const H = headingLevel === 2 ? "h2" : "h3";
+  // A registry naming no listed tenant is shown with the home tenant's (it was listed with the
+  // account's own token).
+  const of = (t: DiscoveredTenant) =>
+    registries.filter((r) => (r.tenant && ordered.some((o) => o.id === r.tenant) ? r.tenant === t.id : t.id === home));
   return (
-    <ul class={control.kind === "keep" ? "pick-list keep-list" : "pick-list"} aria-label="Registries found">
+    <div class="tenant-groups" id="disc-tenants">
+      {ordered.map((t) => {
+        const regs = of(t);
+        const headId = `disc-tenant-${t.id}`;
+        return (
+          <section key={t.id} class="tenant-group" aria-labelledby={headId} data-tenant={t.id}>
+            <H id={headId} class="tenant-head">
+              {t.name}
+              <span class="chip">{t.home ? "Home" : "Guest"}</span>
+              {t.domain && t.domain !== t.name && <span class="mono muted small">{t.domain}</span>}
+            </H>
+            {t.error ? (
+              <>
+                <ErrorNote error={t.error} />
+                {t.signInRequired && onSignInTenant && (
+                  <p>
+                    <button type="button" class="primary" onClick={() => onSignInTenant(t)} aria-label={`Sign in to tenant ${t.name}`}>
+                      Sign in to tenant {t.name}…
+                    </button>
+                  </p>
+                )}
+              </>
+            ) : regs.length === 0 ? (
+              <p class="muted">No registries to show in {t.name}.</p>
+            ) : (
+              <Items registries={regs} control={control} label={`Registries found in ${t.name}`} />
+            )}
+          </section>
+        );
+      })}
+    </div>
+  );
+}
+
+function Items({ registries, control, label }: { registries: DiscoveredRegistry[]; control: DiscoveredControl; label: string }) {
+  return (
+    <ul class={control.kind === "keep" ? "pick-list keep-list" : "pick-list"} aria-label={label}>
       {registries.map((r) => (
         <li key={r.loginServer}>
           {control.kind === "pick" ? (
-            <button type="button" class="pick" disabled={r.added} onClick={() => control.onPick(r)} aria-label={r.added ? `${r.name}, already added` : `Choose ${r.name}`}>
-              <Facts r={r} />
+            // Named by its content (what is seen is what a screen reader says), "Choose" first.
+            <button type="button" class="pick" disabled={r.added} onClick={() => control.onPick(r)}>
+              <Facts r={r} pick />
             </button>
           ) : (
             <label class={r.added ? "pick keep added" : "pick keep"}>
@@ -67,10 +129,11 @@ export function DiscoveredList({ registries, control }: { registries: Discovered
   );
 }
 
-function Facts({ r }: { r: DiscoveredRegistry }) {
+function Facts({ r, pick }: { r: DiscoveredRegistry; pick?: boolean }) {
   return (
     <>
       <span class="pick-main">
+        {pick && <span class="sr-only">{r.added ? "Already added: " : "Choose "}</span>}
         <strong>{r.name}</strong>
         <span class="mono muted">{r.loginServer}</span>
       </span>

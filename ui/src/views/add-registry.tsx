@@ -4,12 +4,13 @@
 // input is emptied at once.
 import { useMemo, useRef, useState } from "preact/hooks";
 import * as api from "../api";
-import type { DiscoveredRegistry, Discovery, Overview, RegistrySignInInput, RegistryView } from "../bindings";
+import type { DiscoveredRegistry, DiscoveredTenant, Discovery, Overview, RegistrySignInInput, RegistryView } from "../bindings";
 import { ErrorNote } from "../components/bits";
-import { DiscoveredList, DiscoveryNotes } from "../components/discovered";
+import { DiscoveredList, DiscoveryNotes, grouped } from "../components/discovered";
 import { Dialog } from "../components/dialog";
 import { announce } from "../store";
 import { parseRegistry } from "../validate";
+import { SignInDialog, tenantPreset } from "./sign-in";
 
 /** `existing`: change how that registry signs in (the same add, which replaces it). */
 type Props = { overview: Overview; onClose: () => void; existing?: RegistryView };
@@ -275,9 +276,12 @@ function DiscoverPanel({ overview, onPick }: { overview: Overview; onPick: (r: D
   const [error, setError] = useState<api.UiError | null>(null);
   const [loading, setLoading] = useState(false);
   const [query, setQuery] = useState("");
+  /** A tenant's own sign-in, open. */
+  const [signInAt, setSignInAt] = useState<DiscoveredTenant | null>(null);
+  const label = overview.accounts.find((a) => a.id === identity)?.label ?? identity;
 
-  async function list(e: Event) {
-    e.preventDefault();
+  async function list(e?: Event) {
+    e?.preventDefault();
     setLoading(true);
     setError(null);
     setResult(null);
@@ -324,11 +328,12 @@ function DiscoverPanel({ overview, onPick }: { overview: Overview; onPick: (r: D
           <p class="sr-only" aria-live="polite">
             {shown.length} of {result.registries.length} registries shown
           </p>
-          {shown.length === 0 ? (
+          {shown.length === 0 && !grouped(result.tenants) ? (
             <p class="muted">{result.registries.length === 0 ? "This account can list no registries." : "No registry matches."}</p>
           ) : (
-            <DiscoveredList registries={shown} control={{ kind: "pick", onPick: (r) => onPick(r, identity) }} />
+            <DiscoveredList registries={shown} tenants={result.tenants} onSignInTenant={setSignInAt} control={{ kind: "pick", onPick: (r) => onPick(r, identity) }} />
           )}
+          {signInAt && <SignInDialog preset={tenantPreset(label, signInAt)} onClose={() => setSignInAt(null)} onSignedIn={() => void list()} />}
         </>
       )}
     </div>

@@ -1,15 +1,17 @@
 // The guide's step 2: the registries the new account can see (discover_registries), the ones to
 // keep ticked, and any more added by name (an account with only AcrPull or AcrPush is not shown
-// registries by Azure Resource Manager, but can use them).
+// registries by Azure Resource Manager, but can use them). An account with several tenants sees
+// them grouped by tenant; a tenant that demands a sign-in of its own offers it, then lists again.
 import { useEffect, useRef, useState } from "preact/hooks";
 import * as api from "../api";
-import type { AccountView, DiscoveredRegistry, Discovery, Overview } from "../bindings";
+import type { AccountView, DiscoveredRegistry, DiscoveredTenant, Discovery, Overview } from "../bindings";
 import { ErrorNote } from "../components/bits";
-import { DiscoveredList, DiscoveryNotes, keepByDefault } from "../components/discovered";
+import { DiscoveredList, DiscoveryNotes, grouped, keepByDefault } from "../components/discovered";
 import { announce } from "../store";
 import { parseRegistry } from "../validate";
 import type { Keep } from "./first-run-done";
 import { type EscapeRef, StepActions } from "./first-run-bits";
+import { SignInDialog, tenantPreset } from "./sign-in";
 
 type Props = { overview: Overview; account: AccountView; escape: EscapeRef; onBack: () => void; onNext: (keep: Keep[]) => void };
 
@@ -19,18 +21,22 @@ export function RegistriesStep({ overview, account, escape, onBack, onNext }: Pr
   const [kept, setKept] = useState<ReadonlySet<string>>(new Set());
   /** Registries typed by name, in the order typed (kept unless unticked). */
   const [typed, setTyped] = useState<Keep[]>([]);
+  /** A tenant's own sign-in, open. */
+  const [signInAt, setSignInAt] = useState<DiscoveredTenant | null>(null);
   escape.current = () => {
     onBack();
     return true;
   };
 
   async function discover() {
+    // Listing again (after a tenant's sign-in) keeps what was ticked or unticked; new ones start ticked.
+    const before = new Set((result?.registries ?? []).map((r) => r.loginServer));
     setError(null);
     setResult(null);
     try {
       const found = await api.discoverRegistries(account.id);
       setResult(found);
-      setKept(new Set(found.registries.filter(keepByDefault).map((r) => r.loginServer)));
+      setKept((k) => new Set([...[...k].filter((l) => !before.has(l) || found.registries.some((r) => r.loginServer === l)), ...found.registries.filter((r) => !before.has(r.loginServer) && keepByDefault(r)).map((r) => r.loginServer)]));
       announce(found.registries.length === 1 ? "1 registry found." : `${found.registries.length} registries found.`);
     } catch (e) {
       setError(api.asError(e));
@@ -92,7 +98,18 @@ export function RegistriesStep({ overview, account, escape, onBack, onNext }: Pr
           </p>
         </div>
       )}
-      {listed.length > 0 && <DiscoveredList registries={listed} control={{ kind: "keep", kept, onToggle: (r: DiscoveredRegistry, k) => toggle(r.loginServer, k) }} />}
+      {(listed.length > 0 || grouped(result?.tenants)) && (
+        <DiscoveredList
+          registries={listed}
+          tenants={result?.tenants}
+          onSignInTenant={setSignInAt}
+          headingLevel={2}
+          control={{ kind: "keep", kept, onToggle: (r: DiscoveredRegistry, k) => toggle(r.loginServer, k) }}
+        />
+      )}
+      {signInAt && (
+        <SignInDialog preset={tenantPreset(account.label, signInAt)} onClose={() => setSignInAt(null)} onSignedIn={() => void discover()} />
+      )}
       {typed.length > 0 && (
         <ul class="pick-list keep-list" aria-label="Added by name">
           {typed.map((t) => (

@@ -10,8 +10,8 @@ import { announce, useTick } from "../store";
 import { clockTime, duration, engineNow, relative } from "../time";
 import { AddRegistryDialog } from "./add-registry";
 
-/** `onSignIn`: open the sign-in (for that identity; null: a new one). */
-export function RegistriesView({ overview, onSignIn }: { overview: Overview; onSignIn: (identity: string | null) => void }) {
+/** `onSignIn`: open the sign-in (for that identity, at that tenant of it; null: a new one). */
+export function RegistriesView({ overview, onSignIn }: { overview: Overview; onSignIn: (identity: string | null, tenant?: string) => void }) {
   const [adding, setAdding] = useState(false);
   const [removing, setRemoving] = useState<string | null>(null);
   const [disablingAdmin, setDisablingAdmin] = useState<string | null>(null);
@@ -152,7 +152,7 @@ type CardProps = {
   busy: boolean;
   onRefresh: () => void;
   onRemove: () => void;
-  onSignIn: (identity: string) => void;
+  onSignIn: (identity: string, tenant?: string) => void;
   onDisableAdmin: () => void;
   onChangeSignIn: () => void;
 };
@@ -160,7 +160,13 @@ type CardProps = {
 function RegistryCard({ reg, accounts, busy, onRefresh, onRemove, onSignIn, onDisableAdmin, onChangeSignIn }: CardProps) {
   // A registry waiting for a person to sign in: offer that, not a Refresh that can only fail.
   const identity = reg.signIn.kind === "identity" || reg.signIn.kind === "adminArm" ? reg.signIn.identity : null;
-  const needsSignIn = reg.health === "signInRequired" && identity !== null && accounts.some((a) => a.id === identity && a.interactive);
+  const account = accounts.find((a) => a.id === identity);
+  const needsSignIn = reg.health === "signInRequired" && identity !== null && account?.interactive === true;
+  // Its tenant demands a sign-in of its own (the person's session is fine): that is the sign-in to offer.
+  const tenant =
+    needsSignIn && account?.health !== "signInRequired" && reg.tenantId
+      ? account?.tenants?.find((t) => t.signInRequired && t.id.toLowerCase() === reg.tenantId)
+      : undefined;
   const [tone, label] = busy ? (["busy", "Refreshing"] as const) : registryHealth[reg.health];
   const now = engineNow();
   const headId = `reg-${reg.name}`;
@@ -169,7 +175,7 @@ function RegistryCard({ reg, accounts, busy, onRefresh, onRemove, onSignIn, onDi
     <li class="card" aria-labelledby={headId} data-registry={reg.name}>
       <div class="card-head">
         <div class="card-title">
-          <h3 id={headId}>{reg.name}</h3>
+          <h2 id={headId}>{reg.name}</h2>
           <span class="mono muted">
             {reg.loginServer}
             {reg.trustedCustomDomain && <span class="chip">Trusted custom domain</span>}
@@ -177,7 +183,11 @@ function RegistryCard({ reg, accounts, busy, onRefresh, onRemove, onSignIn, onDi
         </div>
         <div class="card-side">
           <Badge tone={tone} label={label} />
-          {needsSignIn && identity ? (
+          {needsSignIn && identity && tenant ? (
+            <button type="button" class="primary" onClick={() => onSignIn(identity, tenant.id)} aria-label={`Sign in to tenant ${tenant.name} for ${reg.name}`}>
+              Sign in to tenant {tenant.name}…
+            </button>
+          ) : needsSignIn && identity ? (
             <button type="button" class="primary" onClick={() => onSignIn(identity)} aria-label={`Sign in again for ${reg.name}`}>
               Sign in again…
             </button>
@@ -212,6 +222,14 @@ function RegistryCard({ reg, accounts, busy, onRefresh, onRemove, onSignIn, onDi
             </button>
           </dd>
         </div>
+        {reg.tenant && (
+          <div>
+            <dt>Tenant</dt>
+            <dd class="tenant" title={reg.tenantId}>
+              {reg.tenant}
+            </dd>
+          </div>
+        )}
         <div>
           <dt>Last refresh</dt>
           <dd class="last-refresh">{reg.lastRefresh ? `${clockTime(reg.lastRefresh, now)} · ${relative(reg.lastRefresh, now)}` : "Not yet"}</dd>

@@ -11,7 +11,12 @@ import { announce, useTick } from "../store";
 import { duration, engineNow } from "../time";
 
 export type Method = "browser" | "deviceCode" | "servicePrincipal" | "managedIdentity" | "azureCli";
-export type Preset = { method: Method; tenant: string | null };
+/**
+ * Where the sign-in starts. `at`: a sign-in of a signed-in person to one tenant of their account
+ * (a guest tenant that demands MFA or a Conditional Access policy): browser or device code only,
+ * the tenant fixed, and only that tenant's demand is answered.
+ */
+export type Preset = { method: Method; tenant: string | null; at?: { name: string; account: string } };
 
 const METHODS: Array<[Method, string, string]> = [
   ["browser", "With the browser", "Your Entra ID account, in your default browser."],
@@ -107,13 +112,18 @@ export function useSignIn(preset: Preset, onSignedIn: (acc: AccountView) => void
   };
 }
 
-export function SignInDialog({ preset, onClose }: { preset: Preset; onClose: () => void }) {
-  const s = useSignIn(preset, onClose);
+/** `onSignedIn`: told once the engine has the account (before the dialog closes). */
+export function SignInDialog({ preset, onClose, onSignedIn }: { preset: Preset; onClose: () => void; onSignedIn?: (acc: AccountView) => void }) {
+  const s = useSignIn(preset, (acc) => {
+    onSignedIn?.(acc);
+    onClose();
+  });
   function cancel() {
     if (!s.cancelPending() && !s.waiting) onClose();
   }
+  const title = s.prompt ? "Enter the code" : preset.at ? `Sign in to tenant ${preset.at.name}` : "Sign in";
   return (
-    <Dialog title={s.prompt ? "Enter the code" : "Sign in"} onClose={cancel} wide id="sign-in-dialog">
+    <Dialog title={title} onClose={cancel} wide id="sign-in-dialog">
       <SignInBody s={s} onCancel={onClose} />
     </Dialog>
   );
@@ -126,11 +136,20 @@ export function SignInDialog({ preset, onClose }: { preset: Preset; onClose: () 
 export function SignInBody({ s, onCancel, submitLabel }: { s: SignIn; onCancel?: () => void; submitLabel?: string }) {
   const { method, setMethod, tenant, setTenant, clientId, setClientId, spCred, setSpCred, certPath, setCertPath, secret, waiting, error, setError, isUser } = s;
   if (waiting && isUser) return <Waiting method={method} prompt={s.prompt} onCancel={s.cancelPending} />;
+  const at = s.preset.at;
+  // A sign-in to one tenant of a signed-in person is that person's: browser or device code.
+  const methods = at ? METHODS.filter(([m]) => m === "browser" || m === "deviceCode") : METHODS;
   return (
     <form class="form" onSubmit={s.submit} noValidate>
+      {at && (
+        <p class="muted" id="si-at-tenant">
+          Sign in as <strong>{at.account}</strong> to the tenant <strong>{at.name}</strong> (<span class="mono">{s.preset.tenant}</span>), to answer what it asks
+          (multi-factor authentication or a policy). Your other tenants keep working meanwhile.
+        </p>
+      )}
       <fieldset class="methods">
         <legend>How</legend>
-        {METHODS.map(([m, label, note]) => (
+        {methods.map(([m, label, note]) => (
           <label key={m} class={method === m ? "method checked" : "method"}>
             <input type="radio" name="method" value={m} checked={method === m} autofocus={m === s.preset.method} onChange={() => { setMethod(m); setError(null); }} />
             <span>
@@ -140,7 +159,7 @@ export function SignInBody({ s, onCancel, submitLabel }: { s: SignIn; onCancel?:
           </label>
         ))}
       </fieldset>
-      {(isUser || method === "servicePrincipal" || method === "azureCli") && (
+      {!at && (isUser || method === "servicePrincipal" || method === "azureCli") && (
         <div class="field">
           <label for="si-tenant">Tenant{method === "servicePrincipal" ? "" : " (optional)"}</label>
           <input id="si-tenant" value={tenant} autocomplete="off" spellcheck={false}
@@ -148,7 +167,7 @@ export function SignInBody({ s, onCancel, submitLabel }: { s: SignIn; onCancel?:
             onInput={(e) => setTenant(e.currentTarget.value)} />
         </div>
       )}
-      {(method === "servicePrincipal" || method === "managedIdentity" || isUser) && (
+      {!at && (method === "servicePrincipal" || method === "managedIdentity" || isUser) && (
         <div class="field">
           <label for="si-client">Client id{method === "servicePrincipal" ? "" : " (optional)"}</label>
           <input id="si-client" value={clientId} autocomplete="off" spellcheck={false}
@@ -242,3 +261,10 @@ function expiresText(at: string): string {
   const left = Date.parse(at) - engineNow();
   return left > 0 ? `The code expires in ${duration(left)}` : "The code has expired";
 }
+
+/** The sign-in of a signed-in person (`account`, their label) to one tenant of theirs that demands it. */
+export const tenantPreset = (account: string, tenant: { id: string; name: string }): Preset => ({
+  method: "browser",
+  tenant: tenant.id,
+  at: { name: tenant.name, account },
+});

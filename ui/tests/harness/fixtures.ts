@@ -2,7 +2,7 @@
 // matters and three identities, at a fixed engine time so countdowns are predictable. Future times
 // sit half a minute past a whole minute so the seconds a test takes don't change what is shown
 // (and the committed screenshots only change when the UI does).
-import type { AccountView, CheckReport, Discovery, DoctorView, Overview } from "../../src/bindings";
+import type { AccountView, CheckReport, Discovery, DoctorView, ErrorView, Overview } from "../../src/bindings";
 
 export const NOW = "2026-03-10T10:00:00Z";
 const at = (min: number) => new Date(Date.parse(NOW) + min * 60_000).toISOString();
@@ -138,5 +138,82 @@ export function checkReport(name = "contosoprod"): CheckReport {
   return {
     name, loginServer: `${name}.azurecr.io`, source: { kind: "acr-tray", key: "credHelpers" },
     username: "00000000-0000-0000-0000-000000000000", authenticated: true, repository: null, granted: [], expiresAt: null, hint: null,
+  };
+}
+
+/** The tenants of dana's account: home, a guest tenant that works, and one that demands MFA. */
+export const TENANTS = {
+  home: { id: "6f1c2a9e-4b7d-4e21-9c3a-0d5e8f7a1b20", name: "Contoso", domain: "contoso.onmicrosoft.com" },
+  fabrikam: { id: "a3d9e0c4-81f2-4f6b-b7c5-2e4a9d1f0c33", name: "Fabrikam Partners", domain: "fabrikampartners.onmicrosoft.com" },
+  northwind: { id: "c7b2f5d1-3e8a-4d09-a6f4-9b1c0e2d7a44", name: "Northwind Traders", domain: "northwindtraders.onmicrosoft.com" },
+} as const;
+
+/** Why Northwind demands a sign-in, and what to do, as the engine says it (the app's words). */
+const northwindDemand = (): ErrorView => ({
+  code: "signInRequired", at: at(-25),
+  message: `tenant ${TENANTS.northwind.id} demands a sign-in to it: AADSTS50076: Due to a configuration change made by your administrator, you must use multi-factor authentication to access this resource.`,
+  hint: `sign dana@contoso.com in to tenant ${TENANTS.northwind.id} with “Sign in to tenant ${TENANTS.northwind.id}…” under Accounts in Settings; the account's other tenants keep working`,
+});
+
+/**
+ * A guest's one sign-in: dana's account has a home and two guest tenants, one of which demands
+ * MFA; her registries sit in two of them (Contoso and Fabrikam) and a third waits for
+ * Northwind's sign-in.
+ */
+export function tenantsOverview(): Overview {
+  const o = overview();
+  const [dana, ...others] = o.accounts;
+  const [prod, build] = o.registries;
+  if (!dana || !prod || !build) throw new Error("fixture: overview() changed");
+  const inTenant = (t: { id: string; name: string }) => ({ tenant: t.name, tenantId: t.id });
+  return {
+    ...o,
+    summary: "3 of 4 registries logged in · 1 waits for a sign-in to Northwind Traders",
+    state: "signInRequired",
+    accounts: [
+      {
+        ...dana, tenant: TENANTS.home.id, registryCount: 4, health: "ok", expectedSessionEnd: null,
+        tenants: [
+          { ...TENANTS.home, home: true, signInRequired: null },
+          { ...TENANTS.fabrikam, home: false, signInRequired: null },
+          { ...TENANTS.northwind, home: false, signInRequired: northwindDemand() },
+        ],
+      },
+      ...others.filter((a) => a.id === "sp-ci"),
+    ],
+    registries: [
+      { ...prod, ...inTenant(TENANTS.home) },
+      { ...build, ...inTenant(TENANTS.home) },
+      {
+        ...prod, name: "fabrikamshared", loginServer: "fabrikamshared.azurecr.io", lastRefresh: at(-7), expiresAt: at(173.5), nextRefresh: at(51.5),
+        role: "AcrPull", roleName: "AcrPull", adminAccount: null, ...inTenant(TENANTS.fabrikam),
+      },
+      {
+        ...prod, name: "northwindimages", loginServer: "northwindimages.azurecr.io", health: "signInRequired", lastRefresh: at(-70), expiresAt: at(110.5),
+        nextRefresh: null, lastError: northwindDemand(), role: "AcrPull", roleName: "AcrPull", adminAccount: null, ...inTenant(TENANTS.northwind),
+      },
+    ],
+  };
+}
+
+/** Discovery across dana's tenants: two listed (home first), Northwind not, for want of its MFA. */
+export function tenantsDiscovery(): Discovery {
+  const r = (name: string, t: { id: string }, rg: string, sub: string, added = false) => ({
+    name, loginServer: `${name}.azurecr.io`, subscription: sub, resourceGroup: rg, sku: "Premium", adminUserEnabled: false, armAudienceAccepted: true, added, tenant: t.id,
+  });
+  return {
+    identity: "user-dana",
+    registries: [
+      r("contosoprod", TENANTS.home, "rg-platform", "Contoso Production", true),
+      r("contosostaging", TENANTS.home, "rg-platform", "Contoso Staging"),
+      r("fabrikamshared", TENANTS.fabrikam, "rg-shared", "Fabrikam Partner Hub"),
+    ],
+    tenants: [
+      { ...TENANTS.home, home: true, error: null, signInRequired: false },
+      { ...TENANTS.fabrikam, home: false, error: null, signInRequired: false },
+      { ...TENANTS.northwind, home: false, error: { ...northwindDemand(), at: null }, signInRequired: true },
+    ],
+    unlisted: [],
+    notice: null,
   };
 }

@@ -78,6 +78,10 @@ pub struct DiscoveredTenant {
     #[serde(skip)]
     #[cfg_attr(test, ts(skip))]
     pub hint: Option<Hint>,
+    /// What kind of failure the error is (not serialized: a view switches on it).
+    #[serde(skip)]
+    #[cfg_attr(test, ts(skip))]
+    pub error_kind: Option<ErrorKind>,
 }
 
 /// A configured registry that discovery does not list, and why.
@@ -232,18 +236,18 @@ impl Engine {
         let mut tenants = Vec::new();
         let mut seen = Vec::new();
         for (t, listed) in known.into_iter().zip(lists) {
-            let (error, sign_in_required, hint) = match listed {
+            let (error, sign_in_required, hint, error_kind) = match listed {
                 Ok(listed) => {
                     for r in listed {
                         seen.push((t.id.clone(), r.properties.login_server.clone()));
                         registries.push((Some(t.id.clone()), r));
                     }
-                    (None, false, None)
+                    (None, false, None, None)
                 }
                 Err(e) => {
                     tracing::warn!(identity = %identity.id, tenant = %t.id, error = %e, "cannot list the registries of a tenant");
                     let demands = matches!(e, Error::TenantSignInRequired { .. });
-                    (Some(e.to_string()), demands, e.hint())
+                    (Some(e.to_string()), demands, e.hint(), Some(e.kind()))
                 }
             };
             tenants.push(DiscoveredTenant {
@@ -254,6 +258,7 @@ impl Engine {
                 error,
                 sign_in_required,
                 hint,
+                error_kind,
             });
         }
         self.remember_discovered(identity, &seen);

@@ -373,7 +373,7 @@ impl Service {
 
     /// The registries `identity` can read through ARM.
     pub async fn discover_registries(&self, identity: &str) -> ViewResult<Discovery> {
-        Ok(self.engine()?.discover(identity).await?)
+        Ok(self.engine()?.discover(identity).await?.into())
     }
 
     /// Checks the credential Docker holds for a registry as Docker would use it: that it

@@ -163,7 +163,8 @@ pub fn build(engine: &Engine, status: &Status) -> Overview {
                     .role
                     .map(|role| role.name_in(s.role_assignment_mode()).to_owned()),
                 admin_account: s.admin.as_ref().map(admin_view),
-                tenant: tenant_name.or(tenant),
+                tenant: tenant_name.or_else(|| tenant.clone()),
+                tenant_id: tenant,
             }
         })
         .collect();

@@ -37,6 +37,7 @@ fn registry(name: &str, health: RegistryHealth, left: Option<TimeDelta>) -> Regi
         audience: None,
         trusted_custom_domain: false,
         tenant: None,
+        tenant_id: None,
         role: None,
         repository_permissions: false,
         role_name: None,
@@ -156,4 +157,75 @@ fn an_enabled_admin_account_carries_the_engines_warning() {
         ..Default::default()
     };
     assert_eq!(admin_view(&unwatched).warning, None);
+}
+
+/// The window's discovery gives a tenant that could not be listed as an error with its hint in
+/// the app's words (the engine's keeps a bare string for the CLI's JSON).
+#[test]
+fn a_tenant_that_cannot_be_listed_says_why_and_what_to_do_in_the_app_s_words() {
+    use crate::engine::discovery as engine;
+    use crate::error::ErrorKind;
+    use crate::hint::{Action, Hint, SignInMethod};
+    let tenant = |id: &str, error: Option<(&str, ErrorKind, Hint)>, demands: bool| {
+        let (error, error_kind, hint) = match error {
+            Some((e, k, h)) => (Some(e.to_owned()), Some(k), Some(h)),
+            None => (None, None, None),
+        };
+        engine::DiscoveredTenant {
+            id: id.to_owned(),
+            name: format!("Tenant {id}"),
+            domain: None,
+            home: id == "t1",
+            error,
+            sign_in_required: demands,
+            hint,
+            error_kind,
+        }
+    };
+    let at_tenant = Hint::text("")
+        .run(Action::sign_in_with(
+            Some("dana"),
+            SignInMethod::AtTenant {
+                tenant: "Tenant t2".into(),
+            },
+        ))
+        .then(" to answer it");
+    let found: Discovery = engine::Discovery {
+        identity: "dana".into(),
+        registries: Vec::new(),
+        tenants: vec![
+            tenant("t1", None, false),
+            tenant(
+                "t2",
+                Some((
+                    "Tenant t2 requires MFA",
+                    ErrorKind::SignInRequired,
+                    at_tenant,
+                )),
+                true,
+            ),
+            tenant(
+                "t3",
+                Some(("ARM refused", ErrorKind::Permission, Hint::none())),
+                false,
+            ),
+        ],
+        unlisted: Vec::new(),
+        notice: None,
+    }
+    .into();
+    assert_eq!(found.tenants[0].error, None);
+    let demanding = found.tenants[1].error.as_ref().expect("an error");
+    assert_eq!(demanding.code, ErrorCode::SignInRequired);
+    assert_eq!(demanding.message, "Tenant t2 requires MFA");
+    assert_eq!(
+        demanding.hint.as_deref(),
+        Some("use “Sign in to tenant Tenant t2…” under Accounts in Settings to answer it")
+    );
+    assert!(found.tenants[1].sign_in_required);
+    let refused = found.tenants[2].error.as_ref().expect("an error");
+    assert_eq!(refused.code, ErrorCode::Permission);
+    assert_eq!(refused.hint, None, "an empty hint is no hint");
+    let json = serde_json::to_value(&found.tenants[1]).expect("serializes");
+    assert_eq!(json["error"]["code"], "signInRequired");
 }

@@ -233,6 +233,11 @@ pub struct RegistryView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
     pub tenant: Option<String>,
+    /// That tenant's id (lower case), to find it among its account's tenants (display names
+    /// repeat: "Default Directory"). Absent when [`Self::tenant`] is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub tenant_id: Option<String>,
 }
 
 /// The admin-account watch of a registry.
@@ -549,9 +554,90 @@ pub struct RefreshOutcomeView {
     pub error: Option<ErrorView>,
 }
 
-pub use crate::engine::discovery::{
-    DiscoveredRegistry, DiscoveredTenant, Discovery, UnlistedRegistry,
-};
+pub use crate::engine::discovery::{DiscoveredRegistry, UnlistedRegistry};
+
+/// What discovery found, as the window shows it: the engine's
+/// [`Discovery`](crate::engine::discovery::Discovery) with each tenant's error an
+/// [`ErrorView`] (its hint in the app's words). The CLI serializes the engine's own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "camelCase")]
+pub struct Discovery {
+    /// The identity that looked.
+    pub identity: String,
+    /// The registries the identity can read, by name (each naming its tenant when the
+    /// account has several).
+    pub registries: Vec<DiscoveredRegistry>,
+    /// The tenants of a person's account, home first, each listed or with why not; empty for
+    /// an identity of one tenant.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(test, ts(as = "Option<Vec<DiscoveredTenant>>", optional))]
+    pub tenants: Vec<DiscoveredTenant>,
+    /// Registries configured for this identity that ARM does not show it.
+    pub unlisted: Vec<UnlistedRegistry>,
+    /// Why the list may be incomplete.
+    pub notice: Option<String>,
+}
+
+/// One tenant of the account as discovery saw it: listed (its registries name it), or why not
+/// and what to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "camelCase")]
+pub struct DiscoveredTenant {
+    /// The tenant's GUID.
+    pub id: String,
+    /// Its display name, else its default domain, else its GUID.
+    pub name: String,
+    /// Its default domain, when known.
+    pub domain: Option<String>,
+    /// The account's home tenant.
+    pub home: bool,
+    /// Why its registries could not be listed (it demands a sign-in to it, ARM refused, ...),
+    /// and what to do; the other tenants are listed all the same.
+    pub error: Option<ErrorView>,
+    /// The tenant demands a sign-in to it (MFA, Conditional Access).
+    pub sign_in_required: bool,
+}
+
+impl From<crate::engine::discovery::Discovery> for Discovery {
+    fn from(d: crate::engine::discovery::Discovery) -> Self {
+        Self {
+            identity: d.identity,
+            registries: d.registries,
+            tenants: d.tenants.into_iter().map(DiscoveredTenant::from).collect(),
+            unlisted: d.unlisted,
+            notice: d.notice,
+        }
+    }
+}
+
+impl From<crate::engine::discovery::DiscoveredTenant> for DiscoveredTenant {
+    fn from(t: crate::engine::discovery::DiscoveredTenant) -> Self {
+        let code = if t.sign_in_required {
+            ErrorCode::SignInRequired
+        } else {
+            t.error_kind.map_or(ErrorCode::Config, code_of)
+        };
+        Self {
+            error: t.error.map(|message| ErrorView {
+                code,
+                message,
+                hint: t
+                    .hint
+                    .as_ref()
+                    .map(|h| h.render(&AppWords))
+                    .filter(|h| !h.is_empty()),
+                at: None,
+            }),
+            id: t.id,
+            name: t.name,
+            domain: t.domain,
+            home: t.home,
+            sign_in_required: t.sign_in_required,
+        }
+    }
+}
 
 /// What the window's "Check" found: the credential Docker holds for a registry, used as Docker
 /// would use it (`check_registry`).
