@@ -44,7 +44,7 @@ test("Accounts: one account with its tenants, home marked; the tenant that deman
   const northwind = dana.locator(`[data-tenant="${TENANTS.northwind.id}"]`);
   await expect(northwind.locator(".badge")).toHaveText("Sign-in required");
   await expect(northwind.locator(".error-message")).toContainText("AADSTS50076");
-  await expect(northwind.locator(".error-hint")).toContainText(`“Sign in to tenant ${TENANTS.northwind.id}…” under Accounts`);
+  await expect(northwind.locator(".error-hint")).toContainText(`“Sign in to tenant ${TENANTS.northwind.name}…” under Accounts`);
   // The account itself is fine: no "Sign in again"; a one-tenant account looks as before.
   await expect(dana.locator(".card-head .badge")).toHaveText("Signed in");
   await expect(dana.getByRole("button", { name: /Sign in again/ })).toHaveCount(0);

@@ -18,7 +18,9 @@ impl CliWords {
                 SignInMethod::Again => format!("{PROGRAM} login"),
                 SignInMethod::Any => format!("{PROGRAM} login ..."),
                 SignInMethod::DeviceCode => format!("{PROGRAM} login --device-code"),
-                SignInMethod::AtTenant { tenant } => format!("{PROGRAM} login --tenant {tenant}"),
+                SignInMethod::AtTenant { tenant, .. } => {
+                    format!("{PROGRAM} login --tenant {tenant}")
+                }
                 SignInMethod::ServicePrincipal => {
                     format!("{PROGRAM} login --service-principal ...")
                 }

@@ -112,6 +112,9 @@ pub enum SignInMethod {
     AtTenant {
         /// The tenant's GUID.
         tenant: String,
+        /// Its display name (or default domain), when ARM listed it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
     },
     /// A service principal.
     ServicePrincipal,

@@ -116,7 +116,10 @@ async fn the_window_shows_one_account_with_its_tenants() {
         .as_ref()
         .and_then(|e| e.hint.clone())
         .unwrap_or_default();
-    assert!(hint.contains("Sign in to tenant"), "{hint}");
+    // Named as the user knows it (its display name), not by its GUID.
+    assert_ne!(demanding.name, partner.id);
+    let button = format!("“Sign in to tenant {}…”", demanding.name);
+    assert!(hint.contains(&button), "{hint}");
     assert!(!hint.contains("acr-tray-cli"), "{hint}");
     // The card names the tenant by its id too, which finds it among the account's tenants.
     assert_eq!(
@@ -131,7 +134,7 @@ async fn the_window_shows_one_account_with_its_tenants() {
     let error = listed.error.as_ref().expect("why the tenant is not listed");
     assert_eq!(error.code, ErrorCode::SignInRequired);
     let hint = error.hint.clone().unwrap_or_default();
-    assert!(hint.contains("Sign in to tenant"), "{hint}");
+    assert!(hint.contains(&button), "{hint}");
     assert!(found.tenants[0].error.is_none(), "{found:#?}");
 
     // A sign-in to that tenant (the window's sign-in naming it) clears it at once.

@@ -151,8 +151,8 @@ export const TENANTS = {
 /** Why Northwind demands a sign-in, and what to do, as the engine says it (the app's words). */
 const northwindDemand = (): ErrorView => ({
   code: "signInRequired", at: at(-25),
-  message: `tenant ${TENANTS.northwind.id} demands a sign-in to it: AADSTS50076: Due to a configuration change made by your administrator, you must use multi-factor authentication to access this resource.`,
-  hint: `sign dana@contoso.com in to tenant ${TENANTS.northwind.id} with “Sign in to tenant ${TENANTS.northwind.id}…” under Accounts in Settings; the account's other tenants keep working`,
+  message: `dana@contoso.com must sign in to tenant ${TENANTS.northwind.id}: AADSTS50076: Due to a configuration change made by your administrator, you must use multi-factor authentication to access this resource.`,
+  hint: `sign dana@contoso.com in to ${TENANTS.northwind.name} with “Sign in to tenant ${TENANTS.northwind.name}…” under Accounts in Settings; the account's other tenants keep working`,
 });
 
 /**

@@ -72,6 +72,18 @@ impl Engine {
         }
     }
 
+    /// How the user knows tenant `tenant` of `identity`'s account (display name or domain),
+    /// when it was listed.
+    pub(crate) fn tenant_name(&self, identity: &str, tenant: &str) -> Option<String> {
+        let state = State::load(&self.paths.state_file());
+        let t = state
+            .identities
+            .get(identity)?
+            .tenants
+            .get(&tenant.to_ascii_lowercase())?;
+        t.display_name.clone().or_else(|| t.default_domain.clone())
+    }
+
     /// The tenants of `identity`'s account as last listed (the home tenant first).
     pub fn account_tenants(&self, identity: &IdentityConfig, state: &State) -> Vec<AccountTenant> {
         let home = identity.kind.tenant().map(str::to_ascii_lowercase);

@@ -292,7 +292,10 @@ impl Engine {
             .entra
             .refresh(id, tenant, client_id, &rt, scope)
             .await
-            .map_err(|e| tenant_demand(e, id, tenant, tenant_signed_in))?;
+            .map_err(|e| {
+                let name = self.tenant_name(id, tenant);
+                tenant_demand(e, id, tenant, name.as_deref(), tenant_signed_in)
+            })?;
         if let Some(new_rt) = tokens.refresh_token.filter(|n| n != &rt) {
             self.write_secret(&store, &key, new_rt).await?;
         }
@@ -411,7 +414,13 @@ const DEAD_REFRESH_TOKEN: &[u32] = &[50173, 700082, 70008, 9002313, 70000, 70008
 /// What a tenant's refusal of the account's refresh token means: a demand of that tenant
 /// alone ([`Error::TenantSignInRequired`]), unless the token is dead everywhere (and it was
 /// the account's own token).
-fn tenant_demand(e: Error, id: &str, tenant: &str, tenant_signed_in: bool) -> Error {
+fn tenant_demand(
+    e: Error,
+    id: &str,
+    tenant: &str,
+    name: Option<&str>,
+    tenant_signed_in: bool,
+) -> Error {
     let Error::Entra(entra) = &e else {
         return e;
     };
@@ -427,17 +436,23 @@ fn tenant_demand(e: Error, id: &str, tenant: &str, tenant_signed_in: bool) -> Er
         identity: id.to_owned(),
         tenant: tenant.to_ascii_lowercase(),
         reason: entra.description.clone(),
-        hint: tenant_sign_in_hint(id, tenant),
+        hint: tenant_sign_in_hint(id, tenant, name),
     }
 }
 
 /// Sign in to one tenant of a person's account.
-pub fn tenant_sign_in_hint(id: &str, tenant: &str) -> Hint {
-    Hint::text(format!("sign {id} in to tenant {tenant} with "))
+/// `name` is the tenant's display name (or domain) when known: the user knows it by that.
+pub fn tenant_sign_in_hint(id: &str, tenant: &str, name: Option<&str>) -> Hint {
+    let place = match name {
+        Some(name) => name.to_owned(),
+        None => format!("tenant {tenant}"),
+    };
+    Hint::text(format!("sign {id} in to {place} with "))
         .with(Action::sign_in_with(
             Some(id),
             SignInMethod::AtTenant {
                 tenant: tenant.to_owned(),
+                name: name.map(str::to_owned),
             },
         ))
         .cli_note(" (add --device-code without a browser)")
@@ -497,7 +512,7 @@ mod tests {
             entra("invalid_grant", 70043, ErrorKind::SignInRequired),
         ];
         for e in demands {
-            let mapped = tenant_demand(e.clone(), "dev", TENANT, false);
+            let mapped = tenant_demand(e.clone(), "dev", TENANT, None, false);
             assert!(
                 matches!(&mapped, Error::TenantSignInRequired { tenant, .. } if tenant == TENANT),
                 "{e} -> {mapped:?}"
@@ -505,17 +520,17 @@ mod tests {
             assert_eq!(crate::engine::ends_session(&mapped), None);
         }
         let dead = entra("invalid_grant", 50173, ErrorKind::SignInRequired);
-        let mapped = tenant_demand(dead.clone(), "dev", TENANT, false);
+        let mapped = tenant_demand(dead.clone(), "dev", TENANT, None, false);
         assert_eq!(
             crate::engine::ends_session(&mapped),
             Some("dev"),
             "{mapped}"
         );
-        let own = tenant_demand(dead, "dev", TENANT, true);
+        let own = tenant_demand(dead, "dev", TENANT, None, true);
         assert!(matches!(own, Error::TenantSignInRequired { .. }), "{own}");
         let busy = entra("temporarily_unavailable", 90033, ErrorKind::Transient);
         assert!(matches!(
-            tenant_demand(busy, "dev", TENANT, false),
+            tenant_demand(busy, "dev", TENANT, None, false),
             Error::Entra(_)
         ));
     }

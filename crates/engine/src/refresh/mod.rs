@@ -165,13 +165,19 @@ impl Engine {
             .iter()
             .filter_map(|(id, s)| s.sign_in_required.clone().map(|e| (id.clone(), e)))
             .collect();
-        let tenant_ended: BTreeMap<(String, String), StoredError> = state
+        let tenant_ended: BTreeMap<(String, String), TenantDemand> = state
             .identities
             .iter()
             .flat_map(|(id, s)| {
                 s.tenants.iter().filter_map(|(t, ts)| {
-                    let e = ts.sign_in_required.clone()?;
-                    Some(((id.clone(), t.clone()), e))
+                    let demand = TenantDemand {
+                        error: ts.sign_in_required.clone()?,
+                        name: ts
+                            .display_name
+                            .clone()
+                            .or_else(|| ts.default_domain.clone()),
+                    };
+                    Some(((id.clone(), t.clone()), demand))
                 })
             })
             .collect();
@@ -476,29 +482,36 @@ enum Pass {
     CacheOnly,
 }
 
+/// A tenant's stored demand of a sign-in to it, and how the user knows the tenant.
+struct TenantDemand {
+    error: StoredError,
+    name: Option<String>,
+}
+
 /// The stored demand of the registry's tenant (a sign-in to it), if it made one: nothing is
 /// tried there until the user signs in to that tenant.
 fn tenant_demands(
     reg: &RegistryConfig,
     tenant: Option<&str>,
-    ended: &BTreeMap<(String, String), StoredError>,
+    ended: &BTreeMap<(String, String), TenantDemand>,
 ) -> Option<Error> {
     if reg.auth == RegistryAuth::AdminPassword {
         return None;
     }
     let id = reg.identity.as_deref()?;
     let tenant = tenant?.to_ascii_lowercase();
-    let stored = ended.get(&(id.to_owned(), tenant.clone()))?;
+    let demand = ended.get(&(id.to_owned(), tenant.clone()))?;
     let prefix = format!("{id} must sign in to tenant {tenant}: ");
-    let reason = stored
+    let reason = demand
+        .error
         .message
         .strip_prefix(&prefix)
-        .unwrap_or(&stored.message);
+        .unwrap_or(&demand.error.message);
     Some(Error::TenantSignInRequired {
         identity: id.to_owned(),
         tenant: tenant.clone(),
         reason: reason.to_owned(),
-        hint: crate::engine::tenant_sign_in_hint(id, &tenant),
+        hint: crate::engine::tenant_sign_in_hint(id, &tenant, demand.name.as_deref()),
     })
 }
 

@@ -187,6 +187,7 @@ fn a_tenant_that_cannot_be_listed_says_why_and_what_to_do_in_the_app_s_words() {
             Some("dana"),
             SignInMethod::AtTenant {
                 tenant: "Tenant t2".into(),
+                name: None,
             },
         ))
         .then(" to answer it");

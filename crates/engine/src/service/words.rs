@@ -17,9 +17,12 @@ impl HintWords for AppWords {
                 ..
             } => "enter the client secret under Accounts in Settings".to_owned(),
             Action::SignIn {
-                method: SignInMethod::AtTenant { tenant },
+                method: SignInMethod::AtTenant { tenant, name },
                 ..
-            } => format!("“Sign in to tenant {tenant}…” under Accounts in Settings"),
+            } => format!(
+                "“Sign in to tenant {}…” under Accounts in Settings",
+                name.as_deref().unwrap_or(tenant)
+            ),
             Action::SignIn { .. } => {
                 "“Sign in again…” in the tray menu, or Accounts in Settings".to_owned()
             }
@@ -70,7 +73,10 @@ mod tests {
             SignInMethod::Again,
             SignInMethod::Any,
             SignInMethod::DeviceCode,
-            SignInMethod::AtTenant { tenant: "t".into() },
+            SignInMethod::AtTenant {
+                tenant: "t".into(),
+                name: None,
+            },
             SignInMethod::ServicePrincipal,
             SignInMethod::ServicePrincipalSecret {
                 tenant: Some("t".into()),
