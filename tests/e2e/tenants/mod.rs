@@ -3,6 +3,7 @@
 //! the tenant of a registry added by name found once and remembered; discovery across tenants.
 
 mod discovery;
+mod kinds;
 mod output;
 mod refresh;
 mod window;

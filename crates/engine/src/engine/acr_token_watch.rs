@@ -83,7 +83,11 @@ impl Engine {
     ) -> Option<(AcrTokenWatchState, Vec<Event>)> {
         let token = reg.acr_token.as_deref()?;
         let identity = self.identity_of(reg).ok()?;
-        let arm_token = match self.entra_token(identity, Audience::Arm).await {
+        let tenant = self.registry_tenant(reg);
+        let arm_token = match self
+            .entra_token_in(identity, tenant.as_deref(), Audience::Arm)
+            .await
+        {
             Ok(t) => t,
             Err(e) => {
                 tracing::debug!(identity = %identity.id, error = %e, "ACR token watch: no ARM token");

@@ -88,6 +88,9 @@ impl Engine {
         registry.acr_token = Some(token);
         registry.acr_token_password = password_name;
         registry.identity = identity;
+        // The watching identity reads the token at the registry's tenant, when discovery
+        // listed it in another tenant of the account.
+        registry.tenant = self.discovered_tenant(registry);
         let key = self
             .acr_token_key(registry)
             .ok_or_else(|| Error::invalid_input("no ACR token to keep", ""))?;

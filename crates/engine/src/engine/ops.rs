@@ -479,8 +479,11 @@ impl Engine {
                 let id = self.pick_identity(id.as_deref())?;
                 registry.identity = Some(id.clone());
                 registry.auth = RegistryAuth::AdminArm;
+                registry.tenant = self.discovered_tenant(&registry);
                 let identity = self.settings().identity(&id)?.clone();
-                let token = self.entra_token(&identity, Audience::Arm).await?;
+                let token = self
+                    .entra_token_in(&identity, registry.tenant.as_deref(), Audience::Arm)
+                    .await?;
                 let http = &self.clients()?.http;
                 let arm = Arm::new(http, &self.cloud().arm, &token.token, &identity.id);
                 let found = arm.find_registry(&registry.login_server).await?.ok_or_else(|| Error::Registry {

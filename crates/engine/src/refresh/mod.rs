@@ -495,7 +495,7 @@ fn tenant_demands(
     tenant: Option<&str>,
     ended: &BTreeMap<(String, String), TenantDemand>,
 ) -> Option<Error> {
-    if reg.auth == RegistryAuth::AdminPassword {
+    if !reg.auth.needs_identity() {
         return None;
     }
     let id = reg.identity.as_deref()?;
