@@ -70,7 +70,7 @@ pub enum Error {
         retry_after: Option<u64>,
     },
     /// The registry's token exchange refused the identity.
-    #[error("{}", no_role_message(.identity, .registry, .repository_permissions.is_some()))]
+    #[error("{}", no_role_message(.identity, .registry, .repository_permissions.is_some(), .tried_tenants))]
     NoRole {
         /// The identity.
         identity: String,
@@ -81,6 +81,9 @@ pub enum Error {
         /// Set when the registry uses repository permissions (ABAC): AcrPull and AcrPush
         /// are not honoured there; holds the registry's ARM id when known.
         repository_permissions: Option<Option<String>>,
+        /// The account's other tenants tried too, each with what it answered (empty when
+        /// none was: the registry's tenant was known, or the account has one).
+        tried_tenants: Vec<String>,
     },
     /// The registry answered something ACR Tray cannot use.
     #[error("registry {registry}: {message}")]
@@ -316,7 +319,23 @@ impl Error {
 }
 
 /// [`Error::NoRole`]'s message: on an ABAC registry, that the registry roles do not count.
-fn no_role_message(identity: &str, registry: &str, repository_permissions: bool) -> String {
+fn no_role_message(
+    identity: &str,
+    registry: &str,
+    repository_permissions: bool,
+    tried_tenants: &[String],
+) -> String {
+    let refusal = no_role_refusal(identity, registry, repository_permissions);
+    if tried_tenants.is_empty() {
+        return refusal;
+    }
+    format!(
+        "{refusal}; the account's other tenants were tried too: {}",
+        tried_tenants.join(", ")
+    )
+}
+
+fn no_role_refusal(identity: &str, registry: &str, repository_permissions: bool) -> String {
     if repository_permissions {
         format!(
             "identity {identity} has no repository role on registry {registry}: it uses repository permissions (ABAC), where AcrPull and AcrPush are not honoured"

@@ -186,6 +186,13 @@ fn a_registry_no_tenant_takes_names_the_tenants_tried() {
     assert_ne!(out.code, 0);
     let status = g.world.registry_status("nobodyreg");
     assert_eq!(status["lastError"]["kind"], "permission", "{status}");
+    // Still a refusal: what the identity may do there is recorded, and the hint says which
+    // role to ask for.
+    assert_eq!(status["can"], "none", "{status}");
+    assert_contains(
+        status["lastError"]["hint"].as_str().unwrap_or_default(),
+        "assign AcrPull (pull) or AcrPush (push and pull)",
+    );
     let said = format!("{}{}", out.stdout, out.stderr);
     assert_contains(
         &said,

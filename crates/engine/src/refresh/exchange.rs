@@ -209,19 +209,13 @@ impl Engine {
                 Err(e) => return Err(e),
             }
         }
-        if tried.is_empty() {
-            return Err(refused);
+        // The refusal, naming the tenants tried: still a refusal (what the identity may do
+        // there is recorded, and a registry with repository permissions says so).
+        let mut refused = refused;
+        if let Error::NoRole { tried_tenants, .. } = &mut refused {
+            *tried_tenants = tried;
         }
-        // The refusal, naming the tenants tried (in its words: the registry refused them all).
-        Err(Error::Registry {
-            registry: reg.login_server.to_string(),
-            message: format!(
-                "{refused}; the account's other tenants were tried too: {}",
-                tried.join(", ")
-            ),
-            kind: ErrorKind::Permission,
-            hint: refused.hint().unwrap_or_else(Hint::none),
-        })
+        Err(refused)
     }
 
     /// Entra token at `tenant` (the identity's own when `None`) and exchange, per audience
@@ -351,6 +345,7 @@ fn explain_refusal(
                 registry,
                 detail: tried.join("; "),
                 repository_permissions: None,
+                tried_tenants: Vec::new(),
             }
         }
     }

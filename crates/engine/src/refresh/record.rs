@@ -328,6 +328,7 @@ mod tests {
             registry: "one.azurecr.io".into(),
             detail: "ACR-audience token refused".into(),
             repository_permissions: None,
+            tried_tenants: Vec::new(),
         });
         record(&mut state, &used(&[(reg.clone(), refused.clone())]), at(60));
         assert_eq!(
