@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use acr_tray_engine::{Env, Error};
 use clap::Subcommand;
 
-use crate::{EXIT_OK, Io, exit_code};
+use crate::{EXIT_FAILED, EXIT_OK, Io, exit_code};
 
 /// The unit's file name.
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
@@ -51,19 +51,42 @@ pub enum ServiceCommand {
     Status,
 }
 
+/// Why a `service` command stopped.
+enum Failure {
+    /// The engine's error, with its own exit code.
+    Engine(Error),
+    /// systemd is missing or refused: exit code 1, with what to do.
+    Said { message: String, hint: String },
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Self::Engine(e)
+    }
+}
+
 /// Runs a `service` command and returns the exit code.
 pub async fn run(command: ServiceCommand, env: &Env, io: &mut Io) -> i32 {
     let result = match command {
-        ServiceCommand::Install { dry_run: true } => unit_for(env).map(|unit| {
-            let _ = io.stdout.write_all(unit.as_bytes());
-            EXIT_OK
-        }),
+        ServiceCommand::Install { dry_run: true } => unit_for(env)
+            .map(|unit| {
+                let _ = io.stdout.write_all(unit.as_bytes());
+                EXIT_OK
+            })
+            .map_err(Failure::from),
         command => platform::run(command, env, io).await,
     };
-    result.unwrap_or_else(|e| {
-        io.error(&e);
-        exit_code(&e)
-    })
+    match result {
+        Ok(code) => code,
+        Err(Failure::Engine(e)) => {
+            io.error(&e);
+            exit_code(&e)
+        }
+        Err(Failure::Said { message, hint }) => {
+            let _ = writeln!(io.stderr, "error: {message}\n  hint: {hint}");
+            EXIT_FAILED
+        }
+    }
 }
 
 /// The unit for this executable and environment.
@@ -165,7 +188,7 @@ mod platform {
     use acr_tray_engine::{Env, Error, find_program};
     use tokio::io::AsyncReadExt;
 
-    use super::{LINGER_TEXT, ServiceCommand, UNIT_NAME, unit_dir, unit_for};
+    use super::{Failure, LINGER_TEXT, ServiceCommand, UNIT_NAME, unit_dir, unit_for};
     use crate::{EXIT_FAILED, EXIT_OK, Io};
 
     /// How long a `systemctl` may take (`enable --now` waits for the start).
@@ -173,22 +196,26 @@ mod platform {
     /// How much of a tool's output is read.
     const OUTPUT_LIMIT: u64 = 16 * 1024;
 
-    pub async fn run(command: ServiceCommand, env: &Env, io: &mut Io) -> Result<i32, Error> {
+    pub(super) async fn run(
+        command: ServiceCommand,
+        env: &Env,
+        io: &mut Io,
+    ) -> Result<i32, Failure> {
         let Some(systemctl) = find_program(env, "systemctl") else {
-            let _ = writeln!(
-                io.stderr,
-                "error: systemd's `systemctl` is not on PATH: this machine does not run systemd\n  \
-                 hint: run `acr-tray-cli run` from your init system or a container's entrypoint \
-                 instead (it stops cleanly on SIGTERM), or print a unit to adapt with \
-                 `acr-tray-cli service install --dry-run`"
-            );
-            return Ok(EXIT_FAILED);
+            return Err(Failure::Said {
+                message: "systemd's `systemctl` is not on PATH: this machine does not run systemd"
+                    .to_owned(),
+                hint: "run `acr-tray-cli run` from your init system or a container's entrypoint \
+                       instead (it stops cleanly on SIGTERM), or print a unit to adapt with \
+                       `acr-tray-cli service install --dry-run`"
+                    .to_owned(),
+            });
         };
         let dir = unit_dir(env).ok_or_else(|| {
-            Error::invalid_input(
+            Failure::from(Error::invalid_input(
                 "neither XDG_CONFIG_HOME nor HOME is set: no folder for the systemd user unit",
                 "set HOME (or an absolute XDG_CONFIG_HOME)",
-            )
+            ))
         })?;
         let tools = Tools { systemctl, env };
         let path = dir.join(UNIT_NAME);
@@ -219,20 +246,21 @@ mod platform {
         }
 
         /// `systemctl --user ARGS`, which must succeed.
-        async fn must(&self, args: &[&str]) -> Result<(), Error> {
+        async fn must(&self, args: &[&str]) -> Result<(), Failure> {
             let ran = self.systemctl(args).await?;
             if ran.ok {
                 return Ok(());
             }
-            Err(Error::invalid_input(
-                format!(
+            Err(Failure::Said {
+                message: format!(
                     "`systemctl --user {}` failed: {}",
                     args.join(" "),
                     ran.stderr.trim()
                 ),
-                "check that a systemd user manager runs for you (`systemctl --user status`; over \
-                 SSH or sudo, log in as the user or set XDG_RUNTIME_DIR)",
-            ))
+                hint: "check that a systemd user manager runs for you (`systemctl --user \
+                       status`; over SSH or sudo, log in as the user or set XDG_RUNTIME_DIR)"
+                    .to_owned(),
+            })
         }
     }
 
@@ -290,8 +318,10 @@ mod platform {
         dir: &Path,
         path: &Path,
         io: &mut Io,
-    ) -> Result<i32, Error> {
+    ) -> Result<i32, Failure> {
         let unit = unit_for(tools.env)?;
+        // A running service keeps the unit it started with: a changed one is restarted below.
+        let changed = std::fs::read_to_string(path).is_ok_and(|old| old != unit);
         std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, &e))?;
         let tmp = dir.join(format!(".{UNIT_NAME}.tmp"));
         std::fs::write(&tmp, unit.as_bytes()).map_err(|e| Error::io("write", &tmp, &e))?;
@@ -299,6 +329,9 @@ mod platform {
         let _ = writeln!(io.stdout, "Wrote {}.", path.display());
         tools.must(&["daemon-reload"]).await?;
         tools.must(&["enable", "--now", UNIT_NAME]).await?;
+        if changed {
+            tools.must(&["try-restart", UNIT_NAME]).await?;
+        }
         let _ = writeln!(
             io.stdout,
             "Enabled and started {UNIT_NAME}: it runs `acr-tray-cli run` now and whenever you log in.\n\
@@ -338,7 +371,7 @@ mod platform {
         }
     }
 
-    async fn uninstall(tools: &Tools<'_>, path: &Path, io: &mut Io) -> Result<i32, Error> {
+    async fn uninstall(tools: &Tools<'_>, path: &Path, io: &mut Io) -> Result<i32, Failure> {
         if !path.exists() {
             let _ = writeln!(
                 io.stdout,
@@ -365,7 +398,7 @@ mod platform {
         Ok(EXIT_OK)
     }
 
-    async fn status(tools: &Tools<'_>, path: &Path, io: &mut Io) -> Result<i32, Error> {
+    async fn status(tools: &Tools<'_>, path: &Path, io: &mut Io) -> Result<i32, Failure> {
         let installed = path.exists();
         let enabled = tools.systemctl(&["is-enabled", UNIT_NAME]).await?;
         let active = tools.systemctl(&["is-active", UNIT_NAME]).await?;
@@ -402,12 +435,10 @@ mod platform {
 
 #[cfg(not(target_os = "linux"))]
 mod platform {
-    use std::io::Write;
+    use acr_tray_engine::Env;
 
-    use acr_tray_engine::{Env, Error};
-
-    use super::ServiceCommand;
-    use crate::{EXIT_FAILED, Io};
+    use super::{Failure, ServiceCommand};
+    use crate::Io;
 
     #[cfg(target_os = "macos")]
     const INSTEAD: &str = "on macOS, run `acr-tray-cli run` as a launchd agent: a plist in \
@@ -422,12 +453,17 @@ mod platform {
     const INSTEAD: &str = "run `acr-tray-cli run` from your init system (it stops cleanly on \
         SIGTERM)";
 
-    pub async fn run(_command: ServiceCommand, _env: &Env, io: &mut Io) -> Result<i32, Error> {
-        let _ = writeln!(
-            io.stderr,
-            "error: `acr-tray-cli service` installs a systemd user unit, and this system has no systemd\n  hint: {INSTEAD}"
-        );
-        Ok(EXIT_FAILED)
+    pub(super) async fn run(
+        _command: ServiceCommand,
+        _env: &Env,
+        _io: &mut Io,
+    ) -> Result<i32, Failure> {
+        Err(Failure::Said {
+            message: "`acr-tray-cli service` installs a systemd user unit, and this system has \
+                      no systemd"
+                .to_owned(),
+            hint: INSTEAD.to_owned(),
+        })
     }
 }
 

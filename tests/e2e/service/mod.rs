@@ -8,7 +8,8 @@ use acr_tray_tests::World;
 
 /// A world whose PATH holds only stub `systemctl` and `loginctl` scripts. The stubs append
 /// each call's argv to `calls.log`; `systemctl enable`/`disable` flip a state file that
-/// `is-enabled`/`is-active` report, as systemd would.
+/// `is-enabled`/`is-active` report, as systemd would; with a `no-bus` file it fails as
+/// systemctl does without a user manager.
 struct ServiceWorld {
     world: World,
     stubs: tempfile::TempDir,
@@ -17,6 +18,7 @@ struct ServiceWorld {
 const SYSTEMCTL: &str = r#"#!/bin/sh
 echo "systemctl $*" >> "STUBS/calls.log"
 [ -n "$AZURE_CLIENT_SECRET" ] && echo "systemctl was given AZURE_CLIENT_SECRET" >> "STUBS/calls.log"
+if [ -f "STUBS/no-bus" ]; then echo "Failed to connect to bus: No medium found" >&2; exit 1; fi
 state=disabled
 [ -f "STUBS/state" ] && read -r state < "STUBS/state"
 case "$2" in
@@ -94,6 +96,44 @@ fn install_writes_the_unit_then_reloads_and_enables_it() {
     );
     // No secret of the environment reaches the unit.
     assert!(!unit.contains("not-for-systemctl"));
+}
+
+#[test]
+fn reinstalling_a_changed_unit_restarts_the_service() {
+    let mut sw = ServiceWorld::new(true, "no");
+    sw.world.cli(&["service", "install"]).expect_code(0);
+    // The same unit again: nothing to restart.
+    sw.world.cli(&["service", "install"]).expect_code(0);
+    assert!(!sw.calls().contains("try-restart"), "{}", sw.calls());
+    let other = sw.world.home.path().join("other-docker");
+    sw.world
+        .extra_env
+        .push(("DOCKER_CONFIG".into(), other.display().to_string()));
+    std::fs::remove_file(sw.stubs.path().join("calls.log")).unwrap();
+    sw.world.cli(&["service", "install"]).expect_code(0);
+    assert!(
+        std::fs::read_to_string(sw.unit_path())
+            .unwrap()
+            .contains(&format!(
+                "Environment=\"DOCKER_CONFIG={}\"",
+                other.display()
+            ))
+    );
+    assert_eq!(
+        sw.calls(),
+        "systemctl --user daemon-reload\n\
+         systemctl --user enable --now acr-tray.service\n\
+         systemctl --user try-restart acr-tray.service\n\
+         loginctl show-user dev -p Linger\n"
+    );
+}
+
+#[test]
+fn a_refusing_systemctl_is_a_failure_that_says_what_to_check() {
+    let sw = ServiceWorld::new(true, "no");
+    std::fs::write(sw.stubs.path().join("no-bus"), "").unwrap();
+    let out = sw.world.cli(&["service", "install"]).expect_code(1);
+    assert_message!(sw.world, "no_bus_stderr", out.stderr, sw.names());
 }
 
 #[test]
