@@ -13,5 +13,6 @@ mod fault_matrix;
 mod network;
 mod repository;
 mod secrets;
+mod service;
 mod signin;
 mod tenants;

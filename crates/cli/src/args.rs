@@ -128,6 +128,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run `acr-tray-cli run` as a systemd user service (Linux): install, uninstall, status.
+    #[command(subcommand)]
+    Service(crate::service::ServiceCommand),
 }
 
 #[derive(Debug, Subcommand)]

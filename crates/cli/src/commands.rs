@@ -21,6 +21,9 @@ pub async fn dispatch(command: Command, options: EngineOptions, io: &mut Io) -> 
     if let Command::Run { once, json } = command {
         return crate::daemon::run(options, once, json, io).await;
     }
+    if let Command::Service(command) = command {
+        return crate::service::run(command, &options.env, io).await;
+    }
     let mut engine = match Engine::open(options) {
         Ok(e) => e,
         Err(e) => {
@@ -54,8 +57,8 @@ pub async fn dispatch(command: Command, options: EngineOptions, io: &mut Io) -> 
             output::status(&mut io.stdout, &engine, json);
             Ok(EXIT_OK)
         }
-        // Both handled before an engine is opened (lib.rs, above).
-        Command::Run { .. } | Command::CredentialHelper { .. } => Ok(EXIT_OK),
+        // Handled before an engine is opened (lib.rs, above).
+        Command::Run { .. } | Command::CredentialHelper { .. } | Command::Service(_) => Ok(EXIT_OK),
     };
     match result {
         Ok(code) => code,

@@ -10,6 +10,7 @@
 //! - `output`: human and JSON rendering; `json`: the typed shapes of `--json` output.
 //! - `logging`: stderr and log-file set-up.
 //! - `credential_helper`: `docker-credential-acr-tray`.
+//! - `service`: `acr-tray-cli run` as a systemd user service.
 //! - `words`: hints' actions as this CLI's commands ([`CliWords`]).
 
 mod args;
@@ -19,6 +20,7 @@ mod daemon;
 mod json;
 mod logging;
 mod output;
+mod service;
 mod words;
 
 use std::ffi::OsString;
