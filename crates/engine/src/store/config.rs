@@ -121,6 +121,11 @@ pub struct DockerSettings {
     /// Also keep podman's (containers') auth.json in sync.
     #[serde(default)]
     pub podman: bool,
+    /// Further Docker configs kept in sync like the main one: each a folder holding config.json
+    /// (as `DOCKER_CONFIG` names one) or, ending in `.json`, the file itself; `~/` is the home
+    /// folder. See [`crate::docker::extra_config_file`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_configs: Vec<PathBuf>,
 }
 
 /// One `[[identity]]`: who signs in.
