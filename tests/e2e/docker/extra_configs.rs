@@ -129,3 +129,33 @@ fn concurrent_writers_of_one_extra_config_lose_nothing() {
     }
     assert_eq!(cfg["auths"]["quay.io"]["auth"], "eDp5");
 }
+
+#[test]
+fn doctor_names_a_missing_entry_and_an_unreadable_file_among_the_extra_configs() {
+    let w = World::new();
+    let r = w.signed_in_registry("extradoc", Role::AcrPull).1;
+    let stale = folder_with_config(&w, "stale", FOREIGN.as_bytes());
+    let body = b"[1,";
+    let bad = folder_with_config(&w, "bad", body);
+    let dirs = [&stale, &bad].map(|f| f.parent().unwrap().display().to_string());
+    w.cli(&["refresh"]).expect_code(0);
+    // Listed after the refresh: the main config is fresh, the extra ones are not.
+    with_extra_configs(&w, &[&dirs[0], &dirs[1]]);
+    let out = w.cli(&["doctor"]).expect_code(1);
+    assert_message!(w, "doctor_extra_configs_stdout", out.stdout);
+    let report = w.cli(&["doctor", "--json"]).expect_code(1).json();
+    let codes: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["code"].as_str())
+        .collect();
+    assert_eq!(codes, ["extra-config-missing", "extra-config-unusable"]);
+    // `--fix` refreshes, which writes the extra config; the malformed one stays as it was.
+    w.cli(&["doctor", "--fix"]).expect_code(1);
+    assert!(json(&stale)["auths"][&r.login_server]["auth"].is_string());
+    assert_eq!(std::fs::read(&bad).unwrap(), body);
+    std::fs::write(&bad, FOREIGN).unwrap();
+    w.cli(&["refresh"]).expect_code(0);
+    w.cli(&["doctor"]).expect_code(0);
+}

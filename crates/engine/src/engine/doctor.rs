@@ -121,6 +121,7 @@ impl Engine {
     pub fn doctor(&self) -> Result<DoctorReport> {
         let path = self.docker_config_path()?;
         let mut findings = Vec::new();
+        self.extra_config_findings(&mut findings);
         let mut registries = Vec::new();
         let config = match DockerConfig::load(&path) {
             Ok(c) => c,
@@ -266,7 +267,7 @@ impl Engine {
                 .as_ref()
                 .and_then(|t| jwt::decode_claims(t.expose()))
                 .and_then(|c| c.expires_at());
-            freshness(&host, token.is_some(), expires_at, &mut findings);
+            freshness(&host, token.is_some(), expires_at, None, &mut findings);
             registries.push(RegistryDocker {
                 name: reg.name.clone(),
                 login_server: host,
@@ -349,19 +350,33 @@ impl Engine {
     }
 }
 
+/// Findings about what a registry's credentials in a Docker config are: missing, expired or
+/// expiring. `extra` names an `[docker] extra_configs` file (`None`: the main config).
 fn freshness(
     host: &str,
     present: bool,
     expires_at: Option<DateTime<Utc>>,
+    extra: Option<&std::path::Path>,
     findings: &mut Vec<Finding>,
 ) {
     let refresh = || Some(("refresh it", Action::Refresh(host.to_owned())));
+    let (holder, code) = match extra {
+        None => ("Docker".to_owned(), ["missing", "expired", "expiring"]),
+        Some(path) => (
+            format!("the extra Docker config {}", path.display()),
+            [
+                "extra-config-missing",
+                "extra-config-expired",
+                "extra-config-expiring",
+            ],
+        ),
+    };
     if !present {
         findings.push(finding(
-            "missing",
+            code[0],
             Severity::Problem,
             Some(host),
-            "Docker has no credentials for this registry".to_owned(),
+            format!("{holder} has no credentials for this registry"),
             refresh(),
         ));
         return;
@@ -370,23 +385,82 @@ fn freshness(
         let left = exp - Utc::now();
         if left <= TimeDelta::zero() {
             findings.push(finding(
-                "expired",
+                code[1],
                 Severity::Problem,
                 Some(host),
-                format!("Docker's token expired at {exp}"),
+                format!("{holder}'s token expired at {exp}"),
                 refresh(),
             ));
         } else if left < FRESH_ENOUGH {
             findings.push(finding(
-                "expiring",
+                code[2],
                 Severity::Warning,
                 Some(host),
                 format!(
-                    "Docker's token has only {} minutes left",
+                    "{holder}'s token has only {} minutes left",
                     left.num_minutes()
                 ),
                 refresh(),
             ));
+        }
+    }
+}
+
+impl Engine {
+    /// What the doctor finds in each `[docker] extra_configs` file: one it cannot read (a bad
+    /// path, malformed JSON), a credential helper it names that cannot run, and, for entries
+    /// kept in its `auths`, what is missing or stale.
+    fn extra_config_findings(&self, findings: &mut Vec<Finding>) {
+        for configured in &self.settings.docker.extra_configs {
+            let config = docker::extra_config_file(configured, &self.env)
+                .and_then(|path| DockerConfig::load(&path));
+            let config = match config {
+                Ok(config) => config,
+                Err(e) => {
+                    findings.push(finding(
+                        "extra-config-unusable",
+                        Severity::Problem,
+                        None,
+                        e.to_string(),
+                        None,
+                    ));
+                    continue;
+                }
+            };
+            let path = config.path();
+            for reg in &self.settings.registries {
+                let host = reg.login_server.to_string();
+                match config.store_for(&host, &self.env) {
+                    CredentialStore::File => {
+                        let token = config.entry(&host).and_then(|e| {
+                            e.acr_token()
+                                .cloned()
+                                .or(Some(e.password.clone()).filter(|p| !p.is_empty()))
+                        });
+                        let expires_at = token
+                            .as_ref()
+                            .and_then(|t| jwt::decode_claims(t.expose()))
+                            .and_then(|c| c.expires_at());
+                        freshness(&host, token.is_some(), expires_at, Some(path), findings);
+                    }
+                    CredentialStore::Helper { helper, key } => {
+                        if Helper::find(&helper, &self.env).is_err() {
+                            findings.push(finding(
+                                "extra-config-missing-helper",
+                                Severity::Problem,
+                                Some(&host),
+                                format!(
+                                    "the extra Docker config {} sends this registry to docker-credential-{helper} ({key}), which {}",
+                                    path.display(),
+                                    not_usable(&helper)
+                                ),
+                                None,
+                            ));
+                        }
+                    }
+                    CredentialStore::AcrTray { .. } => {}
+                }
+            }
         }
     }
 }
