@@ -5,3 +5,4 @@ mod check;
 mod config_file;
 mod credential_stores;
 mod extra_configs;
+mod helm;

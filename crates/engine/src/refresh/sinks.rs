@@ -1,5 +1,5 @@
 //! Where a refreshed credential goes: Docker's config (its `auths` or a credential helper),
-//! ACR Tray's own cache, podman's auth.json, and the extra Docker configs (`[docker] extra_configs`).
+//! ACR Tray's own cache, podman's auth.json, Helm's registry config, and the extra Docker configs (`[docker] extra_configs`).
 
 use std::collections::BTreeMap;
 
@@ -57,6 +57,12 @@ impl Engine {
                 .then(|| podman_auth_file(&self.env))
                 .flatten();
             let extras = self.settings.docker.extra_configs.clone();
+            let helm = self
+                .settings
+                .clients
+                .helm
+                .then(|| helm_registry_config(&self.env))
+                .flatten();
             let dispatch = tracing::dispatcher::get_default(Clone::clone);
             tokio::task::spawn_blocking(move || {
                 tracing::dispatcher::with_default(&dispatch, || {
@@ -65,14 +71,19 @@ impl Engine {
                     for extra in &extras {
                         write_extra_config(extra, &creds, &env);
                     }
-                    if let Some(podman) = podman {
-                        let plain: Vec<(String, DockerCredential)> = creds
-                            .into_iter()
-                            .map(|(r, c)| (r, DockerCredential { form: EntryForm::Password, ..c }))
-                            .collect();
-                        if let Err(e) = docker::write_credentials(&podman, &plain, &env) {
-                            tracing::warn!(path = %podman.display(), error = %e, "could not update podman's auth.json");
-                        }
+                    let plain: Vec<(String, DockerCredential)> = creds
+                        .into_iter()
+                        .map(|(r, c)| (r, DockerCredential { form: EntryForm::Password, ..c }))
+                        .collect();
+                    if let Some(podman) = podman
+                        && let Err(e) = docker::write_credentials(&podman, &plain, &env)
+                    {
+                        tracing::warn!(path = %podman.display(), error = %e, "could not update podman's auth.json");
+                    }
+                    if let Some(helm) = helm
+                        && let Err(e) = docker::write_credentials(&helm, &plain, &env)
+                    {
+                        tracing::warn!(path = %helm.display(), error = %e, "could not update Helm's registry config");
                     }
                     written
                 })
@@ -160,6 +171,38 @@ fn by_registry(
         .collect()
 }
 
+/// Helm's registry config, as Helm (helmpath) finds it: `HELM_REGISTRY_CONFIG`, else
+/// `registry/config.json` in Helm's config folder: `HELM_CONFIG_HOME`, else `helm` in
+/// `XDG_CONFIG_HOME` (on every platform), else in `%APPDATA%` on Windows,
+/// `~/Library/Preferences` on macOS and `~/.config` elsewhere. Same format as Docker's
+/// config.json (an `auths` map).
+pub fn helm_registry_config(env: &crate::env::Env) -> Option<std::path::PathBuf> {
+    let nonempty = |k: &str| {
+        env.var(k)
+            .filter(|v| !v.is_empty())
+            .map(std::path::PathBuf::from)
+    };
+    if let Some(f) = nonempty("HELM_REGISTRY_CONFIG") {
+        return Some(f);
+    }
+    let config_home = match nonempty("HELM_CONFIG_HOME") {
+        Some(dir) => dir,
+        None => {
+            let base = nonempty("XDG_CONFIG_HOME").or_else(|| {
+                if cfg!(target_os = "windows") {
+                    nonempty("APPDATA")
+                } else if cfg!(target_os = "macos") {
+                    env.home().map(|h| h.join("Library").join("Preferences"))
+                } else {
+                    env.home().map(|h| h.join(".config"))
+                }
+            })?;
+            base.join("helm")
+        }
+    };
+    Some(config_home.join("registry").join("config.json"))
+}
+
 /// podman's auth.json: `REGISTRY_AUTH_FILE`, else `$XDG_RUNTIME_DIR/containers/auth.json` on
 /// Linux, else `~/.config/containers/auth.json` (containers-auth.json(5)).
 pub fn podman_auth_file(env: &crate::env::Env) -> Option<std::path::PathBuf> {
@@ -177,4 +220,41 @@ pub fn podman_auth_file(env: &crate::env::Env) -> Option<std::path::PathBuf> {
     }
     env.home()
         .map(|h| h.join(".config").join("containers").join("auth.json"))
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::helm_registry_config;
+    use crate::env::Env;
+
+    #[test]
+    fn helm_registry_config_is_found_where_helm_looks() {
+        let at = |pairs: &[(&str, &str)]| {
+            helm_registry_config(&Env::from_pairs(pairs.iter().copied()))
+                .map(|p| p.display().to_string())
+        };
+        let home = ("HOME", "/h");
+        assert_eq!(
+            at(&[home]).as_deref(),
+            Some("/h/.config/helm/registry/config.json")
+        );
+        assert_eq!(
+            at(&[home, ("XDG_CONFIG_HOME", "/x")]).as_deref(),
+            Some("/x/helm/registry/config.json")
+        );
+        assert_eq!(
+            at(&[home, ("XDG_CONFIG_HOME", "/x"), ("HELM_CONFIG_HOME", "/c")]).as_deref(),
+            Some("/c/registry/config.json")
+        );
+        assert_eq!(
+            at(&[
+                home,
+                ("HELM_CONFIG_HOME", "/c"),
+                ("HELM_REGISTRY_CONFIG", "/r.json")
+            ])
+            .as_deref(),
+            Some("/r.json")
+        );
+        assert_eq!(at(&[]), None);
+    }
 }
