@@ -55,3 +55,22 @@ fn helm_registry_config_env_is_honoured_and_a_malformed_one_left_untouched() {
     w.cli(&["refresh"]).expect_code(0);
     assert!(json(&file)["auths"][&r.login_server]["auth"].is_string());
 }
+
+#[test]
+fn doctor_reports_a_missing_helm_entry_and_fix_writes_it() {
+    let mut w = World::new();
+    let file = w.home.path().join("helm/registry/config.json");
+    w.extra_env.push((
+        "HELM_CONFIG_HOME".into(),
+        w.home.path().join("helm").display().to_string(),
+    ));
+    let r = w.signed_in_registry("helmdoc", Role::AcrPull).1;
+    w.cli(&["refresh"]).expect_code(0);
+    // Switched on after the refresh: Docker's config is fresh, Helm's has nothing yet.
+    with_helm(&w);
+    let out = w.cli(&["doctor"]).expect_code(1);
+    assert_message!(w, "helm_doctor_missing_stdout", out.stdout);
+    w.cli(&["doctor", "--fix"]).expect_code(0);
+    assert!(json(&file)["auths"][&r.login_server]["auth"].is_string());
+    w.cli(&["doctor"]).expect_code(0);
+}

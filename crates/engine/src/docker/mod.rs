@@ -17,7 +17,10 @@ use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::secret::Secret;
 
+mod helm;
 pub mod helper;
+
+pub use helm::helm_registry_config;
 
 /// The user name ACR expects with an ACR refresh token (docs/protocol.md#acr-zero-guid).
 pub const ZERO_GUID: &str = "00000000-0000-0000-0000-000000000000";

@@ -351,24 +351,20 @@ impl Engine {
 }
 
 /// Findings about what a registry's credentials in a Docker config are: missing, expired or
-/// expiring. `extra` names an `[docker] extra_configs` file (`None`: the main config).
+/// expiring. `extra` is another file kept in sync (`None`: the main config).
 fn freshness(
     host: &str,
     present: bool,
     expires_at: Option<DateTime<Utc>>,
-    extra: Option<&std::path::Path>,
+    extra: Option<&OtherConfig>,
     findings: &mut Vec<Finding>,
 ) {
     let refresh = || Some(("refresh it", Action::Refresh(host.to_owned())));
     let (holder, code) = match extra {
         None => ("Docker".to_owned(), ["missing", "expired", "expiring"]),
-        Some(path) => (
-            format!("the extra Docker config {}", path.display()),
-            [
-                "extra-config-missing",
-                "extra-config-expired",
-                "extra-config-expiring",
-            ],
+        Some(other) => (
+            other.holder(),
+            [other.codes[1], other.codes[2], other.codes[3]],
         ),
     };
     if !present {
@@ -406,19 +402,83 @@ fn freshness(
     }
 }
 
+/// A file besides Docker's main config that refreshes keep in sync: an `[docker]
+/// extra_configs` entry or Helm's registry config.
+struct OtherConfig {
+    /// What it is called in findings, before its path.
+    what: &'static str,
+    /// Its file (or why it has none).
+    file: Result<PathBuf>,
+    /// Finding codes: unusable, missing, expired, expiring, missing helper.
+    codes: [&'static str; 5],
+}
+
+impl OtherConfig {
+    fn holder(&self) -> String {
+        match &self.file {
+            Ok(path) => format!("{} {}", self.what, path.display()),
+            Err(_) => self.what.to_owned(),
+        }
+    }
+}
+
 impl Engine {
-    /// What the doctor finds in each `[docker] extra_configs` file: one it cannot read (a bad
-    /// path, malformed JSON), a credential helper it names that cannot run, and, for entries
-    /// kept in its `auths`, what is missing or stale.
+    /// The files besides Docker's main config that refreshes keep in sync.
+    fn other_configs(&self) -> Vec<OtherConfig> {
+        let mut others: Vec<OtherConfig> = self
+            .settings
+            .docker
+            .extra_configs
+            .iter()
+            .map(|configured| OtherConfig {
+                what: "the extra Docker config",
+                file: docker::extra_config_file(configured, &self.env),
+                codes: [
+                    "extra-config-unusable",
+                    "extra-config-missing",
+                    "extra-config-expired",
+                    "extra-config-expiring",
+                    "extra-config-missing-helper",
+                ],
+            })
+            .collect();
+        if self.settings.clients.helm {
+            others.push(OtherConfig {
+                what: "Helm's registry config",
+                file: docker::helm_registry_config(&self.env).ok_or_else(|| {
+                    crate::error::Error::invalid_input(
+                        "cannot find Helm's registry config: no home directory",
+                        "set HELM_REGISTRY_CONFIG to the file Helm reads registry credentials from",
+                    )
+                }),
+                codes: [
+                    "helm-config-unusable",
+                    "helm-missing",
+                    "helm-expired",
+                    "helm-expiring",
+                    "helm-missing-helper",
+                ],
+            });
+        }
+        others
+    }
+
+    /// What the doctor finds in each file besides Docker's main config that refreshes keep in
+    /// sync (`[docker] extra_configs`, Helm's registry config): one it cannot read (a bad path,
+    /// malformed JSON), a credential helper it names that cannot run, and, for entries kept in
+    /// its `auths`, what is missing or stale.
     fn extra_config_findings(&self, findings: &mut Vec<Finding>) {
-        for configured in &self.settings.docker.extra_configs {
-            let config = docker::extra_config_file(configured, &self.env)
-                .and_then(|path| DockerConfig::load(&path));
-            let config = match config {
+        for other in self.other_configs() {
+            let config = match other
+                .file
+                .as_ref()
+                .map_err(Clone::clone)
+                .and_then(|p| DockerConfig::load(p))
+            {
                 Ok(config) => config,
                 Err(e) => {
                     findings.push(finding(
-                        "extra-config-unusable",
+                        other.codes[0],
                         Severity::Problem,
                         None,
                         e.to_string(),
@@ -427,7 +487,6 @@ impl Engine {
                     continue;
                 }
             };
-            let path = config.path();
             for reg in &self.settings.registries {
                 let host = reg.login_server.to_string();
                 match config.store_for(&host, &self.env) {
@@ -441,17 +500,17 @@ impl Engine {
                             .as_ref()
                             .and_then(|t| jwt::decode_claims(t.expose()))
                             .and_then(|c| c.expires_at());
-                        freshness(&host, token.is_some(), expires_at, Some(path), findings);
+                        freshness(&host, token.is_some(), expires_at, Some(&other), findings);
                     }
                     CredentialStore::Helper { helper, key } => {
                         if Helper::find(&helper, &self.env).is_err() {
                             findings.push(finding(
-                                "extra-config-missing-helper",
+                                other.codes[4],
                                 Severity::Problem,
                                 Some(&host),
                                 format!(
-                                    "the extra Docker config {} sends this registry to docker-credential-{helper} ({key}), which {}",
-                                    path.display(),
+                                    "{} sends this registry to docker-credential-{helper} ({key}), which {}",
+                                    other.holder(),
                                     not_usable(&helper)
                                 ),
                                 None,

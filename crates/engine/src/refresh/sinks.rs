@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::docker::{self, CredentialStore, DockerConfig, DockerCredential, EntryForm, helper};
+use crate::docker::{
+    self, CredentialStore, DockerConfig, DockerCredential, EntryForm, helm_registry_config, helper,
+};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::store::token_store::{CachedCredential, TokenStore};
@@ -171,38 +173,6 @@ fn by_registry(
         .collect()
 }
 
-/// Helm's registry config, as Helm (helmpath) finds it: `HELM_REGISTRY_CONFIG`, else
-/// `registry/config.json` in Helm's config folder: `HELM_CONFIG_HOME`, else `helm` in
-/// `XDG_CONFIG_HOME` (on every platform), else in `%APPDATA%` on Windows,
-/// `~/Library/Preferences` on macOS and `~/.config` elsewhere. Same format as Docker's
-/// config.json (an `auths` map).
-pub fn helm_registry_config(env: &crate::env::Env) -> Option<std::path::PathBuf> {
-    let nonempty = |k: &str| {
-        env.var(k)
-            .filter(|v| !v.is_empty())
-            .map(std::path::PathBuf::from)
-    };
-    if let Some(f) = nonempty("HELM_REGISTRY_CONFIG") {
-        return Some(f);
-    }
-    let config_home = match nonempty("HELM_CONFIG_HOME") {
-        Some(dir) => dir,
-        None => {
-            let base = nonempty("XDG_CONFIG_HOME").or_else(|| {
-                if cfg!(target_os = "windows") {
-                    nonempty("APPDATA")
-                } else if cfg!(target_os = "macos") {
-                    env.home().map(|h| h.join("Library").join("Preferences"))
-                } else {
-                    env.home().map(|h| h.join(".config"))
-                }
-            })?;
-            base.join("helm")
-        }
-    };
-    Some(config_home.join("registry").join("config.json"))
-}
-
 /// podman's auth.json: `REGISTRY_AUTH_FILE`, else `$XDG_RUNTIME_DIR/containers/auth.json` on
 /// Linux, else `~/.config/containers/auth.json` (containers-auth.json(5)).
 pub fn podman_auth_file(env: &crate::env::Env) -> Option<std::path::PathBuf> {
@@ -220,41 +190,4 @@ pub fn podman_auth_file(env: &crate::env::Env) -> Option<std::path::PathBuf> {
     }
     env.home()
         .map(|h| h.join(".config").join("containers").join("auth.json"))
-}
-
-#[cfg(all(test, target_os = "linux"))]
-mod tests {
-    use super::helm_registry_config;
-    use crate::env::Env;
-
-    #[test]
-    fn helm_registry_config_is_found_where_helm_looks() {
-        let at = |pairs: &[(&str, &str)]| {
-            helm_registry_config(&Env::from_pairs(pairs.iter().copied()))
-                .map(|p| p.display().to_string())
-        };
-        let home = ("HOME", "/h");
-        assert_eq!(
-            at(&[home]).as_deref(),
-            Some("/h/.config/helm/registry/config.json")
-        );
-        assert_eq!(
-            at(&[home, ("XDG_CONFIG_HOME", "/x")]).as_deref(),
-            Some("/x/helm/registry/config.json")
-        );
-        assert_eq!(
-            at(&[home, ("XDG_CONFIG_HOME", "/x"), ("HELM_CONFIG_HOME", "/c")]).as_deref(),
-            Some("/c/registry/config.json")
-        );
-        assert_eq!(
-            at(&[
-                home,
-                ("HELM_CONFIG_HOME", "/c"),
-                ("HELM_REGISTRY_CONFIG", "/r.json")
-            ])
-            .as_deref(),
-            Some("/r.json")
-        );
-        assert_eq!(at(&[]), None);
-    }
 }
