@@ -106,16 +106,11 @@ fn an_extra_config_with_its_own_creds_store_gets_the_entry_through_that_helper()
     assert!(w.docker_config()["auths"][&r.login_server]["auth"].is_string());
 }
 
-#[test]
-fn concurrent_writers_of_one_extra_config_lose_nothing() {
-    let w = World::new();
-    let (_, [a, b]) =
-        w.signed_in_registries([("extraconca", Role::AcrPull), ("extraconcb", Role::AcrPull)]);
-    let extra = folder_with_config(&w, "shared", FOREIGN.as_bytes());
-    with_extra_configs(&w, &[&extra.display().to_string()]);
+/// Two writers at once, each refreshing its own registry again and again: every file both
+/// write must end up with both entries, whatever the interleaving.
+pub(super) fn refresh_concurrently(w: &World, names: [&str; 2]) {
     std::thread::scope(|s| {
-        for name in ["extraconca", "extraconcb"] {
-            let w = &w;
+        for name in names {
             s.spawn(move || {
                 for _ in 0..5 {
                     w.cli(&["refresh", name]).expect_code(0);
@@ -123,6 +118,16 @@ fn concurrent_writers_of_one_extra_config_lose_nothing() {
             });
         }
     });
+}
+
+#[test]
+fn concurrent_writers_of_one_extra_config_lose_nothing() {
+    let w = World::new();
+    let (_, [a, b]) =
+        w.signed_in_registries([("extraconca", Role::AcrPull), ("extraconcb", Role::AcrPull)]);
+    let extra = folder_with_config(&w, "shared", FOREIGN.as_bytes());
+    with_extra_configs(&w, &[&extra.display().to_string()]);
+    refresh_concurrently(&w, ["extraconca", "extraconcb"]);
     let cfg = json(&extra);
     for r in [&a, &b] {
         assert!(cfg["auths"][&r.login_server]["auth"].is_string(), "{cfg:#}");

@@ -74,3 +74,24 @@ fn doctor_reports_a_missing_helm_entry_and_fix_writes_it() {
     assert!(json(&file)["auths"][&r.login_server]["auth"].is_string());
     w.cli(&["doctor"]).expect_code(0);
 }
+
+#[test]
+fn concurrent_writers_of_helm_registry_config_lose_nothing() {
+    let mut w = World::new();
+    let file = w.home.path().join("helm-concurrent.json");
+    w.extra_env
+        .push(("HELM_REGISTRY_CONFIG".into(), file.display().to_string()));
+    let (_, [a, b]) =
+        w.signed_in_registries([("helmconca", Role::AcrPull), ("helmconcb", Role::AcrPull)]);
+    with_helm(&w);
+    std::fs::write(&file, r#"{"auths":{"quay.io":{"auth":"eDp5"}}}"#).unwrap();
+    super::extra_configs::refresh_concurrently(&w, ["helmconca", "helmconcb"]);
+    let helm = json(&file);
+    for r in [&a, &b] {
+        assert!(
+            helm["auths"][&r.login_server]["auth"].is_string(),
+            "{helm:#}"
+        );
+    }
+    assert_eq!(helm["auths"]["quay.io"]["auth"], "eDp5");
+}
