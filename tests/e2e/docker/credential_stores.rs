@@ -7,7 +7,7 @@ use acr_tray_tests::{World, ZERO_GUID, assert_contains, element_where};
 use fake_azure::Role;
 
 /// A recording credential helper: argv to `calls.log`, each `store` input to `store.json`.
-fn recording_helper(dir: &Path, name: &str) -> PathBuf {
+pub(super) fn recording_helper(dir: &Path, name: &str) -> PathBuf {
     let bin = dir.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     let helper = bin.join(format!("docker-credential-{name}"));
@@ -42,7 +42,7 @@ fn finding(report: &serde_json::Value, code: &str) -> serde_json::Value {
     element_where(&report["findings"], "code", code)
 }
 
-fn with_path(w: &mut World, bin: &Path) {
+pub(super) fn with_path(w: &mut World, bin: &Path) {
     w.extra_env.retain(|(k, _)| k != "PATH");
     w.extra_env
         .push(("PATH".into(), format!("{}:/usr/bin:/bin", bin.display())));

@@ -4,3 +4,5 @@
 mod check;
 mod config_file;
 mod credential_stores;
+mod extra_configs;
+mod helm;

@@ -17,7 +17,10 @@ use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::secret::Secret;
 
+mod helm;
 pub mod helper;
+
+pub use helm::helm_registry_config;
 
 /// The user name ACR expects with an ACR refresh token (docs/protocol.md#acr-zero-guid).
 pub const ZERO_GUID: &str = "00000000-0000-0000-0000-000000000000";
@@ -88,6 +91,40 @@ pub fn config_path(env: &Env) -> Result<PathBuf> {
                 "set DOCKER_CONFIG to the folder holding Docker's config.json",
             )
         })
+}
+
+/// The config.json an `[docker] extra_configs` entry names: a path ending in `.json` is the file
+/// itself; any other path is a folder holding `config.json` (as `DOCKER_CONFIG` names one).
+/// A leading `~/` (or a lone `~`) is the home folder. The result must be absolute: a relative
+/// path would depend on where ACR Tray happened to be started.
+pub fn extra_config_file(configured: &Path, env: &Env) -> Result<PathBuf> {
+    let refuse = |why: &str| {
+        Error::invalid_input(
+            format!(
+                "the extra Docker config \"{}\" in [docker] extra_configs {why}",
+                configured.display()
+            ),
+            "give an absolute path (or one starting with ~/) to a folder holding config.json or to a .json file",
+        )
+    };
+    let expanded = match configured.strip_prefix("~") {
+        Ok(rest) => env
+            .home()
+            .map(|h| h.join(rest))
+            .ok_or_else(|| refuse("starts with ~, but there is no home directory"))?,
+        Err(_) => configured.to_path_buf(),
+    };
+    if !expanded.is_absolute() {
+        return Err(refuse("is not an absolute path"));
+    }
+    if expanded
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
+        Ok(expanded)
+    } else {
+        Ok(expanded.join("config.json"))
+    }
 }
 
 /// Docker's config.json, parsed but otherwise untouched.

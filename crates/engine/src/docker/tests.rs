@@ -714,3 +714,26 @@ mod properties {
         }
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn extra_configs_name_a_folder_or_a_json_file_and_must_be_absolute() {
+    let env = Env::from_pairs([("HOME", "/h")]);
+    let file = |p: &str| extra_config_file(Path::new(p), &env);
+    assert_eq!(
+        file("/ci/docker").ok(),
+        Some("/ci/docker/config.json".into())
+    );
+    assert_eq!(file("/ci/auth.JSON").ok(), Some("/ci/auth.JSON".into()));
+    assert_eq!(file("~/dev").ok(), Some("/h/dev/config.json".into()));
+    assert_eq!(file("~").ok(), Some("/h/config.json".into()));
+    let relative = file("ci/docker").err().map(|e| e.to_string());
+    assert!(
+        relative
+            .as_deref()
+            .is_some_and(|e| e.contains("\"ci/docker\"") && e.contains("not an absolute path")),
+        "{relative:?}"
+    );
+    let homeless = extra_config_file(Path::new("~/x"), &Env::default());
+    assert!(homeless.is_err());
+}

@@ -121,6 +121,7 @@ impl Engine {
     pub fn doctor(&self) -> Result<DoctorReport> {
         let path = self.docker_config_path()?;
         let mut findings = Vec::new();
+        self.extra_config_findings(&mut findings);
         let mut registries = Vec::new();
         let config = match DockerConfig::load(&path) {
             Ok(c) => c,
@@ -266,7 +267,7 @@ impl Engine {
                 .as_ref()
                 .and_then(|t| jwt::decode_claims(t.expose()))
                 .and_then(|c| c.expires_at());
-            freshness(&host, token.is_some(), expires_at, &mut findings);
+            freshness(&host, token.is_some(), expires_at, None, &mut findings);
             registries.push(RegistryDocker {
                 name: reg.name.clone(),
                 login_server: host,
@@ -349,19 +350,29 @@ impl Engine {
     }
 }
 
+/// Findings about what a registry's credentials in a Docker config are: missing, expired or
+/// expiring. `extra` is another file kept in sync (`None`: the main config).
 fn freshness(
     host: &str,
     present: bool,
     expires_at: Option<DateTime<Utc>>,
+    extra: Option<&OtherConfig>,
     findings: &mut Vec<Finding>,
 ) {
     let refresh = || Some(("refresh it", Action::Refresh(host.to_owned())));
+    let (holder, code) = match extra {
+        None => ("Docker".to_owned(), ["missing", "expired", "expiring"]),
+        Some(other) => (
+            other.holder(),
+            [other.codes[1], other.codes[2], other.codes[3]],
+        ),
+    };
     if !present {
         findings.push(finding(
-            "missing",
+            code[0],
             Severity::Problem,
             Some(host),
-            "Docker has no credentials for this registry".to_owned(),
+            format!("{holder} has no credentials for this registry"),
             refresh(),
         ));
         return;
@@ -370,23 +381,145 @@ fn freshness(
         let left = exp - Utc::now();
         if left <= TimeDelta::zero() {
             findings.push(finding(
-                "expired",
+                code[1],
                 Severity::Problem,
                 Some(host),
-                format!("Docker's token expired at {exp}"),
+                format!("{holder}'s token expired at {exp}"),
                 refresh(),
             ));
         } else if left < FRESH_ENOUGH {
             findings.push(finding(
-                "expiring",
+                code[2],
                 Severity::Warning,
                 Some(host),
                 format!(
-                    "Docker's token has only {} minutes left",
+                    "{holder}'s token has only {} minutes left",
                     left.num_minutes()
                 ),
                 refresh(),
             ));
+        }
+    }
+}
+
+/// A file besides Docker's main config that refreshes keep in sync: an `[docker]
+/// extra_configs` entry or Helm's registry config.
+struct OtherConfig {
+    /// What it is called in findings, before its path.
+    what: &'static str,
+    /// Its file (or why it has none).
+    file: Result<PathBuf>,
+    /// Finding codes: unusable, missing, expired, expiring, missing helper.
+    codes: [&'static str; 5],
+}
+
+impl OtherConfig {
+    fn holder(&self) -> String {
+        match &self.file {
+            Ok(path) => format!("{} {}", self.what, path.display()),
+            Err(_) => self.what.to_owned(),
+        }
+    }
+}
+
+impl Engine {
+    /// The files besides Docker's main config that refreshes keep in sync.
+    fn other_configs(&self) -> Vec<OtherConfig> {
+        let mut others: Vec<OtherConfig> = self
+            .settings
+            .docker
+            .extra_configs
+            .iter()
+            .map(|configured| OtherConfig {
+                what: "the extra Docker config",
+                file: docker::extra_config_file(configured, &self.env),
+                codes: [
+                    "extra-config-unusable",
+                    "extra-config-missing",
+                    "extra-config-expired",
+                    "extra-config-expiring",
+                    "extra-config-missing-helper",
+                ],
+            })
+            .collect();
+        if self.settings.clients.helm {
+            others.push(OtherConfig {
+                what: "Helm's registry config",
+                file: docker::helm_registry_config(&self.env).ok_or_else(|| {
+                    crate::error::Error::invalid_input(
+                        "cannot find Helm's registry config: no home directory",
+                        "set HELM_REGISTRY_CONFIG to the file Helm reads registry credentials from",
+                    )
+                }),
+                codes: [
+                    "helm-config-unusable",
+                    "helm-missing",
+                    "helm-expired",
+                    "helm-expiring",
+                    "helm-missing-helper",
+                ],
+            });
+        }
+        others
+    }
+
+    /// What the doctor finds in each file besides Docker's main config that refreshes keep in
+    /// sync (`[docker] extra_configs`, Helm's registry config): one it cannot read (a bad path,
+    /// malformed JSON), a credential helper it names that cannot run, and, for entries kept in
+    /// its `auths`, what is missing or stale.
+    fn extra_config_findings(&self, findings: &mut Vec<Finding>) {
+        for other in self.other_configs() {
+            let config = match other
+                .file
+                .as_ref()
+                .map_err(Clone::clone)
+                .and_then(|p| DockerConfig::load(p))
+            {
+                Ok(config) => config,
+                Err(e) => {
+                    findings.push(finding(
+                        other.codes[0],
+                        Severity::Problem,
+                        None,
+                        e.to_string(),
+                        None,
+                    ));
+                    continue;
+                }
+            };
+            for reg in &self.settings.registries {
+                let host = reg.login_server.to_string();
+                match config.store_for(&host, &self.env) {
+                    CredentialStore::File => {
+                        let token = config.entry(&host).and_then(|e| {
+                            e.acr_token()
+                                .cloned()
+                                .or(Some(e.password.clone()).filter(|p| !p.is_empty()))
+                        });
+                        let expires_at = token
+                            .as_ref()
+                            .and_then(|t| jwt::decode_claims(t.expose()))
+                            .and_then(|c| c.expires_at());
+                        freshness(&host, token.is_some(), expires_at, Some(&other), findings);
+                    }
+                    CredentialStore::Helper { helper, key } => {
+                        if Helper::find(&helper, &self.env).is_err() {
+                            findings.push(finding(
+                                other.codes[4],
+                                Severity::Problem,
+                                Some(&host),
+                                format!(
+                                    "{} sends this registry to docker-credential-{helper} ({key}), which {}",
+                                    other.holder(),
+                                    not_usable(&helper)
+                                ),
+                                None,
+                            ));
+                        }
+                    }
+                    CredentialStore::AcrTray { .. } => {}
+                }
+            }
         }
     }
 }

@@ -1,11 +1,13 @@
 //! Where a refreshed credential goes: Docker's config (its `auths` or a credential helper),
-//! ACR Tray's own cache, and podman's auth.json.
+//! ACR Tray's own cache, podman's auth.json, Helm's registry config, and the extra Docker configs (`[docker] extra_configs`).
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::docker::{self, CredentialStore, DockerConfig, DockerCredential, EntryForm, helper};
+use crate::docker::{
+    self, CredentialStore, DockerConfig, DockerCredential, EntryForm, helm_registry_config, helper,
+};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::store::token_store::{CachedCredential, TokenStore};
@@ -56,19 +58,34 @@ impl Engine {
                 .podman
                 .then(|| podman_auth_file(&self.env))
                 .flatten();
+            let extras = self.settings.docker.extra_configs.clone();
+            let helm = self
+                .settings
+                .clients
+                .helm
+                .then(|| helm_registry_config(&self.env))
+                .flatten();
             let dispatch = tracing::dispatcher::get_default(Clone::clone);
             tokio::task::spawn_blocking(move || {
                 tracing::dispatcher::with_default(&dispatch, || {
                     let written = docker::write_credentials(&path, &creds, &env)
                         .map(|stores| by_registry(&creds, stores));
-                    if let Some(podman) = podman {
-                        let plain: Vec<(String, DockerCredential)> = creds
-                            .into_iter()
-                            .map(|(r, c)| (r, DockerCredential { form: EntryForm::Password, ..c }))
-                            .collect();
-                        if let Err(e) = docker::write_credentials(&podman, &plain, &env) {
-                            tracing::warn!(path = %podman.display(), error = %e, "could not update podman's auth.json");
-                        }
+                    for extra in &extras {
+                        write_extra_config(extra, &creds, &env);
+                    }
+                    let plain: Vec<(String, DockerCredential)> = creds
+                        .into_iter()
+                        .map(|(r, c)| (r, DockerCredential { form: EntryForm::Password, ..c }))
+                        .collect();
+                    if let Some(podman) = podman
+                        && let Err(e) = docker::write_credentials(&podman, &plain, &env)
+                    {
+                        tracing::warn!(path = %podman.display(), error = %e, "could not update podman's auth.json");
+                    }
+                    if let Some(helm) = helm
+                        && let Err(e) = docker::write_credentials(&helm, &plain, &env)
+                    {
+                        tracing::warn!(path = %helm.display(), error = %e, "could not update Helm's registry config");
                     }
                     written
                 })
@@ -113,6 +130,35 @@ pub(super) struct Fresh<'a> {
     pub(super) credential: &'a DockerCredential,
     /// When it runs out.
     pub(super) expires_at: Option<DateTime<Utc>>,
+}
+
+/// Writes the credentials into one `[docker] extra_configs` entry, by the same rules (and the
+/// same writer) as Docker's main config, each into the store that file chooses. A failure
+/// (a malformed file, a missing helper) is this file's alone: it is logged, naming the file,
+/// and the other configs are written as usual.
+fn write_extra_config(
+    configured: &std::path::Path,
+    creds: &[(String, DockerCredential)],
+    env: &crate::env::Env,
+) {
+    let file = match docker::extra_config_file(configured, env) {
+        Ok(file) => file,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not update an extra Docker config");
+            return;
+        }
+    };
+    let failed = match docker::write_credentials(&file, creds, env) {
+        Ok(stores) => creds
+            .iter()
+            .zip(stores)
+            .filter_map(|((registry, _), r)| r.err().map(|e| (Some(registry), e)))
+            .collect(),
+        Err(e) => vec![(None, e)],
+    };
+    for (registry, e) in failed {
+        tracing::warn!(path = %file.display(), registry = registry.map(String::as_str), error = %e, "could not update this extra Docker config ([docker] extra_configs); the others are written as usual");
+    }
 }
 
 /// Docker's writer's answers (one per credential, in the order given), by login server.

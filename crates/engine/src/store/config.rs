@@ -27,6 +27,9 @@ pub struct Settings {
     /// How Docker's credentials are written.
     #[serde(default)]
     pub docker: DockerSettings,
+    /// Other registry clients kept logged in.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub clients: ClientsSettings,
     /// The tray app's own settings.
     #[serde(default, skip_serializing_if = "is_default")]
     pub app: AppSettings,
@@ -121,6 +124,20 @@ pub struct DockerSettings {
     /// Also keep podman's (containers') auth.json in sync.
     #[serde(default)]
     pub podman: bool,
+    /// Further Docker configs kept in sync like the main one: each a folder holding config.json
+    /// (as `DOCKER_CONFIG` names one) or, ending in `.json`, the file itself; `~/` is the home
+    /// folder. See [`crate::docker::extra_config_file`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_configs: Vec<PathBuf>,
+}
+
+/// The `[clients]` table: registry clients with their own credentials file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ClientsSettings {
+    /// Also keep Helm's registry config (`$HELM_REGISTRY_CONFIG`) in sync.
+    #[serde(default)]
+    pub helm: bool,
 }
 
 /// One `[[identity]]`: who signs in.
