@@ -39,10 +39,7 @@ fn helm_registry_config_gets_our_entry_and_keeps_foreign_ones() {
 
 #[test]
 fn helm_registry_config_env_is_honoured_and_a_malformed_one_left_untouched() {
-    let mut w = World::new();
-    let file = w.home.path().join("helm-registry.json");
-    w.extra_env
-        .push(("HELM_REGISTRY_CONFIG".into(), file.display().to_string()));
+    let (w, file) = helm_world("helm-registry.json");
     let r = w.signed_in_registry("helmenv", Role::AcrPull).1;
     with_helm(&w);
     let body = b"{\"auths\": ";
@@ -77,10 +74,7 @@ fn doctor_reports_a_missing_helm_entry_and_fix_writes_it() {
 
 #[test]
 fn concurrent_writers_of_helm_registry_config_lose_nothing() {
-    let mut w = World::new();
-    let file = w.home.path().join("helm-concurrent.json");
-    w.extra_env
-        .push(("HELM_REGISTRY_CONFIG".into(), file.display().to_string()));
+    let (w, file) = helm_world("helm-concurrent.json");
     let (_, [a, b]) =
         w.signed_in_registries([("helmconca", Role::AcrPull), ("helmconcb", Role::AcrPull)]);
     with_helm(&w);
@@ -94,4 +88,13 @@ fn concurrent_writers_of_helm_registry_config_lose_nothing() {
         );
     }
     assert_eq!(helm["auths"]["quay.io"]["auth"], "eDp5");
+}
+
+/// A world whose `HELM_REGISTRY_CONFIG` names `name` in its home folder.
+fn helm_world(name: &str) -> (World, std::path::PathBuf) {
+    let mut w = World::new();
+    let file = w.home.path().join(name);
+    w.extra_env
+        .push(("HELM_REGISTRY_CONFIG".into(), file.display().to_string()));
+    (w, file)
 }

@@ -36,6 +36,13 @@ echo "Linger=LINGER"
 "#;
 
 impl ServiceWorld {
+    /// `acr-tray-cli service ARGS…`, expecting exit code `code`.
+    fn service(&self, args: &[&str], code: i32) -> acr_tray_tests::Output {
+        let mut argv = vec!["service"];
+        argv.extend_from_slice(args);
+        self.world.cli(&argv).expect_code(code)
+    }
+
     /// With `systemctl` (and `loginctl` answering `Linger=linger`), or with an empty PATH.
     fn new(systemd: bool, linger: &str) -> Self {
         let mut world = World::new();
@@ -84,7 +91,7 @@ fn write_script(path: &Path, text: &str) {
 #[test]
 fn install_writes_the_unit_then_reloads_and_enables_it() {
     let sw = ServiceWorld::new(true, "no");
-    let out = sw.world.cli(&["service", "install"]).expect_code(0);
+    let out = sw.service(&["install"], 0);
     let unit = std::fs::read_to_string(sw.unit_path()).unwrap();
     assert_message!(sw.world, "unit", unit, sw.names());
     assert_message!(sw.world, "install_stdout", out.stdout, sw.names());
@@ -101,16 +108,16 @@ fn install_writes_the_unit_then_reloads_and_enables_it() {
 #[test]
 fn reinstalling_a_changed_unit_restarts_the_service() {
     let mut sw = ServiceWorld::new(true, "no");
-    sw.world.cli(&["service", "install"]).expect_code(0);
+    sw.service(&["install"], 0);
     // The same unit again: nothing to restart.
-    sw.world.cli(&["service", "install"]).expect_code(0);
+    sw.service(&["install"], 0);
     assert!(!sw.calls().contains("try-restart"), "{}", sw.calls());
     let other = sw.world.home.path().join("other-docker");
     sw.world
         .extra_env
         .push(("DOCKER_CONFIG".into(), other.display().to_string()));
     std::fs::remove_file(sw.stubs.path().join("calls.log")).unwrap();
-    sw.world.cli(&["service", "install"]).expect_code(0);
+    sw.service(&["install"], 0);
     assert!(
         std::fs::read_to_string(sw.unit_path())
             .unwrap()
@@ -132,17 +139,14 @@ fn reinstalling_a_changed_unit_restarts_the_service() {
 fn a_refusing_systemctl_is_a_failure_that_says_what_to_check() {
     let sw = ServiceWorld::new(true, "no");
     std::fs::write(sw.stubs.path().join("no-bus"), "").unwrap();
-    let out = sw.world.cli(&["service", "install"]).expect_code(1);
+    let out = sw.service(&["install"], 1);
     assert_message!(sw.world, "no_bus_stderr", out.stderr, sw.names());
 }
 
 #[test]
 fn install_help_explains_lingering() {
     let sw = ServiceWorld::new(true, "no");
-    let help = sw
-        .world
-        .cli(&["service", "install", "--help"])
-        .expect_code(0);
+    let help = sw.service(&["install", "--help"], 0);
     assert!(
         help.stdout.contains("loginctl enable-linger $USER"),
         "{}",
@@ -154,7 +158,7 @@ fn install_help_explains_lingering() {
 #[test]
 fn install_with_lingering_on_says_so() {
     let sw = ServiceWorld::new(true, "yes");
-    let out = sw.world.cli(&["service", "install"]).expect_code(0);
+    let out = sw.service(&["install"], 0);
     assert!(
         out.stdout.contains(
             "Lingering is on for dev: the service starts at boot and keeps running after you log out."
@@ -167,18 +171,12 @@ fn install_with_lingering_on_says_so() {
 #[test]
 fn dry_run_prints_the_unit_and_installs_nothing() {
     let sw = ServiceWorld::new(true, "no");
-    let printed = sw
-        .world
-        .cli(&["service", "install", "--dry-run"])
-        .expect_code(0);
-    let again = sw
-        .world
-        .cli(&["service", "install", "--print"])
-        .expect_code(0);
+    let printed = sw.service(&["install", "--dry-run"], 0);
+    let again = sw.service(&["install", "--print"], 0);
     assert_eq!(printed.stdout, again.stdout);
     assert!(!sw.unit_path().exists());
     assert_eq!(sw.calls(), "");
-    sw.world.cli(&["service", "install"]).expect_code(0);
+    sw.service(&["install"], 0);
     assert_eq!(
         std::fs::read_to_string(sw.unit_path()).unwrap(),
         printed.stdout
@@ -188,14 +186,14 @@ fn dry_run_prints_the_unit_and_installs_nothing() {
 #[test]
 fn status_reports_then_uninstall_reverses_install() {
     let sw = ServiceWorld::new(true, "no");
-    let before = sw.world.cli(&["service", "status"]).expect_code(1);
+    let before = sw.service(&["status"], 1);
     assert_message!(sw.world, "status_before", before.stdout, sw.names());
-    sw.world.cli(&["service", "install"]).expect_code(0);
-    let running = sw.world.cli(&["service", "status"]).expect_code(0);
+    sw.service(&["install"], 0);
+    let running = sw.service(&["status"], 0);
     assert_message!(sw.world, "status_installed", running.stdout, sw.names());
 
     std::fs::remove_file(sw.stubs.path().join("calls.log")).unwrap();
-    let out = sw.world.cli(&["service", "uninstall"]).expect_code(0);
+    let out = sw.service(&["uninstall"], 0);
     assert_message!(sw.world, "uninstall_stdout", out.stdout, sw.names());
     assert!(!sw.unit_path().exists());
     assert_eq!(
@@ -203,13 +201,13 @@ fn status_reports_then_uninstall_reverses_install() {
         "systemctl --user disable --now acr-tray.service\n\
          systemctl --user daemon-reload\n"
     );
-    sw.world.cli(&["service", "status"]).expect_code(1);
+    sw.service(&["status"], 1);
 }
 
 #[test]
 fn without_systemd_install_says_what_to_do() {
     let sw = ServiceWorld::new(false, "no");
-    let out = sw.world.cli(&["service", "install"]).expect_code(1);
+    let out = sw.service(&["install"], 1);
     assert_message!(sw.world, "no_systemd_stderr", out.stderr, sw.names());
     assert!(!sw.unit_path().exists());
 }
@@ -225,7 +223,7 @@ fn systemd_analyze_accepts_the_unit() {
         return;
     };
     let sw = ServiceWorld::new(true, "no");
-    sw.world.cli(&["service", "install"]).expect_code(0);
+    sw.service(&["install"], 0);
     // `--user` needs a runtime folder; a private one keeps the real user manager out of it.
     let runtime = tempfile::tempdir().unwrap();
     let out = std::process::Command::new(analyze)
