@@ -109,8 +109,9 @@ pub enum Command {
         /// The helper action.
         action: String,
     },
-    /// Run a command (a long build, a push) with tokens issued just before it starts: refreshes
-    /// the registries (all, or those named with --registry), then runs the command with stdio
+    /// Run a command (a long build, a push) with tokens issued just before it starts.
+    ///
+    /// Refreshes the registries (all, or those named with --registry), then runs the command with stdio
     /// inherited and SIGINT, SIGTERM, SIGHUP and SIGQUIT passed to it, and exits with its exit
     /// code (128 + the signal's number when a signal ended it). Afterwards it says so on stderr
     /// if the command ran past the expiry of a token it started with.
