@@ -109,6 +109,14 @@ pub enum Command {
         /// The helper action.
         action: String,
     },
+    /// Run a command (a long build, a push) with tokens issued just before it starts.
+    ///
+    /// Refreshes the registries (all, or those named with --registry), then runs the command with stdio
+    /// inherited and SIGINT, SIGTERM, SIGHUP and SIGQUIT passed to it, and exits with its exit
+    /// code (128 + the signal's number when a signal ended it). Afterwards it says so on stderr
+    /// if the command ran past the expiry of a token it started with.
+    #[command(after_help = EXEC_HELP)]
+    Exec(ExecArgs),
     /// Show every registry's login server, identity, last refresh, expiry and last error.
     Status {
         /// Print JSON.
@@ -131,6 +139,31 @@ pub enum Command {
     /// Run `acr-tray-cli run` as a systemd user service (Linux): install, uninstall, status.
     #[command(subcommand)]
     Service(crate::service::ServiceCommand),
+}
+
+const EXEC_HELP: &str = "\
+When a registry cannot be refreshed, the command is not run and the exit code is the refresh's
+(as for `refresh`): a build that starts without a fresh token fails late, after the work. With
+--keep-going it runs anyway. The command reads Docker's config as usual: no token is put in its
+arguments or environment, and only the program's name is logged. On Windows, Ctrl+C reaches
+the command directly (every process of the console gets it) and acr-tray-cli waits for it.
+
+Exit codes: the command's; 126 it cannot be run, 127 it is not found; when the refresh
+failed (without --keep-going), as for `refresh`.";
+
+/// `exec`'s arguments.
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// A registry to refresh first (name or login server; repeat it for several). Default:
+    /// every registry.
+    #[arg(long = "registry", value_name = "REGISTRY")]
+    pub registries: Vec<String>,
+    /// Run the command even when a registry could not be refreshed.
+    #[arg(long)]
+    pub keep_going: bool,
+    /// The command and its arguments, after `--`.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<std::ffi::OsString>,
 }
 
 #[derive(Debug, Subcommand)]

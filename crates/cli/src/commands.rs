@@ -53,6 +53,16 @@ pub async fn dispatch(command: Command, options: EngineOptions, io: &mut Io) -> 
             repository,
             json,
         } => check(&engine, &registry, repository.as_deref(), json, io).await,
+        Command::Exec(args) => {
+            crate::exec::run(
+                &engine,
+                &args.registries,
+                args.keep_going,
+                &args.command,
+                io,
+            )
+            .await
+        }
         Command::Status { json } => {
             output::status(&mut io.stdout, &engine, json);
             Ok(EXIT_OK)

@@ -9,6 +9,7 @@
 //! - `commands`: one function per command, calling the engine.
 //! - `output`: human and JSON rendering; `json`: the typed shapes of `--json` output.
 //! - `logging`: stderr and log-file set-up.
+//! - `exec`: `exec`, a command run with fresh tokens.
 //! - `credential_helper`: `docker-credential-acr-tray`.
 //! - `service`: `acr-tray-cli run` as a systemd user service.
 //! - `words`: hints' actions as this CLI's commands ([`CliWords`]).
@@ -17,6 +18,7 @@ mod args;
 mod commands;
 pub mod credential_helper;
 mod daemon;
+mod exec;
 mod json;
 mod logging;
 mod output;

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::json;
 
-type Out = Box<dyn Write + Send>;
+pub(crate) type Out = Box<dyn Write + Send>;
 
 /// One `--json` document, indented, and a newline.
 fn print_json(out: &mut Out, value: &impl Serialize) {

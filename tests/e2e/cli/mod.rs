@@ -2,5 +2,6 @@
 //! reports failures.
 
 mod commands;
+mod exec;
 mod failures;
 mod pipeline;
