@@ -361,18 +361,7 @@ impl World {
 
     /// The (user, password) in a registry's `auth` entry.
     pub fn docker_auth(&self, login_server: &str) -> (String, String) {
-        let cfg = self.docker_config();
-        let auth = cfg["auths"][login_server]["auth"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no auth for {login_server} in {cfg:#}"));
-        let raw = String::from_utf8(
-            base64::engine::general_purpose::STANDARD
-                .decode(auth)
-                .unwrap(),
-        )
-        .unwrap();
-        let (u, p) = raw.split_once(':').unwrap();
-        (u.to_owned(), p.to_owned())
+        config_auth(&self.docker_config(), login_server)
     }
 
     /// Every file under the ACR Tray home (settings, state, logs) as text.
@@ -689,4 +678,19 @@ pub fn assert_private_tree(dir: &Path, expected: &[&str]) {
         .map(|(p, mode)| format!("{mode:o} {}", dir.join(p).display()))
         .collect();
     assert!(open.is_empty(), "readable by others:\n{}", open.join("\n"));
+}
+
+/// The user name and password of `login_server`'s `auths` entry in a Docker config.
+pub fn config_auth(cfg: &serde_json::Value, login_server: &str) -> (String, String) {
+    let auth = cfg["auths"][login_server]["auth"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no auth for {login_server} in {cfg:#}"));
+    let raw = String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(auth)
+            .unwrap(),
+    )
+    .unwrap();
+    let (u, p) = raw.split_once(':').unwrap();
+    (u.to_owned(), p.to_owned())
 }

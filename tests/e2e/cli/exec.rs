@@ -34,8 +34,7 @@ fn the_command_starts_with_a_token_issued_after_it_was_asked_for() {
         .expect_code(0);
     let config: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&seen).unwrap()).unwrap();
-    let auth = config["auths"][&r.login_server]["auth"].as_str().unwrap();
-    let (_, token) = decode_auth(auth);
+    let (_, token) = acr_tray_tests::config_auth(&config, &r.login_server);
     // The fake issues ACR refresh tokens for 3 hours from its clock's now.
     let exp = jwt_exp(&token).unwrap();
     assert!(
@@ -147,7 +146,7 @@ fn a_command_that_outlived_its_token_is_told_so() {
 #[cfg(unix)]
 #[test]
 fn signals_reach_the_command() {
-    use std::process::{Command, Stdio};
+    use std::process::Command;
     let w = World::new();
     let sp = w.service_principal();
     // A process has no in-memory keyring: the secret is in a file.
@@ -162,17 +161,9 @@ fn signals_reach_the_command() {
         got = got.display(),
         fifo = fifo.display()
     );
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_acr-tray-cli-e2e"));
-    cmd.args(["exec", "--", "sh", "-c", &script])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in w.env().vars() {
-        cmd.env(k, v);
-    }
-    let child = cmd.spawn().unwrap();
+    let child = crate::daemon::process::command(&w, &["exec", "--", "sh", "-c", &script])
+        .spawn()
+        .unwrap();
     let pid = child.id().to_string();
     let waited = {
         let fifo = fifo.clone();
@@ -204,15 +195,4 @@ fn mkfifo(path: &std::path::Path) {
         .status()
         .unwrap();
     assert!(status.success(), "mkfifo {}", path.display());
-}
-
-/// A config.json `auth` value: user name and password.
-fn decode_auth(auth: &str) -> (String, String) {
-    use base64::Engine as _;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(auth)
-        .unwrap();
-    let text = String::from_utf8(bytes).unwrap();
-    let (user, password) = text.split_once(':').unwrap();
-    (user.to_owned(), password.to_owned())
 }

@@ -2,7 +2,7 @@
 //! engine as the tray app runs it, and `acr-tray-cli run` as a process.
 
 mod notifications;
-mod process;
+pub(crate) mod process;
 mod scheduler;
 mod soak;
 mod tray_service;

@@ -27,7 +27,8 @@ fn world() -> (World, String, String) {
     (w, good.login_server, bad.login_server)
 }
 
-fn command(w: &World, args: &[&str]) -> Command {
+/// The real `acr-tray-cli` with `args`, in `w`'s environment only, its output piped.
+pub(crate) fn command(w: &World, args: &[&str]) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.args(args)
         .env_clear()
