@@ -220,7 +220,7 @@ mod platform {
         let tools = Tools { systemctl, env };
         let path = dir.join(UNIT_NAME);
         match command {
-            ServiceCommand::Install { .. } => install(&tools, &dir, &path, io).await,
+            ServiceCommand::Install { .. } => install(&tools, &path, io).await,
             ServiceCommand::Uninstall => uninstall(&tools, &path, io).await,
             ServiceCommand::Status => status(&tools, &path, io).await,
         }
@@ -313,19 +313,13 @@ mod platform {
             .collect()
     }
 
-    async fn install(
-        tools: &Tools<'_>,
-        dir: &Path,
-        path: &Path,
-        io: &mut Io,
-    ) -> Result<i32, Failure> {
+    async fn install(tools: &Tools<'_>, path: &Path, io: &mut Io) -> Result<i32, Failure> {
         let unit = unit_for(tools.env)?;
         // A running service keeps the unit it started with: a changed one is restarted below.
         let changed = std::fs::read_to_string(path).is_ok_and(|old| old != unit);
-        std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, &e))?;
-        let tmp = dir.join(format!(".{UNIT_NAME}.tmp"));
-        std::fs::write(&tmp, unit.as_bytes()).map_err(|e| Error::io("write", &tmp, &e))?;
-        std::fs::rename(&tmp, path).map_err(|e| Error::io("write", path, &e))?;
+        // Atomic, and private like every file ACR Tray makes (a new folder too); systemd reads
+        // a user unit as that user.
+        acr_tray_engine::atomic_write(path, unit.as_bytes())?;
         let _ = writeln!(io.stdout, "Wrote {}.", path.display());
         tools.must(&["daemon-reload"]).await?;
         tools.must(&["enable", "--now", UNIT_NAME]).await?;

@@ -119,7 +119,7 @@ pub use browser::{
 
 // What is kept on this machine.
 pub use azure::resource_id::is_tenant_id;
-pub use fsutil::ensure_private_dir;
+pub use fsutil::{atomic_write, ensure_private_dir};
 pub use store::config::{IdentityConfig, RegistryAuth, RegistryConfig, Settings, TokenPassword};
 pub use store::logfile::DailyLog;
 pub use store::paths::Paths;
