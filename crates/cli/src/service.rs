@@ -281,12 +281,19 @@ mod platform {
         let stdout = child.stdout.take();
         let stderr = child.stderr.take();
         let work = async {
-            if let Some(s) = stdout {
-                let _ = s.take(OUTPUT_LIMIT).read_to_end(&mut out).await;
-            }
-            if let Some(s) = stderr {
-                let _ = s.take(OUTPUT_LIMIT).read_to_end(&mut err).await;
-            }
+            // Both streams at once: a tool filling one pipe while the other is read would
+            // otherwise wait until the time-out.
+            let read_out = async {
+                if let Some(s) = stdout {
+                    let _ = s.take(OUTPUT_LIMIT).read_to_end(&mut out).await;
+                }
+            };
+            let read_err = async {
+                if let Some(s) = stderr {
+                    let _ = s.take(OUTPUT_LIMIT).read_to_end(&mut err).await;
+                }
+            };
+            tokio::join!(read_out, read_err);
             child.wait().await
         };
         let status = tokio::time::timeout(TIMEOUT, work)
