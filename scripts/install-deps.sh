@@ -4,7 +4,8 @@
 #                                    (WebKitGTK, the tray's appindicator, D-Bus, Node for the UI)
 #   scripts/install-deps.sh --test   also what the tests start: a D-Bus session with a keyring
 #                                    and a notification daemon, Xvfb, WebKitWebDriver, Chromium
-#                                    (UI tests), the registry, skopeo, htpasswd and a docker CLI
+#                                    (UI tests), the registry, skopeo, htpasswd, a docker CLI
+#                                    and daemon, podman and buildah
 set -euo pipefail
 
 packages=(build-essential pkg-config cmake libdbus-1-dev libssl-dev ca-certificates curl
@@ -17,10 +18,12 @@ if [[ "${1:-}" == "--test" ]]; then
   packages+=(dbus dbus-daemon dbus-x11 gnome-keyring python3 python3-venv)
   # The app under a real X server, WebDriver, a notification daemon, Chromium for the UI tests.
   packages+=(xvfb xauth webkit2gtk-driver dunst chromium imagemagick)
-  # tests/real: distribution 2.8, skopeo, htpasswd; unshare and mount come with util-linux/mount.
-  packages+=(docker-registry skopeo apache2-utils util-linux mount)
-  # Any docker CLI will do (Docker's own docker-ce-cli included); Debian's only if there is none.
-  if ! command -v docker >/dev/null; then
+  # tests/real: distribution 2.8, skopeo, htpasswd, podman and buildah (which pull rootful into
+  # a store of the test's own); unshare and mount come with util-linux/mount.
+  packages+=(docker-registry skopeo apache2-utils util-linux mount podman buildah)
+  # A Docker daemon the tests start themselves, and a docker CLI: any will do (Docker's own
+  # docker-ce included); Debian's docker.io only if either is missing.
+  if ! command -v dockerd >/dev/null || ! command -v docker >/dev/null; then
     packages+=(docker.io)
   fi
 fi

@@ -121,9 +121,10 @@ background "UI type check and tests (Chromium)" bash -c 'npm --prefix ui run --s
 step "cargo test (workspace)" cargo test --locked --workspace
 await "UI type check and tests (Chromium)"
 # A real client nobody here wrote (Python MSAL) against the fake's Entra endpoints, and real
-# clients nobody here wrote (skopeo, the docker CLI) through a real registry (distribution).
+# clients nobody here wrote (skopeo, the docker CLI and a docker daemon, podman, buildah) through
+# a real registry (distribution).
 background "MSAL for Python against the fake" scripts/msal-check.sh --locked
-step "real clients (registry, skopeo, docker)" cargo test --locked --workspace --test real
+step "real clients (registry, skopeo, docker, dockerd, podman, buildah)" cargo test --locked --workspace --test real
 await "MSAL for Python against the fake"
 # The real app end to end: Xvfb, D-Bus, dunst, gnome-keyring, WebDriver and the tray menu over D-Bus.
 step "desktop test (real app)" scripts/desktop-tests.sh

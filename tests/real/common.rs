@@ -143,6 +143,11 @@ impl Seeded {
         format!("docker://{}/team/app:{tag}", self.reg.login_server)
     }
 
+    /// The seeded image's manifest digest (`sha256:…`).
+    pub fn manifest_digest(&self) -> &str {
+        &self.image.manifest_digest
+    }
+
     /// With what ACR Tray wrote into Docker's config, the seeded image pulls, and a push is
     /// refused by the registry.
     #[track_caller]

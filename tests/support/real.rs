@@ -1,7 +1,8 @@
 //! Real clients through a real registry: Debian's `docker-registry` (distribution 2.8) behind
-//! the fake ACR, `skopeo` and the `docker` CLI (client only, no daemon). Used by the `real`
-//! test target (`cargo test -p acr-tray-tests --test real`), which needs those tools installed
-//! (`scripts/install-deps.sh --test`).
+//! the fake ACR, `skopeo`, the `docker` CLI, and container engines the tests start (`dockerd`,
+//! podman, buildah: [`engines`]). Used by the `real` test target (`cargo test -p
+//! acr-tray-tests --test real`), which needs those tools installed (`scripts/install-deps.sh
+//! --test`) and root for the engines.
 //!
 //! - [`RealRegistry`]: distribution with token auth trusting the fake's ACR signing cert,
 //!   registered in the fake as the upstream of a registry: `/v2/...` on the login server goes to
@@ -11,10 +12,12 @@
 //! - [`PlainRegistry`]: distribution with htpasswd over plain http on loopback, "another tool's"
 //!   registry for `docker login`.
 //! - [`clients::Clients`]: how skopeo and docker reach the fake's names and trust its CA.
+//! - [`engines`]: a Docker daemon of the test's own, and a private podman/buildah store.
 //! - [`oci`]: a tiny OCI image built offline.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod clients;
+pub mod engines;
 pub mod oci;
 
 use std::fs::File;

@@ -169,8 +169,14 @@ impl Clients {
         self.dir.path().join("certs")
     }
 
-    fn policy_path(&self) -> PathBuf {
+    /// The signature policy accepting anything (the test images are unsigned).
+    pub fn policy_path(&self) -> PathBuf {
         self.dir.path().join("policy.json")
+    }
+
+    /// The only folder on the `docker` CLI's `PATH` (empty unless a test puts a helper there).
+    pub fn bin_dir(&self) -> PathBuf {
+        self.dir.path().join("bin")
     }
 
     fn command(&self, program: &str) -> Command {
@@ -190,8 +196,9 @@ impl Clients {
         cmd
     }
 
-    /// Runs `program args` in a private mount namespace where `/etc/hosts` is [`Self::hosts_path`].
-    pub fn in_namespace(&self, program: &str, args: &[&str]) -> Run {
+    /// `unshare -m sh -c 'mount --bind "$0" /etc/hosts && exec "$@"' HOSTS` with the clients'
+    /// environment: append the program and its arguments (see the module docs).
+    pub fn namespace_command(&self) -> Command {
         let mut cmd = self.command("unshare");
         if !running_as_root() {
             cmd.arg("-r");
@@ -202,9 +209,14 @@ impl Clients {
             "-c",
             "mount --bind \"$0\" /etc/hosts && exec \"$@\"",
         ])
-        .arg(self.hosts_path())
-        .arg(program)
-        .args(args);
+        .arg(self.hosts_path());
+        cmd
+    }
+
+    /// Runs `program args` in a private mount namespace where `/etc/hosts` is [`Self::hosts_path`].
+    pub fn in_namespace(&self, program: &str, args: &[&str]) -> Run {
+        let mut cmd = self.namespace_command();
+        cmd.arg(program).args(args);
         let line = format!("[mount ns, own /etc/hosts] {program} {}", args.join(" "));
         run(cmd, &line, None)
     }
@@ -251,7 +263,7 @@ impl Clients {
     pub fn docker(&self, docker_config: &Path, args: &[&str], stdin: Option<&str>) -> Run {
         let docker = super::find_program("docker").expect("the docker CLI is not installed");
         let mut cmd = self.command(&docker.display().to_string());
-        cmd.env("PATH", self.dir.path().join("bin"))
+        cmd.env("PATH", self.bin_dir())
             .arg("--config")
             .arg(docker_config)
             .args(args);
