@@ -1,5 +1,5 @@
 //! The tray icon: its look tells the state at a glance, its tooltip when the soonest token
-//! expires, and its menu lists every registry with "Refresh now", "Sign in again…" (only when
+//! expires, and its menu lists every registry with "Fresh tokens now", "Sign in again…" (only when
 //! needed), "Settings…", "Open logs", "Start at login" and "Quit".
 
 use acr_tray_engine::local_time;
@@ -25,8 +25,9 @@ pub enum TrayItem {
     Summary,
     /// A registry's line: opens the settings at the registries.
     Registry(String),
-    /// Refresh every registry now.
-    RefreshNow,
+    /// Refresh every registry now: each gets a token just issued (as `acr-tray-cli exec` does
+    /// before its command), and every sign-in is checked on the way.
+    FreshTokensNow,
     /// Sign the identity whose session ended in again.
     SignInAgain(String),
     /// Open the settings window.
@@ -45,7 +46,7 @@ impl TrayItem {
         match self {
             Self::Summary => "summary".to_owned(),
             Self::Registry(name) => format!("registry:{name}"),
-            Self::RefreshNow => "refresh-now".to_owned(),
+            Self::FreshTokensNow => "fresh-tokens-now".to_owned(),
             Self::SignInAgain(identity) => format!("sign-in:{identity}"),
             Self::Settings => "settings".to_owned(),
             Self::OpenLogs => "open-logs".to_owned(),
@@ -64,7 +65,7 @@ impl TrayItem {
         }
         Some(match id {
             "summary" => Self::Summary,
-            "refresh-now" => Self::RefreshNow,
+            "fresh-tokens-now" => Self::FreshTokensNow,
             "settings" => Self::Settings,
             "open-logs" => Self::OpenLogs,
             "start-at-login" => Self::StartAtLogin,
@@ -180,8 +181,8 @@ fn menu<R: Runtime>(app: &AppHandle<R>, overview: &Overview) -> tauri::Result<Me
     menu.append(&PredefinedMenuItem::separator(app)?)?;
     menu.append(&MenuItem::with_id(
         app,
-        TrayItem::RefreshNow.id(),
-        "Refresh now",
+        TrayItem::FreshTokensNow.id(),
+        "Fresh tokens now",
         !overview.registries.is_empty(),
         None::<&str>,
     )?)?;
@@ -246,7 +247,7 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
                 sign_in: false,
             }),
         ),
-        TrayItem::RefreshNow => {
+        TrayItem::FreshTokensNow => {
             let app = app.clone();
             tauri::async_runtime::spawn(async move {
                 let state = app.state::<AppState>();
@@ -295,7 +296,7 @@ mod tests {
         for item in [
             TrayItem::Summary,
             TrayItem::Registry("myreg1".into()),
-            TrayItem::RefreshNow,
+            TrayItem::FreshTokensNow,
             TrayItem::SignInAgain("dev@contoso.example".into()),
             TrayItem::Settings,
             TrayItem::OpenLogs,

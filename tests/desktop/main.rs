@@ -170,7 +170,7 @@ fn sign_in_add_registries_and_see_a_session_end() {
         let menu = tray.menu().unwrap();
         assert!(menu[0].label.starts_with("No registries yet"), "{menu:#?}");
         assert!(
-            menu.iter().any(|e| e.label == "Refresh now" && !e.enabled),
+            menu.iter().any(|e| e.label == "Fresh tokens now" && !e.enabled),
             "nothing to refresh yet: {menu:#?}"
         );
         let before = dunst::all().iter().map(|n| n.id).max().unwrap_or(0);
@@ -301,10 +301,10 @@ fn sign_in_add_registries_and_see_a_session_end() {
         let quiet = notifications_after(before);
         assert!(quiet.is_empty(), "nothing to say yet: {quiet:#?}");
 
-        // ---- Entra ends the person's session; "Refresh now" in the tray finds out at once.
+        // ---- Entra ends the person's session; "Fresh tokens now" in the tray finds out at once.
         w.fake.revoke_refresh_tokens(&user.object_id);
         let grants = user_refresh_grants(&w);
-        tray.click("Refresh now").unwrap();
+        tray.click("Fresh tokens now").unwrap();
         ui.wait_text(
             "li[data-registry='contosoapps'] .badge",
             "shows contosoapps needs a sign-in",
@@ -399,8 +399,8 @@ fn sign_in_add_registries_and_see_a_session_end() {
         // such note would also show in the count after the next sign-in, which must be one.
         let last = notes[0].id;
         let (_, builds_token) = docker_entry(&w, &builds);
-        tray.click("Refresh now").unwrap();
-        eventually("the second Refresh now wrote the principal's new credential", || async {
+        tray.click("Fresh tokens now").unwrap();
+        eventually("the second Fresh tokens now wrote the principal's new credential", || async {
             if docker_entry(&w, &builds).1 == builds_token {
                 Err("still the credential from before".to_owned())
             } else {

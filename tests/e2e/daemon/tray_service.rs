@@ -547,7 +547,7 @@ async fn check_registry_uses_the_credential_docker_holds() {
     let missing = service.check_registry("checked1", None).await.unwrap_err();
     assert_eq!(missing.code, ErrorCode::SignInRequired, "{missing:?}");
     assert_contains(&missing.message, "Docker holds no credential for it");
-    assert_contains(&missing.hint.unwrap_or_default(), "Refresh");
+    assert_contains(&missing.hint.unwrap_or_default(), "Fresh tokens now");
     let unknown = service.check_registry("nosuch1", None).await.unwrap_err();
     assert_eq!(unknown.code, ErrorCode::InvalidInput, "{unknown:?}");
     service.stop().await;

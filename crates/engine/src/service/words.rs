@@ -40,7 +40,7 @@ impl HintWords for AppWords {
             Action::ShowCloud | Action::SetCustomCloud => {
                 "the cloud under Settings → General".to_owned()
             }
-            Action::RefreshNow => "“Refresh now” in the tray menu".to_owned(),
+            Action::RefreshNow => "“Fresh tokens now” in the tray menu".to_owned(),
             Action::Program => "ACR Tray".to_owned(),
             Action::Shell { command } => format!("`{command}`"),
         }
