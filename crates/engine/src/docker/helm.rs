@@ -1,7 +1,8 @@
 //! Helm's registry config: where Helm reads registry credentials from (Helm 3.18+ no longer
 //! follows Docker's credential helpers). Its format is Docker's config.json (an `auths` map),
 //! so it is written with [`super::write_credentials`]. And the `helm` installed here: its
-//! version, and so whether it also falls back to Docker's config.
+//! version, and so whether it also falls back to Docker's config
+//! (docs/protocol.md#helm-registry-config).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -164,12 +165,13 @@ pub fn installed_helm(env: &Env) -> Option<InstalledHelm> {
     })
 }
 
-/// An answer that is one line naming a path, else `None`.
+/// An answer that is one line naming a path, else `None`: it is shown as it is, so it must
+/// be printable already (no control, bidirectional or zero-width characters).
 fn one_path(out: &[u8]) -> Option<PathBuf> {
     let text = std::str::from_utf8(out).ok()?;
     let text = text.strip_suffix('\n').unwrap_or(text);
     let text = text.strip_suffix('\r').unwrap_or(text);
-    (!text.trim().is_empty() && !text.chars().any(char::is_control)).then(|| PathBuf::from(text))
+    (!text.is_empty() && text::printable(text) == text).then(|| PathBuf::from(text))
 }
 
 /// The start of what a program printed, safe to show.
@@ -298,6 +300,8 @@ mod tests {
             None
         );
         assert_eq!(one_path(b"/x\xff"), None);
+        assert_eq!(one_path("/x\u{202E}nosj.txt".as_bytes()), None);
+        assert_eq!(one_path(b"/x\x1b[2J"), None);
     }
 
     #[test]
