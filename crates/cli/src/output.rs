@@ -538,6 +538,9 @@ pub fn doctor(out: &mut Out, report: &acr_tray_engine::DoctorReport, as_json: bo
             r.name, r.login_server, r.store
         );
     }
+    if let Some(helm) = &report.helm {
+        helm_install(out, helm);
+    }
     if report.findings.is_empty() {
         let _ = writeln!(out, "No problems found.");
         return;
@@ -561,6 +564,50 @@ pub fn doctor(out: &mut Out, report: &acr_tray_engine::DoctorReport, as_json: bo
         let _ = writeln!(
             out,
             "Run `acr-tray-cli doctor --fix` to repair (config.json is backed up first)."
+        );
+    }
+}
+
+/// Which file the installed Helm reads registry logins from, and whether ACR Tray keeps it.
+fn helm_install(out: &mut Out, helm: &acr_tray_engine::HelmInstall) {
+    use acr_tray_engine::{HelmReads, HelmSync};
+    let program = helm.program.display();
+    let (Some(version), Some(reads)) = (&helm.version, helm.reads) else {
+        let why = helm.version_unknown.as_deref().unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "Helm ({program}): could not tell its version ({why}), so cannot say which file it reads registry logins from."
+        );
+        return;
+    };
+    let file = helm
+        .registry_config
+        .as_ref()
+        .map(|f| f.display().to_string())
+        .unwrap_or_else(|| "its registry config".to_owned());
+    let kept = match helm.sync {
+        HelmSync::On => " ACR Tray keeps that file in sync.",
+        HelmSync::OtherFile => " ACR Tray keeps another file for Helm (see below).",
+        HelmSync::Off => "",
+    };
+    let _ = match reads {
+        HelmReads::NoRegistryLogins => writeln!(
+            out,
+            "Helm {version} ({program}) has no registry logins (they came with Helm 3)."
+        ),
+        HelmReads::OwnConfigThenDocker => writeln!(
+            out,
+            "Helm {version} ({program}) reads registry logins from {file}, and from Docker's config for a registry that file has no entry for.{kept}"
+        ),
+        HelmReads::OwnConfigOnly => writeln!(
+            out,
+            "Helm {version} ({program}) reads registry logins only from {file}, not from Docker's config.{kept}"
+        ),
+    };
+    if reads == HelmReads::OwnConfigOnly && helm.sync == HelmSync::Off {
+        let _ = writeln!(
+            out,
+            "  hint: to keep Helm logged in too, set `helm = true` under `[clients]` in ACR Tray's config.toml."
         );
     }
 }

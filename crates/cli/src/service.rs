@@ -21,8 +21,14 @@ pub const UNIT_NAME: &str = "acr-tray.service";
 const RESTART_SEC: u32 = 30;
 
 /// Variables `acr-tray-cli run` needs and a user manager does not have: the shell's values at
-/// install time go into the unit. The user manager gives the service `HOME` and `USER` itself.
-const CARRIED_VARS: [&str; 2] = ["ACR_TRAY_HOME", "DOCKER_CONFIG"];
+/// install time go into the unit, so the service writes the files the shell's Docker and Helm
+/// read. The user manager gives the service `HOME` and `USER` itself.
+const CARRIED_VARS: [&str; 4] = [
+    "ACR_TRAY_HOME",
+    "DOCKER_CONFIG",
+    "HELM_CONFIG_HOME",
+    "HELM_REGISTRY_CONFIG",
+];
 
 const LINGER_TEXT: &str = "\
 A user service runs while you are logged in. On a VM or server nobody logs in to, let it start
@@ -33,9 +39,9 @@ user or with sudo); `service install` says whether it is needed.";
 pub enum ServiceCommand {
     /// Write a systemd user unit that runs `acr-tray-cli run` (this executable, after the
     /// network is up, restarted on failure) to $XDG_CONFIG_HOME/systemd/user/acr-tray.service,
-    /// then enable and start it. ACR_TRAY_HOME and DOCKER_CONFIG, when set, are written into
-    /// the unit (a user manager does not see your shell's variables). Sign in first; the unit
-    /// holds no secret.
+    /// then enable and start it. ACR_TRAY_HOME, DOCKER_CONFIG, HELM_CONFIG_HOME and
+    /// HELM_REGISTRY_CONFIG, when set, are written into the unit (a user manager does not see
+    /// your shell's variables). Sign in first; the unit holds no secret.
     #[command(after_help = LINGER_TEXT)]
     Install {
         /// Print the unit without installing it.
@@ -149,7 +155,7 @@ pub fn quote(word: &str, command_line: bool) -> Result<String, Error> {
     if let Some(c) = word.chars().find(|c| c.is_control()) {
         return Err(Error::invalid_input(
             format!("{word:?} has a control character ({c:?}); it cannot go into a systemd unit"),
-            "use a path without control characters (move the folder, or set ACR_TRAY_HOME/DOCKER_CONFIG to another one)",
+            "use a path without control characters (move the folder, or set ACR_TRAY_HOME, DOCKER_CONFIG, HELM_CONFIG_HOME or HELM_REGISTRY_CONFIG to another one)",
         ));
     }
     let mut out = String::with_capacity(word.len() + 2);

@@ -30,7 +30,8 @@
 //! - Plumbing: `browser` (the system browser and the sign-in redirect listener), `clock`, `env`,
 //!   `error`, `events`, `fsutil` (private files, atomic writes), `hint` (what to do, as text and
 //!   typed actions each shell words itself: [`Hint`]), `http`, `limits` (bounds on what servers
-//!   send), `secret` (the redacting [`Secret`]), `text` (server text made safe to show).
+//!   send), `process` (asking another program, bounded in time and output), `secret` (the
+//!   redacting [`Secret`]), `text` (server text made safe to show).
 //!
 //! Modules depend one way: none imports a module that imports it back (the test
 //! `tests/architecture` fails on any cycle and names the imports that make it).
@@ -52,6 +53,7 @@ mod hint;
 mod http;
 mod limits;
 mod notify;
+mod process;
 mod refresh;
 mod schedule;
 mod secret;
@@ -88,9 +90,10 @@ pub(crate) const PROPTEST_SEED: proptest::test_runner::RngSeed =
 // shell unless it changes one of these.
 
 // The engine, its settings changes and reports.
+pub use docker::HelmReads;
 pub use engine::check::{CheckReport, CredentialSource, RepositoryAction};
 pub use engine::discovery::{DiscoveredRegistry, DiscoveredTenant, Discovery, UnlistedRegistry};
-pub use engine::doctor::{DoctorReport, Severity};
+pub use engine::doctor::{DoctorReport, HelmInstall, HelmSync, Severity};
 pub use engine::ops::{
     AcrTokenSignIn, LoginPrompt, RegistrySignIn, SecretStorage, ServicePrincipalLogin,
     SpCredential, UserLogin,

@@ -6,3 +6,4 @@ mod config_file;
 mod credential_stores;
 mod extra_configs;
 mod helm;
+mod helm_install;

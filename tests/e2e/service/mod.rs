@@ -186,6 +186,35 @@ fn dry_run_prints_the_unit_and_installs_nothing() {
 }
 
 #[test]
+fn the_unit_carries_helm_s_registry_config_so_the_service_writes_the_file_helm_reads() {
+    let mut sw = ServiceWorld::new(true, "no");
+    let helm_home = sw.world.home.path().join("helm-home");
+    let registry = sw.world.home.path().join("helm registry.json");
+    sw.world.extra_env.extend([
+        ("HELM_CONFIG_HOME".into(), helm_home.display().to_string()),
+        (
+            "HELM_REGISTRY_CONFIG".into(),
+            registry.display().to_string(),
+        ),
+    ]);
+    let unit = sw.service(&["install", "--dry-run"], 0).stdout;
+    assert_message!(sw.world, "unit_with_helm", unit, sw.names());
+    // The service's environment is the shell's for every variable Helm's file depends on.
+    let service_env = acr_tray_engine::Env::from_pairs(
+        unit.lines()
+            .filter_map(|l| l.strip_prefix("Environment=\""))
+            .filter_map(|l| l.strip_suffix('"')?.split_once('=')),
+    );
+    for name in ["HELM_CONFIG_HOME", "HELM_REGISTRY_CONFIG"] {
+        assert_eq!(
+            service_env.var(name),
+            sw.world.env().var(name),
+            "{name}: {unit}"
+        );
+    }
+}
+
+#[test]
 fn status_reports_then_uninstall_reverses_install() {
     let sw = ServiceWorld::new(true, "no");
     let before = sw.service(&["status"], 1);

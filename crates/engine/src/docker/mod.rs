@@ -20,7 +20,7 @@ use crate::secret::Secret;
 mod helm;
 pub mod helper;
 
-pub use helm::helm_registry_config;
+pub use helm::{HelmReads, helm_registry_config, installed_helm, same_file};
 
 /// The user name ACR expects with an ACR refresh token (docs/protocol.md#acr-zero-guid).
 pub const ZERO_GUID: &str = "00000000-0000-0000-0000-000000000000";

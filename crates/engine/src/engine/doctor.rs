@@ -2,7 +2,8 @@
 //! credentials and whether what is there is fresh; and the clashes users lose hours to
 //! (peers.md): a helper that is not installed, stale plaintext entries a helper hides, a
 //! config.json others can read, tokens too large for the Windows Credential Manager. `--fix`
-//! repairs what it can, after a timestamped backup.
+//! repairs what it can, after a timestamped backup. Where `helm` is installed, which file that
+//! Helm reads registry logins from, and whether ACR Tray keeps it.
 
 use std::path::PathBuf;
 
@@ -12,7 +13,7 @@ use serde::Serialize;
 use crate::azure::jwt;
 use crate::browser::which;
 use crate::docker::helper::Helper;
-use crate::docker::{self, CredentialStore, DockerConfig, OUR_HELPER};
+use crate::docker::{self, CredentialStore, DockerConfig, HelmReads, OUR_HELPER};
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::store::token_store::TokenStore;
@@ -86,6 +87,40 @@ pub struct DoctorReport {
     pub registries: Vec<RegistryDocker>,
     /// What is wrong.
     pub findings: Vec<Finding>,
+    /// The `helm` on PATH (`None`: none is installed).
+    pub helm: Option<HelmInstall>,
+}
+
+/// The `helm` installed here, and which file it reads registry logins from.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HelmInstall {
+    /// The program on PATH.
+    pub program: PathBuf,
+    /// Its version as it printed it (`v3.18.4`); `None` when it could not be told.
+    pub version: Option<String>,
+    /// Why its version could not be told.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_unknown: Option<String>,
+    /// What it reads registry logins from (`None`: its version is unknown).
+    pub reads: Option<HelmReads>,
+    /// The registry config it reads: the file it names, else the one Helm's rules give (the
+    /// one ACR Tray writes for Helm). `None`: unknown, or a Helm without registry logins.
+    pub registry_config: Option<PathBuf>,
+    /// Whether ACR Tray keeps that file.
+    pub sync: HelmSync,
+}
+
+/// Whether ACR Tray keeps the file the installed Helm reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HelmSync {
+    /// `[clients] helm` is off.
+    Off,
+    /// It keeps the file this Helm reads.
+    On,
+    /// It keeps Helm's registry config, but this Helm reads another file (a finding says which).
+    OtherFile,
 }
 
 impl DoctorReport {
@@ -121,6 +156,7 @@ impl Engine {
     pub fn doctor(&self) -> Result<DoctorReport> {
         let path = self.docker_config_path()?;
         let mut findings = Vec::new();
+        let helm = self.helm_install(&mut findings);
         self.extra_config_findings(&mut findings);
         let mut registries = Vec::new();
         let config = match DockerConfig::load(&path) {
@@ -137,6 +173,7 @@ impl Engine {
                     config: path,
                     registries,
                     findings,
+                    helm,
                 });
             }
         };
@@ -280,6 +317,63 @@ impl Engine {
             config: path,
             registries,
             findings,
+            helm,
+        })
+    }
+
+    /// The `helm` on PATH, its version and the registry config it reads; a finding when ACR
+    /// Tray keeps Helm's registry config but that Helm reads another file.
+    fn helm_install(&self, findings: &mut Vec<Finding>) -> Option<HelmInstall> {
+        let installed = docker::installed_helm(&self.env)?;
+        let (version, reads) = match installed.version {
+            Ok((printed, v)) => (printed, v.reads()),
+            Err(why) => {
+                return Some(HelmInstall {
+                    program: installed.program,
+                    version: None,
+                    version_unknown: Some(why),
+                    reads: None,
+                    registry_config: None,
+                    sync: HelmSync::Off,
+                });
+            }
+        };
+        let ours = docker::helm_registry_config(&self.env);
+        let registry_config = match reads {
+            HelmReads::NoRegistryLogins => None,
+            _ => installed.registry_config.or_else(|| ours.clone()),
+        };
+        let sync = match (&registry_config, &ours) {
+            _ if !self.settings.clients.helm => HelmSync::Off,
+            (Some(theirs), Some(ours)) if !docker::same_file(theirs, ours) => {
+                findings.push(finding(
+                    "helm-reads-other-file",
+                    if reads == HelmReads::OwnConfigOnly {
+                        Severity::Problem
+                    } else {
+                        Severity::Warning
+                    },
+                    None,
+                    format!(
+                        "{} (Helm {version}) reads registry logins from {}, but ACR Tray keeps Helm's registry config at {}: set HELM_REGISTRY_CONFIG, where both Helm and ACR Tray see it, to the file Helm should read",
+                        installed.program.display(),
+                        theirs.display(),
+                        ours.display()
+                    ),
+                    None,
+                ));
+                HelmSync::OtherFile
+            }
+            (Some(_), Some(_)) => HelmSync::On,
+            _ => HelmSync::Off,
+        };
+        Some(HelmInstall {
+            program: installed.program,
+            version: Some(version),
+            version_unknown: None,
+            reads: Some(reads),
+            registry_config,
+            sync,
         })
     }
 
