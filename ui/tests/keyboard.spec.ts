@@ -83,6 +83,6 @@ test("accounts and general by keyboard", async ({ page, open }) => {
   await page.keyboard.press("Enter");
   await expect(page.locator("#status")).toHaveText("Settings saved.");
   expect((await calls(page)).find((c) => c.cmd === "set_general")?.args).toEqual({
-    general: { refreshIntervalMinutes: 30, startAtLogin: true, logLevel: "info" },
+    general: { refreshIntervalMinutes: 30, startAtLogin: true, logLevel: "info", helm: false },
   });
 });

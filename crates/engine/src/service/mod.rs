@@ -405,7 +405,8 @@ impl Service {
         Ok(overview::doctor_view(report, backup))
     }
 
-    /// Saves the General page.
+    /// Saves the General page (`[refresh]`, `[app]` and `[clients] helm` in config.toml); the
+    /// next refresh follows it.
     pub fn set_general(&self, general: GeneralSettings) -> ViewResult<GeneralSettings> {
         if !(5..=720).contains(&general.refresh_interval_minutes) {
             return Err(Error::invalid_input(
@@ -421,8 +422,10 @@ impl Service {
             s.refresh.interval_minutes = general.refresh_interval_minutes;
             s.app.start_at_login = general.start_at_login;
             s.app.log_level = general.log_level;
+            s.clients.helm = general.helm;
         })?;
-        Ok(overview::general(&self.engine()?.settings().clone()))
+        let engine = self.engine()?;
+        Ok(overview::general(engine.settings(), engine.env()))
     }
 
     /// What choosing this cloud would do: the identities it signs out (shown, and confirmed by
