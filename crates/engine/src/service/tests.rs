@@ -244,7 +244,8 @@ async fn the_helm_switch_is_saved_to_config_toml_and_shown_with_helm_s_file() {
     let home = tempfile::tempdir().expect("tmp");
     let config = home.path().join("config.toml");
     let helm_file = home.path().join("helm-registry.json");
-    std::fs::write(&config, "[docker]\nextra_configs = [\"~/ci-docker\"]\n").expect("write");
+    let mine = "# Mine: CI's folder.\n[docker]\nextra_configs = [\"~/ci-docker\"] # keep\n";
+    std::fs::write(&config, mine).expect("write");
     let options = EngineOptions {
         env: Env::from_pairs([
             ("ACR_TRAY_HOME", home.path().display().to_string()),
@@ -277,6 +278,7 @@ async fn the_helm_switch_is_saved_to_config_toml_and_shown_with_helm_s_file() {
         "the rest of config.toml is kept"
     );
     let text = std::fs::read_to_string(&config).expect("read");
+    assert!(text.starts_with(mine), "comments kept: {text}");
     assert!(text.contains("[clients]\nhelm = true"), "{text}");
     assert!(!text.contains("elsewhere"), "{text}");
     let mut overview = service.overview();
