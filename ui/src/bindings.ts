@@ -41,7 +41,7 @@ registries: Array<RegistryView>,
  */
 cloud: CloudView, 
 /**
- * Refresh interval, start at login, log level.
+ * Refresh interval, start at login, log level, Helm.
  */
 general: GeneralSettings, };
 
@@ -371,7 +371,17 @@ startAtLogin: boolean,
 /**
  * Log verbosity.
  */
-logLevel: LogLevel, };
+logLevel: LogLevel, 
+/**
+ * Also keep Helm's registry config in sync (`[clients] helm`).
+ */
+helm: boolean, 
+/**
+ * Helm's registry config as the engine finds it (`HELM_REGISTRY_CONFIG`, else Helm's
+ * config folder), where each refresh writes when [`Self::helm`] is on; absent when no
+ * home folder is known. Shown only: [`crate::service::Service::set_general`] ignores it.
+ */
+helmRegistryConfig?: string, };
 
 /**
  * Shown large while a device-code sign-in waits (event `device-code`).

@@ -1,7 +1,9 @@
 // General view, and what the built bundle may contain under the shell's CSP.
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import type { Page } from "@playwright/test";
 import { calls, emit, expect, reply, test } from "./app";
+import { expectAccessible } from "./axe";
 import { overview } from "./harness/fixtures";
 
 test("refresh interval, start at login, log level", async ({ page, open }) => {
@@ -18,7 +20,7 @@ test("refresh interval, start at login, log level", async ({ page, open }) => {
   await save.click();
   await expect(page.locator("#status")).toHaveText("Settings saved.");
   expect((await calls(page)).find((c) => c.cmd === "set_general")?.args).toEqual({
-    general: { refreshIntervalMinutes: 45, startAtLogin: false, logLevel: "debug" },
+    general: { refreshIntervalMinutes: 45, startAtLogin: false, logLevel: "debug", helm: false },
   });
 });
 
@@ -33,9 +35,65 @@ test("what is typed right after the view opens stays; a changed setting from els
   await page.clock.runFor(1000);
   await expect(page.getByLabel("Refresh every (minutes)")).toHaveValue("30");
   // Another window or the CLI changed the interval: the engine's value is shown.
-  await emit(page, "overview", { ...overview(), general: { refreshIntervalMinutes: 90, startAtLogin: true, logLevel: "info" } });
+  await emit(page, "overview", { ...overview(), general: { ...overview().general, refreshIntervalMinutes: 90 } });
   await page.clock.runFor(1000);
   await expect(page.getByLabel("Refresh every (minutes)")).toHaveValue("90");
+});
+
+const HELM_FILE = "/home/dana/.config/helm/registry/config.json";
+const helmSaves = async (page: Page) => (await calls(page)).filter((c) => c.cmd === "set_general").map((c) => c.args);
+
+test("the Helm switch shows the setting, names Helm's file, and saves only itself at once, by mouse or keyboard", async ({ page, open }) => {
+  await open({ overview: { ...overview(), general: { ...overview().general, helm: true } } });
+  await page.getByRole("button", { name: "General" }).click();
+  const helm = page.getByRole("switch", { name: "Keep Helm logged in too" });
+  await expect(helm).toBeChecked();
+  await expect(helm).toHaveAccessibleDescription(new RegExp(`registry config, ${HELM_FILE.replaceAll(".", "\\.")}\\.`));
+  // Typed and not saved: the switch sends the saved settings, and what is typed stays.
+  await page.getByLabel("Refresh every (minutes)").fill("45");
+  await helm.click();
+  await expect(helm).not.toBeChecked();
+  await expect(page.locator("#status")).toHaveText("Helm's registry config is no longer written.");
+  await helm.focus();
+  await page.keyboard.press("Space");
+  await expect(helm).toBeChecked();
+  await expect(page.locator("#status")).toHaveText("Helm is kept logged in from the next refresh.");
+  const saved = { refreshIntervalMinutes: 60, startAtLogin: true, logLevel: "info" };
+  expect(await helmSaves(page)).toEqual([{ general: { ...saved, helm: false } }, { general: { ...saved, helm: true } }]);
+  await expect(page.getByLabel("Refresh every (minutes)")).toHaveValue("45");
+  // Save sends the switch as it stands.
+  await page.locator("#save-general").click();
+  expect((await helmSaves(page)).at(-1)).toEqual({ general: { ...saved, refreshIntervalMinutes: 45, helm: true } });
+});
+
+test("the Helm switch follows a change from elsewhere, and goes back with the reason when saving fails", async ({ page, open }) => {
+  await open();
+  await page.getByRole("button", { name: "General" }).click();
+  const helm = page.getByRole("switch", { name: "Keep Helm logged in too" });
+  await expect(helm).not.toBeChecked();
+  // config.toml or the CLI turned it on.
+  await emit(page, "overview", { ...overview(), general: { ...overview().general, helm: true } });
+  await expect(helm).toBeChecked();
+  await reply(page, "set_general", { err: { code: "config", message: "Cannot write config.toml: permission denied.", hint: "Make config.toml writable.", at: null } });
+  await helm.click();
+  await expect(helm).toBeChecked();
+  await expect(page.locator("#helm-title ~ .error-note")).toContainText("Make config.toml writable.");
+  expect(await helmSaves(page)).toEqual([{ general: { refreshIntervalMinutes: 60, startAtLogin: true, logLevel: "info", helm: false } }]);
+});
+
+test("General, with the Helm switch, passes axe in light and dark", async ({ page, open }) => {
+  await open();
+  await page.getByRole("button", { name: "General" }).click();
+  await expect(page.locator(".finding")).toHaveCount(2);
+  await expect(page.getByRole("switch", { name: "Keep Helm logged in too" })).toBeVisible();
+  await expectAccessible(page, "General");
+});
+
+test("without a home folder, the Helm switch says how to name Helm's file", async ({ page, open }) => {
+  const { helmRegistryConfig: _, ...general } = overview().general;
+  await open({ overview: { ...overview(), general } });
+  await page.getByRole("button", { name: "General" }).click();
+  await expect(page.getByRole("switch", { name: "Keep Helm logged in too" })).toHaveAccessibleDescription(/set HELM_REGISTRY_CONFIG/);
 });
 
 test("cloud: named clouds and custom endpoints with a CA file", async ({ page, open }) => {

@@ -83,6 +83,13 @@ test("accounts and general by keyboard", async ({ page, open }) => {
   await page.keyboard.press("Enter");
   await expect(page.locator("#status")).toHaveText("Settings saved.");
   expect((await calls(page)).find((c) => c.cmd === "set_general")?.args).toEqual({
-    general: { refreshIntervalMinutes: 30, startAtLogin: true, logLevel: "info" },
+    general: { refreshIntervalMinutes: 30, startAtLogin: true, logLevel: "info", helm: false },
+  });
+  // The Helm switch is next in the tab order; Space turns it on and saves it.
+  await tabTo(page, "helm");
+  await page.keyboard.press("Space");
+  await expect(page.getByRole("switch", { name: "Keep Helm logged in too" })).toBeChecked();
+  expect((await calls(page)).filter((c) => c.cmd === "set_general").at(-1)?.args).toEqual({
+    general: { refreshIntervalMinutes: 30, startAtLogin: true, logLevel: "info", helm: true },
   });
 });

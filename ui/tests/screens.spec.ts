@@ -20,7 +20,7 @@ for (const scheme of ["light", "dark"] as const) {
     await expect(page.locator("[data-registry]")).toHaveCount(4);
     await shot(page, join(SHOTS, `ui-registries${sfx}.png`));
 
-    await page.setViewportSize({ width: 1000, height: 1200 });
+    await page.setViewportSize({ width: 1000, height: 1400 });
     await page.getByRole("button", { name: "General" }).click();
     await expect(page.locator(".finding")).toHaveCount(2);
     await shot(page, join(SHOTS, `ui-general${sfx}.png`));

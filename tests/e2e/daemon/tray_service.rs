@@ -181,6 +181,8 @@ async fn sign_in_add_refresh_discover_and_remove() {
             refresh_interval_minutes: 1,
             start_at_login: true,
             log_level: LogLevel::Debug,
+            helm: false,
+            helm_registry_config: None,
         })
         .unwrap_err();
     assert_eq!(bad.code, ErrorCode::InvalidInput);
@@ -189,6 +191,8 @@ async fn sign_in_add_refresh_discover_and_remove() {
             refresh_interval_minutes: 30,
             start_at_login: true,
             log_level: LogLevel::Debug,
+            helm: false,
+            helm_registry_config: None,
         })
         .unwrap();
     assert_eq!(general.refresh_interval_minutes, 30);
@@ -603,4 +607,66 @@ async fn an_acr_token_added_in_the_window_is_watched_and_shown() {
             not_watched: None,
         }
     );
+}
+
+/// The General page's Helm switch, through the app's service: on, the next refresh writes the
+/// registry's entry into Helm's registry config (the file the page names); off, refreshes leave
+/// that file as it is.
+#[tokio::test(start_paused = true)]
+async fn the_helm_switch_makes_the_next_refresh_write_helm_s_registry_config() {
+    let sim = Sim::start().await;
+    // Helm's config folder named, so its registry config is in the same place on every platform.
+    let helm_home = sim.home.path().join("helm-config");
+    let mut options = sim.options();
+    options
+        .env
+        .set("HELM_CONFIG_HOME", helm_home.display().to_string());
+    let sp = sim.fake.add_service_principal(&sim.fake.default_tenant());
+    let service = Service::start(options, "test", sim.notifier.clone()).unwrap();
+    let account = service
+        .sign_in_service_principal(secret_sign_in(&sp, &sp.secret))
+        .await
+        .unwrap();
+    sim.fake
+        .add_registry(fake_azure::RegistrySpec::new("helmui1"));
+    sim.fake
+        .assign_role("helmui1", &sp.object_id, Role::AcrPull);
+    add_with_identity(&service, "helmui1", &account.id).await;
+    let ok = until(&service, "logs helmui1 in", |o| o.state == TrayState::Ok).await;
+    let host = ok.registries[0].login_server.clone();
+    let general = ok.general.clone();
+    assert!(!general.helm);
+    let helm_file = helm_home.join("registry").join("config.json");
+    let named = general.helm_registry_config.clone();
+    assert_eq!(named, Some(helm_file.display().to_string()));
+    assert!(!helm_file.exists(), "switched off, no refresh writes it");
+
+    let on = GeneralSettings {
+        helm: true,
+        ..general.clone()
+    };
+    assert!(service.set_general(on).unwrap().helm);
+    until(&service, "shows Helm on", |o| o.general.helm).await;
+    let outcomes = service.refresh_now(vec![]).await.unwrap();
+    assert!(outcomes.iter().all(|o| o.ok), "{outcomes:?}");
+    let entry = |file: &std::path::Path| -> serde_json::Value {
+        serde_json::from_slice::<serde_json::Value>(&std::fs::read(file).unwrap()).unwrap()["auths"]
+            [&host]
+            .clone()
+    };
+    let written = entry(&helm_file);
+    assert!(written["auth"].is_string(), "{written:#}");
+    assert_eq!(written, sim.docker_config()["auths"][&host]);
+
+    // Off: the next refresh renews Docker's entry and leaves Helm's file as it was.
+    let off = GeneralSettings {
+        helm: false,
+        ..general
+    };
+    assert!(!service.set_general(off).unwrap().helm);
+    let outcomes = service.refresh_now(vec![]).await.unwrap();
+    assert!(outcomes.iter().all(|o| o.ok), "{outcomes:?}");
+    assert_ne!(sim.docker_config()["auths"][&host], written, "refreshed");
+    assert_eq!(entry(&helm_file), written);
+    service.stop().await;
 }

@@ -1,4 +1,4 @@
-// General: refresh interval, start at login, log level, the cloud, and Docker: which credential
+// General: refresh interval, start at login, log level, Helm, the cloud, and Docker: which credential
 // store each registry lands in and the doctor's findings, with "Fix" (config.json is backed up first).
 import { useEffect, useRef, useState } from "preact/hooks";
 import * as api from "../api";
@@ -41,7 +41,12 @@ function GeneralForm({ general }: { general: GeneralSettings }) {
   const [interval, setIntervalText] = useState(String(general.refreshIntervalMinutes));
   const [startAtLogin, setStart] = useState(general.startAtLogin);
   const [level, setLevel] = useState<LogLevel>(general.logLevel);
+  const [helm, setHelm] = useState(general.helm);
   const [error, setError] = useState<api.UiError | null>(null);
+  const [helmError, setHelmError] = useState<api.UiError | null>(null);
+  // What the engine last said is saved: the Helm switch saves at once, with these and not with
+  // what is typed in the form above and not saved yet.
+  const saved = useRef<GeneralSettings>(general);
   // A fresh overview (from another window or the CLI) that changes these settings replaces what is
   // shown here. Only a change does: effects run after paint, so resetting on mount too would throw
   // away what the user typed in the first moment after the view opened.
@@ -54,6 +59,15 @@ function GeneralForm({ general }: { general: GeneralSettings }) {
     setStart(general.startAtLogin);
     setLevel(general.logLevel);
   }, [general.refreshIntervalMinutes, general.startAtLogin, general.logLevel]);
+  // The switch follows a change made elsewhere (another window, config.toml, the CLI); only a
+  // change does, as above.
+  const shownHelm = useRef(general.helm);
+  useEffect(() => {
+    saved.current = general;
+    if (shownHelm.current === general.helm) return;
+    shownHelm.current = general.helm;
+    setHelm(general.helm);
+  }, [general]);
 
   const minutes = Number(interval);
   const bad = !/^\d+$/.test(interval.trim()) || minutes < 1 || minutes > 1440;
@@ -64,41 +78,75 @@ function GeneralForm({ general }: { general: GeneralSettings }) {
     if (bad) return;
     setError(null);
     try {
-      await api.setGeneral({ refreshIntervalMinutes: minutes, startAtLogin, logLevel: level });
+      saved.current = await api.setGeneral({ refreshIntervalMinutes: minutes, startAtLogin, logLevel: level, helm });
       announce("Settings saved.");
     } catch (err) {
       setError(api.asError(err));
     }
   }
 
+  async function switchHelm(on: boolean) {
+    setHelm(on);
+    setHelmError(null);
+    const { refreshIntervalMinutes, startAtLogin, logLevel } = saved.current;
+    try {
+      saved.current = await api.setGeneral({ refreshIntervalMinutes, startAtLogin, logLevel, helm: on });
+      announce(on ? "Helm is kept logged in from the next refresh." : "Helm's registry config is no longer written.");
+    } catch (err) {
+      setHelm(!on);
+      setHelmError(api.asError(err));
+    }
+  }
+
   return (
-    <form class="panel" onSubmit={save} aria-labelledby="refresh-title">
-      <h2 id="refresh-title">Refreshing</h2>
-      <div class="field-row">
-        <div class="field grow">
-          <label for="interval">Refresh every (minutes)</label>
-          <input id="interval" inputMode="numeric" class="short" value={interval} aria-invalid={bad || undefined}
-            aria-describedby="interval-help" onInput={(e) => setIntervalText(e.currentTarget.value)} />
-          <p class={bad ? "field-error" : "field-help"} id="interval-help">
-            {bad ? "A whole number of minutes, 1 to 1440." : "Never later than 75 minutes before a token expires, whatever this says."}
-          </p>
+    <>
+      <form class="panel" onSubmit={save} aria-labelledby="refresh-title">
+        <h2 id="refresh-title">Refreshing</h2>
+        <div class="field-row">
+          <div class="field grow">
+            <label for="interval">Refresh every (minutes)</label>
+            <input id="interval" inputMode="numeric" class="short" value={interval} aria-invalid={bad || undefined}
+              aria-describedby="interval-help" onInput={(e) => setIntervalText(e.currentTarget.value)} />
+            <p class={bad ? "field-error" : "field-help"} id="interval-help">
+              {bad ? "A whole number of minutes, 1 to 1440." : "Never later than 75 minutes before a token expires, whatever this says."}
+            </p>
+          </div>
+          <div class="field">
+            <label for="log-level">Log level</label>
+            <select id="log-level" class="short" value={level} onChange={(e) => setLevel(e.currentTarget.value as LogLevel)}>
+              {LEVELS.map((l) => <option key={l} value={l}>{l}</option>)}
+            </select>
+          </div>
         </div>
-        <div class="field">
-          <label for="log-level">Log level</label>
-          <select id="log-level" class="short" value={level} onChange={(e) => setLevel(e.currentTarget.value as LogLevel)}>
-            {LEVELS.map((l) => <option key={l} value={l}>{l}</option>)}
-          </select>
+        <label class="check">
+          <input type="checkbox" id="start-at-login" checked={startAtLogin} onChange={(e) => setStart(e.currentTarget.checked)} />
+          <span>Start ACR Tray when I log in</span>
+        </label>
+        {error && <ErrorNote error={error} alert />}
+        <div class="panel-actions">
+          <button type="submit" class="primary" disabled={bad || !dirty} id="save-general">Save</button>
         </div>
-      </div>
-      <label class="check">
-        <input type="checkbox" id="start-at-login" checked={startAtLogin} onChange={(e) => setStart(e.currentTarget.checked)} />
-        <span>Start ACR Tray when I log in</span>
-      </label>
-      {error && <ErrorNote error={error} alert />}
-      <div class="panel-actions">
-        <button type="submit" class="primary" disabled={bad || !dirty} id="save-general">Save</button>
-      </div>
-    </form>
+      </form>
+      <section class="panel" aria-labelledby="helm-title">
+        <h2 id="helm-title">Helm</h2>
+        <label class="check">
+          <input type="checkbox" role="switch" id="helm" checked={helm} aria-describedby="helm-help"
+            onChange={(e) => void switchHelm(e.currentTarget.checked)} />
+          <span>Keep Helm logged in too</span>
+        </label>
+        <p class="field-help" id="helm-help">
+          {general.helmRegistryConfig ? (
+            <>Helm keeps its own registry logins and, since Helm 3.18, no longer asks Docker's credential helpers.
+              When on, each refresh also writes your registries' logins to Helm's registry config,{" "}
+              <span class="mono">{general.helmRegistryConfig}</span>. When off, that file is no longer written; logins
+              already in it stay until they expire, as Docker's do when a registry is removed.</>
+          ) : (
+            <>Helm's registry config cannot be found: set HELM_REGISTRY_CONFIG (or HOME) for ACR Tray to name it.</>
+          )}
+        </p>
+        {helmError && <ErrorNote error={helmError} alert />}
+      </section>
+    </>
   );
 }
 

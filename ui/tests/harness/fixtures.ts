@@ -21,7 +21,7 @@ export function overview(): Overview {
       acrAudience: "https://containerregistry.azure.net",
       caFile: null,
     },
-    general: { refreshIntervalMinutes: 60, startAtLogin: true, logLevel: "info" },
+    general: { refreshIntervalMinutes: 60, startAtLogin: true, logLevel: "info", helm: false, helmRegistryConfig: "/home/dana/.config/helm/registry/config.json" },
     accounts: [
       {
         id: "user-dana", kind: "user", label: "dana@contoso.com", tenant: "contoso.onmicrosoft.com", health: "expiringSoon",

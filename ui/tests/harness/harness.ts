@@ -37,7 +37,6 @@ const replies: Record<string, Reply> = {
   sign_in_managed_identity: { ok: account("managed identity") },
   sign_in_azure_cli: { ok: account("Azure CLI") },
   sign_out: { ok: null },
-  set_general: { ok: null },
   preview_cloud: { ok: { cloud: { name: "AzureCloud" }, signsOut: [] } },
   set_cloud: { ok: { name: "AzureCloud" } },
   open_logs: { ok: null },
@@ -66,10 +65,10 @@ mockIPC(
       held.delete("sign_in_user");
       return null;
     }
-    if (cmd === "set_general") return (args as { general: unknown }).general;
     const key = subject(args);
     const r = (key !== null ? replies[`${cmd}:${key}`] : undefined) ?? replies[cmd];
     if (!r && cmd === "add_registry") return added(args);
+    if (!r && cmd === "set_general") return (args as { general: unknown }).general;
     if (!r) return Promise.reject({ code: "other", message: `harness: no reply for ${cmd}`, hint: null, at: null });
     if ("ok" in r) return structuredClone(r.ok);
     if ("err" in r) return Promise.reject(r.err);

@@ -35,7 +35,7 @@ use crate::events::{Event, EventSink};
 use crate::notify::Notifier;
 use crate::refresh::scheduler::Scheduler;
 use crate::secret::Secret;
-use crate::store::config::Settings;
+use crate::store::config_edit::{Change, change_in_place};
 use view::{
     AccountView, AddRegistry, CloudChangePreview, CloudInput, CloudView, DeviceCodePrompt,
     Discovery, DoctorView, ErrorView, GeneralSettings, Overview, RefreshOutcomeView,
@@ -405,7 +405,8 @@ impl Service {
         Ok(overview::doctor_view(report, backup))
     }
 
-    /// Saves the General page.
+    /// Saves the General page: `[refresh]`, `[app]` and `[clients] helm` changed in
+    /// config.toml, the rest of the file (comments included) kept; the next refresh follows it.
     pub fn set_general(&self, general: GeneralSettings) -> ViewResult<GeneralSettings> {
         if !(5..=720).contains(&general.refresh_interval_minutes) {
             return Err(Error::invalid_input(
@@ -417,12 +418,23 @@ impl Service {
             )
             .into());
         }
-        self.update(|s| {
-            s.refresh.interval_minutes = general.refresh_interval_minutes;
-            s.app.start_at_login = general.start_at_login;
-            s.app.log_level = general.log_level;
-        })?;
-        Ok(overview::general(&self.engine()?.settings().clone()))
+        let engine = self.engine()?;
+        let settings = change_in_place(
+            &engine.paths().config_file(),
+            vec![
+                Change::new(
+                    "refresh",
+                    "interval_minutes",
+                    i64::from(general.refresh_interval_minutes),
+                ),
+                Change::new("app", "start_at_login", general.start_at_login),
+                // The tracing directive is the level's name in config.toml too.
+                Change::new("app", "log_level", general.log_level.directive()),
+                Change::new("clients", "helm", general.helm),
+            ],
+        )?;
+        self.settings_changed();
+        Ok(overview::general(&settings, engine.env()))
     }
 
     /// What choosing this cloud would do: the identities it signs out (shown, and confirmed by
@@ -452,16 +464,6 @@ impl Service {
         engine.set_cloud(settings)?;
         self.settings_changed();
         Ok(overview::cloud(engine.cloud()))
-    }
-
-    fn update(&self, change: impl FnOnce(&mut Settings)) -> ViewResult<()> {
-        let engine = self.engine()?;
-        let path = engine.paths().config_file();
-        let mut settings = Settings::load(&path)?;
-        change(&mut settings);
-        settings.save(&path)?;
-        self.settings_changed();
-        Ok(())
     }
 
     fn account(&self, id: &str) -> ViewResult<AccountView> {

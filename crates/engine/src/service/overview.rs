@@ -7,8 +7,10 @@ use std::path::PathBuf;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::azure::cloud::{Audience, Cloud};
+use crate::docker::helm_registry_config;
 use crate::engine::Engine;
 use crate::engine::doctor::{DoctorReport, Severity};
+use crate::env::Env;
 use crate::notify::text::local_time;
 use crate::refresh::scheduler::Status;
 use crate::store::config::{IdentityKind, RegistryAuth, Settings};
@@ -178,7 +180,7 @@ pub fn build(engine: &Engine, status: &Status) -> Overview {
         accounts,
         registries,
         cloud: cloud(engine.cloud()),
-        general: general(settings),
+        general: general(settings, engine.env()),
     }
 }
 
@@ -326,11 +328,13 @@ pub fn cloud(cloud: &Cloud) -> CloudView {
 }
 
 /// The General page's settings.
-pub fn general(settings: &Settings) -> GeneralSettings {
+pub fn general(settings: &Settings, env: &Env) -> GeneralSettings {
     GeneralSettings {
         refresh_interval_minutes: settings.refresh.interval_minutes,
         start_at_login: settings.app.start_at_login,
         log_level: settings.app.log_level,
+        helm: settings.clients.helm,
+        helm_registry_config: helm_registry_config(env).map(|p| p.display().to_string()),
     }
 }
 

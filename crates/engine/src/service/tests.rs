@@ -230,3 +230,69 @@ fn a_tenant_that_cannot_be_listed_says_why_and_what_to_do_in_the_app_s_words() {
     let json = serde_json::to_value(&found.tenants[1]).expect("serializes");
     assert_eq!(json["error"]["code"], "signInRequired");
 }
+
+/// The General page's Helm switch is `[clients] helm` in config.toml: saved there with the rest
+/// of the file kept, and shown back, with the file each refresh then writes.
+#[tokio::test]
+async fn the_helm_switch_is_saved_to_config_toml_and_shown_with_helm_s_file() {
+    use std::sync::Arc;
+
+    use crate::engine::EngineOptions;
+    use crate::env::Env;
+    use crate::store::secrets::MemoryStore;
+
+    let home = tempfile::tempdir().expect("tmp");
+    let config = home.path().join("config.toml");
+    let helm_file = home.path().join("helm-registry.json");
+    let mine = "# Mine: CI's folder.\n[docker]\nextra_configs = [\"~/ci-docker\"] # keep\n";
+    std::fs::write(&config, mine).expect("write");
+    let options = EngineOptions {
+        env: Env::from_pairs([
+            ("ACR_TRAY_HOME", home.path().display().to_string()),
+            ("HELM_REGISTRY_CONFIG", helm_file.display().to_string()),
+        ]),
+        secrets: Arc::new(MemoryStore::new()),
+        ..EngineOptions::from_process()
+    };
+    let service = super::Service::start(options, "test", Arc::new(crate::notify::LogNotifier))
+        .expect("service");
+    let shown = service.overview().borrow().general.clone();
+    assert!(!shown.helm);
+    let helm_path = Some(helm_file.display().to_string());
+    assert_eq!(shown.helm_registry_config, helm_path);
+
+    let set = |helm| GeneralSettings {
+        helm,
+        // Shown only: what the window sends back here is not a setting.
+        helm_registry_config: Some("/elsewhere.json".into()),
+        ..shown.clone()
+    };
+    let saved = service.set_general(set(true)).expect("saved");
+    assert!(saved.helm);
+    assert_eq!(saved.helm_registry_config, helm_path);
+    let settings = crate::store::config::Settings::load(&config).expect("load");
+    assert!(settings.clients.helm);
+    assert_eq!(
+        settings.docker.extra_configs,
+        [std::path::PathBuf::from("~/ci-docker")],
+        "the rest of config.toml is kept"
+    );
+    let text = std::fs::read_to_string(&config).expect("read");
+    assert!(text.starts_with(mine), "comments kept: {text}");
+    assert!(text.contains("[clients]\nhelm = true"), "{text}");
+    assert!(!text.contains("elsewhere"), "{text}");
+    let mut overview = service.overview();
+    overview
+        .wait_for(|o| o.general.helm)
+        .await
+        .expect("the overview shows it");
+
+    service.set_general(set(false)).expect("saved");
+    let settings = crate::store::config::Settings::load(&config).expect("load");
+    assert!(!settings.clients.helm);
+    overview
+        .wait_for(|o| !o.general.helm)
+        .await
+        .expect("the overview shows it");
+    service.stop().await;
+}

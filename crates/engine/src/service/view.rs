@@ -51,7 +51,7 @@ pub struct Overview {
     pub registries: Vec<RegistryView>,
     /// The cloud in use.
     pub cloud: CloudView,
-    /// Refresh interval, start at login, log level.
+    /// Refresh interval, start at login, log level, Helm.
     pub general: GeneralSettings,
 }
 
@@ -385,6 +385,14 @@ pub struct GeneralSettings {
     pub start_at_login: bool,
     /// Log verbosity.
     pub log_level: LogLevel,
+    /// Also keep Helm's registry config in sync (`[clients] helm`).
+    pub helm: bool,
+    /// Helm's registry config as the engine finds it (`HELM_REGISTRY_CONFIG`, else Helm's
+    /// config folder), where each refresh writes when [`Self::helm`] is on; absent when no
+    /// home folder is known. Shown only: [`crate::service::Service::set_general`] ignores it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub helm_registry_config: Option<String>,
 }
 
 /// Shown large while a device-code sign-in waits (event `device-code`).

@@ -348,7 +348,7 @@ impl RegistryConfig {
     }
 }
 
-const HEADER: &str = "# ACR Tray settings. Edited by `acr-tray-cli` and the settings window; safe to edit by hand.\n# No secret is ever stored here.\n\n";
+pub(super) const HEADER: &str = "# ACR Tray settings. Edited by `acr-tray-cli` and the settings window; safe to edit by hand.\n# No secret is ever stored here.\n\n";
 
 impl Settings {
     /// Reads the settings; a missing file gives the defaults.
@@ -358,7 +358,12 @@ impl Settings {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
             Err(e) => return Err(Error::io("read", path, &e)),
         };
-        let settings: Self = toml::from_str(&text).map_err(|e| Error::Config {
+        Self::parse(path, &text)
+    }
+
+    /// Settings from config.toml's text (`path` names it in errors), validated.
+    pub fn parse(path: &Path, text: &str) -> Result<Self> {
+        let settings: Self = toml::from_str(text).map_err(|e| Error::Config {
             path: path.to_path_buf(),
             message: e.to_string().trim_end().to_owned(),
         })?;

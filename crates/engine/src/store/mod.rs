@@ -2,6 +2,7 @@
 //! OS keyring, cached tokens, its folders and logs, and the private-file helpers they share.
 
 pub mod config;
+pub mod config_edit;
 pub mod instance;
 pub mod logfile;
 pub mod paths;
