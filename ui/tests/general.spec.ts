@@ -57,7 +57,7 @@ test("the Helm switch shows the setting, names Helm's file, and saves only itsel
   await helm.focus();
   await page.keyboard.press("Space");
   await expect(helm).toBeChecked();
-  await expect(page.locator("#status")).toHaveText("Helm is kept logged in from the next refresh.");
+  await expect(page.locator("#status")).toHaveText("Helm's registry config is written now, and at every refresh.");
   const saved = { refreshIntervalMinutes: 60, startAtLogin: true, logLevel: "info" };
   expect(await helmSaves(page)).toEqual([{ general: { ...saved, helm: false } }, { general: { ...saved, helm: true } }]);
   await expect(page.getByLabel("Refresh every (minutes)")).toHaveValue("45");

@@ -613,7 +613,7 @@ async fn an_acr_token_added_in_the_window_is_watched_and_shown() {
 /// registry's entry into Helm's registry config (the file the page names); off, refreshes leave
 /// that file as it is.
 #[tokio::test(start_paused = true)]
-async fn the_helm_switch_makes_the_next_refresh_write_helm_s_registry_config() {
+async fn the_helm_switch_writes_helm_s_registry_config_at_once_and_stops_when_off() {
     let sim = Sim::start().await;
     // Helm's config folder named, so its registry config is in the same place on every platform.
     let helm_home = sim.home.path().join("helm-config");
@@ -647,8 +647,11 @@ async fn the_helm_switch_makes_the_next_refresh_write_helm_s_registry_config() {
     };
     assert!(service.set_general(on).unwrap().helm);
     until(&service, "shows Helm on", |o| o.general.helm).await;
-    let outcomes = service.refresh_now(vec![]).await.unwrap();
-    assert!(outcomes.iter().all(|o| o.ok), "{outcomes:?}");
+    // Turning it on writes Helm's file at once, not an hour later at the next scheduled pass.
+    until(&service, "writes Helm's file", |o| {
+        helm_file.exists() && o.state == TrayState::Ok
+    })
+    .await;
     let entry = |file: &std::path::Path| -> serde_json::Value {
         serde_json::from_slice::<serde_json::Value>(&std::fs::read(file).unwrap()).unwrap()["auths"]
             [&host]

@@ -91,7 +91,7 @@ function GeneralForm({ general }: { general: GeneralSettings }) {
     const { refreshIntervalMinutes, startAtLogin, logLevel } = saved.current;
     try {
       saved.current = await api.setGeneral({ refreshIntervalMinutes, startAtLogin, logLevel, helm: on });
-      announce(on ? "Helm is kept logged in from the next refresh." : "Helm's registry config is no longer written.");
+      announce(on ? "Helm's registry config is written now, and at every refresh." : "Helm's registry config is no longer written.");
     } catch (err) {
       setHelm(!on);
       setHelmError(api.asError(err));

@@ -419,6 +419,7 @@ impl Service {
             .into());
         }
         let engine = self.engine()?;
+        let helm_turned_on = general.helm && !engine.settings().clients.helm;
         let settings = change_in_place(
             &engine.paths().config_file(),
             vec![
@@ -434,6 +435,11 @@ impl Service {
             ],
         )?;
         self.settings_changed();
+        // Helm is logged in at once, not at the next scheduled refresh (up to an interval
+        // away): a pass right after the new settings are read writes Helm's file.
+        if helm_turned_on {
+            self.scheduler.refresh_soon(Vec::new());
+        }
         Ok(overview::general(&settings, engine.env()))
     }
 
