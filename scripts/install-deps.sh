@@ -21,6 +21,8 @@ if [[ "${1:-}" == "--test" ]]; then
   # tests/real: distribution 2.8, skopeo, htpasswd, podman and buildah (which pull rootful into
   # a store of the test's own); unshare and mount come with util-linux/mount.
   packages+=(docker-registry skopeo apache2-utils util-linux mount podman buildah)
+  # `systemd-analyze verify` checks the user unit `acr-tray-cli service install` writes.
+  packages+=(systemd)
   # A Docker daemon the tests start themselves, and a docker CLI: any will do (Docker's own
   # docker-ce included); Debian's docker.io only if either is missing.
   if ! command -v dockerd >/dev/null || ! command -v docker >/dev/null; then
