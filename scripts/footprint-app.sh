@@ -39,6 +39,8 @@ TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 BIN=${FOOTPRINT_BIN:-$TARGET_DIR/release/acr-tray}
 
 if [ "${1:-}" != "--inside" ]; then
+    # What it builds and drives the app with (Debian's packages; a no-op when they are there).
+    scripts/install-deps.sh --footprint
     if [ -z "${FOOTPRINT_BIN:-}" ]; then
         scripts/build-ui.sh
         # It measures `--demo`, which only a build with the `demo` feature has (a package,
@@ -46,7 +48,10 @@ if [ "${1:-}" != "--inside" ]; then
         cargo build --release --locked -q -p acr-tray --features demo
     fi
     for tool in xvfb-run dbus-run-session gdbus xdotool xprop python3 import; do
-        command -v "$tool" >/dev/null || { echo "footprint-app: $tool is missing" >&2; exit 1; }
+        command -v "$tool" >/dev/null || {
+            echo "footprint-app: $tool is missing: install it (scripts/install-deps.sh --footprint does, with apt-get)" >&2
+            exit 1
+        }
     done
     # xvfb-run exports DISPLAY before dbus-run-session starts, so D-Bus-activated helpers see it.
     exec xvfb-run -a -s "-screen 0 1280x800x24 -nolisten tcp" \

@@ -6,7 +6,22 @@
 #                                    and a notification daemon, Xvfb, WebKitWebDriver, Chromium
 #                                    (UI tests), the registry, skopeo, htpasswd, a docker CLI
 #                                    and daemon, podman and buildah
+#   scripts/install-deps.sh --footprint  also what scripts/footprint-app.sh drives the app with
+#                                    (xdotool, xprop, gdbus, ImageMagick's import, Xvfb, D-Bus)
 set -euo pipefail
+
+test=false
+footprint=false
+for arg in "$@"; do
+  case "$arg" in
+    --test) test=true ;;
+    --footprint) footprint=true ;;
+    *)
+      echo "install-deps.sh: unknown option $arg (use --test and/or --footprint)" >&2
+      exit 2
+      ;;
+  esac
+done
 
 packages=(build-essential pkg-config cmake libdbus-1-dev libssl-dev ca-certificates curl
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev libxdo-dev)
@@ -14,7 +29,7 @@ packages=(build-essential pkg-config cmake libdbus-1-dev libssl-dev ca-certifica
 if ! command -v npm >/dev/null; then
   packages+=(nodejs npm)
 fi
-if [[ "${1:-}" == "--test" ]]; then
+if $test; then
   packages+=(dbus dbus-daemon dbus-x11 gnome-keyring python3 python3-venv)
   # The app under a real X server, WebDriver, a notification daemon, Chromium for the UI tests.
   packages+=(xvfb xauth webkit2gtk-driver dunst chromium imagemagick)
@@ -28,6 +43,9 @@ if [[ "${1:-}" == "--test" ]]; then
   if ! command -v dockerd >/dev/null || ! command -v docker >/dev/null; then
     packages+=(docker.io)
   fi
+fi
+if $footprint; then
+  packages+=(xvfb xauth dbus dbus-daemon dbus-x11 libglib2.0-bin xdotool x11-utils imagemagick python3)
 fi
 
 missing=()
