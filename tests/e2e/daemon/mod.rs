@@ -6,3 +6,4 @@ pub(crate) mod process;
 mod scheduler;
 mod soak;
 mod tray_service;
+mod window_channel;

@@ -41,7 +41,7 @@ async fn signed_in_service(
     (sp, service, account)
 }
 
-fn principal_and_service(sim: &Sim) -> (fake_azure::ServicePrincipal, Service) {
+pub(super) fn principal_and_service(sim: &Sim) -> (fake_azure::ServicePrincipal, Service) {
     let sp = sim.fake.add_service_principal(&sim.fake.default_tenant());
     let service = Service::start(sim.options(), "test", sim.notifier.clone()).unwrap();
     (sp, service)
@@ -59,7 +59,11 @@ fn secret_sign_in(sp: &fake_azure::ServicePrincipal, secret: &str) -> ServicePri
 }
 
 /// Waits (in simulated time) until the overview satisfies `pick`.
-async fn until(service: &Service, what: &str, pick: impl Fn(&Overview) -> bool) -> Overview {
+pub(super) async fn until(
+    service: &Service,
+    what: &str,
+    pick: impl Fn(&Overview) -> bool,
+) -> Overview {
     within(service, Duration::from_secs(600), what, pick).await
 }
 

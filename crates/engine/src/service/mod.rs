@@ -9,9 +9,12 @@
 //! - [`overview`]: builds an [`Overview`] from the settings, the state and the scheduler.
 //! - `bindings`: the TypeScript declarations of the views (built in tests only).
 //! - [`words`]: the app's words: hints' actions said as places in its menu and window.
+//! - [`channel`]: the window's commands and events over a byte stream, for a settings window
+//!   in a process of its own.
 
 #[cfg(test)]
 mod bindings;
+pub mod channel;
 mod overview;
 pub mod view;
 pub mod words;
