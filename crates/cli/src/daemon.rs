@@ -165,6 +165,9 @@ fn json_line(event: &Event, now: DateTime<Utc>) -> String {
         }
         | Event::SignInRequired {
             hint: Some(hint), ..
+        }
+        | Event::ClientFileFailed {
+            hint: Some(hint), ..
         } = event
         {
             map.insert(
@@ -234,6 +237,25 @@ fn text_line(event: &Event, now: DateTime<Local>) -> String {
             format!("sign-in required for {identity}: {message}{hint}")
         }
         Event::SignedIn { identity } => format!("signed in {identity}"),
+        Event::ClientFileFailed {
+            file,
+            client,
+            message,
+            hint,
+            ..
+        } => {
+            let hint = hint
+                .as_ref()
+                .map(|h| format!(" (hint: {})", crate::words::say(h)))
+                .unwrap_or_default();
+            format!(
+                "not updated: {} {file}: {message}{hint}",
+                client.file_name()
+            )
+        }
+        Event::ClientFileWritten { file, client } => {
+            format!("updated again: {} {file}", client.file_name())
+        }
         Event::SessionExpiringSoon { identity, at } => format!(
             "sign-in will be needed for {identity} around {}: sign in now with `acr-tray-cli login`",
             hhmm(at)

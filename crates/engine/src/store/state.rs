@@ -1,6 +1,7 @@
 //! What ACR Tray remembers between runs, per registry: the audience that works, the last
-//! refresh, the token's expiry and the last error. Kept in `state.json` in the state folder,
-//! written atomically. Never a token.
+//! refresh, the token's expiry and the last error; per other client's file it writes, the
+//! error that keeps it from being written. Kept in `state.json` in the state folder, written
+//! atomically. Never a token.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -13,6 +14,7 @@ use crate::azure::cloud::Audience;
 use crate::azure::resource_id::RegistryId;
 use crate::azure::scope_map::TokenPassword;
 use crate::error::{Error, ErrorKind, Result};
+use crate::events::Client;
 use crate::fsutil;
 use crate::hint::Hint;
 
@@ -29,6 +31,24 @@ pub struct State {
     /// Per identity, keyed by identity id.
     #[serde(default)]
     pub identities: BTreeMap<String, IdentityState>,
+    /// Other clients' files (podman's, Helm's, extra Docker configs) that the last pass could
+    /// not write, keyed by file; an entry goes when its file is written again (or is no longer
+    /// kept in sync). At most [`MAX_CLIENT_FILES`].
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub client_files: BTreeMap<String, ClientFileState>,
+}
+
+/// The most failing client files remembered: the `[docker] extra_configs` limit, Helm's and
+/// podman's.
+pub const MAX_CLIENT_FILES: usize = crate::limits::MAX_EXTRA_CONFIGS + 2;
+
+/// A client file that could not be written.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ClientFileState {
+    /// Whose file it is.
+    pub client: Client,
+    /// Why it was not written, the last time it was tried (no secret: the writer's error).
+    pub last_error: StoredError,
 }
 
 /// What is remembered about one identity's session.
@@ -301,6 +321,7 @@ impl State {
             version: VERSION,
             registries: BTreeMap::new(),
             identities: BTreeMap::new(),
+            client_files: BTreeMap::new(),
         }
     }
 
