@@ -392,6 +392,36 @@ mod tests {
     }
 
     #[test]
+    fn a_client_file_that_cannot_be_written_prints_the_file_and_what_to_do() {
+        let at = Utc::now();
+        let failed = Event::ClientFileFailed {
+            file: "/home/dev/.config/helm/registry/config.json".into(),
+            client: acr_tray_engine::Client::Helm,
+            kind: ErrorKind::DockerConfig,
+            message: "it is not valid".into(),
+            hint: Some(Hint::text("fix the JSON by hand")),
+        };
+        let line = text_line(&failed, at.with_timezone(&Local));
+        assert!(
+            line.ends_with("not updated: Helm's registry config /home/dev/.config/helm/registry/config.json: it is not valid (hint: fix the JSON by hand)"),
+            "{line}"
+        );
+        let v: serde_json::Value = serde_json::from_str(&json_line(&failed, at)).expect("json");
+        assert_eq!(v["event"], "client-file-failed");
+        assert_eq!(v["client"], "helm");
+        assert_eq!(v["hint"], "fix the JSON by hand");
+        let written = Event::ClientFileWritten {
+            file: "/ci/config.json".into(),
+            client: acr_tray_engine::Client::DockerExtra,
+        };
+        let line = text_line(&written, at.with_timezone(&Local));
+        assert!(
+            line.ends_with("updated again: the extra Docker config /ci/config.json"),
+            "{line}"
+        );
+    }
+
+    #[test]
     fn admin_account_events_print_what_changed_and_what_it_means() {
         let at = Utc::now();
         let local = at.with_timezone(&Local);
