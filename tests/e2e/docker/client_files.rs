@@ -70,3 +70,24 @@ fn a_client_file_switched_off_is_no_longer_listed() {
     w.cli(&["refresh"]).expect_code(0);
     assert!(state(&w).get("client_files").is_none(), "{:#}", state(&w));
 }
+
+#[cfg(unix)]
+#[test]
+fn exec_warns_about_a_client_file_it_could_not_update_and_still_runs_the_command() {
+    let (w, file) = super::helm::helm_world("helm-exec.json");
+    w.signed_in_registry("helmexec", Role::AcrPull);
+    super::helm::with_helm(&w);
+    std::fs::write(&file, b"{").unwrap();
+    let out = w.cli(&["exec", "--", "sh", "-c", "exit 4"]).expect_code(4);
+    let warnings: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("warning: Helm's registry config was not updated"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{}", out.stderr);
+    assert!(
+        warnings[0].contains(&file.display().to_string()),
+        "{}",
+        out.stderr
+    );
+}
