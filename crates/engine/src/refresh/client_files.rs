@@ -19,7 +19,15 @@ impl Engine {
     /// The other clients' files the last pass that tried them could not write, by file: those
     /// the settings still keep in sync (a file switched off since is not listed).
     pub fn failing_client_files(&self) -> BTreeMap<String, ClientFileState> {
-        let mut failing = State::load(&self.paths.state_file()).client_files;
+        self.kept_client_files(State::load(&self.paths.state_file()).client_files)
+    }
+
+    /// Of the remembered failures in `failing`, those whose files the settings still keep in
+    /// sync.
+    pub(crate) fn kept_client_files(
+        &self,
+        mut failing: BTreeMap<String, ClientFileState>,
+    ) -> BTreeMap<String, ClientFileState> {
         let settings = &self.settings;
         let extras: Vec<String> = settings
             .docker

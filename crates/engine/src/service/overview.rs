@@ -171,7 +171,7 @@ pub fn build(engine: &Engine, status: &Status) -> Overview {
         .collect();
     let soonest_expiry = registries.iter().filter_map(|r| r.expires_at).min();
     let client_files: Vec<ClientFileView> = engine
-        .failing_client_files()
+        .kept_client_files(state.client_files)
         .iter()
         .map(|(file, f)| ClientFileView::from_state(file, f))
         .collect();
