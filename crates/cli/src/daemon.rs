@@ -256,6 +256,9 @@ fn text_line(event: &Event, now: DateTime<Local>) -> String {
         Event::ClientFileWritten { file, client } => {
             format!("updated again: {} {file}", client.file_name())
         }
+        Event::ClientFileDropped { file, client } => {
+            format!("no longer kept in sync: {} {file}", client.file_name())
+        }
         Event::SessionExpiringSoon { identity, at } => format!(
             "sign-in will be needed for {identity} around {}: sign in now with `acr-tray-cli login`",
             hhmm(at)

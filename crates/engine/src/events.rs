@@ -160,6 +160,14 @@ pub enum Event {
         /// Whose file it is.
         client: Client,
     },
+    /// A client file that had failed is no longer kept in sync (its switch turned off, or its
+    /// `extra_configs` entry removed): its failure is forgotten, without a "written again".
+    ClientFileDropped {
+        /// The file.
+        file: String,
+        /// Whose file it was.
+        client: Client,
+    },
 }
 
 /// A registry client besides Docker whose own credentials file each refresh also writes.
@@ -210,7 +218,9 @@ impl Event {
             Self::SignInRequired { identity, .. }
             | Self::SignedIn { identity }
             | Self::SessionExpiringSoon { identity, .. } => identity,
-            Self::ClientFileFailed { file, .. } | Self::ClientFileWritten { file, .. } => file,
+            Self::ClientFileFailed { file, .. }
+            | Self::ClientFileWritten { file, .. }
+            | Self::ClientFileDropped { file, .. } => file,
         }
     }
 }

@@ -35,7 +35,8 @@
 //! - **Another client's file** (`client-file:<file>`: podman's auth.json, Helm's registry
 //!   config, an extra Docker config) that a pass could not write: announced at once, once,
 //!   [`Urgency::Normal`] (Docker itself is logged in), with the error and what to do; it closes
-//!   on `ClientFileWritten`, with a short "written again" if it was shown.
+//!   on `ClientFileWritten`, with a short "written again" if it was shown, and silently on
+//!   `ClientFileDropped` (the user stopped keeping it in sync).
 //!
 //! # Admin-account changes
 //!

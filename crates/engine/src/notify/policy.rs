@@ -304,6 +304,10 @@ impl NotificationPolicy {
                 incident.hint.clone_from(hint);
             }
             Event::ClientFileWritten { file, .. } => self.close(&client_file_key(file)),
+            // Nothing to say: the user switched it off. A later failure is a new incident.
+            Event::ClientFileDropped { file, .. } => {
+                self.incidents.open.remove(&client_file_key(file));
+            }
             Event::AdminEnabled { .. }
             | Event::AdminDisabled { .. }
             | Event::AdminPasswordRegenerated { .. }

@@ -1,8 +1,9 @@
 //! Other clients' files a refresh also writes (podman's auth.json, Helm's registry config, the
 //! `[docker] extra_configs`): what each write did, remembered in `state.json` per file, logged
-//! (at info: the shells say it, with what to do), and told as events ([`Event::ClientFileFailed`] on every pass while
-//! it fails, [`Event::ClientFileWritten`] once when it is written again). A failing file never
-//! fails the registries' refresh: Docker's own config is written as usual.
+//! at info (the shells say it, with what to do), and told as events:
+//! [`Event::ClientFileFailed`] on every pass while it fails, [`Event::ClientFileWritten`] once
+//! when it is written again, [`Event::ClientFileDropped`] when it is no longer kept in sync.
+//! A failing file never fails the registries' refresh: Docker's own config is written as usual.
 
 use std::collections::BTreeMap;
 
@@ -71,10 +72,17 @@ pub(super) fn record_client_files(
     let Some(outcomes) = outcomes else {
         return Vec::new();
     };
-    state
-        .client_files
-        .retain(|file, _| outcomes.iter().any(|o| &o.file == file));
     let mut events = Vec::new();
+    state.client_files.retain(|file, f| {
+        let kept = outcomes.iter().any(|o| &o.file == file);
+        if !kept {
+            events.push(Event::ClientFileDropped {
+                file: file.clone(),
+                client: f.client,
+            });
+        }
+        kept
+    });
     for outcome in outcomes {
         let file = &outcome.file;
         match &outcome.result {
@@ -205,7 +213,18 @@ mod tests {
         assert_eq!(state.client_files.len(), MAX_CLIENT_FILES);
 
         let pass = [written("/h/podman.json", Client::Podman)];
-        assert!(record_client_files(&mut state, Some(&pass), now).is_empty());
+        let events = record_client_files(&mut state, Some(&pass), now);
+        assert_eq!(events.len(), MAX_CLIENT_FILES, "each forgotten one is told");
+        assert!(
+            events.iter().all(|e| matches!(
+                e,
+                Event::ClientFileDropped {
+                    client: Client::DockerExtra,
+                    ..
+                }
+            )),
+            "{events:?}"
+        );
         assert!(state.client_files.is_empty());
     }
 }

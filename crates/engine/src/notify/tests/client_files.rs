@@ -55,6 +55,23 @@ fn a_failing_client_file_is_told_once_and_its_return_once() {
 }
 
 #[test]
+fn a_client_file_switched_off_closes_its_incident_silently() {
+    let mut p = policy();
+    assert_eq!(
+        p.on_events(t0(), &[file_failed(HELM, Client::Helm)]).len(),
+        1
+    );
+    let dropped = Event::ClientFileDropped {
+        file: HELM.into(),
+        client: Client::Helm,
+    };
+    assert!(p.on_events(t0() + mins(60), &[dropped]).is_empty());
+    // Switched on again and failing again: a new incident, told again.
+    let again = p.on_events(t0() + mins(120), &[file_failed(HELM, Client::Helm)]);
+    assert_eq!(again.len(), 1, "{again:#?}");
+}
+
+#[test]
 fn a_failing_client_file_and_a_failing_registry_share_one_notification() {
     let mut p = policy();
     let ci = "/ci/docker/config.json";
