@@ -37,6 +37,10 @@ accounts: Array<AccountView>,
  */
 registries: Array<RegistryView>, 
 /**
+ * Other clients' files the last refresh could not write (each is attention).
+ */
+clientFiles: Array<ClientFileView>, 
+/**
  * The cloud in use.
  */
 cloud: CloudView, 
@@ -281,6 +285,41 @@ checkedAt: string | null,
  * Why it is worth a warning (enabled: anyone with its password can push and pull).
  */
 warning: string | null, };
+
+/**
+ * A client's file ACR Tray could not write: Docker's own config was written, this one was
+ * left as it was (its client's login runs out with its last token).
+ */
+export type ClientFileView = { 
+/**
+ * The file (or the path as configured, when it names no usable file).
+ */
+file: string, 
+/**
+ * Whose file it is.
+ */
+client: Client, 
+/**
+ * What the file is, in words: "Helm's registry config".
+ */
+what: string, 
+/**
+ * Why it was not written.
+ */
+message: string, 
+/**
+ * What to do.
+ */
+hint: string | null, 
+/**
+ * When it was last tried.
+ */
+at: string, };
+
+/**
+ * A registry client besides Docker whose own credentials file each refresh also writes.
+ */
+export type Client = "podman" | "helm" | "docker-extra";
 
 /**
  * A closed set of error kinds the UI may switch on.

@@ -1,5 +1,6 @@
 // Registries view: validation while typing, adding, discovery, status rendering, errors.
 import { calls, emit, expect, holdClock, reply, test } from "./app";
+import { expectAccessible } from "./axe";
 import { NOW, discovery, overview } from "./harness/fixtures";
 
 const openAdd = async (page: import("@playwright/test").Page) => {
@@ -434,4 +435,30 @@ test("Check shows the engine's error and what to do", async ({ page, open }) => 
   await expect(alert.locator(".error-hint")).toHaveText("Refresh now writes one for contosoprod");
   await expect(panel.getByRole("status")).toHaveText("");
   expect((await calls(page)).filter((c) => c.cmd === "check_registry").map((c) => c.args)).toEqual([{ name: "contosoprod", repository: null }]);
+});
+
+test("another client's file that cannot be written is shown on the Registries page until it is written again", async ({ page, open }) => {
+  const o = overview();
+  const file = "/home/dana/.config/helm/registry/config.json";
+  o.clientFiles = [
+    {
+      file, client: "helm", what: "Helm's registry config", at: NOW,
+      message: `${file} is not valid: EOF while parsing a value at line 1 column 10; ACR Tray left it untouched`,
+      hint: "fix the JSON by hand (or move the file away) and run the refresh again; or set [clients] helm = false to stop keeping it in sync",
+    },
+  ];
+  await open({ overview: o });
+  const note = page.locator(".client-files");
+  await expect(note.getByRole("heading", { level: 2 })).toHaveText("A client's file could not be updated");
+  const item = note.locator(`[data-client-file="${file}"]`);
+  await expect(item.locator(".client-file-name")).toHaveText(`Helm's registry config ${file}`);
+  await expect(item.locator(".error-message")).toContainText("is not valid");
+  await expect(item.locator(".error-hint")).toContainText("fix the JSON by hand");
+  // A standing note, not an alert: nothing the user just did.
+  await expect(page.getByRole("alert")).toHaveCount(0);
+  await expectAccessible(page, "registries with a failing client file");
+
+  // Written again: the next overview drops it.
+  await emit(page, "overview", { ...o, clientFiles: [] });
+  await expect(note).toHaveCount(0);
 });

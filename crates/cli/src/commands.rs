@@ -515,6 +515,8 @@ async fn refresh(engine: &Engine, names: &[String], json: bool, io: &mut Io) -> 
     }
     let outcomes = engine.refresh_on_demand(names).await?;
     output::refresh(&mut io.stdout, &outcomes, json);
+    let mut stderr: output::Out = Box::new(io.stderr.clone());
+    output::client_file_warnings(&mut stderr, engine);
     Ok(pass_exit_code(&outcomes))
 }
 

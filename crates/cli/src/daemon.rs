@@ -165,6 +165,9 @@ fn json_line(event: &Event, now: DateTime<Utc>) -> String {
         }
         | Event::SignInRequired {
             hint: Some(hint), ..
+        }
+        | Event::ClientFileFailed {
+            hint: Some(hint), ..
         } = event
         {
             map.insert(
@@ -234,6 +237,28 @@ fn text_line(event: &Event, now: DateTime<Local>) -> String {
             format!("sign-in required for {identity}: {message}{hint}")
         }
         Event::SignedIn { identity } => format!("signed in {identity}"),
+        Event::ClientFileFailed {
+            file,
+            client,
+            message,
+            hint,
+            ..
+        } => {
+            let hint = hint
+                .as_ref()
+                .map(|h| format!(" (hint: {})", crate::words::say(h)))
+                .unwrap_or_default();
+            format!(
+                "not updated: {} {file}: {message}{hint}",
+                client.file_name()
+            )
+        }
+        Event::ClientFileWritten { file, client } => {
+            format!("updated again: {} {file}", client.file_name())
+        }
+        Event::ClientFileDropped { file, client } => {
+            format!("no longer kept in sync: {} {file}", client.file_name())
+        }
         Event::SessionExpiringSoon { identity, at } => format!(
             "sign-in will be needed for {identity} around {}: sign in now with `acr-tray-cli login`",
             hhmm(at)
@@ -365,6 +390,36 @@ mod tests {
         let line = text_line(&failed, at.with_timezone(&Local));
         assert!(
             line.ends_with("(hint: run `acr-tray-cli doctor --fix`)"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn a_client_file_that_cannot_be_written_prints_the_file_and_what_to_do() {
+        let at = Utc::now();
+        let failed = Event::ClientFileFailed {
+            file: "/home/dev/.config/helm/registry/config.json".into(),
+            client: acr_tray_engine::Client::Helm,
+            kind: ErrorKind::DockerConfig,
+            message: "it is not valid".into(),
+            hint: Some(Hint::text("fix the JSON by hand")),
+        };
+        let line = text_line(&failed, at.with_timezone(&Local));
+        assert!(
+            line.ends_with("not updated: Helm's registry config /home/dev/.config/helm/registry/config.json: it is not valid (hint: fix the JSON by hand)"),
+            "{line}"
+        );
+        let v: serde_json::Value = serde_json::from_str(&json_line(&failed, at)).expect("json");
+        assert_eq!(v["event"], "client-file-failed");
+        assert_eq!(v["client"], "helm");
+        assert_eq!(v["hint"], "fix the JSON by hand");
+        let written = Event::ClientFileWritten {
+            file: "/ci/config.json".into(),
+            client: acr_tray_engine::Client::DockerExtra,
+        };
+        let line = text_line(&written, at.with_timezone(&Local));
+        assert!(
+            line.ends_with("updated again: the extra Docker config /ci/config.json"),
             "{line}"
         );
     }

@@ -44,6 +44,7 @@ pub(crate) async fn run(
     // On stderr: the command's stdout is the caller's.
     let mut err: output::Out = Box::new(io.stderr.clone());
     output::refresh(&mut err, &outcomes, false);
+    output::client_file_warnings(&mut err, engine);
     let refreshed = pass_exit_code(&outcomes);
     if refreshed != crate::EXIT_OK {
         if !keep_going {

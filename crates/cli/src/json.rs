@@ -180,6 +180,30 @@ pub struct StatusJson<'a> {
     pub docker_config: String,
     pub identities: Vec<IdentityJson<'a>>,
     pub registries: Vec<RegistryStatusJson<'a>>,
+    /// Other clients' files (podman's, Helm's, extra Docker configs) the last refresh could
+    /// not write; absent when every one was written.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failing_client_files: Vec<ClientFileJson<'a>>,
+}
+
+/// A client's file that could not be written.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientFileJson<'a> {
+    file: &'a str,
+    /// `podman`, `helm` or `docker-extra`.
+    client: acr_tray_engine::Client,
+    last_error: LastErrorJson<'a>,
+}
+
+impl<'a> From<(&'a String, &'a acr_tray_engine::ClientFileState)> for ClientFileJson<'a> {
+    fn from((file, state): (&'a String, &'a acr_tray_engine::ClientFileState)) -> Self {
+        Self {
+            file,
+            client: state.client,
+            last_error: (&state.last_error).into(),
+        }
+    }
 }
 
 /// A signed-in identity.

@@ -376,6 +376,7 @@ pub fn check_code(report: &acr_tray_engine::CheckReport) -> i32 {
 pub fn status(out: &mut Out, engine: &Engine, as_json: bool) {
     let now = Utc::now();
     let statuses = engine.status();
+    let failing = engine.failing_client_files();
     let docker = engine
         .docker_config_path()
         .map(|p| p.display().to_string())
@@ -395,6 +396,7 @@ pub fn status(out: &mut Out, engine: &Engine, as_json: bool) {
                 })
                 .collect(),
             registries: statuses.iter().map(Into::into).collect(),
+            failing_client_files: failing.iter().map(Into::into).collect(),
         };
         print_json(out, &status);
         return;
@@ -490,6 +492,7 @@ pub fn status(out: &mut Out, engine: &Engine, as_json: bool) {
             }
         }
     }
+    client_files::status(out, &failing, now);
 }
 
 /// An ACR token and what its watch saw: status, the soonest password expiry, or why it is not
@@ -687,6 +690,9 @@ fn account_tenants(out: &mut Out, tenants: &[acr_tray_engine::AccountTenant], no
         }
     }
 }
+
+mod client_files;
+pub use client_files::warnings as client_file_warnings;
 
 #[cfg(test)]
 mod tests;

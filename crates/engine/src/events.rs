@@ -4,7 +4,7 @@
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::ErrorKind;
 use crate::hint::Hint;
@@ -138,6 +138,69 @@ pub enum Event {
         /// The token's name.
         token: String,
     },
+    /// A file of another registry client (`client`) could not be written with this pass's
+    /// credentials; Docker's own config was written as usual, and so were the other files.
+    /// Sent on every pass while it fails.
+    ClientFileFailed {
+        /// The file (or the path as configured, when it names no usable file).
+        file: String,
+        /// Whose file it is.
+        client: Client,
+        /// What kind of failure.
+        kind: ErrorKind,
+        /// The message.
+        message: String,
+        /// What to do.
+        hint: Option<Hint>,
+    },
+    /// A client file that had failed was written again.
+    ClientFileWritten {
+        /// The file.
+        file: String,
+        /// Whose file it is.
+        client: Client,
+    },
+    /// A client file that had failed is no longer kept in sync (its switch turned off, or its
+    /// `extra_configs` entry removed): its failure is forgotten, without a "written again".
+    ClientFileDropped {
+        /// The file.
+        file: String,
+        /// Whose file it was.
+        client: Client,
+    },
+}
+
+/// A registry client besides Docker whose own credentials file each refresh also writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "kebab-case")]
+pub enum Client {
+    /// podman (and buildah, skopeo): the containers auth.json (`[docker] podman = true`).
+    Podman,
+    /// Helm's registry config (`[clients] helm = true`).
+    Helm,
+    /// A further Docker config (`[docker] extra_configs`).
+    DockerExtra,
+}
+
+impl Client {
+    /// What the file is called in sentences: "Helm's registry config".
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Self::Podman => "podman's auth.json",
+            Self::Helm => "Helm's registry config",
+            Self::DockerExtra => "the extra Docker config",
+        }
+    }
+
+    /// How to stop ACR Tray writing such a file (in config.toml).
+    pub fn how_to_stop(self) -> &'static str {
+        match self {
+            Self::Podman => "set [docker] podman = false to stop keeping it in sync",
+            Self::Helm => "set [clients] helm = false to stop keeping it in sync",
+            Self::DockerExtra => "remove it from [docker] extra_configs",
+        }
+    }
 }
 
 impl Event {
@@ -155,6 +218,9 @@ impl Event {
             Self::SignInRequired { identity, .. }
             | Self::SignedIn { identity }
             | Self::SessionExpiringSoon { identity, .. } => identity,
+            Self::ClientFileFailed { file, .. }
+            | Self::ClientFileWritten { file, .. }
+            | Self::ClientFileDropped { file, .. } => file,
         }
     }
 }
@@ -162,8 +228,8 @@ impl Event {
 /// What a backoff or a notification incident is about, as a key: the scheduler backs off per
 /// registry and per identity, and the notification policy keeps its incidents (and
 /// `notifications.json`) under the same keys. Its text — `registry:<login server>`,
-/// `identity:<id>`, `admin:<login server>`, `acr-token:<login server>`, `session:<id>` — is
-/// the stored form.
+/// `identity:<id>`, `admin:<login server>`, `acr-token:<login server>`, `session:<id>`,
+/// `client-file:<file>` — is the stored form.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SubjectKey {
     /// A registry, by login server: its refresh fails.
@@ -176,6 +242,8 @@ pub enum SubjectKey {
     AcrToken(String),
     /// An identity's session, which a sign-in-frequency policy will end.
     Session(String),
+    /// Another registry client's file, by path: it cannot be written.
+    ClientFile(String),
 }
 
 impl std::fmt::Display for SubjectKey {
@@ -186,6 +254,7 @@ impl std::fmt::Display for SubjectKey {
             Self::Admin(login_server) => write!(f, "admin:{login_server}"),
             Self::AcrToken(login_server) => write!(f, "acr-token:{login_server}"),
             Self::Session(id) => write!(f, "session:{id}"),
+            Self::ClientFile(file) => write!(f, "client-file:{file}"),
         }
     }
 }

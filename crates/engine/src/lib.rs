@@ -130,7 +130,9 @@ pub use store::secrets::{
     KEYRING_SERVICE, KeyringStore, MemoryStore, SecretStore, SplitStore, WINDOWS_UNITS,
     acr_token_password_key, client_secret_key, legacy_client_secret_key, refresh_token_key,
 };
-pub use store::state::{AcrTokenWatchState, AdminWatchState, StoredError, WatchedPassword};
+pub use store::state::{
+    AcrTokenWatchState, AdminWatchState, ClientFileState, StoredError, WatchedPassword,
+};
 pub use store::token_store::{CachedCredential, TokenStore};
 
 // Docker's credentials.
@@ -141,7 +143,7 @@ pub use docker::{
 };
 
 // Events and desktop notifications.
-pub use events::{CollectEvents, Event, EventSink, NoEvents};
+pub use events::{Client, CollectEvents, Event, EventSink, NoEvents};
 #[cfg(feature = "test-support")]
 pub use notify::CollectNotifications;
 pub use notify::text::{escape_markup, local_time};

@@ -33,6 +33,10 @@ pub const DEVICE_CODE_INTERVAL_DEFAULT: Duration = Duration::from_secs(5);
 /// The longest device-code polling interval honoured (Entra asks for 5 seconds).
 pub const DEVICE_CODE_INTERVAL_MAX: Duration = Duration::from_secs(60);
 
+/// The most `[docker] extra_configs` entries a config.toml may list (each is written on every
+/// refresh, and a failing one is remembered in `state.json`).
+pub const MAX_EXTRA_CONFIGS: usize = 32;
+
 /// The largest response body read (1 MiB); the biggest real answers (token responses, a page
 /// of ARM registries) are a few KiB to a few hundred.
 pub const MAX_BODY: usize = 1024 * 1024;

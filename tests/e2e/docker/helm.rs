@@ -3,7 +3,7 @@
 use acr_tray_tests::World;
 use fake_azure::Role;
 
-fn with_helm(w: &World) {
+pub(super) fn with_helm(w: &World) {
     w.edit_settings(|text| format!("{text}\n[clients]\nhelm = true\n"));
 }
 
@@ -91,7 +91,7 @@ fn concurrent_writers_of_helm_registry_config_lose_nothing() {
 }
 
 /// A world whose `HELM_REGISTRY_CONFIG` names `name` in its home folder.
-fn helm_world(name: &str) -> (World, std::path::PathBuf) {
+pub(super) fn helm_world(name: &str) -> (World, std::path::PathBuf) {
     let mut w = World::new();
     let file = w.home.path().join(name);
     w.extra_env

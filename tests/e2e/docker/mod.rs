@@ -2,6 +2,7 @@
 //! and `check`, which uses the credential Docker holds as Docker would.
 
 mod check;
+mod client_files;
 mod config_file;
 mod credential_stores;
 mod extra_configs;

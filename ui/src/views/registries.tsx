@@ -5,6 +5,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import * as api from "../api";
 import type { AccountView, AdminAccountView, CheckReport, CredentialSource, Overview, RegistryRole, RegistrySignInView, RegistryView } from "../bindings";
 import { Badge, ErrorNote, registryHealth } from "../components/bits";
+import { ClientFilesNote } from "../components/client-files";
 import { Confirm } from "../components/dialog";
 import { announce, useTick } from "../store";
 import { clockTime, duration, engineNow, relative } from "../time";
@@ -77,6 +78,7 @@ export function RegistriesView({ overview, onSignIn }: { overview: Overview; onS
           </button>
         </div>
       </header>
+      <ClientFilesNote files={overview.clientFiles} />
       {regs.length === 0 ? (
         <EmptyRegistries accounts={overview.accounts} onSignIn={() => onSignIn(null)} />
       ) : (

@@ -22,6 +22,7 @@ export function overview(): Overview {
       caFile: null,
     },
     general: { refreshIntervalMinutes: 60, startAtLogin: true, logLevel: "info", helm: false, helmRegistryConfig: "/home/dana/.config/helm/registry/config.json" },
+    clientFiles: [],
     accounts: [
       {
         id: "user-dana", kind: "user", label: "dana@contoso.com", tenant: "contoso.onmicrosoft.com", health: "expiringSoon",

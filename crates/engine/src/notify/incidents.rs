@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::text;
 use super::{NotificationAction, Urgency};
 use crate::error::{Error, ErrorKind, Result};
-use crate::events::{Event, SubjectKey};
+use crate::events::{Client, Event, SubjectKey};
 use crate::fsutil;
 use crate::hint::Hint;
 
@@ -46,6 +46,13 @@ pub enum Subject {
         identity: String,
         /// When the session is expected to end.
         at: DateTime<Utc>,
+    },
+    /// Another registry client's file cannot be written (Docker's own config is).
+    ClientFile {
+        /// The file.
+        file: String,
+        /// Whose file it is.
+        client: Client,
     },
 }
 
@@ -181,6 +188,10 @@ pub(super) fn session_key(identity: &str) -> String {
     SubjectKey::Session(identity.to_owned()).to_string()
 }
 
+pub(super) fn client_file_key(file: &str) -> String {
+    SubjectKey::ClientFile(file.to_owned()).to_string()
+}
+
 /// The key of a notification about several incidents or announcements.
 pub(super) fn batch_key(seq: u64) -> String {
     format!("batch:{seq}")
@@ -198,7 +209,7 @@ fn sign_in_identity(incident: &Incident) -> Option<&str> {
         Subject::Registry { identity, .. } if incident.kind == Some(ErrorKind::SignInRequired) => {
             identity.as_deref()
         }
-        Subject::Registry { .. } => None,
+        Subject::Registry { .. } | Subject::ClientFile { .. } => None,
     }
 }
 
@@ -206,7 +217,8 @@ fn sign_in_identity(incident: &Incident) -> Option<&str> {
 pub(super) fn urgency(incident: &Incident, now: DateTime<Utc>) -> Urgency {
     match &incident.subject {
         Subject::Identity { .. } => Urgency::Critical,
-        Subject::Session { .. } => Urgency::Normal,
+        // Docker keeps working; the other client's login runs out with its last token.
+        Subject::Session { .. } | Subject::ClientFile { .. } => Urgency::Normal,
         Subject::Registry { .. } if at_risk(incident.valid_until, now) => Urgency::Critical,
         Subject::Registry { .. } => Urgency::Normal,
     }

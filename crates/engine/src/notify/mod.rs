@@ -32,6 +32,11 @@
 //!   "Sign-in will be needed around 14:05 — sign in now?" (local time; with the weekday when
 //!   it is 20 hours or more away). Signing in closes it silently; it is ignored while the
 //!   identity already must sign in.
+//! - **Another client's file** (`client-file:<file>`: podman's auth.json, Helm's registry
+//!   config, an extra Docker config) that a pass could not write: announced at once, once,
+//!   [`Urgency::Normal`] (Docker itself is logged in), with the error and what to do; it closes
+//!   on `ClientFileWritten`, with a short "written again" if it was shown, and silently on
+//!   `ClientFileDropped` (the user stopped keeping it in sync).
 //!
 //! # Admin-account changes
 //!

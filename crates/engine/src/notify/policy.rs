@@ -9,7 +9,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use super::incidents::{
     AT_RISK, Announcement, Incident, Incidents, Subject, action_for, at_risk, batch_key,
-    identity_key, registry_key, session_key, urgency,
+    client_file_key, identity_key, registry_key, session_key, urgency,
 };
 use super::text;
 use super::{Notification, NotificationAction, Urgency};
@@ -287,6 +287,27 @@ impl NotificationPolicy {
                 };
                 self.open(now, key, subject);
             }
+            Event::ClientFileFailed {
+                file,
+                client,
+                kind,
+                message,
+                hint,
+            } => {
+                let subject = Subject::ClientFile {
+                    file: file.clone(),
+                    client: *client,
+                };
+                let incident = self.open(now, client_file_key(file), subject);
+                incident.kind = Some(*kind);
+                incident.message.clone_from(message);
+                incident.hint.clone_from(hint);
+            }
+            Event::ClientFileWritten { file, .. } => self.close(&client_file_key(file)),
+            // Nothing to say: the user switched it off. A later failure is a new incident.
+            Event::ClientFileDropped { file, .. } => {
+                self.incidents.open.remove(&client_file_key(file));
+            }
             Event::AdminEnabled { .. }
             | Event::AdminDisabled { .. }
             | Event::AdminPasswordRegenerated { .. }
@@ -396,7 +417,9 @@ impl NotificationPolicy {
                             Some(_) => true,
                         }
                     }
-                    Subject::Identity { .. } | Subject::Session { .. } => true,
+                    Subject::Identity { .. }
+                    | Subject::Session { .. }
+                    | Subject::ClientFile { .. } => true,
                 }
             })
             .collect();

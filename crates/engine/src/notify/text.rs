@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Local, TimeDelta, Utc};
 
 use super::{Announcement, Incident, Subject};
+use crate::events::Client;
 use crate::hint::{Hint, HintWords};
 
 /// Names listed in a coalesced notification before "and N more".
@@ -72,6 +73,26 @@ fn registry_name(incident: &Incident) -> &str {
     match &incident.subject {
         Subject::Registry { registry, .. } => registry,
         Subject::Identity { identity } | Subject::Session { identity, .. } => identity,
+        Subject::ClientFile { file, .. } => file,
+    }
+}
+
+/// A client's file as a sentence starts: "Helm's registry config", "An extra Docker config".
+fn client_file_title(client: Client) -> &'static str {
+    match client {
+        Client::Podman => "podman's auth.json",
+        Client::Helm => "Helm's registry config",
+        Client::DockerExtra => "An extra Docker config",
+    }
+}
+
+/// What failed with a client's file, naming the file (the writer's message names it already
+/// when the file itself is at fault).
+fn client_file_failure(file: &str, message: &str) -> String {
+    if message.contains(file) {
+        message.to_owned()
+    } else {
+        format!("{file}: {message}")
     }
 }
 
@@ -128,6 +149,20 @@ pub(super) fn single_problem(
             format!("Sign-in needed soon for {identity}"),
             session_sentence(*at, now),
         ),
+        Subject::ClientFile { file, client } => {
+            let lines: Vec<String> = [
+                Some(client_file_failure(file, &incident.message)),
+                Some("Docker itself stays logged in.".to_owned()),
+                hint,
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            (
+                format!("{} could not be updated", client_file_title(*client)),
+                lines.join("\n"),
+            )
+        }
     }
 }
 
@@ -173,6 +208,10 @@ pub(super) fn several_problems(
                     "Sign-in as {identity} will be needed around {}.",
                     local_time(*at, now)
                 )),
+                Subject::ClientFile { file, client } => lines.push(format!(
+                    "{} could not be updated: {file}.",
+                    client_file_title(*client)
+                )),
                 Subject::Registry { .. } => {}
             }
         }
@@ -198,6 +237,10 @@ pub(super) fn recovery(incidents: &[&Incident]) -> (String, String) {
                 format!("{identity} is signed in again"),
                 format!("ACR Tray keeps Docker logged in with {identity} again."),
             ),
+            Subject::ClientFile { file, client } => (
+                format!("{} is written again", client_file_title(*client)),
+                format!("ACR Tray keeps {file} up to date again."),
+            ),
         },
         many => ("Logged in again".to_owned(), recovery_sentences(many)),
     }
@@ -207,9 +250,11 @@ pub(super) fn recovery(incidents: &[&Incident]) -> (String, String) {
 fn recovery_sentences(incidents: &[&Incident]) -> String {
     let mut registries = Vec::new();
     let mut identities = Vec::new();
+    let mut files = Vec::new();
     for incident in incidents {
         match &incident.subject {
             Subject::Registry { registry, .. } => registries.push(registry.as_str()),
+            Subject::ClientFile { file, .. } => files.push(file.as_str()),
             Subject::Identity { identity } | Subject::Session { identity, .. } => {
                 if !identities.contains(&identity.as_str()) {
                     identities.push(identity.as_str());
@@ -231,6 +276,13 @@ fn recovery_sentences(incidents: &[&Incident]) -> String {
             "{} {} logged in again.",
             and_list(&registries),
             verb(&registries)
+        ));
+    }
+    if !files.is_empty() {
+        sentences.push(format!(
+            "{} {} written again.",
+            and_list(&files),
+            verb(&files)
         ));
     }
     sentences.join(" ")

@@ -4,10 +4,12 @@
 //! events sent. Identities whose session ended are not tried again until the user signs in.
 //!
 //! In parts: this file selects the registries and runs the pass; `exchange.rs` gets one
-//! registry's credential; `sinks.rs` puts the new credentials where Docker reads them and
-//! answers by login server; `record.rs` is the bookkeeping (state, events, what a session's
+//! registry's credential; `sinks.rs` puts the new credentials where Docker reads them (and
+//! other clients' files) and answers by login server; `client_files.rs` remembers and tells
+//! which other client's file could not be written; `record.rs` is the bookkeeping (state, events, what a session's
 //! end teaches), without I/O; [`scheduler`] runs passes on time.
 
+mod client_files;
 mod exchange;
 mod record;
 pub mod scheduler;
@@ -231,7 +233,7 @@ impl Engine {
                 })
             })
             .collect();
-        let mut stored = self
+        let (mut stored, client_files) = self
             .store_credentials(&docker_path, read_only, &fresh)
             .await;
 
@@ -274,7 +276,9 @@ impl Engine {
         for id in &recorded.signed_out {
             self.forget_tokens(id);
         }
-        for event in recorded.events {
+        let files =
+            client_files::record_client_files(state, client_files.as_deref(), self.clock.now());
+        for event in recorded.events.into_iter().chain(files) {
             self.emit(event);
         }
         if !recorded.signed_out.is_empty() {

@@ -5,12 +5,18 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
+use super::client_files::ClientFileOutcome;
 use crate::docker::{
     self, CredentialStore, DockerConfig, DockerCredential, EntryForm, helm_registry_config, helper,
 };
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::events::Client;
 use crate::store::token_store::{CachedCredential, TokenStore};
+
+/// By login server, whether each credential is where Docker reads it; and what writing each
+/// other client's file did (`None`: no file was tried).
+pub(super) type Stored = (BTreeMap<String, Result<()>>, Option<Vec<ClientFileOutcome>>);
 
 impl Engine {
     /// Refuses early (before any token is fetched) a registry whose Docker store cannot work:
@@ -28,24 +34,26 @@ impl Engine {
     /// `docker-credential-acr-tray` and `acr-tray-cli token` answer from; and into podman's
     /// auth.json when that is switched on). Blocking work runs off the async threads.
     /// With `read_only` (Docker's config as read) only the cache is written.
-    /// Says, by login server, whether each credential is where Docker reads it.
+    /// Says, by login server, whether each credential is where Docker reads it, and what
+    /// writing each other client's file did (each on its own: one failing leaves the others).
     pub(super) async fn store_credentials(
         &self,
         docker_path: &std::path::Path,
         read_only: Option<&DockerConfig>,
         fresh: &[Fresh<'_>],
-    ) -> BTreeMap<String, Result<()>> {
+    ) -> Stored {
         let to_write: Vec<(String, DockerCredential)> = fresh
             .iter()
             .map(|f| (f.login_server.clone(), f.credential.clone()))
             .collect();
-        let written = if let Some(cfg) = read_only {
-            Ok(to_write
+        let (written, client_files) = if let Some(cfg) = read_only {
+            let stores = to_write
                 .iter()
                 .map(|(registry, _)| (registry.clone(), Ok(cfg.store_for(registry, &self.env))))
-                .collect())
+                .collect();
+            (Ok(stores), None)
         } else if to_write.is_empty() {
-            Ok(BTreeMap::new())
+            (Ok(BTreeMap::new()), None)
         } else {
             let (path, creds, env) = (
                 docker_path.to_path_buf(),
@@ -70,31 +78,44 @@ impl Engine {
                 tracing::dispatcher::with_default(&dispatch, || {
                     let written = docker::write_credentials(&path, &creds, &env)
                         .map(|stores| by_registry(&creds, stores));
-                    for extra in &extras {
-                        write_extra_config(extra, &creds, &env);
-                    }
+                    let mut files: Vec<ClientFileOutcome> = extras
+                        .iter()
+                        .map(|extra| write_extra_config(extra, &creds, &env))
+                        .collect();
                     let plain: Vec<(String, DockerCredential)> = creds
                         .into_iter()
-                        .map(|(r, c)| (r, DockerCredential { form: EntryForm::Password, ..c }))
+                        .map(|(r, c)| {
+                            (
+                                r,
+                                DockerCredential {
+                                    form: EntryForm::Password,
+                                    ..c
+                                },
+                            )
+                        })
                         .collect();
-                    if let Some(podman) = podman
-                        && let Err(e) = docker::write_credentials(&podman, &plain, &env)
-                    {
-                        tracing::warn!(path = %podman.display(), error = %e, "could not update podman's auth.json");
+                    for (client, file) in [(Client::Podman, podman), (Client::Helm, helm)] {
+                        if let Some(file) = file {
+                            let result = docker::write_credentials(&file, &plain, &env)
+                                .and_then(first_failure);
+                            files.push(ClientFileOutcome {
+                                file: file.display().to_string(),
+                                client,
+                                result,
+                            });
+                        }
                     }
-                    if let Some(helm) = helm
-                        && let Err(e) = docker::write_credentials(&helm, &plain, &env)
-                    {
-                        tracing::warn!(path = %helm.display(), error = %e, "could not update Helm's registry config");
-                    }
-                    written
+                    (written, Some(files))
                 })
             })
             .await
-            .unwrap_or_else(|e| Err(Error::invalid_input(format!("writer task failed: {e}"), "")))
+            .unwrap_or_else(|e| {
+                let failed = Error::invalid_input(format!("writer task failed: {e}"), "");
+                (Err(failed), None)
+            })
         };
         let cache = TokenStore::new(self.secrets.as_ref(), self.paths.token_file());
-        fresh
+        let by_login_server = fresh
             .iter()
             .map(|f| {
                 let store = match &written {
@@ -118,7 +139,8 @@ impl Engine {
                 });
                 (f.login_server.clone(), r)
             })
-            .collect()
+            .collect();
+        (by_login_server, client_files)
     }
 }
 
@@ -134,31 +156,31 @@ pub(super) struct Fresh<'a> {
 
 /// Writes the credentials into one `[docker] extra_configs` entry, by the same rules (and the
 /// same writer) as Docker's main config, each into the store that file chooses. A failure
-/// (a malformed file, a missing helper) is this file's alone: it is logged, naming the file,
-/// and the other configs are written as usual.
+/// (a bad path, a malformed file, a missing helper) is this file's alone: the other configs
+/// are written as usual.
 fn write_extra_config(
     configured: &std::path::Path,
     creds: &[(String, DockerCredential)],
     env: &crate::env::Env,
-) {
-    let file = match docker::extra_config_file(configured, env) {
-        Ok(file) => file,
-        Err(e) => {
-            tracing::warn!(error = %e, "could not update an extra Docker config");
-            return;
+) -> ClientFileOutcome {
+    let (file, result) = match docker::extra_config_file(configured, env) {
+        Ok(file) => {
+            let result = docker::write_credentials(&file, creds, env).and_then(first_failure);
+            (file, result)
         }
+        Err(e) => (configured.to_path_buf(), Err(e)),
     };
-    let failed = match docker::write_credentials(&file, creds, env) {
-        Ok(stores) => creds
-            .iter()
-            .zip(stores)
-            .filter_map(|((registry, _), r)| r.err().map(|e| (Some(registry), e)))
-            .collect(),
-        Err(e) => vec![(None, e)],
-    };
-    for (registry, e) in failed {
-        tracing::warn!(path = %file.display(), registry = registry.map(String::as_str), error = %e, "could not update this extra Docker config ([docker] extra_configs); the others are written as usual");
+    ClientFileOutcome {
+        file: file.display().to_string(),
+        client: Client::DockerExtra,
+        result,
     }
+}
+
+/// The first credential a file's writer could not store (through a credential helper the
+/// file names), if any.
+fn first_failure(stores: Vec<Result<CredentialStore>>) -> Result<()> {
+    stores.into_iter().find_map(Result::err).map_or(Ok(()), Err)
 }
 
 /// Docker's writer's answers (one per credential, in the order given), by login server.

@@ -7,6 +7,7 @@ use ts_rs::{Config, TS};
 
 use super::view::*;
 use crate::azure::acr::RegistryRole;
+use crate::events::Client;
 
 /// Declarations of one type: its doc comment and `export type ...`.
 fn declare<T: TS>(cfg: &Config, out: &mut String) {
@@ -44,6 +45,8 @@ pub fn typescript() -> String {
         RegistryView,
         RegistryRole,
         AdminAccountView,
+        ClientFileView,
+        Client,
         ErrorCode,
         ErrorView,
         CloudView,

@@ -6,6 +6,7 @@
 //! ## Layout
 //!
 //! - [`view`]: the serialisable views (the IPC contract with the web UI).
+//! - `client_files`: other clients' files a refresh could not write, as the views show them.
 //! - [`overview`]: builds an [`Overview`] from the settings, the state and the scheduler.
 //! - `bindings`: the TypeScript declarations of the views (built in tests only).
 //! - [`words`]: the app's words: hints' actions said as places in its menu and window.
@@ -15,6 +16,7 @@
 #[cfg(test)]
 mod bindings;
 pub mod channel;
+mod client_files;
 mod overview;
 pub mod view;
 pub mod words;

@@ -16,6 +16,7 @@ use crate::refresh::scheduler::Status;
 use crate::store::config::{IdentityKind, RegistryAuth, Settings};
 use crate::store::state::{AdminWatchState, State};
 
+use super::client_files::ClientFileView;
 use super::view::{
     AccountHealth, AccountView, AdminAccountView, CloudView, DockerStoreView, DoctorView,
     EXPIRING_SOON, ErrorView, FindingSeverity, FindingView, GeneralSettings, IdentityKindName,
@@ -171,24 +172,32 @@ pub fn build(engine: &Engine, status: &Status) -> Overview {
         })
         .collect();
     let soonest_expiry = registries.iter().filter_map(|r| r.expires_at).min();
-    let state = tray_state(now, &accounts, &registries);
+    let client_files: Vec<ClientFileView> = engine
+        .kept_client_files(state.client_files)
+        .iter()
+        .map(|(file, f)| ClientFileView::from_state(file, f))
+        .collect();
+    let state = tray_state(now, &accounts, &registries, &client_files);
     Overview {
         now,
         state,
-        summary: summary(now, state, &accounts, &registries, soonest_expiry),
+        summary: summary(now, state, &accounts, &registries, &client_files),
         soonest_expiry,
         accounts,
         registries,
+        client_files,
         cloud: cloud(engine.cloud()),
         general: general(settings, engine.env()),
     }
 }
 
-/// The tray's state: the most urgent thing first.
+/// The tray's state: the most urgent thing first. Another client's file that cannot be
+/// written asks for attention too (Docker itself is fine).
 pub fn tray_state(
     now: DateTime<Utc>,
     accounts: &[AccountView],
     registries: &[RegistryView],
+    client_files: &[ClientFileView],
 ) -> TrayState {
     if registries.is_empty() {
         return TrayState::Empty;
@@ -220,7 +229,7 @@ pub fn tray_state(
         .iter()
         .filter(used)
         .any(|a| a.health == AccountHealth::ExpiringSoon);
-    if failing || low || expiring {
+    if failing || low || expiring || !client_files.is_empty() {
         TrayState::Attention
     } else {
         TrayState::Ok
@@ -233,8 +242,9 @@ fn summary(
     state: TrayState,
     accounts: &[AccountView],
     registries: &[RegistryView],
-    soonest: Option<DateTime<Utc>>,
+    client_files: &[ClientFileView],
 ) -> String {
+    let soonest = registries.iter().filter_map(|r| r.expires_at).min();
     let n = registries.len();
     let plural = |n: usize| if n == 1 { "registry" } else { "registries" };
     let expiry = soonest
@@ -278,11 +288,23 @@ fn summary(
                     .map(|e| local_time(e, now))
                     .unwrap_or_default();
                 format!("Sign-in needed around {at} for {}", a.label)
+            } else if let [one] = client_files {
+                format!("{} could not be updated", capitalised(&one.what))
+            } else if !client_files.is_empty() {
+                format!("{} client files could not be updated", client_files.len())
             } else {
                 format!("A token runs out soon{expiry}")
             }
         }
     }
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 fn kind_name(kind: &IdentityKind) -> IdentityKindName {

@@ -50,15 +50,15 @@ fn the_tray_shows_the_most_urgent_state() {
     let now = Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap();
     let ok = account("dev", AccountHealth::Ok, 1);
     let fresh = registry("alpha1", RegistryHealth::Ok, Some(TimeDelta::hours(2)));
-    assert_eq!(tray_state(now, &[ok.clone()], &[]), TrayState::Empty);
+    assert_eq!(tray_state(now, &[ok.clone()], &[], &[]), TrayState::Empty);
     assert_eq!(
-        tray_state(now, &[ok.clone()], &[fresh.clone()]),
+        tray_state(now, &[ok.clone()], &[fresh.clone()], &[]),
         TrayState::Ok
     );
     // Less than an hour left means renewals have been failing.
     let low = registry("bravo1", RegistryHealth::Ok, Some(TimeDelta::minutes(59)));
     assert_eq!(
-        tray_state(now, &[ok.clone()], &[fresh.clone(), low.clone()]),
+        tray_state(now, &[ok.clone()], &[fresh.clone(), low.clone()], &[]),
         TrayState::Attention
     );
     let failing = registry(
@@ -67,35 +67,68 @@ fn the_tray_shows_the_most_urgent_state() {
         Some(TimeDelta::hours(2)),
     );
     assert_eq!(
-        tray_state(now, &[ok.clone()], &[fresh.clone(), failing.clone()]),
+        tray_state(now, &[ok.clone()], &[fresh.clone(), failing.clone()], &[]),
         TrayState::Attention
     );
     let refreshing = registry("delta1", RegistryHealth::Refreshing, None);
     assert_eq!(
-        tray_state(now, &[ok.clone()], &[failing.clone(), refreshing]),
+        tray_state(now, &[ok.clone()], &[failing.clone(), refreshing], &[]),
         TrayState::Refreshing
     );
     // A session about to end asks for attention only when the identity is in use.
     let expiring = account("dev", AccountHealth::ExpiringSoon, 1);
     assert_eq!(
-        tray_state(now, &[expiring], &[fresh.clone()]),
+        tray_state(now, &[expiring], &[fresh.clone()], &[]),
         TrayState::Attention
     );
     let unused_expiring = account("old", AccountHealth::ExpiringSoon, 0);
     assert_eq!(
-        tray_state(now, &[ok.clone(), unused_expiring], &[fresh.clone()]),
+        tray_state(now, &[ok.clone(), unused_expiring], &[fresh.clone()], &[]),
         TrayState::Ok
     );
     // Sign-in required beats everything, but not for an identity no registry uses.
     let ended = account("dev", AccountHealth::SignInRequired, 1);
     assert_eq!(
-        tray_state(now, &[ended], &[failing.clone()]),
+        tray_state(now, &[ended], &[failing.clone()], &[]),
         TrayState::SignInRequired
     );
     let unused_ended = account("old", AccountHealth::SignInRequired, 0);
     assert_eq!(
-        tray_state(now, &[ok, unused_ended], &[fresh]),
+        tray_state(now, &[ok, unused_ended], &[fresh], &[]),
         TrayState::Ok
+    );
+}
+
+#[test]
+fn a_client_file_that_cannot_be_written_asks_for_attention() {
+    let now = Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap();
+    let ok = account("dev", AccountHealth::Ok, 1);
+    let fresh = registry("alpha1", RegistryHealth::Ok, Some(TimeDelta::hours(2)));
+    let stored = crate::store::state::ClientFileState {
+        client: crate::events::Client::Helm,
+        last_error: crate::store::state::StoredError {
+            at: now,
+            kind: crate::error::ErrorKind::DockerConfig,
+            message: "/h/helm.json is not valid".into(),
+            hint: Some(crate::hint::Hint::text("fix the JSON by hand")),
+        },
+    };
+    let failing = ClientFileView::from_state("/h/helm.json", &stored);
+    assert_eq!(failing.what, "Helm's registry config");
+    assert_eq!(failing.hint.as_deref(), Some("fix the JSON by hand"));
+    assert_eq!(
+        tray_state(now, &[ok.clone()], &[fresh.clone()], &[failing.clone()]),
+        TrayState::Attention
+    );
+    assert_eq!(
+        tray_state(now, &[ok.clone()], &[fresh.clone()], &[]),
+        TrayState::Ok
+    );
+    // More urgent states still come first.
+    let ended = account("dev", AccountHealth::SignInRequired, 1);
+    assert_eq!(
+        tray_state(now, &[ended], &[fresh], &[failing]),
+        TrayState::SignInRequired
     );
 }
 

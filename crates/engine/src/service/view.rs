@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 #[cfg(test)]
 use ts_rs::TS;
 
+pub use super::client_files::ClientFileView;
 use super::words::AppWords;
 use crate::error::{Error, ErrorKind};
 use crate::store::state::StoredError;
@@ -49,6 +50,8 @@ pub struct Overview {
     pub accounts: Vec<AccountView>,
     /// Every registry.
     pub registries: Vec<RegistryView>,
+    /// Other clients' files the last refresh could not write (each is attention).
+    pub client_files: Vec<ClientFileView>,
     /// The cloud in use.
     pub cloud: CloudView,
     /// Refresh interval, start at login, log level, Helm.

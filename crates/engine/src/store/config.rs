@@ -388,6 +388,13 @@ impl Settings {
                 refresh.min_remaining_minutes
             ));
         }
+        let extra = self.docker.extra_configs.len();
+        if extra > crate::limits::MAX_EXTRA_CONFIGS {
+            return Err(format!(
+                "[docker] extra_configs lists {extra} files; at most {} are kept in sync",
+                crate::limits::MAX_EXTRA_CONFIGS
+            ));
+        }
         for i in &self.identities {
             match &i.kind {
                 IdentityKind::ServicePrincipal {
@@ -655,6 +662,24 @@ mod tests {
                 assert!(err.contains(expected), "{expected}: {err}");
             }
         }
+    }
+
+    #[test]
+    fn the_extra_configs_list_is_bounded() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("config.toml");
+        let list = |n: usize| {
+            let entries: Vec<String> = (0..n).map(|i| format!("\"/ci/{i}\"")).collect();
+            format!("[docker]\nextra_configs = [{}]\n", entries.join(", "))
+        };
+        let max = crate::limits::MAX_EXTRA_CONFIGS;
+        std::fs::write(&path, list(max)).expect("write");
+        let loaded = Settings::load(&path).expect("the limit loads");
+        assert_eq!(loaded.docker.extra_configs.len(), max);
+        std::fs::write(&path, list(max + 1)).expect("write");
+        let err = Settings::load(&path).expect_err("too many").to_string();
+        assert!(err.contains("config.toml"), "{err}");
+        assert!(err.contains(&format!("at most {max}")), "{err}");
     }
 
     #[test]

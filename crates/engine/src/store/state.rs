@@ -1,6 +1,7 @@
 //! What ACR Tray remembers between runs, per registry: the audience that works, the last
-//! refresh, the token's expiry and the last error. Kept in `state.json` in the state folder,
-//! written atomically. Never a token.
+//! refresh, the token's expiry and the last error; per other client's file it writes, the
+//! error that keeps it from being written. Kept in `state.json` in the state folder, written
+//! atomically. Never a token.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -13,6 +14,7 @@ use crate::azure::cloud::Audience;
 use crate::azure::resource_id::RegistryId;
 use crate::azure::scope_map::TokenPassword;
 use crate::error::{Error, ErrorKind, Result};
+use crate::events::Client;
 use crate::fsutil;
 use crate::hint::Hint;
 
@@ -29,6 +31,29 @@ pub struct State {
     /// Per identity, keyed by identity id.
     #[serde(default)]
     pub identities: BTreeMap<String, IdentityState>,
+    /// Other clients' files (podman's, Helm's, extra Docker configs) that the last pass could
+    /// not write, keyed by file; an entry goes when its file is written again (or is no longer
+    /// kept in sync). At most [`MAX_CLIENT_FILES`]; an entry that does not read (an edited
+    /// file, a newer version's client) is dropped alone.
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "lenient_client_files"
+    )]
+    pub client_files: BTreeMap<String, ClientFileState>,
+}
+
+/// The most failing client files remembered: the `[docker] extra_configs` limit, Helm's and
+/// podman's.
+pub const MAX_CLIENT_FILES: usize = crate::limits::MAX_EXTRA_CONFIGS + 2;
+
+/// A client file that could not be written.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ClientFileState {
+    /// Whose file it is.
+    pub client: Client,
+    /// Why it was not written, the last time it was tried (no secret: the writer's error).
+    pub last_error: StoredError,
 }
 
 /// What is remembered about one identity's session.
@@ -241,6 +266,24 @@ where
     Ok(value.and_then(|v| serde_json::from_value(v).ok()))
 }
 
+/// The stored client-file failures that read, at most [`MAX_CLIENT_FILES`] of them.
+fn lenient_client_files<'de, D>(
+    de: D,
+) -> std::result::Result<BTreeMap<String, ClientFileState>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let value = serde_json::Value::deserialize(de)?;
+    let serde_json::Value::Object(entries) = value else {
+        return Ok(BTreeMap::new());
+    };
+    Ok(entries
+        .into_iter()
+        .filter_map(|(file, v)| Some((file, serde_json::from_value(v).ok()?)))
+        .take(MAX_CLIENT_FILES)
+        .collect())
+}
+
 /// A stored role-assignment mode: any string (a newer version's value, an edited file) reads
 /// as ARM's value would, never failing the whole state file.
 fn lenient_mode<'de, D>(de: D) -> std::result::Result<Option<RoleAssignmentMode>, D::Error>
@@ -301,6 +344,7 @@ impl State {
             version: VERSION,
             registries: BTreeMap::new(),
             identities: BTreeMap::new(),
+            client_files: BTreeMap::new(),
         }
     }
 
@@ -458,6 +502,45 @@ mod tests {
         // Written back structured, read back the same.
         s.save(&p).expect("save");
         assert_eq!(State::load(&p), s);
+    }
+
+    #[test]
+    fn client_file_failures_that_do_not_read_are_dropped_alone_and_bounded() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let p = dir.path().join("state.json");
+        let error = r#"{"at":"2026-03-02T09:00:00Z","kind":"docker-config","message":"not valid"}"#;
+        let mut files: Vec<String> = (0..MAX_CLIENT_FILES + 5)
+            .map(|i| {
+                format!(r#""/ci/{i:03}.json":{{"client":"docker-extra","last_error":{error}}}"#)
+            })
+            .collect();
+        files.push(r#""/odd.json":{"client":"buildkit","last_error":{}}"#.to_owned());
+        std::fs::write(
+            &p,
+            format!(
+                r#"{{"version":1,"registries":{{"r.azurecr.io":{{"last_refresh":"2026-03-02T09:00:00Z"}}}},
+                "client_files":{{{}}}}}"#,
+                files.join(",")
+            ),
+        )
+        .expect("write");
+        let s = State::load(&p);
+        assert!(
+            s.registries["r.azurecr.io"].last_refresh.is_some(),
+            "the rest is kept"
+        );
+        assert_eq!(s.client_files.len(), MAX_CLIENT_FILES);
+        assert!(!s.client_files.contains_key("/odd.json"));
+        assert_eq!(s.client_files["/ci/000.json"].client, Client::DockerExtra);
+        // Not a map at all: none, the rest kept.
+        std::fs::write(
+            &p,
+            r#"{"version":1,"registries":{"r.azurecr.io":{}},"client_files":42}"#,
+        )
+        .expect("write");
+        let s = State::load(&p);
+        assert!(s.registries.contains_key("r.azurecr.io"));
+        assert!(s.client_files.is_empty());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 mod acr_token;
 mod admin;
+mod client_files;
 mod incidents;
 mod policy;
 mod tenants;

@@ -130,6 +130,7 @@ fn subject_keys_keep_their_stored_form() {
         SubjectKey::Admin("one.azurecr.io".into()),
         SubjectKey::AcrToken("one.azurecr.io".into()),
         SubjectKey::Session("me".into()),
+        SubjectKey::ClientFile("/home/me/.config/helm/registry/config.json".into()),
     ];
     let text: Vec<String> = keys.iter().map(ToString::to_string).collect();
     assert_eq!(
@@ -139,7 +140,8 @@ fn subject_keys_keep_their_stored_form() {
             "identity:app",
             "admin:one.azurecr.io",
             "acr-token:one.azurecr.io",
-            "session:me"
+            "session:me",
+            "client-file:/home/me/.config/helm/registry/config.json"
         ]
     );
 }
