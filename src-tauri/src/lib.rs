@@ -14,7 +14,7 @@
 //! - [`window_process`]: `--window`, the window's process itself.
 //! - [`window`]: the settings window (in its process): created, shown, its pages only.
 //! - [`notifier`]: desktop notifications with their "Sign in" action.
-//! - `webkit` (Linux): ends WebKit's network process once no window is left.
+//! - `webkit` (Linux): hands back the pages of WebKit's code the tray's process never runs.
 //! - `demo` (the `demo` feature, which packages leave out): `--demo`, the fake Azure in-process.
 //! - [`args`], [`logging`]: the command line and the log file.
 
@@ -198,12 +198,12 @@ fn setup<R: Runtime>(
     if login_item {
         sync_autostart(app, &first);
     }
+    // The window is in its own process: this one never runs WebKit.
+    #[cfg(target_os = "linux")]
+    webkit::tray_started();
     if !args.hidden && (args.settings || first.registries.is_empty() || args.demo) {
         window_host::open(app, None);
     }
-    // The window is in its own process: this one never runs WebKit.
-    #[cfg(target_os = "linux")]
-    webkit::started_without_window(app);
     Ok(())
 }
 

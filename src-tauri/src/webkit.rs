@@ -1,30 +1,32 @@
 //! WebKit's code in the tray's process (Linux). The settings window runs in a process of its
 //! own, so this one never runs WebKit; but the binary links it, and the dynamic loader reads
 //! WebKit's (and its speech synthesiser's) relocation tables at start, which leaves megabytes
-//! of their pages resident. [`started_without_window`] asks the kernel to reclaim them
-//! (`MADV_PAGEOUT`): clean file pages are simply dropped.
+//! of their pages resident. [`tray_started`] and [`window_process_ended`] ask the kernel to
+//! reclaim them (`MADV_PAGEOUT`): clean file pages are simply dropped.
 
-use std::time::Duration;
+/// Called once the tray is set up, before any window's process starts: the pages of WebKit's
+/// code the loader touched go now, while they are this process's alone (the kernel leaves a
+/// page another process maps too, and the window's process maps the same ones).
+pub fn tray_started() {
+    let (mappings, bytes) = page_out_window_code();
+    tracing::debug!(
+        mappings,
+        mib = bytes / (1024 * 1024),
+        "paged out WebKit's code"
+    );
+}
 
-use tauri::{AppHandle, Manager, Runtime};
-
-/// How long after start the pages are reclaimed: the loader and the toolkit are done.
-const GRACE: Duration = Duration::from_secs(2);
-
-/// Called when the tray has started: after `GRACE`, WebKit's pages the loader touched are paged
-/// out (this process has no webview; the window has its own process).
-pub fn started_without_window<R: Runtime>(app: &AppHandle<R>) {
-    let app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        tokio::time::sleep(GRACE).await;
-        if app.webview_windows().is_empty() {
-            let (mappings, bytes) = page_out_window_code();
-            tracing::debug!(
-                mappings,
-                mib = bytes / (1024 * 1024),
-                "paged out WebKit's code"
-            );
-        }
+/// Called when a window's process has ended: while it ran, it mapped the same WebKit pages,
+/// and the kernel pages out only pages no other process maps; now they are this process's
+/// alone again, and go.
+pub fn window_process_ended() {
+    tauri::async_runtime::spawn_blocking(|| {
+        let (mappings, bytes) = page_out_window_code();
+        tracing::debug!(
+            mappings,
+            mib = bytes / (1024 * 1024),
+            "paged out WebKit's code after the window closed"
+        );
     });
 }
 

@@ -60,6 +60,8 @@ pub fn open<R: Runtime>(app: &AppHandle<R>, at: Option<Navigate>) {
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         let ended = run(&app, at, control_rx).await;
+        #[cfg(target_os = "linux")]
+        crate::webkit::window_process_ended();
         let host = &app.state::<AppState>().window;
         if let Ok(mut running) = host.running.lock()
             && running.as_ref().is_some_and(|r| r.number == number)
