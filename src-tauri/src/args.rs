@@ -1,4 +1,4 @@
-//! The command line of `acr-tray`. Four switches, so no argument library.
+//! The command line of `acr-tray`. A few switches, so no argument library.
 
 /// What `acr-tray --help` prints.
 pub const USAGE: &str = "\
@@ -14,7 +14,8 @@ Options:
                feature, which packages leave out: `scripts/run.sh --demo` builds one)
   -h, --help   print this help
 
-The headless engine and every command line operation are in `acr-tray-cli`.";
+The headless engine and every command line operation are in `acr-tray-cli`.
+(`--window [--at PLACE]` runs the settings window's own process; the tray starts it.)";
 
 /// Why `--demo` is refused by a build without the fake Azure.
 const NO_DEMO: &str = "this build has no demo (packages leave the fake Azure out): run \
@@ -31,6 +32,12 @@ pub struct Args {
     pub demo: bool,
     /// Print the usage.
     pub help: bool,
+    /// Be the settings window's process (started by the tray, which talks to it over its
+    /// stdin and stdout).
+    pub window: bool,
+    /// With `window`: where the window opens (the start page's fragment,
+    /// `view=accounts&identity=…`).
+    pub at: Option<String>,
 }
 
 impl Args {
@@ -43,8 +50,11 @@ impl Args {
     /// the fake Azure is not built in is refused, never run against the user's real Azure.
     fn parse_for(args: impl IntoIterator<Item = String>, demo_built: bool) -> Result<Self, String> {
         let mut out = Self::default();
-        for arg in args {
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
             match arg.as_str() {
+                "--window" => out.window = true,
+                "--at" => out.at = Some(args.next().ok_or("--at needs a place")?),
                 "--settings" => out.settings = true,
                 "--hidden" => out.hidden = true,
                 "--demo" if !demo_built => return Err(NO_DEMO.to_owned()),
@@ -55,6 +65,9 @@ impl Args {
         }
         if out.settings && out.hidden {
             return Err("--settings and --hidden contradict each other".to_owned());
+        }
+        if out.at.is_some() && !out.window {
+            return Err("--at is for --window".to_owned());
         }
         Ok(out)
     }
@@ -74,6 +87,11 @@ mod tests {
         assert!(parse(&["--demo", "--settings"]).unwrap().demo);
         assert!(parse(&["--hidden"]).unwrap().hidden);
         assert!(parse(&["--settings", "--hidden"]).is_err());
+        let window = parse(&["--window", "--at", "view=general"]).unwrap();
+        assert!(window.window);
+        assert_eq!(window.at.as_deref(), Some("view=general"));
+        assert!(parse(&["--window", "--at"]).is_err());
+        assert!(parse(&["--at", "view=general"]).is_err());
         assert!(
             parse(&["--frobnicate"])
                 .unwrap_err()

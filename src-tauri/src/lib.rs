@@ -1,23 +1,26 @@
 //! # ACR Tray, the tray app
 //!
 //! A thin Tauri 2 shell over [`acr_tray_engine::service::Service`]: the engine (scheduler,
-//! sign-ins, Docker writer) runs in-process; this crate only shows it.
+//! sign-ins, Docker writer) runs in the tray's process; the settings window runs in a process
+//! of its own (`acr-tray --window`), which the tray starts when it is asked for and which ends
+//! when it closes, so WebKit's memory goes with it.
 //!
 //! ## Layout
 //!
-//! - [`commands`]: the settings window's commands, one line each over the service; their names
-//!   in [`command_names`].
+//! - [`command_names`]: the settings window's commands (the engine's window channel answers
+//!   them, `open_logs` the tray itself).
 //! - [`tray`]: the tray icon, its tooltip and menu ([`tray::TrayItem`] ids).
-//! - [`window`]: opening, focusing and navigating the settings window.
+//! - [`window_host`]: the window's process from the tray: started, shown, answered.
+//! - [`window_process`]: `--window`, the window's process itself.
+//! - [`window`]: the settings window (in its process): created, shown, its pages only.
 //! - [`notifier`]: desktop notifications with their "Sign in" action.
-//! - `webkit` (Linux): ends WebKit's network process once no window is left.
+//! - `webkit` (Linux): hands back the pages of WebKit's code the tray's process never runs.
 //! - `demo` (the `demo` feature, which packages leave out): `--demo`, the fake Azure in-process.
 //! - [`args`], [`logging`]: the command line and the log file.
 
 pub mod args;
 /// The names of the settings window's commands, listed once (the build step reads them too).
 pub mod command_names;
-pub mod commands;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod logging;
@@ -26,6 +29,8 @@ pub mod tray;
 #[cfg(target_os = "linux")]
 pub mod webkit;
 pub mod window;
+pub mod window_host;
+pub mod window_process;
 
 use std::sync::Arc;
 
@@ -33,7 +38,7 @@ use acr_tray_engine::service::Service;
 use acr_tray_engine::service::view::Overview;
 use acr_tray_engine::service::words::AppWords;
 use acr_tray_engine::{EngineOptions, Error};
-use tauri::{Emitter, Manager, RunEvent, Runtime};
+use tauri::{Manager, RunEvent, Runtime};
 use tauri_plugin_autostart::ManagerExt;
 
 use crate::args::Args;
@@ -41,10 +46,17 @@ use crate::args::Args;
 /// The name a second engine (`acr-tray-cli run`) is told holds the lock.
 const PROGRAM: &str = "acr-tray";
 
-/// What the commands and the tray share.
+/// What the tray, its menu and the window's channel share.
 pub struct AppState {
     /// The engine.
     pub service: Service,
+    /// The settings window's process.
+    pub window: window_host::WindowHost,
+}
+
+/// The app's configuration and embedded pages (one copy for both processes).
+pub fn context() -> tauri::Context<tauri::Wry> {
+    tauri::generate_context!()
 }
 
 /// Runs the app until Quit; returns the process exit code.
@@ -76,6 +88,15 @@ pub fn run() -> i32 {
         println!("{}", args::USAGE);
         return 0;
     }
+    if args.window {
+        return match window_process::run(args.at) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("acr-tray --window: {e:#}");
+                1
+            }
+        };
+    }
     match try_run(args) {
         Ok(()) => 0,
         Err(e) => {
@@ -97,7 +118,7 @@ fn report_failure(e: &anyhow::Error) {
 fn try_run(args: Args) -> anyhow::Result<()> {
     let options = engine_options(&args)?;
     let _log = logging::init(&options)?;
-    let app = build(tauri::Builder::default(), args, options)?.build(tauri::generate_context!())?;
+    let app = build(tauri::Builder::default(), args, options)?.build(context())?;
     app.run(|_app, event| match event {
         // The last window closed: stay in the tray. Only Quit (an explicit exit code) ends.
         RunEvent::ExitRequested {
@@ -130,13 +151,12 @@ pub fn build<R: Runtime>(
     Ok(builder
         // A second launch focuses the first instead of starting another engine.
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
-            window::open(app, None);
+            window_host::open(app, None);
         }))
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
             Some(vec!["--hidden"]),
         ))
-        .invoke_handler(commands::handler())
         .setup(move |app| {
             // An error returned from here makes Tauri panic; say it properly and exit instead.
             if let Err(e) = setup(app.handle(), &args, options) {
@@ -163,7 +183,10 @@ fn setup<R: Runtime>(
         Service::start(options, PROGRAM, notifier).map_err(describe)
     })?;
     let overview = service.overview();
-    app.manage(AppState { service });
+    app.manage(AppState {
+        service,
+        window: window_host::WindowHost::default(),
+    });
     tray::create(app)?;
     {
         let now = overview.borrow();
@@ -175,11 +198,11 @@ fn setup<R: Runtime>(
     if login_item {
         sync_autostart(app, &first);
     }
+    // The window is in its own process: this one never runs WebKit.
+    #[cfg(target_os = "linux")]
+    webkit::tray_started();
     if !args.hidden && (args.settings || first.registries.is_empty() || args.demo) {
-        window::open(app, None);
-    } else {
-        #[cfg(target_os = "linux")]
-        webkit::started_without_window(app);
+        window_host::open(app, None);
     }
     Ok(())
 }
@@ -198,8 +221,8 @@ fn manages_login_item(args: &Args) -> bool {
     !args.demo
 }
 
-/// Every overview change goes to the tray and the window (and, with `login_item`, to the
-/// login item).
+/// Every overview change goes to the tray (and, with `login_item`, to the login item); the
+/// window's channel sends it to the window.
 fn follow<R: Runtime>(
     app: tauri::AppHandle<R>,
     mut overview: tokio::sync::watch::Receiver<Overview>,
@@ -211,9 +234,6 @@ fn follow<R: Runtime>(
             tray::update(&app, &current);
             if login_item {
                 sync_autostart(&app, &current);
-            }
-            if let Err(e) = app.emit_to("main", "overview", &current) {
-                tracing::debug!(error = %e, "the overview did not reach the window");
             }
             if overview.changed().await.is_err() {
                 return;

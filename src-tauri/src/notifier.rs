@@ -6,7 +6,7 @@ use acr_tray_engine::service::view::{Navigate, View};
 use acr_tray_engine::{LogNotifier, Notification, NotificationAction, Notifier, Urgency};
 use tauri::{AppHandle, Runtime};
 
-use crate::window;
+use crate::window_host;
 
 /// Shows notifications on the desktop (the log when no notification server answers).
 pub struct DesktopNotifier<R: Runtime> {
@@ -111,7 +111,7 @@ impl<R: Runtime> Notifier for DesktopNotifier<R> {
                     std::thread::spawn(move || {
                         handle.wait_for_action(|action| {
                             if action == "default" || action == "sign-in" {
-                                window::open(&app, Some(to));
+                                window_host::open(&app, Some(to));
                             }
                         });
                     });

@@ -13,7 +13,7 @@ use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent}
 use tauri::{AppHandle, Manager, Runtime};
 
 use crate::AppState;
-use crate::window;
+use crate::{window, window_host};
 
 /// The tray icon's id.
 const TRAY: &str = "main";
@@ -103,7 +103,7 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
                 ..
             } = event
             {
-                window::open(tray.app_handle(), None);
+                window_host::open(tray.app_handle(), None);
             }
         });
     if let Some(image) = icon(overview.state) {
@@ -238,8 +238,8 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
     };
     tracing::debug!(?item, "tray menu");
     match item {
-        TrayItem::Summary | TrayItem::Settings => window::open(app, None),
-        TrayItem::Registry(_) => window::open(
+        TrayItem::Summary | TrayItem::Settings => window_host::open(app, None),
+        TrayItem::Registry(_) => window_host::open(
             app,
             Some(Navigate {
                 view: View::Registries,
@@ -256,7 +256,7 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
                 }
             });
         }
-        TrayItem::SignInAgain(identity) => window::open(
+        TrayItem::SignInAgain(identity) => window_host::open(
             app,
             Some(Navigate {
                 view: View::Accounts,

@@ -1,99 +1,32 @@
-//! WebKit's helper processes once the settings window is gone (Linux).
-//!
-//! WebKitGTK renders each page in a `WebKitWebProcess`, which exits with its webview, but keeps
-//! one `WebKitNetworkProcess` per data store until the app exits: about 60 MiB RSS (15 MiB of
-//! it private) held all day for a window that was open for a minute. When the last webview is
-//! destroyed, [`last_webview_gone`] ends our network process; WebKit starts a fresh one when a
-//! window opens again.
-//!
-//! The window also leaves code behind in our own process: WebKit's and JavaScriptCore's, and
-//! the GL driver WebKit loaded for it (Mesa; with llvmpipe 44 MiB of libLLVM). Nothing runs that
-//! code once the window is gone, but its pages stay resident. Once the network process is
-//! ended, `page_out_window_code` asks the kernel to reclaim them (`MADV_PAGEOUT`): clean file
-//! pages are simply dropped, and read back from the page cache if the window opens again. The
-//! tray then costs what it cost before the window was first opened (docs/benchmarks.md).
+//! WebKit's code in the tray's process (Linux). The settings window runs in a process of its
+//! own, so this one never runs WebKit; but the binary links it, and the dynamic loader reads
+//! WebKit's (and its speech synthesiser's) relocation tables at start, which leaves megabytes
+//! of their pages resident. [`tray_started`] and [`window_process_ended`] ask the kernel to
+//! reclaim them (`MADV_PAGEOUT`): clean file pages are simply dropped.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
-
-use tauri::{AppHandle, Manager, Runtime};
-
-/// The program WebKitGTK runs for its network stack.
-const NETWORK_PROCESS: &str = "WebKitNetworkProcess";
-
-/// How long after the window is destroyed the network process is ended: WebKit finishes its
-/// own teardown first (the web process exits, cookies and caches are flushed).
-const GRACE: Duration = Duration::from_secs(2);
-
-/// Called when the app starts in the tray only: the dynamic loader read WebKit's (and its
-/// speech synthesiser's) relocation tables at start, which leaves megabytes of their pages
-/// resident though no window exists; after `GRACE`, unless a window opened meanwhile, they
-/// are paged out like the window's code is when it closes.
-pub fn started_without_window<R: Runtime>(app: &AppHandle<R>) {
-    let app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        tokio::time::sleep(GRACE).await;
-        if app.webview_windows().is_empty() {
-            let (mappings, bytes) = page_out_window_code();
-            tracing::debug!(
-                mappings,
-                mib = bytes / (1024 * 1024),
-                "paged out WebKit's code"
-            );
-        }
-    });
+/// Called once the tray is set up, before any window's process starts: the pages of WebKit's
+/// code the loader touched go now, while they are this process's alone (the kernel leaves a
+/// page another process maps too, and the window's process maps the same ones).
+pub fn tray_started() {
+    let (mappings, bytes) = page_out_window_code();
+    tracing::debug!(
+        mappings,
+        mib = bytes / (1024 * 1024),
+        "paged out WebKit's code"
+    );
 }
 
-/// Settings windows created so far ([`window_opening`]); a close compares it at the end of its
-/// grace period, so a window opened meanwhile keeps its network process.
-static WINDOWS_OPENED: AtomicU64 = AtomicU64::new(0);
-
-/// Called (on any thread) just before a settings window is created.
-pub fn window_opening() {
-    WINDOWS_OPENED.fetch_add(1, Ordering::SeqCst);
-}
-
-/// Called when a window is destroyed: unless a webview is left (or opened meanwhile), ends
-/// WebKit's network process after `GRACE`.
-///
-/// The check and the signal run on the main thread, where WebKit creates webviews and spawns
-/// their network process: no window can start between them. A window being built from
-/// another thread counts from [`window_opening`] on, before the main thread creates it.
-pub fn last_webview_gone<R: Runtime>(app: &AppHandle<R>) {
-    let app = app.clone();
-    let opened = WINDOWS_OPENED.load(Ordering::SeqCst);
-    tauri::async_runtime::spawn(async move {
-        tokio::time::sleep(GRACE).await;
-        let handle = app.clone();
-        let scheduled = app.run_on_main_thread(move || {
-            if WINDOWS_OPENED.load(Ordering::SeqCst) != opened
-                || !handle.webview_windows().is_empty()
-            {
-                return;
-            }
-            for (pid, result) in end_children(NETWORK_PROCESS) {
-                match result {
-                    Ok(()) => {
-                        tracing::info!(pid, "ended the WebKit network process (no window left)")
-                    }
-                    Err(e) => {
-                        tracing::warn!(pid, error = %e, "cannot end the WebKit network process")
-                    }
-                }
-            }
-            // Off the main thread: paging out takes a while and the tray must stay responsive.
-            tauri::async_runtime::spawn_blocking(|| {
-                let (mappings, bytes) = page_out_window_code();
-                tracing::info!(
-                    mappings,
-                    mib = bytes / (1024 * 1024),
-                    "paged out the code only the window used"
-                );
-            });
-        });
-        if let Err(e) = scheduled {
-            tracing::warn!(error = %e, "cannot end the WebKit network process");
-        }
+/// Called when a window's process has ended: while it ran, it mapped the same WebKit pages,
+/// and the kernel pages out only pages no other process maps; now they are this process's
+/// alone again, and go.
+pub fn window_process_ended() {
+    tauri::async_runtime::spawn_blocking(|| {
+        let (mappings, bytes) = page_out_window_code();
+        tracing::debug!(
+            mappings,
+            mib = bytes / (1024 * 1024),
+            "paged out WebKit's code after the window closed"
+        );
     });
 }
 
@@ -163,72 +96,6 @@ fn page_out_window_code() -> (usize, usize) {
     (count, bytes)
 }
 
-/// Sends SIGTERM to each of this process's children running `program`; returns their pids
-/// with the outcome.
-fn end_children(program: &str) -> Vec<(i32, std::io::Result<()>)> {
-    let me = std::process::id();
-    let Ok(proc_dir) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    let mut ended = Vec::new();
-    for entry in proc_dir.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        if !is_child_running(pid, me, program) {
-            continue;
-        }
-        ended.push((pid, terminate(pid, me, program)));
-    }
-    ended
-}
-
-/// SIGTERM through a pidfd, checked again once the pidfd is open: the signal cannot reach
-/// another process that reused the pid in between.
-fn terminate(pid: i32, me: u32, program: &str) -> std::io::Result<()> {
-    use rustix::process::{Pid, PidfdFlags, Signal, pidfd_open, pidfd_send_signal};
-    let pid_ = Pid::from_raw(pid).ok_or(std::io::ErrorKind::InvalidInput)?;
-    let fd = pidfd_open(pid_, PidfdFlags::empty())?;
-    if !is_child_running(pid, me, program) {
-        return Err(std::io::ErrorKind::NotFound.into());
-    }
-    pidfd_send_signal(&fd, Signal::TERM)?;
-    Ok(())
-}
-
-/// Whether process `pid` is a child of `parent` running `program`.
-fn is_child_running(pid: i32, parent: u32, program: &str) -> bool {
-    let ppid = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|stat| parent_pid(&stat));
-    if ppid != Some(parent) {
-        return false;
-    }
-    std::fs::read(format!("/proc/{pid}/cmdline"))
-        .ok()
-        .is_some_and(|cmdline| program_name(&cmdline) == Some(program))
-}
-
-/// The parent pid in a `/proc/PID/stat` line (`pid (comm) state ppid ...`; comm may hold
-/// spaces and parentheses, so it is skipped up to the last `)`).
-fn parent_pid(stat: &str) -> Option<u32> {
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let mut fields = rest.split_ascii_whitespace();
-    let _state = fields.next()?;
-    fields.next()?.parse().ok()
-}
-
-/// The file name of the program in a `/proc/PID/cmdline` (NUL-separated argv).
-fn program_name(cmdline: &[u8]) -> Option<&str> {
-    let argv0 = cmdline.split(|b| *b == 0).next()?;
-    let argv0 = std::str::from_utf8(argv0).ok()?;
-    argv0.rsplit('/').next().filter(|name| !name.is_empty())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,65 +135,6 @@ mod tests {
         // This test process maps none of those libraries: nothing to do, nothing breaks.
         let (mappings, _) = page_out_window_code();
         assert_eq!(mappings, 0);
-    }
-
-    #[test]
-    fn reads_the_parent_from_proc_stat() {
-        assert_eq!(
-            parent_pid("4242 (WebKitNetworkPr) S 4100 4100 7 0 -1"),
-            Some(4100)
-        );
-        assert_eq!(parent_pid("17 (a) b (c) R 1 17 17 0"), Some(1));
-        assert_eq!(parent_pid("garbage"), None);
-    }
-
-    #[test]
-    fn reads_the_program_from_proc_cmdline() {
-        let cmdline =
-            b"/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/WebKitNetworkProcess\x007\x0031\x00";
-        assert_eq!(program_name(cmdline), Some(NETWORK_PROCESS));
-        assert_eq!(
-            program_name(b"WebKitWebProcess\x00"),
-            Some("WebKitWebProcess")
-        );
-        assert_eq!(program_name(b""), None);
-    }
-
-    #[test]
-    fn ends_only_its_own_children_running_the_program() {
-        use std::io::{BufRead, BufReader, Write};
-        use std::process::{Command, Stdio};
-        // `cat` echoes a line only once it runs: from then on /proc shows its own argv (between
-        // fork and the end of exec a child's cmdline can read empty or still be ours).
-        let mut child = Command::new("cat")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let pid = i32::try_from(child.id()).unwrap();
-        child
-            .stdin
-            .as_mut()
-            .unwrap()
-            .write_all(b"running\n")
-            .unwrap();
-        let mut echoed = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut echoed)
-            .unwrap();
-        assert_eq!(echoed, "running\n");
-        // Not the program asked for, and not a child of pid 1.
-        assert!(end_children(NETWORK_PROCESS).iter().all(|(p, _)| *p != pid));
-        assert!(!is_child_running(pid, 1, "cat"));
-        assert!(is_child_running(pid, std::process::id(), "cat"));
-        let ended = end_children("cat");
-        assert!(
-            ended.iter().any(|(p, r)| *p == pid && r.is_ok()),
-            "{ended:?}"
-        );
-        let status = child.wait().unwrap();
-        use std::os::unix::process::ExitStatusExt;
-        assert_eq!(status.signal(), Some(15));
     }
 
     mod properties {
@@ -371,24 +179,6 @@ mod tests {
                 prop_assume!(end > start);
                 let line = format!("{start:x}-{end:x} r-xp 00000000 08:01 1234 {path}");
                 prop_assert_eq!(mapping(&line), Some((start, end, path.as_str())));
-            }
-
-            /// A stat line's comm may hold anything, parentheses and spaces included.
-            #[test]
-            fn any_stat_line(
-                text in any::<String>(),
-                comm in ".{0,16}",
-                ppid in any::<u32>(),
-            ) {
-                let _ = parent_pid(&text);
-                prop_assert_eq!(parent_pid(&format!("42 ({comm}) S {ppid} 1 1 0")), Some(ppid));
-            }
-
-            #[test]
-            fn any_cmdline(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
-                if let Some(name) = program_name(&bytes) {
-                    prop_assert!(!name.is_empty() && !name.contains('/') && !name.contains('\0'));
-                }
             }
         }
     }

@@ -1,80 +1,71 @@
-//! The settings window: one, labelled `main`, created on demand and destroyed when closed
-//! (a hidden WebKit view would keep ~100 MiB alive all day; the tray app stays running). On
-//! Linux WebKit's network process is ended too once the window is gone (`webkit.rs`).
+//! The settings window itself, in its own process (`window_process`): one, labelled `main`,
+//! created when the process starts; closing it ends the process, and with it every page of
+//! WebKit's. The tray starts and talks to that process (`window_host`).
 
 use std::path::Path;
 
 use acr_tray_engine::Env;
 use acr_tray_engine::service::view::Navigate;
 use acr_tray_engine::{BrowserOpener, SystemBrowser};
-use tauri::webview::NewWindowResponse;
-use tauri::{AppHandle, Emitter, Manager, Runtime, WebviewUrl, WebviewWindowBuilder, WindowEvent};
+use tauri::webview::{NewWindowResponse, PageLoadEvent};
+use tauri::{AppHandle, Emitter, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
 
 /// The settings window's label (the capability in `capabilities/main.json` names it).
 pub const MAIN: &str = "main";
 
-/// Shows the settings window (creating it if needed), focused, at `at` when given.
-pub fn open<R: Runtime>(app: &AppHandle<R>, at: Option<Navigate>) {
-    if let Some(window) = app.get_webview_window(MAIN) {
-        let _ = window.unminimize();
-        let _ = window.show();
-        let _ = window.set_focus();
-        if let Some(at) = at {
-            let _ = app.emit_to(MAIN, "navigate", &at);
-        }
+/// Creates the settings window (in the window's own process, once), at `at`: a start page
+/// fragment ([`fragment`]) when given.
+pub fn create<R: Runtime>(app: &AppHandle<R>, at: Option<&str>) -> tauri::Result<()> {
+    let page = match at {
+        Some(at) => format!("index.html#{at}"),
+        None => "index.html".to_owned(),
+    };
+    let window = WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App(page.into()))
+        .title("ACR Tray")
+        .inner_size(960.0, 680.0)
+        .min_inner_size(720.0, 480.0)
+        .use_https_scheme(HTTPS_SCHEME)
+        // The window shows the app's own pages only; a link out (the device-code page) opens
+        // in the user's browser, never inside the app.
+        .on_navigation(|url| {
+            let inside = is_app_url(url);
+            if !inside {
+                open_external(url);
+            }
+            inside
+        })
+        .on_new_window(|url, _| {
+            open_external(&url);
+            NewWindowResponse::Deny
+        })
+        .on_page_load(|_, payload| {
+            if matches!(payload.event(), PageLoadEvent::Finished) {
+                tracing::info!("the settings page loaded");
+            }
+        })
+        .build()?;
+    let _ = window.set_focus();
+    Ok(())
+}
+
+/// Shows the window (unminimised, focused) and takes its page to `at` (a [`Navigate`], as
+/// the tray sent it).
+pub fn show<R: Runtime>(app: &AppHandle<R>, at: Option<serde_json::Value>) {
+    let Some(window) = app.get_webview_window(MAIN) else {
         return;
-    }
-    #[cfg(target_os = "linux")]
-    crate::webkit::window_opening();
-    let built =
-        WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App(start_page(at.as_ref()).into()))
-            .title("ACR Tray")
-            .inner_size(960.0, 680.0)
-            .min_inner_size(720.0, 480.0)
-            .use_https_scheme(HTTPS_SCHEME)
-            // The window shows the app's own pages only; a link out (the device-code page) opens
-            // in the user's browser, never inside the app.
-            .on_navigation(|url| {
-                let inside = is_app_url(url);
-                if !inside {
-                    open_external(url);
-                }
-                inside
-            })
-            .on_new_window(|url, _| {
-                open_external(&url);
-                NewWindowResponse::Deny
-            })
-            .build();
-    match built {
-        Ok(window) => {
-            let app = app.clone();
-            window.on_window_event(move |event| match event {
-                WindowEvent::CloseRequested { .. } => {
-                    tracing::debug!("settings window: close requested");
-                }
-                WindowEvent::Destroyed => {
-                    tracing::info!("settings window closed");
-                    #[cfg(target_os = "linux")]
-                    crate::webkit::last_webview_gone(&app);
-                    #[cfg(not(target_os = "linux"))]
-                    let _ = &app;
-                }
-                _ => {}
-            });
-            let _ = window.set_focus();
-        }
-        Err(e) => tracing::error!(error = %e, "cannot open the settings window"),
+    };
+    let _ = window.unminimize();
+    let _ = window.show();
+    let _ = window.set_focus();
+    if let Some(at) = at {
+        let _ = app.emit_to(MAIN, "navigate", &at);
     }
 }
 
-/// The page a new window loads: where it should open travels in the fragment
-/// (`index.html#view=accounts&identity=ID&signIn=1`), which the page reads as it starts, so no
+/// Where a new window should open, as its start page's fragment
+/// (`view=accounts&identity=ID&signIn=1`), which the page reads as it starts, so no
 /// `navigate` event can arrive before the page listens for it.
-fn start_page(at: Option<&Navigate>) -> String {
-    let Some(at) = at else {
-        return "index.html".to_owned();
-    };
+pub fn fragment(at: &Navigate) -> String {
     let view = serde_json::to_value(at.view)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
@@ -87,7 +78,7 @@ fn start_page(at: Option<&Navigate>) -> String {
     if at.sign_in {
         fragment.append_pair("signIn", "1");
     }
-    format!("index.html#{}", fragment.finish())
+    fragment.finish()
 }
 
 /// Whether Windows serves the app as `https://tauri.localhost` rather than `http://` (the
@@ -192,21 +183,20 @@ mod tests {
     #[test]
     fn a_new_window_starts_where_it_was_asked_to() {
         use acr_tray_engine::service::view::View;
-        assert_eq!(start_page(None), "index.html");
         let at = Navigate {
             view: View::Accounts,
             identity: Some("dev@contoso.example".to_owned()),
             sign_in: true,
         };
         assert_eq!(
-            start_page(Some(&at)),
-            "index.html#view=accounts&identity=dev%40contoso.example&signIn=1"
+            fragment(&at),
+            "view=accounts&identity=dev%40contoso.example&signIn=1"
         );
         let at = Navigate {
             view: View::General,
             identity: None,
             sign_in: false,
         };
-        assert_eq!(start_page(Some(&at)), "index.html#view=general");
+        assert_eq!(fragment(&at), "view=general");
     }
 }

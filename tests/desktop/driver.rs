@@ -185,12 +185,35 @@ impl Driver {
         out
     }
 
-    /// The `acr-tray` process the session started.
+    /// The `acr-tray` process the session started (the tray's; not the window's).
     pub fn app_pid(&self, app: &Path) -> Option<u32> {
         self.app_processes()
             .into_iter()
-            .find(|pid| std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == app))
+            .find(|pid| runs(*pid, app) && !is_window_process(*pid))
     }
+
+    /// The settings window's own process (`acr-tray --window`), if one runs.
+    pub fn window_pid(&self, app: &Path) -> Option<u32> {
+        self.app_processes()
+            .into_iter()
+            .find(|pid| runs(*pid, app) && is_window_process(*pid) && alive(*pid))
+    }
+}
+
+/// Whether process `pid` runs `app`.
+fn runs(pid: u32, app: &Path) -> bool {
+    std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == app)
+}
+
+/// Whether process `pid` was started with `--window`.
+fn is_window_process(pid: u32) -> bool {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .is_ok_and(|cmdline| cmdline.split(|b| *b == 0).any(|arg| arg == b"--window"))
+}
+
+/// Ends process `pid` at once (SIGKILL), as a crash would.
+pub fn kill(pid: u32) {
+    signal(pid, "-KILL");
 }
 
 fn signal(pid: u32, sig: &str) {

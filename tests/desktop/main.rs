@@ -1,5 +1,5 @@
-//! The real tray app end to end on a desktop: `acr-tray` (the Tauri shell, its WebKit window,
-//! the engine in-process) under Xvfb in a private D-Bus session with a notification daemon
+//! The real tray app end to end on a desktop: `acr-tray` (the Tauri shell with the engine, and
+//! its WebKit window in a process of its own) under Xvfb in a private D-Bus session with a notification daemon
 //! (dunst) and an unlocked Secret Service (gnome-keyring), driven through WebDriver
 //! (WebKitGTK's `WebKitWebDriver`) and through its tray menu over D-Bus, against the fake
 //! Azure over TLS. `scripts/desktop-tests.sh` sets the desktop up and runs these; the normal
@@ -118,6 +118,19 @@ async fn notified_after(after: i64, what: &str) -> Vec<dunst::Received> {
         }
     })
     .await
+}
+
+/// How many times a settings page finished loading, as the app's log says (the window's
+/// process logs it; the tray writes the window's log lines into its own).
+fn pages_loaded(w: &World) -> usize {
+    let Ok(dir) = std::fs::read_dir(w.home.path().join("logs")) else {
+        return 0;
+    };
+    dir.flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("acr-tray."))
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .map(|text| text.matches("the settings page loaded").count())
+        .sum()
 }
 
 #[test]
@@ -461,7 +474,51 @@ fn sign_in_add_registries_and_see_a_session_end() {
         );
         eprintln!("desktop: notified {:?}: {:?}", back[0].summary, back[0].body);
 
-        ui.client.close().await.unwrap();
+        // ---- The window runs in a process of its own. Killed, it takes none of the tray with
+        // it: the tray says so once, and its menu opens a new window, which shows its page.
+        let window = driver.window_pid(&app).expect("the window's own process");
+        assert_ne!(window, pid, "the window is not the tray's process");
+        let last = dunst::all().iter().map(|n| n.id).max().unwrap_or(0);
+        let loaded = pages_loaded(&w);
+        driver::kill(window);
+        eventually("the window's process is gone", || async {
+            match driver.window_pid(&app) {
+                Some(p) if p == window => Err(format!("{p} still runs")),
+                _ => Ok(()),
+            }
+        })
+        .await;
+        let said = notified_after(last, "says the window closed unexpectedly").await;
+        assert_eq!(said.len(), 1, "{said:#?}");
+        assert!(said[0].summary.contains("closed unexpectedly"), "{said:#?}");
+        assert!(tray.menu().unwrap()[0].label.starts_with("2 registries logged in"));
+        tray.click("Settings…").unwrap();
+        let reopened = eventually("a new window process", || async {
+            driver
+                .window_pid(&app)
+                .filter(|p| *p != window)
+                .ok_or_else(|| "no window process yet".to_owned())
+        })
+        .await;
+        eventually("the new window shows its page", || async {
+            let now = pages_loaded(&w);
+            if now > loaded { Ok(()) } else { Err(format!("{now} pages loaded")) }
+        })
+        .await;
+        assert!(notifications_after(said[0].id).is_empty(), "said once");
+        eprintln!("desktop: the window came back as process {reopened}");
+
+        // ---- Quit ends the tray and its window.
+        tray.click("Quit ACR Tray").unwrap();
+        eventually("the app and its window are gone", || async {
+            let left: Vec<u32> = [driver.app_pid(&app), driver.window_pid(&app)]
+                .into_iter()
+                .flatten()
+                .collect();
+            if left.is_empty() { Ok(()) } else { Err(format!("{left:?} still run")) }
+        })
+        .await;
+        let _ = ui.client.close().await;
         eprintln!("desktop: flow done in {:?}", started.elapsed());
     });
     drop(driver);
