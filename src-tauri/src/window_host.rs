@@ -85,16 +85,6 @@ pub fn open<R: Runtime>(app: &AppHandle<R>, at: Option<Navigate>) {
     });
 }
 
-/// Asks the window process to close (Quit).
-pub fn close<R: Runtime>(app: &AppHandle<R>) {
-    let host = &app.state::<AppState>().window;
-    if let Ok(running) = host.running.lock()
-        && let Some(current) = running.as_ref()
-    {
-        let _ = current.control.send(ToWindow::Close);
-    }
-}
-
 /// Starts the window process at `at`, answers it until its end of the channel closes, and
 /// returns how it exited.
 async fn run<R: Runtime>(
