@@ -65,10 +65,21 @@ impl<R: AsyncBufRead + Unpin> Reader<R> {
                 let line = std::mem::take(&mut self.line);
                 return serde_json::from_slice(&line)
                     .map(Some)
-                    .map_err(|e| FrameError::Malformed(e.to_string()));
+                    .map_err(not_understood);
             }
         }
     }
+}
+
+/// Why a frame was not understood: where and what kind of fault, never serde's own words,
+/// which may quote the frame (a secret typed into the window, say) into a log.
+fn not_understood(e: serde_json::Error) -> FrameError {
+    FrameError::Malformed(format!(
+        "{:?} fault at line {}, column {}",
+        e.classify(),
+        e.line(),
+        e.column()
+    ))
 }
 
 /// Writes one frame and flushes it.
@@ -128,6 +139,14 @@ mod tests {
             reader.next::<Value>().await,
             Err(FrameError::Malformed(_))
         ));
+        // A frame of the wrong shape is not quoted back (it may hold a typed secret).
+        let mut reader = Reader::new(
+            &b"{\"type\":\"call\",\"id\":\"S3CRET-typed\",\"command\":\"doctor\"}\n"[..],
+        );
+        match reader.next::<super::super::FromWindow>().await {
+            Err(FrameError::Malformed(why)) => assert!(!why.contains("S3CRET"), "{why}"),
+            other => panic!("{other:?}"),
+        }
         let mut reader = Reader::new(&b"{\"a\":1"[..]);
         assert!(matches!(
             reader.next::<Value>().await,
