@@ -58,6 +58,26 @@ struct Channel {
     sent: Arc<Mutex<Vec<u8>>>,
 }
 
+/// The tray serving `service` to whatever writes into `tray_in`, answering on `writer`.
+fn serve_in_background<W: AsyncWrite + Unpin + Send + 'static>(
+    service: &Arc<Service>,
+    tray_in: DuplexStream,
+    writer: W,
+    control: mpsc::UnboundedReceiver<ToWindow>,
+) -> JoinHandle<Result<(), FrameError>> {
+    let host = service.clone();
+    tokio::spawn(async move {
+        serve(
+            &host,
+            &NoShellCommands,
+            BufReader::new(tray_in),
+            writer,
+            control,
+        )
+        .await
+    })
+}
+
 impl Channel {
     /// Serves `service` to a window whose end is returned.
     fn open(service: Service) -> (Self, Link, mpsc::UnboundedReceiver<TrayMessage>) {
@@ -70,17 +90,7 @@ impl Channel {
             sent: sent.clone(),
         };
         let (control, control_rx) = mpsc::unbounded_channel();
-        let host = service.clone();
-        let served = tokio::spawn(async move {
-            serve(
-                &host,
-                &NoShellCommands,
-                BufReader::new(tray_in),
-                writer,
-                control_rx,
-            )
-            .await
-        });
+        let served = serve_in_background(&service, tray_in, writer, control_rx);
         let (link, messages) = Link::start(BufReader::new(window_in), window_out);
         (
             Self {
@@ -281,23 +291,32 @@ async fn a_frame_over_the_limit_or_not_understood_ends_the_channel() {
         let (mut window_out, tray_in) = tokio::io::duplex(64 * 1024);
         let (tray_out, _window_in) = tokio::io::duplex(64 * 1024);
         let (_control, control_rx) = mpsc::unbounded_channel();
-        let host = service.clone();
-        let served = tokio::spawn(async move {
-            serve(
-                &host,
-                &NoShellCommands,
-                BufReader::new(tray_in),
-                tray_out,
-                control_rx,
-            )
-            .await
-        });
-        window_out.write_all(&bytes).await.unwrap();
+        let served = serve_in_background(&service, tray_in, tray_out, control_rx);
+        // The tray may give up (and close its end) before the last bytes are written: what
+        // counts is why it ended.
+        let _ = window_out.write_all(&bytes).await;
         let ended = served.await.unwrap();
         match (why, ended) {
             ("too long", Err(FrameError::TooLong))
             | ("malformed", Err(FrameError::Malformed(_))) => {}
             (_, other) => panic!("{why}: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_command_the_channel_lists_is_one_it_answers() {
+    let sim = Sim::start().await;
+    let (_, service) = principal_and_service(&sim);
+    let (_channel, link, _messages) = Channel::open(service);
+    for command in acr_tray_engine::service::channel::COMMANDS {
+        // No arguments: most are refused for a missing one, which is an answer all the same.
+        if let Err(refused) = link.call(command, json!({})).await {
+            let message = refused["message"].as_str().unwrap_or_default();
+            assert!(
+                !message.contains("not one of its commands"),
+                "{command} is listed but not answered: {refused:#}"
+            );
         }
     }
 }
