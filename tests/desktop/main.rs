@@ -479,7 +479,15 @@ fn sign_in_add_registries_and_see_a_session_end() {
         let window = driver.window_pid(&app).expect("the window's own process");
         assert_ne!(window, pid, "the window is not the tray's process");
         let last = dunst::all().iter().map(|n| n.id).max().unwrap_or(0);
-        let loaded = pages_loaded(&w);
+        // The first window's page load is in the log (it is written by a background thread):
+        // from here on, the count grows only with a new page.
+        let loaded = eventually("the first page load is logged", || async {
+            match pages_loaded(&w) {
+                0 => Err("not logged yet".to_owned()),
+                n => Ok(n),
+            }
+        })
+        .await;
         driver::kill(window);
         eventually("the window's process is gone", || async {
             match driver.window_pid(&app) {
