@@ -248,6 +248,21 @@ impl Error {
         }
     }
 
+    /// A secret that cannot be read, with `hint` as what to do about it (any other error as it
+    /// is): the caller knows how the secret is given again.
+    pub(crate) fn with_secret_hint(self, hint: impl FnOnce() -> Hint) -> Self {
+        match self {
+            Self::SecretUnavailable {
+                identity, detail, ..
+            } => Self::SecretUnavailable {
+                identity,
+                detail,
+                hint: hint(),
+            },
+            other => other,
+        }
+    }
+
     /// Seconds the server asked us to wait before trying again.
     pub fn retry_after(&self) -> Option<u64> {
         match self {

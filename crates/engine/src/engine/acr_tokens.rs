@@ -136,15 +136,10 @@ impl Engine {
         let password = self
             .read_secret(&token, &SecretSource::Keyring, &key)
             .await
-            .map_err(|e| match e {
-                Error::SecretUnavailable {
-                    identity, detail, ..
-                } => Error::SecretUnavailable {
-                    identity,
-                    detail,
-                    hint: Hint::text("give the token's password again with ").with(again.clone()),
-                },
-                other => other,
+            .map_err(|e| {
+                e.with_secret_hint(|| {
+                    Hint::text("give the token's password again with ").with(again.clone())
+                })
             })?;
         let http = &self.clients()?.http;
         let challenge = acr::challenge(http, &reg.login_server, &self.allow_list()).await?;

@@ -74,22 +74,15 @@ impl Engine {
                         &key,
                     )
                     .await
-                    .map_err(|e| match e {
-                        Error::SecretUnavailable {
-                            identity, detail, ..
-                        } => Error::SecretUnavailable {
-                            identity,
-                            detail,
-                            hint: Hint::text("add it again with ").with(
-                                Action::ChangeRegistrySignIn {
-                                    registry: reg.name.clone(),
-                                    to: SignInAs::Admin {
-                                        username: username.clone(),
-                                    },
+                    .map_err(|e| {
+                        e.with_secret_hint(|| {
+                            Hint::text("add it again with ").with(Action::ChangeRegistrySignIn {
+                                registry: reg.name.clone(),
+                                to: SignInAs::Admin {
+                                    username: username.clone(),
                                 },
-                            ),
-                        },
-                        other => other,
+                            })
+                        })
                     })?;
                 Ok((no_expiry, admin(username, password)))
             }
