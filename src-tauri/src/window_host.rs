@@ -34,7 +34,7 @@ pub struct WindowHost {
 }
 
 struct Running {
-    /// The show/close messages to it.
+    /// The requests to show the window, to it.
     control: mpsc::UnboundedSender<ToWindow>,
     /// Which start it is (a later one replaces it).
     number: u64,

@@ -70,7 +70,7 @@ type Answer<'a> = Pin<Box<dyn Future<Output = (u64, Result<Value, Value>)> + Sen
 /// (`Ok`), the service stops (`Ok`), or the channel breaks (a frame too long or not
 /// understood, a failed read or write: the window process is then to be ended). Every
 /// overview change goes out as an `overview` event, a device code as `device-code`, and each
-/// of `control`'s messages (show, close) as it comes.
+/// of `control`'s show messages as it comes.
 pub async fn serve<R, W>(
     service: &Service,
     shell: &dyn ShellCommands,

@@ -70,6 +70,4 @@ pub enum ToWindow {
         #[serde(default)]
         at: Option<Value>,
     },
-    /// Close the window: the process ends.
-    Close,
 }

@@ -28,8 +28,8 @@ pub enum TrayMessage {
         /// A `Navigate`, as JSON.
         at: Option<Value>,
     },
-    /// Close the window. Also sent when the tray's end is gone (it quit or died) or sent
-    /// something not understood: the window process then ends.
+    /// The tray's end is gone (it quit or died) or sent something not understood: the
+    /// window process ends.
     Close,
 }
 
@@ -79,7 +79,6 @@ impl Link {
                     Ok(Some(ToWindow::Show { at })) => {
                         let _ = messages.send(TrayMessage::Show { at });
                     }
-                    Ok(Some(ToWindow::Close)) => break None,
                     Ok(None) => break None,
                     Err(e) => break Some(e),
                 }
