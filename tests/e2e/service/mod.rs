@@ -88,7 +88,6 @@ fn install_writes_the_unit_then_reloads_and_enables_it() {
     let out = sw.service(&["install"], 0);
     let unit = std::fs::read_to_string(sw.unit_path()).unwrap();
     assert_message!(sw.world, "unit", unit, sw.names());
-    #[cfg(unix)]
     assert_eq!(acr_tray_tests::file_mode(&sw.unit_path()), 0o600);
     assert_message!(sw.world, "install_stdout", out.stdout, sw.names());
     assert_eq!(
