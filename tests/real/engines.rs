@@ -2,6 +2,7 @@
 //! config.json entry, in each of its forms, and through `docker-credential-acr-tray`), podman
 //! and buildah (which find Docker's config themselves). Harness: `tests/support/real/engines.rs`.
 
+use acr_tray_tests::ZERO_GUID;
 use acr_tray_tests::real::clients::Run;
 use acr_tray_tests::real::engines::{ContainersStorage, DockerDaemon, Engine};
 use fake_azure::Role;
@@ -86,8 +87,16 @@ fn the_docker_daemon_pulls_with_the_config_json_entry_in_either_form() {
         )
     });
     s.w.cli(&["refresh"]).expect_code(0);
-    let entry = &s.w.docker_config()["auths"][&s.reg.login_server];
+    let config = s.w.docker_config();
+    let entry = &config["auths"][&s.reg.login_server];
     assert!(entry["identitytoken"].is_string(), "{entry}");
+    // `auth` holds no password: the pull can only work through the identity token.
+    let (user, password) = acr_tray_tests::config_auth(&config, &s.reg.login_server);
+    assert_eq!(
+        (user.as_str(), password.as_str()),
+        (ZERO_GUID, ""),
+        "{entry}"
+    );
     daemon_pulls(&daemon, &s);
     // Without the entry the daemon is refused: the pull really used it.
     let mut config = s.w.docker_config();

@@ -634,13 +634,15 @@ pub fn file_mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
-/// Writes `text` to `path` as a program (mode 0755), e.g. a `#!/bin/sh` stand-in for a tool
-/// a test puts on `PATH`.
-#[cfg(unix)]
+/// Writes `text` to `path` as a program (mode 0755 on Unix), e.g. a `#!/bin/sh` stand-in for
+/// a tool a test puts on `PATH`.
 pub fn write_program(path: &Path, text: &str) {
-    use std::os::unix::fs::PermissionsExt;
     std::fs::write(path, text).unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
 }
 
 /// Every file and folder under `dir` with its permission bits, as paths relative to `dir`

@@ -462,3 +462,18 @@ test("another client's file that cannot be written is shown on the Registries pa
   await emit(page, "overview", { ...o, clientFiles: [] });
   await expect(note).toHaveCount(0);
 });
+
+test("several clients' files that cannot be written are counted in the heading, each named with a capital", async ({ page, open }) => {
+  const o = overview();
+  const helm = "/home/dana/.config/helm/registry/config.json";
+  const podman = "/run/user/1000/containers/auth.json";
+  o.clientFiles = [
+    { file: helm, client: "helm", what: "Helm's registry config", at: NOW, message: `${helm} is not valid`, hint: null },
+    { file: podman, client: "podman", what: "podman's auth.json", at: NOW, message: `${podman} is not valid`, hint: null },
+  ];
+  await open({ overview: o });
+  const note = page.locator(".client-files");
+  await expect(note.getByRole("heading", { level: 2 })).toHaveText("2 clients' files could not be updated");
+  await expect(note.locator(".client-file-name")).toHaveText([`Helm's registry config ${helm}`, `Podman's auth.json ${podman}`]);
+  await expect(note.locator(".error-hint")).toHaveCount(0);
+});

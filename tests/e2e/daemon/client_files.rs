@@ -6,10 +6,12 @@
 use std::path::PathBuf;
 
 use acr_tray_engine::service::Service;
-use acr_tray_engine::service::view::{Overview, TrayState};
+use acr_tray_engine::service::view::TrayState;
 use acr_tray_engine::{Client, Event, Urgency};
 use acr_tray_tests::sim::{Seen, Sim};
 use chrono::TimeDelta;
+
+use super::tray_service::until;
 
 const MALFORMED: &[u8] = b"{\"auths\": {\"ghcr.io\": {\"auth\": \"abc\"},}\n";
 
@@ -119,18 +121,4 @@ async fn the_tray_asks_for_attention_while_a_client_file_fails() {
     service.refresh_now(Vec::new()).await.unwrap();
     let ok = until(&service, "written again", |o| o.client_files.is_empty()).await;
     assert_eq!(ok.state, TrayState::Ok, "{ok:#?}");
-}
-
-/// Waits (in simulated time) until the overview satisfies `pick`.
-async fn until(service: &Service, what: &str, pick: impl Fn(&Overview) -> bool) -> Overview {
-    let mut rx = service.overview();
-    match tokio::time::timeout(
-        std::time::Duration::from_secs(600),
-        rx.wait_for(|o| pick(o)),
-    )
-    .await
-    {
-        Ok(Ok(o)) => o.clone(),
-        _ => panic!("never {what}: {:#?}", service.overview().borrow()),
-    }
 }

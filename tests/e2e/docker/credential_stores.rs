@@ -11,19 +11,13 @@ pub(super) fn recording_helper(dir: &Path, name: &str) -> PathBuf {
     let bin = dir.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     let helper = bin.join(format!("docker-credential-{name}"));
-    std::fs::write(
+    acr_tray_tests::write_program(
         &helper,
-        format!(
+        &format!(
             "#!/bin/sh\necho \"$@\" >> {dir}/calls.log\ncase \"$1\" in\n  store) cat > {dir}/store.json;;\n  get) cat > /dev/null; if [ -f {dir}/store.json ]; then cat {dir}/store.json; else echo 'credentials not found in native keychain'; exit 1; fi;;\n  *) cat > /dev/null;;\nesac\n",
             dir = dir.display()
         ),
-    )
-    .unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    );
     bin
 }
 

@@ -36,12 +36,7 @@ fn with_secrets_in_env(w: &mut World, bin: &Path) {
 }
 
 fn script(path: &Path, body: &str) {
-    std::fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    acr_tray_tests::write_program(path, &format!("#!/bin/sh\n{body}\n"));
 }
 
 /// The environment a child wrote, checked: no secret-like name or value, the ordinary ones kept.

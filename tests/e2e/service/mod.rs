@@ -2,9 +2,9 @@
 //! calls that install, remove and report it, through stubs on PATH that record their argv.
 #![cfg(target_os = "linux")]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use acr_tray_tests::World;
+use acr_tray_tests::{World, write_program};
 
 /// A world whose PATH holds only stub `systemctl` and `loginctl` scripts. The stubs append
 /// each call's argv to `calls.log`; `systemctl enable`/`disable` flip a state file that
@@ -49,12 +49,12 @@ impl ServiceWorld {
         let stubs = tempfile::tempdir().unwrap();
         if systemd {
             let dir = stubs.path().display().to_string();
-            write_script(
+            write_program(
                 &stubs.path().join("systemctl"),
                 &SYSTEMCTL.replace("STUBS", &dir),
             );
             let loginctl = LOGINCTL.replace("STUBS", &dir).replace("LINGER", linger);
-            write_script(&stubs.path().join("loginctl"), &loginctl);
+            write_program(&stubs.path().join("loginctl"), &loginctl);
         }
         world.extra_env.extend([
             ("PATH".into(), stubs.path().display().to_string()),
@@ -82,19 +82,12 @@ impl ServiceWorld {
     }
 }
 
-fn write_script(path: &Path, text: &str) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::write(path, text).unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
-
 #[test]
 fn install_writes_the_unit_then_reloads_and_enables_it() {
     let sw = ServiceWorld::new(true, "no");
     let out = sw.service(&["install"], 0);
     let unit = std::fs::read_to_string(sw.unit_path()).unwrap();
     assert_message!(sw.world, "unit", unit, sw.names());
-    #[cfg(unix)]
     assert_eq!(acr_tray_tests::file_mode(&sw.unit_path()), 0o600);
     assert_message!(sw.world, "install_stdout", out.stdout, sw.names());
     assert_eq!(

@@ -232,12 +232,7 @@ fn fake_az(w: &mut World, body: &str) {
     let bin = w.home.path().join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     let az = bin.join("az");
-    std::fs::write(&az, format!("#!/bin/sh\n{body}\n")).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&az, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    acr_tray_tests::write_program(&az, &format!("#!/bin/sh\n{body}\n"));
     w.extra_env.retain(|(k, _)| k != "PATH");
     w.extra_env
         .push(("PATH".into(), format!("{}:/usr/bin:/bin", bin.display())));

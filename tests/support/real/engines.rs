@@ -6,8 +6,9 @@
 //!   --storage-driver=vfs` with its own data root, exec root, pid file and socket, in a private
 //!   mount namespace where `/etc/hosts` is the [`Clients`] hosts file (the daemon resolves the
 //!   registry's name itself: the CLI only reads config.json or runs the credential helper and
-//!   hands the daemon the credential). It is stopped on drop, and also when the test process
-//!   dies (a watchdog ends it when the test's end of a pipe closes). The daemon treats every
+//!   hands the daemon the credential). It is stopped on drop (SIGTERM, then SIGKILL if it
+//!   outlives `STOP_TIMEOUT`), and also when the test process dies (a watchdog ends it when
+//!   the test's end of a pipe closes). The daemon treats every
 //!   registry that resolves to 127.0.0.0/8 as insecure, so it does not check the fake's
 //!   certificate: what is tested is the credential, not TLS trust.
 //! - [`ContainersStorage`]: `podman` / `buildah` with `--root`, `--runroot` and
@@ -151,6 +152,18 @@ impl Drop for DockerDaemon {
                 return;
             }
             std::thread::sleep(Duration::from_millis(50));
+        }
+        // dockerd outlived the watchdog's SIGTERM. Killing the watchdog's shell alone would
+        // leave it running on the data root that is about to be removed: end dockerd itself
+        // (its pid file is there while it runs; no pid namespace, so the pid is ours).
+        let pid = std::fs::read_to_string(self.dir.path().join("dockerd.pid"))
+            .ok()
+            .and_then(|text| text.trim().parse::<u32>().ok())
+            .filter(|&pid| pid > 1);
+        if let Some(pid) = pid {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
