@@ -157,3 +157,4 @@ pub use hint::{Action, Hint, HintWords, SignInAs, SignInMethod};
 pub use http::{HttpOptions, build_client, build_imds_client};
 pub use limits::{DEVICE_CODE_INTERVAL_MAX, INLINE_RETRY_WAIT_MAX};
 pub use secret::Secret;
+pub use text::is_unsafe as unsafe_to_show;

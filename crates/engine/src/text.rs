@@ -9,7 +9,7 @@ pub const MAX_SERVER_TEXT: usize = 500;
 /// Whether a character may not be shown as it is: C0 and C1 controls (ESC, CR, NUL, ...), DEL,
 /// and the invisible characters that change how text around them is laid out or read
 /// (bidirectional overrides and isolates, zero-width characters, the BOM).
-fn is_unsafe(c: char) -> bool {
+pub fn is_unsafe(c: char) -> bool {
     c.is_control()
         || matches!(c,
             '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
