@@ -146,7 +146,7 @@ pub use docker::{
 pub use events::{Client, CollectEvents, Event, EventSink, NoEvents};
 #[cfg(feature = "test-support")]
 pub use notify::CollectNotifications;
-pub use notify::text::{escape_markup, local_time};
+pub use notify::text::{client_file_failure, escape_markup, local_time};
 pub use notify::{LogNotifier, Notification, NotificationAction, Notifier, Urgency};
 
 // Plumbing the shells share with the engine.

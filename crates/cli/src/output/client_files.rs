@@ -31,11 +31,7 @@ pub(super) fn status(
 pub fn warnings(err: &mut Out, engine: &Engine) {
     for (file, f) in engine.failing_client_files() {
         let e = &f.last_error;
-        let what = if e.message.contains(&file) {
-            e.message.clone()
-        } else {
-            format!("{file}: {}", e.message)
-        };
+        let what = acr_tray_engine::client_file_failure(&file, &e.message);
         let hint = e
             .hint
             .as_ref()
