@@ -211,10 +211,7 @@ fn text_line(event: &Event, now: DateTime<Local>) -> String {
                 Some(t) => format!("; Docker's credential still works until {}", hhmm(t)),
                 None => String::new(),
             };
-            let hint = hint
-                .as_ref()
-                .map(|h| format!(" (hint: {})", crate::words::say(h)))
-                .unwrap_or_default();
+            let hint = hint_suffix(hint.as_ref());
             format!("failed {registry} ({login_server}): {message}{kept}{hint}")
         }
         Event::Recovered {
@@ -229,13 +226,10 @@ fn text_line(event: &Event, now: DateTime<Local>) -> String {
             identity,
             message,
             hint,
-        } => {
-            let hint = hint
-                .as_ref()
-                .map(|h| format!(" (hint: {})", crate::words::say(h)))
-                .unwrap_or_default();
-            format!("sign-in required for {identity}: {message}{hint}")
-        }
+        } => format!(
+            "sign-in required for {identity}: {message}{}",
+            hint_suffix(hint.as_ref())
+        ),
         Event::SignedIn { identity } => format!("signed in {identity}"),
         Event::ClientFileFailed {
             file,
@@ -243,16 +237,11 @@ fn text_line(event: &Event, now: DateTime<Local>) -> String {
             message,
             hint,
             ..
-        } => {
-            let hint = hint
-                .as_ref()
-                .map(|h| format!(" (hint: {})", crate::words::say(h)))
-                .unwrap_or_default();
-            format!(
-                "not updated: {} {file}: {message}{hint}",
-                client.file_name()
-            )
-        }
+        } => format!(
+            "not updated: {} {file}: {message}{}",
+            client.file_name(),
+            hint_suffix(hint.as_ref())
+        ),
         Event::ClientFileWritten { file, client } => {
             format!("updated again: {} {file}", client.file_name())
         }
@@ -326,6 +315,12 @@ fn text_line(event: &Event, now: DateTime<Local>) -> String {
         ),
     };
     format!("{time} {body}")
+}
+
+/// An event line's " (hint: …)" ending, in the CLI's words; empty without a hint.
+fn hint_suffix(hint: Option<&acr_tray_engine::Hint>) -> String {
+    hint.map(|h| format!(" (hint: {})", crate::words::say(h)))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -318,11 +318,12 @@ mod platform {
         })
     }
 
-    /// A tool's output as text fit for a terminal.
+    /// A tool's output as text fit for a terminal: its lines, without the characters the
+    /// engine never shows (controls, bidirectional overrides, zero-width characters).
     fn printable(bytes: &[u8]) -> String {
         String::from_utf8_lossy(bytes)
             .chars()
-            .filter(|c| !c.is_control() || *c == '\n')
+            .filter(|c| *c == '\n' || !acr_tray_engine::unsafe_to_show(*c))
             .collect()
     }
 
@@ -437,6 +438,19 @@ mod platform {
         } else {
             EXIT_FAILED
         })
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn a_tool_s_output_keeps_its_lines_and_loses_what_could_trick_a_terminal() {
+            assert_eq!(
+                super::printable(
+                    "enabled\r\n\x1b[2Jactive\u{202E}fdp.exe\u{202C}\u{200B}\n".as_bytes()
+                ),
+                "enabled\n[2Jactivefdp.exe\n"
+            );
+        }
     }
 }
 

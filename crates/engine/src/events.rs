@@ -193,6 +193,15 @@ impl Client {
         }
     }
 
+    /// [`Client::file_name`] to start a sentence or a heading: "Podman's auth.json".
+    pub fn file_title(self) -> &'static str {
+        match self {
+            Self::Podman => "Podman's auth.json",
+            Self::Helm => "Helm's registry config",
+            Self::DockerExtra => "The extra Docker config",
+        }
+    }
+
     /// How to stop ACR Tray writing such a file (in config.toml).
     pub fn how_to_stop(self) -> &'static str {
         match self {
@@ -291,5 +300,25 @@ impl CollectEvents {
 impl EventSink for CollectEvents {
     fn emit(&self, event: Event) {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).push(event);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Client;
+
+    #[test]
+    fn a_file_title_is_its_file_name_capitalised() {
+        for client in [Client::Podman, Client::Helm, Client::DockerExtra] {
+            let name = client.file_name();
+            let title = client.file_title();
+            let mut first = name.chars();
+            let capitalised: String = first
+                .next()
+                .map(|c| c.to_uppercase().chain(first).collect())
+                .unwrap_or_default();
+            assert_eq!(title, capitalised, "{client:?}");
+            assert_ne!(title, name.to_lowercase(), "{client:?}");
+        }
     }
 }

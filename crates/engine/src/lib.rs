@@ -146,7 +146,7 @@ pub use docker::{
 pub use events::{Client, CollectEvents, Event, EventSink, NoEvents};
 #[cfg(feature = "test-support")]
 pub use notify::CollectNotifications;
-pub use notify::text::{escape_markup, local_time};
+pub use notify::text::{client_file_failure, escape_markup, local_time};
 pub use notify::{LogNotifier, Notification, NotificationAction, Notifier, Urgency};
 
 // Plumbing the shells share with the engine.
@@ -157,3 +157,4 @@ pub use hint::{Action, Hint, HintWords, SignInAs, SignInMethod};
 pub use http::{HttpOptions, build_client, build_imds_client};
 pub use limits::{DEVICE_CODE_INTERVAL_MAX, INLINE_RETRY_WAIT_MAX};
 pub use secret::Secret;
+pub use text::is_unsafe as unsafe_to_show;

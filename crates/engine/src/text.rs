@@ -9,7 +9,7 @@ pub const MAX_SERVER_TEXT: usize = 500;
 /// Whether a character may not be shown as it is: C0 and C1 controls (ESC, CR, NUL, ...), DEL,
 /// and the invisible characters that change how text around them is laid out or read
 /// (bidirectional overrides and isolates, zero-width characters, the BOM).
-fn is_unsafe(c: char) -> bool {
+pub fn is_unsafe(c: char) -> bool {
     c.is_control()
         || matches!(c,
             '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
@@ -35,8 +35,13 @@ pub fn printable(text: &str) -> String {
 /// [`printable`], and at most [`MAX_SERVER_TEXT`] characters: for any text a server or
 /// another program sent.
 pub fn server_text(text: &str) -> String {
+    printable_start(text, MAX_SERVER_TEXT)
+}
+
+/// [`printable`], and at most `max` characters: the rest is cut with `…`.
+pub fn printable_start(text: &str, max: usize) -> String {
     let clean = printable(text);
-    match clean.char_indices().nth(MAX_SERVER_TEXT) {
+    match clean.char_indices().nth(max) {
         Some((cut, _)) => format!("{}…", &clean[..cut]),
         None => clean,
     }
@@ -66,5 +71,7 @@ mod tests {
         assert_eq!(cut.chars().count(), MAX_SERVER_TEXT + 1);
         assert!(cut.ends_with('…'));
         assert_eq!(server_text("short"), "short");
+        assert_eq!(printable_start("ab\x1bcdé\nf", 4), "abcd…");
+        assert_eq!(printable_start("abcd", 4), "abcd");
     }
 }

@@ -18,7 +18,7 @@ pub(super) fn status(
     for (file, f) in failing {
         let e = &f.last_error;
         let _ = writeln!(out);
-        let _ = writeln!(out, "{} {file}", capitalised(f.client.file_name()));
+        let _ = writeln!(out, "{} {file}", f.client.file_title());
         let _ = writeln!(out, "  not updated:   {} ({})", e.message, when(e.at, now));
         if let Some(h) = e.hint.as_ref().map(crate::words::say) {
             let _ = writeln!(out, "  hint:          {h}");
@@ -31,11 +31,7 @@ pub(super) fn status(
 pub fn warnings(err: &mut Out, engine: &Engine) {
     for (file, f) in engine.failing_client_files() {
         let e = &f.last_error;
-        let what = if e.message.contains(&file) {
-            e.message.clone()
-        } else {
-            format!("{file}: {}", e.message)
-        };
+        let what = acr_tray_engine::client_file_failure(&file, &e.message);
         let hint = e
             .hint
             .as_ref()
@@ -47,12 +43,4 @@ pub fn warnings(err: &mut Out, engine: &Engine) {
             f.client.file_name()
         );
     }
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }

@@ -176,11 +176,7 @@ fn one_path(out: &[u8]) -> Option<PathBuf> {
 
 /// The start of what a program printed, safe to show.
 fn shown(printed: &str) -> String {
-    let clean = text::server_text(printed);
-    match clean.char_indices().nth(SHOWN_GARBAGE) {
-        Some((cut, _)) => format!("{}…", &clean[..cut]),
-        None => clean,
-    }
+    text::printable_start(printed, SHOWN_GARBAGE)
 }
 
 /// Whether two paths name the same file: equal, or equal once symbolic links (of the file, or

@@ -88,7 +88,7 @@ fn client_file_title(client: Client) -> &'static str {
 
 /// What failed with a client's file, naming the file (the writer's message names it already
 /// when the file itself is at fault).
-fn client_file_failure(file: &str, message: &str) -> String {
+pub fn client_file_failure(file: &str, message: &str) -> String {
     if message.contains(file) {
         message.to_owned()
     } else {

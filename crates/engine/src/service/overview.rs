@@ -289,7 +289,7 @@ fn summary(
                     .unwrap_or_default();
                 format!("Sign-in needed around {at} for {}", a.label)
             } else if let [one] = client_files {
-                format!("{} could not be updated", capitalised(&one.what))
+                format!("{} could not be updated", one.client.file_title())
             } else if !client_files.is_empty() {
                 format!("{} client files could not be updated", client_files.len())
             } else {
@@ -297,14 +297,6 @@ fn summary(
             }
         }
     }
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 fn kind_name(kind: &IdentityKind) -> IdentityKindName {

@@ -3,13 +3,25 @@
 use chrono::{Local, TimeDelta};
 
 use super::*;
-use crate::notify::text::{and_list, comma_list, escape_markup, local_time};
+use crate::notify::text::{and_list, client_file_failure, comma_list, escape_markup, local_time};
 
 #[test]
 fn markup_is_escaped_for_markup_servers() {
     assert_eq!(
         escape_markup("--scope <registry id> & more"),
         "--scope &lt;registry id&gt; &amp; more"
+    );
+}
+
+#[test]
+fn a_client_file_failure_names_the_file_once() {
+    assert_eq!(
+        client_file_failure("/h/auth.json", "/h/auth.json is not valid JSON"),
+        "/h/auth.json is not valid JSON"
+    );
+    assert_eq!(
+        client_file_failure("/h/auth.json", "permission denied"),
+        "/h/auth.json: permission denied"
     );
 }
 
