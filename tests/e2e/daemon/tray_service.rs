@@ -175,7 +175,7 @@ async fn sign_in_add_refresh_discover_and_remove() {
     assert!(outcomes.iter().all(|o| o.ok), "{outcomes:?}");
 
     // Doctor sees config.json auths.
-    let doctor = service.doctor().unwrap();
+    let doctor = service.doctor().await.unwrap();
     assert_eq!(doctor.registries.len(), 1);
     assert!(doctor.registries[0].present, "{doctor:?}");
 

@@ -399,8 +399,14 @@ impl Service {
     }
 
     /// Where Docker looks for each registry's credentials, and what is wrong.
-    pub fn doctor(&self) -> ViewResult<DoctorView> {
-        Ok(overview::doctor_view(self.engine()?.doctor()?, None))
+    pub async fn doctor(&self) -> ViewResult<DoctorView> {
+        let engine = self.engine()?;
+        // Off the async threads: the doctor reads files and may ask `helm` (up to 5 s a
+        // question), and the window's other calls go on meanwhile.
+        let report = tokio::task::spawn_blocking(move || engine.doctor())
+            .await
+            .map_err(|e| Error::invalid_input(format!("the doctor stopped: {e}"), ""))??;
+        Ok(overview::doctor_view(report, None))
     }
 
     /// Repairs what the doctor found, after a backup of config.json.

@@ -207,7 +207,7 @@ async fn dispatch(
                 .check_registry(&a.get::<String>("name")?, a.get("repository")?)
                 .await,
         ),
-        "doctor" => json(service.doctor()),
+        "doctor" => json(service.doctor().await),
         "doctor_fix" => json(service.doctor_fix().await),
         "set_general" => json(service.set_general(a.get("general")?)),
         "preview_cloud" => json(service.preview_cloud(a.get("cloud")?)),
